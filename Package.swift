@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+// Frugal: how fast, and at what cost, training-style work runs on constrained GPUs.
+// Layout and dependency direction: see README.md ("Layout") —
+// frugal → Runtime/Simulator → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI.
+import PackageDescription
+
+/// SIMD code needs fused multiply-add: without an FMA-capable target CPU, Swift's
+/// `addingProduct` on SIMD types lowers to a libm `fma` call per lane. x86-64-v3 (Haswell and
+/// newer, Zen 1 and newer) has FMA3 and AVX2. `-Xcc -march=…` is the spelling that works with
+/// Swift 6.3 (`-target-cpu` does not). Other architectures (arm64 has FMA in the base ISA) keep
+/// the default.
+#if arch(x86_64)
+let simdSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+#else
+let simdSettings: [SwiftSetting] = []
+#endif
+
+let package = Package(
+    name: "frugal",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "frugal", targets: ["frugal"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian (libopenmpi-dev, libopenblas-dev).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Leaves: MPI's Swift face, the SIMD kernels, config decoding.
+        .target(name: "MPIKit", dependencies: ["CMPI"], swiftSettings: simdSettings),
+        .target(name: "Kernels", swiftSettings: simdSettings),
+        .target(name: "Config", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+
+        // What to compute, on what hardware, and how to spread it.
+        .target(name: "Workload", dependencies: ["Config"]),
+        .target(name: "Hardware", dependencies: ["Config"]),
+        .target(name: "Planner", dependencies: ["Workload", "Hardware"]),
+
+        // The two executors and the reports.
+        .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit"],
+                swiftSettings: simdSettings),
+        .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware"]),
+        .target(name: "Reports", dependencies: ["Workload"]),
+
+        .executableTarget(
+            name: "frugal",
+            dependencies: [
+                "Runtime", "Simulator", "Reports", "Kernels", "CBLAS", "MPIKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: simdSettings),
+
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdSettings),
+        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config"]),
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Config"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Hardware", "Workload", "Planner"]),
+        // Launch `mpirun` on the built `frugal` executable; they never call MPI_Init themselves.
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "frugal"]),
+    ]
+)

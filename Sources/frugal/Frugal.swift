@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct Frugal: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "frugal", abstract: "Frugal")
+}
