@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Planner", dependencies: ["Workload", "Hardware"]),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit"],
+        .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit", "Reports"],
                 swiftSettings: simdSettings),
         .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware"]),
         .target(name: "Reports", dependencies: ["Workload"]),

@@ -1,6 +1,22 @@
 import ArgumentParser
 
+/// The `frugal` command line: thin — it parses, calls a module, prints.
 @main
 struct Frugal: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "frugal", abstract: "Frugal")
+    static let configuration = CommandConfiguration(
+        commandName: "frugal",
+        abstract: "How fast, and at what cost, training-style work runs on constrained GPUs.",
+        discussion: """
+        Measured side: `frugal run` spreads GEMM jobs over MPI ranks (launch it with mpirun).
+
+        Examples:
+          mpirun -np 4 frugal run Cluster/jobs/demo.toml --out results/
+          frugal run Cluster/jobs/demo.toml            # one rank, no mpirun needed
+          frugal version
+        """,
+        version: "frugal \(FrugalVersion.string)",
+        subcommands: [
+            Run.self,
+            Version.self,
+        ])
 }

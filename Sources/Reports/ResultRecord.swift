@@ -1,0 +1,141 @@
+/// One line of `results.jsonl`. The file starts with a ``JobRecord`` and continues with one
+/// ``TaskRecord`` per task per rank, in completion order.
+public enum ResultRecord: Codable, Sendable, Equatable {
+    case job(JobRecord)
+    case task(TaskRecord)
+
+    private enum CodingKeys: String, CodingKey { case type }
+
+    public init(from decoder: Decoder) throws {
+        let type = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .type)
+        switch type {
+        case "job": self = .job(try JobRecord(from: decoder))
+        case "task": self = .task(try TaskRecord(from: decoder))
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.type], debugDescription: "unknown record type '\(type)'"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .job(let record): try record.encode(to: encoder)
+        case .task(let record): try record.encode(to: encoder)
+        }
+    }
+}
+
+/// The first line of `results.jsonl`: what ran, where, from which build.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var type = "job"
+    /// The job's name.
+    public var job: String
+    /// The job file's path as given.
+    public var jobFile: String
+    /// The job file's exact contents.
+    public var jobFileContents: String
+    /// Number of MPI ranks.
+    public var ranks: Int
+    /// Host of each rank, by rank.
+    public var hostnames: [String]
+    /// The job's default seed (each task record carries its own).
+    public var seed: UInt64
+    /// The git revision of the source tree the executable was built from, or "unknown".
+    public var gitRevision: String
+    /// `debug` or `release`.
+    public var buildConfiguration: String
+    /// Frugal's version.
+    public var frugalVersion: String
+    /// The MPI library's version string.
+    public var mpiLibrary: String
+    /// ISO 8601, UTC.
+    public var startTime: String
+
+    public init(job: String, jobFile: String, jobFileContents: String, ranks: Int, hostnames: [String], seed: UInt64,
+                gitRevision: String, buildConfiguration: String, frugalVersion: String, mpiLibrary: String, startTime: String) {
+        self.job = job
+        self.jobFile = jobFile
+        self.jobFileContents = jobFileContents
+        self.ranks = ranks
+        self.hostnames = hostnames
+        self.seed = seed
+        self.gitRevision = gitRevision
+        self.buildConfiguration = buildConfiguration
+        self.frugalVersion = frugalVersion
+        self.mpiLibrary = mpiLibrary
+        self.startTime = startTime
+    }
+}
+
+/// One rank's measurements for one task. Times are medians over the task's repetitions.
+public struct TaskRecord: Codable, Sendable, Equatable {
+    public var type = "task"
+    public var job: String
+    /// The task's name and its position in the job.
+    public var task: String
+    public var taskIndex: Int
+    /// `gemm`.
+    public var kind: String
+    public var rank: Int
+    public var ranks: Int
+    public var host: String
+    public var m: Int
+    public var n: Int
+    public var k: Int
+    /// `rows | cols | grid`, and the process grid as `RxC`.
+    public var sharding: String
+    public var grid: String
+    /// The block of C this rank computed: `[rowStart, rowEnd)`, `[columnStart, columnEnd)`.
+    public var blockRows: [Int]
+    public var blockColumns: [Int]
+    public var repetitions: Int
+    public var seed: UInt64
+    /// Floating-point operations of this rank's block, one repetition.
+    public var flops: Double
+    /// Median seconds in the kernel.
+    public var computeSeconds: Double
+    /// Median seconds in MPI (operand exchange, SUMMA broadcasts, gathering C).
+    public var commSeconds: Double
+    /// Median seconds of one repetition, barrier to barrier.
+    public var wallSeconds: Double
+    /// `flops / computeSeconds / 1e9`.
+    public var gflops: Double
+    /// Whether this rank's block matched the single-rank reference within `tolerance`.
+    public var verified: Bool
+    /// Largest |C − C_ref| over this rank's block (0 when not verified).
+    public var maxAbsError: Double
+    /// `maxAbsError / max|C_ref|` (over the whole matrix).
+    public var maxRelError: Double
+    public var tolerance: Double
+
+    public init(job: String, task: String, taskIndex: Int, kind: String, rank: Int, ranks: Int, host: String,
+                m: Int, n: Int, k: Int, sharding: String, grid: String, blockRows: [Int], blockColumns: [Int],
+                repetitions: Int, seed: UInt64, flops: Double, computeSeconds: Double, commSeconds: Double,
+                wallSeconds: Double, gflops: Double, verified: Bool, maxAbsError: Double, maxRelError: Double,
+                tolerance: Double) {
+        self.job = job
+        self.task = task
+        self.taskIndex = taskIndex
+        self.kind = kind
+        self.rank = rank
+        self.ranks = ranks
+        self.host = host
+        self.m = m
+        self.n = n
+        self.k = k
+        self.sharding = sharding
+        self.grid = grid
+        self.blockRows = blockRows
+        self.blockColumns = blockColumns
+        self.repetitions = repetitions
+        self.seed = seed
+        self.flops = flops
+        self.computeSeconds = computeSeconds
+        self.commSeconds = commSeconds
+        self.wallSeconds = wallSeconds
+        self.gflops = gflops
+        self.verified = verified
+        self.maxAbsError = maxAbsError
+        self.maxRelError = maxRelError
+        self.tolerance = tolerance
+    }
+}

@@ -1,0 +1,172 @@
+import Kernels
+import MPIKit
+import Planner
+import Workload
+
+/// What one rank measured running a GEMM task, and (on rank 0) the assembled result.
+struct GemmRankResult {
+    /// Medians over repetitions.
+    var computeSeconds: Double
+    var commSeconds: Double
+    var wallSeconds: Double
+    /// The full C, assembled from every rank's block; rank 0 only.
+    var assembled: [Float]?
+}
+
+/// Runs one ``GemmPlan`` on this rank: generates the inputs it owns from the seed, exchanges
+/// operands (all-gather, or SUMMA panel broadcasts on a process grid), computes its block of C
+/// with the Kernels GEMM, and gathers C on rank 0. Every rank of `communicator` calls it.
+struct GemmExecutor {
+    let plan: GemmPlan
+    let communicator: Communicator
+
+    func run() throws(MPIError) -> GemmRankResult {
+        let task = plan.task
+        let generator = MatrixGenerator(seed: task.seed)
+        let rank = communicator.rank
+        let ownA = plan.ownedBlockOfA(rank), ownB = plan.ownedBlockOfB(rank)
+        let localA = generator.block(stream: .a, columns: task.k, rows: ownA.rows, cols: ownA.columns)
+        let localB = generator.block(stream: .b, columns: task.n, rows: ownB.rows, cols: ownB.columns)
+        let block = plan.outputBlock(of: rank)
+        var localC = [Float](repeating: 0, count: block.elementCount)
+
+        // Grid sharding talks along process rows and columns.
+        var rowCommunicator: Communicator?, columnCommunicator: Communicator?
+        if task.sharding == .grid {
+            let (row, column) = plan.coordinates(of: rank)
+            rowCommunicator = try communicator.split(color: row, key: column)
+            columnCommunicator = try communicator.split(color: column, key: row)
+        }
+
+        var compute: [Double] = [], comm: [Double] = [], wall: [Double] = []
+        var gathered: [Float] = []
+        for _ in 0..<task.repetitions {
+            try communicator.barrier()
+            var timer = PhaseTimer()
+            switch task.sharding {
+            case .rows:
+                let fullB = try allgatherRowBlocks(localB, rowCounts: BlockPartition(count: task.k, parts: plan.ranks).ranges.map(\.count),
+                                                   columns: task.n, timer: &timer)
+                timer.measure(.compute) { multiply(a: localA, b: fullB, into: &localC, m: block.rows.count, n: task.n, k: task.k) }
+            case .cols:
+                let fullA = try allgatherRowBlocks(localA, rowCounts: BlockPartition(count: task.m, parts: plan.ranks).ranges.map(\.count),
+                                                   columns: task.k, timer: &timer)
+                timer.measure(.compute) { multiply(a: fullA, b: localB, into: &localC, m: task.m, n: block.columns.count, k: task.k) }
+            case .grid:
+                try summa(localA: localA, localB: localB, into: &localC, rowCommunicator: rowCommunicator!,
+                          columnCommunicator: columnCommunicator!, timer: &timer)
+            }
+            gathered = try gatherBlocks(localC, timer: &timer)
+            compute.append(timer.compute)
+            comm.append(timer.comm)
+            wall.append(timer.elapsed)
+        }
+
+        var assembled: [Float]?
+        if rank == 0 { assembled = assemble(gathered) }
+        return GemmRankResult(computeSeconds: median(compute), commSeconds: median(comm), wallSeconds: median(wall),
+                              assembled: assembled)
+    }
+
+    /// Row blocks of a `Σ rowCounts × columns` matrix, one per rank, all-gathered in rank order.
+    private func allgatherRowBlocks(_ local: [Float], rowCounts: [Int], columns: Int, timer: inout PhaseTimer) throws(MPIError) -> [Float] {
+        let counts = rowCounts.map { $0 * columns }
+        var full = [Float](repeating: 0, count: counts.reduce(0, +))
+        try timer.measure(.comm) { () throws(MPIError) in
+            try local.withUnsafeBufferPointer { (send) throws(MPIError) in
+                try full.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
+                    try communicator.allgatherv(send, into: receive, counts: counts)
+                }
+            }
+        }
+        return full
+    }
+
+    /// Generalized SUMMA: for each k panel, the owning process column broadcasts its A panel
+    /// along each process row, the owning process row its B panel along each process column,
+    /// and every rank accumulates `C += A_panel · B_panel`.
+    private func summa(localA: [Float], localB: [Float], into localC: inout [Float],
+                       rowCommunicator: Communicator, columnCommunicator: Communicator,
+                       timer: inout PhaseTimer) throws(MPIError) {
+        let rank = communicator.rank
+        let (myRow, myColumn) = plan.coordinates(of: rank)
+        let ownA = plan.ownedBlockOfA(rank), ownB = plan.ownedBlockOfB(rank)
+        let rows = ownA.rows.count, columns = ownB.columns.count
+        for (index, panel) in plan.summaPanels.enumerated() {
+            let width = panel.k.count
+            var panelA = [Float](repeating: 0, count: rows * width)
+            var panelB = [Float](repeating: 0, count: width * columns)
+            if myColumn == panel.ownerColumnOfA {
+                let offset = panel.k.lowerBound - ownA.columns.lowerBound
+                for i in 0..<rows {
+                    for p in 0..<width { panelA[i * width + p] = localA[i * ownA.columns.count + offset + p] }
+                }
+            }
+            if myRow == panel.ownerRowOfB {
+                let offset = (panel.k.lowerBound - ownB.rows.lowerBound) * columns
+                for index in 0..<(width * columns) { panelB[index] = localB[offset + index] }
+            }
+            try timer.measure(.comm) { () throws(MPIError) in
+                try panelA.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
+                    try rowCommunicator.broadcast(buffer, root: panel.ownerColumnOfA)
+                }
+                try panelB.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
+                    try columnCommunicator.broadcast(buffer, root: panel.ownerRowOfB)
+                }
+            }
+            timer.measure(.compute) {
+                multiply(a: panelA, b: panelB, into: &localC, m: rows, n: columns, k: width, accumulate: index > 0)
+            }
+        }
+    }
+
+    /// Gathers every rank's C block on rank 0, packed in rank order.
+    private func gatherBlocks(_ localC: [Float], timer: inout PhaseTimer) throws(MPIError) -> [Float] {
+        let counts = (0..<plan.ranks).map { plan.outputBlock(of: $0).elementCount }
+        var gathered = [Float](repeating: 0, count: communicator.rank == 0 ? counts.reduce(0, +) : 0)
+        try timer.measure(.comm) { () throws(MPIError) in
+            try localC.withUnsafeBufferPointer { (send) throws(MPIError) in
+                try gathered.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
+                    try communicator.gatherv(send, into: communicator.rank == 0 ? receive : nil, counts: counts)
+                }
+            }
+        }
+        return gathered
+    }
+
+    /// Places the packed blocks at their positions in the full m×n C.
+    private func assemble(_ packed: [Float]) -> [Float] {
+        let n = plan.task.n
+        var full = [Float](repeating: 0, count: plan.task.m * n)
+        var offset = 0
+        for rank in 0..<plan.ranks {
+            let block = plan.outputBlock(of: rank)
+            let width = block.columns.count
+            for (r, row) in block.rows.enumerated() {
+                for c in 0..<width { full[row * n + block.columns.lowerBound + c] = packed[offset + r * width + c] }
+            }
+            offset += block.elementCount
+        }
+        return full
+    }
+}
+
+/// `C = A·B` (or `C += A·B`) on dense row-major arrays through the Kernels GEMM.
+func multiply(a: [Float], b: [Float], into c: inout [Float], m: Int, n: Int, k: Int, accumulate: Bool = false) {
+    guard m > 0, n > 0 else { return }
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            c.withUnsafeMutableBufferPointer { c in
+                sgemm(m: m, n: n, k: k, a: a, lda: max(1, k), b: b, ldb: n, beta: accumulate ? 1 : 0, c: c, ldc: n)
+            }
+        }
+    }
+}
+
+/// The median of a non-empty list (the mean of the two middle values for even counts).
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}

@@ -1,0 +1,180 @@
+import Config
+import Foundation
+import MPIKit
+import Planner
+import Reports
+import Workload
+
+/// The coordinator and worker loop of `frugal run`, the same code on every rank.
+///
+/// 1. Rank 0 reads and validates the job file for this rank count and starts the results file;
+///    it broadcasts either the file's text or the error. On error every rank returns
+///    ``RunExitStatus/badInput`` and only rank 0 prints: one message, no hang, no abort.
+/// 2. Every rank decodes the same text, then for each task plans its shard, generates its
+///    inputs from the seed, exchanges operands, computes, and C is gathered on rank 0, which
+///    verifies it against the single-rank reference, appends one record per rank to
+///    `results.jsonl` and prints the rows.
+/// 3. A failure only some ranks see (an MPI error, a failed write) is printed by the rank that
+///    saw it and ends the whole job through `MPI_Abort`, the one way to stop ranks blocked in
+///    a collective.
+public struct JobRunner {
+    public let options: RunOptions
+
+    public init(options: RunOptions) { self.options = options }
+
+    /// Runs the job on `MPI_COMM_WORLD`; initialises and finalises MPI. Returns the exit status.
+    public func run() -> RunExitStatus {
+        do {
+            try MPIEnvironment.initialize()
+        } catch {
+            printError("cannot initialise MPI: \(error)")
+            return .runtimeFailure
+        }
+        let world = Communicator.world
+        let status: RunExitStatus
+        do {
+            status = try coordinate(world)
+        } catch {
+            printError("rank \(world.rank): \(error)")
+            MPIEnvironment.abort(exitCode: RunExitStatus.runtimeFailure.rawValue)
+        }
+        do {
+            try MPIEnvironment.finalize()
+        } catch {
+            printError("rank \(world.rank): \(error)")
+            return .runtimeFailure
+        }
+        return status
+    }
+
+    private func coordinate(_ world: Communicator) throws -> RunExitStatus {
+        // 1. Rank 0 validates; everyone learns the outcome.
+        var job: Job?
+        var log: ResultsLog?
+        var message: [UInt8] = []
+        let hostnames = try gatherHostnames(world)
+        let startTime = ISO8601DateFormatter().string(from: Date())
+        if world.isRoot {
+            do {
+                let document = try ConfigDocument(contentsOfFile: options.jobPath)
+                let limits = JobLimits(ranks: world.size, availableMemoryBytes: Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.8))
+                let decoded = try Job(document: document, limits: limits)
+                job = decoded
+                if let directory = options.outDirectory {
+                    let record = JobRecord(job: decoded.name, jobFile: options.jobPath, jobFileContents: document.text,
+                                           ranks: world.size, hostnames: hostnames, seed: decoded.seed,
+                                           gitRevision: BuildInfo.gitRevision, buildConfiguration: BuildInfo.configuration,
+                                           frugalVersion: BuildInfo.version, mpiLibrary: MPIEnvironment.libraryVersion,
+                                           startTime: startTime)
+                    do {
+                        log = try ResultsLog(directory: directory, first: .job(record))
+                    } catch {
+                        throw ConfigError(file: directory, keyPath: "", expected: "a writable results folder (--out)", found: "\(error)")
+                    }
+                }
+                message = [0] + Array(document.text.utf8)
+            } catch let error as ConfigError {
+                message = [1] + Array(error.description.utf8)
+            }
+        }
+        message = try world.broadcast(array: message)
+        guard message.first == 0 else {
+            if world.isRoot { printError(String(decoding: message.dropFirst(), as: UTF8.self)) }
+            return .badInput
+        }
+        if !world.isRoot {
+            let document = try ConfigDocument(text: String(decoding: message.dropFirst(), as: UTF8.self), file: options.jobPath)
+            job = try Job(document: document, limits: JobLimits(ranks: world.size, availableMemoryBytes: nil))
+        }
+        guard let job else { return .badInput }
+
+        // 2. Tasks, one after another.
+        var records: [TaskRecord] = []
+        if world.isRoot && options.format == .table {
+            print(TaskTable.header(job: job, jobPath: options.jobPath, ranks: world.size))
+        }
+        for (index, task) in job.tasks.enumerated() {
+            switch task {
+            case .gemm(let gemm):
+                let taskRecords = try runGemm(gemm, index: index, job: job, world: world, hostnames: hostnames)
+                if world.isRoot {
+                    try log?.append(taskRecords.map(ResultRecord.task))
+                    if options.format == .table { print(TaskTable.rows(taskRecords), terminator: "") }
+                    records += taskRecords
+                }
+            }
+        }
+
+        // 3. One verdict for all ranks.
+        var failed = [Int32(records.filter { !$0.verified }.count)]
+        failed = try world.broadcast(array: failed)
+        if world.isRoot {
+            if options.format == .json {
+                print(try jsonDocument(job: job, hostnames: hostnames, startTime: startTime, records: records))
+            } else {
+                print(TaskTable.footer(records))
+                if let log { print("# results: \(log.path)") }
+            }
+            if failed[0] > 0 {
+                let worst = records.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
+                printError("verification failed: " + worst.prefix(4).joined(separator: "; "))
+            }
+        }
+        return failed[0] > 0 ? .verificationFailed : .success
+    }
+
+    private func runGemm(_ task: GemmTask, index: Int, job: Job, world: Communicator, hostnames: [String]) throws -> [TaskRecord] {
+        let plan = GemmPlan(task: task, ranks: world.size)
+        let result = try GemmExecutor(plan: plan, communicator: world).run()
+        let mine = [result.computeSeconds, result.commSeconds, result.wallSeconds]
+        let all = try world.gather(array: mine)
+        guard world.isRoot else { return [] }
+        let errors: [GemmVerifier.BlockError] = task.verify
+            ? GemmVerifier(plan: plan).check(result.assembled ?? [])
+            : Array(repeating: .init(maxAbsError: 0, maxRelError: 0, verified: true), count: world.size)
+        return (0..<world.size).map { rank in
+            let block = plan.outputBlock(of: rank)
+            let flops = plan.flops(of: rank)
+            let compute = all[rank][0]
+            return TaskRecord(
+                job: job.name, task: task.name, taskIndex: index, kind: "gemm", rank: rank, ranks: world.size,
+                host: hostnames[rank], m: task.m, n: task.n, k: task.k, sharding: task.sharding.rawValue,
+                grid: plan.grid.description, blockRows: [block.rows.lowerBound, block.rows.upperBound],
+                blockColumns: [block.columns.lowerBound, block.columns.upperBound], repetitions: task.repetitions,
+                seed: task.seed, flops: flops, computeSeconds: compute, commSeconds: all[rank][1],
+                wallSeconds: all[rank][2], gflops: compute > 0 ? flops / compute / 1e9 : 0,
+                verified: errors[rank].verified, maxAbsError: errors[rank].maxAbsError,
+                maxRelError: errors[rank].maxRelError, tolerance: task.tolerance)
+        }
+    }
+
+    private func gatherHostnames(_ world: Communicator) throws(MPIError) -> [String] {
+        let width = 256
+        var name = Array(MPIEnvironment.processorName.utf8.prefix(width))
+        name += [UInt8](repeating: 0, count: width - name.count)
+        let all = try world.gather(array: name)
+        return all.map { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+
+    private func jsonDocument(job: Job, hostnames: [String], startTime: String, records: [TaskRecord]) throws -> String {
+        struct Document: Encodable {
+            var job: String
+            var jobFile: String
+            var ranks: Int
+            var hostnames: [String]
+            var seed: UInt64
+            var startTime: String
+            var tasks: [TaskRecord]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(Document(job: job.name, jobFile: options.jobPath, ranks: hostnames.count,
+                                               hostnames: hostnames, seed: job.seed, startTime: startTime, tasks: records))
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Prints `frugal: error: …` on standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
+}

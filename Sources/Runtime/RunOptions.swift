@@ -1,0 +1,33 @@
+/// What `frugal run` was asked to do.
+public struct RunOptions: Sendable {
+    /// How rank 0 prints the results on standard output.
+    public enum Format: String, CaseIterable, Sendable {
+        /// A per-rank table (nccl-tests style: one header, one row per rank and task).
+        case table
+        /// One JSON document: `{"job": …, "tasks": [ … ]}`.
+        case json
+    }
+
+    /// The job file.
+    public var jobPath: String
+    /// Where `results.jsonl` goes, or nil to write no file.
+    public var outDirectory: String?
+    public var format: Format
+
+    public init(jobPath: String, outDirectory: String? = nil, format: Format = .table) {
+        self.jobPath = jobPath
+        self.outDirectory = outDirectory
+        self.format = format
+    }
+}
+
+/// Exit statuses of `frugal run`, the same on every rank.
+public enum RunExitStatus: Int32, Sendable {
+    case success = 0
+    /// The job ran but a result did not match the single-rank reference.
+    case verificationFailed = 1
+    /// The job file or options were rejected before any rank computed.
+    case badInput = 2
+    /// MPI or the system failed mid-job (the job is aborted on every rank).
+    case runtimeFailure = 3
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Config
+
+/// What a job is checked against besides its own keys: the rank count it will run on and the
+/// memory of the coordinating host.
+public struct JobLimits: Sendable {
+    /// Ranks the job will run on.
+    public var ranks: Int
+    /// Bytes rank 0 may use for one task's matrices, or nil to skip the check.
+    public var availableMemoryBytes: Int?
+
+    public init(ranks: Int, availableMemoryBytes: Int?) {
+        self.ranks = ranks
+        self.availableMemoryBytes = availableMemoryBytes
+    }
+}
+
+extension Job {
+    /// Keys of the job table.
+    public static let keys = ["name", "seed", "tasks"]
+    /// Keys of a `gemm` task.
+    public static let gemmKeys = ["kind", "name", "m", "n", "k", "repeat", "seed", "sharding", "grid", "tolerance", "verify"]
+    /// Task kinds.
+    public static let kinds = ["gemm"]
+    /// The largest element count of one matrix: MPI counts are C `int`s.
+    public static let maxMatrixElements = Int(Int32.max)
+
+    /// Reads, decodes and validates the job file at `path`.
+    public init(contentsOfFile path: String, limits: JobLimits) throws(ConfigError) {
+        try self.init(document: ConfigDocument(contentsOfFile: path), limits: limits)
+    }
+
+    /// Decodes and validates a parsed job file.
+    public init(document: ConfigDocument, limits: JobLimits) throws(ConfigError) {
+        let root = try document.root
+        try root.rejectUnknownKeys(allowed: Job.keys)
+        let defaultName = document.file.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? "job"
+        name = try root.string("name", default: defaultName)
+        seed = try UInt64(root.nonNegativeInt("seed", default: 42))
+        let taskTables = try root.tableArray("tasks")
+        guard !taskTables.isEmpty else {
+            throw root.error("tasks", expected: "at least one [[tasks]] table", found: "none")
+        }
+        var tasks: [JobTask] = []
+        var names: Set<String> = []
+        for (index, table) in taskTables.enumerated() {
+            let task = try Job.decodeTask(table, index: index, jobSeed: seed, limits: limits)
+            guard names.insert(task.name).inserted else {
+                throw table.error("name", expected: "a task name unique in the job", found: "'\(task.name)' again")
+            }
+            tasks.append(task)
+        }
+        self.tasks = tasks
+    }
+
+    private static func decodeTask(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits) throws(ConfigError) -> JobTask {
+        let kind = try table.string("kind")
+        switch kind {
+        case "gemm":
+            return .gemm(try decodeGemm(table, index: index, jobSeed: jobSeed, limits: limits))
+        default:
+            throw table.error("kind", expected: "one of \(kinds.map { "'\($0)'" }.joined(separator: " | "))", found: "'\(kind)'")
+        }
+    }
+
+    private static func decodeGemm(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits) throws(ConfigError) -> GemmTask {
+        try table.rejectUnknownKeys(allowed: gemmKeys)
+        let m = try table.positiveInt("m"), n = try table.positiveInt("n"), k = try table.positiveInt("k")
+        for (key, rows, columns) in [("m", m, k), ("n", k, n), ("m", m, n)] {
+            let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
+            guard !overflow, elements <= maxMatrixElements else {
+                throw table.error(key, expected: "matrices of at most 2³¹−1 elements (MPI's count limit)",
+                                  found: "a \(rows)×\(columns) matrix")
+            }
+        }
+        var task = GemmTask(
+            name: try table.string("name", default: "gemm-\(index)"),
+            m: m, n: n, k: k,
+            repetitions: try table.positiveInt("repeat", default: 1),
+            seed: UInt64(try table.nonNegativeInt("seed", default: Int(jobSeed))),
+            sharding: try table.choice("sharding", default: GemmSharding.rows),
+            tolerance: table.contains("tolerance") ? try table.positiveDouble("tolerance") : nil,
+            verify: try table.bool("verify", default: true))
+
+        if let grid = try table.intArray("grid") {
+            guard task.sharding == .grid else {
+                throw table.error("grid", expected: "no 'grid' unless sharding = \"grid\"", found: "grid = \(grid)")
+            }
+            guard grid.count == 2, grid.allSatisfy({ $0 >= 1 }) else {
+                throw table.error("grid", expected: "[rows, columns] of positive integers", found: "\(grid)")
+            }
+            guard grid[0] * grid[1] == limits.ranks else {
+                throw table.error("grid", expected: "rows × columns = \(limits.ranks) (the rank count)",
+                                  found: "\(grid[0]) × \(grid[1]) = \(grid[0] * grid[1])",
+                                  hint: "omit 'grid' to use \(GridShape.mostSquare(ranks: limits.ranks))")
+            }
+            task.grid = GridShape(rows: grid[0], columns: grid[1])
+        }
+
+        if let available = limits.availableMemoryBytes {
+            // Rank 0 holds A, B, the gathered C and the reference C while verifying.
+            let elements = Double(m) * Double(k) + Double(k) * Double(n) + 2 * Double(m) * Double(n)
+            let bytes = elements * Double(MemoryLayout<Float>.size)
+            if bytes > Double(available) {
+                throw table.error("m", expected: "matrices that fit in rank 0's memory (\(formatBytes(Double(available))) available)",
+                                  found: "\(m)×\(n)×\(k) needing \(formatBytes(bytes))",
+                                  hint: task.verify ? "reduce m, n or k" : nil)
+            }
+        }
+        return task
+    }
+}
+
+/// "1.5 GB" style (1 GB = 1e9 bytes).
+func formatBytes(_ bytes: Double) -> String {
+    if bytes >= 1e9 { return String(format: "%.1f GB", bytes / 1e9) }
+    if bytes >= 1e6 { return String(format: "%.1f MB", bytes / 1e6) }
+    return "\(Int(bytes)) bytes"
+}

@@ -1,0 +1,39 @@
+import Config
+
+/// A batch of work for `frugal run`: named tasks executed one after another on every rank.
+///
+/// Read from a TOML job file (`Cluster/jobs/*.toml`); see README "Job files" for the keys.
+public struct Job: Sendable, Equatable {
+    /// The job's name (defaults to the file name).
+    public var name: String
+    /// The default seed of every task's inputs.
+    public var seed: UInt64
+    /// The tasks, in order.
+    public var tasks: [JobTask]
+
+    public init(name: String, seed: UInt64, tasks: [JobTask]) {
+        self.name = name
+        self.seed = seed
+        self.tasks = tasks
+    }
+}
+
+/// One task of a job.
+public enum JobTask: Sendable, Equatable {
+    /// A sharded single-precision matrix multiply.
+    case gemm(GemmTask)
+
+    /// The task's name, unique within its job.
+    public var name: String {
+        switch self {
+        case .gemm(let task): return task.name
+        }
+    }
+
+    /// The kind as written in the job file.
+    public var kind: String {
+        switch self {
+        case .gemm: return "gemm"
+        }
+    }
+}
