@@ -24,27 +24,7 @@ public struct JobRunner {
 
     /// Runs the job on `MPI_COMM_WORLD`; initialises and finalises MPI. Returns the exit status.
     public func run() -> RunExitStatus {
-        do {
-            try MPIEnvironment.initialize()
-        } catch {
-            printError("cannot initialise MPI: \(error)")
-            return .runtimeFailure
-        }
-        let world = Communicator.world
-        let status: RunExitStatus
-        do {
-            status = try coordinate(world)
-        } catch {
-            printError("rank \(world.rank): \(error)")
-            MPIEnvironment.abort(exitCode: RunExitStatus.runtimeFailure.rawValue)
-        }
-        do {
-            try MPIEnvironment.finalize()
-        } catch {
-            printError("rank \(world.rank): \(error)")
-            return .runtimeFailure
-        }
-        return status
+        MPIJob.run(coordinate)
     }
 
     private func coordinate(_ world: Communicator) throws -> RunExitStatus {
@@ -172,9 +152,4 @@ public struct JobRunner {
                                                hostnames: hostnames, seed: job.seed, startTime: startTime, tasks: records))
         return String(decoding: data, as: UTF8.self)
     }
-}
-
-/// Prints `frugal: error: …` on standard error.
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
 }

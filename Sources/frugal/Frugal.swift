@@ -17,6 +17,7 @@ struct Frugal: ParsableCommand {
         version: "frugal \(FrugalVersion.string)",
         subcommands: [
             Run.self,
+            CheckMPI.self,
             Version.self,
         ])
 }
