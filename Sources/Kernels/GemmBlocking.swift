@@ -15,16 +15,21 @@ import Dispatch
 /// 32 MiB shared L3):
 /// - `kc = 384`: the B micro-panel (kc × 16 floats = 24 KiB) takes well under half of L1d,
 ///   leaving room for the A micro-panel (6 × kc = 9 KiB) streaming through and for C lines.
-/// - `mc = 168` (a multiple of 6): the packed A block (mc × kc floats = 252 KiB) takes a quarter
-///   of L2, so it stays resident while the B panel streams past it.
-/// - `nc = 4080` (a multiple of 16): the packed B panel (kc × nc floats ≈ 6 MiB) fits in a
-///   share of L3 next to the other core's panel.
+/// - `mc = 240` (a multiple of 6): the packed A block (mc × kc floats = 360 KiB) takes about a
+///   third of L2, so it stays resident while B micro-panels and C tiles pass through.
+/// - `nc = 2048` (a multiple of 16): the packed B panel (kc × nc floats = 3 MiB) sits in L3
+///   with room for the other core's panel.
+///
+/// Measured on that machine (one thread, median of 5, see README): among
+/// (mc, kc, nc) ∈ {(96…288), (256…512), (2048…4080)} this choice was best or within noise on
+/// 512–2048 squares and the MoE shapes. The micro-kernel prefetches its C tile, which mattered
+/// more than any block size (+5–10 % on 2048² where C is re-read k/kc times).
 struct GemmBlocking: Sendable, Equatable {
     var mc: Int
     var kc: Int
     var nc: Int
 
-    static let `default` = GemmBlocking(mc: 168, kc: 384, nc: 4080)
+    static let `default` = GemmBlocking(mc: 240, kc: 384, nc: 2048)
 
     /// `C = alpha · op(A) · op(B) + beta · C` for logical `a` (m×k), `b` (k×n) on one thread,
     /// using `buffers` for packing.

@@ -1,3 +1,5 @@
+import CKernelSupport
+
 /// The register micro-kernel of the packed GEMM: one MR×NR = 6×16 tile of C.
 ///
 /// Twelve `SIMD8<Float>` accumulators (two 8-lane vectors per row × six rows) live in
@@ -48,6 +50,11 @@ enum GemmMicroKernel {
         var c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
         var c40 = SIMD8<Float>(), c41 = SIMD8<Float>()
         var c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+        // Bring the C tile toward L1 while the k loop runs (C is read/written only at the end).
+        var pc = c
+        for _ in 0..<6 {
+            frugal_prefetch_write(pc); frugal_prefetch_write(pc + 15); pc += ldc
+        }
         var ap = a, bp = b
         for _ in 0..<kc {
             let b0 = load8(bp), b1 = load8(bp + 8)
