@@ -31,6 +31,9 @@ struct GemmBlocking: Sendable, Equatable {
 
     static let `default` = GemmBlocking(mc: 240, kc: 384, nc: 2048)
 
+    /// Products with at most this many rows read row-major B in place instead of packing it.
+    static let directBRowLimit = 3 * GemmMicroKernel.mr
+
     /// `C = alpha · op(A) · op(B) + beta · C` for logical `a` (m×k), `b` (k×n) on one thread,
     /// using `buffers` for packing.
     static func run(m: Int, n: Int, k: Int, alpha: Float, a: StridedMatrix, b: StridedMatrix,
@@ -49,7 +52,19 @@ struct GemmBlocking: Sendable, Equatable {
             while pc < k {
                 let kc = min(blocking.kc, k - pc)
                 let betaBlock: Float = pc == 0 ? beta : 1
-                buffers.packB(b.offset(row: pc, column: jc), kc: kc, nc: nc)
+                let bBlock = b.offset(row: pc, column: jc)
+                // Few rows (e.g. a tiny expert group): packing B would cost as much as using it,
+                // so full 16-column panels of row-major B are read in place; only a trailing
+                // partial panel is packed (zero-padded).
+                let direct = m <= directBRowLimit && b.columnStride == 1
+                let fullPanels = nc / nr * nr
+                if direct {
+                    if fullPanels < nc {
+                        buffers.packB(bBlock.offset(row: 0, column: fullPanels), kc: kc, nc: nc - fullPanels)
+                    }
+                } else {
+                    buffers.packB(bBlock, kc: kc, nc: nc)
+                }
                 var ic = 0
                 while ic < m {
                     let mc = min(blocking.mc, m - ic)
@@ -57,17 +72,24 @@ struct GemmBlocking: Sendable, Equatable {
                     var jr = 0
                     while jr < nc {
                         let cols = min(nr, nc - jr)
-                        let bPanel = UnsafePointer(buffers.packedB + jr * kc)
+                        let bPanel: UnsafePointer<Float>, bStride: Int
+                        if !direct {
+                            bPanel = UnsafePointer(buffers.packedB + jr * kc); bStride = nr
+                        } else if jr < fullPanels {
+                            bPanel = bBlock.base + jr; bStride = bBlock.rowStride
+                        } else {
+                            bPanel = UnsafePointer(buffers.packedB); bStride = nr
+                        }
                         var ir = 0
                         while ir < mc {
                             let rows = min(mr, mc - ir)
                             let aPanel = UnsafePointer(buffers.packedA + ir * kc)
                             let cTile = c + (ic + ir) * ldc + jc + jr
                             if rows == mr && cols == nr {
-                                GemmMicroKernel.tile6x16(kc: kc, a: aPanel, b: bPanel, c: cTile, ldc: ldc,
+                                GemmMicroKernel.tile6x16(kc: kc, a: aPanel, b: bPanel, bStride: bStride, c: cTile, ldc: ldc,
                                                          alpha: alpha, beta: betaBlock)
                             } else {
-                                GemmMicroKernel.tile6x16(kc: kc, a: aPanel, b: bPanel, c: buffers.edgeTile,
+                                GemmMicroKernel.tile6x16(kc: kc, a: aPanel, b: bPanel, bStride: bStride, c: buffers.edgeTile,
                                                          ldc: nr, alpha: 1, beta: 0)
                                 buffers.mergeEdgeTile(into: cTile, ldc: ldc, rows: rows, cols: cols,
                                                       alpha: alpha, beta: betaBlock)

@@ -39,9 +39,11 @@ enum GemmMicroKernel {
         }
     }
 
-    /// `C[0..<6, 0..<16] = alpha · Σ_p a[p·6 + r] · b[p·16 + j] + beta · C` (C row stride `ldc`).
+    /// `C[0..<6, 0..<16] = alpha · Σ_p a[p·6 + r] · b[p·bStride + j] + beta · C` (C row stride
+    /// `ldc`). `bStride` is 16 for a packed B micro-panel, or B's own row stride when a few-row
+    /// product reads row-major B in place (see `GemmBlocking`).
     static func tile6x16(
-        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStride: Int = 16,
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
@@ -70,7 +72,7 @@ enum GemmMicroKernel {
             c40 = c40.addingProduct(ai, b0); c41 = c41.addingProduct(ai, b1)
             ai = SIMD8<Float>(repeating: ap[5])
             c50 = c50.addingProduct(ai, b0); c51 = c51.addingProduct(ai, b1)
-            ap += 6; bp += 16
+            ap += 6; bp += bStride
         }
         let va = SIMD8<Float>(repeating: alpha), vb = SIMD8<Float>(repeating: beta)
         let readC = beta != 0
