@@ -32,7 +32,8 @@ let package = Package(
 
         // Leaves: MPI's Swift face, the SIMD kernels, config decoding.
         .target(name: "MPIKit", dependencies: ["CMPI"], swiftSettings: simdSettings),
-        .target(name: "Kernels", swiftSettings: simdSettings),
+        .target(name: "CKernelSupport"),  // prefetch intrinsics for Kernels
+        .target(name: "Kernels", dependencies: ["CKernelSupport"], swiftSettings: simdSettings),
         .target(name: "Config", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
 
         // What to compute, on what hardware, and how to spread it.

@@ -12,12 +12,14 @@ struct Frugal: ParsableCommand {
         Examples:
           mpirun -np 4 frugal run Cluster/jobs/demo.toml --out results/
           frugal run Cluster/jobs/demo.toml            # one rank, no mpirun needed
+          frugal bench gemm --sizes 1024,2048 --baseline openblas
           frugal version
         """,
         version: "frugal \(FrugalVersion.string)",
         subcommands: [
             Run.self,
             CheckMPI.self,
+            Bench.self,
             Version.self,
         ])
 }

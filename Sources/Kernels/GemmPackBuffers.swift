@@ -1,0 +1,139 @@
+/// The scratch memory of the packed GEMM and the only code that writes it.
+///
+/// One instance holds, 64-byte aligned and allocated once per GEMM call (or once per grouped
+/// GEMM, or once per thread), the packed A block (`mc × kc`, as `mr`-row micro-panels), the packed B
+/// panel (`kc × nc`, as `nr`-column micro-panels) and a 6×16 scratch tile for edge tiles. The
+/// block loops in `GemmBlocking` reuse it for every block, so the hot path never allocates.
+/// Like `Deque._UnsafeHandle` in swift-collections, all raw pointer arithmetic on this memory is
+/// fenced inside this type; it is not thread-safe and each thread owns its own instance.
+final class GemmPackBuffers: @unchecked Sendable {
+    let blocking: GemmBlocking
+    let packedA: UnsafeMutablePointer<Float>
+    let packedB: UnsafeMutablePointer<Float>
+    let edgeTile: UnsafeMutablePointer<Float>
+    private let countA: Int, countB: Int
+
+    /// Buffers for blocks no larger than `blocking` and the problem (`m × n × k`) needs.
+    init(blocking: GemmBlocking, m: Int, n: Int, k: Int) {
+        self.blocking = blocking
+        let mr = GemmMicroKernel.mr, nr = GemmMicroKernel.nr
+        let kc = max(1, min(blocking.kc, k))
+        let mc = (min(blocking.mc, max(m, 1)) + mr - 1) / mr * mr
+        let nc = (min(blocking.nc, max(n, 1)) + nr - 1) / nr * nr
+        countA = mc * kc
+        countB = nc * kc
+        packedA = Self.allocate(countA)
+        packedB = Self.allocate(countB)
+        edgeTile = Self.allocate(mr * nr)
+    }
+
+    deinit {
+        packedA.deallocate(); packedB.deallocate(); edgeTile.deallocate()
+    }
+
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    /// Packs logical rows `0..<mc`, columns `0..<kc` of `a` into `mr`-row micro-panels:
+    /// panel `q` at `packedA + q·mr·kc`, element `(r, p)` at `[p·mr + r]`; rows past `mc` are zero.
+    func packA(_ a: StridedMatrix, mc: Int, kc: Int) {
+        precondition(mc <= blocking.mc && kc * ((mc + 5) / 6 * 6) <= countA)
+        let mr = GemmMicroKernel.mr
+        var dst = packedA
+        var i = 0
+        while i < mc {
+            let rows = min(mr, mc - i)
+            let src = a.base + i * a.rowStride
+            if rows == mr && a.columnStride == 1 {
+                // Row-major A: six rows read in parallel, one column at a time.
+                let rs = a.rowStride
+                let r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs, r4 = src + 4 * rs, r5 = src + 5 * rs
+                for p in 0..<kc {
+                    let d = dst + p * mr
+                    d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
+                }
+            } else if rows == mr && a.rowStride == 1 {
+                // Transposed A: each column holds the six values contiguously.
+                let cs = a.columnStride
+                for p in 0..<kc {
+                    let s = src + p * cs, d = dst + p * mr
+                    d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
+                }
+            } else {
+                for p in 0..<kc {
+                    let d = dst + p * mr
+                    for r in 0..<mr {
+                        d[r] = r < rows ? src[r * a.rowStride + p * a.columnStride] : 0
+                    }
+                }
+            }
+            dst += mr * kc
+            i += mr
+        }
+    }
+
+    /// Packs logical rows `0..<kc`, columns `0..<nc` of `b` into `nr`-column micro-panels:
+    /// panel `q` at `packedB + q·nr·kc`, element `(p, j)` at `[p·nr + j]`; columns past `nc` are zero.
+    func packB(_ b: StridedMatrix, kc: Int, nc: Int) {
+        let nr = GemmMicroKernel.nr
+        precondition(kc * ((nc + nr - 1) / nr * nr) <= countB)
+        var dst = packedB
+        var j = 0
+        while j < nc {
+            let cols = min(nr, nc - j)
+            let src = b.base + j * b.columnStride
+            if cols == nr && b.columnStride == 1 {
+                let rs = b.rowStride
+                for p in 0..<kc {
+                    let s = src + p * rs, d = dst + p * nr
+                    GemmMicroKernel.store8(GemmMicroKernel.load8(s), d)
+                    GemmMicroKernel.store8(GemmMicroKernel.load8(s + 8), d + 8)
+                }
+            } else if cols == nr && b.rowStride == 1 {
+                // Transposed B: sixteen stored rows read in parallel.
+                let cs = b.columnStride
+                for p in 0..<kc {
+                    let d = dst + p * nr
+                    var s = src + p
+                    for jj in 0..<nr { d[jj] = s.pointee; s += cs }
+                }
+            } else {
+                for p in 0..<kc {
+                    let d = dst + p * nr
+                    for jj in 0..<nr {
+                        d[jj] = jj < cols ? src[p * b.rowStride + jj * b.columnStride] : 0
+                    }
+                }
+            }
+            dst += nr * kc
+            j += nr
+        }
+    }
+
+    /// `C[0..<rows, 0..<cols] = alpha · edgeTile + beta · C` for a partial tile (`beta == 0`
+    /// does not read C).
+    func mergeEdgeTile(into c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+                       alpha: Float, beta: Float) {
+        let nr = GemmMicroKernel.nr
+        for r in 0..<rows {
+            let t = edgeTile + r * nr, row = c + r * ldc
+            if beta == 0 {
+                for j in 0..<cols { row[j] = alpha * t[j] }
+            } else {
+                for j in 0..<cols { row[j] = (alpha * t[j]).addingProduct(beta, row[j]) }
+            }
+        }
+    }
+
+    /// `C = beta · C` for an `m × n` block (`beta == 0` stores zeros without reading).
+    static func scale(_ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, beta: Float) {
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 {
+                for j in 0..<n { row[j] *= beta }
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+/// Grouped SGEMM for Mixture-of-Experts layers: for every group `g`,
+/// `C_g = alpha · A_g · op(B_g) + beta · C_g`, where `A_g` is the `groupSizes[g]` consecutive
+/// rows of `a` (tokens routed to expert `g`, k columns), `B_g` is expert `g`'s k×n weight and
+/// `C_g` the matching rows of `c`.
+///
+/// Layout: `a` is (Σ mᵢ) × k row-major with stride `lda`; `c` is (Σ mᵢ) × n with stride `ldc`;
+/// the weights are one buffer, group `g`'s matrix starting at `g · bGroupStride`, stored k×n
+/// (`transB == .none`, stride `ldb ≥ n`) or n×k (`.transposed`, stride `ldb ≥ k`).
+///
+/// Why it keeps the micro-kernel busy: the rows of one expert are one packed A stream, so the
+/// expert's B panel is packed once per kc×nc block and reused across all its rows; empty groups
+/// cost nothing; groups of ≤ 18 rows (where packing B would cost as much as the product) read
+/// row-major B in place; and all groups share one set of pack buffers per thread, so many tiny
+/// groups do not pay allocation. With `threads > 1`, every thread takes a slice of the n
+/// columns of every group, so the work stays balanced however skewed the group sizes are.
+public func groupedSgemm(
+    groupSizes: [Int], n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafeBufferPointer<Float>, lda: Int,
+    transB: Transpose = .none,
+    b: UnsafeBufferPointer<Float>, ldb: Int, bGroupStride: Int,
+    beta: Float = 0,
+    c: UnsafeMutableBufferPointer<Float>, ldc: Int,
+    threads: Int = 1
+) {
+    precondition(n >= 0 && k >= 0 && groupSizes.allSatisfy { $0 >= 0 }, "groupedSgemm: negative dimension")
+    precondition(threads >= 1, "groupedSgemm: threads must be at least 1")
+    let rows = groupSizes.reduce(0, +)
+    let bRows = transB == .none ? k : n, bCols = transB == .none ? n : k
+    precondition(lda >= max(1, k) && ldc >= max(1, n) && ldb >= max(1, bCols), "groupedSgemm: stride too small")
+    precondition(rows == 0 || k == 0 || a.count >= (rows - 1) * lda + k, "groupedSgemm: A buffer too small")
+    precondition(rows == 0 || c.count >= (rows - 1) * ldc + n, "groupedSgemm: C buffer too small")
+    precondition(groupSizes.isEmpty || bRows == 0 || bCols == 0
+                 || (bGroupStride >= (bRows - 1) * ldb + bCols
+                     && b.count >= (groupSizes.count - 1) * bGroupStride + (bRows - 1) * ldb + bCols),
+                 "groupedSgemm: B buffer too small")
+    if rows == 0 || n == 0 { return }
+    let cBase = MutableMatrix(base: c.baseAddress!, ld: ldc)
+    if k == 0 || alpha == 0 {
+        GemmPackBuffers.scale(cBase.base, ldc: ldc, m: rows, n: n, beta: beta)
+        return
+    }
+    let aBase = a.baseAddress!, bBase = b.baseAddress!
+    // Row offset of every group, so each thread can address any group directly.
+    var running = 0
+    let offsets: [Int] = groupSizes.map { s in defer { running += s }; return running }
+    let blocking = GemmBlocking.default
+    let slices = GemmBlocking.chunks(of: n, parts: threads, granule: GemmMicroKernel.nr)
+    let aMatrix = StridedMatrix(base: aBase, rowStride: lda, columnStride: 1)
+    let bAll = StridedMatrix(bBase, ld: ldb, transpose: transB)
+    GemmBlocking.parallelFor(slices.count) { t in
+        let cols = slices[t]
+        GemmBufferPool.shared.withBuffers(blocking) { buffers in
+            for g in groupSizes.indices where groupSizes[g] > 0 {
+                let bg = StridedMatrix(base: bAll.base + g * bGroupStride,
+                                       rowStride: bAll.rowStride, columnStride: bAll.columnStride)
+                GemmBlocking.run(m: groupSizes[g], n: cols.count, k: k, alpha: alpha,
+                                 a: aMatrix.offset(row: offsets[g], column: 0),
+                                 b: bg.offset(row: 0, column: cols.lowerBound), beta: beta,
+                                 c: cBase.base + offsets[g] * ldc + cols.lowerBound, ldc: ldc,
+                                 buffers: buffers)
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// A small, fast, seeded random number generator (SplitMix64) so benchmarks and tests draw
+/// reproducible inputs from a recorded seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// A generator whose whole sequence is determined by `seed`.
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A float uniform in `[-1, 1)`.
+    public mutating func nextSignedUnit() -> Float {
+        Float(Int32(truncatingIfNeeded: next() >> 32)) * (1 / 2_147_483_648)
+    }
+}
