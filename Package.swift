@@ -15,6 +15,11 @@ let simdSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
 let simdSettings: [SwiftSetting] = []
 #endif
 
+/// The kernels are optimised in debug builds too: unoptimised SIMD code runs ~100× slower,
+/// which would make `swift test` (a debug build that launches `frugal` under mpirun) and any
+/// timing from a debug build meaningless. Their tests still use `@testable import`.
+let kernelSettings: [SwiftSetting] = simdSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "frugal",
     platforms: [.macOS(.v14)],
@@ -33,7 +38,7 @@ let package = Package(
         // Leaves: MPI's Swift face, the SIMD kernels, config decoding.
         .target(name: "MPIKit", dependencies: ["CMPI"], swiftSettings: simdSettings),
         .target(name: "CKernelSupport"),  // prefetch intrinsics for Kernels
-        .target(name: "Kernels", dependencies: ["CKernelSupport"], swiftSettings: simdSettings),
+        .target(name: "Kernels", dependencies: ["CKernelSupport"], swiftSettings: kernelSettings),
         .target(name: "Config", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
 
         // What to compute, on what hardware, and how to spread it.
