@@ -1,8 +1,10 @@
 /// One line of `results.jsonl`. The file starts with a ``JobRecord`` and continues with one
-/// ``TaskRecord`` per task per rank, in completion order.
+/// ``TaskRecord`` per GEMM task per rank, or one ``MoEStepRecord`` per MoE step per rank, in
+/// completion order.
 public enum ResultRecord: Codable, Sendable, Equatable {
     case job(JobRecord)
     case task(TaskRecord)
+    case moe(MoEStepRecord)
 
     private enum CodingKeys: String, CodingKey { case type }
 
@@ -11,6 +13,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         switch type {
         case "job": self = .job(try JobRecord(from: decoder))
         case "task": self = .task(try TaskRecord(from: decoder))
+        case "moe": self = .moe(try MoEStepRecord(from: decoder))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.type], debugDescription: "unknown record type '\(type)'"))
         }
@@ -20,6 +23,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         switch self {
         case .job(let record): try record.encode(to: encoder)
         case .task(let record): try record.encode(to: encoder)
+        case .moe(let record): try record.encode(to: encoder)
         }
     }
 }

@@ -70,8 +70,10 @@ public struct JobRunner {
 
         // 2. Tasks, one after another.
         var records: [TaskRecord] = []
+        var moeRecords: [MoEStepRecord] = []
         if world.isRoot && options.format == .table {
-            print(TaskTable.header(job: job, jobPath: options.jobPath, ranks: world.size))
+            print(TaskTable.title(job: job, jobPath: options.jobPath, ranks: world.size))
+            if job.tasks.contains(where: { $0.kind == "gemm" }) { print(TaskTable.header) }
         }
         for (index, task) in job.tasks.enumerated() {
             switch task {
@@ -82,21 +84,29 @@ public struct JobRunner {
                     if options.format == .table { print(TaskTable.rows(taskRecords), terminator: "") }
                     records += taskRecords
                 }
+            case .moe(let moe):
+                let stepRecords = try runMoE(moe, index: index, job: job, world: world, hostnames: hostnames, log: log)
+                if world.isRoot {
+                    if options.format == .table { print(MoETable.rows(stepRecords), terminator: "") }
+                    moeRecords += stepRecords
+                }
             }
         }
 
         // 3. One verdict for all ranks.
-        var failed = [Int32(records.filter { !$0.verified }.count)]
+        var failed = [Int32(records.filter { !$0.verified }.count + moeRecords.filter { !$0.verified }.count)]
         failed = try world.broadcast(array: failed)
         if world.isRoot {
             if options.format == .json {
-                print(try jsonDocument(job: job, hostnames: hostnames, startTime: startTime, records: records))
+                print(try jsonDocument(job: job, hostnames: hostnames, startTime: startTime, records: records, moeRecords: moeRecords))
             } else {
-                print(TaskTable.footer(records))
+                if !records.isEmpty { print(TaskTable.footer(records)) }
+                if !moeRecords.isEmpty { print(MoETable.footer(moeRecords)) }
                 if let log { print("# results: \(log.path)") }
             }
             if failed[0] > 0 {
                 let worst = records.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
+                    + moeRecords.filter { !$0.verified }.map { "task '\($0.task)' step \($0.step) rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
                 printError("verification failed: " + worst.prefix(4).joined(separator: "; "))
             }
         }
@@ -136,7 +146,8 @@ public struct JobRunner {
         return all.map { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
-    private func jsonDocument(job: Job, hostnames: [String], startTime: String, records: [TaskRecord]) throws -> String {
+    private func jsonDocument(job: Job, hostnames: [String], startTime: String, records: [TaskRecord],
+                              moeRecords: [MoEStepRecord]) throws -> String {
         struct Document: Encodable {
             var job: String
             var jobFile: String
@@ -145,11 +156,13 @@ public struct JobRunner {
             var seed: UInt64
             var startTime: String
             var tasks: [TaskRecord]
+            var moeSteps: [MoEStepRecord]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(Document(job: job.name, jobFile: options.jobPath, ranks: hostnames.count,
-                                               hostnames: hostnames, seed: job.seed, startTime: startTime, tasks: records))
+                                               hostnames: hostnames, seed: job.seed, startTime: startTime, tasks: records,
+                                               moeSteps: moeRecords))
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -5,10 +5,13 @@ import Workload
 /// The per-rank table rank 0 prints, nccl-tests style: one header, one row per task and rank,
 /// then one summary row per task.
 enum TaskTable {
-    static func header(job: Job, jobPath: String, ranks: Int) -> String {
+    static func title(job: Job, jobPath: String, ranks: Int) -> String {
+        "# frugal run \(jobPath): job '\(job.name)', \(ranks) rank\(ranks == 1 ? "" : "s"), seed \(job.seed)"
+    }
+
+    static var header: String {
         """
-        # frugal run \(jobPath): job '\(job.name)', \(ranks) rank\(ranks == 1 ? "" : "s"), seed \(job.seed)
-        # times are medians over repetitions; GFLOP/s = block FLOPs / compute seconds
+        # GEMM times are medians over repetitions; GFLOP/s = block FLOPs / compute seconds
         #\(pad("task", 15)) \(pad("rank", 5, right: true)) \(pad("host", 12)) \(pad("sharding", 9)) \(pad("C block", 26)) \(pad("compute(s)", 11, right: true)) \(pad("comm(s)", 10, right: true)) \(pad("GFLOP/s", 9, right: true)) \(pad("maxRelErr", 10, right: true)) verified
         """
     }

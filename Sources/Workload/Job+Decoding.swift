@@ -20,8 +20,12 @@ extension Job {
     public static let keys = ["name", "seed", "tasks"]
     /// Keys of a `gemm` task.
     public static let gemmKeys = ["kind", "name", "m", "n", "k", "repeat", "seed", "sharding", "grid", "tolerance", "verify"]
+    /// Keys of a `moe` task.
+    public static let moeKeys = ["kind", "name", "tokens", "hidden", "expertHidden", "experts", "sharedExperts", "topK",
+                                 "groups", "topkGroups", "ranksPerNode", "scoring", "routeScale", "balance", "affinity",
+                                 "steps", "microBatches", "capacityFactor", "seed", "verify", "tolerance"]
     /// Task kinds.
-    public static let kinds = ["gemm"]
+    public static let kinds = ["gemm", "moe"]
     /// The largest element count of one matrix: MPI counts are C `int`s.
     public static let maxMatrixElements = Int(Int32.max)
 
@@ -58,6 +62,8 @@ extension Job {
         switch kind {
         case "gemm":
             return .gemm(try decodeGemm(table, index: index, jobSeed: jobSeed, limits: limits))
+        case "moe":
+            return .moe(try decodeMoE(table, index: index, jobSeed: jobSeed, limits: limits))
         default:
             throw table.error("kind", expected: "one of \(kinds.map { "'\($0)'" }.joined(separator: " | "))", found: "'\(kind)'")
         }

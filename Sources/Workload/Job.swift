@@ -22,11 +22,14 @@ public struct Job: Sendable, Equatable {
 public enum JobTask: Sendable, Equatable {
     /// A sharded single-precision matrix multiply.
     case gemm(GemmTask)
+    /// An expert-parallel Mixture-of-Experts layer.
+    case moe(MoETask)
 
     /// The task's name, unique within its job.
     public var name: String {
         switch self {
         case .gemm(let task): return task.name
+        case .moe(let task): return task.name
         }
     }
 
@@ -34,6 +37,7 @@ public enum JobTask: Sendable, Equatable {
     public var kind: String {
         switch self {
         case .gemm: return "gemm"
+        case .moe: return "moe"
         }
     }
 }

@@ -17,7 +17,13 @@ public struct MatrixGenerator: Sendable {
     /// Element `index` (row-major position in the full matrix) of `stream`.
     @inline(__always)
     public func value(stream: Stream, index: Int) -> Float {
-        var z = seed &+ stream.rawValue &* 0xD1B5_4A32_D192_ED03 &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
+        value(streamID: stream.rawValue, index: index)
+    }
+
+    /// Element `index` of any numbered stream (MoE layers number their weights and tokens).
+    @inline(__always)
+    public func value(streamID: UInt64, index: Int) -> Float {
+        var z = seed &+ streamID &* 0xD1B5_4A32_D192_ED03 &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z = z ^ (z >> 31)
@@ -37,5 +43,10 @@ public struct MatrixGenerator: Sendable {
             }
         }
         return result
+    }
+
+    /// `count` values of stream `streamID`, each times `scale`.
+    public func values(streamID: UInt64, count: Int, scale: Float = 1) -> [Float] {
+        (0..<count).map { value(streamID: streamID, index: $0) * scale }
     }
 }

@@ -1,0 +1,83 @@
+import MPIKit
+import Reports
+import Workload
+
+extension JobRunner {
+    /// Runs a MoE task step by step; rank 0 verifies each step against the single-rank
+    /// reference and appends the step's records at once, so a job that dies keeps every
+    /// completed step.
+    func runMoE(_ task: MoETask, index: Int, job: Job, world: Communicator, hostnames: [String],
+                log: ResultsLog?) throws -> [MoEStepRecord] {
+        var executor = try MoEExecutor(task: task, communicator: world)
+        var reference = world.isRoot && task.verify ? try MoEReference(task: task, ranks: world.size) : nil
+        var records: [MoEStepRecord] = []
+        let h = task.hidden
+        for step in 0..<task.steps {
+            let measurement = try executor.step(step)
+
+            // Outputs to rank 0 for verification.
+            var gathered = [Float](repeating: 0, count: world.isRoot && task.verify ? task.tokens * h * world.size : 0)
+            if task.verify {
+                try measurement.output.withUnsafeBufferPointer { (send) throws(MPIError) in
+                    try gathered.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
+                        try world.gatherv(send, into: world.isRoot ? receive : nil,
+                                          counts: Array(repeating: task.tokens * h, count: world.size))
+                    }
+                }
+            }
+            let mine = [measurement.computeSeconds, measurement.dispatchSeconds, measurement.combineSeconds,
+                        measurement.exposedCommSeconds, measurement.wallSeconds, Double(measurement.rowsReceived),
+                        measurement.flops]
+                + measurement.bytesSentPerPeer.map(Double.init) + measurement.bytesReceivedPerPeer.map(Double.init)
+            let all = try world.gather(array: mine)
+            guard world.isRoot else { continue }
+
+            var errors = [(maxAbs: Double, maxRel: Double, verified: Bool)](repeating: (0, 0, true), count: world.size)
+            if var checker = reference {
+                let expected = try checker.step(step)
+                reference = checker
+                var scale = 0.0
+                for output in expected.outputs { for value in output { scale = max(scale, Double(abs(value))) } }
+                scale = max(scale, 1e-30)
+                for rank in 0..<world.size {
+                    var maxAbs = 0.0
+                    var finite = true
+                    for index in 0..<(task.tokens * h) {
+                        let difference = Double(gathered[rank * task.tokens * h + index]) - Double(expected.outputs[rank][index])
+                        if !difference.isFinite { finite = false }
+                        maxAbs = max(maxAbs, abs(difference))
+                    }
+                    let loadsAgree = expected.loads == measurement.expertLoads
+                    errors[rank] = finite ? (maxAbs, maxAbs / scale, loadsAgree && maxAbs / scale <= task.tolerance)
+                                          : (.infinity, .infinity, false)
+                }
+            }
+            let rows = measurement.rowsReceivedByRank.map(Double.init)
+            let mean = rows.reduce(0, +) / Double(max(1, rows.count))
+            let imbalance = mean > 0 ? (rows.max() ?? 0) / mean : 1
+            let ranks = world.size
+            let stepRecords = (0..<ranks).map { rank -> MoEStepRecord in
+                let values = all[rank]
+                let sent = values[7..<(7 + ranks)].map { Int($0) }
+                let received = values[(7 + ranks)..<(7 + 2 * ranks)].map { Int($0) }
+                let sentBytes = Double(sent.reduce(0, +))
+                let factor = Double(ranks - 1) / Double(ranks)
+                func busbw(_ seconds: Double) -> Double { seconds > 0 && ranks > 1 ? sentBytes / seconds / 1e9 * factor : 0 }
+                return MoEStepRecord(
+                    job: job.name, task: task.name, taskIndex: index, rank: rank, ranks: ranks, host: hostnames[rank],
+                    step: step, tokens: task.tokens, microBatches: task.microBatches, balance: task.balance.mode,
+                    computeSeconds: values[0], dispatchSeconds: values[1], combineSeconds: values[2],
+                    exposedCommSeconds: values[3], wallSeconds: values[4], bytesSentPerPeer: sent,
+                    bytesReceivedPerPeer: received, tokensPerSecond: values[4] > 0 ? Double(task.tokens) / values[4] : 0,
+                    gflops: values[0] > 0 ? values[6] / values[0] / 1e9 : 0, dispatchBusbwGbPerSecond: busbw(values[1]),
+                    combineBusbwGbPerSecond: busbw(values[2]), imbalance: imbalance, rowsReceived: Int(values[5]),
+                    expertLoads: measurement.expertLoads, droppedPairs: measurement.droppedPairs,
+                    verified: errors[rank].verified, maxAbsError: errors[rank].maxAbs, maxRelError: errors[rank].maxRel,
+                    tolerance: task.tolerance)
+            }
+            try log?.append(stepRecords.map(ResultRecord.moe))
+            records += stepRecords
+        }
+        return records
+    }
+}

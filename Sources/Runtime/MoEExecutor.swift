@@ -1,0 +1,255 @@
+import Kernels
+import MPIKit
+import Planner
+import Workload
+
+/// What one rank measured in one MoE step, and its outputs.
+struct MoEStepMeasurement {
+    var computeSeconds = 0.0
+    var dispatchSeconds = 0.0
+    var combineSeconds = 0.0
+    var otherCommSeconds = 0.0
+    var wallSeconds = 0.0
+    var bytesSentPerPeer: [Int] = []
+    var bytesReceivedPerPeer: [Int] = []
+    var rowsReceived = 0
+    var rowsReceivedByRank: [Int] = []
+    var expertLoads: [Int] = []
+    var droppedPairs = 0
+    var flops = 0.0
+    /// This rank's layer output, tokens × hidden.
+    var output: [Float] = []
+
+    var exposedCommSeconds: Double { dispatchSeconds + combineSeconds + otherCommSeconds }
+}
+
+/// Runs a ``MoETask`` step by step with expert parallelism on `communicator`:
+/// route on each rank's tokens → exchange counts → dispatch rows with all-to-all-v → grouped
+/// SwiGLU on the local experts → combine with all-to-all-v → weighted sum plus shared experts,
+/// tokens back in their original order. With `microBatches > 1` the dispatch of the next
+/// micro-batch and the combine of the previous one are in flight (non-blocking) while the
+/// experts of the current one compute, and MPI progress is driven between experts.
+struct MoEExecutor {
+    let task: MoETask
+    let communicator: Communicator
+    let placement: ExpertPlacement
+    let layer: MoELayer
+    private(set) var bias: [Float]
+
+    init(task: MoETask, communicator: Communicator) throws {
+        self.task = task
+        self.communicator = communicator
+        placement = ExpertPlacement(experts: task.experts, ranks: communicator.size)
+        layer = try MoELayer(task: task, heldExperts: placement.experts(on: communicator.rank))
+        bias = [Float](repeating: 0, count: task.experts)
+    }
+
+    mutating func step(_ step: Int) throws -> MoEStepMeasurement {
+        let ranks = communicator.size, rank = communicator.rank
+        let h = task.hidden, k = task.topK, m = task.microBatches, chunk = task.tokens / m
+        var measurement = MoEStepMeasurement()
+        let x = MoELayer.tokens(task: task, step: step, rank: rank)
+        try communicator.barrier()
+        var timer = PhaseTimer()
+
+        // 1. Route every micro-batch.
+        let offsets = layer.affinityOffsets(step: step)
+        var routings: [GatingResult] = []
+        try timer.measure(.compute) {
+            for batch in 0..<m {
+                routings.append(try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
+                                                bias: bias, offsets: offsets))
+            }
+        }
+        var localCounts = [Int](repeating: 0, count: task.experts)
+        for routing in routings { for (expert, count) in routing.tokensPerExpert.enumerated() { localCounts[expert] += count } }
+
+        // 2. Global loads; the capacity rule needs every rank's counts.
+        var keep = [Bool](repeating: true, count: task.tokens * k)
+        var loadsTimer = PhaseTimer()
+        try loadsTimer.measure(.comm) { () throws(MPIError) in
+            measurement.expertLoads = try communicator.allreduce(array: localCounts, .sum)
+            if let factor = task.capacityFactor {
+                let policy = CapacityPolicy(factor: factor, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks))
+                let all = try communicator.allgatherCounts(localCounts)
+                keep = CapacityPolicy.keepMask(expertIDs: routings.flatMap(\.expertIDs),
+                                               allowance: policy.allowance(rank: rank, countsByRank: all))
+                let dropped = [keep.filter { !$0 }.count]
+                measurement.droppedPairs = try communicator.allreduce(array: dropped, .sum)[0]
+            }
+        }
+
+        // 3. Send buffers per micro-batch, rows ordered by destination rank.
+        var plans: [DispatchPlan] = []
+        for batch in 0..<m {
+            plans.append(DispatchPlan(routing: routings[batch], keep: Array(keep[(batch * chunk * k)..<((batch + 1) * chunk * k)]),
+                                      x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h,
+                                      placement: placement, ranks: ranks))
+        }
+
+        // 4. Exchange counts: block d of the send holds the row counts of every micro-batch for rank d.
+        var receiveCounts = [[Int]](repeating: [Int](repeating: 0, count: ranks), count: m)
+        var countsTimer = PhaseTimer()
+        try countsTimer.measure(.comm) { () throws(MPIError) in
+            let send = (0..<ranks).flatMap { peer in plans.map { $0.sendCounts[peer] } }
+            var received = [Int](repeating: 0, count: ranks * m)
+            try send.withUnsafeBufferPointer { (s) throws(MPIError) in
+                try received.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try communicator.alltoall(s, into: r) }
+            }
+            for peer in 0..<ranks { for batch in 0..<m { receiveCounts[batch][peer] = received[peer * m + batch] } }
+        }
+        measurement.otherCommSeconds = loadsTimer.comm
+        measurement.dispatchSeconds = countsTimer.comm
+
+        // 5. Dispatch, experts, combine — overlapped across micro-batches when there are several.
+        let overlap = m > 1
+        var receivedRows: [CommBuffer<Float>] = [], receivedExperts: [CommBuffer<Int32>] = []
+        var combineSend: [CommBuffer<Float>?] = Array(repeating: nil, count: m)
+        var combineReceive: [CommBuffer<Float>] = []
+        for batch in 0..<m {
+            let rows = receiveCounts[batch].reduce(0, +)
+            receivedRows.append(CommBuffer(count: rows * h))
+            receivedExperts.append(CommBuffer(count: rows))
+            combineReceive.append(CommBuffer(count: plans[batch].rowCount * h))
+        }
+        var dispatchRequests: [[Request]] = Array(repeating: [], count: m)
+        var combineRequests: [Request] = []
+        func startDispatch(_ batch: Int) throws(MPIError) {
+            let plan = plans[batch]
+            dispatchRequests[batch] = [
+                try communicator.alltoallvNonblocking(plan.rows, counts: plan.sendCounts.map { $0 * h },
+                                                      into: receivedRows[batch], counts: receiveCounts[batch].map { $0 * h }),
+                try communicator.alltoallvNonblocking(plan.localExperts, counts: plan.sendCounts,
+                                                      into: receivedExperts[batch], counts: receiveCounts[batch]),
+            ]
+        }
+        let pending = { () in
+            for request in dispatchRequests.joined() { _ = try? request.test() }
+            for request in combineRequests { _ = try? request.test() }
+        }
+        var blocked = PhaseTimer()
+        try blocked.measure(.comm) { () throws(MPIError) in try startDispatch(0) }
+        measurement.dispatchSeconds += blocked.comm
+        for batch in 0..<m {
+            var wait = PhaseTimer()
+            try wait.measure(.comm) { () throws(MPIError) in
+                try Request.waitAll(dispatchRequests[batch])
+                if overlap && batch + 1 < m { try startDispatch(batch + 1) }
+            }
+            measurement.dispatchSeconds += wait.comm
+            if !overlap && batch + 1 < m {
+                var start = PhaseTimer()
+                try start.measure(.comm) { () throws(MPIError) in try startDispatch(batch + 1) }
+                measurement.dispatchSeconds += start.comm
+            }
+            let outputs = timer.measure(.compute) { () -> [Float] in
+                let experts = receivedExperts[batch].array.map { Int32(placement.localIndex(of: Int($0))) }
+                return receivedRows[batch].withUnsafeBufferPointer { rows in
+                    layer.expertOutputs(rows: rows, localExpert: experts, progress: overlap ? pending : {})
+                }
+            }
+            measurement.rowsReceived += receiveCounts[batch].reduce(0, +)
+            let send = CommBuffer(outputs)
+            combineSend[batch] = send
+            var combineWait = PhaseTimer()
+            try combineWait.measure(.comm) { () throws(MPIError) in
+                let request = try communicator.alltoallvNonblocking(send, counts: receiveCounts[batch].map { $0 * h },
+                                                                    into: combineReceive[batch], counts: plans[batch].sendCounts.map { $0 * h })
+                if overlap { combineRequests.append(request) } else { try request.wait() }
+            }
+            measurement.combineSeconds += combineWait.comm
+        }
+        var finalWait = PhaseTimer()
+        try finalWait.measure(.comm) { () throws(MPIError) in try Request.waitAll(combineRequests) }
+        measurement.combineSeconds += finalWait.comm
+
+        // 6. Weighted sums plus shared experts, per micro-batch, in original token order.
+        var output: [Float] = []
+        output.reserveCapacity(task.tokens * h)
+        timer.measure(.compute) {
+            for batch in 0..<m {
+                let pairOutputs = plans[batch].pairOutputs(from: combineReceive[batch], hidden: h)
+                output += layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
+                                        routing: routings[batch], keep: plans[batch].keep, pairOutputs: pairOutputs)
+            }
+        }
+        measurement.computeSeconds = timer.compute
+
+        // 7. Balance for the next step, and the load picture.
+        if case .auxFree(let size) = task.balance { MoELayer.updateBias(&bias, loads: measurement.expertLoads, step: size) }
+        measurement.bytesSentPerPeer = (0..<ranks).map { peer in plans.reduce(0) { $0 + $1.sendCounts[peer] } * h * 4 }
+        measurement.bytesReceivedPerPeer = (0..<ranks).map { peer in receiveCounts.reduce(0) { $0 + $1[peer] } * h * 4 }
+        measurement.wallSeconds = timer.elapsed
+        let rowFlops = 6 * Double(task.hidden) * Double(task.expertHidden)
+        measurement.flops = 2 * Double(task.tokens * task.hidden * task.experts)
+            + Double(measurement.rowsReceived) * rowFlops + Double(task.tokens * task.sharedExperts) * rowFlops
+        measurement.output = output
+        // Bookkeeping for the imbalance figure, after the step's clock stopped.
+        measurement.rowsReceivedByRank = try communicator.allgatherCounts([measurement.rowsReceived]).map { $0[0] }
+        return measurement
+    }
+}
+
+/// One micro-batch's dispatch on the sending rank: the kept (token, choice) pairs ordered by
+/// destination rank, their rows and experts in send buffers, and where each pair's result
+/// comes back in the combine.
+struct DispatchPlan {
+    let keep: [Bool]
+    let sendCounts: [Int]
+    let rowCount: Int
+    /// Position in send order of each kept pair (token·topK + choice); -1 when dropped.
+    let position: [Int]
+    let rows: CommBuffer<Float>
+    let localExperts: CommBuffer<Int32>
+
+    init(routing: GatingResult, keep: [Bool], x: ArraySlice<Float>, hidden h: Int, placement: ExpertPlacement, ranks: Int) {
+        self.keep = keep
+        var counts = [Int](repeating: 0, count: ranks)
+        for (pair, expert) in routing.expertIDs.enumerated() where keep[pair] { counts[placement.owner(of: Int(expert))] += 1 }
+        var next = [Int](repeating: 0, count: ranks)
+        for peer in 1..<max(1, ranks) { next[peer] = next[peer - 1] + counts[peer - 1] }
+        let total = counts.reduce(0, +)
+        var position = [Int](repeating: -1, count: keep.count)
+        let rows = CommBuffer<Float>(count: total * h)
+        let experts = CommBuffer<Int32>(count: total)
+        let base = x.startIndex
+        for (pair, expert) in routing.expertIDs.enumerated() where keep[pair] {
+            let peer = placement.owner(of: Int(expert))
+            let slot = next[peer]
+            next[peer] += 1
+            position[pair] = slot
+            experts[slot] = expert
+            let token = pair / routing.topk
+            rows.withUnsafeMutableBufferPointer { buffer in
+                for j in 0..<h { buffer[slot * h + j] = x[base + token * h + j] }
+            }
+        }
+        sendCounts = counts
+        rowCount = total
+        self.position = position
+        self.rows = rows
+        localExperts = experts
+    }
+
+    /// Each pair's returned row, in (token, choice) order; zeros for dropped pairs.
+    func pairOutputs(from combined: CommBuffer<Float>, hidden h: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: position.count * h)
+        combined.withUnsafeBufferPointer { buffer in
+            for (pair, slot) in position.enumerated() where slot >= 0 {
+                for j in 0..<h { result[pair * h + j] = buffer[slot * h + j] }
+            }
+        }
+        return result
+    }
+}
+
+extension Communicator {
+    /// Every rank's copy of a small Int array, by rank.
+    func allgatherCounts(_ values: [Int]) throws(MPIError) -> [[Int]] {
+        var all = [Int](repeating: 0, count: values.count * size)
+        try values.withUnsafeBufferPointer { (s) throws(MPIError) in
+            try all.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try allgather(s, into: r) }
+        }
+        return (0..<size).map { Array(all[($0 * values.count)..<(($0 + 1) * values.count)]) }
+    }
+}

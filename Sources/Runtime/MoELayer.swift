@@ -1,0 +1,176 @@
+import Foundation
+import Kernels
+import Workload
+
+/// The arithmetic of one MoE layer, shared by the distributed executor and rank 0's
+/// single-rank reference so that both compute the same function: weights and tokens drawn from
+/// the seed, routing (router GEMM, synthetic affinity, group-limited top-k with the balancing
+/// bias), the routed experts' SwiGLU FFNs on rows grouped by expert, and the final weighted sum
+/// plus shared experts.
+struct MoELayer {
+    let task: MoETask
+    /// The routed experts whose weights this instance holds.
+    let heldExperts: Range<Int>
+    let router: [Float]          // hidden × experts
+    let w1: [Float], w3: [Float] // per held expert: hidden × expertHidden, consecutive
+    let w2: [Float]              // per held expert: expertHidden × hidden
+    let sharedW1: [Float], sharedW3: [Float], sharedW2: [Float]
+    let gating: GatingConfiguration
+
+    // Stream numbering of the seeded generator.
+    static let routerStream: UInt64 = 100
+    static func expertStream(_ expert: Int, _ matrix: Int) -> UInt64 { 1_000 + UInt64(expert) * 3 + UInt64(matrix) }
+    static func sharedStream(_ expert: Int, _ matrix: Int) -> UInt64 { 500_000 + UInt64(expert) * 3 + UInt64(matrix) }
+    static func tokenStream(step: Int, rank: Int) -> UInt64 { 1 << 32 + UInt64(step) << 16 + UInt64(rank) }
+
+    init(task: MoETask, heldExperts: Range<Int>) throws {
+        self.task = task
+        self.heldExperts = heldExperts
+        let generator = MatrixGenerator(seed: task.seed)
+        let h = task.hidden, f = task.expertHidden
+        let upScale = 1 / Float(h).squareRoot(), downScale = 1 / Float(f).squareRoot()
+        router = generator.values(streamID: Self.routerStream, count: h * task.experts, scale: upScale)
+        var w1: [Float] = [], w3: [Float] = [], w2: [Float] = []
+        for expert in heldExperts {
+            w1 += generator.values(streamID: Self.expertStream(expert, 0), count: h * f, scale: upScale)
+            w3 += generator.values(streamID: Self.expertStream(expert, 1), count: h * f, scale: upScale)
+            w2 += generator.values(streamID: Self.expertStream(expert, 2), count: f * h, scale: downScale)
+        }
+        self.w1 = w1; self.w3 = w3; self.w2 = w2
+        var s1: [Float] = [], s3: [Float] = [], s2: [Float] = []
+        for expert in 0..<task.sharedExperts {
+            s1 += generator.values(streamID: Self.sharedStream(expert, 0), count: h * f, scale: upScale)
+            s3 += generator.values(streamID: Self.sharedStream(expert, 1), count: h * f, scale: upScale)
+            s2 += generator.values(streamID: Self.sharedStream(expert, 2), count: f * h, scale: downScale)
+        }
+        sharedW1 = s1; sharedW3 = s3; sharedW2 = s2
+        gating = GatingConfiguration(experts: task.experts, groups: task.groups, topkGroups: task.topkGroups, topk: task.topK,
+                                     scoreFunction: task.scoring == .sigmoid ? .sigmoid : .softmax,
+                                     routeScale: Float(task.routeScale))
+        try gating.validate()
+    }
+
+    /// The tokens `rank` holds at `step`: `tokens × hidden`.
+    static func tokens(task: MoETask, step: Int, rank: Int) -> [Float] {
+        MatrixGenerator(seed: task.seed).values(streamID: tokenStream(step: step, rank: rank), count: task.tokens * task.hidden)
+    }
+
+    /// Synthetic affinity added to the router logits at `step`: Zipf-like preference whose
+    /// hot experts rotate by `drift × experts` positions per step.
+    func affinityOffsets(step: Int) -> [Float] {
+        guard task.zipf > 0 else { return [Float](repeating: 0, count: task.experts) }
+        let shift = Int((task.drift * Double(task.experts) * Double(step)).rounded(.down))
+        return (0..<task.experts).map { expert in
+            let popularity = (expert + task.experts - shift % task.experts) % task.experts
+            return Float(-task.zipf * log(1 + Double(popularity)))
+        }
+    }
+
+    /// Routes `count` tokens of `x` (rows × hidden).
+    func route(_ x: ArraySlice<Float>, count: Int, bias: [Float], offsets: [Float]) throws -> GatingResult {
+        let h = task.hidden, e = task.experts
+        var logits = x.withUnsafeBufferPointer { xp in
+            router.withUnsafeBufferPointer { rp in routerLogits(x: xp, tokens: count, hidden: h, gateWeights: rp, experts: e) }
+        }
+        for token in 0..<count {
+            for expert in 0..<e { logits[token * e + expert] += offsets[expert] }
+        }
+        return try logits.withUnsafeBufferPointer { lp in
+            try bias.withUnsafeBufferPointer { bp in try gate(logits: lp, tokens: count, bias: bp, configuration: gating) }
+        }
+    }
+
+    /// The held experts' outputs for `rows` (count × hidden), row i going through held expert
+    /// `localExpert[i]`; returned in the same row order. `progress` runs between experts (to
+    /// drive MPI progress of transfers in flight).
+    func expertOutputs(rows: UnsafeBufferPointer<Float>, localExpert: [Int32], progress: () -> Void = {}) -> [Float] {
+        let h = task.hidden, f = task.expertHidden, count = localExpert.count
+        var output = [Float](repeating: 0, count: count * h)
+        guard count > 0 else { return output }
+        // Stable grouping by expert.
+        var sizes = [Int](repeating: 0, count: heldExperts.count)
+        for expert in localExpert { sizes[Int(expert)] += 1 }
+        var start = [Int](repeating: 0, count: heldExperts.count)
+        for index in 1..<max(1, sizes.count) { start[index] = start[index - 1] + sizes[index - 1] }
+        var order = [Int](repeating: 0, count: count)
+        var next = start
+        for (row, expert) in localExpert.enumerated() {
+            order[next[Int(expert)]] = row
+            next[Int(expert)] += 1
+        }
+        var grouped = [Float](repeating: 0, count: count * h)
+        for (position, row) in order.enumerated() {
+            for j in 0..<h { grouped[position * h + j] = rows[row * h + j] }
+        }
+        var groupedOut = [Float](repeating: 0, count: count * h)
+        let perExpert = h * f
+        grouped.withUnsafeBufferPointer { gp in
+            groupedOut.withUnsafeMutableBufferPointer { op in
+                w1.withUnsafeBufferPointer { a in
+                    w3.withUnsafeBufferPointer { c in
+                        w2.withUnsafeBufferPointer { d in
+                            for expert in 0..<sizes.count where sizes[expert] > 0 {
+                                let rowsRange = (start[expert] * h)..<((start[expert] + sizes[expert]) * h)
+                                let weights = (expert * perExpert)..<((expert + 1) * perExpert)
+                                swigluFFN(x: UnsafeBufferPointer(rebasing: gp[rowsRange]), tokens: sizes[expert], hidden: h,
+                                          intermediate: f, w1: UnsafeBufferPointer(rebasing: a[weights]),
+                                          w3: UnsafeBufferPointer(rebasing: c[weights]), w2: UnsafeBufferPointer(rebasing: d[weights]),
+                                          out: UnsafeMutableBufferPointer(rebasing: op[rowsRange]))
+                                progress()
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (position, row) in order.enumerated() {
+            for j in 0..<h { output[row * h + j] = groupedOut[position * h + j] }
+        }
+        return output
+    }
+
+    /// The layer output for `count` tokens: Σ over kept choices of weight × routed output
+    /// (`pairOutputs[(token·topK + choice)·hidden …]`, in choice order) plus every shared expert.
+    func combine(x: ArraySlice<Float>, count: Int, routing: GatingResult, keep: [Bool], pairOutputs: [Float]) -> [Float] {
+        let h = task.hidden, k = task.topK
+        var y = [Float](repeating: 0, count: count * h)
+        if task.sharedExperts > 0 {
+            let perExpert = h * task.expertHidden
+            var shared = [Float](repeating: 0, count: count * h)
+            x.withUnsafeBufferPointer { xp in
+                for expert in 0..<task.sharedExperts {
+                    let weights = (expert * perExpert)..<((expert + 1) * perExpert)
+                    shared.withUnsafeMutableBufferPointer { sp in
+                        sharedW1.withUnsafeBufferPointer { a in
+                            sharedW3.withUnsafeBufferPointer { c in
+                                sharedW2.withUnsafeBufferPointer { d in
+                                    swigluFFN(x: xp, tokens: count, hidden: h, intermediate: task.expertHidden,
+                                              w1: UnsafeBufferPointer(rebasing: a[weights]), w3: UnsafeBufferPointer(rebasing: c[weights]),
+                                              w2: UnsafeBufferPointer(rebasing: d[weights]), out: sp)
+                                }
+                            }
+                        }
+                    }
+                    for index in 0..<(count * h) { y[index] += shared[index] }
+                }
+            }
+        }
+        for token in 0..<count {
+            for choice in 0..<k where keep[token * k + choice] {
+                let weight = routing.weights[token * k + choice]
+                let source = (token * k + choice) * h
+                for j in 0..<h { y[token * h + j] = y[token * h + j].addingProduct(weight, pairOutputs[source + j]) }
+            }
+        }
+        return y
+    }
+
+    /// Auxiliary-loss-free balancing: each expert's bias moves by `step` toward the mean load.
+    static func updateBias(_ bias: inout [Float], loads: [Int], step: Double) {
+        let mean = Double(loads.reduce(0, +)) / Double(max(1, loads.count))
+        for expert in bias.indices {
+            let load = Double(loads[expert])
+            if load > mean { bias[expert] -= Float(step) } else if load < mean { bias[expert] += Float(step) }
+        }
+    }
+}
