@@ -48,6 +48,9 @@ public struct MoEStepRecord: Codable, Sendable, Equatable {
     public var expertLoads: [Int]
     /// Global pairs dropped by the capacity limit this step.
     public var droppedPairs: Int
+    /// Σ of this rank's outputs (in Double, token order): equal across runs that computed the
+    /// same layer, e.g. a resumed run and an uninterrupted one.
+    public var outputChecksum: Double
     /// Whether this rank's outputs matched the single-rank reference within `tolerance`.
     public var verified: Bool
     public var maxAbsError: Double
@@ -58,7 +61,7 @@ public struct MoEStepRecord: Codable, Sendable, Equatable {
                 microBatches: Int, balance: String, computeSeconds: Double, dispatchSeconds: Double, combineSeconds: Double,
                 exposedCommSeconds: Double, wallSeconds: Double, bytesSentPerPeer: [Int], bytesReceivedPerPeer: [Int],
                 tokensPerSecond: Double, gflops: Double, dispatchBusbwGbPerSecond: Double, combineBusbwGbPerSecond: Double,
-                imbalance: Double, rowsReceived: Int, expertLoads: [Int], droppedPairs: Int, verified: Bool,
+                imbalance: Double, rowsReceived: Int, expertLoads: [Int], droppedPairs: Int, outputChecksum: Double, verified: Bool,
                 maxAbsError: Double, maxRelError: Double, tolerance: Double) {
         self.job = job; self.task = task; self.taskIndex = taskIndex; self.rank = rank; self.ranks = ranks
         self.host = host; self.step = step; self.tokens = tokens; self.microBatches = microBatches; self.balance = balance
@@ -68,7 +71,7 @@ public struct MoEStepRecord: Codable, Sendable, Equatable {
         self.tokensPerSecond = tokensPerSecond; self.gflops = gflops
         self.dispatchBusbwGbPerSecond = dispatchBusbwGbPerSecond; self.combineBusbwGbPerSecond = combineBusbwGbPerSecond
         self.imbalance = imbalance; self.rowsReceived = rowsReceived; self.expertLoads = expertLoads
-        self.droppedPairs = droppedPairs; self.verified = verified; self.maxAbsError = maxAbsError
+        self.droppedPairs = droppedPairs; self.outputChecksum = outputChecksum; self.verified = verified; self.maxAbsError = maxAbsError
         self.maxRelError = maxRelError; self.tolerance = tolerance
     }
 }

@@ -30,6 +30,21 @@ public final class ResultsLog {
         guard descriptor >= 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
     }
 
+    /// Opens an existing `directory/results.jsonl` to append to (for a resumed run). A torn
+    /// last line (a copy taken mid-write) is cut off first.
+    public init(appendingIn directory: String) throws {
+        path = (directory as NSString).appendingPathComponent("results.jsonl")
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = FileManager.default.contents(atPath: path) else { throw ResultsLogError.cannotRead(path) }
+        if let last = data.last, last != UInt8(ascii: "\n") {
+            let keep = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+            guard truncate(path, off_t(keep)) == 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
+        }
+        descriptor = open(path, O_WRONLY | O_APPEND)
+        guard descriptor >= 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
+    }
+
     deinit { close(descriptor) }
 
     /// Appends one record as one line.

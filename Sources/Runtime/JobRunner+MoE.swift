@@ -7,12 +7,14 @@ extension JobRunner {
     /// reference and appends the step's records at once, so a job that dies keeps every
     /// completed step.
     func runMoE(_ task: MoETask, index: Int, job: Job, world: Communicator, hostnames: [String],
-                log: ResultsLog?) throws -> [MoEStepRecord] {
-        var executor = try MoEExecutor(task: task, communicator: world)
-        var reference = world.isRoot && task.verify ? try MoEReference(task: task, ranks: world.size) : nil
+                log: ResultsLog?, firstStep: Int = 0, bias: [Float]? = nil,
+                beforeStep: (Int) throws -> Void = { _ in }) throws -> [MoEStepRecord] {
+        var executor = try MoEExecutor(task: task, communicator: world, bias: bias)
+        var reference = world.isRoot && task.verify ? try MoEReference(task: task, ranks: world.size, bias: bias) : nil
         var records: [MoEStepRecord] = []
         let h = task.hidden
-        for step in 0..<task.steps {
+        for step in firstStep..<task.steps {
+            try beforeStep(step)
             let measurement = try executor.step(step)
 
             // Outputs to rank 0 for verification.
@@ -27,7 +29,7 @@ extension JobRunner {
             }
             let mine = [measurement.computeSeconds, measurement.dispatchSeconds, measurement.combineSeconds,
                         measurement.exposedCommSeconds, measurement.wallSeconds, Double(measurement.rowsReceived),
-                        measurement.flops]
+                        measurement.flops, measurement.output.reduce(0.0) { $0 + Double($1) }]
                 + measurement.bytesSentPerPeer.map(Double.init) + measurement.bytesReceivedPerPeer.map(Double.init)
             let all = try world.gather(array: mine)
             guard world.isRoot else { continue }
@@ -58,8 +60,8 @@ extension JobRunner {
             let ranks = world.size
             let stepRecords = (0..<ranks).map { rank -> MoEStepRecord in
                 let values = all[rank]
-                let sent = values[7..<(7 + ranks)].map { Int($0) }
-                let received = values[(7 + ranks)..<(7 + 2 * ranks)].map { Int($0) }
+                let sent = values[8..<(8 + ranks)].map { Int($0) }
+                let received = values[(8 + ranks)..<(8 + 2 * ranks)].map { Int($0) }
                 let sentBytes = Double(sent.reduce(0, +))
                 let factor = Double(ranks - 1) / Double(ranks)
                 func busbw(_ seconds: Double) -> Double { seconds > 0 && ranks > 1 ? sentBytes / seconds / 1e9 * factor : 0 }
@@ -71,7 +73,7 @@ extension JobRunner {
                     bytesReceivedPerPeer: received, tokensPerSecond: values[4] > 0 ? Double(task.tokens) / values[4] : 0,
                     gflops: values[0] > 0 ? values[6] / values[0] / 1e9 : 0, dispatchBusbwGbPerSecond: busbw(values[1]),
                     combineBusbwGbPerSecond: busbw(values[2]), imbalance: imbalance, rowsReceived: Int(values[5]),
-                    expertLoads: measurement.expertLoads, droppedPairs: measurement.droppedPairs,
+                    expertLoads: measurement.expertLoads, droppedPairs: measurement.droppedPairs, outputChecksum: values[7],
                     verified: errors[rank].verified, maxAbsError: errors[rank].maxAbs, maxRelError: errors[rank].maxRel,
                     tolerance: task.tolerance)
             }

@@ -31,6 +31,7 @@ public struct JobRunner {
         // 1. Rank 0 validates; everyone learns the outcome.
         var job: Job?
         var log: ResultsLog?
+        var resume: ResumePoint?
         var message: [UInt8] = []
         let hostnames = try gatherHostnames(world)
         let startTime = ISO8601DateFormatter().string(from: Date())
@@ -40,7 +41,19 @@ public struct JobRunner {
                 let limits = JobLimits(ranks: world.size, availableMemoryBytes: Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.8))
                 let decoded = try Job(document: document, limits: limits)
                 job = decoded
-                if let directory = options.outDirectory {
+                if options.resume {
+                    guard let directory = options.outDirectory else {
+                        throw ConfigError(file: options.jobPath, keyPath: "", expected: "--out DIR with --resume (the folder of the run to continue)",
+                                          found: "no --out")
+                    }
+                    resume = try ResumePoint(resultsPath: (directory as NSString).appendingPathComponent("results.jsonl"),
+                                             job: decoded, jobFileContents: document.text, ranks: world.size)
+                    do {
+                        log = try ResultsLog(appendingIn: directory)
+                    } catch {
+                        throw ConfigError(file: directory, keyPath: "", expected: "a writable results folder (--out)", found: "\(error)")
+                    }
+                } else if let directory = options.outDirectory {
                     let record = JobRecord(job: decoded.name, jobFile: options.jobPath, jobFileContents: document.text,
                                            ranks: world.size, hostnames: hostnames, seed: decoded.seed,
                                            gitRevision: BuildInfo.gitRevision, buildConfiguration: BuildInfo.configuration,
@@ -67,6 +80,7 @@ public struct JobRunner {
             job = try Job(document: document, limits: JobLimits(ranks: world.size, availableMemoryBytes: nil))
         }
         guard let job else { return .badInput }
+        let start = try shareResumePoint(resume, job: job, world: world)
 
         // 2. Tasks, one after another.
         var records: [TaskRecord] = []
@@ -75,9 +89,14 @@ public struct JobRunner {
             print(TaskTable.title(job: job, jobPath: options.jobPath, ranks: world.size))
             if job.tasks.contains(where: { $0.kind == "gemm" }) { print(TaskTable.header) }
         }
+        var firstStep = 0
         for (index, task) in job.tasks.enumerated() {
+            defer { firstStep += task.steps }
+            let done = start.completedSteps[index]
             switch task {
             case .gemm(let gemm):
+                if done > 0 { continue }
+                try injectFailureIfAsked(step: firstStep, rank: world.rank)
                 let taskRecords = try runGemm(gemm, index: index, job: job, world: world, hostnames: hostnames)
                 if world.isRoot {
                     try log?.append(taskRecords.map(ResultRecord.task))
@@ -85,12 +104,18 @@ public struct JobRunner {
                     records += taskRecords
                 }
             case .moe(let moe):
-                let stepRecords = try runMoE(moe, index: index, job: job, world: world, hostnames: hostnames, log: log)
+                if done >= moe.steps { continue }
+                let stepRecords = try runMoE(moe, index: index, job: job, world: world, hostnames: hostnames, log: log,
+                                             firstStep: done, bias: start.bias[index],
+                                             beforeStep: { step in try injectFailureIfAsked(step: firstStep + step, rank: world.rank) })
                 if world.isRoot {
                     if options.format == .table { print(MoETable.rows(stepRecords), terminator: "") }
                     moeRecords += stepRecords
                 }
             }
+        }
+        if world.isRoot && options.resume && options.format == .table {
+            print("# resumed: \(start.completedSteps.reduce(0, +)) step(s) were already complete in \(log?.path ?? "")")
         }
 
         // 3. One verdict for all ranks.
@@ -111,6 +136,23 @@ public struct JobRunner {
             }
         }
         return failed[0] > 0 ? .verificationFailed : .success
+    }
+
+    /// Rank 0's resume point, made known to every rank.
+    private func shareResumePoint(_ point: ResumePoint?, job: Job, world: Communicator) throws(MPIError) -> ResumePoint {
+        var result = ResumePoint.fresh(job)
+        result.completedSteps = try world.broadcast(array: point?.completedSteps ?? result.completedSteps)
+        for (index, task) in job.tasks.enumerated() {
+            guard case .moe(let moe) = task, case .auxFree = moe.balance else { continue }
+            let bias = try world.broadcast(array: point?.bias[index] ?? [])
+            if !bias.isEmpty { result.bias[index] = bias }
+        }
+        return result
+    }
+
+    /// `--fail-rank R --fail-at-step S`: rank R fails at the start of step S.
+    private func injectFailureIfAsked(step: Int, rank: Int) throws {
+        if options.failRank == rank && options.failAtStep == step { throw InjectedFailure(step: step) }
     }
 
     private func runGemm(_ task: GemmTask, index: Int, job: Job, world: Communicator, hostnames: [String]) throws -> [TaskRecord] {
@@ -165,4 +207,10 @@ public struct JobRunner {
                                                moeSteps: moeRecords))
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+/// The failure `--fail-rank` injects.
+struct InjectedFailure: Error, CustomStringConvertible {
+    var step: Int
+    var description: String { "injected failure at step \(step) (--fail-rank/--fail-at-step)" }
 }

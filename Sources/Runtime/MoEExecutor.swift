@@ -36,12 +36,12 @@ struct MoEExecutor {
     let layer: MoELayer
     private(set) var bias: [Float]
 
-    init(task: MoETask, communicator: Communicator) throws {
+    init(task: MoETask, communicator: Communicator, bias: [Float]? = nil) throws {
         self.task = task
         self.communicator = communicator
         placement = ExpertPlacement(experts: task.experts, ranks: communicator.size)
         layer = try MoELayer(task: task, heldExperts: placement.experts(on: communicator.rank))
-        bias = [Float](repeating: 0, count: task.experts)
+        self.bias = bias ?? [Float](repeating: 0, count: task.experts)
     }
 
     mutating func step(_ step: Int) throws -> MoEStepMeasurement {

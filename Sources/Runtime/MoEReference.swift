@@ -11,11 +11,11 @@ struct MoEReference {
     let layer: MoELayer
     private(set) var bias: [Float]
 
-    init(task: MoETask, ranks: Int) throws {
+    init(task: MoETask, ranks: Int, bias: [Float]? = nil) throws {
         self.task = task
         self.ranks = ranks
         layer = try MoELayer(task: task, heldExperts: 0..<task.experts)
-        bias = [Float](repeating: 0, count: task.experts)
+        self.bias = bias ?? [Float](repeating: 0, count: task.experts)
     }
 
     /// Every rank's output at `step`, by rank (tokens × hidden each), and the global loads.

@@ -13,11 +13,21 @@ public struct RunOptions: Sendable {
     /// Where `results.jsonl` goes, or nil to write no file.
     public var outDirectory: String?
     public var format: Format
+    /// Continue the run recorded in `outDirectory` after its last completed step.
+    public var resume: Bool
+    /// Fault injection: this rank fails at the start of step `failAtStep` (steps count across the
+    /// job: one per GEMM task, one per MoE step).
+    public var failRank: Int?
+    public var failAtStep: Int?
 
-    public init(jobPath: String, outDirectory: String? = nil, format: Format = .table) {
+    public init(jobPath: String, outDirectory: String? = nil, format: Format = .table, resume: Bool = false,
+                failRank: Int? = nil, failAtStep: Int? = nil) {
         self.jobPath = jobPath
         self.outDirectory = outDirectory
         self.format = format
+        self.resume = resume
+        self.failRank = failRank
+        self.failAtStep = failAtStep
     }
 }
 

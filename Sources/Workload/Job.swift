@@ -33,6 +33,14 @@ public enum JobTask: Sendable, Equatable {
         }
     }
 
+    /// Steps the task takes: one for a GEMM task, `steps` for a MoE task.
+    public var steps: Int {
+        switch self {
+        case .gemm: return 1
+        case .moe(let task): return task.steps
+        }
+    }
+
     /// The kind as written in the job file.
     public var kind: String {
         switch self {

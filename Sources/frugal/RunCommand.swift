@@ -15,6 +15,8 @@ extension Frugal {
               mpirun -np 2 frugal run Cluster/jobs/demo.toml
               mpirun --oversubscribe -np 4 frugal run Cluster/jobs/demo.toml --out results/ --format json
               frugal run Cluster/jobs/demo.toml      # a single rank, without mpirun
+              mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --out r/ --fail-rank 1 --fail-at-step 2
+              mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --out r/ --resume
 
             Exit status: 0 success, 1 verification failed, 2 bad job file or options,
             3 MPI or system failure (the job is aborted on every rank).
@@ -29,8 +31,26 @@ extension Frugal {
         @Option(help: "Standard output format: table or json.")
         var format: RunOptions.Format = .table
 
+        @Flag(help: "Continue the run recorded in --out after its last completed step.")
+        var resume = false
+
+        @Option(help: "Fault injection: this rank fails at the start of --fail-at-step.")
+        var failRank: Int?
+
+        @Option(help: "Fault injection: the step (counted across the job: one per GEMM task, one per MoE step).")
+        var failAtStep: Int?
+
+        func validate() throws {
+            if (failRank == nil) != (failAtStep == nil) {
+                throw ValidationError("--fail-rank and --fail-at-step go together")
+            }
+            if resume && out == nil { throw ValidationError("--resume needs --out DIR, the folder of the run to continue") }
+        }
+
         func run() throws {
-            let status = JobRunner(options: RunOptions(jobPath: job, outDirectory: out, format: format)).run()
+            let options = RunOptions(jobPath: job, outDirectory: out, format: format, resume: resume,
+                                     failRank: failRank, failAtStep: failAtStep)
+            let status = JobRunner(options: options).run()
             if status != .success { throw ExitCode(status.rawValue) }
         }
     }

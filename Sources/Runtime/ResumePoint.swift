@@ -1,0 +1,75 @@
+import Config
+import Reports
+import Workload
+
+/// Where a resumed job picks up: how many steps of each task `results.jsonl` already holds for
+/// every rank (a GEMM task is one step), and the balancing bias of each MoE task at that point,
+/// replayed from the recorded expert loads — the bias update is a pure function of the loads,
+/// so no checkpoint is needed to continue with the same final result.
+struct ResumePoint: Equatable {
+    /// Completed steps per task index.
+    var completedSteps: [Int]
+    /// Bias per task index (MoE tasks with completed steps and `auxFree` balancing only).
+    var bias: [Int: [Float]]
+
+    init(completedSteps: [Int], bias: [Int: [Float]]) {
+        self.completedSteps = completedSteps
+        self.bias = bias
+    }
+
+    static func fresh(_ job: Job) -> ResumePoint {
+        ResumePoint(completedSteps: Array(repeating: 0, count: job.tasks.count), bias: [:])
+    }
+
+    /// Reads `path` and checks it belongs to this job on this many ranks.
+    init(resultsPath path: String, job: Job, jobFileContents: String, ranks: Int) throws(ConfigError) {
+        let records: [ResultRecord]
+        do {
+            records = try ResultsLog.read(path: path).records
+        } catch {
+            throw ConfigError(file: path, keyPath: "", expected: "the results of an earlier run to resume (--resume)", found: "no readable file")
+        }
+        guard case .job(let first)? = records.first else {
+            throw ConfigError(file: path, line: 1, keyPath: "", expected: "a job record on the first line", found: "none")
+        }
+        guard first.jobFileContents == jobFileContents else {
+            throw ConfigError(file: path, line: 1, keyPath: "jobFileContents", expected: "the same job file as the run being resumed",
+                              found: "a different job file", hint: "resume with the job file that started \(path), or start a new --out folder")
+        }
+        guard first.ranks == ranks else {
+            throw ConfigError(file: path, line: 1, keyPath: "ranks", expected: "\(first.ranks) ranks, as the run being resumed",
+                              found: "\(ranks)", hint: "run with mpirun -np \(first.ranks)")
+        }
+        var completed = Array(repeating: 0, count: job.tasks.count)
+        var bias: [Int: [Float]] = [:]
+        for (index, task) in job.tasks.enumerated() {
+            switch task {
+            case .gemm:
+                let ranksDone = Set(records.compactMap { record -> Int? in
+                    if case .task(let t) = record, t.taskIndex == index { return t.rank } else { return nil }
+                })
+                completed[index] = ranksDone.count == ranks ? 1 : 0
+            case .moe(let moe):
+                let stepRecords = records.compactMap { record -> MoEStepRecord? in
+                    if case .moe(let r) = record, r.taskIndex == index { return r } else { return nil }
+                }
+                var steps = 0
+                var loads: [[Int]] = []
+                while steps < moe.steps {
+                    let rows = stepRecords.filter { $0.step == steps }
+                    guard Set(rows.map(\.rank)).count == ranks, let row = rows.first else { break }
+                    loads.append(row.expertLoads)
+                    steps += 1
+                }
+                completed[index] = steps
+                if case .auxFree(let size) = moe.balance, steps > 0 {
+                    var values = [Float](repeating: 0, count: moe.experts)
+                    for load in loads { MoELayer.updateBias(&values, loads: load, step: size) }
+                    bias[index] = values
+                }
+            }
+        }
+        completedSteps = completed
+        self.bias = bias
+    }
+}
