@@ -14,6 +14,9 @@ extension JobRunner {
         var records: [MoEStepRecord] = []
         let h = task.hidden
         for step in firstStep..<task.steps {
+            // Rank 0 reaches this barrier only after writing the previous step's records, so a
+            // rank failing from here on never costs a completed step.
+            try world.barrier()
             try beforeStep(step)
             let measurement = try executor.step(step)
 

@@ -96,6 +96,7 @@ public struct JobRunner {
             switch task {
             case .gemm(let gemm):
                 if done > 0 { continue }
+                try world.barrier()   // earlier records are written before a failure can strike
                 try injectFailureIfAsked(step: firstStep, rank: world.rank)
                 let taskRecords = try runGemm(gemm, index: index, job: job, world: world, hostnames: hostnames)
                 if world.isRoot {
