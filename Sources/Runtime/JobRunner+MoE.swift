@@ -1,4 +1,5 @@
 import MPIKit
+import Planner
 import Reports
 import Workload
 
@@ -7,10 +8,13 @@ extension JobRunner {
     /// reference and appends the step's records at once, so a job that dies keeps every
     /// completed step.
     func runMoE(_ task: MoETask, index: Int, job: Job, world: Communicator, hostnames: [String],
-                log: ResultsLog?, firstStep: Int = 0, bias: [Float]? = nil,
+                log: ResultsLog?, firstStep: Int = 0, loadsHistory: [[Int]] = [],
                 beforeStep: (Int) throws -> Void = { _ in }) throws -> [MoEStepRecord] {
-        var executor = try MoEExecutor(task: task, communicator: world, bias: bias)
-        var reference = world.isRoot && task.verify ? try MoEReference(task: task, ranks: world.size, bias: bias) : nil
+        // The balancing state at `firstStep`, replayed from the loads of the steps already done.
+        var balance = MoEBalanceState(task: task, ranks: world.size)
+        for loads in loadsHistory { balance.record(loads: loads) }
+        var executor = try MoEExecutor(task: task, communicator: world, balance: balance)
+        var reference = world.isRoot && task.verify ? try MoEReference(task: task, ranks: world.size, balance: balance) : nil
         var records: [MoEStepRecord] = []
         let h = task.hidden
         for step in firstStep..<task.steps {
@@ -30,10 +34,12 @@ extension JobRunner {
                     }
                 }
             }
-            let mine = [measurement.computeSeconds, measurement.dispatchSeconds, measurement.combineSeconds,
-                        measurement.exposedCommSeconds, measurement.wallSeconds, Double(measurement.rowsReceived),
-                        measurement.flops, measurement.output.reduce(0.0) { $0 + Double($1) }]
-                + measurement.bytesSentPerPeer.map(Double.init) + measurement.bytesReceivedPerPeer.map(Double.init)
+            let checksum: Double = measurement.output.reduce(0.0) { $0 + Double($1) }
+            var mine: [Double] = [measurement.computeSeconds, measurement.dispatchSeconds, measurement.combineSeconds,
+                                  measurement.exposedCommSeconds, measurement.wallSeconds, Double(measurement.rowsReceived),
+                                  measurement.flops, checksum]
+            mine += measurement.bytesSentPerPeer.map { Double($0) }
+            mine += measurement.bytesReceivedPerPeer.map { Double($0) }
             let all = try world.gather(array: mine)
             guard world.isRoot else { continue }
 

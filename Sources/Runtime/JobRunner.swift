@@ -107,7 +107,7 @@ public struct JobRunner {
             case .moe(let moe):
                 if done >= moe.steps { continue }
                 let stepRecords = try runMoE(moe, index: index, job: job, world: world, hostnames: hostnames, log: log,
-                                             firstStep: done, bias: start.bias[index],
+                                             firstStep: done, loadsHistory: start.loads[index] ?? [],
                                              beforeStep: { step in try injectFailureIfAsked(step: firstStep + step, rank: world.rank) })
                 if world.isRoot {
                     if options.format == .table { print(MoETable.rows(stepRecords), terminator: "") }
@@ -143,10 +143,10 @@ public struct JobRunner {
     private func shareResumePoint(_ point: ResumePoint?, job: Job, world: Communicator) throws(MPIError) -> ResumePoint {
         var result = ResumePoint.fresh(job)
         result.completedSteps = try world.broadcast(array: point?.completedSteps ?? result.completedSteps)
-        for (index, task) in job.tasks.enumerated() {
-            guard case .moe(let moe) = task, case .auxFree = moe.balance else { continue }
-            let bias = try world.broadcast(array: point?.bias[index] ?? [])
-            if !bias.isEmpty { result.bias[index] = bias }
+        for (index, task) in job.tasks.enumerated() where result.completedSteps[index] > 0 {
+            guard case .moe(let moe) = task else { continue }
+            let flat = try world.broadcast(array: (point?.loads[index] ?? []).flatMap { $0 })
+            result.loads[index] = stride(from: 0, to: flat.count, by: moe.experts).map { Array(flat[$0..<($0 + moe.experts)]) }
         }
         return result
     }

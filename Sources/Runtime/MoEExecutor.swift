@@ -32,22 +32,25 @@ struct MoEStepMeasurement {
 struct MoEExecutor {
     let task: MoETask
     let communicator: Communicator
-    let placement: ExpertPlacement
-    let layer: MoELayer
-    private(set) var bias: [Float]
+    private(set) var balance: MoEBalanceState
+    private(set) var layer: MoELayer
 
-    init(task: MoETask, communicator: Communicator, bias: [Float]? = nil) throws {
+    init(task: MoETask, communicator: Communicator, balance: MoEBalanceState) throws {
         self.task = task
         self.communicator = communicator
-        placement = ExpertPlacement(experts: task.experts, ranks: communicator.size)
-        layer = try MoELayer(task: task, heldExperts: placement.experts(on: communicator.rank))
-        self.bias = bias ?? [Float](repeating: 0, count: task.experts)
+        self.balance = balance
+        layer = try MoELayer(task: task, heldExperts: balance.placement.experts(on: communicator.rank))
     }
 
     mutating func step(_ step: Int) throws -> MoEStepMeasurement {
         let ranks = communicator.size, rank = communicator.rank
         let h = task.hidden, k = task.topK, m = task.microBatches, chunk = task.tokens / m
         var measurement = MoEStepMeasurement()
+        let placement = balance.placement
+        if layer.heldExperts != placement.experts(on: rank) {
+            // EPLB moved experts: this rank now serves other ones (their weights come from the seed).
+            layer = try MoELayer(task: task, heldExperts: placement.experts(on: rank))
+        }
         let x = MoELayer.tokens(task: task, step: step, rank: rank)
         try communicator.barrier()
         var timer = PhaseTimer()
@@ -58,7 +61,7 @@ struct MoEExecutor {
         try timer.measure(.compute) {
             for batch in 0..<m {
                 routings.append(try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                                bias: bias, offsets: offsets))
+                                                bias: balance.bias, offsets: offsets))
             }
         }
         var localCounts = [Int](repeating: 0, count: task.experts)
@@ -84,7 +87,7 @@ struct MoEExecutor {
         for batch in 0..<m {
             plans.append(DispatchPlan(routing: routings[batch], keep: Array(keep[(batch * chunk * k)..<((batch + 1) * chunk * k)]),
                                       x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h,
-                                      placement: placement, ranks: ranks))
+                                      placement: placement, firstToken: rank * task.tokens + batch * chunk))
         }
 
         // 4. Exchange counts: block d of the send holds the row counts of every micro-batch for rank d.
@@ -143,7 +146,7 @@ struct MoEExecutor {
                 measurement.dispatchSeconds += start.comm
             }
             let outputs = timer.measure(.compute) { () -> [Float] in
-                let experts = receivedExperts[batch].array.map { Int32(placement.localIndex(of: Int($0))) }
+                let experts = receivedExperts[batch].array
                 return receivedRows[batch].withUnsafeBufferPointer { rows in
                     layer.expertOutputs(rows: rows, localExpert: experts, progress: overlap ? pending : {})
                 }
@@ -176,7 +179,7 @@ struct MoEExecutor {
         measurement.computeSeconds = timer.compute
 
         // 7. Balance for the next step, and the load picture.
-        if case .auxFree(let size) = task.balance { MoELayer.updateBias(&bias, loads: measurement.expertLoads, step: size) }
+        balance.record(loads: measurement.expertLoads)
         measurement.bytesSentPerPeer = (0..<ranks).map { peer in plans.reduce(0) { $0 + $1.sendCounts[peer] } * h * 4 }
         measurement.bytesReceivedPerPeer = (0..<ranks).map { peer in receiveCounts.reduce(0) { $0 + $1[peer] } * h * 4 }
         measurement.wallSeconds = timer.elapsed
@@ -200,12 +203,19 @@ struct DispatchPlan {
     /// Position in send order of each kept pair (token·topK + choice); -1 when dropped.
     let position: [Int]
     let rows: CommBuffer<Float>
+    /// Each row's expert as the receiving rank's local slot.
     let localExperts: CommBuffer<Int32>
 
-    init(routing: GatingResult, keep: [Bool], x: ArraySlice<Float>, hidden h: Int, placement: ExpertPlacement, ranks: Int) {
+    /// `firstToken`: the job-wide number of the micro-batch's first token (rank · tokens + offset),
+    /// which picks the replica serving each pair.
+    init(routing: GatingResult, keep: [Bool], x: ArraySlice<Float>, hidden h: Int, placement: ExpertPlacement, firstToken: Int) {
         self.keep = keep
+        let ranks = placement.ranks
+        let slots = routing.expertIDs.enumerated().map { pair, expert in
+            placement.slot(for: Int(expert), pair: (firstToken + pair / routing.topk) * routing.topk + pair % routing.topk)
+        }
         var counts = [Int](repeating: 0, count: ranks)
-        for (pair, expert) in routing.expertIDs.enumerated() where keep[pair] { counts[placement.owner(of: Int(expert))] += 1 }
+        for (pair, slot) in slots.enumerated() where keep[pair] { counts[placement.rank(ofSlot: slot)] += 1 }
         var next = [Int](repeating: 0, count: ranks)
         for peer in 1..<max(1, ranks) { next[peer] = next[peer - 1] + counts[peer - 1] }
         let total = counts.reduce(0, +)
@@ -213,12 +223,12 @@ struct DispatchPlan {
         let rows = CommBuffer<Float>(count: total * h)
         let experts = CommBuffer<Int32>(count: total)
         let base = x.startIndex
-        for (pair, expert) in routing.expertIDs.enumerated() where keep[pair] {
-            let peer = placement.owner(of: Int(expert))
+        for (pair, expertSlot) in slots.enumerated() where keep[pair] {
+            let peer = placement.rank(ofSlot: expertSlot)
             let slot = next[peer]
             next[peer] += 1
             position[pair] = slot
-            experts[slot] = expert
+            experts[slot] = Int32(placement.localSlot(expertSlot))
             let token = pair / routing.topk
             rows.withUnsafeMutableBufferPointer { buffer in
                 for j in 0..<h { buffer[slot * h + j] = x[base + token * h + j] }

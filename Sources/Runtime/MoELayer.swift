@@ -9,8 +9,9 @@ import Workload
 /// plus shared experts.
 struct MoELayer {
     let task: MoETask
-    /// The routed experts whose weights this instance holds.
-    let heldExperts: Range<Int>
+    /// The routed experts whose weights this instance holds, by local slot (an expert may
+    /// appear on several ranks when EPLB replicates it).
+    let heldExperts: [Int]
     let router: [Float]          // hidden × experts
     let w1: [Float], w3: [Float] // per held expert: hidden × expertHidden, consecutive
     let w2: [Float]              // per held expert: expertHidden × hidden
@@ -23,7 +24,7 @@ struct MoELayer {
     static func sharedStream(_ expert: Int, _ matrix: Int) -> UInt64 { 500_000 + UInt64(expert) * 3 + UInt64(matrix) }
     static func tokenStream(step: Int, rank: Int) -> UInt64 { 1 << 32 + UInt64(step) << 16 + UInt64(rank) }
 
-    init(task: MoETask, heldExperts: Range<Int>) throws {
+    init(task: MoETask, heldExperts: [Int]) throws {
         self.task = task
         self.heldExperts = heldExperts
         let generator = MatrixGenerator(seed: task.seed)
@@ -163,14 +164,5 @@ struct MoELayer {
             }
         }
         return y
-    }
-
-    /// Auxiliary-loss-free balancing: each expert's bias moves by `step` toward the mean load.
-    static func updateBias(_ bias: inout [Float], loads: [Int], step: Double) {
-        let mean = Double(loads.reduce(0, +)) / Double(max(1, loads.count))
-        for expert in bias.indices {
-            let load = Double(loads[expert])
-            if load > mean { bias[expert] -= Float(step) } else if load < mean { bias[expert] += Float(step) }
-        }
     }
 }

@@ -9,13 +9,13 @@ struct MoEReference {
     let task: MoETask
     let ranks: Int
     let layer: MoELayer
-    private(set) var bias: [Float]
+    private(set) var balance: MoEBalanceState
 
-    init(task: MoETask, ranks: Int, bias: [Float]? = nil) throws {
+    init(task: MoETask, ranks: Int, balance: MoEBalanceState) throws {
         self.task = task
         self.ranks = ranks
-        layer = try MoELayer(task: task, heldExperts: 0..<task.experts)
-        self.bias = bias ?? [Float](repeating: 0, count: task.experts)
+        layer = try MoELayer(task: task, heldExperts: Array(0..<task.experts))
+        self.balance = balance
     }
 
     /// Every rank's output at `step`, by rank (tokens × hidden each), and the global loads.
@@ -28,7 +28,7 @@ struct MoEReference {
             let x = MoELayer.tokens(task: task, step: step, rank: rank)
             tokens.append(x)
             routings.append(try (0..<m).map { batch in
-                try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk, bias: bias, offsets: offsets)
+                try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk, bias: balance.bias, offsets: offsets)
             })
         }
         let countsByRank = routings.map { batches in
@@ -65,7 +65,7 @@ struct MoEReference {
             }
             outputs.append(output)
         }
-        if case .auxFree(let size) = task.balance { MoELayer.updateBias(&bias, loads: loads, step: size) }
+        balance.record(loads: loads)
         return (outputs, loads)
     }
 }

@@ -3,22 +3,22 @@ import Reports
 import Workload
 
 /// Where a resumed job picks up: how many steps of each task `results.jsonl` already holds for
-/// every rank (a GEMM task is one step), and the balancing bias of each MoE task at that point,
-/// replayed from the recorded expert loads — the bias update is a pure function of the loads,
-/// so no checkpoint is needed to continue with the same final result.
+/// every rank (a GEMM task is one step), and the expert loads recorded for each MoE step — the
+/// balancing state (bias, EPLB placement) is a pure function of them, so no checkpoint is
+/// needed to continue with the same final result.
 struct ResumePoint: Equatable {
     /// Completed steps per task index.
     var completedSteps: [Int]
-    /// Bias per task index (MoE tasks with completed steps and `auxFree` balancing only).
-    var bias: [Int: [Float]]
+    /// Per MoE task index, the global expert loads of each completed step, in step order.
+    var loads: [Int: [[Int]]]
 
-    init(completedSteps: [Int], bias: [Int: [Float]]) {
+    init(completedSteps: [Int], loads: [Int: [[Int]]]) {
         self.completedSteps = completedSteps
-        self.bias = bias
+        self.loads = loads
     }
 
     static func fresh(_ job: Job) -> ResumePoint {
-        ResumePoint(completedSteps: Array(repeating: 0, count: job.tasks.count), bias: [:])
+        ResumePoint(completedSteps: Array(repeating: 0, count: job.tasks.count), loads: [:])
     }
 
     /// Reads `path` and checks it belongs to this job on this many ranks.
@@ -41,7 +41,7 @@ struct ResumePoint: Equatable {
                               found: "\(ranks)", hint: "run with mpirun -np \(first.ranks)")
         }
         var completed = Array(repeating: 0, count: job.tasks.count)
-        var bias: [Int: [Float]] = [:]
+        var history: [Int: [[Int]]] = [:]
         for (index, task) in job.tasks.enumerated() {
             switch task {
             case .gemm:
@@ -62,14 +62,10 @@ struct ResumePoint: Equatable {
                     steps += 1
                 }
                 completed[index] = steps
-                if case .auxFree(let size) = moe.balance, steps > 0 {
-                    var values = [Float](repeating: 0, count: moe.experts)
-                    for load in loads { MoELayer.updateBias(&values, loads: load, step: size) }
-                    bias[index] = values
-                }
+                history[index] = loads
             }
         }
         completedSteps = completed
-        self.bias = bias
+        loads = history
     }
 }

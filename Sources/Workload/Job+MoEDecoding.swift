@@ -34,13 +34,25 @@ extension Job {
             guard task.zipf >= 0 else { throw affinity.error("zipf", expected: "a skew ≥ 0", found: "\(task.zipf)") }
         }
         if let balance = try table.table("balance") {
-            try balance.rejectUnknownKeys(allowed: ["mode", "step"])
             let mode = try balance.string("mode")
             switch mode {
-            case "none": task.balance = .none
-            case "auxFree": task.balance = .auxFree(step: try balance.positiveDouble("step", default: 0.001))
+            case "none":
+                try balance.rejectUnknownKeys(allowed: ["mode"])
+                task.balance = .none
+            case "auxFree":
+                try balance.rejectUnknownKeys(allowed: ["mode", "step"])
+                task.balance = .auxFree(step: try balance.positiveDouble("step", default: 0.001))
+            case "eplb":
+                try balance.rejectUnknownKeys(allowed: ["mode", "redundantExperts", "interval"])
+                let redundant = try balance.nonNegativeInt("redundantExperts")
+                guard (task.experts + redundant) % ranks == 0 else {
+                    let next = ((task.experts + redundant + ranks - 1) / ranks) * ranks - task.experts
+                    throw balance.error("redundantExperts", expected: "experts + redundantExperts a multiple of the rank count (\(ranks))",
+                                        found: "\(task.experts) + \(redundant)", hint: "use redundantExperts = \(next)")
+                }
+                task.balance = .eplb(redundantExperts: redundant, interval: try balance.positiveInt("interval", default: 1))
             default:
-                throw balance.error("mode", expected: "one of 'none' | 'auxFree'", found: "'\(mode)'")
+                throw balance.error("mode", expected: "one of 'none' | 'auxFree' | 'eplb'", found: "'\(mode)'")
             }
         }
 

@@ -97,11 +97,16 @@ public enum MoEBalance: Sendable, Equatable {
     /// Auxiliary-loss-free balancing (DeepSeek-V3): after each step a per-expert bias, used
     /// only to select experts, moves by `step` up for under-loaded and down for over-loaded experts.
     case auxFree(step: Double)
+    /// EPLB-style placement: `redundantExperts` extra slots hold replicas of the hottest experts,
+    /// replicas packed onto ranks by load; recomputed every `interval` steps from the loads
+    /// measured since the last placement.
+    case eplb(redundantExperts: Int, interval: Int)
 
     public var mode: String {
         switch self {
         case .none: return "none"
         case .auxFree: return "auxFree"
+        case .eplb: return "eplb"
         }
     }
 }

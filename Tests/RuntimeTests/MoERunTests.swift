@@ -7,7 +7,7 @@ import Testing
 /// dropping and with micro-batch overlap; and the dispatch bookkeeping checked across ranks.
 @Suite(.serialized) struct MoERunTests {
     func job(experts: Int = 8, groups: Int = 1, topkGroups: Int = 1, ranksPerNode: Int = 1, microBatches: Int = 1,
-             balance: String = "none", capacity: String = "") -> String {
+             balance: String = "none", balanceKeys: String = "", capacity: String = "") -> String {
         """
         name = "moe-test"
         seed = 3
@@ -31,6 +31,7 @@ import Testing
 
         [tasks.balance]
         mode = "\(balance)"
+        \(balanceKeys)
 
         [tasks.affinity]
         zipf = 1.0
@@ -83,6 +84,21 @@ import Testing
         let records = try run(job(microBatches: 2, balance: "auxFree"), ranks: ranks)
         checkConsistency(records, ranks: ranks)
         #expect(records.allSatisfy { $0.microBatches == 2 && $0.balance == "auxFree" })
+    }
+
+    @Test(arguments: [2, 4])
+    func verifiedWithEPLBReplicasAndBetterBalance(ranks: Int) throws {
+        let eplb = try run(job(balance: "eplb", balanceKeys: "redundantExperts = \(ranks)\ninterval = 1"), ranks: ranks)
+        checkConsistency(eplb, ranks: ranks)
+        let plain = try run(job(), ranks: ranks)
+        // After the first placement from measured loads, the busiest rank does less work.
+        let later = { (records: [MoEStepRecord]) in records.filter { $0.step > 0 }.map(\.imbalance).max() ?? 0 }
+        #expect(later(eplb) < later(plain), "eplb \(later(eplb)) vs none \(later(plain))")
+    }
+
+    @Test func verifiedWithNodeLimitedRoutingAndHierarchicalEPLB() throws {
+        checkConsistency(try run(job(groups: 2, topkGroups: 1, ranksPerNode: 2, balance: "eplb",
+                                     balanceKeys: "redundantExperts = 4\ninterval = 2"), ranks: 4), ranks: 4)
     }
 
     @Test func verifiedWithNodeLimitedRouting() throws {
