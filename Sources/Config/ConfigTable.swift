@@ -127,6 +127,31 @@ public struct ConfigTable {
         return result
     }
 
+    /// An array of integer arrays (`[[1, 2, 3], [4, 5, 6]]`), empty when absent.
+    public func intArrays(_ key: String) throws(ConfigError) -> [[Int]] {
+        guard let value = table[key] else { return [] }
+        guard value.type == .array, let array = value.array else {
+            throw error(key, expected: "an array of integer arrays", found: describe(value))
+        }
+        var result: [[Int]] = []
+        for index in 0..<array.count {
+            let element = array[index]
+            guard element.type == .array, let inner = element.array else {
+                throw document.error(at: path + [.key(key), .index(index)], expected: "an array of integers", found: describe(element))
+            }
+            var row: [Int] = []
+            for position in 0..<inner.count {
+                guard inner[position].type == .int, let int = inner[position].int else {
+                    throw document.error(at: path + [.key(key), .index(index), .index(position)], expected: "an integer",
+                                         found: describe(inner[position]))
+                }
+                row.append(int)
+            }
+            result.append(row)
+        }
+        return result
+    }
+
     // MARK: Tables
 
     /// A sub-table, or nil when absent.

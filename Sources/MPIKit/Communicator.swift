@@ -36,6 +36,11 @@ public final class Communicator {
         Communicator(handle: frugal_mpi_comm_world(), owned: false)
     }
 
+    /// This process alone (`MPI_COMM_SELF`).
+    public static var selfOnly: Communicator {
+        Communicator(handle: frugal_mpi_comm_self(), owned: false)
+    }
+
     /// Whether this rank is rank 0 of the communicator.
     public var isRoot: Bool { rank == 0 }
 

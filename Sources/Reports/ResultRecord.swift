@@ -5,6 +5,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
     case job(JobRecord)
     case task(TaskRecord)
     case moe(MoEStepRecord)
+    case batch(BatchRecord)
 
     private enum CodingKeys: String, CodingKey { case type }
 
@@ -14,6 +15,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         case "job": self = .job(try JobRecord(from: decoder))
         case "task": self = .task(try TaskRecord(from: decoder))
         case "moe": self = .moe(try MoEStepRecord(from: decoder))
+        case "batch": self = .batch(try BatchRecord(from: decoder))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.type], debugDescription: "unknown record type '\(type)'"))
         }
@@ -24,6 +26,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         case .job(let record): try record.encode(to: encoder)
         case .task(let record): try record.encode(to: encoder)
         case .moe(let record): try record.encode(to: encoder)
+        case .batch(let record): try record.encode(to: encoder)
         }
     }
 }

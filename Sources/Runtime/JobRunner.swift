@@ -85,6 +85,7 @@ public struct JobRunner {
         // 2. Tasks, one after another.
         var records: [TaskRecord] = []
         var moeRecords: [MoEStepRecord] = []
+        var batchRecords: [BatchRecord] = []
         if world.isRoot && options.format == .table {
             print(TaskTable.title(job: job, jobPath: options.jobPath, ranks: world.size))
             if job.tasks.contains(where: { $0.kind == "gemm" }) { print(TaskTable.header) }
@@ -113,6 +114,16 @@ public struct JobRunner {
                     if options.format == .table { print(MoETable.rows(stepRecords), terminator: "") }
                     moeRecords += stepRecords
                 }
+            case .batch(let batch):
+                if done > 0 { continue }
+                try world.barrier()
+                try injectFailureIfAsked(step: firstStep, rank: world.rank)
+                let taskRecords = try runBatch(batch, index: index, job: job, world: world, hostnames: hostnames)
+                if world.isRoot {
+                    try log?.append(taskRecords.map(ResultRecord.batch))
+                    if options.format == .table { print(BatchTable.rows(taskRecords), terminator: "") }
+                    batchRecords += taskRecords
+                }
             }
         }
         if world.isRoot && options.resume && options.format == .table {
@@ -120,11 +131,13 @@ public struct JobRunner {
         }
 
         // 3. One verdict for all ranks.
-        var failed = [Int32(records.filter { !$0.verified }.count + moeRecords.filter { !$0.verified }.count)]
+        var failed = [Int32(records.filter { !$0.verified }.count + moeRecords.filter { !$0.verified }.count
+                            + batchRecords.filter { !$0.verified }.count)]
         failed = try world.broadcast(array: failed)
         if world.isRoot {
             if options.format == .json {
-                print(try jsonDocument(job: job, hostnames: hostnames, startTime: startTime, records: records, moeRecords: moeRecords))
+                print(try jsonDocument(job: job, hostnames: hostnames, startTime: startTime, records: records, moeRecords: moeRecords,
+                                       batchRecords: batchRecords))
             } else {
                 if !records.isEmpty { print(TaskTable.footer(records)) }
                 if !moeRecords.isEmpty { print(MoETable.footer(moeRecords)) }
@@ -133,6 +146,7 @@ public struct JobRunner {
             if failed[0] > 0 {
                 let worst = records.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
                     + moeRecords.filter { !$0.verified }.map { "task '\($0.task)' step \($0.step) rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
+                    + batchRecords.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): items differ from rank 0's recomputation" }
                 printError("verification failed: " + worst.prefix(4).joined(separator: "; "))
             }
         }
@@ -190,7 +204,7 @@ public struct JobRunner {
     }
 
     private func jsonDocument(job: Job, hostnames: [String], startTime: String, records: [TaskRecord],
-                              moeRecords: [MoEStepRecord]) throws -> String {
+                              moeRecords: [MoEStepRecord], batchRecords: [BatchRecord]) throws -> String {
         struct Document: Encodable {
             var job: String
             var jobFile: String
@@ -200,12 +214,13 @@ public struct JobRunner {
             var startTime: String
             var tasks: [TaskRecord]
             var moeSteps: [MoEStepRecord]
+            var batches: [BatchRecord]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(Document(job: job.name, jobFile: options.jobPath, ranks: hostnames.count,
                                                hostnames: hostnames, seed: job.seed, startTime: startTime, tasks: records,
-                                               moeSteps: moeRecords))
+                                               moeSteps: moeRecords, batches: batchRecords))
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -49,6 +49,11 @@ struct ResumePoint: Equatable {
                     if case .task(let t) = record, t.taskIndex == index { return t.rank } else { return nil }
                 })
                 completed[index] = ranksDone.count == ranks ? 1 : 0
+            case .batch:
+                let ranksDone = Set(records.compactMap { record -> Int? in
+                    if case .batch(let b) = record, b.taskIndex == index { return b.rank } else { return nil }
+                })
+                completed[index] = ranksDone.count == ranks ? 1 : 0
             case .moe(let moe):
                 let stepRecords = records.compactMap { record -> MoEStepRecord? in
                     if case .moe(let r) = record, r.taskIndex == index { return r } else { return nil }

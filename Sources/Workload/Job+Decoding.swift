@@ -24,8 +24,10 @@ extension Job {
     public static let moeKeys = ["kind", "name", "tokens", "hidden", "expertHidden", "experts", "sharedExperts", "topK",
                                  "groups", "topkGroups", "ranksPerNode", "scoring", "routeScale", "balance", "affinity",
                                  "steps", "microBatches", "capacityFactor", "seed", "verify", "tolerance"]
+    /// Keys of a `batch` task.
+    public static let batchKeys = ["kind", "name", "policy", "shapes", "generate", "seed", "verify"]
     /// Task kinds.
-    public static let kinds = ["gemm", "moe"]
+    public static let kinds = ["gemm", "moe", "batch"]
     /// The largest element count of one matrix: MPI counts are C `int`s.
     public static let maxMatrixElements = Int(Int32.max)
 
@@ -64,6 +66,8 @@ extension Job {
             return .gemm(try decodeGemm(table, index: index, jobSeed: jobSeed, limits: limits))
         case "moe":
             return .moe(try decodeMoE(table, index: index, jobSeed: jobSeed, limits: limits))
+        case "batch":
+            return .batch(try decodeBatch(table, index: index, jobSeed: jobSeed))
         default:
             throw table.error("kind", expected: "one of \(kinds.map { "'\($0)'" }.joined(separator: " | "))", found: "'\(kind)'")
         }
@@ -122,4 +126,41 @@ func formatBytes(_ bytes: Double) -> String {
     if bytes >= 1e9 { return String(format: "%.1f GB", bytes / 1e9) }
     if bytes >= 1e6 { return String(format: "%.1f MB", bytes / 1e6) }
     return "\(Int(bytes)) bytes"
+}
+
+extension Job {
+    static func decodeBatch(_ table: ConfigTable, index: Int, jobSeed: UInt64) throws(ConfigError) -> BatchTask {
+        try table.rejectUnknownKeys(allowed: batchKeys)
+        let seed = UInt64(try table.nonNegativeInt("seed", default: Int(jobSeed)))
+        var shapes: [GemmShape] = []
+        if let generate = try table.table("generate") {
+            try generate.rejectUnknownKeys(allowed: ["count", "minSize", "maxSize", "skew"])
+            let minSize = try generate.positiveInt("minSize", default: 16)
+            let maxSize = try generate.positiveInt("maxSize")
+            guard maxSize >= minSize else {
+                throw generate.error("maxSize", expected: "at least minSize (\(minSize))", found: "\(maxSize)")
+            }
+            let skew = try generate.double("skew", default: 1)
+            guard skew >= 0 else { throw generate.error("skew", expected: "a skew ≥ 0", found: "\(skew)") }
+            shapes = BatchTask.skewedShapes(count: try generate.positiveInt("count"), minSize: minSize, maxSize: maxSize,
+                                            skew: skew, seed: seed)
+        }
+        if table.contains("shapes") {
+            guard shapes.isEmpty else {
+                throw table.error("shapes", expected: "either 'shapes' or a [generate] table", found: "both")
+            }
+            for (position, shape) in try table.intArrays("shapes").enumerated() {
+                guard shape.count == 3, shape.allSatisfy({ $0 >= 1 }) else {
+                    throw table.error("shapes", expected: "[m, n, k] triples of positive integers", found: "\(shape) at position \(position)")
+                }
+                shapes.append(GemmShape(m: shape[0], n: shape[1], k: shape[2]))
+            }
+        }
+        guard !shapes.isEmpty else {
+            throw table.error("shapes", expected: "a list of [m, n, k] or a [generate] table", found: "no items")
+        }
+        return BatchTask(name: try table.string("name", default: "batch-\(index)"), shapes: shapes,
+                         policy: try table.choice("policy", default: BatchPolicy.lpt), seed: seed,
+                         verify: try table.bool("verify", default: true))
+    }
 }

@@ -24,19 +24,22 @@ public enum JobTask: Sendable, Equatable {
     case gemm(GemmTask)
     /// An expert-parallel Mixture-of-Experts layer.
     case moe(MoETask)
+    /// Independent GEMMs scheduled over the ranks.
+    case batch(BatchTask)
 
     /// The task's name, unique within its job.
     public var name: String {
         switch self {
         case .gemm(let task): return task.name
         case .moe(let task): return task.name
+        case .batch(let task): return task.name
         }
     }
 
     /// Steps the task takes: one for a GEMM task, `steps` for a MoE task.
     public var steps: Int {
         switch self {
-        case .gemm: return 1
+        case .gemm, .batch: return 1
         case .moe(let task): return task.steps
         }
     }
@@ -46,6 +49,7 @@ public enum JobTask: Sendable, Equatable {
         switch self {
         case .gemm: return "gemm"
         case .moe: return "moe"
+        case .batch: return "batch"
         }
     }
 }

@@ -115,4 +115,14 @@ import Testing
         #expect(GridShape.mostSquare(ranks: 3) == GridShape(rows: 1, columns: 3))
         #expect(GridShape.mostSquare(ranks: 12) == GridShape(rows: 3, columns: 4))
     }
+
+    @Test func batchTasks() throws {
+        let job = try decode("[[tasks]]\nkind = \"batch\"\npolicy = \"dynamic\"\nshapes = [[1, 2, 3], [4, 5, 6]]\n")
+        guard case .batch(let batch) = job.tasks[0] else { Issue.record("not batch"); return }
+        #expect(batch.policy == .dynamic && batch.shapes == [GemmShape(m: 1, n: 2, k: 3), GemmShape(m: 4, n: 5, k: 6)])
+        #expect(error("[[tasks]]\nkind = \"batch\"\nshapes = [[1, 2]]\n")?.keyPath == "tasks[0].shapes")
+        #expect(error("[[tasks]]\nkind = \"batch\"\n")?.expected == "a list of [m, n, k] or a [generate] table")
+        #expect(error("[[tasks]]\nkind = \"batch\"\npolicy = \"fifo\"\nshapes = [[1, 1, 1]]\n")?.keyPath == "tasks[0].policy")
+        #expect(error("[[tasks]]\nkind = \"batch\"\n[tasks.generate]\ncount = 4\nminSize = 9\nmaxSize = 8\n")?.keyPath == "tasks[0].generate.maxSize")
+    }
 }

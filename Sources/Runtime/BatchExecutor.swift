@@ -1,0 +1,169 @@
+import Foundation
+import Kernels
+import MPIKit
+import Planner
+import Workload
+
+/// What one rank did in a batch task.
+struct BatchMeasurement {
+    /// (item, seconds in the GEMM, Σ of C) for every item this rank computed.
+    var items: [(index: Int, seconds: Double, checksum: Double)] = []
+    /// Seconds from the start barrier until this rank had nothing left to do.
+    var finishSeconds = 0.0
+}
+
+/// Runs a ``BatchTask``: every item is one whole GEMM on one rank, handed out by the task's
+/// policy. `static` and `lpt` decide up front (lpt from a throughput model all ranks measure
+/// first); `dynamic` has ranks ask rank 0 for chunks as they finish, rank 0 computing too and
+/// answering requests between its own items.
+struct BatchExecutor {
+    let task: BatchTask
+    let communicator: Communicator
+
+    private static let requestTag = 71, replyTag = 72
+
+    /// Inputs: every item's A and B are the leading blocks of two seeded pools as large as the
+    /// largest item needs, so no item allocates or generates inside the timed region.
+    private struct InputPool {
+        let a: [Float], b: [Float]
+        init(task: BatchTask) {
+            let generator = MatrixGenerator(seed: task.seed)
+            let largestA = task.shapes.map { $0.m * $0.k }.max() ?? 0
+            let largestB = task.shapes.map { $0.k * $0.n }.max() ?? 0
+            a = generator.values(streamID: 11, count: largestA)
+            b = generator.values(streamID: 12, count: largestB)
+        }
+    }
+
+    /// GFLOP/s at a few cube sizes, measured on every rank at once and averaged, so every rank
+    /// holds the same model.
+    func measureThroughputModel() throws -> GemmThroughputModel {
+        let sides = [32, 64, 128, 256]
+        var rates: [Double] = []
+        for side in sides {
+            let a = [Float](repeating: 0.5, count: side * side), b = a
+            var c = [Float](repeating: 0, count: side * side)
+            multiply(a: a, b: b, into: &c, m: side, n: side, k: side)   // warm-up
+            var samples: [Double] = []
+            for _ in 0..<3 {
+                let start = MPIEnvironment.wallTime
+                multiply(a: a, b: b, into: &c, m: side, n: side, k: side)
+                samples.append(2 * Double(side * side * side) / max(MPIEnvironment.wallTime - start, 1e-9) / 1e9)
+            }
+            rates.append(median(samples))
+        }
+        let mean = try communicator.allreduce(array: rates, .sum).map { $0 / Double(communicator.size) }
+        return GemmThroughputModel(points: zip(sides, mean).map { (2 * Double($0 * $0 * $0), $1) })
+    }
+
+    func run(model: GemmThroughputModel) throws -> BatchMeasurement {
+        let pool = InputPool(task: task)
+        let ranks = communicator.size, rank = communicator.rank
+        var measurement = BatchMeasurement()
+        let predicted = task.shapes.map(model.seconds)
+        // Outputs are kept (when verifying) and summed after the clock stops, so checking costs
+        // the schedule nothing; one scratch C serves when not verifying.
+        var outputs: [Int: [Float]] = [:]
+        var scratch = [Float](repeating: 0, count: task.shapes.map { $0.m * $0.n }.max() ?? 0)
+        var timings: [(index: Int, seconds: Double)] = []
+        try communicator.barrier()
+        let start = MPIEnvironment.wallTime
+        func compute(_ item: Int) {
+            let shape = task.shapes[item]
+            var c = task.verify ? [Float](repeating: 0, count: shape.m * shape.n) : []
+            let begin = MPIEnvironment.wallTime
+            pool.a.withUnsafeBufferPointer { a in
+                pool.b.withUnsafeBufferPointer { b in
+                    if task.verify {
+                        c.withUnsafeMutableBufferPointer { c in
+                            sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.k, b: b, ldb: shape.n, c: c, ldc: shape.n)
+                        }
+                    } else {
+                        scratch.withUnsafeMutableBufferPointer { c in
+                            sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.k, b: b, ldb: shape.n, c: c, ldc: shape.n)
+                        }
+                    }
+                }
+            }
+            timings.append((item, MPIEnvironment.wallTime - begin))
+            if task.verify { outputs[item] = c }
+        }
+
+        switch task.policy {
+        case .static:
+            for item in BatchSchedule.staticAssignment(items: task.shapes.count, ranks: ranks)[rank] { compute(item) }
+        case .lpt:
+            for item in BatchSchedule.lptAssignment(predictedSeconds: predicted, ranks: ranks)[rank] { compute(item) }
+        case .dynamic:
+            // Hand out the largest predicted items first; chunks shrink as the queue empties.
+            let order = predicted.indices.sorted { predicted[$0] > predicted[$1] || (predicted[$0] == predicted[$1] && $0 < $1) }
+            if rank == 0 {
+                try coordinate(order: order, predicted: order.map { predicted[$0] }, compute: compute)
+            } else {
+                // Keep one request in flight: ask for the next chunk before computing this one, so
+                // the answer is there when it is needed even if rank 0 is busy with an item.
+                let request = CommBuffer<Int64>([Int64(rank)])
+                func ask() throws -> (Request, CommBuffer<Int64>) {
+                    try communicator.sendNonblocking(request, to: 0, tag: Self.requestTag).wait()
+                    let reply = CommBuffer<Int64>(count: 2)
+                    return (try communicator.receiveNonblocking(into: reply, from: 0, tag: Self.replyTag), reply)
+                }
+                var pending = try ask()
+                while true {
+                    try pending.0.wait()
+                    let reply = pending.1
+                    if reply[1] == 0 { break }
+                    pending = try ask()
+                    for position in Int(reply[0])..<Int(reply[0] + reply[1]) { compute(order[position]) }
+                }
+            }
+        }
+        measurement.finishSeconds = MPIEnvironment.wallTime - start
+        measurement.items = timings.map { ($0.index, $0.seconds, outputs[$0.index]?.reduce(0.0) { $0 + Double($1) } ?? 0) }
+        return measurement
+    }
+
+    /// Rank 0 in `dynamic`: serve every worker's request for a chunk, computing its own chunks in
+    /// between (one item at a time, so a waiting worker waits at most one item), until every
+    /// worker has been told there is nothing left.
+    private func coordinate(order: [Int], predicted: [Double], compute: (Int) -> Void) throws {
+        let ranks = communicator.size
+        var next = 0
+        var requests: [Int: (request: Request, buffer: CommBuffer<Int64>)] = [:]
+        for worker in 1..<max(1, ranks) {
+            let buffer = CommBuffer<Int64>(count: 1)
+            requests[worker] = (try communicator.receiveNonblocking(into: buffer, from: worker, tag: Self.requestTag), buffer)
+        }
+        var finished = Set<Int>()
+        func takeChunk() -> (start: Int, count: Int) {
+            let count = BatchSchedule.dynamicChunk(remainingSeconds: predicted[next...], ranks: ranks)
+            defer { next += count }
+            return (next, count)
+        }
+        func serve(blocking: Bool) throws {
+            for worker in requests.keys.sorted() {
+                guard let pending = requests[worker] else { continue }
+                if blocking { try pending.request.wait() } else if try !pending.request.test() { continue }
+                let chunk = takeChunk()
+                let reply = CommBuffer<Int64>([Int64(chunk.start), Int64(chunk.count)])
+                try communicator.sendNonblocking(reply, to: worker, tag: Self.replyTag).wait()
+                if chunk.count == 0 {
+                    finished.insert(worker)
+                    requests[worker] = nil
+                } else {
+                    let buffer = CommBuffer<Int64>(count: 1)
+                    requests[worker] = (try communicator.receiveNonblocking(into: buffer, from: worker, tag: Self.requestTag), buffer)
+                }
+            }
+        }
+        while next < order.count {
+            try serve(blocking: false)
+            let chunk = takeChunk()
+            for position in chunk.start..<(chunk.start + chunk.count) {
+                compute(order[position])
+                try serve(blocking: false)
+            }
+        }
+        while finished.count < ranks - 1 { try serve(blocking: true) }
+    }
+}
