@@ -127,6 +127,25 @@ public struct ConfigTable {
         return result
     }
 
+    /// An array of numbers (integers accepted), or nil when absent.
+    public func doubleArray(_ key: String) throws(ConfigError) -> [Double]? {
+        guard let value = table[key] else { return nil }
+        guard value.type == .array, let array = value.array else {
+            throw error(key, expected: "an array of numbers", found: describe(value))
+        }
+        var result: [Double] = []
+        for index in 0..<array.count {
+            let element = array[index]
+            switch element.type {
+            case .double: result.append(element.double!)
+            case .int: result.append(Double(element.int!))
+            default:
+                throw document.error(at: path + [.key(key), .index(index)], expected: "a number", found: describe(element))
+            }
+        }
+        return result
+    }
+
     /// An array of integer arrays (`[[1, 2, 3], [4, 5, 6]]`), empty when absent.
     public func intArrays(_ key: String) throws(ConfigError) -> [[Int]] {
         guard let value = table[key] else { return [] }

@@ -19,6 +19,7 @@ struct BatchMeasurement {
 struct BatchExecutor {
     let task: BatchTask
     let communicator: Communicator
+    var pacer: Pacer? = nil
 
     private static let requestTag = 71, replyTag = 72
 
@@ -72,6 +73,7 @@ struct BatchExecutor {
             let shape = task.shapes[item]
             var c = task.verify ? [Float](repeating: 0, count: shape.m * shape.n) : []
             let begin = MPIEnvironment.wallTime
+            let work = {
             pool.a.withUnsafeBufferPointer { a in
                 pool.b.withUnsafeBufferPointer { b in
                     if task.verify {
@@ -85,6 +87,8 @@ struct BatchExecutor {
                     }
                 }
             }
+            }
+            if let pacer { pacer.compute(work) } else { work() }
             timings.append((item, MPIEnvironment.wallTime - begin))
             if task.verify { outputs[item] = c }
         }

@@ -19,6 +19,7 @@ struct GemmRankResult {
 struct GemmExecutor {
     let plan: GemmPlan
     let communicator: Communicator
+    var pacer: Pacer? = nil
 
     func run() throws(MPIError) -> GemmRankResult {
         let task = plan.task
@@ -47,11 +48,11 @@ struct GemmExecutor {
             case .rows:
                 let fullB = try allgatherRowBlocks(localB, rowCounts: BlockPartition(count: task.k, parts: plan.ranks).ranges.map(\.count),
                                                    columns: task.n, timer: &timer)
-                timer.measure(.compute) { multiply(a: localA, b: fullB, into: &localC, m: block.rows.count, n: task.n, k: task.k) }
+                timer.measure(.compute) { paced { multiply(a: localA, b: fullB, into: &localC, m: block.rows.count, n: task.n, k: task.k) } }
             case .cols:
                 let fullA = try allgatherRowBlocks(localA, rowCounts: BlockPartition(count: task.m, parts: plan.ranks).ranges.map(\.count),
                                                    columns: task.k, timer: &timer)
-                timer.measure(.compute) { multiply(a: fullA, b: localB, into: &localC, m: task.m, n: block.columns.count, k: task.k) }
+                timer.measure(.compute) { paced { multiply(a: fullA, b: localB, into: &localC, m: task.m, n: block.columns.count, k: task.k) } }
             case .grid:
                 try summa(localA: localA, localB: localB, into: &localC, rowCommunicator: rowCommunicator!,
                           columnCommunicator: columnCommunicator!, timer: &timer)
@@ -66,6 +67,11 @@ struct GemmExecutor {
         if rank == 0 { assembled = assemble(gathered) }
         return GemmRankResult(computeSeconds: median(compute), commSeconds: median(comm), wallSeconds: median(wall),
                               assembled: assembled)
+    }
+
+    /// Runs `body` as this rank's emulated chip would (see ``Pacer``).
+    private func paced(_ body: () -> Void) {
+        if let pacer { pacer.compute(body) } else { body() }
     }
 
     /// Row blocks of a `Σ rowCounts × columns` matrix, one per rank, all-gathered in rank order.
@@ -115,7 +121,7 @@ struct GemmExecutor {
                 }
             }
             timer.measure(.compute) {
-                multiply(a: panelA, b: panelB, into: &localC, m: rows, n: columns, k: width, accumulate: index > 0)
+                paced { multiply(a: panelA, b: panelB, into: &localC, m: rows, n: columns, k: width, accumulate: index > 0) }
             }
         }
     }

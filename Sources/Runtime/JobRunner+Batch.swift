@@ -9,7 +9,8 @@ extension JobRunner {
     /// Runs a batch task and reports each rank's share and the schedule's efficiency against
     /// max(total work / ranks, largest item).
     func runBatch(_ task: BatchTask, index: Int, job: Job, world: Communicator, hostnames: [String]) throws -> [BatchRecord] {
-        let executor = BatchExecutor(task: task, communicator: world)
+        let executor = BatchExecutor(task: task, communicator: world,
+                                     pacer: job.constraints.map { Pacer(constraints: $0, rank: world.rank) })
         let model = try executor.measureThroughputModel()
         let measurement = try executor.run(model: model)
 

@@ -32,12 +32,14 @@ struct MoEStepMeasurement {
 struct MoEExecutor {
     let task: MoETask
     let communicator: Communicator
+    let pacer: Pacer
     private(set) var balance: MoEBalanceState
     private(set) var layer: MoELayer
 
-    init(task: MoETask, communicator: Communicator, balance: MoEBalanceState) throws {
+    init(task: MoETask, communicator: Communicator, balance: MoEBalanceState, constraints: Constraints? = nil) throws {
         self.task = task
         self.communicator = communicator
+        pacer = Pacer(constraints: constraints, rank: communicator.rank)
         self.balance = balance
         layer = try MoELayer(task: task, heldExperts: balance.placement.experts(on: communicator.rank))
     }
@@ -59,9 +61,11 @@ struct MoEExecutor {
         let offsets = layer.affinityOffsets(step: step)
         var routings: [GatingResult] = []
         try timer.measure(.compute) {
-            for batch in 0..<m {
-                routings.append(try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                                bias: balance.bias, offsets: offsets))
+            try pacer.compute {
+                for batch in 0..<m {
+                    routings.append(try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
+                                                    bias: balance.bias, offsets: offsets))
+                }
             }
         }
         var localCounts = [Int](repeating: 0, count: task.experts)
@@ -116,9 +120,15 @@ struct MoEExecutor {
             combineReceive.append(CommBuffer(count: plans[batch].rowCount * h))
         }
         var dispatchRequests: [[Request]] = Array(repeating: [], count: m)
-        var combineRequests: [Request] = []
+        var combineRequests: [(request: Request, deadline: Double)] = []
+        var dispatchDeadline = [Double](repeating: 0, count: m)
+        let rowBytes = h * MemoryLayout<Float>.size
+        func linkSeconds(send: [Int], receive: [Int]) -> Double {
+            pacer.linkSeconds(sendBytes: send.map { $0 * rowBytes }, receiveBytes: receive.map { $0 * rowBytes })
+        }
         func startDispatch(_ batch: Int) throws(MPIError) {
             let plan = plans[batch]
+            dispatchDeadline[batch] = MPIEnvironment.wallTime + linkSeconds(send: plan.sendCounts, receive: receiveCounts[batch])
             dispatchRequests[batch] = [
                 try communicator.alltoallvNonblocking(plan.rows, counts: plan.sendCounts.map { $0 * h },
                                                       into: receivedRows[batch], counts: receiveCounts[batch].map { $0 * h }),
@@ -128,7 +138,7 @@ struct MoEExecutor {
         }
         let pending = { () in
             for request in dispatchRequests.joined() { _ = try? request.test() }
-            for request in combineRequests { _ = try? request.test() }
+            for pending in combineRequests { _ = try? pending.request.test() }
         }
         var blocked = PhaseTimer()
         try blocked.measure(.comm) { () throws(MPIError) in try startDispatch(0) }
@@ -137,6 +147,7 @@ struct MoEExecutor {
             var wait = PhaseTimer()
             try wait.measure(.comm) { () throws(MPIError) in
                 try Request.waitAll(dispatchRequests[batch])
+                Pacer.sleep(until: dispatchDeadline[batch])
                 if overlap && batch + 1 < m { try startDispatch(batch + 1) }
             }
             measurement.dispatchSeconds += wait.comm
@@ -146,9 +157,11 @@ struct MoEExecutor {
                 measurement.dispatchSeconds += start.comm
             }
             let outputs = timer.measure(.compute) { () -> [Float] in
-                let experts = receivedExperts[batch].array
-                return receivedRows[batch].withUnsafeBufferPointer { rows in
-                    layer.expertOutputs(rows: rows, localExpert: experts, progress: overlap ? pending : {})
+                pacer.compute {
+                    let experts = receivedExperts[batch].array
+                    return receivedRows[batch].withUnsafeBufferPointer { rows in
+                        layer.expertOutputs(rows: rows, localExpert: experts, progress: overlap ? pending : {})
+                    }
                 }
             }
             measurement.rowsReceived += receiveCounts[batch].reduce(0, +)
@@ -156,26 +169,37 @@ struct MoEExecutor {
             combineSend[batch] = send
             var combineWait = PhaseTimer()
             try combineWait.measure(.comm) { () throws(MPIError) in
+                let deadline = MPIEnvironment.wallTime + linkSeconds(send: receiveCounts[batch], receive: plans[batch].sendCounts)
                 let request = try communicator.alltoallvNonblocking(send, counts: receiveCounts[batch].map { $0 * h },
                                                                     into: combineReceive[batch], counts: plans[batch].sendCounts.map { $0 * h })
-                if overlap { combineRequests.append(request) } else { try request.wait() }
+                if overlap {
+                    combineRequests.append((request, deadline))
+                } else {
+                    try request.wait()
+                    Pacer.sleep(until: deadline)
+                }
             }
             measurement.combineSeconds += combineWait.comm
         }
         var finalWait = PhaseTimer()
-        try finalWait.measure(.comm) { () throws(MPIError) in try Request.waitAll(combineRequests) }
+        try finalWait.measure(.comm) { () throws(MPIError) in
+            for pending in combineRequests {
+                try pending.request.wait()
+                Pacer.sleep(until: pending.deadline)
+            }
+        }
         measurement.combineSeconds += finalWait.comm
 
         // 6. Weighted sums plus shared experts, per micro-batch, in original token order.
         var output: [Float] = []
         output.reserveCapacity(task.tokens * h)
-        timer.measure(.compute) {
+        timer.measure(.compute) { pacer.compute {
             for batch in 0..<m {
                 let pairOutputs = plans[batch].pairOutputs(from: combineReceive[batch], hidden: h)
                 output += layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
                                         routing: routings[batch], keep: plans[batch].keep, pairOutputs: pairOutputs)
             }
-        }
+        } }
         measurement.computeSeconds = timer.compute
 
         // 7. Balance for the next step, and the load picture.

@@ -17,7 +17,7 @@ public struct JobLimits: Sendable {
 
 extension Job {
     /// Keys of the job table.
-    public static let keys = ["name", "seed", "tasks"]
+    public static let keys = ["name", "seed", "tasks", "constraints"]
     /// Keys of a `gemm` task.
     public static let gemmKeys = ["kind", "name", "m", "n", "k", "repeat", "seed", "sharding", "grid", "tolerance", "verify"]
     /// Keys of a `moe` task.
@@ -57,6 +57,33 @@ extension Job {
             tasks.append(task)
         }
         self.tasks = tasks
+        constraints = try root.table("constraints").map { table throws(ConfigError) in try Job.decodeConstraints(table, ranks: limits.ranks) }
+    }
+
+    static func decodeConstraints(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {
+        try table.rejectUnknownKeys(allowed: ["computeScale", "ranksPerNode", "intraNodeGbPerSecond", "interNodeGbPerSecond"])
+        var scales = Array(repeating: 1.0, count: ranks)
+        if table.contains("computeScale") {
+            if let list = try? table.doubleArray("computeScale") {
+                guard list.count == ranks else {
+                    throw table.error("computeScale", expected: "one scale per rank (\(ranks)) or a single number",
+                                      found: "\(list.count) values")
+                }
+                scales = list
+            } else {
+                scales = Array(repeating: try table.positiveDouble("computeScale"), count: ranks)
+            }
+            guard scales.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+                throw table.error("computeScale", expected: "scales in (0, 1] (1 = full speed)", found: "\(scales)")
+            }
+        }
+        let ranksPerNode = try table.positiveInt("ranksPerNode", default: 1)
+        guard ranks % ranksPerNode == 0 else {
+            throw table.error("ranksPerNode", expected: "a divisor of the rank count (\(ranks))", found: "\(ranksPerNode)")
+        }
+        return Constraints(computeScale: scales, ranksPerNode: ranksPerNode,
+                           intraNodeGbPerSecond: table.contains("intraNodeGbPerSecond") ? try table.positiveDouble("intraNodeGbPerSecond") : nil,
+                           interNodeGbPerSecond: table.contains("interNodeGbPerSecond") ? try table.positiveDouble("interNodeGbPerSecond") : nil)
     }
 
     private static func decodeTask(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits) throws(ConfigError) -> JobTask {

@@ -10,11 +10,14 @@ public struct Job: Sendable, Equatable {
     public var seed: UInt64
     /// The tasks, in order.
     public var tasks: [JobTask]
+    /// Emulated slow ranks and capped links (`[constraints]`), or nil.
+    public var constraints: Constraints?
 
-    public init(name: String, seed: UInt64, tasks: [JobTask]) {
+    public init(name: String, seed: UInt64, tasks: [JobTask], constraints: Constraints? = nil) {
         self.name = name
         self.seed = seed
         self.tasks = tasks
+        self.constraints = constraints
     }
 }
 

@@ -1,0 +1,65 @@
+import Foundation
+import MPIKit
+import Workload
+
+/// Enforces a job's ``Constraints`` on this rank by pacing: a slow rank's compute phases are
+/// stretched to `seconds / computeScale` by sleeping the difference, and a transfer is not
+/// complete until `issue time + bytes / cap` (per link tier, send and receive each, the
+/// slowest of the four), sleeping after MPI finishes if it finished sooner.
+///
+/// Accuracy: pacing can only slow things down — a transfer MPI itself makes slower than the cap
+/// is not sped up, so caps well below the machine's real bandwidth are the meaningful ones;
+/// sleeps overshoot by the scheduler's wake-up latency (tens of µs on Linux). Contention inside
+/// a tier (several ranks sharing one emulated link) is not modelled: each rank has its own caps,
+/// as each GPU has its own NVLink ports and NIC.
+struct Pacer {
+    let rank: Int
+    let computeScale: Double
+    let ranksPerNode: Int
+    let intraBytesPerSecond: Double?
+    let interBytesPerSecond: Double?
+
+    init(constraints: Constraints?, rank: Int) {
+        self.rank = rank
+        computeScale = constraints?.computeScale[rank] ?? 1
+        ranksPerNode = constraints?.ranksPerNode ?? 1
+        intraBytesPerSecond = constraints?.intraNodeGbPerSecond.map { $0 * 1e9 }
+        interBytesPerSecond = constraints?.interNodeGbPerSecond.map { $0 * 1e9 }
+    }
+
+    /// Runs `body` and stretches it as a rank running at `computeScale` would take.
+    func compute<R>(_ body: () throws -> R) rethrows -> R {
+        let start = MPIEnvironment.wallTime
+        let result = try body()
+        if computeScale < 1 {
+            Pacer.sleep(until: start + (MPIEnvironment.wallTime - start) / computeScale)
+        }
+        return result
+    }
+
+    /// Seconds the capped links need for these per-peer byte counts (0 when uncapped).
+    func linkSeconds(sendBytes: [Int], receiveBytes: [Int]) -> Double {
+        guard intraBytesPerSecond != nil || interBytesPerSecond != nil else { return 0 }
+        var intra = (send: 0.0, receive: 0.0), inter = (send: 0.0, receive: 0.0)
+        for peer in sendBytes.indices where peer != rank {
+            if peer / ranksPerNode == rank / ranksPerNode {
+                intra.send += Double(sendBytes[peer]); intra.receive += Double(receiveBytes[peer])
+            } else {
+                inter.send += Double(sendBytes[peer]); inter.receive += Double(receiveBytes[peer])
+            }
+        }
+        var seconds = 0.0
+        if let cap = intraBytesPerSecond { seconds = max(seconds, max(intra.send, intra.receive) / cap) }
+        if let cap = interBytesPerSecond { seconds = max(seconds, max(inter.send, inter.receive) / cap) }
+        return seconds
+    }
+
+    /// Sleeps until `deadline` (an `MPIEnvironment.wallTime` value), if it is in the future.
+    static func sleep(until deadline: Double) {
+        let remaining = deadline - MPIEnvironment.wallTime
+        guard remaining > 0 else { return }
+        var request = timespec(tv_sec: Int(remaining), tv_nsec: Int((remaining - Double(Int(remaining))) * 1e9))
+        var left = timespec()
+        while nanosleep(&request, &left) != 0 && errno == EINTR { request = left }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Reports
+import Testing
+
+/// Pacing can only slow a rank down, so its effects have hard lower bounds that hold however
+/// noisy the machine: a capped link makes each blocked transfer last at least bytes / cap, and a
+/// rank at scale s computes for at least 1/s of its own work.
+@Suite(.serialized) struct ConstraintEmulationTests {
+    static func job(constraints: String) -> String {
+        """
+        \(constraints)
+
+        [[tasks]]
+        kind = "moe"
+        name = "layer"
+        tokens = 64
+        hidden = 64
+        expertHidden = 32
+        experts = 4
+        topK = 2
+        steps = 2
+        """
+    }
+
+    func run(_ text: String, ranks: Int) throws -> [MoEStepRecord] {
+        let directory = MPIRunner.temporaryDirectory()
+        let path = directory + "/job.toml"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        let outcome = try MPIRunner.run(ranks: ranks, ["run", path, "--out", directory])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        return try ResultsLog.read(path: directory + "/results.jsonl").records.compactMap {
+            if case .moe(let r) = $0 { return r } else { return nil }
+        }
+    }
+
+    @Test func cappedLinksHoldEveryTransferToBytesOverCap() throws {
+        // 4 ranks, virtual nodes of 2; 0.01 GB/s between nodes, 0.05 GB/s inside.
+        let records = try run(Self.job(constraints: """
+            [constraints]
+            ranksPerNode = 2
+            intraNodeGbPerSecond = 0.05
+            interNodeGbPerSecond = 0.01
+            """), ranks: 4)
+        #expect(records.count == 8 && records.allSatisfy { $0.verified })
+        for record in records {
+            func seconds(_ bytes: [Int]) -> Double {
+                var intra = 0.0, inter = 0.0
+                for peer in bytes.indices where peer != record.rank {
+                    if peer / 2 == record.rank / 2 { intra += Double(bytes[peer]) } else { inter += Double(bytes[peer]) }
+                }
+                return max(intra / 0.05e9, inter / 0.01e9)
+            }
+            let dispatch = max(seconds(record.bytesSentPerPeer), seconds(record.bytesReceivedPerPeer))
+            #expect(record.dispatchSeconds >= dispatch * 0.999, "rank \(record.rank): \(record.dispatchSeconds) < \(dispatch)")
+            #expect(record.combineSeconds >= dispatch * 0.999)
+            #expect(dispatch > 0.001, "the caps must bind for this test to mean anything")
+        }
+    }
+
+    @Test func aSlowRankComputesLonger() throws {
+        let plain = try run(Self.job(constraints: ""), ranks: 2)
+        let slowed = try run(Self.job(constraints: "[constraints]\ncomputeScale = [1.0, 0.2]"), ranks: 2)
+        #expect(slowed.allSatisfy { $0.verified })
+        let plainCompute = plain.filter { $0.rank == 1 }.map(\.computeSeconds).min()!
+        let slowCompute = slowed.filter { $0.rank == 1 }.map(\.computeSeconds).min()!
+        #expect(slowCompute >= 2 * plainCompute, "scale 0.2 should at least double compute: \(slowCompute) vs \(plainCompute)")
+    }
+
+    @Test func constraintErrors() throws {
+        let directory = MPIRunner.temporaryDirectory()
+        let path = directory + "/job.toml"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(Self.job(constraints: "[constraints]\ncomputeScale = [1.0, 0.5, 0.5]").utf8))
+        let outcome = try MPIRunner.run(ranks: 2, ["run", path])
+        #expect(outcome.status == 2 && outcome.standardError.contains("constraints.computeScale: expected one scale per rank (2)"))
+    }
+}
