@@ -35,11 +35,14 @@ struct MoEExecutor {
     let pacer: Pacer
     private(set) var balance: MoEBalanceState
     private(set) var layer: MoELayer
+    /// One set of reusable communication buffers per micro-batch.
+    private let buffers: [DispatchBuffers]
 
     init(task: MoETask, communicator: Communicator, balance: MoEBalanceState, constraints: Constraints? = nil) throws {
         self.task = task
         self.communicator = communicator
         pacer = Pacer(constraints: constraints, rank: communicator.rank)
+        buffers = (0..<task.microBatches).map { _ in DispatchBuffers() }
         self.balance = balance
         layer = try MoELayer(task: task, heldExperts: balance.placement.experts(on: communicator.rank))
     }
@@ -90,7 +93,6 @@ struct MoEExecutor {
         var plans: [DispatchPlan] = []
         for batch in 0..<m {
             plans.append(DispatchPlan(routing: routings[batch], keep: Array(keep[(batch * chunk * k)..<((batch + 1) * chunk * k)]),
-                                      x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h,
                                       placement: placement, firstToken: rank * task.tokens + batch * chunk))
         }
 
@@ -110,14 +112,8 @@ struct MoEExecutor {
 
         // 5. Dispatch, experts, combine — overlapped across micro-batches when there are several.
         let overlap = m > 1
-        var receivedRows: [CommBuffer<Float>] = [], receivedExperts: [CommBuffer<Int32>] = []
-        var combineSend: [CommBuffer<Float>?] = Array(repeating: nil, count: m)
-        var combineReceive: [CommBuffer<Float>] = []
         for batch in 0..<m {
-            let rows = receiveCounts[batch].reduce(0, +)
-            receivedRows.append(CommBuffer(count: rows * h))
-            receivedExperts.append(CommBuffer(count: rows))
-            combineReceive.append(CommBuffer(count: plans[batch].rowCount * h))
+            buffers[batch].reserve(sendRows: plans[batch].rowCount, receiveRows: receiveCounts[batch].reduce(0, +), hidden: h)
         }
         var dispatchRequests: [[Request]] = Array(repeating: [], count: m)
         var combineRequests: [(request: Request, deadline: Double)] = []
@@ -127,13 +123,15 @@ struct MoEExecutor {
             pacer.linkSeconds(sendBytes: send.map { $0 * rowBytes }, receiveBytes: receive.map { $0 * rowBytes })
         }
         func startDispatch(_ batch: Int) throws(MPIError) {
-            let plan = plans[batch]
+            let plan = plans[batch], buffer = buffers[batch]
+            plan.pack(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h, topK: k,
+                      rows: buffer.sendRows, slots: buffer.sendSlots)
             dispatchDeadline[batch] = MPIEnvironment.wallTime + linkSeconds(send: plan.sendCounts, receive: receiveCounts[batch])
             dispatchRequests[batch] = [
-                try communicator.alltoallvNonblocking(plan.rows, counts: plan.sendCounts.map { $0 * h },
-                                                      into: receivedRows[batch], counts: receiveCounts[batch].map { $0 * h }),
-                try communicator.alltoallvNonblocking(plan.localExperts, counts: plan.sendCounts,
-                                                      into: receivedExperts[batch], counts: receiveCounts[batch]),
+                try communicator.alltoallvNonblocking(buffer.sendRows, counts: plan.sendCounts.map { $0 * h },
+                                                      into: buffer.receiveRows, counts: receiveCounts[batch].map { $0 * h }),
+                try communicator.alltoallvNonblocking(buffer.sendSlots, counts: plan.sendCounts,
+                                                      into: buffer.receiveSlots, counts: receiveCounts[batch]),
             ]
         }
         let pending = { () in
@@ -156,22 +154,24 @@ struct MoEExecutor {
                 try start.measure(.comm) { () throws(MPIError) in try startDispatch(batch + 1) }
                 measurement.dispatchSeconds += start.comm
             }
-            let outputs = timer.measure(.compute) { () -> [Float] in
+            let received = receiveCounts[batch].reduce(0, +), buffer = buffers[batch]
+            timer.measure(.compute) {
                 pacer.compute {
-                    let experts = receivedExperts[batch].array
-                    return receivedRows[batch].withUnsafeBufferPointer { rows in
-                        layer.expertOutputs(rows: rows, localExpert: experts, progress: overlap ? pending : {})
+                    let slots = buffer.receiveSlots.withUnsafeBufferPointer { Array($0.prefix(received)) }
+                    let outputs = buffer.receiveRows.withUnsafeBufferPointer { rows in
+                        layer.expertOutputs(rows: rows, localExpert: slots, progress: overlap ? pending : {})
+                    }
+                    buffer.combineSend.withUnsafeMutableBufferPointer { target in
+                        _ = target.initialize(from: outputs)
                     }
                 }
             }
-            measurement.rowsReceived += receiveCounts[batch].reduce(0, +)
-            let send = CommBuffer(outputs)
-            combineSend[batch] = send
+            measurement.rowsReceived += received
             var combineWait = PhaseTimer()
             try combineWait.measure(.comm) { () throws(MPIError) in
                 let deadline = MPIEnvironment.wallTime + linkSeconds(send: receiveCounts[batch], receive: plans[batch].sendCounts)
-                let request = try communicator.alltoallvNonblocking(send, counts: receiveCounts[batch].map { $0 * h },
-                                                                    into: combineReceive[batch], counts: plans[batch].sendCounts.map { $0 * h })
+                let request = try communicator.alltoallvNonblocking(buffer.combineSend, counts: receiveCounts[batch].map { $0 * h },
+                                                                    into: buffer.combineReceive, counts: plans[batch].sendCounts.map { $0 * h })
                 if overlap {
                     combineRequests.append((request, deadline))
                 } else {
@@ -195,7 +195,7 @@ struct MoEExecutor {
         output.reserveCapacity(task.tokens * h)
         timer.measure(.compute) { pacer.compute {
             for batch in 0..<m {
-                let pairOutputs = plans[batch].pairOutputs(from: combineReceive[batch], hidden: h)
+                let pairOutputs = plans[batch].pairOutputs(from: buffers[batch].combineReceive, hidden: h)
                 output += layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
                                         routing: routings[batch], keep: plans[batch].keep, pairOutputs: pairOutputs)
             }
@@ -214,66 +214,6 @@ struct MoEExecutor {
         // Bookkeeping for the imbalance figure, after the step's clock stopped.
         measurement.rowsReceivedByRank = try communicator.allgatherCounts([measurement.rowsReceived]).map { $0[0] }
         return measurement
-    }
-}
-
-/// One micro-batch's dispatch on the sending rank: the kept (token, choice) pairs ordered by
-/// destination rank, their rows and experts in send buffers, and where each pair's result
-/// comes back in the combine.
-struct DispatchPlan {
-    let keep: [Bool]
-    let sendCounts: [Int]
-    let rowCount: Int
-    /// Position in send order of each kept pair (token·topK + choice); -1 when dropped.
-    let position: [Int]
-    let rows: CommBuffer<Float>
-    /// Each row's expert as the receiving rank's local slot.
-    let localExperts: CommBuffer<Int32>
-
-    /// `firstToken`: the job-wide number of the micro-batch's first token (rank · tokens + offset),
-    /// which picks the replica serving each pair.
-    init(routing: GatingResult, keep: [Bool], x: ArraySlice<Float>, hidden h: Int, placement: ExpertPlacement, firstToken: Int) {
-        self.keep = keep
-        let ranks = placement.ranks
-        let slots = routing.expertIDs.enumerated().map { pair, expert in
-            placement.slot(for: Int(expert), pair: (firstToken + pair / routing.topk) * routing.topk + pair % routing.topk)
-        }
-        var counts = [Int](repeating: 0, count: ranks)
-        for (pair, slot) in slots.enumerated() where keep[pair] { counts[placement.rank(ofSlot: slot)] += 1 }
-        var next = [Int](repeating: 0, count: ranks)
-        for peer in 1..<max(1, ranks) { next[peer] = next[peer - 1] + counts[peer - 1] }
-        let total = counts.reduce(0, +)
-        var position = [Int](repeating: -1, count: keep.count)
-        let rows = CommBuffer<Float>(count: total * h)
-        let experts = CommBuffer<Int32>(count: total)
-        let base = x.startIndex
-        for (pair, expertSlot) in slots.enumerated() where keep[pair] {
-            let peer = placement.rank(ofSlot: expertSlot)
-            let slot = next[peer]
-            next[peer] += 1
-            position[pair] = slot
-            experts[slot] = Int32(placement.localSlot(expertSlot))
-            let token = pair / routing.topk
-            rows.withUnsafeMutableBufferPointer { buffer in
-                for j in 0..<h { buffer[slot * h + j] = x[base + token * h + j] }
-            }
-        }
-        sendCounts = counts
-        rowCount = total
-        self.position = position
-        self.rows = rows
-        localExperts = experts
-    }
-
-    /// Each pair's returned row, in (token, choice) order; zeros for dropped pairs.
-    func pairOutputs(from combined: CommBuffer<Float>, hidden h: Int) -> [Float] {
-        var result = [Float](repeating: 0, count: position.count * h)
-        combined.withUnsafeBufferPointer { buffer in
-            for (pair, slot) in position.enumerated() where slot >= 0 {
-                for j in 0..<h { result[pair * h + j] = buffer[slot * h + j] }
-            }
-        }
-        return result
     }
 }
 
