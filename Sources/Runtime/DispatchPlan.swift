@@ -18,9 +18,13 @@ struct DispatchPlan {
     /// `firstToken`: the job-wide number of the micro-batch's first token (rank · tokens + offset),
     /// which picks the replica serving each pair.
     init(routing: GatingResult, keep: [Bool], placement: ExpertPlacement, firstToken: Int) {
+        self.init(expertIDs: routing.expertIDs, topK: routing.topk, keep: keep, placement: placement, firstToken: firstToken)
+    }
+
+    /// The same from raw choices: `expertIDs` is tokens × `topK`, row-major.
+    init(expertIDs: [Int32], topK k: Int, keep: [Bool], placement: ExpertPlacement, firstToken: Int) {
         self.keep = keep
-        let k = routing.topk
-        let slots = routing.expertIDs.enumerated().map { pair, expert in
+        let slots = expertIDs.enumerated().map { pair, expert in
             placement.slot(for: Int(expert), pair: (firstToken + pair / k) * k + pair % k)
         }
         var counts = [Int](repeating: 0, count: placement.ranks)

@@ -5,7 +5,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark the SIMD kernels on this machine (one core unless --threads).",
-        subcommands: [BenchPeak.self, BenchGemm.self, BenchGrouped.self, BenchGate.self,
+        subcommands: [BenchPeak.self, BenchGemm.self, BenchGrouped.self, BenchGate.self, BenchAlltoallv.self,
                       BenchSwiGLU.self, BenchQuant.self])
 }
 

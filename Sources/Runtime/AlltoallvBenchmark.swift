@@ -1,0 +1,168 @@
+import Foundation
+import MPIKit
+import Planner
+
+/// `frugal bench alltoallv`: the MoE dispatch + combine path (pack rows by destination,
+/// Alltoallv rows and slots, group rows by expert slot; ungroup, Alltoallv back, unpack to
+/// (token, choice) order) against two bare Alltoallv calls on preallocated buffers with the same
+/// per-peer byte counts, in the same run. Rows go to uniformly random ranks (seeded).
+///
+/// Reported the nccl-tests way, per size S (bytes each rank sends per Alltoallv):
+/// `algbw = 2·S / t` (dispatch and combine), `busbw = algbw · (n−1)/n`, time the median over
+/// repetitions of the slowest rank; `#wrong` counts rows that did not come back intact.
+public struct AlltoallvBenchmark {
+    public struct Row: Codable, Sendable {
+        public var bytes: Int
+        public var rows: Int
+        public var bareMicroseconds: Double
+        public var pathMicroseconds: Double
+        public var bareAlgbwGbPerSecond: Double
+        public var bareBusbwGbPerSecond: Double
+        public var pathAlgbwGbPerSecond: Double
+        public var pathBusbwGbPerSecond: Double
+        public var ratio: Double
+        public var wrong: Int
+    }
+
+    public var sizes: [Int]
+    public var hidden: Int
+    public var repetitions: Int
+    public var json: Bool
+
+    public init(sizes: [Int], hidden: Int = 1024, repetitions: Int = 20, json: Bool = false) {
+        self.sizes = sizes
+        self.hidden = hidden
+        self.repetitions = repetitions
+        self.json = json
+    }
+
+    public func run() -> RunExitStatus {
+        MPIJob.run { world in
+            var rows: [Row] = []
+            for size in sizes { rows.append(try measure(bytes: size, world: world)) }
+            if world.isRoot { print(report(rows, ranks: world.size)) }
+            return rows.allSatisfy { $0.wrong == 0 } ? .success : .verificationFailed
+        }
+    }
+
+    private func measure(bytes: Int, world: Communicator) throws -> Row {
+        let ranks = world.size, rank = world.rank, h = hidden
+        let count = max(1, bytes / (h * MemoryLayout<Float>.size))
+        // One "expert" per rank; each row to a seeded random rank.
+        let placement = ExpertPlacement(experts: ranks, ranks: ranks)
+        var state = UInt64(rank + 1) &* 0x9E37_79B9_7F4A_7C15
+        let destinations = (0..<count).map { _ -> Int32 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int32((state >> 33) % UInt64(ranks))
+        }
+        let tokens = (0..<(count * h)).map { Float(rank * 1_000_000 + $0) }
+        let plan = DispatchPlan(expertIDs: destinations, topK: 1, keep: Array(repeating: true, count: count),
+                                placement: placement, firstToken: rank * count)
+        var receiveCounts = [Int](repeating: 0, count: ranks)
+        try plan.sendCounts.withUnsafeBufferPointer { (s) throws(MPIError) in
+            try receiveCounts.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try world.alltoall(s, into: r) }
+        }
+        let received = receiveCounts.reduce(0, +)
+        let sendElements = plan.sendCounts.map { $0 * h }, receiveElements = receiveCounts.map { $0 * h }
+
+        // Bare: preallocated buffers, the same counts, there and back.
+        let bareSend = CommBuffer<Float>(count: count * h), bareReceive = CommBuffer<Float>(count: received * h)
+        func bare() throws(MPIError) {
+            try world.alltoallvNonblocking(bareSend, counts: sendElements, into: bareReceive, counts: receiveElements).wait()
+            try world.alltoallvNonblocking(bareReceive, counts: receiveElements, into: bareSend, counts: sendElements).wait()
+        }
+
+        // Path: what the MoE executor does around the same two exchanges.
+        let buffers = DispatchBuffers()
+        buffers.reserve(sendRows: count, receiveRows: received, hidden: h)
+        var grouped = [Float](repeating: 0, count: received * h)
+        var returned: [Float] = []
+        func path() throws(MPIError) {
+            plan.pack(tokens[...], hidden: h, topK: 1, rows: buffers.sendRows, slots: buffers.sendSlots)
+            let rowsRequest = try world.alltoallvNonblocking(buffers.sendRows, counts: sendElements,
+                                                             into: buffers.receiveRows, counts: receiveElements)
+            try world.alltoallvNonblocking(buffers.sendSlots, counts: plan.sendCounts,
+                                           into: buffers.receiveSlots, counts: receiveCounts).wait()
+            try rowsRequest.wait()
+            let order = groupOrder(buffers.receiveSlots, count: received)
+            buffers.receiveRows.withUnsafeBufferPointer { source in
+                grouped.withUnsafeMutableBufferPointer { target in
+                    for (position, row) in order.enumerated() {
+                        UnsafeMutableRawPointer(target.baseAddress! + position * h)
+                            .copyMemory(from: source.baseAddress! + row * h, byteCount: h * 4)
+                    }
+                }
+            }
+            grouped.withUnsafeBufferPointer { source in
+                buffers.combineSend.withUnsafeMutableBufferPointer { target in
+                    for (position, row) in order.enumerated() {
+                        UnsafeMutableRawPointer(target.baseAddress! + row * h)
+                            .copyMemory(from: source.baseAddress! + position * h, byteCount: h * 4)
+                    }
+                }
+            }
+            try world.alltoallvNonblocking(buffers.combineSend, counts: receiveElements,
+                                           into: buffers.combineReceive, counts: sendElements).wait()
+            returned = plan.pairOutputs(from: buffers.combineReceive, hidden: h)
+        }
+
+        for _ in 0..<3 { try bare(); try path() }   // warm-up
+        var bareTimes: [Double] = [], pathTimes: [Double] = []
+        for _ in 0..<repetitions {
+            try world.barrier()
+            var start = MPIEnvironment.wallTime
+            try bare()
+            bareTimes.append(MPIEnvironment.wallTime - start)
+            try world.barrier()
+            start = MPIEnvironment.wallTime
+            try path()
+            pathTimes.append(MPIEnvironment.wallTime - start)
+        }
+        // The slowest rank's time per repetition.
+        let bareSlowest = try world.allreduce(array: bareTimes, .max), pathSlowest = try world.allreduce(array: pathTimes, .max)
+        var wrong = 0
+        for row in 0..<count where returned[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
+        let totalWrong = try world.allreduce(array: [wrong], .sum)[0]
+
+        let bareSeconds = median(bareSlowest), pathSeconds = median(pathSlowest)
+        let size = Double(count * h * 4), factor = Double(ranks - 1) / Double(ranks)
+        let bareAlgbw = 2 * size / bareSeconds / 1e9, pathAlgbw = 2 * size / pathSeconds / 1e9
+        return Row(bytes: count * h * 4, rows: count, bareMicroseconds: bareSeconds * 1e6, pathMicroseconds: pathSeconds * 1e6,
+                   bareAlgbwGbPerSecond: bareAlgbw, bareBusbwGbPerSecond: bareAlgbw * factor,
+                   pathAlgbwGbPerSecond: pathAlgbw, pathBusbwGbPerSecond: pathAlgbw * factor,
+                   ratio: bareSeconds / pathSeconds, wrong: totalWrong)
+    }
+
+    /// Received rows in order of their slot (counting sort, stable).
+    private func groupOrder(_ slots: CommBuffer<Int32>, count: Int) -> [Int] {
+        slots.withUnsafeBufferPointer { slots in
+            let maxSlot = Int(slots.prefix(count).max() ?? 0)
+            var start = [Int](repeating: 0, count: maxSlot + 2)
+            for index in 0..<count { start[Int(slots[index]) + 1] += 1 }
+            for slot in 1..<start.count { start[slot] += start[slot - 1] }
+            var order = [Int](repeating: 0, count: count)
+            for index in 0..<count {
+                order[start[Int(slots[index])]] = index
+                start[Int(slots[index])] += 1
+            }
+            return order
+        }
+    }
+
+    private func report(_ rows: [Row], ranks: Int) -> String {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            return String(decoding: (try? encoder.encode(rows)) ?? Data(), as: UTF8.self)
+        }
+        var text = "# frugal bench alltoallv: \(ranks) ranks, rows of \(hidden) floats, median of \(repetitions), slowest rank\n"
+        text += "# dispatch+combine path (pack, Alltoallv, group, ungroup, Alltoallv, unpack) vs two bare Alltoallv\n"
+        text += "#     size(B)     rows   bare(us)   path(us)  bare algbw  bare busbw  path algbw  path busbw   ratio  #wrong\n"
+        for row in rows {
+            text += String(format: "%13d %8d %10.1f %10.1f %11.2f %11.2f %11.2f %11.2f %7.2f %7d\n", row.bytes, row.rows,
+                           row.bareMicroseconds, row.pathMicroseconds, row.bareAlgbwGbPerSecond, row.bareBusbwGbPerSecond,
+                           row.pathAlgbwGbPerSecond, row.pathBusbwGbPerSecond, row.ratio, row.wrong)
+        }
+        return text + "# bandwidths in GB/s (1e9 B/s); ratio = path busbw / bare busbw"
+    }
+}

@@ -1,0 +1,16 @@
+import Foundation
+import Testing
+
+/// `frugal bench alltoallv` moves every row there and back intact, at every size and rank count.
+@Suite(.serialized) struct AlltoallvBenchmarkTests {
+    @Test(arguments: [2, 3])
+    func everyRowComesBackIntact(ranks: Int) throws {
+        let outcome = try MPIRunner.run(ranks: ranks, ["bench", "alltoallv", "--sizes", "4096,65536", "--hidden", "64",
+                                                       "--repeat", "2", "--format", "json"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let rows = try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [[String: Any]]
+        #expect(rows?.count == 2)
+        #expect(rows?.allSatisfy { ($0["wrong"] as? Int) == 0 && ($0["ratio"] as? Double ?? 0) > 0 } == true)
+        #expect(rows?.map { $0["bytes"] as? Int } == [4096, 65536])
+    }
+}
