@@ -139,8 +139,15 @@ public struct JobRunner {
                 print(try jsonDocument(job: job, hostnames: hostnames, startTime: startTime, records: records, moeRecords: moeRecords,
                                        batchRecords: batchRecords))
             } else {
-                if !records.isEmpty { print(TaskTable.footer(records)) }
-                if !moeRecords.isEmpty { print(MoETable.footer(moeRecords)) }
+                let unverified = Set(job.tasks.compactMap { task -> String? in
+                    switch task {
+                    case .gemm(let t): return t.verify ? nil : t.name
+                    case .moe(let t): return t.verify ? nil : t.name
+                    case .batch(let t): return t.verify ? nil : t.name
+                    }
+                })
+                if !records.isEmpty { print(TaskTable.footer(records, unverified: unverified)) }
+                if !moeRecords.isEmpty { print(MoETable.footer(moeRecords, unverified: unverified)) }
                 if let log { print("# results: \(log.path)") }
             }
             if failed[0] > 0 {
