@@ -16,8 +16,11 @@ public struct MoEStepRecord: Codable, Sendable, Equatable {
     /// Tokens this rank held this step.
     public var tokens: Int
     public var microBatches: Int
-    /// `none` or `auxFree`.
+    /// `none`, `auxFree` or `eplb`.
     public var balance: String
+    /// Whether the step ran the backward pass too (times and FLOPs then include it, and
+    /// verification covers input and expert weight gradients).
+    public var backward: Bool
     /// Router, routed and shared experts, weighted sum.
     public var computeSeconds: Double
     /// Blocked in the dispatch all-to-all-v (and the count exchange).
@@ -58,13 +61,13 @@ public struct MoEStepRecord: Codable, Sendable, Equatable {
     public var tolerance: Double
 
     public init(job: String, task: String, taskIndex: Int, rank: Int, ranks: Int, host: String, step: Int, tokens: Int,
-                microBatches: Int, balance: String, computeSeconds: Double, dispatchSeconds: Double, combineSeconds: Double,
+                microBatches: Int, balance: String, backward: Bool, computeSeconds: Double, dispatchSeconds: Double, combineSeconds: Double,
                 exposedCommSeconds: Double, wallSeconds: Double, bytesSentPerPeer: [Int], bytesReceivedPerPeer: [Int],
                 tokensPerSecond: Double, gflops: Double, dispatchBusbwGbPerSecond: Double, combineBusbwGbPerSecond: Double,
                 imbalance: Double, rowsReceived: Int, expertLoads: [Int], droppedPairs: Int, outputChecksum: Double, verified: Bool,
                 maxAbsError: Double, maxRelError: Double, tolerance: Double) {
         self.job = job; self.task = task; self.taskIndex = taskIndex; self.rank = rank; self.ranks = ranks
-        self.host = host; self.step = step; self.tokens = tokens; self.microBatches = microBatches; self.balance = balance
+        self.host = host; self.step = step; self.tokens = tokens; self.microBatches = microBatches; self.balance = balance; self.backward = backward
         self.computeSeconds = computeSeconds; self.dispatchSeconds = dispatchSeconds; self.combineSeconds = combineSeconds
         self.exposedCommSeconds = exposedCommSeconds; self.wallSeconds = wallSeconds
         self.bytesSentPerPeer = bytesSentPerPeer; self.bytesReceivedPerPeer = bytesReceivedPerPeer

@@ -24,16 +24,19 @@ extension JobRunner {
             try beforeStep(step)
             let measurement = try executor.step(step)
 
-            // Outputs to rank 0 for verification.
-            var gathered = [Float](repeating: 0, count: world.isRoot && task.verify ? task.tokens * h * world.size : 0)
-            if task.verify {
-                try measurement.output.withUnsafeBufferPointer { (send) throws(MPIError) in
+            // Outputs (and input gradients) to rank 0 for verification.
+            func gatherToRoot(_ values: [Float]) throws(MPIError) -> [Float] {
+                var gathered = [Float](repeating: 0, count: world.isRoot ? task.tokens * h * world.size : 0)
+                try values.withUnsafeBufferPointer { (send) throws(MPIError) in
                     try gathered.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
                         try world.gatherv(send, into: world.isRoot ? receive : nil,
                                           counts: Array(repeating: task.tokens * h, count: world.size))
                     }
                 }
+                return gathered
             }
+            let gathered = task.verify ? try gatherToRoot(measurement.output) : []
+            let gatheredGradients = task.verify && task.backward ? try gatherToRoot(measurement.inputGradient) : []
             let checksum: Double = measurement.output.reduce(0.0) { $0 + Double($1) }
             var mine: [Double] = [measurement.computeSeconds, measurement.dispatchSeconds, measurement.combineSeconds,
                                   measurement.exposedCommSeconds, measurement.wallSeconds, Double(measurement.rowsReceived),
@@ -47,20 +50,34 @@ extension JobRunner {
             if var checker = reference {
                 let expected = try checker.step(step)
                 reference = checker
-                var scale = 0.0
-                for output in expected.outputs { for value in output { scale = max(scale, Double(abs(value))) } }
-                scale = max(scale, 1e-30)
-                for rank in 0..<world.size {
-                    var maxAbs = 0.0
-                    var finite = true
-                    for index in 0..<(task.tokens * h) {
-                        let difference = Double(gathered[rank * task.tokens * h + index]) - Double(expected.outputs[rank][index])
-                        if !difference.isFinite { finite = false }
-                        maxAbs = max(maxAbs, abs(difference))
+                /// Largest |difference| of each rank's block, relative to the largest reference value.
+                func compare(_ measured: [Float], _ reference: [[Float]]) -> [(maxAbs: Double, maxRel: Double)] {
+                    var scale = 0.0
+                    for block in reference { for value in block { scale = max(scale, Double(abs(value))) } }
+                    scale = max(scale, 1e-30)
+                    return (0..<world.size).map { rank in
+                        var maxAbs = 0.0
+                        for index in 0..<(task.tokens * h) {
+                            let difference = Double(measured[rank * task.tokens * h + index]) - Double(reference[rank][index])
+                            maxAbs = difference.isFinite ? max(maxAbs, abs(difference)) : .infinity
+                        }
+                        return (maxAbs, maxAbs / scale)
                     }
-                    let loadsAgree = expected.loads == measurement.expertLoads
-                    errors[rank] = finite ? (maxAbs, maxAbs / scale, loadsAgree && maxAbs / scale <= task.tolerance)
-                                          : (.infinity, .infinity, false)
+                }
+                var blocks = compare(gathered, expected.outputs)
+                var gradientsAgree = true
+                if task.backward {
+                    let gradientErrors = compare(gatheredGradients, expected.inputGradients)
+                    blocks = zip(blocks, gradientErrors).map { (max($0.maxAbs, $1.maxAbs), max($0.maxRel, $1.maxRel)) }
+                    // Weight gradients: each expert's checksum, summed over its replicas.
+                    let scale = max(expected.expertGradientSums.map(abs).max() ?? 0, 1e-30)
+                    gradientsAgree = zip(expected.expertGradientSums, measurement.expertGradientSums).allSatisfy {
+                        abs($0 - $1) / scale <= task.tolerance * 10
+                    }
+                }
+                let loadsAgree = expected.loads == measurement.expertLoads
+                errors = blocks.map { block in
+                    (block.maxAbs, block.maxRel, loadsAgree && gradientsAgree && block.maxRel <= task.tolerance)
                 }
             }
             let rows = measurement.rowsReceivedByRank.map(Double.init)
@@ -77,6 +94,7 @@ extension JobRunner {
                 return MoEStepRecord(
                     job: job.name, task: task.name, taskIndex: index, rank: rank, ranks: ranks, host: hostnames[rank],
                     step: step, tokens: task.tokens, microBatches: task.microBatches, balance: task.balance.mode,
+                    backward: task.backward,
                     computeSeconds: values[0], dispatchSeconds: values[1], combineSeconds: values[2],
                     exposedCommSeconds: values[3], wallSeconds: values[4], bytesSentPerPeer: sent,
                     bytesReceivedPerPeer: received, tokensPerSecond: values[4] > 0 ? Double(task.tokens) / values[4] : 0,

@@ -19,6 +19,11 @@ struct MoEStepMeasurement {
     var flops = 0.0
     /// This rank's layer output, tokens × hidden.
     var output: [Float] = []
+    /// With `backward`: this rank's input gradient (tokens × hidden), its slots' weight-gradient
+    /// checksums, and every expert's (summed over replicas, same on every rank).
+    var inputGradient: [Float] = []
+    var slotGradientSums: [Double] = []
+    var expertGradientSums: [Double] = []
 
     var exposedCommSeconds: Double { dispatchSeconds + combineSeconds + otherCommSeconds }
 }
@@ -112,6 +117,7 @@ struct MoEExecutor {
 
         // 5. Dispatch, experts, combine — overlapped across micro-batches when there are several.
         let overlap = m > 1
+        var savedRows = [[Float]](repeating: [], count: m), savedSlots = [[Int32]](repeating: [], count: m)
         for batch in 0..<m {
             buffers[batch].reserve(sendRows: plans[batch].rowCount, receiveRows: receiveCounts[batch].reduce(0, +), hidden: h)
         }
@@ -155,9 +161,13 @@ struct MoEExecutor {
                 measurement.dispatchSeconds += start.comm
             }
             let received = receiveCounts[batch].reduce(0, +), buffer = buffers[batch]
+            let slots = buffer.receiveSlots.withUnsafeBufferPointer { Array($0.prefix(received)) }
+            if task.backward {
+                savedSlots[batch] = slots
+                savedRows[batch] = buffer.receiveRows.withUnsafeBufferPointer { Array($0.prefix(received * h)) }
+            }
             timer.measure(.compute) {
                 pacer.compute {
-                    let slots = buffer.receiveSlots.withUnsafeBufferPointer { Array($0.prefix(received)) }
                     let outputs = buffer.receiveRows.withUnsafeBufferPointer { rows in
                         layer.expertOutputs(rows: rows, localExpert: slots, progress: overlap ? pending : {})
                     }
@@ -200,6 +210,10 @@ struct MoEExecutor {
                                         routing: routings[batch], keep: plans[batch].keep, pairOutputs: pairOutputs)
             }
         } }
+        if task.backward {
+            try backward(step: step, x: x, plans: plans, routings: routings, receiveCounts: receiveCounts,
+                         savedRows: savedRows, savedSlots: savedSlots, timer: &timer, measurement: &measurement)
+        }
         measurement.computeSeconds = timer.compute
 
         // 7. Balance for the next step, and the load picture.
@@ -207,20 +221,100 @@ struct MoEExecutor {
         measurement.bytesSentPerPeer = (0..<ranks).map { peer in plans.reduce(0) { $0 + $1.sendCounts[peer] } * h * 4 }
         measurement.bytesReceivedPerPeer = (0..<ranks).map { peer in receiveCounts.reduce(0) { $0 + $1[peer] } * h * 4 }
         measurement.wallSeconds = timer.elapsed
-        let rowFlops = 6 * Double(task.hidden) * Double(task.expertHidden)
+        // Per routed row and per token of each shared expert: 3 GEMMs forward; backward recomputes
+        // them and adds input and weight gradients (6 more).
+        let rowFlops = 6 * Double(task.hidden) * Double(task.expertHidden) * (task.backward ? 4 : 1)
         measurement.flops = 2 * Double(task.tokens * task.hidden * task.experts)
             + Double(measurement.rowsReceived) * rowFlops + Double(task.tokens * task.sharedExperts) * rowFlops
         measurement.output = output
-        // Bookkeeping for the imbalance figure, after the step's clock stopped.
+        // Bookkeeping for the imbalance figure and the gradient check, after the step's clock stopped.
+        if task.backward {
+            let all = try communicator.allgatherCounts(measurement.slotGradientSums)
+            var perExpert = [Double](repeating: 0, count: task.experts)
+            for (rank, sums) in all.enumerated() {
+                for (slot, sum) in sums.enumerated() { perExpert[placement.slotExpert[rank * placement.slotsPerRank + slot]] += sum }
+            }
+            measurement.expertGradientSums = perExpert
+        }
         measurement.rowsReceivedByRank = try communicator.allgatherCounts([measurement.rowsReceived]).map { $0[0] }
         return measurement
     }
 }
 
+extension MoEExecutor {
+    /// The backward pass of one step: output gradients `w · dY` dispatched along the forward
+    /// routes, expert backward on the rows each expert saw, input gradients combined back and
+    /// summed per token with the shared experts' contribution. Sequential per micro-batch.
+    fileprivate func backward(step: Int, x: [Float], plans: [DispatchPlan], routings: [GatingResult], receiveCounts: [[Int]],
+                              savedRows: [[Float]], savedSlots: [[Int32]], timer: inout PhaseTimer,
+                              measurement: inout MoEStepMeasurement) throws {
+        let rank = communicator.rank, h = task.hidden, k = task.topK, m = task.microBatches, chunk = task.tokens / m
+        let dY = MoELayer.outputGradient(task: task, step: step, rank: rank)
+        var dX: [Float] = []
+        var slotSums = [Double](repeating: 0, count: layer.heldExperts.count)
+        let rowBytes = h * MemoryLayout<Float>.size
+        for batch in 0..<m {
+            let plan = plans[batch], buffer = buffers[batch], routing = routings[batch]
+            let tokenBase = batch * chunk
+            timer.measure(.compute) {
+                buffer.sendRows.withUnsafeMutableBufferPointer { rows in
+                    for (pair, slot) in plan.position.enumerated() where slot >= 0 {
+                        let weight = routing.weights[pair], token = tokenBase + pair / k
+                        for j in 0..<h { rows[slot * h + j] = weight * dY[token * h + j] }
+                    }
+                }
+            }
+            var exchange = PhaseTimer()
+            try exchange.measure(.comm) { () throws(MPIError) in
+                let deadline = MPIEnvironment.wallTime + pacer.linkSeconds(sendBytes: plan.sendCounts.map { $0 * rowBytes },
+                                                                           receiveBytes: receiveCounts[batch].map { $0 * rowBytes })
+                try communicator.alltoallvNonblocking(buffer.sendRows, counts: plan.sendCounts.map { $0 * h },
+                                                      into: buffer.receiveRows, counts: receiveCounts[batch].map { $0 * h }).wait()
+                Pacer.sleep(until: deadline)
+            }
+            measurement.dispatchSeconds += exchange.comm
+            let received = savedSlots[batch].count
+            timer.measure(.compute) {
+                pacer.compute {
+                    let dOut = buffer.receiveRows.withUnsafeBufferPointer { Array($0.prefix(received * h)) }
+                    let result = layer.expertBackward(rows: savedRows[batch], dOut: dOut, localExpert: savedSlots[batch])
+                    for slot in slotSums.indices { slotSums[slot] += result.gradientSums[slot] }
+                    buffer.combineSend.withUnsafeMutableBufferPointer { _ = $0.initialize(from: result.dX) }
+                }
+            }
+            var back = PhaseTimer()
+            try back.measure(.comm) { () throws(MPIError) in
+                let deadline = MPIEnvironment.wallTime + pacer.linkSeconds(sendBytes: receiveCounts[batch].map { $0 * rowBytes },
+                                                                           receiveBytes: plan.sendCounts.map { $0 * rowBytes })
+                try communicator.alltoallvNonblocking(buffer.combineSend, counts: receiveCounts[batch].map { $0 * h },
+                                                      into: buffer.combineReceive, counts: plan.sendCounts.map { $0 * h }).wait()
+                Pacer.sleep(until: deadline)
+            }
+            measurement.combineSeconds += back.comm
+            timer.measure(.compute) {
+                pacer.compute {
+                    let pairs = plan.pairOutputs(from: buffer.combineReceive, hidden: h)
+                    var part = layer.sharedBackward(x: x[(tokenBase * h)..<((tokenBase + chunk) * h)],
+                                                    dY: Array(dY[(tokenBase * h)..<((tokenBase + chunk) * h)]), count: chunk)
+                    for token in 0..<chunk {
+                        for choice in 0..<k where plan.keep[token * k + choice] {
+                            let source = (token * k + choice) * h
+                            for j in 0..<h { part[token * h + j] += pairs[source + j] }
+                        }
+                    }
+                    dX += part
+                }
+            }
+        }
+        measurement.inputGradient = dX
+        measurement.slotGradientSums = slotSums
+    }
+}
+
 extension Communicator {
-    /// Every rank's copy of a small Int array, by rank.
-    func allgatherCounts(_ values: [Int]) throws(MPIError) -> [[Int]] {
-        var all = [Int](repeating: 0, count: values.count * size)
+    /// Every rank's copy of a small array (the same length on every rank), by rank.
+    func allgatherCounts<T: MPIScalar & Numeric>(_ values: [T]) throws(MPIError) -> [[T]] {
+        var all = [T](repeating: 0, count: values.count * size)
         try values.withUnsafeBufferPointer { (s) throws(MPIError) in
             try all.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try allgather(s, into: r) }
         }

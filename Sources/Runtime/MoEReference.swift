@@ -18,8 +18,18 @@ struct MoEReference {
         self.balance = balance
     }
 
-    /// Every rank's output at `step`, by rank (tokens × hidden each), and the global loads.
-    mutating func step(_ step: Int) throws -> (outputs: [[Float]], loads: [Int]) {
+    /// What the single-rank run computes for one step.
+    struct Step {
+        /// By rank, tokens × hidden each.
+        var outputs: [[Float]]
+        var loads: [Int]
+        /// With `backward`: input gradients by rank, and each expert's weight-gradient checksum.
+        var inputGradients: [[Float]] = []
+        var expertGradientSums: [Double] = []
+    }
+
+    /// Every rank's output at `step` and the global loads (and gradients with `backward`).
+    mutating func step(_ step: Int) throws -> Step {
         let h = task.hidden, k = task.topK, m = task.microBatches, chunk = task.tokens / m
         let offsets = layer.affinityOffsets(step: step)
         var tokens: [[Float]] = []
@@ -35,8 +45,11 @@ struct MoEReference {
             (0..<task.experts).map { expert in batches.reduce(0) { $0 + $1.tokensPerExpert[expert] } }
         }
         let loads = (0..<task.experts).map { expert in countsByRank.reduce(0) { $0 + $1[expert] } }
-        var outputs: [[Float]] = []
+        var outputs: [[Float]] = [], gradients: [[Float]] = []
+        var expertSums = [Double](repeating: 0, count: task.experts)
         for rank in 0..<ranks {
+            let dY = task.backward ? MoELayer.outputGradient(task: task, step: step, rank: rank) : []
+            var gradient: [Float] = []
             var keep = [Bool](repeating: true, count: task.tokens * k)
             if let factor = task.capacityFactor {
                 let policy = CapacityPolicy(factor: factor, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks))
@@ -62,10 +75,28 @@ struct MoEReference {
                     for j in 0..<h { pairOutputs[pair * h + j] = results[index * h + j] }
                 }
                 output += layer.combine(x: x, count: chunk, routing: routing, keep: batchKeep, pairOutputs: pairOutputs)
+                if task.backward {
+                    let tokenBase = batch * chunk
+                    var dOut: [Float] = []
+                    for pair in pairs {
+                        let weight = routing.weights[pair], token = tokenBase + pair / k
+                        dOut += dY[(token * h)..<((token + 1) * h)].map { weight * $0 }
+                    }
+                    let result = layer.expertBackward(rows: rows, dOut: dOut, localExpert: experts)
+                    for expert in 0..<task.experts { expertSums[expert] += result.gradientSums[expert] }
+                    var part = layer.sharedBackward(x: x, dY: Array(dY[(tokenBase * h)..<((tokenBase + chunk) * h)]), count: chunk)
+                    for (index, pair) in pairs.enumerated() {
+                        let token = pair / k
+                        for j in 0..<h { part[token * h + j] += result.dX[index * h + j] }
+                    }
+                    gradient += part
+                }
             }
             outputs.append(output)
+            gradients.append(gradient)
         }
         balance.record(loads: loads)
-        return (outputs, loads)
+        return Step(outputs: outputs, loads: loads, inputGradients: task.backward ? gradients : [],
+                    expertGradientSums: task.backward ? expertSums : [])
     }
 }

@@ -23,7 +23,7 @@ extension Job {
     /// Keys of a `moe` task.
     public static let moeKeys = ["kind", "name", "tokens", "hidden", "expertHidden", "experts", "sharedExperts", "topK",
                                  "groups", "topkGroups", "ranksPerNode", "scoring", "routeScale", "balance", "affinity",
-                                 "steps", "microBatches", "capacityFactor", "seed", "verify", "tolerance"]
+                                 "steps", "microBatches", "capacityFactor", "backward", "seed", "verify", "tolerance"]
     /// Keys of a `batch` task.
     public static let batchKeys = ["kind", "name", "policy", "shapes", "generate", "seed", "verify"]
     /// Task kinds.

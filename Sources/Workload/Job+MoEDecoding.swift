@@ -23,6 +23,7 @@ extension Job {
             steps: try table.positiveInt("steps", default: 1),
             microBatches: try table.positiveInt("microBatches", default: 1),
             capacityFactor: table.contains("capacityFactor") ? try table.positiveDouble("capacityFactor") : nil,
+            backward: try table.bool("backward", default: false),
             seed: UInt64(try table.nonNegativeInt("seed", default: Int(jobSeed))),
             verify: try table.bool("verify", default: true),
             tolerance: try table.positiveDouble("tolerance", default: 1e-4))

@@ -37,6 +37,10 @@ public struct MoETask: Sendable, Equatable {
     /// Tokens an expert accepts per step, as a multiple of the mean (`tokens·ranks·topK/experts`);
     /// nil for no limit. Overflow is dropped in (rank, token, choice) order.
     public var capacityFactor: Double?
+    /// Whether each step also runs the backward pass: output gradients dispatched to the
+    /// experts, expert backward (input and weight gradients, activations recomputed), input
+    /// gradients combined back, shared experts' backward. The gate is held constant.
+    public var backward: Bool
     public var seed: UInt64
     public var verify: Bool
     /// Largest accepted `maxAbsError / max|y_ref|`.
@@ -45,7 +49,7 @@ public struct MoETask: Sendable, Equatable {
     public init(name: String, tokens: Int, hidden: Int, expertHidden: Int, experts: Int, sharedExperts: Int = 0,
                 topK: Int, groups: Int = 1, topkGroups: Int = 1, ranksPerNode: Int = 1, scoring: MoEScoring = .sigmoid,
                 routeScale: Double = 1, balance: MoEBalance = .none, zipf: Double = 0, drift: Double = 0, steps: Int = 1,
-                microBatches: Int = 1, capacityFactor: Double? = nil, seed: UInt64 = 42, verify: Bool = true,
+                microBatches: Int = 1, capacityFactor: Double? = nil, backward: Bool = false, seed: UInt64 = 42, verify: Bool = true,
                 tolerance: Double = 1e-4) {
         self.name = name
         self.tokens = tokens
@@ -65,6 +69,7 @@ public struct MoETask: Sendable, Equatable {
         self.steps = steps
         self.microBatches = microBatches
         self.capacityFactor = capacityFactor
+        self.backward = backward
         self.seed = seed
         self.verify = verify
         self.tolerance = tolerance
@@ -76,7 +81,9 @@ public struct MoETask: Sendable, Equatable {
         let t = Double(tokens), h = Double(hidden), f = Double(expertHidden)
         let router = 2 * t * h * Double(experts)
         let perTokenExpert = 3 * 2 * h * f
-        return router + t * Double(topK + sharedExperts) * perTokenExpert
+        let forward = router + t * Double(topK + sharedExperts) * perTokenExpert
+        // Backward: recompute (1×) plus input and weight gradients (2×) of every expert GEMM.
+        return backward ? forward + 3 * t * Double(topK + sharedExperts) * perTokenExpert : forward
     }
 
     /// Mean tokens per expert per step over the whole job.

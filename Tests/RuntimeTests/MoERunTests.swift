@@ -7,7 +7,7 @@ import Testing
 /// dropping and with micro-batch overlap; and the dispatch bookkeeping checked across ranks.
 @Suite(.serialized) struct MoERunTests {
     func job(experts: Int = 8, groups: Int = 1, topkGroups: Int = 1, ranksPerNode: Int = 1, microBatches: Int = 1,
-             balance: String = "none", balanceKeys: String = "", capacity: String = "") -> String {
+             balance: String = "none", balanceKeys: String = "", capacity: String = "", backward: Bool = false) -> String {
         """
         name = "moe-test"
         seed = 3
@@ -27,6 +27,7 @@ import Testing
         routeScale = 2.5
         steps = 3
         microBatches = \(microBatches)
+        backward = \(backward)
         \(capacity)
 
         [tasks.balance]
@@ -99,6 +100,19 @@ import Testing
     @Test func verifiedWithNodeLimitedRoutingAndHierarchicalEPLB() throws {
         checkConsistency(try run(job(groups: 2, topkGroups: 1, ranksPerNode: 2, balance: "eplb",
                                      balanceKeys: "redundantExperts = 4\ninterval = 2"), ranks: 4), ranks: 4)
+    }
+
+    @Test(arguments: [2, 3])
+    func backwardGradientsMatchTheReference(ranks: Int) throws {
+        let records = try run(job(experts: ranks == 3 ? 6 : 8, microBatches: 2, balance: "auxFree",
+                                  capacity: "capacityFactor = 1.5", backward: true), ranks: ranks)
+        checkConsistency(records, ranks: ranks)
+        #expect(records.allSatisfy { $0.backward })
+    }
+
+    @Test func backwardWithEPLBReplicas() throws {
+        checkConsistency(try run(job(balance: "eplb", balanceKeys: "redundantExperts = 2\ninterval = 1", backward: true), ranks: 2),
+                         ranks: 2)
     }
 
     @Test func verifiedWithNodeLimitedRouting() throws {

@@ -1,0 +1,121 @@
+import Kernels
+import Workload
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The backward pass of the experts: given the rows an expert saw in the forward pass and the
+/// gradient of its outputs, the gradient of its inputs and of its three weight matrices
+/// (activations recomputed, as with full recompute). The gate is treated as constant: no
+/// gradient flows into the router (see README, "MoE tasks").
+extension MoELayer {
+    /// One SwiGLU FFN's backward on `m` rows: `x` m×h, `dOut` m×h, weights h×f, h×f, f×h.
+    /// Returns dX (m×h) and Σ of every weight-gradient entry (a checksum of dW1, dW3, dW2).
+    static func swigluBackward(x: UnsafeBufferPointer<Float>, dOut: UnsafeBufferPointer<Float>, rows m: Int, hidden h: Int,
+                               intermediate f: Int, w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>,
+                               w2: UnsafeBufferPointer<Float>) -> (dX: [Float], gradientSum: Double) {
+        var a1 = [Float](repeating: 0, count: m * f), a3 = a1, dH = a1
+        a1.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: h, a: x, lda: h, b: w1, ldb: f, c: $0, ldc: f) }
+        a3.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: h, a: x, lda: h, b: w3, ldb: f, c: $0, ldc: f) }
+        // dH = dOut · W2ᵀ
+        dH.withUnsafeMutableBufferPointer { sgemm(transB: .transposed, m: m, n: f, k: h, a: dOut, lda: h, b: w2, ldb: h, c: $0, ldc: f) }
+        var hidden = [Float](repeating: 0, count: m * f), dA1 = hidden, dA3 = hidden
+        for i in 0..<(m * f) {
+            let z = a1[i], sigma = 1 / (1 + expf(-z)), silu = z * sigma
+            hidden[i] = silu * a3[i]
+            dA3[i] = dH[i] * silu
+            dA1[i] = dH[i] * a3[i] * sigma * (1 + z * (1 - sigma))
+        }
+        var dW2 = [Float](repeating: 0, count: f * h), dW1 = [Float](repeating: 0, count: h * f), dW3 = dW1
+        hidden.withUnsafeBufferPointer { hp in
+            dW2.withUnsafeMutableBufferPointer { sgemm(transA: .transposed, m: f, n: h, k: m, a: hp, lda: f, b: dOut, ldb: h, c: $0, ldc: h) }
+        }
+        dA1.withUnsafeBufferPointer { d in
+            dW1.withUnsafeMutableBufferPointer { sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: d, ldb: f, c: $0, ldc: f) }
+        }
+        dA3.withUnsafeBufferPointer { d in
+            dW3.withUnsafeMutableBufferPointer { sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: d, ldb: f, c: $0, ldc: f) }
+        }
+        var dX = [Float](repeating: 0, count: m * h)
+        dX.withUnsafeMutableBufferPointer { out in
+            dA1.withUnsafeBufferPointer { sgemm(transB: .transposed, m: m, n: h, k: f, a: $0, lda: f, b: w1, ldb: f, c: out, ldc: h) }
+            dA3.withUnsafeBufferPointer {
+                sgemm(transB: .transposed, m: m, n: h, k: f, a: $0, lda: f, b: w3, ldb: f, beta: 1, c: out, ldc: h)
+            }
+        }
+        var sum = 0.0
+        for value in dW1 { sum += Double(value) }
+        for value in dW3 { sum += Double(value) }
+        for value in dW2 { sum += Double(value) }
+        return (dX, sum)
+    }
+
+    /// Backward of the held experts for `rows` (count × hidden, as received in the forward pass)
+    /// with output gradients `dOut` in the same order: dX in the same order, and per local slot
+    /// the checksum of its weight gradients.
+    func expertBackward(rows: [Float], dOut: [Float], localExpert: [Int32]) -> (dX: [Float], gradientSums: [Double]) {
+        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        var dX = [Float](repeating: 0, count: localExpert.count * h)
+        var sums = [Double](repeating: 0, count: heldExperts.count)
+        for slot in heldExperts.indices {
+            let members = localExpert.indices.filter { localExpert[$0] == Int32(slot) }
+            guard !members.isEmpty else { continue }
+            var x = [Float](), d = [Float]()
+            x.reserveCapacity(members.count * h); d.reserveCapacity(members.count * h)
+            for row in members {
+                x += rows[(row * h)..<((row + 1) * h)]
+                d += dOut[(row * h)..<((row + 1) * h)]
+            }
+            let weights = (slot * perExpert)..<((slot + 1) * perExpert)
+            let result = x.withUnsafeBufferPointer { xp in
+                d.withUnsafeBufferPointer { dp in
+                    w1.withUnsafeBufferPointer { a in
+                        w3.withUnsafeBufferPointer { c in
+                            w2.withUnsafeBufferPointer { b in
+                                Self.swigluBackward(x: xp, dOut: dp, rows: members.count, hidden: h, intermediate: f,
+                                                    w1: UnsafeBufferPointer(rebasing: a[weights]), w3: UnsafeBufferPointer(rebasing: c[weights]),
+                                                    w2: UnsafeBufferPointer(rebasing: b[weights]))
+                            }
+                        }
+                    }
+                }
+            }
+            for (position, row) in members.enumerated() {
+                for j in 0..<h { dX[row * h + j] = result.dX[position * h + j] }
+            }
+            sums[slot] = result.gradientSum
+        }
+        return (dX, sums)
+    }
+
+    /// The shared experts' backward on all `count` tokens: their contribution to dX.
+    func sharedBackward(x: ArraySlice<Float>, dY: [Float], count: Int) -> [Float] {
+        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        var dX = [Float](repeating: 0, count: count * h)
+        for expert in 0..<task.sharedExperts {
+            let weights = (expert * perExpert)..<((expert + 1) * perExpert)
+            let result = x.withUnsafeBufferPointer { xp in
+                dY.withUnsafeBufferPointer { dp in
+                    sharedW1.withUnsafeBufferPointer { a in
+                        sharedW3.withUnsafeBufferPointer { c in
+                            sharedW2.withUnsafeBufferPointer { b in
+                                Self.swigluBackward(x: xp, dOut: dp, rows: count, hidden: h, intermediate: f,
+                                                    w1: UnsafeBufferPointer(rebasing: a[weights]), w3: UnsafeBufferPointer(rebasing: c[weights]),
+                                                    w2: UnsafeBufferPointer(rebasing: b[weights]))
+                            }
+                        }
+                    }
+                }
+            }
+            for index in dX.indices { dX[index] += result.dX[index] }
+        }
+        return dX
+    }
+
+    /// The output gradient of `rank`'s tokens at `step` (seeded like the tokens).
+    static func outputGradient(task: MoETask, step: Int, rank: Int) -> [Float] {
+        MatrixGenerator(seed: task.seed).values(streamID: tokenStream(step: step, rank: rank) + (1 << 48),
+                                                count: task.tokens * task.hidden)
+    }
+}
