@@ -1,8 +1,13 @@
 /// One line of `results.jsonl`. The file starts with a ``JobRecord`` and continues with one
-/// ``TaskRecord`` per task per rank, in completion order.
+/// ``TaskRecord`` per task per rank, in completion order; MoE jobs add ``MoERecord`` lines
+/// (one per rank per step). A line whose `type` this build does not know decodes as
+/// ``unknown(type:)`` so that readers of newer files skip it instead of failing.
 public enum ResultRecord: Codable, Sendable, Equatable {
     case job(JobRecord)
     case task(TaskRecord)
+    case moe(MoERecord)
+    /// A record of a type this build does not know; only its `type` is kept.
+    case unknown(type: String)
 
     private enum CodingKeys: String, CodingKey { case type }
 
@@ -11,8 +16,8 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         switch type {
         case "job": self = .job(try JobRecord(from: decoder))
         case "task": self = .task(try TaskRecord(from: decoder))
-        default:
-            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.type], debugDescription: "unknown record type '\(type)'"))
+        case "moe": self = .moe(try MoERecord(from: decoder))
+        default: self = .unknown(type: type)
         }
     }
 
@@ -20,6 +25,10 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         switch self {
         case .job(let record): try record.encode(to: encoder)
         case .task(let record): try record.encode(to: encoder)
+        case .moe(let record): try record.encode(to: encoder)
+        case .unknown(let type):
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
         }
     }
 }
