@@ -44,9 +44,9 @@ public struct BarChart: Sendable {
         let longest = categories.map(\.count).max() ?? 0
         let rotateLabels = categories.count > 4 || longest > 14
         let left = 84.0, right = 24.0, top = 40.0
-        let bottom = rotateLabels ? min(200, 36 + Double(longest) * 6.2) : 58
+        let bottom = rotateLabels ? min(240, 40 + Double(longest) * 5.6) : 58
         let legend = series.map { ChartLegend.Entry(name: $0.name, color: ChartPalette.color($0.colorIndex), swatch: .box) }
-        let legendHeight = ChartLegend.height(count: legend.count) + (footnote == nil ? 0 : 18)
+        let legendHeight = ChartLegend.height(legend) + (footnote == nil ? 0 : 18)
         var svg = SVGDocument(width: width, height: top + plotHeight + bottom + legendHeight)
         let plotWidth = width - left - right
 
@@ -101,7 +101,7 @@ public struct BarChart: Sendable {
             }
             let labelX = slotLeft + slot / 2, labelY = top + plotHeight + 14
             if rotateLabels {
-                svg.text(category, x: labelX, y: labelY, anchor: "end", size: 10, rotate: -35, className: "category")
+                svg.text(category, x: labelX + 3, y: labelY - 6, anchor: "end", size: 10, rotate: -90, className: "category")
             } else {
                 svg.text(category, x: labelX, y: labelY, anchor: "middle", size: 11, className: "category")
             }
@@ -111,7 +111,7 @@ public struct BarChart: Sendable {
         let legendTop = top + plotHeight + bottom
         ChartLegend(entries: legend).draw(into: &svg, x: left, y: legendTop, width: plotWidth)
         if let footnote {
-            svg.text(footnote, x: left, y: legendTop + ChartLegend.height(count: legend.count) + 12, size: 11, className: "footnote")
+            svg.text(footnote, x: left, y: legendTop + ChartLegend.height(legend) + 12, size: 11, className: "footnote")
         }
         return svg.rendered(title: title, id: id)
     }

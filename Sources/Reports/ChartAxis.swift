@@ -74,6 +74,7 @@ public struct ChartAxis: Sendable {
     public static func compact(_ value: Double) -> String {
         let magnitude = abs(value)
         if magnitude == 0 { return "0" }
+        if magnitude < 1e4, value == value.rounded() { return String(Int(value)) }
         func trimmed(_ number: Double) -> String {
             var text = String(format: "%.3g", number)
             if text.contains("e") { return text }

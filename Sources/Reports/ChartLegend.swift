@@ -10,20 +10,27 @@ struct ChartLegend {
 
     var entries: [Entry]
     static let rowHeight = 18.0
-    static let columns = 3
 
-    /// Height the legend needs for `count` entries.
-    static func height(count: Int) -> Double {
-        count == 0 ? 0 : Double((count + columns - 1) / columns) * rowHeight + 8
+    /// Columns: three for short names, fewer for long ones so names never overlap.
+    static func columns(_ entries: [Entry]) -> Int {
+        let longest = entries.map(\.name.count).max() ?? 0
+        return longest > 60 ? 1 : longest > 34 ? 2 : 3
+    }
+
+    /// Height the legend needs for `entries`.
+    static func height(_ entries: [Entry]) -> Double {
+        let columns = columns(entries)
+        return entries.isEmpty ? 0 : Double((entries.count + columns - 1) / columns) * rowHeight + 8
     }
 
     func draw(into svg: inout SVGDocument, x: Double, y: Double, width: Double) {
         guard !entries.isEmpty else { return }
         svg.open([("class", "legend")])
-        let columnWidth = width / Double(Self.columns)
+        let columns = Self.columns(entries)
+        let columnWidth = width / Double(columns)
         for (index, entry) in entries.enumerated() {
-            let left = x + Double(index % Self.columns) * columnWidth
-            let middle = y + Double(index / Self.columns) * Self.rowHeight + 9
+            let left = x + Double(index % columns) * columnWidth
+            let middle = y + Double(index / columns) * Self.rowHeight + 9
             switch entry.swatch {
             case .line:
                 svg.line(x1: left, y1: middle, x2: left + 22, y2: middle, stroke: entry.color, width: 2)

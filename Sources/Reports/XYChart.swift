@@ -27,7 +27,7 @@ public struct XYChart: Sendable {
             ChartLegend.Entry(name: entry.name, color: ChartPalette.color(entry.colorIndex),
                               swatch: entry.style == .dashedLine ? .dashed : entry.style == .markers ? .marker : .line)
         }
-        let legendHeight = ChartLegend.height(count: legendEntries.count) + (footnote == nil ? 0 : 18)
+        let legendHeight = ChartLegend.height(legendEntries) + (footnote == nil ? 0 : 18)
         var svg = SVGDocument(width: width, height: top + plotHeight + bottom + legendHeight)
         let plotWidth = width - left - right
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
@@ -86,7 +86,7 @@ public struct XYChart: Sendable {
         let legendTop = top + plotHeight + bottom
         ChartLegend(entries: legendEntries).draw(into: &svg, x: left, y: legendTop, width: plotWidth)
         if let footnote {
-            svg.text(footnote, x: left, y: legendTop + ChartLegend.height(count: legendEntries.count) + 12, size: 11, className: "footnote")
+            svg.text(footnote, x: left, y: legendTop + ChartLegend.height(legendEntries) + 12, size: 11, className: "footnote")
         }
         return svg.rendered(title: title, id: id)
     }

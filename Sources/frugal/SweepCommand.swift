@@ -109,7 +109,7 @@ extension Frugal {
                 let sweep = SimulatedSweep(clusters: clusters, model: model!, chips: chips.flatMap(Self.integers) ?? [],
                                            parallel: parallel, schedule: schedule, variants: variants, extraArguments: simulateOptions)
                 let planned = sweep.points()
-                for line in planned.skipped { FileHandle.standardError.write(Data("frugal: sweep: skipping: \(line)\n".utf8)) }
+                for line in Array(NSOrderedSet(array: planned.skipped)) as! [String] { FileHandle.standardError.write(Data("frugal: sweep: skipping: \(line)\n".utf8)) }
                 points = planned.points
                 simulatedSweep = sweep
             } else {
