@@ -33,18 +33,18 @@ public struct ChartAxis: Sendable {
                 return (low / 1.3, high * 1.3, distinct)
             }
             let lowDecade = floor(log10(low)), highDecade = max(ceil(log10(high)), lowDecade + 1)
-            low = pow(10, lowDecade)
-            high = pow(10, highDecade)
-            var ticks: [Double] = []
             let multipliers: [Double] = highDecade - lowDecade <= 2 ? [1, 2, 5] : [1]
+            var candidates: [Double] = []
             var decade = lowDecade
             while decade <= highDecade {
-                for multiplier in multipliers {
-                    let tick = multiplier * pow(10, decade)
-                    if tick >= low * 0.999 && tick <= high * 1.001 { ticks.append(tick) }
-                }
+                candidates += multipliers.map { $0 * pow(10, decade) }
                 decade += 1
             }
+            // The tightest candidates around the data, then the ticks between them.
+            low = candidates.last { $0 <= low * 1.000001 } ?? pow(10, lowDecade)
+            high = candidates.first { $0 >= high * 0.999999 } ?? pow(10, highDecade)
+            if high <= low { high = candidates.first { $0 > low } ?? low * 10 }
+            let ticks = candidates.filter { $0 >= low * 0.999 && $0 <= high * 1.001 }
             return (low, high, ticks)
         case .linear:
             if includeZero { low = min(low, 0); high = max(high, 0) }

@@ -49,7 +49,8 @@ public enum ReportCharts {
                                     xAxis: ChartAxis(title: "\(workers) (count)", scale: .log, ticksAtData: true),
                                     yAxis: ChartAxis(title: "throughput (\(unit))", scale: .log),
                                     series: series,
-                                    footnote: rows.contains(where: \.oversubscribed) ? "hollow markers: oversubscribed (more ranks than cores)" : nil)
+                                    footnote: rows.contains { $0.throughputUnit == unit && $0.oversubscribed }
+                                        ? "hollow markers: oversubscribed (more ranks than cores)" : nil)
                 section.figures.append(chart.svg(id: "throughput-\(mode)-\(slug(unit))"))
             }
         }
