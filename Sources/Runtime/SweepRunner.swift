@@ -113,7 +113,7 @@ public struct SweepRunner {
         var arguments: [String] = []
         if getuid() == 0 { arguments.append("--allow-run-as-root") }
         if point.oversubscribed { arguments.append("--oversubscribe") }
-        arguments += ["-np", "\(ranks)", executable, "run", runJob, "--out", folder.pointFolder(point.id), "--format", "json"]
+        arguments += ["-np", "\(ranks)", executable, "run", runJob, "--out", folder.pointFolder(point.id)]
         let status = try ChildProcess.run(mpirun, arguments, logPath: folder.logPath(point.id))
         guard status == 0 else {
             throw PointFailure(description: "mpirun exited with status \(status); see \(folder.logPath(point.id))")
