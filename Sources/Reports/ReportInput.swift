@@ -14,7 +14,7 @@ public struct ReportInput: Sendable {
     /// One simulated point and what the simulator printed.
     public struct SimulatedRun: Sendable {
         public var point: SweepPoint
-        public var result: SimulationResult
+        public var result: SimulationSummary
     }
 
     public var folder: String
@@ -89,7 +89,7 @@ public struct ReportInput: Sendable {
             return
         }
         do {
-            simulated.append(SimulatedRun(point: point, result: try JSONDecoder().decode(SimulationResult.self, from: data)))
+            simulated.append(SimulatedRun(point: point, result: try JSONDecoder().decode(SimulationSummary.self, from: data)))
         } catch {
             problems.append("\(path):1: not a simulation result (\(error))")
         }

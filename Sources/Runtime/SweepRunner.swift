@@ -143,7 +143,7 @@ public struct SweepRunner {
             throw PointFailure(description: "simulate exited with status \(status); see \(folder.logPath(point.id))")
         }
         do {
-            _ = try JSONDecoder().decode(SimulationResult.self, from: output)
+            _ = try JSONDecoder().decode(SimulationSummary.self, from: output)
         } catch {
             throw PointFailure(description: "simulate printed no JSON result (\(error)); see \(folder.logPath(point.id))")
         }

@@ -108,6 +108,18 @@ extension Frugal {
                 }
                 let sweep = SimulatedSweep(clusters: clusters, model: model!, chips: chips.flatMap(Self.integers) ?? [],
                                            parallel: parallel, schedule: schedule, variants: variants, extraArguments: simulateOptions)
+                if simulator == nil {
+                    let probe = Process()
+                    probe.executableURL = URL(fileURLWithPath: ChildProcess.currentExecutable)
+                    probe.arguments = ["simulate", "--help"]
+                    probe.standardOutput = FileHandle.nullDevice
+                    probe.standardError = FileHandle.nullDevice
+                    try probe.run()
+                    probe.waitUntilExit()
+                    guard probe.terminationStatus == 0 else {
+                        throw ValidationError("this build of frugal has no `simulate` subcommand, which --simulate runs")
+                    }
+                }
                 let planned = sweep.points()
                 for line in Array(NSOrderedSet(array: planned.skipped)) as! [String] { FileHandle.standardError.write(Data("frugal: sweep: skipping: \(line)\n".utf8)) }
                 points = planned.points

@@ -40,7 +40,7 @@ struct ReportWriterTests {
             #expect(series.contains(name), "missing series '\(name)'")
         }
         // Legends name the breakdown parts and the cost variants.
-        for entry in ["compute", "communication", "other", "exposedComm", "bubble", "2048 chips, pp=16,ep=64,dp=128"] {
+        for entry in ["compute", "communication", "other", "exposedCommunication.alltoall", "bubble", "imbalanceWait", "2048 chips, pp=16,ep=64,dp=128"] {
             #expect(texts.contains(entry), "missing legend entry '\(entry)'")
         }
         #expect(texts.contains("hollow markers: oversubscribed (more ranks than cores)"))

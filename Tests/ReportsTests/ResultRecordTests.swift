@@ -18,13 +18,16 @@ struct ResultRecordTests {
 
     @Test func theSimulatorsJSONDecodesLeniently() throws {
         let decoder = JSONDecoder()
-        let full = try decoder.decode(SimulationResult.self, from: Data(contentsOf: ReportFixture.fixtures.appendingPathComponent("simulate-h800-2048.json")))
+        let full = try decoder.decode(SimulationSummary.self, from: Data(contentsOf: ReportFixture.fixtures.appendingPathComponent("simulate-h800-2048.json")))
         #expect(full.stepSeconds == 19.47 && full.tokensPerSecondPerGpu == 1972.4 && full.fits == true)
-        #expect(full.breakdown?["compute"] == 13.1)
-        let extra = try decoder.decode(SimulationResult.self, from: Data(contentsOf: ReportFixture.fixtures.appendingPathComponent("simulate-h20-2048.json")))
+        #expect(full.breakdown?["compute"] == 13.1 && full.breakdown?["exposedCommunication.alltoall"] == 2.1)
+        #expect(full.breakdown?.keys.sorted() == ["bubble", "compute", "exposedCommunication.alltoall", "exposedCommunication.dpAllreduce",
+                                                   "imbalanceWait", "optimizer"])
+        #expect(full.gpus == 2048 && full.chip == "H800")
+        let extra = try decoder.decode(SimulationSummary.self, from: Data(contentsOf: ReportFixture.fixtures.appendingPathComponent("simulate-h20-2048.json")))
         #expect(extra.costUsd == 10516000.0)
-        let nested = try decoder.decode(SimulationResult.self, from: Data(contentsOf: ReportFixture.fixtures.appendingPathComponent("simulate-nested-breakdown.json")))
-        #expect(nested.breakdown == ["compute": 13.1, "exposedComm": 3.6])
+        let nested = try decoder.decode(SimulationSummary.self, from: Data(contentsOf: ReportFixture.fixtures.appendingPathComponent("simulate-nested-breakdown.json")))
+        #expect(nested.breakdown == ["compute": 13.1, "exposedCommunication.alltoall": 3.6, "exposedCommunication.pp.send": 0.5])
         #expect(nested.mfu == nil && nested.fits == false)
     }
 

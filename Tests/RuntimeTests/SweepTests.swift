@@ -190,3 +190,34 @@ import Testing
         #expect(report.standardError.contains("point sim_h800-2048_c8_pp-2-dp-4 did not finish (failed"))
     }
 }
+
+/// Progress lines and sweep planning without running anything.
+struct SweepPlanningTests {
+    @Test func progressCountsAndEstimates() {
+        let progress = SweepProgress(total: 4, enabled: false)
+        progress.skip()
+        #expect(progress.line == "sweep: 1/4 points done (1 skipped, 0 failed)")
+        progress.finished(seconds: 30, ok: true)
+        progress.finished(seconds: 50, ok: false)
+        #expect(progress.line == "sweep: 3/4 points done (1 skipped, 1 failed), ETA 40s")
+    }
+
+    @Test func measuredPointsAreMarkedOversubscribedBeyondTheCores() {
+        let points = MeasuredSweep(jobPath: "jobs/demo.toml", ranks: [1, 2, 4], scaling: .weak, repeatCount: 2, cores: 2).points
+        #expect(points.map(\.id) == ["run_demo_weak_r1_rep1", "run_demo_weak_r1_rep2", "run_demo_weak_r2_rep1",
+                                     "run_demo_weak_r2_rep2", "run_demo_weak_r4_rep1", "run_demo_weak_r4_rep2"])
+        #expect(points.map(\.oversubscribed) == [false, false, false, false, true, true])
+    }
+
+    @Test func chipCountsSetDataParallelism() {
+        let sweep = SimulatedSweep(clusters: ["/nonexistent/h800-2048.toml"], model: "m.toml", chips: [256, 2048, 4096],
+                                   parallel: ["tp=2,pp=16,ep=8", "pp=16,ep=64,dp=128"], schedule: "dualpipe", variants: [])
+        let (points, skipped) = sweep.points()
+        #expect(points.map(\.parallel) == ["tp=2,pp=16,ep=8,dp=8", "tp=2,pp=16,ep=8,dp=64", "tp=2,pp=16,ep=8,dp=128",
+                                           "pp=16,ep=64,dp=128", "pp=16,ep=64,dp=256"])
+        #expect(skipped == ["256 chips with pp=16,ep=64,dp=128: dp = 16 is not a multiple of ep = 64"])
+        #expect(points.first?.chipType == "h800-2048")
+        #expect(sweep.arguments(for: points[3]) == ["simulate", "--cluster", "/nonexistent/h800-2048.toml", "--model", "m.toml",
+                                                     "--parallel", "pp=16,ep=64,dp=128", "--schedule", "dualpipe", "--format", "json"])
+    }
+}
