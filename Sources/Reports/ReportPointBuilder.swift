@@ -87,9 +87,9 @@ public enum ReportPointBuilder {
 
     static func simulatedRow(_ run: ReportInput.SimulatedRun) -> ReportPoint {
         let point = run.point, result = run.result
-        let chipType = point.chipType ?? point.cluster.map { ($0 as NSString).lastPathComponent } ?? "chip"
+        let chipType = point.chipType ?? result.chip ?? point.cluster.map { ($0 as NSString).lastPathComponent } ?? "chip"
         let settings = (point.settings ?? []).joined(separator: ";")
-        let chips = point.chips
+        let chips = point.chips ?? result.gpus
         let throughput = result.tokensPerSecondPerGpu.flatMap { perGpu in chips.map { perGpu * Double($0) } }
         let series = point.series ?? ([chipType] + (settings.isEmpty ? [] : [settings])).joined(separator: " ")
         return ReportPoint(

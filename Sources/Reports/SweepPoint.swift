@@ -30,6 +30,8 @@ public struct SweepPoint: Codable, Sendable, Equatable {
 
     // Simulated points.
     public var cluster: String?
+    /// The cluster file actually simulated: a copy resized to `chips` (`points/<id>/cluster.toml`), or nil for `cluster` itself.
+    public var runCluster: String?
     /// The chip named by the cluster file (e.g. `H800`).
     public var chipType: String?
     public var chips: Int?

@@ -35,7 +35,8 @@ public struct SimulatedSweep: Sendable {
         var skipped: [String] = []
         for cluster in clusters {
             let clusterName = ((cluster as NSString).lastPathComponent as NSString).deletingPathExtension
-            let chipType = Self.chipType(clusterFile: cluster) ?? clusterName
+            let size = ClusterFileSize(contentsOfFile: cluster)
+            let chipType = size?.chip ?? clusterName
             for template in parallel {
                 let degrees = Self.degrees(template)
                 let counts: [Int?] = chips.isEmpty ? [nil] : chips.map(Optional.some)
@@ -51,6 +52,10 @@ public struct SimulatedSweep: Sendable {
                         let dp = count / fixed
                         if let ep = Self.value("ep", degrees), ep > 0, dp % ep != 0 {
                             skipped.append("\(count) chips with \(template): dp = \(dp) is not a multiple of ep = \(ep)")
+                            continue
+                        }
+                        if let perNode = size?.gpusPerNode, perNode > 0, count % perNode != 0 {
+                            skipped.append("\(count) chips are not whole nodes of \(perNode) GPUs (\(clusterName))")
                             continue
                         }
                         resolved = Self.setting("dp", to: dp, in: degrees)
@@ -74,9 +79,16 @@ public struct SimulatedSweep: Sendable {
         return (points, skipped)
     }
 
-    /// The arguments after the executable for `frugal simulate` of `point`.
+    /// The arguments after the executable for `frugal simulate` of `point`. A point whose chip
+    /// count differs from its cluster file's runs on a resized copy (`runCluster`), with
+    /// `--chips-dir` pointing at the original's `../chips` so the chip is still found.
     public func arguments(for point: SweepPoint) -> [String] {
-        var arguments = ["simulate", "--cluster", point.cluster ?? "", "--model", point.model ?? model, "--parallel", point.parallel ?? ""]
+        var arguments = ["simulate", "--cluster", point.runCluster ?? point.cluster ?? "", "--model", point.model ?? model,
+                         "--parallel", point.parallel ?? ""]
+        if point.runCluster != nil, let cluster = point.cluster {
+            let chipsDirectory = (((cluster as NSString).deletingLastPathComponent as NSString).appendingPathComponent("../chips") as NSString).standardizingPath
+            arguments += ["--chips-dir", chipsDirectory]
+        }
         if let schedule = point.schedule { arguments += ["--schedule", schedule] }
         arguments += ["--format", "json"]
         for setting in point.settings ?? [] { arguments += ["--set", setting] }
@@ -96,19 +108,5 @@ public struct SimulatedSweep: Sendable {
     static func setting(_ key: String, to value: Int, in degrees: [(String, Int)]) -> [(String, Int)] {
         if degrees.contains(where: { $0.0 == key }) { return degrees.map { $0.0 == key ? (key, value) : $0 } }
         return degrees + [(key, value)]
-    }
-
-    /// The `chip = "…"` of a cluster file, if it has one.
-    static func chipType(clusterFile path: String) -> String? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("chip") else { continue }
-            let parts = trimmed.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "chip" else { continue }
-            let value = parts[1].split(separator: "#").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            return value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-        }
-        return nil
     }
 }

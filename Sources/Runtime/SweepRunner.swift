@@ -14,7 +14,7 @@ public struct SweepRunner {
     public var folder: SweepFolder
     /// The `frugal` executable the points run (by default this one).
     public var executable: String
-    /// Runs simulated points instead of `executable simulate` (tests; other simulators).
+    /// The executable simulated points run as `SIMULATOR simulate …` instead of this one (tests; another build).
     public var simulator: String?
     /// The simulated sweep, for the arguments of its points.
     public var simulatedSweep: SimulatedSweep?
@@ -129,23 +129,30 @@ public struct SweepRunner {
     }
 
     private func runSimulated(_ point: SweepPoint) throws -> (SweepPoint, String) {
-        let sweep = simulatedSweep ?? SimulatedSweep(clusters: [], model: point.model ?? "", chips: [], parallel: [], schedule: nil, variants: [])
-        var arguments = sweep.arguments(for: point)
-        let program: String
-        if let simulator {
-            program = simulator
-            arguments.removeFirst()  // "simulate"
-        } else {
-            program = executable
+        var point = point
+        // A chip count other than the cluster file's: simulate a resized copy.
+        if let cluster = point.cluster, let chips = point.chips, let text = try? String(contentsOfFile: cluster, encoding: .utf8) {
+            let size = ClusterFileSize(text: text)
+            if let gpus = size.gpus, let perNode = size.gpusPerNode, gpus != chips {
+                guard chips % perNode == 0, let resized = ClusterFileSize.resized(text, nodes: chips / perNode) else {
+                    throw PointFailure(description: "\(cluster): cannot resize to \(chips) chips (\(perNode) GPUs per node)")
+                }
+                let copy = (folder.pointFolder(point.id) as NSString).appendingPathComponent("cluster.toml")
+                try AtomicFile.write(resized, to: copy)
+                point.runCluster = copy
+            }
         }
+        let sweep = simulatedSweep ?? SimulatedSweep(clusters: [], model: point.model ?? "", chips: [], parallel: [], schedule: nil, variants: [])
+        let arguments = sweep.arguments(for: point)
+        let program = simulator ?? executable
         let (status, output) = try ChildProcess.capture(program, arguments, logPath: folder.logPath(point.id))
-        guard status == 0 else {
+        let summary = try? JSONDecoder().decode(SimulationSummary.self, from: output)
+        // A plan that does not fit in memory is a result (the simulator exits non-zero but prints it).
+        guard status == 0 || summary?.fits == false else {
             throw PointFailure(description: "simulate exited with status \(status); see \(folder.logPath(point.id))")
         }
-        do {
-            _ = try JSONDecoder().decode(SimulationSummary.self, from: output)
-        } catch {
-            throw PointFailure(description: "simulate printed no JSON result (\(error)); see \(folder.logPath(point.id))")
+        guard summary != nil else {
+            throw PointFailure(description: "simulate printed no JSON result; see \(folder.logPath(point.id))")
         }
         try AtomicFile.write(output, to: folder.simulationPath(point.id))
         return (point, "points/\(point.id)/simulation.json")

@@ -73,7 +73,7 @@ extension Frugal {
                 help: "An argument passed unchanged to every `frugal simulate` call (repeat for several).")
         var simulateOptions: [String] = []
 
-        @Option(help: ArgumentHelp("Run this program instead of `frugal simulate` (it gets the same arguments).", visibility: .hidden))
+        @Option(help: ArgumentHelp("Run `PATH simulate …` instead of this executable's `simulate` (another build, or a stand-in).", visibility: .hidden))
         var simulator: String?
 
         func validate() throws {
@@ -108,16 +108,16 @@ extension Frugal {
                 }
                 let sweep = SimulatedSweep(clusters: clusters, model: model!, chips: chips.flatMap(Self.integers) ?? [],
                                            parallel: parallel, schedule: schedule, variants: variants, extraArguments: simulateOptions)
-                if simulator == nil {
+                do {
                     let probe = Process()
-                    probe.executableURL = URL(fileURLWithPath: ChildProcess.currentExecutable)
+                    probe.executableURL = URL(fileURLWithPath: simulator ?? ChildProcess.currentExecutable)
                     probe.arguments = ["simulate", "--help"]
                     probe.standardOutput = FileHandle.nullDevice
                     probe.standardError = FileHandle.nullDevice
                     try probe.run()
                     probe.waitUntilExit()
                     guard probe.terminationStatus == 0 else {
-                        throw ValidationError("this build of frugal has no `simulate` subcommand, which --simulate runs")
+                        throw ValidationError("\(simulator ?? "this build of frugal") has no `simulate` subcommand, which --simulate runs")
                     }
                 }
                 let planned = sweep.points()

@@ -115,6 +115,9 @@ import Testing
         let script = folder + "/simulate.sh"
         let text = """
             #!/bin/sh
+            [ "$1" = simulate ] || exit 64
+            [ "$2" = --help ] && exit 0
+            shift
             echo "$*" >> \(log)
             \(failing ? "echo 'simulate: no such thing' >&2; exit 3" : "")
             chips=1
@@ -128,11 +131,14 @@ import Testing
         return (script, log)
     }
 
+    /// Cluster files in `<folder>/clusters/`, 32 nodes × 8 GPUs each.
     func writeClusters() -> [String] {
-        let folder = MPIRunner.temporaryDirectory()
-        return [("h800-2048", "H800"), ("h20-2048", "H20")].map { name, chip in
+        let folder = MPIRunner.temporaryDirectory() + "/clusters"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return [("h800-256", "H800"), ("h20-256", "H20")].map { name, chip in
             let path = "\(folder)/\(name).toml"
-            _ = FileManager.default.createFile(atPath: path, contents: Data("name = \"\(name)\"\nchip = \"\(chip)\"  # the chip\n".utf8))
+            let text = "name = \"\(name)\"\nchip = \"\(chip)\"  # the chip\nnodes = 32  # of 8\ngpusPerNode = 8\n\n[scaleOut]\nnodes = 1\ngbPerSecond = 50\n"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
             return path
         }
     }
@@ -152,7 +158,12 @@ import Testing
         let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(calls.count == 8)
         #expect(calls.contains("--cluster \(clusters[0]) --model \(clusters[0]) --parallel pp=4,ep=8,dp=64 --schedule dualpipe --format json --train train.toml"))
-        #expect(calls.contains("--cluster \(clusters[1]) --model \(clusters[0]) --parallel pp=4,ep=8,dp=128 --schedule dualpipe --format json --set nvlink=900GB/s --set scaleout=25GB/s --train train.toml"))
+        // 512 chips: a copy of the 256-GPU cluster file resized to 64 nodes, the chips found beside the original.
+        let resized = "\(out)/points/sim_h20-256_c512_pp-4-ep-8-dp-128_nvlink-900GB-s_scaleout-25GB-s/cluster.toml"
+        let chipsDirectory = ((clusters[1] as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/chips"
+        #expect(calls.contains("--cluster \(resized) --model \(clusters[0]) --parallel pp=4,ep=8,dp=128 --chips-dir \(chipsDirectory) --schedule dualpipe --format json --set nvlink=900GB/s --set scaleout=25GB/s --train train.toml"), "\(calls)")
+        let resizedText = try String(contentsOfFile: resized, encoding: .utf8)
+        #expect(resizedText.contains("nodes = 64  # of 8\ngpusPerNode = 8") && resizedText.contains("[scaleOut]\nnodes = 1\n"))
         let index = entries(out)
         #expect(index.count == 8 && index.values.allSatisfy { $0.status == .done })
         let h20 = try #require(index.values.first { $0.point.chipType == "H20" && $0.point.chips == 512 && $0.point.settings == [] })
@@ -179,15 +190,15 @@ import Testing
                          "--parallel", "pp=2,dp=4", "--out", out]
         let first = try MPIRunner.run(ranks: nil, arguments)
         #expect(first.status == 1)
-        #expect(first.standardError.contains("point sim_h800-2048_c8_pp-2-dp-4 failed: simulate exited with status 3"))
-        #expect(entries(out)["sim_h800-2048_c8_pp-2-dp-4"]?.status == .failed)
-        #expect(SweepFolder(path: out).marker("sim_h800-2048_c8_pp-2-dp-4") == nil)
+        #expect(first.standardError.contains("point sim_h800-256_c8_pp-2-dp-4 failed: simulate exited with status 3"))
+        #expect(entries(out)["sim_h800-256_c8_pp-2-dp-4"]?.status == .failed)
+        #expect(SweepFolder(path: out).marker("sim_h800-256_c8_pp-2-dp-4") == nil)
         _ = try MPIRunner.run(ranks: nil, arguments)
         #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count == 2)
         // The report says the point did not finish.
         let reportFolder = MPIRunner.temporaryDirectory() + "/report"
         let report = try MPIRunner.run(ranks: nil, ["report", out, "--out", reportFolder])
-        #expect(report.standardError.contains("point sim_h800-2048_c8_pp-2-dp-4 did not finish (failed"))
+        #expect(report.standardError.contains("point sim_h800-256_c8_pp-2-dp-4 did not finish (failed"))
     }
 }
 
@@ -212,6 +223,7 @@ struct SweepPlanningTests {
     @Test func chipCountsSetDataParallelism() {
         let sweep = SimulatedSweep(clusters: ["/nonexistent/h800-2048.toml"], model: "m.toml", chips: [256, 2048, 4096],
                                    parallel: ["tp=2,pp=16,ep=8", "pp=16,ep=64,dp=128"], schedule: "dualpipe", variants: [])
+        // (The cluster file does not exist: its name stands for the chip, and nothing is resized.)
         let (points, skipped) = sweep.points()
         #expect(points.map(\.parallel) == ["tp=2,pp=16,ep=8,dp=8", "tp=2,pp=16,ep=8,dp=64", "tp=2,pp=16,ep=8,dp=128",
                                            "pp=16,ep=64,dp=128", "pp=16,ep=64,dp=256"])
@@ -219,5 +231,17 @@ struct SweepPlanningTests {
         #expect(points.first?.chipType == "h800-2048")
         #expect(sweep.arguments(for: points[3]) == ["simulate", "--cluster", "/nonexistent/h800-2048.toml", "--model", "m.toml",
                                                      "--parallel", "pp=16,ep=64,dp=128", "--schedule", "dualpipe", "--format", "json"])
+    }
+}
+
+/// Reading and resizing cluster files for chip-count sweeps.
+struct ClusterFileSizeTests {
+    @Test func readsTopLevelSizeAndResizesOnlyTopLevelNodes() {
+        let text = "name = \"x\"\nchip = \"H800\"  # c\nnodes = 256\ngpusPerNode = 8\n\n[topology]\nnodes = 3\n"
+        let size = ClusterFileSize(text: text)
+        #expect(size == ClusterFileSize(text: "chip = \"H800\"\nnodes = 256\ngpusPerNode = 8\n"))
+        #expect(size.chip == "H800" && size.gpus == 2048)
+        #expect(ClusterFileSize.resized(text, nodes: 64) == "name = \"x\"\nchip = \"H800\"  # c\nnodes = 64\ngpusPerNode = 8\n\n[topology]\nnodes = 3\n")
+        #expect(ClusterFileSize.resized("chip = \"H800\"\n[a]\nnodes = 2\n", nodes: 4) == nil)
     }
 }
