@@ -5,6 +5,13 @@ public enum ChartPalette {
     /// The colour of the `index`-th series (cycling).
     public static func color(_ index: Int) -> String { colors[((index % colors.count) + colors.count) % colors.count] }
 
+    /// The colour of the `index`-th data series, skipping black (reserved for reference lines).
+    public static func seriesColorIndex(_ index: Int) -> Int {
+        let usable = colors.count - 1
+        let wrapped = ((index % usable) + usable) % usable
+        return wrapped >= 7 ? wrapped + 1 : wrapped
+    }
+
     /// A sequential blue scale for heatmaps: `fraction` 0 is near-white, 1 dark blue.
     public static func sequential(_ fraction: Double) -> String {
         let stops: [(Double, Double, Double)] = [(247, 251, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107)]

@@ -13,7 +13,7 @@ public struct PointsTable: Sendable {
 
     public init(points: [ReportPoint]) {
         self.points = points
-        let parts = ReportCharts.uniqueOrdered(points.flatMap { $0.breakdown.keys.sorted() })
+        let parts = ReportCharts.orderedParts(points.flatMap { $0.breakdown.keys })
         columns = Self.textColumns + ReportPoint.numericColumns + parts.map { "breakdown.\($0)" }
     }
 

@@ -24,6 +24,7 @@ public enum ReportCharts {
             id: "throughput", title: "Throughput vs ranks and chips",
             explanation: "Aggregate throughput against the number of workers (MPI ranks measured, chips simulated), log–log. "
                 + "Dashed: ideal linear scaling from each series' smallest count. Hollow markers: oversubscribed runs (more ranks than cores).")
+        section.absent += notFitting(points)
         for mode in ["measured", "simulated"] {
             let rows = points.filter { $0.mode == mode && $0.throughput != nil && $0.workers != nil }
             guard !rows.isEmpty else {
@@ -36,12 +37,12 @@ public enum ReportCharts {
                     series.append(ChartSeries(name: group.name, points: group.rows.map {
                         .init(x: Double($0.workers!), y: $0.throughput!, hollow: $0.oversubscribed,
                               note: "\($0.label): \(ReportNumber.text($0.throughput)) \(unit)" + ($0.oversubscribed ? " (oversubscribed)" : ""))
-                    }, colorIndex: index))
+                    }, colorIndex: ChartPalette.seriesColorIndex(index)))
                     if let base = group.rows.first, group.rows.count > 1 {
                         let perWorker = base.throughput! / Double(base.workers!)
                         series.append(ChartSeries(name: "ideal: \(group.name)", points: group.rows.map {
                             .init(x: Double($0.workers!), y: perWorker * Double($0.workers!))
-                        }, style: .dashedLine, colorIndex: index))
+                        }, style: .dashedLine, colorIndex: ChartPalette.seriesColorIndex(index)))
                     }
                 }
                 let workers = mode == "measured" ? "MPI ranks" : "chips"
@@ -72,7 +73,7 @@ public enum ReportCharts {
                 ChartSeries(name: group.name, points: group.rows.map {
                     .init(x: Double($0.workers!), y: $0.efficiency! * 100, hollow: $0.oversubscribed,
                           note: "\($0.label): \(ReportNumber.text($0.efficiency! * 100)) %")
-                }, colorIndex: index)
+                }, colorIndex: ChartPalette.seriesColorIndex(index))
             }
             let xs = groups.flatMap { $0.rows.map { Double($0.workers!) } }
             series.append(ChartSeries(name: "ideal (100 %)", points: [.init(x: xs.min()!, y: 100), .init(x: xs.max()!, y: 100)],
@@ -98,11 +99,13 @@ public enum ReportCharts {
                 section.absent.append("no \(mode) step-time breakdowns in these results")
                 continue
             }
-            let parts = uniqueOrdered(rows.flatMap { $0.breakdown.keys.sorted() })
+            let parts = orderedParts(rows.flatMap { $0.breakdown.keys })
             let chart = BarChart(
                 title: "\(mode == "measured" ? "Measured" : "Simulated") step-time breakdown",
                 categories: rows.map { $0.label + ($0.oversubscribed ? " (oversub.)" : "") },
-                series: parts.enumerated().map { index, part in .init(name: part, values: rows.map { $0.breakdown[part] }, colorIndex: index) },
+                series: parts.enumerated().map { index, part in
+                    .init(name: part, values: rows.map { $0.breakdown[part] }, colorIndex: ChartPalette.seriesColorIndex(index))
+                },
                 layout: .stacked, valueAxis: ChartAxis(title: "time (seconds)"), categoryTitle: mode == "measured" ? "run" : "simulated point")
             section.figures.append(chart.svg(id: "breakdown-\(mode)"))
         }
@@ -124,7 +127,7 @@ public enum ReportCharts {
             ChartSeries(name: kind, points: usable.filter { ($0.kind ?? "task") == kind }.map {
                 .init(x: $0.measuredSeconds, y: $0.predictedSeconds,
                       note: "\($0.task)\($0.rank.map { " rank \($0)" } ?? ""): measured \(ReportNumber.text($0.measuredSeconds)) s, predicted \(ReportNumber.text($0.predictedSeconds)) s")
-            }, style: .markers, colorIndex: index)
+            }, style: .markers, colorIndex: ChartPalette.seriesColorIndex(index))
         }
         let all = usable.flatMap { [$0.predictedSeconds, $0.measuredSeconds] }
         series.append(ChartSeries(name: "y = x", points: [.init(x: all.min()!, y: all.min()!), .init(x: all.max()!, y: all.max()!)],
@@ -141,6 +144,7 @@ public enum ReportCharts {
             explanation: "Simulated training runs: total GPU-hours and dollars (the cluster file's price per GPU-hour), by chip type; "
                 + "one bar per configuration (chips, parallelism, what-if links).")
         let rows = points.filter { $0.mode == "simulated" && ($0.gpuHours != nil || $0.costUsd != nil) }
+        section.absent += notFitting(points)
         guard !rows.isEmpty else {
             section.absent.append("no simulated points with GPU-hours or cost in these results")
             return section
@@ -154,7 +158,7 @@ public enum ReportCharts {
             let series = variants.enumerated().map { index, name in
                 BarChart.Series(name: name, values: chipTypes.map { chip in
                     rows.first { ($0.chipType ?? "chip") == chip && variant($0) == name }?.number(metric)
-                }, colorIndex: index)
+                }, colorIndex: ChartPalette.seriesColorIndex(index))
             }
             let chart = BarChart(title: title, categories: chipTypes, series: series, layout: .grouped,
                                  valueAxis: ChartAxis(title: "\(unit == "US dollars" ? "cost" : "GPU time") (\(unit))"),
@@ -185,6 +189,19 @@ public enum ReportCharts {
         }
         if figures == 0 { section.absent.append("no MoE runs in these results") }
         return section
+    }
+
+    /// Sentences for simulated points that do not fit in GPU memory (they have no timings to plot).
+    static func notFitting(_ points: [ReportPoint]) -> [String] {
+        points.filter { $0.mode == "simulated" && $0.fits == false && $0.throughput == nil }
+            .map { "\($0.label): does not fit in GPU memory, so the simulator gives no timings to plot" }
+    }
+
+    /// Breakdown parts in stacking order: compute at the bottom, then the rest by name, `other` on top.
+    static func orderedParts(_ parts: [String]) -> [String] {
+        let unique = Set(parts)
+        let first = ["compute"].filter(unique.contains), last = ["other"].filter(unique.contains)
+        return first + unique.subtracting(first + last).sorted() + last
     }
 
     static func uniqueOrdered(_ values: [String]) -> [String] {

@@ -64,7 +64,8 @@ public struct SimulatedSweep: Sendable {
                         chipCount = fixed * (Self.value("dp", degrees) ?? 1)
                     }
                     let parallelText = resolved.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
-                    let seriesTemplate = chips.isEmpty ? "" : degrees.filter { $0.0 != "dp" }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+                    // Points that differ only in chip count (so in dp) share a series.
+                    let seriesTemplate = degrees.filter { $0.0 != "dp" }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
                     for variant in variants {
                         let settingsText = variant.joined(separator: ";")
                         let series = [chipType, seriesTemplate, settingsText].filter { !$0.isEmpty }.joined(separator: " ")
