@@ -18,17 +18,25 @@ status=0
 # The 2-rank run's per-rank table.
 sed -n '2,$p' "$out/points/run_demo_strong_r2_rep1/log.txt" 2>/dev/null || true
 
-clusters=(Cluster/clusters/h800-2048.toml Cluster/clusters/h100-2048.toml Cluster/clusters/a800-2048.toml Cluster/clusters/h20-2048.toml)
+# DeepSeek-V3 on 2048 GPUs of each chip type. FP8 chips (H800, H100, H20) use the training file
+# as it is; the A800 has no FP8 tensor cores, so it is simulated in BF16.
 model=Cluster/models/deepseek-v3.toml
-present=()
-for cluster in "${clusters[@]}"; do [ -f "$cluster" ] && present+=("$cluster"); done
-if "$frugal" simulate --help >/dev/null 2>&1 && [ -f "$model" ] && [ ${#present[@]} -gt 0 ]; then
-    list=$(IFS=,; echo "${present[*]}")
-    # FRUGAL_SIMULATE_OPTIONS: extra words passed to every `frugal simulate` (e.g. "--train Cluster/train/deepseek-v3.toml").
-    extra=()
-    for word in ${FRUGAL_SIMULATE_OPTIONS:-}; do extra+=("--simulate-option=$word"); done
-    "$frugal" sweep --simulate --cluster "$list" --model "$model" --parallel pp=16,ep=64,dp=128 --schedule dualpipe \
-        "${extra[@]}" --out "$out" || status=$?
+train=Cluster/train/deepseek-v3.toml
+simulator=${FRUGAL_SIMULATOR:-$frugal}   # another build's frugal, until this one has `simulate`
+fp8=(); bf16=()
+for chip in h800 h100 h20; do [ -f "Cluster/clusters/$chip-2048.toml" ] && fp8+=("Cluster/clusters/$chip-2048.toml"); done
+[ -f Cluster/clusters/a800-2048.toml ] && bf16+=(Cluster/clusters/a800-2048.toml)
+if "$simulator" simulate --help >/dev/null 2>&1 && [ -f "$model" ] && [ $((${#fp8[@]} + ${#bf16[@]})) -gt 0 ]; then
+    options=()
+    [ -f "$train" ] && options+=(--simulate-option=--train "--simulate-option=$train")
+    # FRUGAL_SIMULATE_OPTIONS: extra words passed to every `frugal simulate` call.
+    for word in ${FRUGAL_SIMULATE_OPTIONS:-}; do options+=("--simulate-option=$word"); done
+    simulate() {
+        "$frugal" sweep --simulate --simulator "$simulator" --cluster "$1" --model "$model" \
+            --parallel pp=16,ep=64,dp=128 --schedule dualpipe "${options[@]}" "${@:2}" --out "$out" || status=$?
+    }
+    [ ${#fp8[@]} -gt 0 ] && simulate "$(IFS=,; echo "${fp8[*]}")"
+    [ ${#bf16[@]} -gt 0 ] && simulate "$(IFS=,; echo "${bf16[*]}")" --simulate-option=--precision --simulate-option=bf16
 else
     echo "run.sh: no 'frugal simulate' in this build (or no cluster/model files): the report has measured points only" >&2
 fi
