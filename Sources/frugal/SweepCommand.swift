@@ -9,27 +9,32 @@ extension Frugal {
         static let configuration = CommandConfiguration(
             abstract: "Run a job at several rank counts (or simulate over chips, chip types, links), all into one results folder.",
             discussion: """
-            Measured: runs `mpirun -np R frugal run JOB` for each R in --ranks, --repeat times each.
-            Strong scaling keeps the job as it is; weak scaling multiplies every task's m (rows)
-            by R in a derived job file (points/<id>/job.toml). Points with more ranks than cores
-            run with --oversubscribe and are marked oversubscribed in every output.
+            Measured: runs `mpirun -np R frugal run JOB` for each R in --ranks, --repeat
+            times each. Strong scaling keeps the job as it is; weak scaling multiplies
+            every task's m (rows) by R in a derived job file (points/<id>/job.toml).
+            Points with more ranks than cores run with --oversubscribe and are marked
+            oversubscribed in every output.
 
-            Simulated (--simulate): runs `frugal simulate --cluster C --model M --parallel P
-            [--schedule S] --format json [--set K=V …]` for every cluster file, parallel
-            configuration, chip count (dp is set to chips / (tp·pp)) and what-if variant.
+            Simulated (--simulate): runs `frugal simulate --cluster C --model M
+            --parallel P [--schedule S] --format json [--set K=V ...]` for every cluster
+            file, parallel configuration, chip count and what-if variant. With --chips,
+            dp becomes chips / (tp*pp) and a copy of the cluster file resized to that
+            many chips is simulated.
 
-            Output: OUT/sweep.jsonl (one entry per point) and OUT/points/<id>/ (results.jsonl or
-            simulation.json, log.txt, and the done.json marker once complete). Rerunning a sweep
-            skips finished points. Then: frugal report OUT.
+            Output: OUT/sweep.jsonl (one entry per point) and OUT/points/<id>/
+            (results.jsonl or simulation.json, log.txt, and the done.json marker once
+            complete). Rerunning a sweep skips finished points. Then: frugal report OUT.
 
             Examples:
-              frugal sweep Cluster/jobs/demo.toml --ranks 1,2,4 --repeat 3 --out results/sweep
-              frugal sweep Cluster/jobs/demo.toml --ranks 1,2 --scaling weak --out results/sweep
-              frugal sweep --simulate --cluster Cluster/clusters/h800-2048.toml,Cluster/clusters/h20-2048.toml \\
-                  --model Cluster/models/deepseek-v3.toml --parallel pp=16,ep=64 --chips 512,1024,2048,4096 \\
-                  --schedule dualpipe --what-if as-is --what-if nvlink=900GB/s --out results/sweep
+              frugal sweep Cluster/jobs/demo.toml --ranks 1,2,4 --repeat 3 --out sweep/
+              frugal sweep Cluster/jobs/demo.toml --ranks 1,2 --scaling weak --out sweep/
+              frugal sweep --simulate --cluster Cluster/clusters/h800-2048.toml \\
+                --model Cluster/models/deepseek-v3.toml --parallel pp=16,ep=64 \\
+                --chips 1024,2048,4096 --schedule dualpipe \\
+                --what-if as-is --what-if nvlink=900GB/s --out sweep/
 
-            Exit status: 0 every point finished, 1 some point failed (rerun to retry it), 2 bad options.
+            Exit status: 0 every point finished, 1 some point failed (rerun to retry
+            it), 2 bad options or a missing file (nothing ran).
             """)
 
         @Argument(help: "The job file (measured sweeps).")
@@ -76,32 +81,33 @@ extension Frugal {
         @Option(help: ArgumentHelp("Run `PATH simulate …` instead of this executable's `simulate` (another build, or a stand-in).", visibility: .hidden))
         var simulator: String?
 
-        func validate() throws {
-            if simulate {
-                guard !cluster.isEmpty, model != nil, !parallel.isEmpty else {
-                    throw ValidationError("--simulate needs --cluster, --model and --parallel")
-                }
-                if let chips, Self.integers(chips) == nil { throw ValidationError("--chips: expected comma-separated positive integers, found '\(chips)'") }
-            } else {
-                guard job != nil else { throw ValidationError("a measured sweep needs a job file (or --simulate)") }
-                guard Self.integers(ranks) != nil else { throw ValidationError("--ranks: expected comma-separated positive integers, found '\(ranks)'") }
-                guard repeatCount >= 1 else { throw ValidationError("--repeat: expected an integer ≥ 1, found \(repeatCount)") }
-            }
-        }
-
         static func integers(_ text: String) -> [Int]? {
             let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
             return values.compactMap { $0 }
         }
 
+        /// Prints `frugal: error: message` and ends with exit status 2.
+        func fail(_ message: String) -> ExitCode {
+            FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
+            return ExitCode(2)
+        }
+
         func run() throws {
+            if simulate {
+                guard !cluster.isEmpty, model != nil, !parallel.isEmpty else { throw fail("--simulate needs --cluster, --model and --parallel") }
+                if let chips, Self.integers(chips) == nil { throw fail("--chips: expected comma-separated positive integers, found '\(chips)'") }
+            } else {
+                guard job != nil else { throw fail("a measured sweep needs a job file (or --simulate)") }
+                guard Self.integers(ranks) != nil else { throw fail("--ranks: expected comma-separated positive integers, found '\(ranks)'") }
+                guard repeatCount >= 1 else { throw fail("--repeat: expected an integer ≥ 1, found \(repeatCount)") }
+            }
             let points: [SweepPoint]
             var simulatedSweep: SimulatedSweep?
             if simulate {
                 let clusters = cluster.flatMap { $0.split(separator: ",").map(String.init) }
                 for file in clusters + [model!] where !FileManager.default.fileExists(atPath: file) {
-                    throw ValidationError("\(file): no such file")
+                    throw fail("\(file): no such file")
                 }
                 let variants = whatIf.map { value in
                     value == "as-is" ? [] : value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -117,7 +123,7 @@ extension Frugal {
                     try probe.run()
                     probe.waitUntilExit()
                     guard probe.terminationStatus == 0 else {
-                        throw ValidationError("\(simulator ?? "this build of frugal") has no `simulate` subcommand, which --simulate runs")
+                        throw fail("\(simulator ?? "this build of frugal") has no `simulate` subcommand, which --simulate runs")
                     }
                 }
                 let planned = sweep.points()
@@ -125,10 +131,10 @@ extension Frugal {
                 points = planned.points
                 simulatedSweep = sweep
             } else {
-                guard FileManager.default.fileExists(atPath: job!) else { throw ValidationError("\(job!): no such file") }
+                guard FileManager.default.fileExists(atPath: job!) else { throw fail("\(job!): no such file") }
                 points = MeasuredSweep(jobPath: job!, ranks: Self.integers(ranks)!, scaling: scaling, repeatCount: repeatCount).points
             }
-            guard !points.isEmpty else { throw ValidationError("nothing to run: no points") }
+            guard !points.isEmpty else { throw fail("nothing to run: no points") }
             let runner = SweepRunner(folder: out, simulator: simulator, simulatedSweep: simulatedSweep)
             let summary = try runner.run(points, progress: SweepProgress(total: points.count))
             let oversubscribed = points.filter(\.oversubscribed).map(\.id)
