@@ -9,12 +9,24 @@ public struct ReportInput: Sendable {
         public var job: JobRecord?
         public var tasks: [TaskRecord]
         public var moe: [MoERecord]
+
+        public init(point: SweepPoint, job: JobRecord?, tasks: [TaskRecord], moe: [MoERecord]) {
+            self.point = point
+            self.job = job
+            self.tasks = tasks
+            self.moe = moe
+        }
     }
 
     /// One simulated point and what the simulator printed.
     public struct SimulatedRun: Sendable {
         public var point: SweepPoint
         public var result: SimulationSummary
+
+        public init(point: SweepPoint, result: SimulationSummary) {
+            self.point = point
+            self.result = result
+        }
     }
 
     public var folder: String

@@ -141,6 +141,25 @@ struct ReportWriterTests {
         #expect(outcome.points.first?.throughputUnit == "GFLOP/s")
     }
 
+    @Test func repetitionsOfOneConfigurationBecomeOneRowWithMedians() throws {
+        func run(_ repetition: Int, scale: Double) -> ReportInput.MeasuredRun {
+            var tasks = ReportFixture.tasks(ranks: 2)
+            for index in tasks.indices { tasks[index].wallSeconds *= scale }
+            return ReportInput.MeasuredRun(point: SweepPoint(id: "r2_rep\(repetition)", mode: .measured, scaling: .strong, ranks: 2,
+                                                             repetition: repetition, oversubscribed: repetition == 3),
+                                           job: ReportFixture.job(ranks: 2), tasks: tasks, moe: [])
+        }
+        let input = ReportInput(folder: "memory", measured: [run(1, scale: 1), run(2, scale: 2), run(3, scale: 4)],
+                                simulated: [], predictions: [], problems: [])
+        let rows = ReportPointBuilder.points(from: input)
+        #expect(rows.count == 1)
+        let single = ReportPointBuilder.points(from: ReportInput(folder: "memory", measured: [run(2, scale: 2)], simulated: [],
+                                                                 predictions: [], problems: []))
+        #expect(rows.first?.runs == 3)
+        #expect(rows.first?.throughput == single.first?.throughput)  // the median run
+        #expect(rows.first?.oversubscribed == true)  // any oversubscribed repetition marks the row
+    }
+
     @Test func theHeatmapHasOneCellPerExpertPerStep() throws {
         let (_, html, _) = try writeReport(simulated: false, predictions: false)
         let heatmap = SVGInspector.svgElements(in: html).first { $0.contains("id=\"expert-load-0\"") }
