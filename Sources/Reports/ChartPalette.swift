@@ -1,6 +1,9 @@
-/// Colours for series, in order (Okabe–Ito, readable with common colour-vision deficiencies).
+/// Colours of chart series.
 public enum ChartPalette {
-    public static let colors = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+    /// In order: Okabe–Ito (readable with common colour-vision deficiencies), black (index 7,
+    /// kept for reference lines), then five muted colours from Paul Tol's schemes.
+    public static let colors = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
+                                "#882255", "#44AA99", "#999933", "#AA4499", "#888888"]
 
     /// The colour of the `index`-th series (cycling).
     public static func color(_ index: Int) -> String { colors[((index % colors.count) + colors.count) % colors.count] }

@@ -34,3 +34,12 @@ struct ChartTests {
         #expect(SVGInspector.inspect(bars.svg(id: "b")).error == nil)
     }
 }
+
+/// Series colours never repeat within the first twelve and never use the reference-line black.
+struct ChartPaletteTests {
+    @Test func twelveDistinctSeriesColoursWithoutBlack() {
+        let colours = (0..<12).map { ChartPalette.color(ChartPalette.seriesColorIndex($0)) }
+        #expect(Set(colours).count == 12)
+        #expect(!colours.contains("#000000"))
+    }
+}
