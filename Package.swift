@@ -68,5 +68,6 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Hardware", "Workload", "Planner"]),
         // Launch `mpirun` on the built `frugal` executable; they never call MPI_Init themselves.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "frugal"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
     ]
 )

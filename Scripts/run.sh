@@ -1,8 +1,47 @@
 #!/usr/bin/env bash
-# The main job: set up if needed, then a 2-rank measured run of the demo GEMM job, verified,
-# with a per-rank throughput table; results in results/latest/results.jsonl.
+# The main job: set up if needed, then
+#   1. a measured strong-scaling sweep of the demo GEMM job at 1 and 2 ranks (verified runs);
+#   2. when this build has `frugal simulate`: DeepSeek-V3 on 2048 H800s (pp=16, ep=64, dp=128,
+#      DualPipe), and the same on 2048 H100s, A800s and H20s;
+#   3. the report: reports/latest/index.html (+ summary.md, points.csv, points.json).
+# Results go to results/latest (started afresh each time); the report's path is printed last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/setup.sh
+frugal=.build/release/frugal
 out=results/latest
-Scripts/mpirun.sh 2 .build/release/frugal run Cluster/jobs/demo.toml --out "$out"
+report=reports/latest
+rm -rf "$out"
+status=0
+
+"$frugal" sweep Cluster/jobs/demo.toml --ranks 1,2 --scaling strong --out "$out" || status=$?
+# The 2-rank run's per-rank table.
+sed -n '2,$p' "$out/points/run_demo_strong_r2_rep1/log.txt" 2>/dev/null || true
+
+# DeepSeek-V3 on 2048 GPUs of each chip type. FP8 chips (H800, H100, H20) use the training file
+# as it is; the A800 has no FP8 tensor cores, so it is simulated in BF16.
+model=Cluster/models/deepseek-v3.toml
+train=Cluster/train/deepseek-v3.toml
+simulator=${FRUGAL_SIMULATOR:-$frugal}   # another build's frugal, until this one has `simulate`
+fp8=(); bf16=()
+for chip in h800 h100 h20; do [ -f "Cluster/clusters/$chip-2048.toml" ] && fp8+=("Cluster/clusters/$chip-2048.toml"); done
+[ -f Cluster/clusters/a800-2048.toml ] && bf16+=(Cluster/clusters/a800-2048.toml)
+if "$simulator" simulate --help >/dev/null 2>&1 && [ -f "$model" ] && [ $((${#fp8[@]} + ${#bf16[@]})) -gt 0 ]; then
+    options=()
+    [ -f "$train" ] && options+=(--simulate-option=--train "--simulate-option=$train")
+    # FRUGAL_SIMULATE_OPTIONS: extra words passed to every `frugal simulate` call.
+    for word in ${FRUGAL_SIMULATE_OPTIONS:-}; do options+=("--simulate-option=$word"); done
+    simulate() {
+        "$frugal" sweep --simulate --simulator "$simulator" --cluster "$1" --model "$model" \
+            --parallel pp=16,ep=64,dp=128 --schedule dualpipe "${options[@]}" "${@:2}" --out "$out" || status=$?
+    }
+    [ ${#fp8[@]} -gt 0 ] && simulate "$(IFS=,; echo "${fp8[*]}")"
+    [ ${#bf16[@]} -gt 0 ] && simulate "$(IFS=,; echo "${bf16[*]}")" --simulate-option=--precision --simulate-option=bf16
+else
+    echo "run.sh: no 'frugal simulate' in this build (or no cluster/model files): the report has measured points only" >&2
+fi
+
+"$frugal" report "$out" --out "$report" --title "Frugal: demo scaling and DeepSeek-V3 on 2048 export-limited GPUs" >&2 || status=$?
+[ "$status" -eq 0 ] || echo "run.sh: some step failed (exit status $status); see above" >&2
+echo "$report/index.html"
+exit "$status"

@@ -1,11 +1,15 @@
 /// One line of `results.jsonl`. The file starts with a ``JobRecord`` and continues with one
-/// ``TaskRecord`` per GEMM task per rank, or one ``MoEStepRecord`` per MoE step per rank, in
-/// completion order.
+/// ``TaskRecord`` per GEMM task per rank, one ``MoEStepRecord`` per MoE step per rank, or one
+/// ``BatchRecord`` per batch task per rank, in completion order. A line whose `type` this build
+/// does not know decodes as ``unknown(type:)`` so that readers of newer files skip it instead of
+/// failing.
 public enum ResultRecord: Codable, Sendable, Equatable {
     case job(JobRecord)
     case task(TaskRecord)
     case moe(MoEStepRecord)
     case batch(BatchRecord)
+    /// A record of a type this build does not know; only its `type` is kept.
+    case unknown(type: String)
 
     private enum CodingKeys: String, CodingKey { case type }
 
@@ -16,8 +20,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         case "task": self = .task(try TaskRecord(from: decoder))
         case "moe": self = .moe(try MoEStepRecord(from: decoder))
         case "batch": self = .batch(try BatchRecord(from: decoder))
-        default:
-            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.type], debugDescription: "unknown record type '\(type)'"))
+        default: self = .unknown(type: type)
         }
     }
 
@@ -27,6 +30,9 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         case .task(let record): try record.encode(to: encoder)
         case .moe(let record): try record.encode(to: encoder)
         case .batch(let record): try record.encode(to: encoder)
+        case .unknown(let type):
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
         }
     }
 }

@@ -18,6 +18,8 @@ struct Frugal: ParsableCommand {
         version: "frugal \(FrugalVersion.string)",
         subcommands: [
             Run.self,
+            Sweep.self,
+            Report.self,
             CheckMPI.self,
             Bench.self,
             Version.self,

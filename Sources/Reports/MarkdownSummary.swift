@@ -1,0 +1,38 @@
+/// `summary.md`: the headline numbers, what is absent, the problems, and the full points table.
+public struct MarkdownSummary: Sendable {
+    public var title: String
+    public var sourceFolder: String
+    public var generatedAt: String
+    public var sections: [ReportSection]
+    public var table: PointsTable
+    public var problems: [String]
+
+    public init(title: String, sourceFolder: String, generatedAt: String, sections: [ReportSection], table: PointsTable, problems: [String]) {
+        self.title = title
+        self.sourceFolder = sourceFolder
+        self.generatedAt = generatedAt
+        self.sections = sections
+        self.table = table
+        self.problems = problems
+    }
+
+    public var rendered: String {
+        var text = "# \(title)\n\nFrom `\(sourceFolder)`, generated \(generatedAt). Charts: `index.html`; data: `points.csv`, `points.json`.\n\n"
+        let points = table.points
+        for mode in ["measured", "simulated"] {
+            for group in ReportCharts.grouped(points.filter { $0.mode == mode && $0.throughput != nil }) {
+                let cells = group.rows.map { row in
+                    "\(row.workers.map(String.init) ?? "?") \(mode == "measured" ? "ranks" : "chips"): \(ReportNumber.text(row.throughput)) \(row.throughputUnit)"
+                        + (row.efficiency.map { " (efficiency \(ReportNumber.text($0 * 100)) %)" } ?? "")
+                        + (row.oversubscribed ? " [oversubscribed]" : "")
+                }
+                text += "- **\(group.name)** (\(mode)): " + cells.joined(separator: "; ") + "\n"
+            }
+        }
+        let absent = sections.flatMap(\.absent)
+        if !absent.isEmpty { text += "\nAbsent from these results:\n\n" + absent.map { "- \($0)\n" }.joined() }
+        if !problems.isEmpty { text += "\nProblems reading the results (the rest is reported):\n\n" + problems.map { "- `\($0)`\n" }.joined() }
+        text += "\n## Points\n\n" + (points.isEmpty ? "no points in these results\n" : table.markdown)
+        return text
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Reads a results folder and writes the report beside nothing else: `index.html`,
+/// `summary.md`, `points.csv` and `points.json` in the output folder, each atomically.
+public struct ReportWriter {
+    public var inputFolder: String
+    public var outputFolder: String
+    public var title: String
+
+    public init(inputFolder: String, outputFolder: String, title: String = "Frugal scaling report") {
+        self.inputFolder = inputFolder
+        self.outputFolder = outputFolder
+        self.title = title
+    }
+
+    /// What was written and what could not be read.
+    public struct Outcome: Sendable {
+        public var indexPath: String
+        public var points: [ReportPoint]
+        public var problems: [String]
+    }
+
+    /// Reads, renders, writes. Throws only when the input folder is missing or the output cannot be written.
+    public func write(now: Date = Date()) throws -> Outcome {
+        let input = try ReportInput(folder: inputFolder)
+        return try write(input: input, now: now)
+    }
+
+    /// Renders and writes an input already read.
+    public func write(input: ReportInput, now: Date = Date()) throws -> Outcome {
+        let points = ReportPointBuilder.points(from: input)
+        let sections = ReportCharts.sections(points: points, input: input)
+        let table = PointsTable(points: points)
+        let generatedAt = ISO8601DateFormatter().string(from: now)
+        let html = HTMLReport(title: title, sourceFolder: inputFolder, generatedAt: generatedAt, sections: sections,
+                              table: table, problems: input.problems)
+        let summary = MarkdownSummary(title: title, sourceFolder: inputFolder, generatedAt: generatedAt, sections: sections,
+                                      table: table, problems: input.problems)
+        func path(_ name: String) -> String { (outputFolder as NSString).appendingPathComponent(name) }
+        try AtomicFile.write(table.csv, to: path("points.csv"))
+        try AtomicFile.write(try table.json(), to: path("points.json"))
+        try AtomicFile.write(summary.rendered, to: path("summary.md"))
+        try AtomicFile.write(html.rendered, to: path("index.html"))
+        return Outcome(indexPath: path("index.html"), points: points, problems: input.problems)
+    }
+}

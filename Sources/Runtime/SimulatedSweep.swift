@@ -1,0 +1,113 @@
+import Foundation
+import Reports
+
+/// A simulated sweep: `frugal simulate` over cluster files (chip types), chip counts, parallel
+/// configurations and what-if settings (link bandwidths), every combination.
+public struct SimulatedSweep: Sendable {
+    public var clusters: [String]
+    public var model: String
+    /// Chip counts; empty means each parallel configuration's own `tp·pp·dp`.
+    public var chips: [Int]
+    /// Parallel configurations, e.g. `pp=16,ep=64,dp=128`. With `chips`, `dp` is set to `chips / (tp·pp)`.
+    public var parallel: [String]
+    public var schedule: String?
+    /// What-if variants; each is a list of `key=value` settings passed as `--set key=value`
+    /// (an empty list: the cluster file as it is).
+    public var variants: [[String]]
+    /// Further arguments passed to every `frugal simulate` call unchanged.
+    public var extraArguments: [String]
+
+    public init(clusters: [String], model: String, chips: [Int], parallel: [String], schedule: String?,
+                variants: [[String]], extraArguments: [String] = []) {
+        self.clusters = clusters
+        self.model = model
+        self.chips = chips
+        self.parallel = parallel
+        self.schedule = schedule
+        self.variants = variants.isEmpty ? [[]] : variants
+        self.extraArguments = extraArguments
+    }
+
+    /// The points, and a sentence for each combination skipped because the chip count does not
+    /// divide evenly into the parallel configuration.
+    public func points() -> (points: [SweepPoint], skipped: [String]) {
+        var points: [SweepPoint] = []
+        var skipped: [String] = []
+        for cluster in clusters {
+            let clusterName = ((cluster as NSString).lastPathComponent as NSString).deletingPathExtension
+            let size = ClusterFileSize(contentsOfFile: cluster)
+            let chipType = size?.chip ?? clusterName
+            for template in parallel {
+                let degrees = Self.degrees(template)
+                let counts: [Int?] = chips.isEmpty ? [nil] : chips.map(Optional.some)
+                for count in counts {
+                    var resolved = degrees
+                    let fixed = (Self.value("tp", degrees) ?? 1) * (Self.value("pp", degrees) ?? 1)
+                    let chipCount: Int
+                    if let count {
+                        guard fixed > 0, count % fixed == 0 else {
+                            skipped.append("\(count) chips do not divide into \(template) (tp·pp = \(fixed))")
+                            continue
+                        }
+                        let dp = count / fixed
+                        if let ep = Self.value("ep", degrees), ep > 0, dp % ep != 0 {
+                            skipped.append("\(count) chips with \(template): dp = \(dp) is not a multiple of ep = \(ep)")
+                            continue
+                        }
+                        if let perNode = size?.gpusPerNode, perNode > 0, count % perNode != 0 {
+                            skipped.append("\(count) chips are not whole nodes of \(perNode) GPUs (\(clusterName))")
+                            continue
+                        }
+                        resolved = Self.setting("dp", to: dp, in: degrees)
+                        chipCount = count
+                    } else {
+                        chipCount = fixed * (Self.value("dp", degrees) ?? 1)
+                    }
+                    let parallelText = resolved.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+                    // Points that differ only in chip count (so in dp) share a series.
+                    let seriesTemplate = degrees.filter { $0.0 != "dp" }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+                    for variant in variants {
+                        let settingsText = variant.joined(separator: ";")
+                        let series = [chipType, seriesTemplate, settingsText].filter { !$0.isEmpty }.joined(separator: " ")
+                        points.append(SweepPoint(
+                            id: SweepPoint.makeID(["sim", clusterName, "c\(chipCount)", parallelText.replacingOccurrences(of: ",", with: "-")] + variant),
+                            mode: .simulated, cluster: cluster, chipType: chipType, chips: chipCount, model: model,
+                            parallel: parallelText, schedule: schedule, settings: variant, series: series))
+                    }
+                }
+            }
+        }
+        return (points, skipped)
+    }
+
+    /// The arguments after the executable for `frugal simulate` of `point`. A point whose chip
+    /// count differs from its cluster file's runs on a resized copy (`runCluster`), with
+    /// `--chips-dir` pointing at the original's `../chips` so the chip is still found.
+    public func arguments(for point: SweepPoint) -> [String] {
+        var arguments = ["simulate", "--cluster", point.runCluster ?? point.cluster ?? "", "--model", point.model ?? model,
+                         "--parallel", point.parallel ?? ""]
+        if point.runCluster != nil, let cluster = point.cluster {
+            let chipsDirectory = (((cluster as NSString).deletingLastPathComponent as NSString).appendingPathComponent("../chips") as NSString).standardizingPath
+            arguments += ["--chips-dir", chipsDirectory]
+        }
+        if let schedule = point.schedule { arguments += ["--schedule", schedule] }
+        arguments += ["--format", "json"]
+        for setting in point.settings ?? [] { arguments += ["--set", setting] }
+        return arguments + extraArguments
+    }
+
+    /// `pp=16,ep=64` → [("pp", 16), ("ep", 64)], in order; malformed parts are kept with degree 0.
+    static func degrees(_ template: String) -> [(String, Int)] {
+        template.split(separator: ",").map { part in
+            let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return (pieces.first ?? "", pieces.count > 1 ? Int(pieces[1]) ?? 0 : 0)
+        }
+    }
+
+    static func value(_ key: String, _ degrees: [(String, Int)]) -> Int? { degrees.first { $0.0 == key }?.1 }
+
+    static func setting(_ key: String, to value: Int, in degrees: [(String, Int)]) -> [(String, Int)] {
+        if degrees.contains(where: { $0.0 == key }) { return degrees.map { $0.0 == key ? (key, value) : $0 } }
+        return degrees + [(key, value)]
+    }
+}
