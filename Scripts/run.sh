@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up if needed, then
-#   1. a measured strong-scaling sweep of the demo GEMM job at 1 and 2 ranks (verified runs);
+#   1. measured strong-scaling sweeps of the demo GEMM job and the MoE layer at 1 and 2 ranks
+#      (verified runs);
 #   2. when this build has `frugal simulate`: DeepSeek-V3 on 2048 H800s (pp=16, ep=64, dp=128,
 #      DualPipe), and the same on 2048 H100s, A800s and H20s;
 #   3. the report: reports/latest/index.html (+ summary.md, points.csv, points.json).
@@ -17,6 +18,9 @@ status=0
 "$frugal" sweep Cluster/jobs/demo.toml --ranks 1,2 --scaling strong --out "$out" || status=$?
 # The 2-rank run's per-rank table.
 sed -n '2,$p' "$out/points/run_demo_strong_r2_rep1/log.txt" 2>/dev/null || true
+# The expert-parallel MoE layer at 1 and 2 ranks (verified against a single-rank run each step).
+"$frugal" sweep Cluster/jobs/moe-layer.toml --ranks 1,2 --scaling strong --out "$out" || status=$?
+sed -n '2,$p' "$out/points/run_moe-layer_strong_r2_rep1/log.txt" 2>/dev/null || true
 
 # DeepSeek-V3 on 2048 GPUs of each chip type. FP8 chips (H800, H100, H20) use the training file
 # as it is; the A800 has no FP8 tensor cores, so it is simulated in BF16.

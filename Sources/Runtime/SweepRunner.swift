@@ -121,9 +121,16 @@ public struct SweepRunner {
         // Complete: every task has a record from every rank.
         let job = try Job(document: ConfigDocument(contentsOfFile: runJob), limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
         let (records, problems) = try ResultsLog.read(path: folder.resultsPath(point.id))
-        let tasks = records.filter { if case .task = $0 { return true } else { return false } }.count
-        guard problems.isEmpty, tasks == job.tasks.count * ranks else {
-            throw PointFailure(description: "\(folder.resultsPath(point.id)) is incomplete: \(tasks) of \(job.tasks.count * ranks) task records")
+        // One record per rank per step: a GEMM or batch task is one step, a MoE task `steps`.
+        let done = records.filter { record in
+            switch record {
+            case .task, .moe, .batch: return true
+            case .job, .unknown: return false
+            }
+        }.count
+        let expected = job.tasks.reduce(0) { $0 + $1.steps } * ranks
+        guard problems.isEmpty, done == expected else {
+            throw PointFailure(description: "\(folder.resultsPath(point.id)) is incomplete: \(done) of \(expected) task and step records")
         }
         return (point, "points/\(point.id)/results.jsonl")
     }
