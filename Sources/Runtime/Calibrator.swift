@@ -1,0 +1,133 @@
+import Foundation
+import Kernels
+import MPIKit
+
+/// What `frugal calibrate` measures on this machine, with every rank working at once (as in a
+/// real run, ranks share memory bandwidth and caches): one core's FMA peak, GEMM throughput by
+/// shape, memory bandwidth, and point-to-point latency and bandwidth between ranks.
+public struct CalibrationMeasurement: Codable, Sendable {
+    public struct GemmPoint: Codable, Sendable {
+        public var m: Int, n: Int, k: Int
+        public var gflops: Double
+        public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+    }
+    public struct TransferPoint: Codable, Sendable {
+        public var bytes: Int
+        public var seconds: Double
+    }
+
+    public var ranks: Int
+    public var hosts: Int
+    /// Median over ranks of one core's FMA throughput, all ranks running.
+    public var fmaPeakGflops: Double
+    public var gemm: [GemmPoint]
+    /// Per rank, all ranks streaming (a triad a = b + s·c over 3 × 32 MiB).
+    public var memoryGbPerSecond: Double
+    /// Rank 0 ↔ rank 1 ping-pong, one-way time per message size (empty on one rank).
+    public var pointToPoint: [TransferPoint]
+    /// Fitted one-way latency and bandwidth of the link between ranks (nil on one rank).
+    public var latencySeconds: Double?
+    public var linkGbPerSecond: Double?
+}
+
+/// Measures a ``CalibrationMeasurement`` on `MPI_COMM_WORLD`.
+public struct Calibrator {
+    public init() {}
+
+    /// Square and MoE-like shapes (m × n × k) around the sizes Frugal's jobs use.
+    static let gemmShapes: [(Int, Int, Int)] = [
+        (32, 32, 32), (64, 64, 64), (128, 128, 128), (256, 256, 256), (384, 384, 384), (512, 512, 512),
+        (768, 768, 768), (1024, 1024, 1024), (256, 512, 512), (768, 384, 384), (384, 320, 448), (2048, 256, 1024),
+    ]
+    static let transferSizes = [8, 64, 512, 4096, 32768, 262_144, 1 << 20, 4 << 20, 16 << 20]
+
+    public func measure(_ world: Communicator) throws -> CalibrationMeasurement {
+        // FMA peak.
+        var samples: [Double] = []
+        for _ in 0..<5 {
+            try world.barrier()
+            let iterations = 4_000_000
+            let start = MPIEnvironment.wallTime
+            _ = FMAPeak.run(iterations: iterations)
+            samples.append(FMAPeak.flops(iterations: iterations) / (MPIEnvironment.wallTime - start) / 1e9)
+        }
+        let peaks = try world.allgatherCounts([median(samples)]).map { $0[0] }
+
+        // GEMM throughput by shape.
+        var gemm: [CalibrationMeasurement.GemmPoint] = []
+        for (m, n, k) in Self.gemmShapes {
+            let a = [Float](repeating: 0.25, count: m * k), b = [Float](repeating: 0.5, count: k * n)
+            var c = [Float](repeating: 0, count: m * n)
+            multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
+            var rates: [Double] = []
+            let repetitions = max(3, min(20, Int(2e9 / (2 * Double(m * n * k)))))
+            for _ in 0..<repetitions {
+                try world.barrier()
+                let start = MPIEnvironment.wallTime
+                multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
+                rates.append(2 * Double(m * n * k) / (MPIEnvironment.wallTime - start) / 1e9)
+            }
+            let all = try world.allgatherCounts([median(rates)]).map { $0[0] }
+            gemm.append(.init(m: m, n: n, k: k, gflops: median(all)))
+        }
+
+        // Memory bandwidth: triad, every rank at once.
+        let count = 8 << 20
+        var x = [Float](repeating: 1, count: count), y = [Float](repeating: 2, count: count), z = [Float](repeating: 3, count: count)
+        var bandwidth: [Double] = []
+        for _ in 0..<5 {
+            try world.barrier()
+            let start = MPIEnvironment.wallTime
+            x.withUnsafeMutableBufferPointer { xp in
+                y.withUnsafeBufferPointer { yp in
+                    z.withUnsafeBufferPointer { zp in
+                        for i in 0..<count { xp[i] = yp[i].addingProduct(0.5, zp[i]) }
+                    }
+                }
+            }
+            bandwidth.append(3 * Double(count * 4) / (MPIEnvironment.wallTime - start) / 1e9)
+        }
+        x[0] += y[0] + z[0]
+        let memory = median(try world.allgatherCounts([median(bandwidth)]).map { $0[0] })
+
+        // Point to point between ranks 0 and 1: half the round trip.
+        var transfers: [CalibrationMeasurement.TransferPoint] = []
+        if world.size > 1 {
+            for bytes in Self.transferSizes {
+                let buffer = CommBuffer<UInt8>(count: bytes)
+                var times: [Double] = []
+                for _ in 0..<(bytes >= 1 << 20 ? 10 : 50) {
+                    try world.barrier()
+                    let start = MPIEnvironment.wallTime
+                    if world.rank == 0 {
+                        try world.sendNonblocking(buffer, to: 1, tag: 5).wait()
+                        try world.receiveNonblocking(into: buffer, from: 1, tag: 6).wait()
+                    } else if world.rank == 1 {
+                        try world.receiveNonblocking(into: buffer, from: 0, tag: 5).wait()
+                        try world.sendNonblocking(buffer, to: 0, tag: 6).wait()
+                    }
+                    times.append((MPIEnvironment.wallTime - start) / 2)
+                }
+                transfers.append(.init(bytes: bytes, seconds: median(times)))
+            }
+            transfers = try world.broadcast(array: transfers.map(\.seconds)).enumerated().map {
+                .init(bytes: Self.transferSizes[$0.offset], seconds: $0.element)
+            }
+        }
+        let hosts = Set(try world.gather(array: Array(MPIEnvironment.processorName.utf8.prefix(64)) + [UInt8](repeating: 0, count: 64 - min(64, MPIEnvironment.processorName.utf8.count)))).count
+        let fit = Self.fitLink(transfers)
+        return CalibrationMeasurement(ranks: world.size, hosts: max(1, hosts), fmaPeakGflops: median(peaks), gemm: gemm,
+                                      memoryGbPerSecond: memory, pointToPoint: transfers,
+                                      latencySeconds: fit?.latency, linkGbPerSecond: fit?.gbPerSecond)
+    }
+
+    /// Alpha-beta fit: latency = the smallest message's time; bandwidth = the slope between the
+    /// 1 MiB and largest messages (where latency no longer matters).
+    static func fitLink(_ points: [CalibrationMeasurement.TransferPoint]) -> (latency: Double, gbPerSecond: Double)? {
+        guard let first = points.first, let last = points.last,
+              let middle = points.first(where: { $0.bytes >= 1 << 20 }), last.bytes > middle.bytes else { return nil }
+        let slope = (last.seconds - middle.seconds) / Double(last.bytes - middle.bytes)
+        let gbPerSecond = slope > 0 ? 1 / slope / 1e9 : Double(last.bytes) / last.seconds / 1e9
+        return (max(first.seconds, 1e-7), gbPerSecond)
+    }
+}
