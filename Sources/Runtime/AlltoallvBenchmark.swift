@@ -2,9 +2,9 @@ import Foundation
 import MPIKit
 import Planner
 
-/// `frugal bench alltoallv`: the MoE dispatch + combine path (pack rows by destination,
-/// Alltoallv rows and slots, group rows by expert slot; ungroup, Alltoallv back, unpack to
-/// (token, choice) order) against two bare Alltoallv calls on preallocated buffers with the same
+/// `frugal bench alltoallv`: the MoE dispatch + combine path (pack rows by destination and expert
+/// slot, Alltoallv, experts in place on the receive buffer, Alltoallv back, combine reading each
+/// row where it lands) against two bare Alltoallv calls on preallocated buffers with the same
 /// per-peer byte counts, in the same run. Rows go to uniformly random ranks (seeded).
 ///
 /// Reported the nccl-tests way, per size S (bytes each rank sends per Alltoallv):
@@ -72,38 +72,27 @@ public struct AlltoallvBenchmark {
             try world.alltoallvNonblocking(bareReceive, counts: receiveElements, into: bareSend, counts: sendElements).wait()
         }
 
-        // Path: what the MoE executor does around the same two exchanges.
+        // Path: what the MoE executor does around the same two exchanges — pack rows by
+        // (destination, slot); the experts read and write the receive buffers in place (no
+        // compute here: the rows go straight back); the combine reads each pair's row where it
+        // lands and accumulates it into its token (as the weighted sum does).
         let buffers = DispatchBuffers()
         buffers.reserve(sendRows: count, receiveRows: received, hidden: h)
-        var grouped = [Float](repeating: 0, count: received * h)
-        var returned: [Float] = []
+        var output = [Float](repeating: 0, count: count * h)
         func path() throws(MPIError) {
-            plan.pack(tokens[...], hidden: h, topK: 1, rows: buffers.sendRows, slots: buffers.sendSlots)
-            let rowsRequest = try world.alltoallvNonblocking(buffers.sendRows, counts: sendElements,
-                                                             into: buffers.receiveRows, counts: receiveElements)
-            try world.alltoallvNonblocking(buffers.sendSlots, counts: plan.sendCounts,
-                                           into: buffers.receiveSlots, counts: receiveCounts).wait()
-            try rowsRequest.wait()
-            let order = groupOrder(buffers.receiveSlots, count: received)
-            buffers.receiveRows.withUnsafeBufferPointer { source in
-                grouped.withUnsafeMutableBufferPointer { target in
-                    for (position, row) in order.enumerated() {
-                        UnsafeMutableRawPointer(target.baseAddress! + position * h)
-                            .copyMemory(from: source.baseAddress! + row * h, byteCount: h * 4)
-                    }
-                }
-            }
-            grouped.withUnsafeBufferPointer { source in
-                buffers.combineSend.withUnsafeMutableBufferPointer { target in
-                    for (position, row) in order.enumerated() {
-                        UnsafeMutableRawPointer(target.baseAddress! + row * h)
-                            .copyMemory(from: source.baseAddress! + position * h, byteCount: h * 4)
-                    }
-                }
-            }
-            try world.alltoallvNonblocking(buffers.combineSend, counts: receiveElements,
+            plan.pack(tokens[...], hidden: h, topK: 1, rows: buffers.sendRows)
+            try world.alltoallvNonblocking(buffers.sendRows, counts: sendElements,
+                                           into: buffers.receiveRows, counts: receiveElements).wait()
+            try world.alltoallvNonblocking(buffers.receiveRows, counts: receiveElements,
                                            into: buffers.combineReceive, counts: sendElements).wait()
-            returned = plan.pairOutputs(from: buffers.combineReceive, hidden: h)
+            buffers.combineReceive.withUnsafeBufferPointer { rows in
+                output.withUnsafeMutableBufferPointer { out in
+                    for token in 0..<count {
+                        let source = rows.baseAddress! + plan.position[token] * h, target = out.baseAddress! + token * h
+                        for j in 0..<h { target[j] = source[j] }
+                    }
+                }
+            }
         }
 
         for _ in 0..<3 { try bare(); try path() }   // warm-up
@@ -121,7 +110,7 @@ public struct AlltoallvBenchmark {
         // The slowest rank's time per repetition.
         let bareSlowest = try world.allreduce(array: bareTimes, .max), pathSlowest = try world.allreduce(array: pathTimes, .max)
         var wrong = 0
-        for row in 0..<count where returned[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
+        for row in 0..<count where output[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
         let totalWrong = try world.allreduce(array: [wrong], .sum)[0]
 
         let bareSeconds = median(bareSlowest), pathSeconds = median(pathSlowest)
@@ -133,22 +122,6 @@ public struct AlltoallvBenchmark {
                    ratio: bareSeconds / pathSeconds, wrong: totalWrong)
     }
 
-    /// Received rows in order of their slot (counting sort, stable).
-    private func groupOrder(_ slots: CommBuffer<Int32>, count: Int) -> [Int] {
-        slots.withUnsafeBufferPointer { slots in
-            let maxSlot = Int(slots.prefix(count).max() ?? 0)
-            var start = [Int](repeating: 0, count: maxSlot + 2)
-            for index in 0..<count { start[Int(slots[index]) + 1] += 1 }
-            for slot in 1..<start.count { start[slot] += start[slot - 1] }
-            var order = [Int](repeating: 0, count: count)
-            for index in 0..<count {
-                order[start[Int(slots[index])]] = index
-                start[Int(slots[index])] += 1
-            }
-            return order
-        }
-    }
-
     private func report(_ rows: [Row], ranks: Int) -> String {
         if json {
             let encoder = JSONEncoder()
@@ -156,7 +129,7 @@ public struct AlltoallvBenchmark {
             return String(decoding: (try? encoder.encode(rows)) ?? Data(), as: UTF8.self)
         }
         var text = "# frugal bench alltoallv: \(ranks) ranks, rows of \(hidden) floats, median of \(repetitions), slowest rank\n"
-        text += "# dispatch+combine path (pack, Alltoallv, group, ungroup, Alltoallv, unpack) vs two bare Alltoallv\n"
+        text += "# dispatch+combine path (pack, Alltoallv, Alltoallv back, unpack) vs two bare Alltoallv\n"
         text += "#     size(B)     rows   bare(us)   path(us)  bare algbw  bare busbw  path algbw  path busbw   ratio  #wrong\n"
         for row in rows {
             text += String(format: "%13d %8d %10.1f %10.1f %11.2f %11.2f %11.2f %11.2f %7.2f %7d\n", row.bytes, row.rows,

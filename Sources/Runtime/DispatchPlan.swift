@@ -3,17 +3,20 @@ import MPIKit
 import Planner
 
 /// One micro-batch's dispatch on the sending rank: the kept (token, choice) pairs ordered by
-/// destination rank (pairs of one destination keep their (token, choice) order), how many go to
-/// each rank, and where each pair's result comes back in the combine.
+/// destination rank and, within a destination, by the expert slot they go to (then by pair), so
+/// that the receiver gets, from each source, one contiguous run of rows per slot — and computes
+/// on them in place, with no regrouping copy. Also: where each pair's result comes back.
 struct DispatchPlan {
     let keep: [Bool]
     /// Rows for each destination rank.
     let sendCounts: [Int]
+    /// Rows for each (destination, local slot), flattened `destination · slotsPerRank + slot`.
+    let slotCounts: [Int]
+    let slotsPerRank: Int
     let rowCount: Int
-    /// Position in send order of each pair (token·topK + choice); -1 when dropped.
+    /// Position in send order of each pair (token·topK + choice); -1 when dropped. The combine
+    /// returns each pair's result at the same position.
     let position: [Int]
-    /// Each sent row's expert as the receiving rank's local slot, in send order.
-    let localSlots: [Int32]
 
     /// `firstToken`: the job-wide number of the micro-batch's first token (rank · tokens + offset),
     /// which picks the replica serving each pair.
@@ -24,54 +27,58 @@ struct DispatchPlan {
     /// The same from raw choices: `expertIDs` is tokens × `topK`, row-major.
     init(expertIDs: [Int32], topK k: Int, keep: [Bool], placement: ExpertPlacement, firstToken: Int) {
         self.keep = keep
+        slotsPerRank = placement.slotsPerRank
         let slots = expertIDs.enumerated().map { pair, expert in
             placement.slot(for: Int(expert), pair: (firstToken + pair / k) * k + pair % k)
         }
-        var counts = [Int](repeating: 0, count: placement.ranks)
-        for (pair, slot) in slots.enumerated() where keep[pair] { counts[placement.rank(ofSlot: slot)] += 1 }
-        var next = [Int](repeating: 0, count: placement.ranks)
-        for peer in 1..<max(1, placement.ranks) { next[peer] = next[peer - 1] + counts[peer - 1] }
+        // Global slot s = destination · slotsPerRank + local slot, so ordering by s orders by
+        // destination, then slot.
+        var perSlot = [Int](repeating: 0, count: placement.ranks * slotsPerRank)
+        for (pair, slot) in slots.enumerated() where keep[pair] { perSlot[slot] += 1 }
+        var next = [Int](repeating: 0, count: perSlot.count)
+        for slot in 1..<max(1, perSlot.count) { next[slot] = next[slot - 1] + perSlot[slot - 1] }
         var position = [Int](repeating: -1, count: keep.count)
-        var localSlots = [Int32](repeating: 0, count: counts.reduce(0, +))
         for (pair, slot) in slots.enumerated() where keep[pair] {
-            let peer = placement.rank(ofSlot: slot)
-            position[pair] = next[peer]
-            localSlots[next[peer]] = Int32(placement.localSlot(slot))
-            next[peer] += 1
+            position[pair] = next[slot]
+            next[slot] += 1
         }
-        sendCounts = counts
-        rowCount = localSlots.count
+        slotCounts = perSlot
+        let perRank = placement.slotsPerRank
+        sendCounts = (0..<placement.ranks).map { rank in perSlot[(rank * perRank)..<((rank + 1) * perRank)].reduce(0, +) }
+        rowCount = perSlot.reduce(0, +)
         self.position = position
-        self.localSlots = localSlots
     }
 
-    /// Packs each kept pair's token row of `x` (tokens × hidden) into `rows` in send order, and
-    /// the rows' local slots into `slots`.
-    func pack(_ x: ArraySlice<Float>, hidden h: Int, topK k: Int, rows: CommBuffer<Float>, slots: CommBuffer<Int32>) {
-        precondition(rows.count >= rowCount * h && slots.count >= rowCount, "DispatchPlan: send buffers too small")
+    /// Packs each kept pair's token row of `x` (tokens × hidden) into `rows` in send order.
+    func pack(_ x: ArraySlice<Float>, hidden h: Int, topK k: Int, rows: CommBuffer<Float>) {
+        precondition(rows.count >= rowCount * h, "DispatchPlan: send buffer too small")
         x.withUnsafeBufferPointer { source in
             rows.withUnsafeMutableBufferPointer { target in
                 for (pair, slot) in position.enumerated() where slot >= 0 {
-                    let token = pair / k
                     UnsafeMutableRawPointer(target.baseAddress! + slot * h)
-                        .copyMemory(from: source.baseAddress! + token * h, byteCount: h * MemoryLayout<Float>.size)
+                        .copyMemory(from: source.baseAddress! + (pair / k) * h, byteCount: h * MemoryLayout<Float>.size)
                 }
             }
         }
-        slots.withUnsafeMutableBufferPointer { target in
-            for (index, slot) in localSlots.enumerated() { target[index] = slot }
-        }
     }
+}
 
-    /// Each pair's returned row, in (token, choice) order; zeros for dropped pairs.
-    func pairOutputs(from combined: CommBuffer<Float>, hidden h: Int) -> [Float] {
-        var result = [Float](repeating: 0, count: position.count * h)
-        combined.withUnsafeBufferPointer { source in
-            result.withUnsafeMutableBufferPointer { target in
-                for (pair, slot) in position.enumerated() where slot >= 0 {
-                    UnsafeMutableRawPointer(target.baseAddress! + pair * h)
-                        .copyMemory(from: source.baseAddress! + slot * h, byteCount: h * MemoryLayout<Float>.size)
-                }
+/// A run of received rows that all go through one local expert slot: `count` rows starting at
+/// row `offset` of the receive buffer.
+struct ExpertSegment: Equatable {
+    var slot: Int
+    var offset: Int
+    var count: Int
+
+    /// The segments of a receive buffer laid out as sources in rank order, each source's rows
+    /// grouped by slot: `counts[source][slot]`.
+    static func segments(counts: [[Int]]) -> [ExpertSegment] {
+        var result: [ExpertSegment] = []
+        var offset = 0
+        for source in counts {
+            for (slot, count) in source.enumerated() {
+                if count > 0 { result.append(ExpertSegment(slot: slot, offset: offset, count: count)) }
+                offset += count
             }
         }
         return result
@@ -79,20 +86,16 @@ struct DispatchPlan {
 }
 
 /// Communication buffers of one micro-batch, kept across steps and grown only when a step
-/// needs more: a dispatch does not allocate (or zero) megabytes of pinned-size buffers each time.
+/// needs more: a dispatch does not allocate (or zero) megabytes each time.
 final class DispatchBuffers {
     private(set) var sendRows = CommBuffer<Float>(count: 0)
-    private(set) var sendSlots = CommBuffer<Int32>(count: 0)
     private(set) var receiveRows = CommBuffer<Float>(count: 0)
-    private(set) var receiveSlots = CommBuffer<Int32>(count: 0)
     private(set) var combineSend = CommBuffer<Float>(count: 0)
     private(set) var combineReceive = CommBuffer<Float>(count: 0)
 
     /// Makes room for `sendRows` rows out and `receiveRows` rows in, `hidden` floats each.
     func reserve(sendRows send: Int, receiveRows receive: Int, hidden h: Int) {
         if sendRows.count < send * h { sendRows = CommBuffer(count: send * h); combineReceive = CommBuffer(count: send * h) }
-        if sendSlots.count < send { sendSlots = CommBuffer(count: send) }
         if receiveRows.count < receive * h { receiveRows = CommBuffer(count: receive * h); combineSend = CommBuffer(count: receive * h) }
-        if receiveSlots.count < receive { receiveSlots = CommBuffer(count: receive) }
     }
 }

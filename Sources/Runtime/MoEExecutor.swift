@@ -101,23 +101,34 @@ struct MoEExecutor {
                                       placement: placement, firstToken: rank * task.tokens + batch * chunk))
         }
 
-        // 4. Exchange counts: block d of the send holds the row counts of every micro-batch for rank d.
-        var receiveCounts = [[Int]](repeating: [Int](repeating: 0, count: ranks), count: m)
+        // 4. Exchange counts: block d of the send holds, for every micro-batch, the rows for each
+        //    of rank d's expert slots. The receiver learns its layout: per source, runs by slot.
+        let slots = placement.slotsPerRank
+        var receiveSlotCounts = [[[Int]]](repeating: [[Int]](repeating: [Int](repeating: 0, count: slots), count: ranks), count: m)
         var countsTimer = PhaseTimer()
         try countsTimer.measure(.comm) { () throws(MPIError) in
-            let send = (0..<ranks).flatMap { peer in plans.map { $0.sendCounts[peer] } }
-            var received = [Int](repeating: 0, count: ranks * m)
+            let send = (0..<ranks).flatMap { peer in
+                plans.flatMap { Array($0.slotCounts[(peer * slots)..<((peer + 1) * slots)]) }
+            }
+            var received = [Int](repeating: 0, count: ranks * m * slots)
             try send.withUnsafeBufferPointer { (s) throws(MPIError) in
                 try received.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try communicator.alltoall(s, into: r) }
             }
-            for peer in 0..<ranks { for batch in 0..<m { receiveCounts[batch][peer] = received[peer * m + batch] } }
+            for peer in 0..<ranks {
+                for batch in 0..<m {
+                    let start = (peer * m + batch) * slots
+                    receiveSlotCounts[batch][peer] = Array(received[start..<(start + slots)])
+                }
+            }
         }
+        let receiveCounts = receiveSlotCounts.map { batch in batch.map { $0.reduce(0, +) } }
+        let segments = receiveSlotCounts.map(ExpertSegment.segments(counts:))
         measurement.otherCommSeconds = loadsTimer.comm
         measurement.dispatchSeconds = countsTimer.comm
 
         // 5. Dispatch, experts, combine — overlapped across micro-batches when there are several.
         let overlap = m > 1
-        var savedRows = [[Float]](repeating: [], count: m), savedSlots = [[Int32]](repeating: [], count: m)
+        var savedRows = [[Float]](repeating: [], count: m)
         for batch in 0..<m {
             buffers[batch].reserve(sendRows: plans[batch].rowCount, receiveRows: receiveCounts[batch].reduce(0, +), hidden: h)
         }
@@ -130,14 +141,11 @@ struct MoEExecutor {
         }
         func startDispatch(_ batch: Int) throws(MPIError) {
             let plan = plans[batch], buffer = buffers[batch]
-            plan.pack(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h, topK: k,
-                      rows: buffer.sendRows, slots: buffer.sendSlots)
+            plan.pack(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h, topK: k, rows: buffer.sendRows)
             dispatchDeadline[batch] = MPIEnvironment.wallTime + linkSeconds(send: plan.sendCounts, receive: receiveCounts[batch])
             dispatchRequests[batch] = [
                 try communicator.alltoallvNonblocking(buffer.sendRows, counts: plan.sendCounts.map { $0 * h },
                                                       into: buffer.receiveRows, counts: receiveCounts[batch].map { $0 * h }),
-                try communicator.alltoallvNonblocking(buffer.sendSlots, counts: plan.sendCounts,
-                                                      into: buffer.receiveSlots, counts: receiveCounts[batch]),
             ]
         }
         let pending = { () in
@@ -161,18 +169,16 @@ struct MoEExecutor {
                 measurement.dispatchSeconds += start.comm
             }
             let received = receiveCounts[batch].reduce(0, +), buffer = buffers[batch]
-            let slots = buffer.receiveSlots.withUnsafeBufferPointer { Array($0.prefix(received)) }
             if task.backward {
-                savedSlots[batch] = slots
                 savedRows[batch] = buffer.receiveRows.withUnsafeBufferPointer { Array($0.prefix(received * h)) }
             }
             timer.measure(.compute) {
                 pacer.compute {
-                    let outputs = buffer.receiveRows.withUnsafeBufferPointer { rows in
-                        layer.expertOutputs(rows: rows, localExpert: slots, progress: overlap ? pending : {})
-                    }
-                    buffer.combineSend.withUnsafeMutableBufferPointer { target in
-                        _ = target.initialize(from: outputs)
+                    buffer.receiveRows.withUnsafeBufferPointer { input in
+                        buffer.combineSend.withUnsafeMutableBufferPointer { output in
+                            layer.expertOutputs(segments: segments[batch], input: input, output: output,
+                                                progress: overlap ? pending : {})
+                        }
                     }
                 }
             }
@@ -205,14 +211,15 @@ struct MoEExecutor {
         output.reserveCapacity(task.tokens * h)
         timer.measure(.compute) { pacer.compute {
             for batch in 0..<m {
-                let pairOutputs = plans[batch].pairOutputs(from: buffers[batch].combineReceive, hidden: h)
-                output += layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                        routing: routings[batch], keep: plans[batch].keep, pairOutputs: pairOutputs)
+                output += buffers[batch].combineReceive.withUnsafeBufferPointer { rows in
+                    layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
+                                  routing: routings[batch], rows: rows, position: plans[batch].position)
+                }
             }
         } }
         if task.backward {
             try backward(step: step, x: x, plans: plans, routings: routings, receiveCounts: receiveCounts,
-                         savedRows: savedRows, savedSlots: savedSlots, timer: &timer, measurement: &measurement)
+                         segments: segments, savedRows: savedRows, timer: &timer, measurement: &measurement)
         }
         measurement.computeSeconds = timer.compute
 
@@ -246,7 +253,7 @@ extension MoEExecutor {
     /// routes, expert backward on the rows each expert saw, input gradients combined back and
     /// summed per token with the shared experts' contribution. Sequential per micro-batch.
     fileprivate func backward(step: Int, x: [Float], plans: [DispatchPlan], routings: [GatingResult], receiveCounts: [[Int]],
-                              savedRows: [[Float]], savedSlots: [[Int32]], timer: inout PhaseTimer,
+                              segments: [[ExpertSegment]], savedRows: [[Float]], timer: inout PhaseTimer,
                               measurement: inout MoEStepMeasurement) throws {
         let rank = communicator.rank, h = task.hidden, k = task.topK, m = task.microBatches, chunk = task.tokens / m
         let dY = MoELayer.outputGradient(task: task, step: step, rank: rank)
@@ -273,13 +280,15 @@ extension MoEExecutor {
                 Pacer.sleep(until: deadline)
             }
             measurement.dispatchSeconds += exchange.comm
-            let received = savedSlots[batch].count
             timer.measure(.compute) {
                 pacer.compute {
-                    let dOut = buffer.receiveRows.withUnsafeBufferPointer { Array($0.prefix(received * h)) }
-                    let result = layer.expertBackward(rows: savedRows[batch], dOut: dOut, localExpert: savedSlots[batch])
-                    for slot in slotSums.indices { slotSums[slot] += result.gradientSums[slot] }
-                    buffer.combineSend.withUnsafeMutableBufferPointer { _ = $0.initialize(from: result.dX) }
+                    savedRows[batch].withUnsafeBufferPointer { rows in
+                        buffer.receiveRows.withUnsafeBufferPointer { dOut in
+                            buffer.combineSend.withUnsafeMutableBufferPointer { dX in
+                                layer.expertBackward(segments: segments[batch], rows: rows, dOut: dOut, dX: dX, gradientSums: &slotSums)
+                            }
+                        }
+                    }
                 }
             }
             var back = PhaseTimer()
@@ -293,13 +302,14 @@ extension MoEExecutor {
             measurement.combineSeconds += back.comm
             timer.measure(.compute) {
                 pacer.compute {
-                    let pairs = plan.pairOutputs(from: buffer.combineReceive, hidden: h)
                     var part = layer.sharedBackward(x: x[(tokenBase * h)..<((tokenBase + chunk) * h)],
                                                     dY: Array(dY[(tokenBase * h)..<((tokenBase + chunk) * h)]), count: chunk)
-                    for token in 0..<chunk {
-                        for choice in 0..<k where plan.keep[token * k + choice] {
-                            let source = (token * k + choice) * h
-                            for j in 0..<h { part[token * h + j] += pairs[source + j] }
+                    buffer.combineReceive.withUnsafeBufferPointer { returned in
+                        for token in 0..<chunk {
+                            for choice in 0..<k where plan.position[token * k + choice] >= 0 {
+                                let source = plan.position[token * k + choice] * h
+                                for j in 0..<h { part[token * h + j] += returned[source + j] }
+                            }
                         }
                     }
                     dX += part

@@ -89,6 +89,30 @@ extension MoELayer {
         return (dX, sums)
     }
 
+    /// Backward of the held experts on received rows laid out in `segments` (see
+    /// ``expertOutputs(segments:input:output:progress:)``): dX written at the same rows of `dX`,
+    /// and each slot's weight-gradient checksum added to `gradientSums`.
+    func expertBackward(segments: [ExpertSegment], rows: UnsafeBufferPointer<Float>, dOut: UnsafeBufferPointer<Float>,
+                        dX: UnsafeMutableBufferPointer<Float>, gradientSums: inout [Double]) {
+        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        for segment in segments {
+            let range = (segment.offset * h)..<((segment.offset + segment.count) * h)
+            let weights = (segment.slot * perExpert)..<((segment.slot + 1) * perExpert)
+            let result = w1.withUnsafeBufferPointer { a in
+                w3.withUnsafeBufferPointer { c in
+                    w2.withUnsafeBufferPointer { b in
+                        Self.swigluBackward(x: UnsafeBufferPointer(rebasing: rows[range]), dOut: UnsafeBufferPointer(rebasing: dOut[range]),
+                                            rows: segment.count, hidden: h, intermediate: f,
+                                            w1: UnsafeBufferPointer(rebasing: a[weights]), w3: UnsafeBufferPointer(rebasing: c[weights]),
+                                            w2: UnsafeBufferPointer(rebasing: b[weights]))
+                    }
+                }
+            }
+            _ = UnsafeMutableBufferPointer(rebasing: dX[range]).initialize(from: result.dX)
+            gradientSums[segment.slot] += result.gradientSum
+        }
+    }
+
     /// The shared experts' backward on all `count` tokens: their contribution to dX.
     func sharedBackward(x: ArraySlice<Float>, dY: [Float], count: Int) -> [Float] {
         let h = task.hidden, f = task.expertHidden, perExpert = h * f

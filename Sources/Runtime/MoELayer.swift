@@ -130,9 +130,31 @@ struct MoELayer {
         return output
     }
 
-    /// The layer output for `count` tokens: Σ over kept choices of weight × routed output
-    /// (`pairOutputs[(token·topK + choice)·hidden …]`, in choice order) plus every shared expert.
-    func combine(x: ArraySlice<Float>, count: Int, routing: GatingResult, keep: [Bool], pairOutputs: [Float]) -> [Float] {
+    /// The held experts' outputs for received rows laid out in `segments` (each a contiguous run
+    /// of one slot's rows in `input`), written at the same rows of `output`: no regrouping copy.
+    /// `progress` runs between segments (to drive MPI progress of transfers in flight).
+    func expertOutputs(segments: [ExpertSegment], input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
+                       progress: () -> Void = {}) {
+        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        w1.withUnsafeBufferPointer { a in
+            w3.withUnsafeBufferPointer { c in
+                w2.withUnsafeBufferPointer { d in
+                    for segment in segments {
+                        let rows = (segment.offset * h)..<((segment.offset + segment.count) * h)
+                        let weights = (segment.slot * perExpert)..<((segment.slot + 1) * perExpert)
+                        swigluFFN(x: UnsafeBufferPointer(rebasing: input[rows]), tokens: segment.count, hidden: h, intermediate: f,
+                                  w1: UnsafeBufferPointer(rebasing: a[weights]), w3: UnsafeBufferPointer(rebasing: c[weights]),
+                                  w2: UnsafeBufferPointer(rebasing: d[weights]), out: UnsafeMutableBufferPointer(rebasing: output[rows]))
+                        progress()
+                    }
+                }
+            }
+        }
+    }
+
+    /// The layer output for `count` tokens: Σ over kept choices of weight × routed output (row
+    /// `position[token·topK + choice]` of `rows`, in choice order; -1 = dropped) plus every shared expert.
+    func combine(x: ArraySlice<Float>, count: Int, routing: GatingResult, rows: UnsafeBufferPointer<Float>, position: [Int]) -> [Float] {
         let h = task.hidden, k = task.topK
         var y = [Float](repeating: 0, count: count * h)
         if task.sharedExperts > 0 {
@@ -156,11 +178,14 @@ struct MoELayer {
                 }
             }
         }
-        for token in 0..<count {
-            for choice in 0..<k where keep[token * k + choice] {
-                let weight = routing.weights[token * k + choice]
-                let source = (token * k + choice) * h
-                for j in 0..<h { y[token * h + j] = y[token * h + j].addingProduct(weight, pairOutputs[source + j]) }
+        y.withUnsafeMutableBufferPointer { out in
+            for token in 0..<count {
+                for choice in 0..<k where position[token * k + choice] >= 0 {
+                    let weight = routing.weights[token * k + choice]
+                    let source = rows.baseAddress! + position[token * k + choice] * h
+                    let target = out.baseAddress! + token * h
+                    for j in 0..<h { target[j] = target[j].addingProduct(weight, source[j]) }
+                }
             }
         }
         return y

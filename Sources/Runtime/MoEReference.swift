@@ -70,11 +70,11 @@ struct MoEReference {
                     pairs.append(pair)
                 }
                 let results = rows.withUnsafeBufferPointer { layer.expertOutputs(rows: $0, localExpert: experts) }
-                var pairOutputs = [Float](repeating: 0, count: chunk * k * h)
-                for (index, pair) in pairs.enumerated() {
-                    for j in 0..<h { pairOutputs[pair * h + j] = results[index * h + j] }
+                var position = [Int](repeating: -1, count: chunk * k)
+                for (index, pair) in pairs.enumerated() { position[pair] = index }
+                output += results.withUnsafeBufferPointer {
+                    layer.combine(x: x, count: chunk, routing: routing, rows: $0, position: position)
                 }
-                output += layer.combine(x: x, count: chunk, routing: routing, keep: batchKeep, pairOutputs: pairOutputs)
                 if task.backward {
                     let tokenBase = batch * chunk
                     var dOut: [Float] = []
