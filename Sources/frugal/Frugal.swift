@@ -21,6 +21,7 @@ struct Frugal: ParsableCommand {
             Sweep.self,
             Report.self,
             CheckMPI.self,
+            Calibrate.self,
             Bench.self,
             Version.self,
         ])

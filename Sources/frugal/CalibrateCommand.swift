@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Runtime
+
+extension Frugal {
+    /// `frugal calibrate`: measure this machine and write it as a cluster file.
+    struct Calibrate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure this machine (GEMM by shape, FMA peak, memory, rank-to-rank links) into a cluster file.",
+            discussion: """
+            Run under mpirun with the rank count you will run jobs with: every measurement is
+            taken with all ranks working at once. The file is what `frugal simulate --cluster`
+            and `frugal run --predict` read.
+
+            Examples:
+              mpirun -np 2 frugal calibrate --out Cluster/clusters/local.toml
+              frugal simulate --cluster Cluster/clusters/local.toml --job Cluster/jobs/demo.toml
+            """)
+
+        @Option(help: "Cluster file to write (atomically).")
+        var out: String = "Cluster/clusters/local.toml"
+
+        @Option(help: "The cluster's name in the file.")
+        var name: String = "local"
+
+        func run() throws {
+            var text = ""
+            var summary = ""
+            let status = MPIJob.run { world in
+                let measurement = try Calibrator().measure(world)
+                if world.isRoot {
+                    text = CalibrationWriter.toml(measurement, name: name)
+                    let best = measurement.gemm.map(\.gflops).max() ?? 0
+                    summary = String(format: "# calibrated %d rank(s) on %d host(s): FMA peak %.1f GFLOP/s per core, best SGEMM %.1f GFLOP/s (%.0f%%), memory %.1f GB/s per rank",
+                                     measurement.ranks, measurement.hosts, measurement.fmaPeakGflops, best,
+                                     100 * best / measurement.fmaPeakGflops, measurement.memoryGbPerSecond)
+                    if let latency = measurement.latencySeconds, let bandwidth = measurement.linkGbPerSecond {
+                        summary += String(format: ", link %.2f µs + %.2f GB/s", latency * 1e6, bandwidth)
+                    }
+                }
+                return .success
+            }
+            if status != .success { throw ExitCode(status.rawValue) }
+            guard !text.isEmpty else { return }   // ranks other than 0
+            let temporary = out + ".partial"
+            do {
+                try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+                guard rename(temporary, out) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            } catch {
+                FileHandle.standardError.write(Data("frugal: error: cannot write \(out): \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+            print(summary)
+            print("# wrote \(out)")
+        }
+    }
+}
