@@ -7,7 +7,7 @@
 /// work list of ranks: a rank advances both streams as far as its dependencies allow and wakes
 /// the ranks waiting on what it finished. Cost O(ops + collective members). Time spent idle on
 /// the compute stream is attributed to the dependency that held it (see ``StepBreakdown``).
-public struct EventSimulator {
+public struct EventSimulator: Sendable {
     /// Op start times (for collectives: when the collective started).
     public private(set) var start: [Double]
     /// Op finish times.

@@ -2,5 +2,6 @@ import ArgumentParser
 
 @main
 struct Frugal: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "frugal", abstract: "Frugal")
+    static let configuration = CommandConfiguration(commandName: "frugal", abstract: "Frugal",
+                                                    subcommands: [Simulate.self])
 }
