@@ -47,12 +47,14 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
         bytes += 2 * h + (selective ? 0 : 2 * h)            // residual input, norm output
         let layer = min(block, model.layers - 1)
         if let moe = model.moe, model.isMoELayer(layer) {
-            let k = Double(moe.topK), active = Double(moe.topK + moe.sharedExperts), fe = Double(moe.expertFfnWidth)
+            let k = Double(moe.topK)
+            let active = Double(moe.topK + moe.sharedExperts), fe = Double(moe.expertFfnWidth)
             bytes += 4 * Double(moe.routedExperts)           // router probabilities
             bytes += cached * k * h                          // dispatched tokens (expert inputs)
             bytes += cached * active * 2 * fe                // SwiGLU inputs
             if !selective { bytes += 2 * active * fe }       // SwiGLU outputs
-            bytes += 2 * k * h                               // expert outputs (for the gate gradient)
+            // Expert outputs are not kept: the gate gradient dL/dg = (Wdᵀ·dy)·a uses the down
+            // projection's input gradient and its input a (stored or recomputed SwiGLU output).
         } else {
             let f = Double(model.denseFfnWidth) / tp
             bytes += cached * 2 * f + (selective ? 0 : 2 * f)
