@@ -22,68 +22,75 @@ public struct EventSimulator: Sendable {
     public init(program: StepProgram) throws(SimulationError) {
         let count = program.count
         let ranks = program.rankStart.count - 1
+        let collectives = program.collectiveMembers.count
         var start = [Double](repeating: -1, count: count)
         var finish = [Double](repeating: -1, count: count)
-        var arrivalRemote = [Bool](repeating: false, count: count)
-        let collectives = program.collectiveMembers.count
-        var remaining = program.collectiveMembers
-        var arrival = [Double](repeating: 0, count: collectives)
-        var collectiveStart = [Double](repeating: 0, count: collectives)
-        var cursor = [Int](repeating: 0, count: 2 * ranks)
-        var free = [Double](repeating: 0, count: 2 * ranks)
-        var lastCompute = [Double](repeating: 0, count: ranks)
-        var queued = [Bool](repeating: true, count: ranks)
-        var work: [Int32] = (0..<Int32(ranks)).reversed()
-        var exposed = [Double](repeating: 0, count: OperationKind.allCases.count + 1)  // last slot: pipeline transfer
+        // Scratch state in raw buffers: the hot loop below touches nothing else.
+        let arrivalRemote = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, count))
+        arrivalRemote.initialize(repeating: false, count: count)
+        let remaining = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, collectives))
+        let arrival = UnsafeMutablePointer<Double>.allocate(capacity: max(1, collectives))
+        let collectiveStart = UnsafeMutablePointer<Double>.allocate(capacity: max(1, collectives))
+        for c in 0..<collectives { remaining[c] = program.collectiveMembers[c]; arrival[c] = 0; collectiveStart[c] = 0 }
+        let cursor = UnsafeMutablePointer<Int>.allocate(capacity: 2 * ranks)
+        let free = UnsafeMutablePointer<Double>.allocate(capacity: 2 * ranks)
+        free.initialize(repeating: 0, count: 2 * ranks)
+        let lastCompute = UnsafeMutablePointer<Double>.allocate(capacity: ranks)
+        lastCompute.initialize(repeating: 0, count: ranks)
+        let queued = UnsafeMutablePointer<Bool>.allocate(capacity: ranks)
+        queued.initialize(repeating: true, count: ranks)
+        let work = UnsafeMutablePointer<Int32>.allocate(capacity: ranks)
+        var workCount = ranks
+        for rank in 0..<ranks { work[rank] = Int32(ranks - 1 - rank) }
+        let rankStart = UnsafeMutablePointer<Int>.allocate(capacity: ranks + 1)
+        for rank in 0...ranks { rankStart[rank] = program.rankStart[rank] }
+        for rank in 0..<ranks { cursor[2 * rank] = rankStart[rank]; cursor[2 * rank + 1] = rankStart[rank] }
         let transferSlot = OperationKind.allCases.count
-        var compute = 0.0, optimizer = 0.0, bubble = 0.0, imbalance = 0.0
-        for rank in 0..<ranks {
-            cursor[2 * rank] = program.rankStart[rank]
-            cursor[2 * rank + 1] = program.rankStart[rank]
+        // Accumulators: [0] compute, [1] optimizer, [2] bubble, [3] imbalance, [4...] exposed by kind, then transfer.
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: 5 + transferSlot)
+        sums.initialize(repeating: 0, count: 5 + transferSlot)
+        let exposedBase = 4
+        defer {
+            arrivalRemote.deallocate(); remaining.deallocate(); arrival.deallocate(); collectiveStart.deallocate()
+            cursor.deallocate(); free.deallocate(); lastCompute.deallocate(); queued.deallocate(); work.deallocate()
+            rankStart.deallocate(); sums.deallocate()
         }
 
-        program.stream.withUnsafeBufferPointer { stream in
-        program.dependency.withUnsafeBufferPointer { dependency in
-        program.remoteDependency.withUnsafeBufferPointer { remote in
-        program.remoteDelay.withUnsafeBufferPointer { delay in
-        program.collective.withUnsafeBufferPointer { collective in
-        program.duration.withUnsafeBufferPointer { duration in
-        program.wakes.withUnsafeBufferPointer { wakes in
-        program.kind.withUnsafeBufferPointer { kind in
-        start.withUnsafeMutableBufferPointer { start in
-        finish.withUnsafeMutableBufferPointer { finish in
-            /// Splits an idle gap [from, to) on the compute stream by what held it.
-            func attribute(from: Double, to: Double, reason: Int, holder: Int) {
-                let gap = to - from
-                if reason == 2 {
-                    let transfer = min(gap, Double(delay[holder == -1 ? 0 : holder]))
-                    exposed[transferSlot] += transfer
-                    bubble += gap - transfer
-                    return
-                }
-                let d = holder
-                let c = Int(collective[d])
-                let commKind = Int(kind[d])
-                guard c >= 0 else { exposed[commKind] += gap; return }
-                let arrived = start[d], began = collectiveStart[c], ended = finish[d]
-                func overlap(_ a: Double, _ b: Double) -> Double { max(0, min(to, b) - max(from, a)) }
-                let before = overlap(-.infinity, arrived)
-                if arrivalRemote[d] { bubble += before } else { exposed[commKind] += before }
-                imbalance += overlap(arrived, began)
-                exposed[commKind] += overlap(began, ended)
-            }
+        program.stream.withUnsafeBufferPointer { streamBuffer in
+        program.dependency.withUnsafeBufferPointer { dependencyBuffer in
+        program.remoteDependency.withUnsafeBufferPointer { remoteBuffer in
+        program.remoteDelay.withUnsafeBufferPointer { delayBuffer in
+        program.collective.withUnsafeBufferPointer { collectiveBuffer in
+        program.duration.withUnsafeBufferPointer { durationBuffer in
+        program.wakes.withUnsafeBufferPointer { wakesBuffer in
+        program.kind.withUnsafeBufferPointer { kindBuffer in
+        program.rank.withUnsafeBufferPointer { rankBuffer in
+        program.nextMember.withUnsafeBufferPointer { nextMemberBuffer in
+        program.collectiveHead.withUnsafeBufferPointer { headBuffer in
+        start.withUnsafeMutableBufferPointer { startBuffer in
+        finish.withUnsafeMutableBufferPointer { finishBuffer in
+            guard count > 0 else { return }
+            let stream = streamBuffer.baseAddress!, dependency = dependencyBuffer.baseAddress!
+            let remote = remoteBuffer.baseAddress!, delay = delayBuffer.baseAddress!
+            let collective = collectiveBuffer.baseAddress!, duration = durationBuffer.baseAddress!
+            let wakes = wakesBuffer.baseAddress!, kind = kindBuffer.baseAddress!, opRank = rankBuffer.baseAddress!
+            let nextMember = nextMemberBuffer.baseAddress!, head = headBuffer.baseAddress!
+            let start = startBuffer.baseAddress!, finish = finishBuffer.baseAddress!
+            let optimizerKind = OperationKind.optimizer.rawValue
 
-            while let popped = work.popLast() {
-                let rank = Int(popped)
+            while workCount > 0 {
+                workCount -= 1
+                let rank = Int(work[workCount])
                 queued[rank] = false
-                let end = program.rankStart[rank + 1]
+                let end = rankStart[rank + 1]
                 var progressed = true
                 while progressed {
                     progressed = false
                     for lane in 0..<2 {
                         var i = cursor[2 * rank + lane]
+                        let laneValue = UInt8(lane)
                         while true {
-                            while i < end && Int(stream[i]) != lane { i += 1 }
+                            while i < end && stream[i] != laneValue { i += 1 }
                             if i >= end { break }
                             var ready = free[2 * rank + lane]
                             var reason = 0
@@ -111,15 +118,16 @@ public struct EventSimulator: Sendable {
                                     if remaining[c] == 0 {
                                         collectiveStart[c] = arrival[c]
                                         let done = arrival[c] + duration[i]
-                                        var member = Int(program.collectiveHead[c])
+                                        var member = Int(head[c])
                                         while member >= 0 {
                                             finish[member] = done
-                                            let memberRank = Int(program.rank[member])
+                                            let memberRank = Int(opRank[member])
                                             if memberRank != rank && !queued[memberRank] {
                                                 queued[memberRank] = true
-                                                work.append(Int32(memberRank))
+                                                work[workCount] = Int32(memberRank)
+                                                workCount += 1
                                             }
-                                            member = Int(program.nextMember[member])
+                                            member = Int(nextMember[member])
                                         }
                                     }
                                 }
@@ -128,9 +136,29 @@ public struct EventSimulator: Sendable {
                                 start[i] = ready
                                 finish[i] = ready + duration[i]
                                 if lane == 0 {
-                                    let before = free[2 * rank]
-                                    if ready > before { attribute(from: before, to: ready, reason: reason, holder: holder) }
-                                    if kind[i] == OperationKind.optimizer.rawValue { optimizer += duration[i] } else { compute += duration[i] }
+                                    let from = free[2 * rank]
+                                    if ready > from {
+                                        // Attribute the idle gap [from, ready) to what held the op.
+                                        let gap = ready - from
+                                        if reason == 2 {
+                                            let transfer = min(gap, Double(delay[holder]))
+                                            sums[exposedBase + transferSlot] += transfer
+                                            sums[2] += gap - transfer
+                                        } else {
+                                            let c0 = Int(collective[holder])
+                                            let slot = exposedBase + Int(kind[holder])
+                                            if c0 < 0 {
+                                                sums[slot] += gap
+                                            } else {
+                                                let arrived = start[holder], began = collectiveStart[c0], ended = finish[holder]
+                                                let before = max(0, min(ready, arrived) - from)
+                                                if arrivalRemote[holder] { sums[2] += before } else { sums[slot] += before }
+                                                sums[3] += max(0, min(ready, began) - max(from, arrived))
+                                                sums[slot] += max(0, min(ready, ended) - max(from, began))
+                                            }
+                                        }
+                                    }
+                                    if kind[i] == optimizerKind { sums[1] += duration[i] } else { sums[0] += duration[i] }
                                     lastCompute[rank] = finish[i]
                                 }
                             }
@@ -138,7 +166,8 @@ public struct EventSimulator: Sendable {
                             let woken = Int(wakes[i])
                             if woken >= 0 && !queued[woken] {
                                 queued[woken] = true
-                                work.append(Int32(woken))
+                                work[workCount] = Int32(woken)
+                                workCount += 1
                             }
                             i += 1
                             progressed = true
@@ -147,10 +176,15 @@ public struct EventSimulator: Sendable {
                     }
                 }
             }
-        }}}}}}}}}}
+        }}}}}}}}}}}}}
+        let compute = sums[0], optimizer = sums[1], imbalance = sums[3]
+        var bubble = sums[2]
+        var exposed = (0...transferSlot).map { sums[exposedBase + $0] }
+        let lastComputeArray = Array(UnsafeBufferPointer(start: lastCompute, count: ranks))
+        let cursorArray = Array(UnsafeBufferPointer(start: cursor, count: 2 * ranks))
 
-        for rank in 0..<ranks where cursor[2 * rank] < program.rankStart[rank + 1] || cursor[2 * rank + 1] < program.rankStart[rank + 1] {
-            throw SimulationError("the schedule deadlocked: rank \(rank) cannot proceed (op \(min(cursor[2 * rank], cursor[2 * rank + 1])))")
+        for rank in 0..<ranks where cursorArray[2 * rank] < program.rankStart[rank + 1] || cursorArray[2 * rank + 1] < program.rankStart[rank + 1] {
+            throw SimulationError("the schedule deadlocked: rank \(rank) cannot proceed (op \(min(cursorArray[2 * rank], cursorArray[2 * rank + 1])))")
         }
         // Collective members' start is the collective's start.
         for op in 0..<count where program.collective[op] >= 0 { start[op] = collectiveStart[Int(program.collective[op])] }
@@ -164,9 +198,9 @@ public struct EventSimulator: Sendable {
         }
         let step = rankEnd.max() ?? 0
         for rank in 0..<ranks {
-            let tail = rankEnd[rank] - lastCompute[rank]
+            let tail = rankEnd[rank] - lastComputeArray[rank]
             if tail > 0 && lastCommKind[rank] >= 0 { exposed[lastCommKind[rank]] += tail }
-            bubble += step - max(rankEnd[rank], lastCompute[rank])
+            bubble += step - max(rankEnd[rank], lastComputeArray[rank])
         }
         let scale = 1 / Double(max(1, ranks))
         var breakdown = StepBreakdown()
