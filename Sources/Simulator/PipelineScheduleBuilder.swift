@@ -45,14 +45,17 @@ public struct PipelineScheduleBuilder: Sendable {
             list.append(.forward(chunk: 0, microBatch: warm + i))
             list.append(.backward(chunk: 0, microBatch: i, weight: false))
             pending.append(i)
-            if pending.count > warm { list.append(.weight(chunk: 0, microBatch: pending.removeFirst())) }
+            if pending.count > stage { list.append(.weight(chunk: 0, microBatch: pending.removeFirst())) }
         }
+        // Drain: spread the deferred weight passes evenly over the gaps between backward passes,
+        // keeping one for after the last backward.
         for i in (n - warm)..<n {
             list.append(.backward(chunk: 0, microBatch: i, weight: false))
             pending.append(i)
-            list.append(.weight(chunk: 0, microBatch: pending.removeFirst()))
+            let slotsLeft = n - i
+            let take = i == n - 1 ? pending.count : max(1, (pending.count - 1) / slotsLeft)
+            for _ in 0..<min(take, pending.count) { list.append(.weight(chunk: 0, microBatch: pending.removeFirst())) }
         }
-        for microBatch in pending { list.append(.weight(chunk: 0, microBatch: microBatch)) }
         return list
     }
 
