@@ -71,9 +71,7 @@ public struct TrainingSimulator: Sendable {
         let costs = BlockCostModel(model: model, setup: setup, cluster: cluster)
         var builder = StepProgramBuilder(model: model, setup: setup, cluster: cluster, layout: layout, costs: costs,
                                          parameters: parameters, slowdown: slowdownFactors())
-        let t0 = ContinuousClock.now
         let program = builder.build()
-        if ProcessInfo.processInfo.environment["FRUGAL_PROFILE"] != nil { FileHandle.standardError.write(Data("build \(ContinuousClock.now - t0) since start \(ContinuousClock.now - clock)\n".utf8)) }
         let timeline = try EventSimulator(program: program)
         let wall = ContinuousClock.now - clock
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18

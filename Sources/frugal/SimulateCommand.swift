@@ -42,6 +42,12 @@ struct Simulate: ParsableCommand {
     @Option(name: .customLong("models-dir")) var modelsDirectory = "Cluster/models"
     @Option(name: .customLong("chips-dir")) var chipsDirectory: String?
 
+    /// Prints `message` on stderr and exits with status 1 (a bad input, not a usage error).
+    private func fail(_ message: String) throws -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        throw ExitCode.failure
+    }
+
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
     func run() throws {
@@ -59,11 +65,11 @@ struct Simulate: ParsableCommand {
             }
             if run.result.fits == false { throw ExitCode(2) }
         } catch let error as ConfigError {
-            throw ValidationError(error.description)
+            try fail(error.description)
         } catch let error as SimulationError {
-            throw ValidationError(error.description)
+            try fail(error.description)
         } catch let error as TrainingSetupError {
-            throw ValidationError(error.description)
+            try fail(error.description)
         }
     }
 }
