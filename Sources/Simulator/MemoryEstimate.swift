@@ -24,6 +24,30 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
 
     public init() {}
 
+    private enum CodingKeys: String, CodingKey {
+        case weightsBytes, gradientsBytes, optimizerBytes, activationsBytes, workspaceBytes, capacityBytes, worstStage, totalBytes
+    }
+
+    /// Encodes the parts and their total.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(weightsBytes, forKey: .weightsBytes); try c.encode(gradientsBytes, forKey: .gradientsBytes)
+        try c.encode(optimizerBytes, forKey: .optimizerBytes); try c.encode(activationsBytes, forKey: .activationsBytes)
+        try c.encode(workspaceBytes, forKey: .workspaceBytes); try c.encode(capacityBytes, forKey: .capacityBytes)
+        try c.encode(worstStage, forKey: .worstStage); try c.encode(totalBytes, forKey: .totalBytes)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        weightsBytes = try c.decode(Double.self, forKey: .weightsBytes)
+        gradientsBytes = try c.decode(Double.self, forKey: .gradientsBytes)
+        optimizerBytes = try c.decode(Double.self, forKey: .optimizerBytes)
+        activationsBytes = try c.decode(Double.self, forKey: .activationsBytes)
+        workspaceBytes = try c.decode(Double.self, forKey: .workspaceBytes)
+        capacityBytes = try c.decode(Double.self, forKey: .capacityBytes)
+        worstStage = try c.decode(Int.self, forKey: .worstStage)
+    }
+
     /// Stored activation bytes of one token through `block`.
     static func activationBytesPerToken(model: TransformerModel, setup: TrainingSetup, block: Int) -> Double {
         let h = Double(model.hidden), tp = Double(setup.tp)

@@ -39,4 +39,25 @@ public struct SimulationResult: Sendable, Codable {
     public var simulationWallSeconds: Double
     public var eventsPerSecond: Double
     public var seed: UInt64
+
+    /// Writes every key, with `null` for the timing of a setup that does not fit.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cluster, forKey: .cluster); try c.encode(model, forKey: .model); try c.encode(chip, forKey: .chip)
+        try c.encode(gpus, forKey: .gpus); try c.encode(parallel, forKey: .parallel); try c.encode(schedule, forKey: .schedule)
+        try c.encode(precision, forKey: .precision); try c.encode(recompute, forKey: .recompute)
+        try c.encode(microBatches, forKey: .microBatches); try c.encode(tokensPerStep, forKey: .tokensPerStep)
+        try c.encode(modelFlopsPerToken, forKey: .modelFlopsPerToken)
+        try c.encode(modelFlopsPerTokenCausal, forKey: .modelFlopsPerTokenCausal)
+        try c.encode(fits, forKey: .fits); try c.encode(memoryPerGpuBytes, forKey: .memoryPerGpuBytes)
+        try c.encode(memory, forKey: .memory)
+        try c.encode(stepSeconds, forKey: .stepSeconds); try c.encode(tokensPerSecondPerGpu, forKey: .tokensPerSecondPerGpu)
+        try c.encode(mfu, forKey: .mfu); try c.encode(mfuCausal, forKey: .mfuCausal); try c.encode(tflopsPerGpu, forKey: .tflopsPerGpu)
+        try c.encode(gpuHoursPerTrillionTokens, forKey: .gpuHoursPerTrillionTokens); try c.encode(tokensToTrain, forKey: .tokensToTrain)
+        try c.encode(trainDays, forKey: .trainDays); try c.encode(gpuHours, forKey: .gpuHours); try c.encode(costUsd, forKey: .costUsd)
+        try c.encode(energyKwh, forKey: .energyKwh); try c.encode(breakdown, forKey: .breakdown)
+        try c.encode(ranksSimulated, forKey: .ranksSimulated); try c.encode(events, forKey: .events)
+        try c.encode(simulationWallSeconds, forKey: .simulationWallSeconds); try c.encode(eventsPerSecond, forKey: .eventsPerSecond)
+        try c.encode(seed, forKey: .seed)
+    }
 }

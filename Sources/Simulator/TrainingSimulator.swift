@@ -24,6 +24,9 @@ public struct TrainingSimulator: Sendable {
         if setup.tp > cluster.gpusPerNode || cluster.gpusPerNode % setup.tp != 0 {
             throw SimulationError("tp=\(setup.tp) must divide the \(cluster.gpusPerNode) GPUs of a node (tensor parallelism stays inside a node)")
         }
+        if case .histogram(let counts) = setup.expertLoad, let moe = model.moe, counts.count != moe.routedExperts {
+            throw SimulationError("the expert-load histogram has \(counts.count) counts but \(model.name) has \(moe.routedExperts) routed experts: give one count per expert")
+        }
         if setup.communicationSMs >= cluster.chip.streamingMultiprocessors {
             throw SimulationError("communicationSMs=\(setup.communicationSMs) leaves no SMs for compute (\(cluster.chip.name) has \(cluster.chip.streamingMultiprocessors))")
         }
