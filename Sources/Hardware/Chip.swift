@@ -1,0 +1,53 @@
+import Config
+
+/// One accelerator model: dense peaks, memory, links, power and how efficiently it runs kernels.
+/// Loaded from `Cluster/chips/*.toml` (see ``ChipCatalog``).
+public struct Chip: Sendable, Equatable {
+    /// Catalog name, e.g. "H800".
+    public var name: String
+    /// Dense BF16 tensor peak.
+    public var bf16DenseTflops: Double
+    /// Dense FP8 tensor peak; nil when the chip has no FP8 tensor cores.
+    public var fp8DenseTflops: Double?
+    /// FP32 (non-tensor) peak.
+    public var fp32Tflops: Double
+    /// Device memory.
+    public var memoryBytes: Double
+    /// Memory bandwidth.
+    public var memoryGbPerSecond: Double
+    /// "nvlink", "nvlink-bridge" or "pcie".
+    public var intraNodeLink: String
+    /// Intra-node link bandwidth, both directions together, per GPU.
+    public var intraNodeBidirectionalGbPerSecond: Double
+    /// Typical scale-out NIC bandwidth per GPU, one direction.
+    public var scaleOutGbPerSecond: Double
+    /// Board power.
+    public var tdpWatts: Double
+    /// Streaming multiprocessors (to account for SMs reserved for communication).
+    public var streamingMultiprocessors: Int
+    /// Kernel efficiencies.
+    public var efficiency: GemmEfficiencyCurve
+
+    /// Decodes a chip file.
+    public init(document: ConfigDocument) throws(ConfigError) {
+        let root = try document.root
+        try root.rejectUnknownKeys(allowed: ["name", "bf16DenseTflops", "fp8DenseTflops", "fp32Tflops", "memoryGB",
+                                             "memoryGbPerSecond", "intraNodeLink", "intraNodeBidirectionalGbPerSecond",
+                                             "scaleOutGbPerSecond", "tdpWatts", "streamingMultiprocessors", "gemm"])
+        name = try root.string("name")
+        bf16DenseTflops = try root.positiveDouble("bf16DenseTflops")
+        fp8DenseTflops = root.contains("fp8DenseTflops") ? try root.positiveDouble("fp8DenseTflops") : nil
+        fp32Tflops = try root.positiveDouble("fp32Tflops")
+        memoryBytes = try root.positiveDouble("memoryGB") * 1e9
+        memoryGbPerSecond = try root.positiveDouble("memoryGbPerSecond")
+        intraNodeLink = try root.string("intraNodeLink")
+        intraNodeBidirectionalGbPerSecond = try root.positiveDouble("intraNodeBidirectionalGbPerSecond")
+        scaleOutGbPerSecond = try root.positiveDouble("scaleOutGbPerSecond")
+        tdpWatts = try root.positiveDouble("tdpWatts")
+        streamingMultiprocessors = try root.positiveInt("streamingMultiprocessors")
+        guard let gemm = try root.table("gemm") else {
+            throw root.error("gemm", expected: "a [gemm] efficiency table", found: "nothing (the table is required)")
+        }
+        efficiency = try GemmEfficiencyCurve(table: gemm)
+    }
+}

@@ -1,0 +1,103 @@
+import Config
+import Foundation
+
+/// A cluster: a chip, how many nodes of how many GPUs, the intra-node and scale-out tiers, the
+/// fat-tree topology and the price. Loaded from `Cluster/clusters/*.toml`; the chip comes from
+/// the chip catalog (by default `../chips` beside the clusters directory).
+///
+/// A calibration run writes the same format (`local.toml`): a measured `[gemm]` table
+/// overrides the chip's efficiencies, `memoryGbPerSecond` overrides the chip's bandwidth and the
+/// `[intraNode]` / `[scaleOut]` tables hold the measured alpha-beta of each tier.
+public struct ClusterSpec: Sendable {
+    /// Name for reports.
+    public var name: String
+    /// The chip, with any cluster overrides applied.
+    public var chip: Chip
+    /// Node count.
+    public var nodes: Int
+    /// GPUs per node.
+    public var gpusPerNode: Int
+    /// Intra-node tier (NVLink or PCIe), per GPU per direction.
+    public var intraNode: LinkTier
+    /// Scale-out NIC bandwidth per GPU per direction (the tier comes from ``topology``).
+    public var scaleOutGbPerSecond: Double
+    /// The fabric.
+    public var topology: FatTreeTopology
+    /// Rental price.
+    public var usdPerGpuHour: Double
+    /// Average power drawn as a fraction of TDP while training (for energy).
+    public var powerFractionOfTdp: Double
+    /// Whole-facility overhead on GPU energy (PUE and host power).
+    public var powerUsageEffectiveness: Double
+
+    /// All GPUs.
+    public var gpuCount: Int { nodes * gpusPerNode }
+
+    /// Decodes `path`, finding the chip in `chipsDirectory` (default: `<dir of path>/../chips`).
+    public init(contentsOfFile path: String, chipsDirectory: String? = nil) throws(ConfigError) {
+        let document = try ConfigDocument(contentsOfFile: path)
+        let directory = chipsDirectory
+            ?? (((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("../chips") as NSString).standardizingPath
+        try self.init(document: document, catalog: ChipCatalog(directory: directory))
+    }
+
+    /// Decodes a cluster document against `catalog`.
+    public init(document: ConfigDocument, catalog: ChipCatalog) throws(ConfigError) {
+        let root = try document.root
+        try root.rejectUnknownKeys(allowed: ["name", "chip", "nodes", "gpusPerNode", "usdPerGpuHour", "memoryGbPerSecond",
+                                             "powerFractionOfTdp", "powerUsageEffectiveness",
+                                             "intraNode", "scaleOut", "topology", "gemm"])
+        name = try root.string("name")
+        let chipName = try root.string("chip")
+        guard var chip = catalog.chip(named: chipName) else {
+            throw root.error("chip", expected: "a chip in \(catalog.directory)", found: "unknown chip '\(chipName)'",
+                             hint: "known chips: \(catalog.knownNames.joined(separator: ", "))")
+        }
+        if root.contains("memoryGbPerSecond") { chip.memoryGbPerSecond = try root.positiveDouble("memoryGbPerSecond") }
+        if let gemm = try root.table("gemm") { chip.efficiency = try GemmEfficiencyCurve(table: gemm) }
+        nodes = try root.positiveInt("nodes")
+        gpusPerNode = try root.positiveInt("gpusPerNode")
+        usdPerGpuHour = try root.double("usdPerGpuHour")
+        guard usdPerGpuHour >= 0 else { throw root.error("usdPerGpuHour", expected: "a price ≥ 0", found: "\(usdPerGpuHour)") }
+        powerFractionOfTdp = try root.positiveDouble("powerFractionOfTdp", default: 0.8)
+        powerUsageEffectiveness = try root.positiveDouble("powerUsageEffectiveness", default: 1.2)
+
+        guard let intra = try root.table("intraNode") else {
+            throw root.error("intraNode", expected: "an [intraNode] table (gbPerSecond, latencyUs)", found: "nothing")
+        }
+        try intra.rejectUnknownKeys(allowed: ["gbPerSecond", "latencyUs"])
+        intraNode = LinkTier(gbPerSecond: try intra.positiveDouble("gbPerSecond", default: chip.intraNodeBidirectionalGbPerSecond / 2),
+                             latencySeconds: try intra.positiveDouble("latencyUs") * 1e-6)
+        guard let scaleOut = try root.table("scaleOut") else {
+            throw root.error("scaleOut", expected: "a [scaleOut] table (gbPerSecond per GPU)", found: "nothing")
+        }
+        try scaleOut.rejectUnknownKeys(allowed: ["gbPerSecond"])
+        scaleOutGbPerSecond = try scaleOut.positiveDouble("gbPerSecond", default: chip.scaleOutGbPerSecond)
+        guard let topology = try root.table("topology") else {
+            throw root.error("topology", expected: "a [topology] table", found: "nothing")
+        }
+        self.topology = try FatTreeTopology(table: topology)
+        self.chip = chip
+    }
+
+    /// A cluster built in code (tests, sweeps).
+    public init(name: String, chip: Chip, nodes: Int, gpusPerNode: Int, intraNode: LinkTier, scaleOutGbPerSecond: Double,
+                topology: FatTreeTopology, usdPerGpuHour: Double, powerFractionOfTdp: Double = 0.8,
+                powerUsageEffectiveness: Double = 1.2) {
+        self.name = name
+        self.chip = chip
+        self.nodes = nodes
+        self.gpusPerNode = gpusPerNode
+        self.intraNode = intraNode
+        self.scaleOutGbPerSecond = scaleOutGbPerSecond
+        self.topology = topology
+        self.usdPerGpuHour = usdPerGpuHour
+        self.powerFractionOfTdp = powerFractionOfTdp
+        self.powerUsageEffectiveness = powerUsageEffectiveness
+    }
+
+    /// The scale-out tier for a group spanning `nodes` nodes.
+    public func scaleOutTier(spanningNodes nodes: Int) -> LinkTier {
+        topology.tier(nicGbPerSecond: scaleOutGbPerSecond, spanningNodes: nodes)
+    }
+}

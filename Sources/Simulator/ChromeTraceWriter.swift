@@ -1,0 +1,46 @@
+import Foundation
+
+/// Writes a simulated step as Chrome trace-event JSON (loadable in Perfetto and chrome://tracing):
+/// one process per rank, one thread per stream (compute, communication), one complete ("X")
+/// event per op, times in microseconds.
+public enum ChromeTraceWriter {
+    /// The trace text for `ranks`.
+    public static func json(program: StepProgram, timeline: EventSimulator, ranks: [Int]) -> String {
+        var out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
+        var first = true
+        func emit(_ line: String) {
+            if !first { out += ",\n" }
+            out += line
+            first = false
+        }
+        let total = program.rankStart.count - 1
+        for rank in ranks where rank >= 0 && rank < total {
+            emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(rank),\"args\":{\"name\":\"rank \(rank)\"}}")
+            emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(rank),\"tid\":0,\"args\":{\"name\":\"compute\"}}")
+            emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(rank),\"tid\":1,\"args\":{\"name\":\"communication\"}}")
+            for op in program.rankStart[rank]..<program.rankStart[rank + 1] {
+                let kind = OperationKind(rawValue: program.kind[op])!
+                let start = timeline.start[op] * 1e6
+                let duration = (timeline.finish[op] - timeline.start[op]) * 1e6
+                let microBatch = program.microBatch[op]
+                let name = microBatch >= 0 ? "\(kind.label) mb\(microBatch)" : kind.label
+                emit("{\"ph\":\"X\",\"name\":\"\(name)\",\"cat\":\"\(kind.label)\",\"pid\":\(rank),\"tid\":\(program.stream[op]),"
+                     + "\"ts\":\(String(format: "%.3f", start)),\"dur\":\(String(format: "%.3f", duration))}")
+            }
+        }
+        out += "\n]}\n"
+        return out
+    }
+
+    /// Parses `0-15,32,40-41` into rank numbers.
+    public static func parseRanks(_ text: String) throws(SimulationError) -> [Int] {
+        var ranks: [Int] = []
+        for part in text.split(separator: ",") {
+            let bounds = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if bounds.count == 1, let a = bounds[0] { ranks.append(a); continue }
+            if bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b { ranks += Array(a...b); continue }
+            throw SimulationError("--trace-ranks: '\(part)' is not a rank or a range like 0-15")
+        }
+        return ranks
+    }
+}

@@ -1,0 +1,51 @@
+import Hardware
+import Workload
+
+/// Durations of single kernels on one GPU: GEMMs from peak × efficiency(size) bounded below by
+/// their memory traffic (roofline), attention from its FLOPs at the attention-kernel efficiency,
+/// memory-bound kernels from bytes at the achievable bandwidth. Compute kernels run on the SMs
+/// left after `communicationSMs` are reserved.
+public struct KernelCostModel: Sendable {
+    /// The chip.
+    public let chip: Chip
+    /// GEMM precision.
+    public let precision: TrainingPrecision
+    /// Fraction of SMs left to compute kernels.
+    public let computeFraction: Double
+
+    public init(chip: Chip, precision: TrainingPrecision, communicationSMs: Int) {
+        self.chip = chip
+        self.precision = precision
+        computeFraction = Double(max(1, chip.streamingMultiprocessors - communicationSMs)) / Double(chip.streamingMultiprocessors)
+    }
+
+    /// Bytes per element of GEMM operands at this precision.
+    public var gemmOperandBytes: Double { precision == .fp8 ? 1 : 2 }
+
+    /// Seconds for an m×n×k GEMM (2·m·n·k FLOPs).
+    public func gemmSeconds(m: Double, n: Double, k: Double) -> Double {
+        guard m > 0, n > 0, k > 0 else { return 0 }
+        let flops = 2 * m * n * k
+        var efficiency = chip.efficiency.efficiency(flops: flops)
+        var peak = chip.bf16DenseTflops
+        if precision == .fp8, let fp8 = chip.fp8DenseTflops {
+            peak = fp8
+            efficiency *= chip.efficiency.fp8EfficiencyScale
+        }
+        let computeSeconds = flops / (peak * 1e12 * efficiency * computeFraction)
+        let bytes = (m * k + k * n) * gemmOperandBytes + m * n * 2
+        let memorySeconds = bytes / (chip.memoryGbPerSecond * 1e9 * chip.efficiency.memoryEfficiency)
+        return max(computeSeconds, memorySeconds)
+    }
+
+    /// Seconds of an attention kernel doing `flops` (forward or backward).
+    public func attentionSeconds(flops: Double, backward: Bool) -> Double {
+        let efficiency = backward ? chip.efficiency.attentionBackwardEfficiency : chip.efficiency.attentionForwardEfficiency
+        return flops / (chip.bf16DenseTflops * 1e12 * efficiency * computeFraction)
+    }
+
+    /// Seconds of memory-bound kernels moving `bytes`.
+    public func memorySeconds(bytes: Double) -> Double {
+        bytes / (chip.memoryGbPerSecond * 1e9 * chip.efficiency.memoryEfficiency)
+    }
+}

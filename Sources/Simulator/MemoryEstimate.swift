@@ -1,0 +1,144 @@
+import Workload
+
+/// Memory per GPU for the worst pipeline stage: weights, gradients, optimizer states (sharded by
+/// ZeRO stage), stored activations (peak over the rank's schedule, by recompute policy and
+/// precision) and a fixed workspace. A setup that does not fit is reported, never timed.
+///
+/// Assumptions (README "Simulator"): BF16 weights; FP32 gradients (accumulated over
+/// micro-batches); optimizer = FP32 master + two moments, FP32 (12 B/param) or BF16 moments under
+/// the FP8 recipe (8 B/param, DeepSeek-V3 report §3.3); activations kept until the input-gradient
+/// pass; 4 GB workspace (CUDA context, communication buffers, allocator slack).
+public struct MemoryEstimate: Sendable, Equatable, Codable {
+    public var weightsBytes = 0.0
+    public var gradientsBytes = 0.0
+    public var optimizerBytes = 0.0
+    public var activationsBytes = 0.0
+    public var workspaceBytes = 4e9
+    /// The chip's memory.
+    public var capacityBytes = 0.0
+    /// Stage whose rank needs the most.
+    public var worstStage = 0
+
+    public var totalBytes: Double { weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + workspaceBytes }
+    public var fits: Bool { totalBytes <= capacityBytes }
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case weightsBytes, gradientsBytes, optimizerBytes, activationsBytes, workspaceBytes, capacityBytes, worstStage, totalBytes
+    }
+
+    /// Encodes the parts and their total.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(weightsBytes, forKey: .weightsBytes); try c.encode(gradientsBytes, forKey: .gradientsBytes)
+        try c.encode(optimizerBytes, forKey: .optimizerBytes); try c.encode(activationsBytes, forKey: .activationsBytes)
+        try c.encode(workspaceBytes, forKey: .workspaceBytes); try c.encode(capacityBytes, forKey: .capacityBytes)
+        try c.encode(worstStage, forKey: .worstStage); try c.encode(totalBytes, forKey: .totalBytes)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        weightsBytes = try c.decode(Double.self, forKey: .weightsBytes)
+        gradientsBytes = try c.decode(Double.self, forKey: .gradientsBytes)
+        optimizerBytes = try c.decode(Double.self, forKey: .optimizerBytes)
+        activationsBytes = try c.decode(Double.self, forKey: .activationsBytes)
+        workspaceBytes = try c.decode(Double.self, forKey: .workspaceBytes)
+        capacityBytes = try c.decode(Double.self, forKey: .capacityBytes)
+        worstStage = try c.decode(Int.self, forKey: .worstStage)
+    }
+
+    /// Stored activation bytes of one token through `block`.
+    static func activationBytesPerToken(model: TransformerModel, setup: TrainingSetup, block: Int) -> Double {
+        let h = Double(model.hidden), tp = Double(setup.tp)
+        let a = model.attention
+        let cached = setup.precision == .fp8 ? 1.0 : 2.0   // GEMM inputs cached in FP8 (DeepSeek-V3 §3.3.2)
+        let selective = setup.recompute == .selective
+        if setup.recompute == .full { return 2 * h }        // only the block input
+        var bytes = 2 * h                                   // residual input
+        let heads = Double(a.heads) / tp
+        // Attention.
+        if !selective { bytes += 2 * h }                    // norm output
+        switch a.kind {
+        case .mla:
+            bytes += 2 * Double(a.qLoraRank + a.kvLoraRank + a.qkRopeHeadDim)
+            if !selective { bytes += 2 * heads * Double(2 * a.qkHeadDim + a.vHeadDim) }
+        case .mha, .gqa:
+            bytes += 2 * Double(a.heads + 2 * a.kvHeads) * Double(a.headDim) / tp
+        }
+        bytes += cached * heads * Double(a.valueHeadDim) + 4 * heads   // attention output + softmax statistics
+        // FFN.
+        bytes += 2 * h + (selective ? 0 : 2 * h)            // residual input, norm output
+        let layer = min(block, model.layers - 1)
+        if let moe = model.moe, model.isMoELayer(layer) {
+            let k = Double(moe.topK)
+            let active = Double(moe.topK + moe.sharedExperts), fe = Double(moe.expertFfnWidth)
+            bytes += 4 * Double(moe.routedExperts)           // router probabilities
+            bytes += cached * k * h                          // dispatched tokens (expert inputs)
+            bytes += cached * active * 2 * fe                // SwiGLU inputs
+            if !selective { bytes += 2 * active * fe }       // SwiGLU outputs
+            // Expert outputs are not kept: the gate gradient dL/dg = (Wdᵀ·dy)·a uses the down
+            // projection's input gradient and its input a (stored or recomputed SwiGLU output).
+        } else {
+            let f = Double(model.denseFfnWidth) / tp
+            bytes += cached * 2 * f + (selective ? 0 : 2 * f)
+        }
+        return bytes
+    }
+
+    /// Estimates memory for every stage and keeps the worst.
+    public static func estimate(model: TransformerModel, setup: TrainingSetup, layout: PipelineLayout,
+                                parameters: RankParameters, capacityBytes: Double) -> MemoryEstimate {
+        let tokens = Double(setup.microBatchSequences * setup.sequenceLength)
+        let builder = PipelineScheduleBuilder(kind: setup.schedule, layout: layout)
+        var worst = MemoryEstimate()
+        worst.capacityBytes = capacityBytes
+        var worstTotal = -1.0
+        for stage in 0..<setup.pp {
+            var estimate = MemoryEstimate()
+            estimate.capacityBytes = capacityBytes
+            estimate.worstStage = stage
+            let counts = parameters.perStage[stage]
+            let dpShard = Double(setup.dp), expertShard = Double(setup.dp * setup.tp / setup.ep)
+            func sharded(_ enabled: Bool) -> Double {
+                enabled ? counts.nonExpert / dpShard + counts.expert / expertShard : counts.total
+            }
+            estimate.weightsBytes = 2 * sharded(setup.zeroStage >= 3)
+            estimate.gradientsBytes = 4 * sharded(setup.zeroStage >= 2)
+            estimate.optimizerBytes = (setup.precision == .fp8 ? 8 : 12) * sharded(setup.zeroStage >= 1)
+            // Activations: walk the schedule, counting what each chunk holds.
+            var chunkBytes: [Double] = []
+            for chunk in 0..<layout.chunksPerRank {
+                let position = layout.position(stage: stage, chunk: chunk).position
+                var bytes = layout.blocks[position].reduce(0.0) { $0 + activationBytesPerToken(model: model, setup: setup, block: $1) }
+                chunkBytes.append(bytes * tokens)
+            }
+            if setup.recompute == .full {
+                // One block's full activations are live while it is recomputed.
+                var full = setup
+                full.recompute = .none
+                let largest = (0..<(model.layers + model.mtpModules)).map { activationBytesPerToken(model: model, setup: full, block: $0) }.max() ?? 0
+                estimate.activationsBytes += largest * tokens
+            }
+            var live = 0.0, peak = 0.0
+            for action in builder.actions(stage: stage) {
+                switch action {
+                case .forward(let chunk, _): live += chunkBytes[chunk]
+                case .backward(let chunk, _, _): live -= chunkBytes[chunk]
+                case .weight: break
+                case .overlapped(let fc, _, let bc, _):
+                    live += chunkBytes[fc]
+                    peak = max(peak, live)
+                    live -= chunkBytes[bc]
+                }
+                peak = max(peak, live)
+            }
+            estimate.activationsBytes += peak
+            if estimate.totalBytes > worstTotal {
+                worstTotal = estimate.totalBytes
+                worst = estimate
+            }
+        }
+        return worst
+    }
+}

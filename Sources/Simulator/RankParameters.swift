@@ -1,0 +1,81 @@
+import Workload
+
+/// Parameters held by one rank of each pipeline stage (all its chunks), split into expert weights
+/// (sharded by expert parallelism) and the rest (sharded by tensor parallelism), plus the shapes of
+/// the data-parallel groups that synchronise them.
+public struct RankParameters: Sendable {
+    /// Parameters of one rank of a stage.
+    public struct Counts: Sendable, Equatable {
+        /// Attention, norms, dense FFN, shared experts, router, embedding and head (per rank).
+        public var nonExpert = 0.0
+        /// Routed experts hosted by the rank.
+        public var expert = 0.0
+        /// Both.
+        public var total: Double { nonExpert + expert }
+    }
+
+    /// A group's placement: members, nodes spanned and the most members on one node.
+    public struct GroupShape: Sendable, Equatable {
+        public var members: Int
+        public var nodes: Int
+        public var perNode: Int
+    }
+
+    /// Per stage.
+    public let perStage: [Counts]
+    let setup: TrainingSetup
+    let gpusPerNode: Int
+
+    public init(model: TransformerModel, setup: TrainingSetup, layout: PipelineLayout, gpusPerNode: Int) {
+        self.setup = setup
+        self.gpusPerNode = gpusPerNode
+        let tp = Double(setup.tp), h = model.hidden
+        var stages: [Counts] = []
+        for stage in 0..<setup.pp {
+            var counts = Counts()
+            for chunk in 0..<layout.chunksPerRank {
+                let position = layout.position(stage: stage, chunk: chunk).position
+                for block in layout.blocks[position] {
+                    let layer = min(block, model.layers - 1)
+                    if let moe = model.moe, model.isMoELayer(layer) {
+                        let routed = Double(moe.routedExperts * model.expertParameters)
+                        counts.nonExpert += Double(model.layerParameters(layer)) - routed
+                        counts.expert += routed / Double(setup.ep)
+                    } else {
+                        counts.nonExpert += Double(model.layerParameters(layer)) / tp
+                    }
+                    if block >= model.layers { counts.nonExpert += Double(2 * h * h + 3 * h) / tp }
+                }
+                if position == 0 { counts.nonExpert += Double(model.embeddingParameters) / tp }
+                if position == layout.positions - 1 { counts.nonExpert += Double(model.headParameters + h) / tp }
+            }
+            stages.append(counts)
+        }
+        perStage = stages
+    }
+
+    private func shape(_ ranks: [Int]) -> GroupShape {
+        var perNode: [Int: Int] = [:]
+        for rank in ranks { perNode[rank / gpusPerNode, default: 0] += 1 }
+        return GroupShape(members: ranks.count, nodes: perNode.count, perNode: perNode.values.max() ?? 1)
+    }
+
+    /// The data-parallel group of non-expert weights of the rank at (`stage`, `column`).
+    public func dataParallelShape(stage: Int, column: Int) -> GroupShape {
+        let columns = setup.dp * setup.tp, tpIndex = column % setup.tp
+        return shape((0..<setup.dp).map { stage * columns + $0 * setup.tp + tpIndex })
+    }
+
+    /// The group of ranks holding the same experts (same place in different expert-parallel groups).
+    public func expertDataParallelShape(stage: Int, column: Int) -> GroupShape {
+        let columns = setup.dp * setup.tp
+        return shape((0..<(columns / setup.ep)).map { stage * columns + column % setup.ep + $0 * setup.ep })
+    }
+
+    /// Parameters whose optimizer state the rank updates (ZeRO ≥ 1 shards them over the groups).
+    public func optimizerShard(stage: Int, zeroStage: Int) -> Double {
+        let counts = perStage[stage]
+        guard zeroStage >= 1 else { return counts.total }
+        return counts.nonExpert / Double(setup.dp) + counts.expert / Double(setup.dp * setup.tp / setup.ep)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Hardware
+import Workload
+
+/// Simulates one training step of `model` with `setup` on `cluster`, rank by rank, and derives
+/// throughput, MFU, GPU-hours, days, cost and energy for `setup.tokensToTrain`.
+public struct TrainingSimulator: Sendable {
+    public let model: TransformerModel
+    public let setup: TrainingSetup
+    public let cluster: ClusterSpec
+
+    public init(model: TransformerModel, setup: TrainingSetup, cluster: ClusterSpec) {
+        self.model = model
+        self.setup = setup
+        self.cluster = cluster
+    }
+
+    /// Checks what the training setup alone cannot: chip features and the node size.
+    public func validate() throws(SimulationError) {
+        do { try setup.validate(model: model, gpuCount: cluster.gpuCount) } catch { throw SimulationError(error.description) }
+        if setup.precision == .fp8 && cluster.chip.fp8DenseTflops == nil {
+            throw SimulationError("\(cluster.chip.name) has no FP8 tensor cores: use --precision bf16")
+        }
+        if setup.tp > cluster.gpusPerNode || cluster.gpusPerNode % setup.tp != 0 {
+            throw SimulationError("tp=\(setup.tp) must divide the \(cluster.gpusPerNode) GPUs of a node (tensor parallelism stays inside a node)")
+        }
+        if case .histogram(let counts) = setup.expertLoad, let moe = model.moe, counts.count != moe.routedExperts {
+            throw SimulationError("the expert-load histogram has \(counts.count) counts but \(model.name) has \(moe.routedExperts) routed experts: give one count per expert")
+        }
+        if setup.communicationSMs >= cluster.chip.streamingMultiprocessors {
+            throw SimulationError("communicationSMs=\(setup.communicationSMs) leaves no SMs for compute (\(cluster.chip.name) has \(cluster.chip.streamingMultiprocessors))")
+        }
+    }
+
+    /// Per-rank compute slowdown factors from the straggler model.
+    public func slowdownFactors() -> [Double] {
+        var factors = [Double](repeating: 1, count: cluster.gpuCount)
+        let model = setup.stragglers
+        if model.logNormalSigma > 0 {
+            var generator = SplitMix64(seed: setup.seed &+ 0x5157)
+            for rank in factors.indices { factors[rank] = max(1, exp(model.logNormalSigma * generator.nextGaussian())) }
+        }
+        for rank in model.slowRanks { factors[rank] *= model.slowdown }
+        return factors
+    }
+
+    /// A simulated step: the result, and (when asked) the program and its timeline for traces.
+    public struct Run: Sendable {
+        public var result: SimulationResult
+        public var program: StepProgram?
+        public var timeline: EventSimulator?
+    }
+
+    /// Runs the simulation.
+    public func run(keepTimeline: Bool = false) throws(SimulationError) -> Run {
+        try validate()
+        let clock = ContinuousClock.now
+        let layout = PipelineLayout(model: model, setup: setup)
+        let parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: cluster.gpusPerNode)
+        let memory = MemoryEstimate.estimate(model: model, setup: setup, layout: layout, parameters: parameters,
+                                             capacityBytes: cluster.chip.memoryBytes)
+        let flops = model.trainingFlopsPerToken(sequence: setup.sequenceLength, causal: false)
+        let flopsCausal = model.trainingFlopsPerToken(sequence: setup.sequenceLength, causal: true)
+        var result = SimulationResult(
+            cluster: cluster.name, model: model.name, chip: cluster.chip.name, gpus: cluster.gpuCount,
+            parallel: "tp=\(setup.tp),pp=\(setup.pp),ep=\(setup.ep),dp=\(setup.dp),zero=\(setup.zeroStage)",
+            schedule: setup.schedule == .interleaved ? "interleaved(\(setup.virtualStages))" : setup.schedule.rawValue,
+            precision: setup.precision.rawValue, recompute: setup.recompute.rawValue, microBatches: setup.microBatches,
+            tokensPerStep: setup.tokensPerStep, modelFlopsPerToken: flops, modelFlopsPerTokenCausal: flopsCausal,
+            fits: memory.fits, memoryPerGpuBytes: memory.totalBytes, memory: memory, tokensToTrain: setup.tokensToTrain,
+            ranksSimulated: 0, events: 0, simulationWallSeconds: 0, eventsPerSecond: 0, seed: setup.seed)
+        guard memory.fits else { return Run(result: result) }
+
+        let costs = BlockCostModel(model: model, setup: setup, cluster: cluster)
+        var builder = StepProgramBuilder(model: model, setup: setup, cluster: cluster, layout: layout, costs: costs,
+                                         parameters: parameters, slowdown: slowdownFactors())
+        let program = builder.build()
+        let timeline = try EventSimulator(program: program)
+        let wall = ContinuousClock.now - clock
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
+
+        let step = timeline.stepSeconds
+        let gpus = Double(cluster.gpuCount)
+        let peak = cluster.chip.bf16DenseTflops * 1e12
+        let steps = setup.tokensToTrain / setup.tokensPerStep
+        result.stepSeconds = step
+        result.tokensPerSecondPerGpu = setup.tokensPerStep / step / gpus
+        result.mfu = flops * setup.tokensPerStep / (step * gpus * peak)
+        result.mfuCausal = flopsCausal * setup.tokensPerStep / (step * gpus * peak)
+        result.tflopsPerGpu = flops * setup.tokensPerStep / (step * gpus) / 1e12
+        result.gpuHoursPerTrillionTokens = gpus * step / setup.tokensPerStep * 1e12 / 3600
+        result.trainDays = steps * step / 86400
+        let gpuHours = gpus * steps * step / 3600
+        result.gpuHours = gpuHours
+        result.costUsd = gpuHours * cluster.usdPerGpuHour
+        result.energyKwh = gpuHours * cluster.chip.tdpWatts * cluster.powerFractionOfTdp * cluster.powerUsageEffectiveness / 1000
+        var breakdown = timeline.breakdown
+        let tensorParallel = tensorParallelSecondsPerRank(costs: costs, layout: layout)
+        if tensorParallel > 0 {
+            breakdown.computeSeconds -= tensorParallel
+            breakdown.exposedCommunicationSeconds["tensorParallel"] = tensorParallel
+        }
+        result.breakdown = breakdown
+        result.ranksSimulated = cluster.gpuCount
+        result.events = program.count
+        result.simulationWallSeconds = wallSeconds
+        result.eventsPerSecond = Double(program.count) / max(wallSeconds, 1e-9)
+        return Run(result: result, program: keepTimeline ? program : nil, timeline: keepTimeline ? timeline : nil)
+    }
+
+    /// Tensor-parallel all-reduce seconds folded into one rank's compute ops (average rank).
+    func tensorParallelSecondsPerRank(costs: BlockCostModel, layout: PipelineLayout) -> Double {
+        guard setup.tp > 1 else { return 0 }
+        var total = 0.0
+        for position in 0..<layout.positions {
+            for block in layout.blocks[position] { total += 2 * costs.cost(block: block, epIndex: 0).tensorParallelSeconds }
+        }
+        return total * Double(layout.microBatches) / Double(setup.pp)
+    }
+}

@@ -1,0 +1,43 @@
+import Config
+
+/// The Mixture-of-Experts part of a transformer: which layers are MoE, how many routed and shared
+/// experts of what width, top-k routing and the node limit of node-limited routing.
+public struct MixtureOfExpertsSpec: Sendable, Equatable {
+    /// Layers at the bottom of the stack that keep a dense FFN.
+    public var leadingDenseLayers: Int
+    /// Routed experts per MoE layer.
+    public var routedExperts: Int
+    /// Always-active shared experts per MoE layer.
+    public var sharedExperts: Int
+    /// Routed experts each token selects.
+    public var topK: Int
+    /// Intermediate width of one expert's FFN.
+    public var expertFfnWidth: Int
+    /// Node-limited routing: a token reaches at most this many nodes (0 = no limit).
+    public var routingNodeLimit: Int
+
+    public init(leadingDenseLayers: Int, routedExperts: Int, sharedExperts: Int, topK: Int, expertFfnWidth: Int,
+                routingNodeLimit: Int = 0) {
+        self.leadingDenseLayers = leadingDenseLayers
+        self.routedExperts = routedExperts
+        self.sharedExperts = sharedExperts
+        self.topK = topK
+        self.expertFfnWidth = expertFfnWidth
+        self.routingNodeLimit = routingNodeLimit
+    }
+
+    /// Decodes a `[moe]` table.
+    public init(table: ConfigTable) throws(ConfigError) {
+        try table.rejectUnknownKeys(allowed: ["leadingDenseLayers", "routedExperts", "sharedExperts", "topK",
+                                              "expertFfnWidth", "routingNodeLimit"])
+        self.init(leadingDenseLayers: try table.nonNegativeInt("leadingDenseLayers", default: 0),
+                  routedExperts: try table.positiveInt("routedExperts"),
+                  sharedExperts: try table.nonNegativeInt("sharedExperts", default: 0),
+                  topK: try table.positiveInt("topK"),
+                  expertFfnWidth: try table.positiveInt("expertFfnWidth"),
+                  routingNodeLimit: try table.nonNegativeInt("routingNodeLimit", default: 0))
+        guard topK <= routedExperts else {
+            throw table.error("topK", expected: "at most routedExperts (\(routedExperts))", found: "\(topK)")
+        }
+    }
+}

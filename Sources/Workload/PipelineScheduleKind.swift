@@ -1,0 +1,28 @@
+/// The pipeline-parallel schedule of a training step.
+public enum PipelineScheduleKind: String, Sendable, CaseIterable {
+    /// One-forward-one-backward (PipeDream-flush / Megatron): bubble (PP−1)(F+B).
+    case oneFOneB = "1f1b"
+    /// Megatron interleaved 1F1B with `virtualStages` model chunks per rank: bubble (PP−1)(F+B)/v.
+    case interleaved
+    /// Zero-bubble ZB-H1 (backward split into input- and weight-gradient parts): (PP−1)(F+B−2W).
+    case zb1p
+    /// DeepSeek's DualPipe: two mirrored chunks per rank, micro-batches from both ends, forward and
+    /// backward chunks overlapped with their all-to-alls: (PP/2−1)(F&B+B−3W).
+    case dualpipe
+}
+
+/// What activations are recomputed in the backward pass instead of stored.
+public enum RecomputePolicy: String, Sendable, CaseIterable {
+    /// Store everything.
+    case none
+    /// Recompute cheap, memory-heavy parts (norms, activation functions, MLA up-projections).
+    case selective
+    /// Store only layer inputs; rerun each layer's forward in backward.
+    case full
+}
+
+/// Precision of the GEMMs (master weights and optimizer stay FP32, as DeepSeek-V3 did).
+public enum TrainingPrecision: String, Sendable, CaseIterable {
+    case bf16
+    case fp8
+}

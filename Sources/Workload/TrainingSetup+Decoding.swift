@@ -1,0 +1,127 @@
+import Config
+import Foundation
+
+extension TrainingSetup {
+    /// Reads a training file (`Cluster/train/*.toml`); keys absent keep their defaults.
+    public init(contentsOfFile path: String) throws(ConfigError) {
+        self.init()
+        let document = try ConfigDocument(contentsOfFile: path)
+        let root = try document.root
+        try root.rejectUnknownKeys(allowed: ["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "parallel",
+                                             "schedule", "recompute", "precision", "communicationSMs", "expertLoad",
+                                             "stragglers", "seed"])
+        sequenceLength = try root.positiveInt("sequenceLength", default: sequenceLength)
+        globalBatchSequences = try root.positiveInt("globalBatch", default: globalBatchSequences)
+        microBatchSequences = try root.positiveInt("microBatch", default: microBatchSequences)
+        tokensToTrain = try root.positiveDouble("tokensToTrain", default: tokensToTrain)
+        if let parallel = try root.table("parallel") {
+            try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "zero"])
+            tp = try parallel.positiveInt("tp", default: tp)
+            pp = try parallel.positiveInt("pp", default: pp)
+            ep = try parallel.positiveInt("ep", default: ep)
+            dp = try parallel.positiveInt("dp", default: dp)
+            zeroStage = try parallel.nonNegativeInt("zero", default: zeroStage)
+            guard zeroStage <= 3 else { throw parallel.error("zero", expected: "a ZeRO stage 0–3", found: "\(zeroStage)") }
+        }
+        if root.contains("schedule") {
+            let text = try root.string("schedule")
+            do { try applySchedule(text) } catch {
+                throw root.error("schedule", expected: "1f1b | interleaved(v) | zb1p | dualpipe", found: "'\(text)'")
+            }
+        }
+        recompute = try root.choice("recompute", default: recompute)
+        precision = try root.choice("precision", default: precision)
+        communicationSMs = try root.nonNegativeInt("communicationSMs", default: communicationSMs)
+        seed = UInt64(try root.nonNegativeInt("seed", default: Int(seed)))
+        if let load = try root.table("expertLoad") {
+            try load.rejectUnknownKeys(allowed: ["kind", "s", "file"])
+            switch try load.string("kind") {
+            case "uniform": expertLoad = .uniform
+            case "zipf": expertLoad = .zipf(exponent: try load.positiveDouble("s"))
+            case "histogram":
+                let file = try load.string("file")
+                let resolved = file.hasPrefix("/") ? file : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
+                expertLoad = try Self.readHistogram(resolved)
+            case let other:
+                throw load.error("kind", expected: "'uniform' | 'zipf' | 'histogram'", found: "'\(other)'")
+            }
+        }
+        if let slow = try root.table("stragglers") {
+            try slow.rejectUnknownKeys(allowed: ["ranks", "slowdown", "logNormalSigma"])
+            stragglers = StragglerModel(slowRanks: try slow.intArray("ranks") ?? [],
+                                        slowdown: try slow.positiveDouble("slowdown", default: 1),
+                                        logNormalSigma: try slow.double("logNormalSigma", default: 0))
+            guard stragglers.slowdown >= 1 else {
+                throw slow.error("slowdown", expected: "a factor ≥ 1", found: "\(stragglers.slowdown)")
+            }
+        }
+    }
+
+    /// Reads an expert-load histogram file: `counts = [tokens per expert, …]`.
+    public static func readHistogram(_ path: String) throws(ConfigError) -> ExpertLoadModel {
+        let root = try ConfigDocument(contentsOfFile: path).root
+        try root.rejectUnknownKeys(allowed: ["counts"])
+        guard let counts = try root.intArray("counts"), !counts.isEmpty, counts.allSatisfy({ $0 >= 0 }),
+              counts.reduce(0, +) > 0 else {
+            throw root.error("counts", expected: "a non-empty array of token counts ≥ 0 per expert", found: "none usable")
+        }
+        return .histogram(counts: counts.map(Double.init))
+    }
+
+    /// Applies `pp=16,ep=64,dp=128[,tp=1,zero=1]`.
+    public mutating func applyParallel(_ text: String) throws(TrainingSetupError) {
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let value = Int(parts[1]), value >= 0 else {
+                throw TrainingSetupError("--parallel: '\(item)' is not key=value with an integer value (e.g. pp=16,ep=64,dp=128)")
+            }
+            switch parts[0] {
+            case "tp": tp = value
+            case "pp": pp = value
+            case "ep": ep = value
+            case "dp": dp = value
+            case "zero": zeroStage = value
+            default: throw TrainingSetupError("--parallel: unknown degree '\(parts[0])' (known: tp, pp, ep, dp, zero)")
+            }
+        }
+    }
+
+    /// Applies `1f1b`, `interleaved(v)`, `zb1p` or `dualpipe`.
+    public mutating func applySchedule(_ text: String) throws(TrainingSetupError) {
+        let lower = text.lowercased().replacingOccurrences(of: " ", with: "")
+        if lower.hasPrefix("interleaved") {
+            let inner = lower.dropFirst("interleaved".count)
+            var v = 2
+            if !inner.isEmpty {
+                guard inner.hasPrefix("("), inner.hasSuffix(")"), let parsed = Int(inner.dropFirst().dropLast()) else {
+                    throw TrainingSetupError("schedule '\(text)': write interleaved(v) with v an integer ≥ 2")
+                }
+                v = parsed
+            }
+            schedule = .interleaved
+            virtualStages = v
+            return
+        }
+        guard let kind = PipelineScheduleKind(rawValue: lower) else {
+            throw TrainingSetupError("unknown schedule '\(text)': use 1f1b, interleaved(v), zb1p or dualpipe")
+        }
+        schedule = kind
+        virtualStages = 1
+    }
+
+    /// Applies `uniform`, `zipf(s)` or `histogram:FILE`.
+    public mutating func applyExpertLoad(_ text: String) throws(TrainingSetupError) {
+        if text == "uniform" { expertLoad = .uniform; return }
+        if text.hasPrefix("zipf(") && text.hasSuffix(")"), let s = Double(text.dropFirst(5).dropLast()), s > 0 {
+            expertLoad = .zipf(exponent: s)
+            return
+        }
+        if text.hasPrefix("histogram:") {
+            do { expertLoad = try Self.readHistogram(String(text.dropFirst("histogram:".count))) } catch {
+                throw TrainingSetupError("--expert-load: \(error)")
+            }
+            return
+        }
+        throw TrainingSetupError("--expert-load '\(text)': use uniform, zipf(s) or histogram:FILE")
+    }
+}

@@ -1,0 +1,64 @@
+extension TrainingSetup {
+    /// Checks the setup against a model and a cluster size; the error says what to change.
+    public func validate(model: TransformerModel, gpuCount: Int) throws(TrainingSetupError) {
+        guard tp >= 1, pp >= 1, dp >= 1, ep >= 1 else {
+            throw TrainingSetupError("parallel degrees must be ≥ 1 (tp=\(tp), pp=\(pp), ep=\(ep), dp=\(dp))")
+        }
+        guard tp * pp * dp == gpuCount else {
+            let hint = gpuCount % (tp * pp) == 0 ? "set dp=\(gpuCount / (tp * pp))" : "choose tp×pp dividing \(gpuCount)"
+            throw TrainingSetupError("tp×pp×dp = \(tp)×\(pp)×\(dp) = \(tp * pp * dp), but the cluster has \(gpuCount) GPUs: \(hint)")
+        }
+        guard (dp * tp) % ep == 0 else {
+            throw TrainingSetupError("ep=\(ep) must divide dp×tp = \(dp * tp) (expert parallelism is carved out of the data- and tensor-parallel ranks of a stage): choose ep among the divisors of \(dp * tp)")
+        }
+        if let moe = model.moe {
+            guard moe.routedExperts % ep == 0 else {
+                throw TrainingSetupError("ep=\(ep) does not divide the \(moe.routedExperts) routed experts of \(model.name): choose ep dividing \(moe.routedExperts)")
+            }
+        } else if ep > 1 {
+            throw TrainingSetupError("ep=\(ep) but \(model.name) is dense (no experts): set ep=1")
+        }
+        guard (0...3).contains(zeroStage) else {
+            throw TrainingSetupError("ZeRO stage \(zeroStage) does not exist: use 0, 1, 2 or 3")
+        }
+        guard model.attention.heads % tp == 0 else {
+            throw TrainingSetupError("tp=\(tp) does not divide the \(model.attention.heads) attention heads: choose tp dividing \(model.attention.heads)")
+        }
+        let chunksPerRank = schedule == .interleaved ? virtualStages : (schedule == .dualpipe ? 1 : 1)
+        let blocks = model.layers + model.mtpModules
+        guard blocks >= pp * chunksPerRank else {
+            throw TrainingSetupError("\(model.name) has \(blocks) layers (with MTP), too few to split over pp=\(pp)\(chunksPerRank > 1 ? " × \(chunksPerRank) virtual stages" : ""): lower pp to at most \(blocks / chunksPerRank)")
+        }
+        guard microBatchSequences >= 1, globalBatchSequences >= 1, sequenceLength >= 1 else {
+            throw TrainingSetupError("sequence length, global batch and micro-batch must be ≥ 1")
+        }
+        guard globalBatchSequences % (dp * microBatchSequences) == 0 else {
+            throw TrainingSetupError("global batch \(globalBatchSequences) is not divisible into dp=\(dp) replicas × micro-batches of \(microBatchSequences): use a global batch that is a multiple of \(dp * microBatchSequences)")
+        }
+        let n = microBatches
+        switch schedule {
+        case .dualpipe:
+            guard pp % 2 == 0 else {
+                throw TrainingSetupError("DualPipe needs an even number of pipeline stages, got pp=\(pp): use pp=\(pp + 1) or pp=\(max(2, pp - 1))")
+            }
+            guard n % 2 == 0, n >= 2 * pp else {
+                throw TrainingSetupError("DualPipe needs an even number of micro-batches ≥ 2×pp = \(2 * pp) per pipeline, got \(n): raise the global batch or lower the micro-batch size")
+            }
+        case .interleaved:
+            guard virtualStages >= 2 else {
+                throw TrainingSetupError("the interleaved schedule needs virtualStages ≥ 2 (got \(virtualStages)): use interleaved(2) or 1f1b")
+            }
+            guard n % pp == 0 else {
+                throw TrainingSetupError("the interleaved schedule needs the micro-batch count (\(n)) to be a multiple of pp=\(pp): adjust the global batch")
+            }
+        case .oneFOneB, .zb1p:
+            break
+        }
+        if n < 1 {
+            throw TrainingSetupError("no micro-batches: the global batch \(globalBatchSequences) is smaller than dp×micro-batch = \(dp * microBatchSequences)")
+        }
+        for rank in stragglers.slowRanks where rank < 0 || rank >= gpuCount {
+            throw TrainingSetupError("straggler rank \(rank) is outside 0..<\(gpuCount)")
+        }
+    }
+}
