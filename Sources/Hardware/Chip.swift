@@ -30,7 +30,12 @@ public struct Chip: Sendable, Equatable {
 
     /// Decodes a chip file.
     public init(document: ConfigDocument) throws(ConfigError) {
-        let root = try document.root
+        try self.init(table: try document.root)
+    }
+
+    /// Decodes a chip table: a chip file's root, or a cluster file's inline `[chip]` (as
+    /// `frugal calibrate` writes for the local machine).
+    public init(table root: ConfigTable) throws(ConfigError) {
         try root.rejectUnknownKeys(allowed: ["name", "bf16DenseTflops", "fp8DenseTflops", "fp32Tflops", "memoryGB",
                                              "memoryGbPerSecond", "intraNodeLink", "intraNodeBidirectionalGbPerSecond",
                                              "scaleOutGbPerSecond", "tdpWatts", "streamingMultiprocessors", "gemm"])

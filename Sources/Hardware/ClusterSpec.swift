@@ -48,10 +48,16 @@ public struct ClusterSpec: Sendable {
                                              "powerFractionOfTdp", "powerUsageEffectiveness",
                                              "intraNode", "scaleOut", "topology", "gemm"])
         name = try root.string("name")
-        let chipName = try root.string("chip")
-        guard var chip = catalog.chip(named: chipName) else {
-            throw root.error("chip", expected: "a chip in \(catalog.directory)", found: "unknown chip '\(chipName)'",
-                             hint: "known chips: \(catalog.knownNames.joined(separator: ", "))")
+        var chip: Chip
+        if let inline = try? root.table("chip") {
+            chip = try Chip(table: inline)
+        } else {
+            let chipName = try root.string("chip")
+            guard let known = catalog.chip(named: chipName) else {
+                throw root.error("chip", expected: "a chip in \(catalog.directory)", found: "unknown chip '\(chipName)'",
+                                 hint: "known chips: \(catalog.knownNames.joined(separator: ", "))")
+            }
+            chip = known
         }
         if root.contains("memoryGbPerSecond") { chip.memoryGbPerSecond = try root.positiveDouble("memoryGbPerSecond") }
         if let gemm = try root.table("gemm") { chip.efficiency = try GemmEfficiencyCurve(table: gemm) }

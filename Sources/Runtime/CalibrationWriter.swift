@@ -58,7 +58,8 @@ public enum CalibrationWriter {
         memoryEfficiency = 1.0
 
         [intraNode]
-        # Measured rank-to-rank ping-pong: latency of the smallest message, bandwidth from 1–16 MiB.
+        # Measured: MPI_Allgather times fitted with the ring model t = (n−1)·α + (n−1)/n·S/B
+        # (α from the smallest message, B from the 1–16 MiB slope), so MPI's software overhead is in.
         gbPerSecond = \(String(format: "%.4g", linkGbPerSecond))
         latencyUs = \(String(format: "%.4g", latencyUs))
 

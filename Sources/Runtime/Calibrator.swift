@@ -25,7 +25,10 @@ public struct CalibrationMeasurement: Codable, Sendable {
     public var memoryGbPerSecond: Double
     /// Rank 0 ↔ rank 1 ping-pong, one-way time per message size (empty on one rank).
     public var pointToPoint: [TransferPoint]
-    /// Fitted one-way latency and bandwidth of the link between ranks (nil on one rank).
+    /// `MPI_Allgather` of a total of `bytes`, the slowest rank's median (empty on one rank).
+    public var allGather: [TransferPoint]
+    /// Latency and bandwidth of the rank-to-rank link as collectives see it, fitted from the
+    /// all-gather times with the ring model (nil on one rank).
     public var latencySeconds: Double?
     public var linkGbPerSecond: Double?
 }
@@ -53,15 +56,21 @@ public struct Calibrator {
         }
         let peaks = try world.allgatherCounts([median(samples)]).map { $0[0] }
 
-        // GEMM throughput by shape.
+        // GEMM throughput by shape, as a run sees it: operands freshly written (the run generates
+        // or receives them just before), so each repetition starts with the caches cold.
         var gemm: [CalibrationMeasurement.GemmPoint] = []
+        var scrub = [Float](repeating: 0, count: 4 << 20)   // 16 MiB: larger than the core's L2
         for (m, n, k) in Self.gemmShapes {
-            let a = [Float](repeating: 0.25, count: m * k), b = [Float](repeating: 0.5, count: k * n)
+            var a = (0..<(m * k)).map { Float($0 % 97) / 97 - 0.5 }, b = (0..<(k * n)).map { Float($0 % 89) / 89 - 0.5 }
             var c = [Float](repeating: 0, count: m * n)
             multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
             var rates: [Double] = []
             let repetitions = max(3, min(20, Int(2e9 / (2 * Double(m * n * k)))))
-            for _ in 0..<repetitions {
+            for repetition in 0..<repetitions {
+                for index in stride(from: 0, to: scrub.count, by: 16) { scrub[index] += 1 }
+                a[repetition % a.count] += 0; b[repetition % b.count] += 0
+                for index in stride(from: 0, to: a.count, by: 16) { a[index] = a[index] * 1 }
+                for index in stride(from: 0, to: b.count, by: 16) { b[index] = b[index] * 1 }
                 try world.barrier()
                 let start = MPIEnvironment.wallTime
                 multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
@@ -114,10 +123,32 @@ public struct Calibrator {
                 .init(bytes: Self.transferSizes[$0.offset], seconds: $0.element)
             }
         }
+        // Collectives as MPI runs them (software overhead included): ring all-gather fit.
+        var allGather: [CalibrationMeasurement.TransferPoint] = []
+        if world.size > 1 {
+            for bytes in Self.transferSizes where bytes >= 64 {
+                let per = bytes / 4 / world.size
+                let send = CommBuffer<Float>(count: max(1, per)), receive = CommBuffer<Float>(count: max(1, per) * world.size)
+                var times: [Double] = []
+                for _ in 0..<(bytes >= 1 << 20 ? 10 : 30) {
+                    try world.barrier()
+                    let start = MPIEnvironment.wallTime
+                    try world.allgatherNonblocking(send, into: receive).wait()
+                    times.append(MPIEnvironment.wallTime - start)
+                }
+                let slowest = try world.allreduce(array: [median(times)], .max)[0]
+                allGather.append(.init(bytes: max(1, per) * world.size * 4, seconds: slowest))
+            }
+        }
         let hosts = Set(try world.gather(array: Array(MPIEnvironment.processorName.utf8.prefix(64)) + [UInt8](repeating: 0, count: 64 - min(64, MPIEnvironment.processorName.utf8.count)))).count
-        let fit = Self.fitLink(transfers)
+        // The link the simulator should use is the one collectives see: from the all-gather times,
+        // t = (n−1)·α + (n−1)/n · S / B.
+        let steps = Double(world.size - 1), fraction = steps / Double(world.size)
+        let normalized = allGather.map { CalibrationMeasurement.TransferPoint(bytes: Int(Double($0.bytes) * fraction), seconds: $0.seconds / 1) }
+        var fit = Self.fitLink(normalized)
+        if let linear = fit { fit = (linear.latency / max(1, steps), linear.gbPerSecond) }
         return CalibrationMeasurement(ranks: world.size, hosts: max(1, hosts), fmaPeakGflops: median(peaks), gemm: gemm,
-                                      memoryGbPerSecond: memory, pointToPoint: transfers,
+                                      memoryGbPerSecond: memory, pointToPoint: transfers, allGather: allGather,
                                       latencySeconds: fit?.latency, linkGbPerSecond: fit?.gbPerSecond)
     }
 

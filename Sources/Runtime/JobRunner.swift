@@ -24,10 +24,32 @@ public struct JobRunner {
 
     /// Runs the job on `MPI_COMM_WORLD`; initialises and finalises MPI. Returns the exit status.
     public func run() -> RunExitStatus {
-        MPIJob.run(coordinate)
+        runReturningRecords().status
     }
 
-    private func coordinate(_ world: Communicator) throws -> RunExitStatus {
+    /// What a run leaves for the caller: its status and, on rank 0, the job and every record.
+    public struct Outcome {
+        public var status: RunExitStatus
+        public var isRoot = false
+        public var ranks = 1
+        public var job: Job?
+        public var tasks: [TaskRecord] = []
+        public var moeSteps: [MoEStepRecord] = []
+        public var batches: [BatchRecord] = []
+    }
+
+    /// Runs the job and returns rank 0's records (for `--predict`).
+    public func runReturningRecords() -> Outcome {
+        var outcome = Outcome(status: .success)
+        outcome.status = MPIJob.run { world in
+            outcome.isRoot = world.isRoot
+            outcome.ranks = world.size
+            return try coordinate(world, outcome: &outcome)
+        }
+        return outcome
+    }
+
+    private func coordinate(_ world: Communicator, outcome: inout Outcome) throws -> RunExitStatus {
         // 1. Rank 0 validates; everyone learns the outcome.
         var job: Job?
         var log: ResultsLog?
@@ -157,6 +179,10 @@ public struct JobRunner {
                 printError("verification failed: " + worst.prefix(4).joined(separator: "; "))
             }
         }
+        outcome.job = job
+        outcome.tasks = records
+        outcome.moeSteps = moeRecords
+        outcome.batches = batchRecords
         return failed[0] > 0 ? .verificationFailed : .success
     }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Hardware
 import Runtime
+import Simulator
 
 extension Frugal {
     /// `frugal run JOB.toml`: the measured side.
@@ -31,6 +33,12 @@ extension Frugal {
         @Option(help: "Standard output format: table or json.")
         var format: RunOptions.Format = .table
 
+        @Flag(help: "After the run, print the simulator's prediction of it beside the measurement (needs a cluster file, see --cluster).")
+        var predict = false
+
+        @Option(help: "Cluster file for --predict, e.g. the one `frugal calibrate` wrote.")
+        var cluster: String = "Cluster/clusters/local.toml"
+
         @Flag(help: "Continue the run recorded in --out after its last completed step.")
         var resume = false
 
@@ -50,6 +58,27 @@ extension Frugal {
         func run() throws {
             let options = RunOptions(jobPath: job, outDirectory: out, format: format, resume: resume,
                                      failRank: failRank, failAtStep: failAtStep)
+            if predict {
+                // Check the cluster file before any rank computes; only rank 0 says what is wrong.
+                let clusterSpec: ClusterSpec
+                do {
+                    clusterSpec = try ClusterSpec(contentsOfFile: cluster)
+                } catch {
+                    if ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].map({ $0 == "0" }) ?? true {
+                        FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
+                    }
+                    throw ExitCode(RunExitStatus.badInput.rawValue)
+                }
+                let outcome = JobRunner(options: options).runReturningRecords()
+                if outcome.isRoot, let job = outcome.job {
+                    let comparison = PredictionComparison(outcome: outcome, predictions: JobPredictor(cluster: clusterSpec)
+                        .predict(job: job, ranks: outcome.ranks))
+                    print(comparison.table(clusterFile: cluster))
+                    if let out { try comparison.write(to: (out as NSString).appendingPathComponent("predictions.jsonl")) }
+                }
+                if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+                return
+            }
             let status = JobRunner(options: options).run()
             if status != .success { throw ExitCode(status.rawValue) }
         }

@@ -1,0 +1,77 @@
+import Foundation
+import Reports
+import Runtime
+import Simulator
+
+/// `frugal run --predict`: per task, what the simulator predicted (from the cluster file) and
+/// what the run measured — compute, communication and the slowest rank's total — with the error.
+struct PredictionComparison {
+    struct Row {
+        var task: String
+        var kind: String
+        var rank: Int
+        var predictedCompute: Double, measuredCompute: Double
+        var predictedComm: Double, measuredComm: Double
+        var predicted: Double { predictedCompute + predictedComm }
+        var measured: Double { measuredCompute + measuredComm }
+    }
+    var rows: [Row] = []
+
+    init(outcome: JobRunner.Outcome, predictions: [JobPredictor.TaskPrediction]) {
+        for prediction in predictions {
+            switch prediction.kind {
+            case "gemm":
+                for record in outcome.tasks where record.task == prediction.task {
+                    rows.append(Row(task: record.task, kind: "gemm", rank: record.rank,
+                                    predictedCompute: prediction.computeSeconds[record.rank], measuredCompute: record.computeSeconds,
+                                    predictedComm: prediction.commSeconds[record.rank], measuredComm: record.commSeconds))
+                }
+            case "moe":
+                let steps = outcome.moeSteps.filter { $0.task == prediction.task }
+                for rank in Set(steps.map(\.rank)).sorted() {
+                    let mine = steps.filter { $0.rank == rank }
+                    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+                    rows.append(Row(task: prediction.task, kind: "moe", rank: rank,
+                                    predictedCompute: prediction.computeSeconds[rank], measuredCompute: median(mine.map(\.computeSeconds)),
+                                    predictedComm: prediction.commSeconds[rank], measuredComm: median(mine.map(\.exposedCommSeconds))))
+                }
+            default:
+                for record in outcome.batches where record.task == prediction.task {
+                    rows.append(Row(task: record.task, kind: "batch", rank: record.rank,
+                                    predictedCompute: prediction.computeSeconds[record.rank], measuredCompute: record.makespanSeconds,
+                                    predictedComm: 0, measuredComm: 0))
+                }
+            }
+        }
+    }
+
+    func table(clusterFile: String) -> String {
+        var text = "# predicted (frugal simulate, \(clusterFile)) vs measured, seconds per repetition/step\n"
+        text += "#task             kind   rank  pred.compute  meas.compute   pred.comm   meas.comm  pred.total  meas.total   error\n"
+        for row in rows {
+            let error = row.measured > 0 ? 100 * (row.predicted - row.measured) / row.measured : 0
+            text += " " + row.task.padding(toLength: 16, withPad: " ", startingAt: 0)
+            text += String(format: " %-5@ %5d  %12.6f  %12.6f  %10.6f  %10.6f  %10.6f  %10.6f  %+6.1f%%\n", row.kind as NSString, row.rank,
+                           row.predictedCompute, row.measuredCompute, row.predictedComm, row.measuredComm,
+                           row.predicted, row.measured, error)
+        }
+        return text + "# error = (predicted − measured) / measured of the total"
+    }
+
+    /// `predictions.jsonl` for `frugal report`: one line per task, rank and kind (compute, comm).
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var lines = ""
+        for row in rows {
+            for (kind, predicted, measured) in [("\(row.kind) compute", row.predictedCompute, row.measuredCompute),
+                                                ("\(row.kind) comm", row.predictedComm, row.measuredComm)] where measured > 0 {
+                let record = PredictionRecord(task: row.task, rank: row.rank, kind: kind, predictedSeconds: predicted, measuredSeconds: measured)
+                lines += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
+            }
+        }
+        let temporary = path + ".partial"
+        try lines.write(toFile: temporary, atomically: false, encoding: .utf8)
+        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+}
