@@ -15,10 +15,11 @@ let simdSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
 let simdSettings: [SwiftSetting] = []
 #endif
 
-/// The kernels are optimised in debug builds too: unoptimised SIMD code runs ~100× slower,
-/// which would make `swift test` (a debug build that launches `frugal` under mpirun) and any
-/// timing from a debug build meaningless. Their tests still use `@testable import`.
-let kernelSettings: [SwiftSetting] = simdSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+/// The kernels and the runtime's hot loops (packing, copying panels, combining) are optimised in
+/// debug builds too: unoptimised, SIMD code runs ~100× slower and plain loops ~20×, which would
+/// make `swift test` (a debug build that launches `frugal` under mpirun), its timing checks and
+/// any figure from a debug build meaningless. Their tests still use `@testable import`.
+let optimizedSettings: [SwiftSetting] = simdSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "frugal",
@@ -36,9 +37,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // Leaves: MPI's Swift face, the SIMD kernels, config decoding.
-        .target(name: "MPIKit", dependencies: ["CMPI"], swiftSettings: simdSettings),
+        .target(name: "MPIKit", dependencies: ["CMPI"], swiftSettings: optimizedSettings),
         .target(name: "CKernelSupport"),  // prefetch intrinsics for Kernels
-        .target(name: "Kernels", dependencies: ["CKernelSupport"], swiftSettings: kernelSettings),
+        .target(name: "Kernels", dependencies: ["CKernelSupport"], swiftSettings: optimizedSettings),
         .target(name: "Config", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
 
         // What to compute, on what hardware, and how to spread it.
@@ -48,7 +49,7 @@ let package = Package(
 
         // The two executors and the reports.
         .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit", "Reports"],
-                swiftSettings: simdSettings),
+                swiftSettings: optimizedSettings),
         .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware"]),
         .target(name: "Reports", dependencies: ["Workload"]),
 
@@ -67,7 +68,7 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Hardware", "Workload", "Planner"]),
         // Launch `mpirun` on the built `frugal` executable; they never call MPI_Init themselves.
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "frugal"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Hardware", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
     ]
 )

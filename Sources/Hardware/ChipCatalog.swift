@@ -31,6 +31,13 @@ public struct ChipCatalog: Sendable {
         self.keys = keys
     }
 
+    /// A catalog with no chips (for cluster files that describe their chip inline).
+    public init(emptyAt directory: String) {
+        chips = []
+        self.directory = directory
+        keys = [:]
+    }
+
     /// The chip named `name`; nil when unknown.
     public func chip(named name: String) -> Chip? {
         keys[name.lowercased()].map { chips[$0] }

@@ -38,7 +38,9 @@ public struct ClusterSpec: Sendable {
         let document = try ConfigDocument(contentsOfFile: path)
         let directory = chipsDirectory
             ?? (((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("../chips") as NSString).standardizingPath
-        try self.init(document: document, catalog: ChipCatalog(directory: directory))
+        // A chip described inline (a calibrated cluster) needs no catalog.
+        let inline = (try? document.root.table("chip")) != nil
+        try self.init(document: document, catalog: inline ? ChipCatalog(emptyAt: directory) : ChipCatalog(directory: directory))
     }
 
     /// Decodes a cluster document against `catalog`.

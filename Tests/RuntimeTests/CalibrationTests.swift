@@ -1,0 +1,57 @@
+import Foundation
+import Hardware
+import Reports
+import Testing
+
+/// The bridge between the two executors: calibrate this machine under mpirun, then check that
+/// the simulator's prediction of the demo job matches the measured run at 1 and 2 ranks.
+@Suite(.serialized) struct CalibrationTests {
+    /// Σ over tasks of the slowest rank's predicted and measured seconds, from predictions.jsonl.
+    func totals(_ path: String) throws -> (predicted: Double, measured: Double) {
+        let decoder = JSONDecoder()
+        let records = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            .map { try decoder.decode(PredictionRecord.self, from: Data($0.utf8)) }
+        var predicted = 0.0, measured = 0.0
+        for task in Set(records.map(\.task)) {
+            let rows = records.filter { $0.task == task }
+            let ranks = Set(rows.compactMap(\.rank))
+            predicted += ranks.map { rank in rows.filter { $0.rank == rank }.reduce(0) { $0 + $1.predictedSeconds } }.max() ?? 0
+            measured += ranks.map { rank in rows.filter { $0.rank == rank }.reduce(0) { $0 + $1.measuredSeconds } }.max() ?? 0
+        }
+        return (predicted, measured)
+    }
+
+    @Test func calibrationPredictsTheDemoJobWithin25Percent() throws {
+        let directory = MPIRunner.temporaryDirectory()
+        let cluster = directory + "/local.toml"
+        let calibration = try MPIRunner.run(ranks: 2, ["calibrate", "--out", cluster])
+        #expect(calibration.status == 0, "\(calibration.standardError)")
+        let spec = try ClusterSpec(contentsOfFile: cluster)
+        #expect(spec.gpuCount == 2 && spec.chip.bf16DenseTflops > 0 && !spec.chip.efficiency.points.isEmpty)
+        #expect(spec.intraNode.gbPerSecond > 0 && spec.intraNode.latencySeconds > 0)
+
+        for ranks in [1, 2] {
+            // Machines are shared and noisy: the best of three runs must be within 25 %.
+            var errors: [Double] = []
+            for attempt in 0..<3 {
+                let out = directory + "/run-\(ranks)-\(attempt)"
+                let outcome = try MPIRunner.run(ranks: ranks, ["run", "Cluster/jobs/demo.toml", "--predict", "--cluster", cluster,
+                                                               "--out", out])
+                #expect(outcome.status == 0, "\(outcome.standardError)")
+                #expect(outcome.standardOutput.contains("# predicted (frugal simulate"))
+                let (predicted, measured) = try totals(out + "/predictions.jsonl")
+                #expect(predicted > 0 && measured > 0)
+                errors.append(abs(predicted - measured) / measured)
+                if errors.last! <= 0.25 { break }
+            }
+            #expect(errors.min()! <= 0.25, "\(ranks) rank(s): prediction errors \(errors)")
+        }
+    }
+
+    @Test func aMissingClusterFileIsOneError() throws {
+        let outcome = try MPIRunner.run(ranks: 2, ["run", "Cluster/jobs/demo.toml", "--predict", "--cluster", "/nonexistent/local.toml"])
+        #expect(outcome.status == 2)
+        #expect(outcome.standardError.split(separator: "\n").filter { $0.hasPrefix("frugal: error:") }.count == 1,
+                "\(outcome.standardError)")
+    }
+}
