@@ -188,13 +188,15 @@ public struct EventSimulator: Sendable {
         }
         // Collective members' start is the collective's start.
         for op in 0..<count where program.collective[op] >= 0 { start[op] = collectiveStart[Int(program.collective[op])] }
+        // Streams run in order, so a rank ends when the later of its two streams' last ops ends.
+        let freeArray = Array(UnsafeBufferPointer(start: free, count: 2 * ranks))
         var rankEnd = [Double](repeating: 0, count: ranks)
         var lastCommKind = [Int](repeating: -1, count: ranks)
         for rank in 0..<ranks {
-            for op in program.rankStart[rank]..<program.rankStart[rank + 1] {
-                rankEnd[rank] = max(rankEnd[rank], finish[op])
-                if program.stream[op] == 1 { lastCommKind[rank] = Int(program.kind[op]) }
-            }
+            rankEnd[rank] = max(freeArray[2 * rank], freeArray[2 * rank + 1])
+            var op = program.rankStart[rank + 1] - 1
+            while op >= program.rankStart[rank] && program.stream[op] != 1 { op -= 1 }
+            if op >= program.rankStart[rank] { lastCommKind[rank] = Int(program.kind[op]) }
         }
         let step = rankEnd.max() ?? 0
         for rank in 0..<ranks {

@@ -110,7 +110,7 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
             var chunkBytes: [Double] = []
             for chunk in 0..<layout.chunksPerRank {
                 let position = layout.position(stage: stage, chunk: chunk).position
-                var bytes = layout.blocks[position].reduce(0.0) { $0 + activationBytesPerToken(model: model, setup: setup, block: $1) }
+                let bytes = layout.blocks[position].reduce(0.0) { $0 + activationBytesPerToken(model: model, setup: setup, block: $1) }
                 chunkBytes.append(bytes * tokens)
             }
             if setup.recompute == .full {

@@ -199,7 +199,7 @@ struct StepProgramBuilder {
         return costs.collectives.pointToPointSeconds(bytes: bytes, sameNode: from / cluster.gpusPerNode == to / cluster.gpusPerNode)
     }
 
-    /// Places one item of a chain; returns the op.
+    /// Places the next op of a chain.
     private mutating func placeNext(_ place: inout Placement, _ context: inout RankContext) {
         let kind = place.template.kinds[place.next]
         var duration = place.template.durations[place.next]
@@ -211,18 +211,11 @@ struct StepProgramBuilder {
             duration *= context.slowdown
         }
         var dependency = place.previous
-        var remote: Int32 = -1
-        if place.next == 0 {
-            if let key = place.startKey {
-                remote = Int32.max   // resolved after all ranks are placed
-                _ = key
-            } else if place.startLocal >= 0 {
-                dependency = place.startLocal
-            }
-        }
+        if place.next == 0 && place.startKey == nil && place.startLocal >= 0 { dependency = place.startLocal }
         let op = program.append(rank: context.rank, kind: kind, microBatch: place.microBatch, duration: duration,
                                 dependency: dependency, collective: collective)
-        if remote == Int32.max, let key = place.startKey {
+        if place.next == 0, let key = place.startKey {
+            // The producer on another stage may not be placed yet: resolved after all ranks.
             pending.append((op, key, place.backward, place.delay))
         }
         if !kind.isCommunication { context.lastCompute = op }

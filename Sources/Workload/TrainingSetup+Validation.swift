@@ -24,7 +24,7 @@ extension TrainingSetup {
         guard model.attention.heads % tp == 0 else {
             throw TrainingSetupError("tp=\(tp) does not divide the \(model.attention.heads) attention heads: choose tp dividing \(model.attention.heads)")
         }
-        let chunksPerRank = schedule == .interleaved ? virtualStages : (schedule == .dualpipe ? 1 : 1)
+        let chunksPerRank = schedule == .interleaved ? virtualStages : 1   // DualPipe mirrors stages: PP positions
         let blocks = model.layers + model.mtpModules
         guard blocks >= pp * chunksPerRank else {
             throw TrainingSetupError("\(model.name) has \(blocks) layers (with MTP), too few to split over pp=\(pp)\(chunksPerRank > 1 ? " × \(chunksPerRank) virtual stages" : ""): lower pp to at most \(blocks / chunksPerRank)")

@@ -36,7 +36,6 @@ import Workload
         let uniform = BlockCostModel(model: Self.model, setup: setup(load: .uniform), cluster: cluster)
         let uniformExpected = t * k * 7 / 8 * h * bytes / 360e9 + 3.3e-6
         #expect(abs(uniform.allToAllSeconds(block: 0, elementBytes: 2) - uniformExpected) < 1e-12)
-        _ = bytes
     }
 
     @Test func hotExpertSlowsTheStepAndShowsAsImbalance() throws {

@@ -124,3 +124,29 @@ import Workload
         #expect(result.events == 0)
     }
 }
+
+@Suite struct ExpertLoadFileTests {
+    @Test func histogramFileFromTrainFileAndFlag() throws {
+        let directory = NSTemporaryDirectory() + "frugal-hist-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "counts = [8, 1, 1, 1]\n".write(toFile: directory + "/load.toml", atomically: true, encoding: .utf8)
+        try """
+            [expertLoad]
+            kind = "histogram"
+            file = "load.toml"
+            """.write(toFile: directory + "/train.toml", atomically: true, encoding: .utf8)
+        let setup = try TrainingSetup(contentsOfFile: directory + "/train.toml")
+        #expect(setup.expertLoad == .histogram(counts: [8, 1, 1, 1]))
+        var flagged = TrainingSetup()
+        try flagged.applyExpertLoad("histogram:" + directory + "/load.toml")
+        #expect(flagged.expertLoad == setup.expertLoad)
+        try "counts = [-1]\n".write(toFile: directory + "/bad.toml", atomically: true, encoding: .utf8)
+        #expect(throws: TrainingSetupError.self) { try flagged.applyExpertLoad("histogram:" + directory + "/bad.toml") }
+        // One count per expert: a 4-count histogram does not describe DeepSeek-V3's 256 experts.
+        var deepseek = try TrainingSetup(contentsOfFile: Fixtures.train + "/deepseek-v3.toml")
+        deepseek.expertLoad = setup.expertLoad
+        let simulator = TrainingSimulator(model: try Fixtures.model("deepseek-v3"), setup: deepseek, cluster: try Fixtures.cluster("h800-2048"))
+        #expect(throws: SimulationError.self) { try simulator.validate() }
+    }
+}
