@@ -15,4 +15,4 @@ if ! command -v chromium >/dev/null && [ "${FRUGAL_SKIP_BROWSER_TEST:-0}" != 1 ]
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
-swift test
+swift test --no-parallel

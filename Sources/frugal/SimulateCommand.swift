@@ -11,15 +11,22 @@ struct Simulate: ParsableCommand {
         commandName: "simulate",
         abstract: "Predict step time, MFU, GPU-hours and cost of training a model on a cluster.",
         discussion: """
-            Example (DeepSeek-V3 on its 2048 × H800 cluster):
+            Example (DeepSeek-V3 on its 2048 × H800 cluster; the model's training file
+            Cluster/train/deepseek-v3.toml is the default setup, flags override it):
+              frugal simulate --cluster h800-2048 --model deepseek-v3 --parallel pp=16,ep=64,dp=128 --schedule dualpipe
               frugal simulate --cluster h800-2048 --model deepseek-v3 --train Cluster/train/deepseek-v3.toml
               frugal simulate --cluster h800-2048 --model deepseek-v3 --parallel pp=16,ep=64,dp=128 \\
                 --schedule dualpipe --precision fp8 --seq 4096 --global-batch 15360 --comm-sms 20
+            A local run, predicted on the calibrated cluster file (see `frugal calibrate`):
+              frugal simulate --cluster Cluster/clusters/local.toml --job Cluster/jobs/demo.toml --ranks 2
             """)
 
     @Option(help: "Cluster file, or a name in --clusters-dir (e.g. h800-2048).") var cluster: String
-    @Option(help: "Model file, or a name in --models-dir (e.g. deepseek-v3).") var model: String
-    @Option(help: "Training file (Cluster/train/*.toml); flags below override it.") var train: String?
+    @Option(help: "Model file, or a name in --models-dir (e.g. deepseek-v3).") var model: String?
+    @Option(help: "Training file; flags below override it. Default: the model's own file in --train-dir, if any.") var train: String?
+    @Option(help: "A frugal run job file: predict that run on the cluster (e.g. a calibrated local.toml) instead of a training step.")
+    var job: String?
+    @Option(help: "Ranks of the predicted --job run.") var ranks: Int?
     @Option(help: "Parallel degrees, e.g. pp=16,ep=64,dp=128[,tp=1,zero=1].") var parallel: String?
     @Option(help: "1f1b | interleaved(v) | zb1p | dualpipe.") var schedule: String?
     @Option(help: "bf16 | fp8.") var precision: String?
@@ -40,18 +47,24 @@ struct Simulate: ParsableCommand {
     @Option(name: .customLong("trace-ranks"), help: "Ranks in the trace, e.g. 0-15.") var traceRanks: String = "0-15"
     @Option(name: .customLong("clusters-dir")) var clustersDirectory = "Cluster/clusters"
     @Option(name: .customLong("models-dir")) var modelsDirectory = "Cluster/models"
+    @Option(name: .customLong("train-dir")) var trainDirectory = "Cluster/train"
     @Option(name: .customLong("chips-dir")) var chipsDirectory: String?
 
     /// Prints `message` on stderr and exits with status 1 (a bad input, not a usage error).
     private func fail(_ message: String) throws -> Never {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
         throw ExitCode.failure
     }
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
     func run() throws {
+        if let job {
+            try predictJob(job)
+            return
+        }
         do {
+            guard model != nil else { try fail("give --model (a training step) or --job (a frugal run job file)") }
             let run = try SimulationRequest(command: self).run()
             let text = SimulationReportFormatter.format(run.result, as: format)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
@@ -69,6 +82,45 @@ struct Simulate: ParsableCommand {
         } catch let error as SimulationError {
             try fail(error.description)
         } catch let error as TrainingSetupError {
+            try fail(error.description)
+        }
+    }
+
+    /// `--job`: the predicted `frugal run` of a job file on this cluster, per task and rank.
+    private func predictJob(_ path: String) throws {
+        do {
+            let cluster = try ClusterSpec(contentsOfFile: cluster, chipsDirectory: chipsDirectory)
+            let ranks = self.ranks ?? cluster.gpuCount
+            guard ranks >= 1 else { try fail("--ranks: expected a positive rank count, found \(ranks)") }
+            let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
+            let predictions = JobPredictor(cluster: cluster).predict(job: job, ranks: ranks)
+            let text: String
+            switch format {
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                struct Row: Encodable { var task: String; var kind: String; var computeSeconds: [Double]; var commSeconds: [Double]; var wallSeconds: Double }
+                text = String(decoding: try encoder.encode(predictions.map {
+                    Row(task: $0.task, kind: $0.kind, computeSeconds: $0.computeSeconds, commSeconds: $0.commSeconds, wallSeconds: $0.wallSeconds)
+                }), as: UTF8.self)
+            case .table, .csv:
+                var lines = [format == .csv ? "task,kind,rank,computeSeconds,commSeconds"
+                                             : "# predicted frugal run of \(path) on \(cluster.name), \(ranks) rank(s): seconds per repetition or step"]
+                for prediction in predictions {
+                    for rank in prediction.computeSeconds.indices {
+                        lines.append(format == .csv
+                            ? "\(prediction.task),\(prediction.kind),\(rank),\(prediction.computeSeconds[rank]),\(prediction.commSeconds[rank])"
+                            : " " + prediction.task.padding(toLength: 16, withPad: " ", startingAt: 0) + " "
+                                + prediction.kind.padding(toLength: 5, withPad: " ", startingAt: 0)
+                                + String(format: " rank %3d  compute %.6f s  comm %.6f s", rank,
+                                         prediction.computeSeconds[rank], prediction.commSeconds[rank]))
+                    }
+                }
+                text = lines.joined(separator: "\n")
+            }
+            print(text)
+            if let out { try AtomicFileWriter.write(text, to: out) }
+        } catch let error as ConfigError {
             try fail(error.description)
         }
     }

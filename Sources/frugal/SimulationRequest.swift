@@ -11,8 +11,13 @@ struct SimulationRequest {
     func run() throws -> TrainingSimulator.Run {
         let clusterPath = try resolveCluster(command.cluster)
         let cluster = try ClusterSpec(contentsOfFile: clusterPath, chipsDirectory: command.chipsDirectory)
-        let model = try TransformerModel(contentsOfFile: TransformerModel.resolveFile(command.model, directory: command.modelsDirectory))
-        var setup = try command.train.map { path throws(ConfigError) in try TrainingSetup(contentsOfFile: path) } ?? TrainingSetup()
+        let modelPath = try TransformerModel.resolveFile(command.model ?? "", directory: command.modelsDirectory)
+        let model = try TransformerModel(contentsOfFile: modelPath)
+        // Without --train, the model's own training file (Cluster/train/<model>.toml) when it has one.
+        let modelStem = ((modelPath as NSString).lastPathComponent as NSString).deletingPathExtension
+        let defaultTrain = (command.trainDirectory as NSString).appendingPathComponent(modelStem + ".toml")
+        let trainPath = command.train ?? (FileManager.default.fileExists(atPath: defaultTrain) ? defaultTrain : nil)
+        var setup = try trainPath.map { path throws(ConfigError) in try TrainingSetup(contentsOfFile: path) } ?? TrainingSetup()
         if let parallel = command.parallel { try setup.applyParallel(parallel) }
         if let schedule = command.schedule { try setup.applySchedule(schedule) }
         if let precision = command.precision {
@@ -33,7 +38,7 @@ struct SimulationRequest {
         if let slowdown = command.slowdown { setup.stragglers.slowdown = slowdown }
         if let sigma = command.stragglerSigma { setup.stragglers.logNormalSigma = sigma }
         if let seed = command.seed { setup.seed = seed }
-        if command.train == nil && command.parallel == nil {
+        if trainPath == nil && command.parallel == nil {
             throw TrainingSetupError("give --train FILE or --parallel (e.g. --parallel pp=16,ep=64,dp=128)")
         }
         return try TrainingSimulator(model: model, setup: setup, cluster: cluster).run(keepTimeline: command.trace != nil)
