@@ -50,7 +50,7 @@ let package = Package(
         // The two executors and the reports.
         .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit", "Reports"],
                 swiftSettings: optimizedSettings),
-        .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware"]),
+        .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware"], swiftSettings: optimizedSettings),
         .target(name: "Reports", dependencies: ["Workload"]),
 
         .executableTarget(

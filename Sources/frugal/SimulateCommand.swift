@@ -48,6 +48,8 @@ struct Simulate: ParsableCommand {
     @Option(name: .customLong("clusters-dir")) var clustersDirectory = "Cluster/clusters"
     @Option(name: .customLong("models-dir")) var modelsDirectory = "Cluster/models"
     @Option(name: .customLong("train-dir")) var trainDirectory = "Cluster/train"
+    @Option(name: .customLong("set"), help: "What-if change to the cluster, e.g. nvlink=900GB/s, scaleout=25GB/s, bf16=148TFLOPS (repeatable or comma-separated).")
+    var whatIfs: [String] = []
     @Option(name: .customLong("chips-dir")) var chipsDirectory: String?
 
     /// Prints `message` on stderr and exits with status 1 (a bad input, not a usage error).
@@ -83,13 +85,24 @@ struct Simulate: ParsableCommand {
             try fail(error.description)
         } catch let error as TrainingSetupError {
             try fail(error.description)
+        } catch let error as WhatIfError {
+            try fail(error.description)
         }
+    }
+
+    /// The cluster file with every `--set` applied.
+    func loadCluster(_ path: String) throws -> ClusterSpec {
+        var cluster = try ClusterSpec(contentsOfFile: path, chipsDirectory: chipsDirectory)
+        for text in whatIfs {
+            for change in try ClusterWhatIf.parseList(text) { change.apply(to: &cluster) }
+        }
+        return cluster
     }
 
     /// `--job`: the predicted `frugal run` of a job file on this cluster, per task and rank.
     private func predictJob(_ path: String) throws {
         do {
-            let cluster = try ClusterSpec(contentsOfFile: cluster, chipsDirectory: chipsDirectory)
+            let cluster = try loadCluster(cluster)
             let ranks = self.ranks ?? cluster.gpuCount
             guard ranks >= 1 else { try fail("--ranks: expected a positive rank count, found \(ranks)") }
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
@@ -121,6 +134,8 @@ struct Simulate: ParsableCommand {
             print(text)
             if let out { try AtomicFileWriter.write(text, to: out) }
         } catch let error as ConfigError {
+            try fail(error.description)
+        } catch let error as WhatIfError {
             try fail(error.description)
         }
     }

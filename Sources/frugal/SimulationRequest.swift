@@ -10,7 +10,7 @@ struct SimulationRequest {
 
     func run() throws -> TrainingSimulator.Run {
         let clusterPath = try resolveCluster(command.cluster)
-        let cluster = try ClusterSpec(contentsOfFile: clusterPath, chipsDirectory: command.chipsDirectory)
+        let cluster = try command.loadCluster(clusterPath)
         let modelPath = try TransformerModel.resolveFile(command.model ?? "", directory: command.modelsDirectory)
         let model = try TransformerModel(contentsOfFile: modelPath)
         // Without --train, the model's own training file (Cluster/train/<model>.toml) when it has one.
