@@ -33,6 +33,12 @@ public struct SimulationResult: Sendable, Codable {
     public var costUsd: Double?
     public var energyKwh: Double?
     public var breakdown: StepBreakdown?
+    /// Failures over the whole run (``GoodputModel``): checkpoint interval, expected failures,
+    /// goodput, and the wall-clock days, GPU-hours and dollars with failures.
+    public var goodput: GoodputEstimate?
+    public var trainDaysWithFailures: Double?
+    public var gpuHoursWithFailures: Double?
+    public var costUsdWithFailures: Double?
     /// Simulation bookkeeping.
     public var ranksSimulated: Int
     public var events: Int
@@ -56,6 +62,8 @@ public struct SimulationResult: Sendable, Codable {
         try c.encode(gpuHoursPerTrillionTokens, forKey: .gpuHoursPerTrillionTokens); try c.encode(tokensToTrain, forKey: .tokensToTrain)
         try c.encode(trainDays, forKey: .trainDays); try c.encode(gpuHours, forKey: .gpuHours); try c.encode(costUsd, forKey: .costUsd)
         try c.encode(energyKwh, forKey: .energyKwh); try c.encode(breakdown, forKey: .breakdown)
+        try c.encode(goodput, forKey: .goodput); try c.encode(trainDaysWithFailures, forKey: .trainDaysWithFailures)
+        try c.encode(gpuHoursWithFailures, forKey: .gpuHoursWithFailures); try c.encode(costUsdWithFailures, forKey: .costUsdWithFailures)
         try c.encode(ranksSimulated, forKey: .ranksSimulated); try c.encode(events, forKey: .events)
         try c.encode(simulationWallSeconds, forKey: .simulationWallSeconds); try c.encode(eventsPerSecond, forKey: .eventsPerSecond)
         try c.encode(seed, forKey: .seed)

@@ -94,6 +94,15 @@ public struct TrainingSimulator: Sendable {
         result.gpuHours = gpuHours
         result.costUsd = gpuHours * cluster.usdPerGpuHour
         result.energyKwh = gpuHours * cluster.chip.tdpWatts * cluster.powerFractionOfTdp * cluster.powerUsageEffectiveness / 1000
+        // Failures: a checkpoint holds BF16 weights, FP32 master weights and two FP32 Adam
+        // moments, 14 bytes per parameter (main model and MTP).
+        let checkpointBytes = 14 * Double(model.totalParameters + model.mtpModuleParameters)
+        let goodput = GoodputModel.defaults(checkpointBytes: checkpointBytes)
+            .estimate(idealSeconds: steps * step, gpus: cluster.gpuCount, nodes: cluster.nodes)
+        result.goodput = goodput
+        result.trainDaysWithFailures = goodput.wallSeconds / 86400
+        result.gpuHoursWithFailures = gpus * goodput.wallSeconds / 3600
+        result.costUsdWithFailures = gpus * goodput.wallSeconds / 3600 * cluster.usdPerGpuHour
         var breakdown = timeline.breakdown
         let tensorParallel = tensorParallelSecondsPerRank(costs: costs, layout: layout)
         if tensorParallel > 0 {

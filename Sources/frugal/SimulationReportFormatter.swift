@@ -40,6 +40,9 @@ enum SimulationReportFormatter {
             ("gpuHoursPerTrillionTokens", number(r.gpuHoursPerTrillionTokens, 0)), ("tokensToTrain", String(format: "%.3g", r.tokensToTrain)),
             ("trainDays", number(r.trainDays, 1)), ("gpuHours", number(r.gpuHours, 0)), ("costUsd", number(r.costUsd, 0)),
             ("energyKwh", number(r.energyKwh, 0)),
+            ("goodput", number(r.goodput?.goodput, 4)), ("checkpointIntervalMinutes", number(r.goodput.map { $0.checkpointIntervalSeconds / 60 }, 1)),
+            ("expectedFailures", number(r.goodput?.expectedFailures, 0)), ("trainDaysWithFailures", number(r.trainDaysWithFailures, 1)),
+            ("gpuHoursWithFailures", number(r.gpuHoursWithFailures, 0)), ("costUsdWithFailures", number(r.costUsdWithFailures, 0)),
         ]
         if let b = r.breakdown {
             rows.append(("compute", number(b.computeSeconds)))

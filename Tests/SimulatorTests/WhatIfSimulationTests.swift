@@ -19,6 +19,12 @@ import Testing
         #expect(a.breakdown!.computeSeconds == b.breakdown!.computeSeconds)
         #expect(a.memoryPerGpuBytes == b.memoryPerGpuBytes)
         #expect(b.stepSeconds! > a.stepSeconds!)
+        // The run with failures: the same work at the goodput fraction.
+        let goodput = try #require(a.goodput)
+        #expect(goodput.goodput > 0.5 && goodput.goodput < 1)
+        #expect(abs(a.trainDaysWithFailures! * goodput.goodput - a.trainDays!) < 1e-6)
+        #expect(abs(goodput.checkpointIntervalSeconds - GoodputModel.dalyInterval(checkpointSeconds: goodput.checkpointSeconds,
+                                                                                 mtbfSeconds: goodput.mtbfSeconds)) < 1e-9)
         #expect((b.breakdown!.exposedCommunicationSeconds["allToAllDispatch"] ?? 0) > (a.breakdown!.exposedCommunicationSeconds["allToAllDispatch"] ?? 0))
     }
 }
