@@ -23,6 +23,11 @@ public struct Chip: Sendable, Equatable {
     public var scaleOutGbPerSecond: Double
     /// Board power.
     public var tdpWatts: Double
+    /// Die area in mm² (for the export-control performance density), when published.
+    public var dieAreaMm2: Double?
+    /// TPP as published, for a chip whose counted rate is not one of the dense peaks here
+    /// (RTX 4090: FP8 with FP16 accumulation, 660.6 TOPS × 8); nil = derived from the peaks.
+    public var publishedTpp: Double?
     /// Streaming multiprocessors (to account for SMs reserved for communication).
     public var streamingMultiprocessors: Int
     /// Kernel efficiencies.
@@ -38,7 +43,7 @@ public struct Chip: Sendable, Equatable {
     public init(table root: ConfigTable) throws(ConfigError) {
         try root.rejectUnknownKeys(allowed: ["name", "bf16DenseTflops", "fp8DenseTflops", "fp32Tflops", "memoryGB",
                                              "memoryGbPerSecond", "intraNodeLink", "intraNodeBidirectionalGbPerSecond",
-                                             "scaleOutGbPerSecond", "tdpWatts", "streamingMultiprocessors", "gemm"])
+                                             "scaleOutGbPerSecond", "tdpWatts", "streamingMultiprocessors", "gemm", "dieAreaMm2", "tpp"])
         name = try root.string("name")
         bf16DenseTflops = try root.positiveDouble("bf16DenseTflops")
         fp8DenseTflops = root.contains("fp8DenseTflops") ? try root.positiveDouble("fp8DenseTflops") : nil
@@ -50,9 +55,19 @@ public struct Chip: Sendable, Equatable {
         scaleOutGbPerSecond = try root.positiveDouble("scaleOutGbPerSecond")
         tdpWatts = try root.positiveDouble("tdpWatts")
         streamingMultiprocessors = try root.positiveInt("streamingMultiprocessors")
+        dieAreaMm2 = root.contains("dieAreaMm2") ? try root.positiveDouble("dieAreaMm2") : nil
+        publishedTpp = root.contains("tpp") ? try root.positiveDouble("tpp") : nil
         guard let gemm = try root.table("gemm") else {
             throw root.error("gemm", expected: "a [gemm] efficiency table", found: "nothing (the table is required)")
         }
         efficiency = try GemmEfficiencyCurve(table: gemm)
     }
+
+    /// TPP (ECCN 3A090): dense TOPS × bit length, the highest over the chip's precisions.
+    public var tpp: Double {
+        publishedTpp ?? ExportControl.tpp([(bf16DenseTflops, 16), (fp8DenseTflops ?? 0, 8), (fp32Tflops, 32)])
+    }
+
+    /// TPP per mm² of die, when the die area is known.
+    public var performanceDensity: Double? { ExportControl.performanceDensity(tpp: tpp, dieAreaMm2: dieAreaMm2) }
 }

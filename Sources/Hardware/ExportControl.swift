@@ -48,3 +48,18 @@ public enum ExportControl {
         return .notControlled
     }
 }
+
+/// A rule a chip design must stay under (`frugal chips --design --rule`).
+public enum ExportRule: String, CaseIterable, Sendable {
+    case oct2022, oct2023
+
+    /// Whether `chip` is outside the rule's control (not controlled at all).
+    public func allows(_ chip: Chip) -> Bool {
+        switch self {
+        case .oct2022:
+            return ExportControl.october2022(tpp: chip.tpp, bidirectionalIoGbPerSecond: chip.intraNodeBidirectionalGbPerSecond) == .notControlled
+        case .oct2023:
+            return ExportControl.october2023(tpp: chip.tpp, performanceDensity: chip.performanceDensity) == .notControlled
+        }
+    }
+}

@@ -90,6 +90,9 @@ struct Simulate: ParsableCommand {
         }
     }
 
+    /// The cluster file the `--cluster` name or path designates.
+    func resolveClusterPath() throws -> String { try SimulationRequest(command: self).resolveCluster(cluster) }
+
     /// The cluster file with every `--set` applied.
     func loadCluster(_ path: String) throws -> ClusterSpec {
         var cluster = try ClusterSpec(contentsOfFile: path, chipsDirectory: chipsDirectory)

@@ -11,6 +11,12 @@ struct SimulationRequest {
     func run() throws -> TrainingSimulator.Run {
         let clusterPath = try resolveCluster(command.cluster)
         let cluster = try command.loadCluster(clusterPath)
+        let (model, setup) = try inputs()
+        return try TrainingSimulator(model: model, setup: setup, cluster: cluster).run(keepTimeline: command.trace != nil)
+    }
+
+    /// The model and the training setup the command's files and flags describe.
+    func inputs() throws -> (model: TransformerModel, setup: TrainingSetup) {
         let modelPath = try TransformerModel.resolveFile(command.model ?? "", directory: command.modelsDirectory)
         let model = try TransformerModel(contentsOfFile: modelPath)
         // Without --train, the model's own training file (Cluster/train/<model>.toml) when it has one.
@@ -41,10 +47,10 @@ struct SimulationRequest {
         if trainPath == nil && command.parallel == nil {
             throw TrainingSetupError("give --train FILE or --parallel (e.g. --parallel pp=16,ep=64,dp=128)")
         }
-        return try TrainingSimulator(model: model, setup: setup, cluster: cluster).run(keepTimeline: command.trace != nil)
+        return (model, setup)
     }
 
-    private func resolveCluster(_ nameOrPath: String) throws(ConfigError) -> String {
+    func resolveCluster(_ nameOrPath: String) throws(ConfigError) -> String {
         if FileManager.default.fileExists(atPath: nameOrPath) { return nameOrPath }
         let directory = command.clustersDirectory
         let candidate = (directory as NSString).appendingPathComponent(nameOrPath.hasSuffix(".toml") ? nameOrPath : nameOrPath + ".toml")
