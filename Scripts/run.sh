@@ -2,9 +2,10 @@
 # The main job: set up if needed, then
 #   1. measured strong-scaling sweeps of the demo GEMM job and the MoE layer at 1 and 2 ranks
 #      (verified runs);
-#   2. when this build has `frugal simulate`: DeepSeek-V3 on 2048 H800s (pp=16, ep=64, dp=128,
+#   2. calibration of this machine and the simulator's prediction of the demo job vs the measurement;
+#   3. when this build has `frugal simulate`: DeepSeek-V3 on 2048 H800s (pp=16, ep=64, dp=128,
 #      DualPipe), and the same on 2048 H100s, A800s and H20s;
-#   3. the report: reports/latest/index.html (+ summary.md, points.csv, points.json).
+#   4. the report: reports/latest/index.html (+ summary.md, points.csv, points.json).
 # Results go to results/latest (started afresh each time); the report's path is printed last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,15 @@ sed -n '2,$p' "$out/points/run_demo_strong_r2_rep1/log.txt" 2>/dev/null || true
 # The expert-parallel MoE layer at 1 and 2 ranks (verified against a single-rank run each step).
 "$frugal" sweep Cluster/jobs/moe-layer.toml --ranks 1,2 --scaling strong --out "$out" || status=$?
 sed -n '2,$p' "$out/points/run_moe-layer_strong_r2_rep1/log.txt" 2>/dev/null || true
+
+# The bridge: calibrate this machine, then predict the demo job at 1 and 2 ranks and compare
+# with the measured runs (the report's predicted-vs-measured chart).
+Scripts/mpirun.sh 2 "$frugal" calibrate --out Cluster/clusters/local.toml || status=$?
+for ranks in 1 2; do
+    Scripts/mpirun.sh "$ranks" "$frugal" run Cluster/jobs/demo.toml --predict --cluster Cluster/clusters/local.toml \
+        --out "$out/predicted-r$ranks" | sed -n '/^# predicted/,$p' || status=$?
+done
+cat "$out"/predicted-r*/predictions.jsonl > "$out/predictions.jsonl" 2>/dev/null || true
 
 # DeepSeek-V3 on 2048 GPUs of each chip type. FP8 chips (H800, H100, H20) use the training file
 # as it is; the A800 has no FP8 tensor cores, so it is simulated in BF16.
