@@ -48,7 +48,7 @@ public func gate(logits: UnsafeBufferPointer<Float>, tokens: Int, bias: UnsafeBu
             let input = GateInput(logits: logits.baseAddress!, bias: bias?.baseAddress)
             let chunks = GemmBlocking.chunks(of: tokens, parts: threads, granule: 64)
             GemmBlocking.parallelFor(chunks.count) { t in
-                var router = GateRouter(configuration: configuration)
+                let router = GateRouter(configuration: configuration)
                 for token in chunks[t] {
                     router.route(logits: input.logits + token * experts, bias: input.bias,
                                  ids: out.ids + token * topk, weights: out.weights + token * topk)
@@ -83,24 +83,31 @@ private struct GateOutput: @unchecked Sendable {
     var weights: UnsafeMutablePointer<Float>
 }
 
-/// Per-thread scratch and the per-token routing steps of `gate`.
-private struct GateRouter {
+/// Per-thread scratch and the per-token routing steps of `gate`. The scratch rows are raw
+/// allocations owned by this object (no copy-on-write checks in the token loop).
+private final class GateRouter {
     let c: GatingConfiguration
-    var scores: [Float]
-    var biased: [Float]
-    var groupScores: [Float]
-    var groupChosen: [Bool]
-    var bestIDs: [Int]
-    var bestValues: [Float]
+    let scores: UnsafeMutablePointer<Float>
+    let biased: UnsafeMutablePointer<Float>
+    let groupScores: UnsafeMutablePointer<Float>
+    let groupChosen: UnsafeMutablePointer<Bool>
+    let bestIDs: UnsafeMutablePointer<Int>
+    let bestValues: UnsafeMutablePointer<Float>
 
     init(configuration: GatingConfiguration) {
         c = configuration
-        scores = [Float](repeating: 0, count: c.experts)
-        biased = scores
-        groupScores = [Float](repeating: 0, count: c.groups)
-        groupChosen = [Bool](repeating: true, count: c.groups)
-        bestIDs = [Int](repeating: 0, count: c.topk)
-        bestValues = [Float](repeating: 0, count: c.topk)
+        scores = .allocate(capacity: c.experts)
+        biased = .allocate(capacity: c.experts)
+        groupScores = .allocate(capacity: c.groups)
+        groupChosen = .allocate(capacity: c.groups)
+        groupChosen.initialize(repeating: true, count: c.groups)
+        bestIDs = .allocate(capacity: c.topk)
+        bestValues = .allocate(capacity: c.topk)
+    }
+
+    deinit {
+        scores.deallocate(); biased.deallocate(); groupScores.deallocate()
+        groupChosen.deallocate(); bestIDs.deallocate(); bestValues.deallocate()
     }
 
     /// `x` ranks above `y`: higher value, or equal value and lower index.
@@ -109,11 +116,12 @@ private struct GateRouter {
         xv > yv || (xv == yv && xi < yi)
     }
 
-    mutating func route(logits: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    func route(logits: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         ids: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>) {
         let experts = c.experts
         // 1. Scores and biased scores.
-        scores.withUnsafeMutableBufferPointer { s in
+        do {
+            let s = scores
             switch c.scoreFunction {
             case .sigmoid:
                 for e in 0..<experts { s[e] = 1 / (1 + expf(-logits[e])) }
