@@ -1,5 +1,6 @@
 import ArgumentParser
 import CBLAS
+import Foundation
 import Kernels
 
 /// `frugal bench gemm`: the packed SGEMM, optionally against OpenBLAS on the same inputs.
@@ -17,6 +18,11 @@ struct BenchGemm: ParsableCommand {
         guard ["openblas", "none"].contains(baseline) else {
             throw ValidationError("--baseline: expected openblas or none, found '\(baseline)'")
         }
+    }
+
+    static var openBLASConfig: String {
+        guard let c = openblas_get_config() else { return "unknown" }
+        return String(cString: c).trimmingCharacters(in: .whitespaces)
     }
 
     func run() throws {
@@ -75,9 +81,12 @@ struct BenchGemm: ParsableCommand {
         let columns = useBaseline
             ? ["m", "n", "k", "seconds", "gflops", "baselineGflops", "ratio", "percentOfPeak", "maxAbsDiff"]
             : ["m", "n", "k", "seconds", "gflops", "percentOfPeak"]
-        BenchTiming.emit(columns: columns, rows: rows, format: options.format,
+        let jsonColumns = useBaseline
+            ? ["m", "n", "k", "gflops", "baselineGflops", "ratio", "percentOfPeak"]
+            : ["m", "n", "k", "gflops", "percentOfPeak"]
+        BenchTiming.emit(columns: columns, jsonColumns: jsonColumns, rows: rows, format: options.format,
                          title: String(format: "SGEMM row-major, threads=%d, measured FMA peak %.1f GFLOP/s, median of %d",
                                        options.threads, peak, options.repetitions)
-                            + (useBaseline ? ", baseline OpenBLAS cblas_sgemm" : ""))
+                            + (useBaseline ? ", baseline OpenBLAS cblas_sgemm (\(Self.openBLASConfig))" : ""))
     }
 }
