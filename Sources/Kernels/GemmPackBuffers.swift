@@ -1,3 +1,5 @@
+import CKernelSupport
+
 /// The scratch memory of the packed GEMM and the only code that writes it.
 ///
 /// One instance holds, 64-byte aligned and allocated once per GEMM call (or once per grouped
@@ -50,9 +52,17 @@ final class GemmPackBuffers: @unchecked Sendable {
                 // Row-major A: six rows read in parallel, one column at a time.
                 let rs = a.rowStride
                 let r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs, r4 = src + 4 * rs, r5 = src + 5 * rs
-                for p in 0..<kc {
-                    let d = dst + p * mr
-                    d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
+                // A is usually read from memory exactly once here: prefetch each row 512 B ahead.
+                var p0 = 0
+                while p0 < kc {
+                    let ahead = p0 + 128
+                    frugal_prefetch_read(r0 + ahead); frugal_prefetch_read(r1 + ahead); frugal_prefetch_read(r2 + ahead)
+                    frugal_prefetch_read(r3 + ahead); frugal_prefetch_read(r4 + ahead); frugal_prefetch_read(r5 + ahead)
+                    for p in p0..<min(kc, p0 + 16) {
+                        let d = dst + p * mr
+                        d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
+                    }
+                    p0 += 16
                 }
             } else if rows == mr && a.rowStride == 1 {
                 // Transposed A: each column holds the six values contiguously.
