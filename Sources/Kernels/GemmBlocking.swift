@@ -61,31 +61,29 @@ struct GemmBlocking: Sendable, Equatable {
                 // partial panel is packed (zero-padded).
                 let direct = m <= directBRowLimit && b.columnStride == 1
                 let fullPanels = nc / nr * nr
-                if direct {
-                    if fullPanels < nc {
-                        buffers.packB(bBlock.offset(row: 0, column: fullPanels), kc: kc, nc: nc - fullPanels)
-                    }
-                } else {
-                    buffers.packB(bBlock, kc: kc, nc: nc)
-                }
                 var ic = 0
                 while ic < m {
                     let mc = min(blocking.mc, m - ic)
-                    buffers.packA(a.offset(row: ic, column: pc), mc: mc, kc: kc)
+                    let aBlock = a.offset(row: ic, column: pc)
                     var jr = 0
                     while jr < nc {
                         let cols = min(nr, nc - jr)
+                        // Packing is interleaved with the kernels that first use each panel (B
+                        // panels during the first A block, A panels during the first B panel),
+                        // so the memory reads of packing overlap with FMA work.
+                        if ic == 0 && (!direct || jr >= fullPanels) {
+                            buffers.packBPanel(bBlock, column: jr, cols: cols, kc: kc)
+                        }
                         let bPanel: UnsafePointer<Float>, bStride: Int
-                        if !direct {
-                            bPanel = UnsafePointer(buffers.packedB + jr * kc); bStride = nr
-                        } else if jr < fullPanels {
+                        if direct && jr < fullPanels {
                             bPanel = bBlock.base + jr; bStride = bBlock.rowStride
                         } else {
-                            bPanel = UnsafePointer(buffers.packedB); bStride = nr
+                            bPanel = UnsafePointer(buffers.packedB + jr * kc); bStride = nr
                         }
                         var ir = 0
                         while ir < mc {
                             let rows = min(mr, mc - ir)
+                            if jr == 0 { buffers.packAPanel(aBlock, row: ir, rows: rows, kc: kc) }
                             let aPanel = UnsafePointer(buffers.packedA + ir * kc)
                             let cTile = c + (ic + ir) * ldc + jc + jr
                             if rows == mr && cols == nr {

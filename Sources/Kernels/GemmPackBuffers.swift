@@ -38,16 +38,15 @@ final class GemmPackBuffers: @unchecked Sendable {
         return raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    /// Packs logical rows `0..<mc`, columns `0..<kc` of `a` into `mr`-row micro-panels:
-    /// panel `q` at `packedA + q·mr·kc`, element `(r, p)` at `[p·mr + r]`; rows past `mc` are zero.
-    func packA(_ a: StridedMatrix, mc: Int, kc: Int) {
-        precondition(mc <= blocking.mc && kc * ((mc + 5) / 6 * 6) <= countA)
+    /// Packs logical rows `row..<row + rows` (rows ≤ 6), columns `0..<kc` of `a` as one
+    /// `mr`-row micro-panel at `packedA + row·kc`: element `(r, p)` at `[p·mr + r]`; missing
+    /// rows are zero. Panels of one A block (`row` a multiple of 6, below `mc`) do not overlap.
+    func packAPanel(_ a: StridedMatrix, row: Int, rows: Int, kc: Int) {
         let mr = GemmMicroKernel.mr
-        var dst = packedA
-        var i = 0
-        while i < mc {
-            let rows = min(mr, mc - i)
-            let src = a.base + i * a.rowStride
+        precondition(rows >= 1 && rows <= mr && (row + mr) * kc <= countA)
+        let dst = packedA + row * kc
+        do {
+            let src = a.base + row * a.rowStride
             if rows == mr && a.columnStride == 1 {
                 // Row-major A: six rows read in parallel, one column at a time.
                 let rs = a.rowStride
@@ -79,21 +78,18 @@ final class GemmPackBuffers: @unchecked Sendable {
                     }
                 }
             }
-            dst += mr * kc
-            i += mr
         }
     }
 
-    /// Packs logical rows `0..<kc`, columns `0..<nc` of `b` into `nr`-column micro-panels:
-    /// panel `q` at `packedB + q·nr·kc`, element `(p, j)` at `[p·nr + j]`; columns past `nc` are zero.
-    func packB(_ b: StridedMatrix, kc: Int, nc: Int) {
+    /// Packs logical rows `0..<kc`, columns `column..<column + cols` (cols ≤ 16) of `b` as one
+    /// `nr`-column micro-panel at `packedB + column·kc`: element `(p, j)` at `[p·nr + j]`;
+    /// missing columns are zero.
+    func packBPanel(_ b: StridedMatrix, column: Int, cols: Int, kc: Int) {
         let nr = GemmMicroKernel.nr
-        precondition(kc * ((nc + nr - 1) / nr * nr) <= countB)
-        var dst = packedB
-        var j = 0
-        while j < nc {
-            let cols = min(nr, nc - j)
-            let src = b.base + j * b.columnStride
+        precondition(cols >= 1 && cols <= nr && (column + nr) * kc <= countB)
+        let dst = packedB + column * kc
+        let src = b.base + column * b.columnStride
+        do {
             if cols == nr && b.columnStride == 1 {
                 let rs = b.rowStride
                 for p in 0..<kc {
@@ -117,8 +113,6 @@ final class GemmPackBuffers: @unchecked Sendable {
                     }
                 }
             }
-            dst += nr * kc
-            j += nr
         }
     }
 
