@@ -83,7 +83,10 @@ struct GemmBlocking: Sendable, Equatable {
                         var ir = 0
                         while ir < mc {
                             let rows = min(mr, mc - ir)
-                            if jr == 0 { buffers.packAPanel(aBlock, row: ir, rows: rows, kc: kc) }
+                            if jr == 0 {
+                                buffers.packAPanel(aBlock, row: ir, rows: rows, kc: kc,
+                                                   prefetchRows: min(mr, max(0, mc - ir - mr)))
+                            }
                             let aPanel = UnsafePointer(buffers.packedA + ir * kc)
                             let cTile = c + (ic + ir) * ldc + jc + jr
                             if rows == mr && cols == nr {

@@ -41,7 +41,7 @@ final class GemmPackBuffers: @unchecked Sendable {
     /// Packs logical rows `row..<row + rows` (rows ≤ 6), columns `0..<kc` of `a` as one
     /// `mr`-row micro-panel at `packedA + row·kc`: element `(r, p)` at `[p·mr + r]`; missing
     /// rows are zero. Panels of one A block (`row` a multiple of 6, below `mc`) do not overlap.
-    func packAPanel(_ a: StridedMatrix, row: Int, rows: Int, kc: Int) {
+    func packAPanel(_ a: StridedMatrix, row: Int, rows: Int, kc: Int, prefetchRows: Int = 0) {
         let mr = GemmMicroKernel.mr
         precondition(rows >= 1 && rows <= mr && (row + mr) * kc <= countA)
         let dst = packedA + row * kc
@@ -51,12 +51,14 @@ final class GemmPackBuffers: @unchecked Sendable {
                 // Row-major A: six rows read in parallel, one column at a time.
                 let rs = a.rowStride
                 let r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs, r4 = src + 4 * rs, r5 = src + 5 * rs
-                // A is usually read from memory exactly once here: prefetch each row 512 B ahead.
+                // A is usually read from memory exactly once: while packing this panel, prefetch
+                // the same columns of the next panel's rows (`prefetchRows` of them), so they
+                // arrive during this panel's micro-kernels and its own packing hits cache.
+                let next = src + mr * rs
                 var p0 = 0
                 while p0 < kc {
-                    let ahead = p0 + 128
-                    frugal_prefetch_read(r0 + ahead); frugal_prefetch_read(r1 + ahead); frugal_prefetch_read(r2 + ahead)
-                    frugal_prefetch_read(r3 + ahead); frugal_prefetch_read(r4 + ahead); frugal_prefetch_read(r5 + ahead)
+                    var q = next + p0
+                    for _ in 0..<prefetchRows { frugal_prefetch_read(q); q += rs }
                     for p in p0..<min(kc, p0 + 16) {
                         let d = dst + p * mr
                         d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
