@@ -33,9 +33,19 @@ public enum Float8E4M3 {
 
     /// The Float an E4M3FN code stands for (exact; NaN for 0x7F / 0xFF).
     @inline(__always)
-    public static func float(fromCode code: UInt8) -> Float { table[Int(code)] }
+    public static func float(fromCode code: UInt8) -> Float { table.values[Int(code)] }
 
-    private static let table: [Float] = (0..<256).map { decodeSlow(UInt8($0)) }
+    /// The 256 decoded values, in memory that lives for the whole process (no array
+    /// bounds or uniqueness checks in the decode loops).
+    private static let table = DecodeTable()
+
+    private final class DecodeTable: @unchecked Sendable {
+        let values: UnsafeMutablePointer<Float>
+        init() {
+            values = .allocate(capacity: 256)
+            for c in 0..<256 { values[c] = Float8E4M3.decodeSlow(UInt8(c)) }
+        }
+    }
 
     private static func decodeSlow(_ code: UInt8) -> Float {
         let sign: Float = code & 0x80 != 0 ? -1 : 1

@@ -30,16 +30,28 @@ public struct Float8Matrix: Sendable, Equatable {
         let tpr = (columns + tileColumns - 1) / tileColumns
         var codes = [UInt8](repeating: 0, count: rows * columns)
         var scales = [Float](repeating: 1, count: tileRowCount * tpr)
-        for ti in 0..<tileRowCount {
-            let r0 = ti * tileRows, r1 = min(rows, r0 + tileRows)
-            for tj in 0..<tpr {
-                let c0 = tj * tileColumns, c1 = min(columns, c0 + tileColumns)
-                var amax: Float = 0
-                for r in r0..<r1 { for c in c0..<c1 { let v = values[r * ld + c]; if v.isFinite { amax = max(amax, abs(v)) } } }
-                let scale = amax > 0 ? amax / Float8E4M3.maxFinite : 1
-                scales[ti * tpr + tj] = scale
-                let inverse = 1 / scale
-                for r in r0..<r1 { for c in c0..<c1 { codes[r * columns + c] = Float8E4M3.code(from: values[r * ld + c] * inverse) } }
+        let input = values.baseAddress
+        codes.withUnsafeMutableBufferPointer { codeBuffer in
+            scales.withUnsafeMutableBufferPointer { scaleBuffer in
+                guard let input, let out = codeBuffer.baseAddress else { return }
+                for ti in 0..<tileRowCount {
+                    let r0 = ti * tileRows, r1 = min(rows, r0 + tileRows)
+                    for tj in 0..<tpr {
+                        let c0 = tj * tileColumns, c1 = min(columns, c0 + tileColumns)
+                        var amax: Float = 0
+                        for r in r0..<r1 {
+                            let row = input + r * ld
+                            for c in c0..<c1 { let v = row[c]; if v.isFinite { amax = max(amax, abs(v)) } }
+                        }
+                        let scale = amax > 0 ? amax / Float8E4M3.maxFinite : 1
+                        scaleBuffer[ti * tpr + tj] = scale
+                        let inverse = 1 / scale
+                        for r in r0..<r1 {
+                            let row = input + r * ld, dst = out + r * columns
+                            for c in c0..<c1 { dst[c] = Float8E4M3.code(from: row[c] * inverse) }
+                        }
+                    }
+                }
             }
         }
         self.codes = codes
@@ -60,12 +72,20 @@ public struct Float8Matrix: Sendable, Equatable {
     /// starting with the first row of the range).
     public func dequantize(rows rowRange: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) {
         precondition(destination.count >= rowRange.count * columns, "Float8Matrix.dequantize: destination too small")
-        let tpr = tilesPerRow
-        for r in rowRange {
-            let scaleRow = (r / tileRows) * tpr
-            let out = (r - rowRange.lowerBound) * columns
-            for c in 0..<columns {
-                destination[out + c] = Float8E4M3.float(fromCode: codes[r * columns + c]) * scales[scaleRow + c / tileColumns]
+        let tpr = tilesPerRow, columns = columns, tileColumns = tileColumns, tileRows = tileRows
+        codes.withUnsafeBufferPointer { codes in
+            scales.withUnsafeBufferPointer { scales in
+                for r in rowRange {
+                    let scaleRow = scales.baseAddress! + (r / tileRows) * tpr
+                    let src = codes.baseAddress! + r * columns
+                    let out = destination.baseAddress! + (r - rowRange.lowerBound) * columns
+                    var c0 = 0, tile = 0
+                    while c0 < columns {
+                        let scale = scaleRow[tile], c1 = min(columns, c0 + tileColumns)
+                        for c in c0..<c1 { out[c] = Float8E4M3.float(fromCode: src[c]) * scale }
+                        c0 = c1; tile += 1
+                    }
+                }
             }
         }
     }
