@@ -2,10 +2,11 @@ import CKernelSupport
 
 /// The scratch memory of the packed GEMM and the only code that writes it.
 ///
-/// One instance holds, 64-byte aligned and allocated once per GEMM call (or once per grouped
-/// GEMM, or once per thread), the packed A block (`mc × kc`, as `mr`-row micro-panels), the packed B
-/// panel (`kc × nc`, as `nr`-column micro-panels) and a 6×16 scratch tile for edge tiles. The
-/// block loops in `GemmBlocking` reuse it for every block, so the hot path never allocates.
+/// One instance holds, 64-byte aligned, the packed A block (`mc × kc`, as `mr`-row
+/// micro-panels), the packed B panel (`kc × nc`, as `nr`-column micro-panels) and a 6×16
+/// scratch tile for edge tiles. A GEMM thread borrows one from `GemmBufferPool` for the whole
+/// call (a grouped GEMM for all its groups), and the block loops in `GemmBlocking` reuse it
+/// for every block, so the hot path never allocates.
 /// Like `Deque._UnsafeHandle` in swift-collections, all raw pointer arithmetic on this memory is
 /// fenced inside this type; it is not thread-safe and each thread owns its own instance.
 final class GemmPackBuffers: @unchecked Sendable {
