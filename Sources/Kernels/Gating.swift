@@ -40,6 +40,10 @@ public func gate(logits: UnsafeBufferPointer<Float>, tokens: Int, bias: UnsafeBu
     for i in 0..<(tokens * experts) where !logits[i].isFinite {
         throw GatingError.nonFiniteLogit(token: i / experts, expert: i % experts)
     }
+    if tokens == 0 {
+        return GatingResult(tokens: 0, topk: topk, expertIDs: [], weights: [],
+                            tokensPerExpert: [Int](repeating: 0, count: experts))
+    }
     var ids = [Int32](repeating: 0, count: tokens * topk)
     var weights = [Float](repeating: 0, count: tokens * topk)
     ids.withUnsafeMutableBufferPointer { idp in
