@@ -48,6 +48,10 @@ struct GemmBlocking: Sendable, Equatable {
         }
         let blocking = buffers.blocking
         let mr = GemmMicroKernel.mr, nr = GemmMicroKernel.nr
+        // Equal A blocks (rounded to whole micro-panels) instead of full blocks plus a small
+        // remainder: a thin last block would reuse each B micro-panel for only a few tiles.
+        let mBlocks = (m + blocking.mc - 1) / blocking.mc
+        let mcEven = ((m + mBlocks - 1) / mBlocks + mr - 1) / mr * mr
         var jc = 0
         while jc < n {
             let nc = min(blocking.nc, n - jc)
@@ -63,7 +67,7 @@ struct GemmBlocking: Sendable, Equatable {
                 let fullPanels = nc / nr * nr
                 var ic = 0
                 while ic < m {
-                    let mc = min(blocking.mc, m - ic)
+                    let mc = min(mcEven, m - ic)
                     let aBlock = a.offset(row: ic, column: pc)
                     var jr = 0
                     while jr < nc {
