@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Routes tokens to experts from router logits, as DeepSeek-V3 does.
 ///
 /// For each token: scores `s` from the logits (sigmoid or softmax); biased scores
@@ -40,6 +34,10 @@ public func gate(logits: UnsafeBufferPointer<Float>, tokens: Int, bias: UnsafeBu
     for i in 0..<(tokens * experts) where !logits[i].isFinite {
         throw GatingError.nonFiniteLogit(token: i / experts, expert: i % experts)
     }
+    if tokens == 0 {
+        return GatingResult(tokens: 0, topk: topk, expertIDs: [], weights: [],
+                            tokensPerExpert: [Int](repeating: 0, count: experts))
+    }
     var ids = [Int32](repeating: 0, count: tokens * topk)
     var weights = [Float](repeating: 0, count: tokens * topk)
     ids.withUnsafeMutableBufferPointer { idp in
@@ -48,7 +46,7 @@ public func gate(logits: UnsafeBufferPointer<Float>, tokens: Int, bias: UnsafeBu
             let input = GateInput(logits: logits.baseAddress!, bias: bias?.baseAddress)
             let chunks = GemmBlocking.chunks(of: tokens, parts: threads, granule: 64)
             GemmBlocking.parallelFor(chunks.count) { t in
-                var router = GateRouter(configuration: configuration)
+                let router = GateRouter(configuration: configuration)
                 for token in chunks[t] {
                     router.route(logits: input.logits + token * experts, bias: input.bias,
                                  ids: out.ids + token * topk, weights: out.weights + token * topk)
@@ -71,110 +69,4 @@ public func routerLogits(x: UnsafeBufferPointer<Float>, tokens: Int, hidden: Int
               c: lp, ldc: experts, threads: threads)
     }
     return logits
-}
-
-private struct GateInput: @unchecked Sendable {
-    var logits: UnsafePointer<Float>
-    var bias: UnsafePointer<Float>?
-}
-
-private struct GateOutput: @unchecked Sendable {
-    var ids: UnsafeMutablePointer<Int32>
-    var weights: UnsafeMutablePointer<Float>
-}
-
-/// Per-thread scratch and the per-token routing steps of `gate`.
-private struct GateRouter {
-    let c: GatingConfiguration
-    var scores: [Float]
-    var biased: [Float]
-    var groupScores: [Float]
-    var groupChosen: [Bool]
-    var bestIDs: [Int]
-    var bestValues: [Float]
-
-    init(configuration: GatingConfiguration) {
-        c = configuration
-        scores = [Float](repeating: 0, count: c.experts)
-        biased = scores
-        groupScores = [Float](repeating: 0, count: c.groups)
-        groupChosen = [Bool](repeating: true, count: c.groups)
-        bestIDs = [Int](repeating: 0, count: c.topk)
-        bestValues = [Float](repeating: 0, count: c.topk)
-    }
-
-    /// `x` ranks above `y`: higher value, or equal value and lower index.
-    @inline(__always)
-    static func ranksAbove(_ xv: Float, _ xi: Int, _ yv: Float, _ yi: Int) -> Bool {
-        xv > yv || (xv == yv && xi < yi)
-    }
-
-    mutating func route(logits: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        ids: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>) {
-        let experts = c.experts
-        // 1. Scores and biased scores.
-        scores.withUnsafeMutableBufferPointer { s in
-            switch c.scoreFunction {
-            case .sigmoid:
-                for e in 0..<experts { s[e] = 1 / (1 + expf(-logits[e])) }
-            case .softmax:
-                var maxLogit = -Float.infinity
-                for e in 0..<experts { maxLogit = max(maxLogit, logits[e]) }
-                var sum: Float = 0
-                for e in 0..<experts { let v = expf(logits[e] - maxLogit); s[e] = v; sum += v }
-                let inv = 1 / sum
-                for e in 0..<experts { s[e] *= inv }
-            }
-        }
-        if let bias {
-            for e in 0..<experts { biased[e] = scores[e] + bias[e] }
-        } else {
-            for e in 0..<experts { biased[e] = scores[e] }
-        }
-        // 2. Group limit: keep the topkGroups groups with the best top-2 sums.
-        let perGroup = c.expertsPerGroup
-        let limitGroups = c.topkGroups < c.groups
-        if limitGroups {
-            for g in 0..<c.groups {
-                var first = -Float.infinity, second = -Float.infinity
-                for e in (g * perGroup)..<((g + 1) * perGroup) {
-                    let v = biased[e]
-                    if v > first { second = first; first = v } else if v > second { second = v }
-                }
-                groupScores[g] = perGroup == 1 ? first : first + second
-                groupChosen[g] = false
-            }
-            for _ in 0..<c.topkGroups {
-                var best = -1
-                for g in 0..<c.groups where !groupChosen[g] {
-                    if best < 0 || Self.ranksAbove(groupScores[g], g, groupScores[best], best) { best = g }
-                }
-                groupChosen[best] = true
-            }
-        }
-        // 3. Top-k experts of the eligible groups: a sorted insertion list of length topk.
-        let k = c.topk
-        var filled = 0
-        for g in 0..<c.groups where !limitGroups || groupChosen[g] {
-            for e in (g * perGroup)..<((g + 1) * perGroup) {
-                let v = biased[e]
-                // Experts arrive in increasing index, so an equal value never displaces.
-                if filled == k && !(v > bestValues[k - 1]) { continue }
-                var pos = filled == k ? k - 1 : filled
-                while pos > 0 && v > bestValues[pos - 1] {
-                    bestValues[pos] = bestValues[pos - 1]; bestIDs[pos] = bestIDs[pos - 1]; pos -= 1
-                }
-                bestValues[pos] = v; bestIDs[pos] = e
-                if filled < k { filled += 1 }
-            }
-        }
-        // 4. Weights from the unbiased scores.
-        var sum: Float = 0
-        for j in 0..<k { sum += scores[bestIDs[j]] }
-        let scale = c.normalizeWeights ? (sum > 0 ? c.routeScale / sum : 0) : c.routeScale
-        for j in 0..<k {
-            ids[j] = Int32(bestIDs[j])
-            weights[j] = scores[bestIDs[j]] * scale
-        }
-    }
 }

@@ -1,11 +1,3 @@
-/// How router scores are made from logits.
-public enum GatingScoreFunction: String, Sendable, Equatable, CaseIterable {
-    /// `s = 1 / (1 + e^(−logit))` per expert (DeepSeek-V3).
-    case sigmoid
-    /// `s = softmax(logits)` over all experts of a token (DeepSeek-V2, Mixtral-style).
-    case softmax
-}
-
 /// The routing rule of a Mixture-of-Experts gate, as DeepSeek-V3 routes.
 ///
 /// Experts are split into `groups` equal, contiguous groups (expert `e` is in group
@@ -60,36 +52,4 @@ public struct GatingConfiguration: Sendable, Equatable {
         }
         guard routeScale.isFinite else { throw fail("routeScale must be finite, found \(routeScale)") }
     }
-}
-
-/// Why a gate could not route.
-public enum GatingError: Error, Equatable, CustomStringConvertible {
-    /// A router logit was NaN or ±infinity (token and expert of the first one, row-major).
-    case nonFiniteLogit(token: Int, expert: Int)
-    /// A balancing bias was NaN or ±infinity.
-    case nonFiniteBias(expert: Int)
-    /// The configuration does not fit together (the message says what and why).
-    case invalidConfiguration(String)
-
-    public var description: String {
-        switch self {
-        case .nonFiniteLogit(let t, let e): return "gating: router logit of token \(t), expert \(e) is not finite"
-        case .nonFiniteBias(let e): return "gating: balancing bias of expert \(e) is not finite"
-        case .invalidConfiguration(let why): return "gating: invalid configuration: \(why)"
-        }
-    }
-}
-
-/// What a gate decided for a batch of tokens.
-public struct GatingResult: Sendable, Equatable {
-    public var tokens: Int
-    public var topk: Int
-    /// `tokens × topk`, row-major: the chosen experts of each token, best (highest biased
-    /// score) first; ties go to the lower expert index.
-    public var expertIDs: [Int32]
-    /// `tokens × topk`, aligned with `expertIDs`: the gate weights (unbiased scores, normalised
-    /// if configured, times `routeScale`).
-    public var weights: [Float]
-    /// Per expert, how many tokens chose it.
-    public var tokensPerExpert: [Int]
 }

@@ -13,23 +13,26 @@ import Dispatch
 ///
 /// Default block sizes, from this project's reference machine (per core: 64 KiB L1d, 1 MiB L2;
 /// 32 MiB shared L3):
-/// - `kc = 384`: the B micro-panel (kc × 16 floats = 24 KiB) takes well under half of L1d,
-///   leaving room for the A micro-panel (6 × kc = 9 KiB) streaming through and for C lines.
-/// - `mc = 240` (a multiple of 6): the packed A block (mc × kc floats = 360 KiB) takes about a
-///   third of L2, so it stays resident while B micro-panels and C tiles pass through.
-/// - `nc = 2048` (a multiple of 16): the packed B panel (kc × nc floats = 3 MiB) sits in L3
+/// - `kc = 512`: the B micro-panel (kc × 16 floats = 32 KiB) takes half of L1d and stays there
+///   while the A micro-panels (6 × kc floats = 12 KiB each) stream through the other half.
+///   A larger kc also means fewer read-modify-write passes over C (k / kc of them).
+/// - `mc = 192` (a multiple of 6): the packed A block (mc × kc floats = 384 KiB) takes about
+///   40 % of L2, so it stays resident while B micro-panels and C tiles pass through.
+/// - `nc = 2048` (a multiple of 16): the packed B panel (kc × nc floats = 4 MiB) sits in L3
 ///   with room for the other core's panel.
 ///
-/// Measured on that machine (one thread, median of 5, see README): among
-/// (mc, kc, nc) ∈ {(96…288), (256…512), (2048…4080)} this choice was best or within noise on
-/// 512–2048 squares and the MoE shapes. The micro-kernel prefetches its C tile, which mattered
-/// more than any block size (+5–10 % on 2048² where C is re-read k/kc times).
+/// Measured on that machine (one thread, median of 5, see README): (mc, kc, nc) in
+/// {96…288} × {256…640} × {2048, 3072, 4080} were tried; (192, 512, 2048), (240, 384, 2048),
+/// (240, 512, 2048) and (144, 640, 2048) were all within noise of each other and of OpenBLAS;
+/// smaller kc (256) or nc = 4080 lost 3–10 % on 2048². The micro-kernel's C-tile prefetch
+/// mattered more than any block size (+5–10 % on 2048², where C is re-read k/kc times), and
+/// prefetching A rows while packing helped n = 256 shapes (A is read from memory once there).
 struct GemmBlocking: Sendable, Equatable {
     var mc: Int
     var kc: Int
     var nc: Int
 
-    static let `default` = GemmBlocking(mc: 240, kc: 384, nc: 2048)
+    static let `default` = GemmBlocking(mc: 192, kc: 512, nc: 2048)
 
     /// Products with at most this many rows read row-major B in place instead of packing it.
     static let directBRowLimit = 3 * GemmMicroKernel.mr
@@ -45,6 +48,10 @@ struct GemmBlocking: Sendable, Equatable {
         }
         let blocking = buffers.blocking
         let mr = GemmMicroKernel.mr, nr = GemmMicroKernel.nr
+        // Equal A blocks (rounded to whole micro-panels) instead of full blocks plus a small
+        // remainder: a thin last block would reuse each B micro-panel for only a few tiles.
+        let mBlocks = (m + blocking.mc - 1) / blocking.mc
+        let mcEven = ((m + mBlocks - 1) / mBlocks + mr - 1) / mr * mr
         var jc = 0
         while jc < n {
             let nc = min(blocking.nc, n - jc)
@@ -58,31 +65,32 @@ struct GemmBlocking: Sendable, Equatable {
                 // partial panel is packed (zero-padded).
                 let direct = m <= directBRowLimit && b.columnStride == 1
                 let fullPanels = nc / nr * nr
-                if direct {
-                    if fullPanels < nc {
-                        buffers.packB(bBlock.offset(row: 0, column: fullPanels), kc: kc, nc: nc - fullPanels)
-                    }
-                } else {
-                    buffers.packB(bBlock, kc: kc, nc: nc)
-                }
                 var ic = 0
                 while ic < m {
-                    let mc = min(blocking.mc, m - ic)
-                    buffers.packA(a.offset(row: ic, column: pc), mc: mc, kc: kc)
+                    let mc = min(mcEven, m - ic)
+                    let aBlock = a.offset(row: ic, column: pc)
                     var jr = 0
                     while jr < nc {
                         let cols = min(nr, nc - jr)
+                        // Packing is interleaved with the kernels that first use each panel (B
+                        // panels during the first A block, A panels during the first B panel),
+                        // so the memory reads of packing overlap with FMA work.
+                        if ic == 0 && (!direct || jr >= fullPanels) {
+                            buffers.packBPanel(bBlock, column: jr, cols: cols, kc: kc)
+                        }
                         let bPanel: UnsafePointer<Float>, bStride: Int
-                        if !direct {
-                            bPanel = UnsafePointer(buffers.packedB + jr * kc); bStride = nr
-                        } else if jr < fullPanels {
+                        if direct && jr < fullPanels {
                             bPanel = bBlock.base + jr; bStride = bBlock.rowStride
                         } else {
-                            bPanel = UnsafePointer(buffers.packedB); bStride = nr
+                            bPanel = UnsafePointer(buffers.packedB + jr * kc); bStride = nr
                         }
                         var ir = 0
                         while ir < mc {
                             let rows = min(mr, mc - ir)
+                            if jr == 0 {
+                                buffers.packAPanel(aBlock, row: ir, rows: rows, kc: kc,
+                                                   prefetchRows: min(mr, max(0, mc - ir - mr)))
+                            }
                             let aPanel = UnsafePointer(buffers.packedA + ir * kc)
                             let cTile = c + (ic + ir) * ldc + jc + jr
                             if rows == mr && cols == nr {

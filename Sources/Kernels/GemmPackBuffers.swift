@@ -1,9 +1,12 @@
+import CKernelSupport
+
 /// The scratch memory of the packed GEMM and the only code that writes it.
 ///
-/// One instance holds, 64-byte aligned and allocated once per GEMM call (or once per grouped
-/// GEMM, or once per thread), the packed A block (`mc × kc`, as `mr`-row micro-panels), the packed B
-/// panel (`kc × nc`, as `nr`-column micro-panels) and a 6×16 scratch tile for edge tiles. The
-/// block loops in `GemmBlocking` reuse it for every block, so the hot path never allocates.
+/// One instance holds, 64-byte aligned, the packed A block (`mc × kc`, as `mr`-row
+/// micro-panels), the packed B panel (`kc × nc`, as `nr`-column micro-panels) and a 6×16
+/// scratch tile for edge tiles. A GEMM thread borrows one from `GemmBufferPool` for the whole
+/// call (a grouped GEMM for all its groups), and the block loops in `GemmBlocking` reuse it
+/// for every block, so the hot path never allocates.
 /// Like `Deque._UnsafeHandle` in swift-collections, all raw pointer arithmetic on this memory is
 /// fenced inside this type; it is not thread-safe and each thread owns its own instance.
 final class GemmPackBuffers: @unchecked Sendable {
@@ -36,23 +39,32 @@ final class GemmPackBuffers: @unchecked Sendable {
         return raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    /// Packs logical rows `0..<mc`, columns `0..<kc` of `a` into `mr`-row micro-panels:
-    /// panel `q` at `packedA + q·mr·kc`, element `(r, p)` at `[p·mr + r]`; rows past `mc` are zero.
-    func packA(_ a: StridedMatrix, mc: Int, kc: Int) {
-        precondition(mc <= blocking.mc && kc * ((mc + 5) / 6 * 6) <= countA)
+    /// Packs logical rows `row..<row + rows` (rows ≤ 6), columns `0..<kc` of `a` as one
+    /// `mr`-row micro-panel at `packedA + row·kc`: element `(r, p)` at `[p·mr + r]`; missing
+    /// rows are zero. Panels of one A block (`row` a multiple of 6, below `mc`) do not overlap.
+    func packAPanel(_ a: StridedMatrix, row: Int, rows: Int, kc: Int, prefetchRows: Int = 0) {
         let mr = GemmMicroKernel.mr
-        var dst = packedA
-        var i = 0
-        while i < mc {
-            let rows = min(mr, mc - i)
-            let src = a.base + i * a.rowStride
+        precondition(rows >= 1 && rows <= mr && (row + mr) * kc <= countA)
+        let dst = packedA + row * kc
+        do {
+            let src = a.base + row * a.rowStride
             if rows == mr && a.columnStride == 1 {
                 // Row-major A: six rows read in parallel, one column at a time.
                 let rs = a.rowStride
                 let r0 = src, r1 = src + rs, r2 = src + 2 * rs, r3 = src + 3 * rs, r4 = src + 4 * rs, r5 = src + 5 * rs
-                for p in 0..<kc {
-                    let d = dst + p * mr
-                    d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
+                // A is usually read from memory exactly once: while packing this panel, prefetch
+                // the same columns of the next panel's rows (`prefetchRows` of them), so they
+                // arrive during this panel's micro-kernels and its own packing hits cache.
+                let next = src + mr * rs
+                var p0 = 0
+                while p0 < kc {
+                    var q = next + p0
+                    for _ in 0..<prefetchRows { frugal_prefetch_read(q); q += rs }
+                    for p in p0..<min(kc, p0 + 16) {
+                        let d = dst + p * mr
+                        d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
+                    }
+                    p0 += 16
                 }
             } else if rows == mr && a.rowStride == 1 {
                 // Transposed A: each column holds the six values contiguously.
@@ -69,21 +81,18 @@ final class GemmPackBuffers: @unchecked Sendable {
                     }
                 }
             }
-            dst += mr * kc
-            i += mr
         }
     }
 
-    /// Packs logical rows `0..<kc`, columns `0..<nc` of `b` into `nr`-column micro-panels:
-    /// panel `q` at `packedB + q·nr·kc`, element `(p, j)` at `[p·nr + j]`; columns past `nc` are zero.
-    func packB(_ b: StridedMatrix, kc: Int, nc: Int) {
+    /// Packs logical rows `0..<kc`, columns `column..<column + cols` (cols ≤ 16) of `b` as one
+    /// `nr`-column micro-panel at `packedB + column·kc`: element `(p, j)` at `[p·nr + j]`;
+    /// missing columns are zero.
+    func packBPanel(_ b: StridedMatrix, column: Int, cols: Int, kc: Int) {
         let nr = GemmMicroKernel.nr
-        precondition(kc * ((nc + nr - 1) / nr * nr) <= countB)
-        var dst = packedB
-        var j = 0
-        while j < nc {
-            let cols = min(nr, nc - j)
-            let src = b.base + j * b.columnStride
+        precondition(cols >= 1 && cols <= nr && (column + nr) * kc <= countB)
+        let dst = packedB + column * kc
+        let src = b.base + column * b.columnStride
+        do {
             if cols == nr && b.columnStride == 1 {
                 let rs = b.rowStride
                 for p in 0..<kc {
@@ -107,8 +116,6 @@ final class GemmPackBuffers: @unchecked Sendable {
                     }
                 }
             }
-            dst += nr * kc
-            j += nr
         }
     }
 

@@ -40,26 +40,47 @@ public func groupedSgemm(
         GemmPackBuffers.scale(cBase.base, ldc: ldc, m: rows, n: n, beta: beta)
         return
     }
-    let aBase = a.baseAddress!, bBase = b.baseAddress!
-    // Row offset of every group, so each thread can address any group directly.
-    var running = 0
-    let offsets: [Int] = groupSizes.map { s in defer { running += s }; return running }
-    let blocking = GemmBlocking.default
-    let slices = GemmBlocking.chunks(of: n, parts: threads, granule: GemmMicroKernel.nr)
-    let aMatrix = StridedMatrix(base: aBase, rowStride: lda, columnStride: 1)
-    let bAll = StridedMatrix(bBase, ld: ldb, transpose: transB)
-    GemmBlocking.parallelFor(slices.count) { t in
-        let cols = slices[t]
-        GemmBufferPool.shared.withBuffers(blocking) { buffers in
-            for g in groupSizes.indices where groupSizes[g] > 0 {
-                let bg = StridedMatrix(base: bAll.base + g * bGroupStride,
-                                       rowStride: bAll.rowStride, columnStride: bAll.columnStride)
-                GemmBlocking.run(m: groupSizes[g], n: cols.count, k: k, alpha: alpha,
-                                 a: aMatrix.offset(row: offsets[g], column: 0),
-                                 b: bg.offset(row: 0, column: cols.lowerBound), beta: beta,
-                                 c: cBase.base + offsets[g] * ldc + cols.lowerBound, ldc: ldc,
-                                 buffers: buffers)
-            }
-        }
+    let bBase = b.baseAddress!
+    let bases = WeightBases(pointers: groupSizes.indices.map { bBase + $0 * bGroupStride })
+    GroupedGemmDriver.run(groupSizes: groupSizes, n: n, k: k, alpha: alpha, a: a.baseAddress!, lda: lda,
+                          transB: transB, weights: bases, ldb: ldb, beta: beta, c: cBase, threads: threads)
+}
+
+/// Grouped SGEMM with every expert's weight in its own buffer: `weights[g]` is expert `g`'s
+/// k×n (or, with `transB: .transposed`, n×k) row-major matrix with row stride `ldb`. Otherwise
+/// identical to the single-buffer `groupedSgemm` (same layout of `a` and `c`, same speed).
+public func groupedSgemm(
+    groupSizes: [Int], n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafeBufferPointer<Float>, lda: Int,
+    transB: Transpose = .none,
+    weights: [UnsafeBufferPointer<Float>], ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutableBufferPointer<Float>, ldc: Int,
+    threads: Int = 1
+) {
+    precondition(n >= 0 && k >= 0 && groupSizes.allSatisfy { $0 >= 0 }, "groupedSgemm: negative dimension")
+    precondition(threads >= 1, "groupedSgemm: threads must be at least 1")
+    precondition(weights.count == groupSizes.count, "groupedSgemm: one weight buffer per group")
+    let rows = groupSizes.reduce(0, +)
+    let bRows = transB == .none ? k : n, bCols = transB == .none ? n : k
+    precondition(lda >= max(1, k) && ldc >= max(1, n) && ldb >= max(1, bCols), "groupedSgemm: stride too small")
+    precondition(rows == 0 || k == 0 || a.count >= (rows - 1) * lda + k, "groupedSgemm: A buffer too small")
+    precondition(rows == 0 || c.count >= (rows - 1) * ldc + n, "groupedSgemm: C buffer too small")
+    precondition(bRows == 0 || bCols == 0 || weights.allSatisfy { $0.count >= (bRows - 1) * ldb + bCols },
+                 "groupedSgemm: a weight buffer is too small")
+    if rows == 0 || n == 0 { return }
+    let cBase = MutableMatrix(base: c.baseAddress!, ld: ldc)
+    if k == 0 || alpha == 0 {
+        GemmPackBuffers.scale(cBase.base, ldc: ldc, m: rows, n: n, beta: beta)
+        return
     }
+    // An empty group's buffer may be empty (nil base); it is never read, so any non-nil
+    // placeholder stands in for it.
+    let placeholder = a.baseAddress!
+    let bases = WeightBases(pointers: groupSizes.indices.map { g in
+        groupSizes[g] > 0 ? weights[g].baseAddress! : placeholder
+    })
+    GroupedGemmDriver.run(groupSizes: groupSizes, n: n, k: k, alpha: alpha, a: a.baseAddress!, lda: lda,
+                          transB: transB, weights: bases, ldb: ldb, beta: beta, c: cBase, threads: threads)
 }

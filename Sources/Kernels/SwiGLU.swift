@@ -10,24 +10,29 @@ import Darwin
 /// Shapes (row-major, dense): `x` tokens×hidden, `w1` and `w3` hidden×intermediate, `w2`
 /// intermediate×hidden, `out` tokens×hidden (overwritten).
 ///
-/// Fusion: tokens are processed in chunks of `chunkRows` (default 480, a multiple of the GEMM's
-/// mc) rows. For each chunk the two up-projections are computed into a chunk-sized scratch,
-/// the gate `silu(h1) ⊙ h3` is applied in place while the chunk is still in cache, and the
-/// down-projection writes the chunk of `out`. The tokens×intermediate activations therefore
-/// never exist in full (scratch is 2 · chunkRows · intermediate floats) and the elementwise
-/// pass costs no extra trip to memory. Chunks of 480 rows keep the repacking of the weights
-/// per chunk to a few percent of the GEMM work. The three products use the packed `sgemm`.
+/// Fusion: tokens are processed in equal chunks of at most `chunkRows` rows. For each chunk
+/// the two up-projections are computed into a chunk-sized scratch, the gate
+/// `silu(h1) ⊙ h3` is applied in place right after, and the down-projection writes the chunk
+/// of `out`. The tokens×intermediate activations therefore never exist in full (scratch is
+/// 2 · chunk · intermediate floats) and the elementwise pass runs on freshly written data.
+/// Every chunk re-streams and re-packs the three weight matrices, which costs ≈4 % at 480-row
+/// chunks of a DeepSeek-V3 expert (7168×2048 weights, 58 MB each) — so by default a chunk is
+/// as large as a 16 MiB scratch per projection allows (`4 Mi / intermediate` rows, at least
+/// 480): one chunk for up to 2048 tokens of that expert, where fused and unfused run at the same
+/// speed, and bounded memory beyond. The three products use the packed `sgemm`.
 public func swigluFFN(
     x: UnsafeBufferPointer<Float>, tokens: Int, hidden: Int, intermediate: Int,
     w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>, w2: UnsafeBufferPointer<Float>,
-    out: UnsafeMutableBufferPointer<Float>, chunkRows: Int = 480, threads: Int = 1
+    out: UnsafeMutableBufferPointer<Float>, chunkRows: Int? = nil, threads: Int = 1
 ) {
-    precondition(tokens >= 0 && hidden >= 0 && intermediate >= 0 && chunkRows >= 1, "swigluFFN: bad dimension")
+    let maxRows = chunkRows ?? max(480, (4 << 20) / max(1, intermediate))
+    precondition(tokens >= 0 && hidden >= 0 && intermediate >= 0 && maxRows >= 1, "swigluFFN: bad dimension")
     precondition(x.count >= tokens * hidden && out.count >= tokens * hidden, "swigluFFN: x or out too small")
     precondition(w1.count >= hidden * intermediate && w3.count >= hidden * intermediate
                  && w2.count >= intermediate * hidden, "swigluFFN: weights too small")
     if tokens == 0 || hidden == 0 { return }
-    let rows = min(chunkRows, tokens)
+    let chunkCount = (tokens + maxRows - 1) / maxRows
+    let rows = (tokens + chunkCount - 1) / chunkCount
     var h1 = [Float](repeating: 0, count: max(1, rows * intermediate))
     var h3 = h1
     h1.withUnsafeMutableBufferPointer { h1p in

@@ -39,11 +39,13 @@ enum BenchTiming {
     }
 
     /// Prints rows as an aligned table (one header, one row per shape) or as a JSON array.
-    static func emit(columns: [String], rows: [[String: BenchValue]], format: BenchFormat, title: String) {
+    /// `jsonColumns` (default: `columns`) are the keys a JSON row carries.
+    static func emit(columns: [String], jsonColumns: [String]? = nil, rows: [[String: BenchValue]], format: BenchFormat,
+                     title: String) {
         switch format {
         case .json:
             let objects = rows.map { row in
-                "{" + columns.compactMap { key in row[key].map { "\"\(key)\": \($0.json)" } }.joined(separator: ", ") + "}"
+                "{" + (jsonColumns ?? columns).compactMap { key in row[key].map { "\"\(key)\": \($0.json)" } }.joined(separator: ", ") + "}"
             }
             print("[\n  " + objects.joined(separator: ",\n  ") + "\n]")
         case .table:

@@ -127,6 +127,12 @@ import Kernels
         }
     }
 
+    @Test("zero tokens give an empty result")
+    func zeroTokens() throws {
+        let r = try [Float]().withUnsafeBufferPointer { try gate(logits: $0, tokens: 0, configuration: .deepSeekV3) }
+        #expect(r.expertIDs.isEmpty && r.weights.isEmpty && r.tokensPerExpert == [Int](repeating: 0, count: 256))
+    }
+
     @Test("invalid configurations are rejected")
     func invalid() {
         #expect(throws: GatingError.self) { try GatingConfiguration(experts: 10, groups: 3, topk: 1).validate() }

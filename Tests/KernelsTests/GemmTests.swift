@@ -61,6 +61,10 @@ import Kernels
         }
         check(.none, .none, m: 250, n: 35, k: 400, alpha: 1, beta: 0, seed: 12)
         check(.none, .transposed, m: 19, n: 2070, k: 20, alpha: 1, beta: 1, seed: 13)
+        // Three uneven A blocks × three kc blocks, every transpose.
+        for (i, (ta, tb)) in Self.transposes.enumerated() {
+            check(ta, tb, m: 401, n: 37, k: 1100, alpha: -1, beta: i % 2 == 0 ? 0 : 2, seed: 14 + UInt64(i))
+        }
     }
 
     @Test("few-row products read B in place (m ≤ 18) and match")

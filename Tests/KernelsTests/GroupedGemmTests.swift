@@ -60,3 +60,32 @@ import Kernels
         #expect(c == [1, 2])
     }
 }
+
+@Suite struct GroupedGemmSeparateWeightsTests {
+    @Test("separate weight buffers give the same result as one contiguous buffer")
+    func separateBuffers() {
+        var g = SplitMix64(seed: 77)
+        let sizes = [4, 0, 19, 1, 30], n = 21, k = 40
+        let rows = sizes.reduce(0, +)
+        let a = ReferenceMath.random(rows * k, &g)
+        let b = ReferenceMath.random(sizes.count * k * n, &g)
+        let perExpert = (0..<sizes.count).map { Array(b[($0 * k * n)..<(($0 + 1) * k * n)]) }
+        var c1 = [Float](repeating: 0, count: rows * n), c2 = c1
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in c1.withUnsafeMutableBufferPointer { cp in
+                groupedSgemm(groupSizes: sizes, n: n, k: k, a: ap, lda: k, b: bp, ldb: n, bGroupStride: k * n, c: cp, ldc: n)
+            } }
+            let buffers = perExpert.map { w -> UnsafeMutableBufferPointer<Float> in
+                let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: w.count)
+                _ = p.initialize(from: w)
+                return p
+            }
+            defer { buffers.forEach { $0.deallocate() } }
+            c2.withUnsafeMutableBufferPointer { cp in
+                groupedSgemm(groupSizes: sizes, n: n, k: k, a: ap, lda: k, weights: buffers.map { UnsafeBufferPointer($0) },
+                             ldb: n, c: cp, ldc: n, threads: 2)
+            }
+        }
+        #expect(c1 == c2)
+    }
+}
