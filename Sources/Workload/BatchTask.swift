@@ -25,14 +25,9 @@ public struct BatchTask: Sendable, Equatable {
             return GemmShape(m: side, n: side, k: side)
         }
         // Fisher–Yates with SplitMix64.
-        var state = seed
+        var generator = SplitMix64(seed: seed)
         for index in stride(from: shapes.count - 1, to: 0, by: -1) {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            shapes.swapAt(index, Int(z % UInt64(index + 1)))
+            shapes.swapAt(index, Int(generator.next() % UInt64(index + 1)))
         }
         return shapes
     }
