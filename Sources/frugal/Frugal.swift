@@ -23,6 +23,7 @@ struct Frugal: ParsableCommand {
             Sweep.self,
             Report.self,
             Simulate.self,
+            Plan.self,
             CheckMPI.self,
             Calibrate.self,
             Bench.self,
