@@ -24,6 +24,7 @@ struct Frugal: ParsableCommand {
             Report.self,
             Simulate.self,
             Compare.self,
+            Plan.self,
             Chips.self,
             CheckMPI.self,
             Calibrate.self,
