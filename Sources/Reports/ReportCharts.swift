@@ -142,7 +142,8 @@ public enum ReportCharts {
         var section = ReportSection(
             id: "cost", title: "GPU-hours and cost by chip type",
             explanation: "Simulated training runs: total GPU-hours and dollars (the cluster file's price per GPU-hour), by chip type; "
-                + "one bar per configuration (chips, parallelism, what-if links).")
+                + "one bar per configuration (chips, parallelism, what-if links). \"With failures\" adds checkpoints, lost work "
+                + "and restarts at the simulator's failure rate (goodput in points.csv).")
         let rows = points.filter { $0.mode == "simulated" && ($0.gpuHours != nil || $0.costUsd != nil) }
         section.absent += notFitting(points)
         guard !rows.isEmpty else {
@@ -154,7 +155,10 @@ public enum ReportCharts {
             "\(row.chips.map { "\($0) chips" } ?? "?")" + (row.parallel.map { ", \($0)" } ?? "") + (row.settings.map { ", \($0)" } ?? "")
         }
         let variants = uniqueOrdered(rows.map(variant))
-        for (metric, title, unit) in [("gpuHours", "GPU-hours by chip type", "GPU-hours"), ("costUsd", "Cost by chip type", "US dollars")] {
+        for (metric, title, unit) in [("gpuHours", "GPU-hours by chip type", "GPU-hours"), ("costUsd", "Cost by chip type", "US dollars"),
+                                      ("gpuHoursWithFailures", "GPU-hours with failures by chip type", "GPU-hours"),
+                                      ("costUsdWithFailures", "Cost with failures by chip type", "US dollars")]
+        where rows.contains(where: { $0.number(metric) != nil }) {
             let series = variants.enumerated().map { index, name in
                 BarChart.Series(name: name, values: chipTypes.map { chip in
                     rows.first { ($0.chipType ?? "chip") == chip && variant($0) == name }?.number(metric)

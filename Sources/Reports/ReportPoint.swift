@@ -37,6 +37,11 @@ public struct ReportPoint: Codable, Sendable, Equatable {
     public var costUsd: Double?
     public var energyKwh: Double?
     public var trainDays: Double?
+    /// Simulated runs with failures (checkpoints, lost work, restarts): goodput and the totals.
+    public var goodput: Double? = nil
+    public var trainDaysWithFailures: Double? = nil
+    public var gpuHoursWithFailures: Double? = nil
+    public var costUsdWithFailures: Double? = nil
     public var fits: Bool?
     /// Seconds of the step by part, for the stacked breakdown chart.
     public var breakdown: [String: Double]
@@ -46,7 +51,8 @@ public struct ReportPoint: Codable, Sendable, Equatable {
 
     /// The numeric columns, in table order, by name (for CSV, HTML and tests).
     public static let numericColumns = ["ranks", "chips", "runs", "throughput", "efficiency", "stepSeconds",
-                                        "computeSeconds", "commSeconds", "mfu", "gpuHours", "costUsd", "energyKwh", "trainDays"]
+                                        "computeSeconds", "commSeconds", "mfu", "gpuHours", "costUsd", "energyKwh", "trainDays",
+                                        "goodput", "trainDaysWithFailures", "gpuHoursWithFailures", "costUsdWithFailures"]
 
     /// The value of a numeric column.
     public func number(_ column: String) -> Double? {
@@ -64,6 +70,10 @@ public struct ReportPoint: Codable, Sendable, Equatable {
         case "costUsd": return costUsd
         case "energyKwh": return energyKwh
         case "trainDays": return trainDays
+        case "goodput": return goodput
+        case "trainDaysWithFailures": return trainDaysWithFailures
+        case "gpuHoursWithFailures": return gpuHoursWithFailures
+        case "costUsdWithFailures": return costUsdWithFailures
         default:
             if column.hasPrefix("breakdown."), let value = breakdown[String(column.dropFirst("breakdown.".count))] { return value }
             return nil

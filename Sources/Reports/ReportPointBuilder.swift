@@ -92,7 +92,7 @@ public enum ReportPointBuilder {
         let chips = point.chips ?? result.gpus
         let throughput = result.tokensPerSecondPerGpu.flatMap { perGpu in chips.map { perGpu * Double($0) } }
         let series = point.series ?? ([chipType] + (settings.isEmpty ? [] : [settings])).joined(separator: " ")
-        return ReportPoint(
+        var row = ReportPoint(
             id: point.id, mode: "simulated", series: series,
             label: "\(chipType) ×\(chips.map(String.init) ?? "?")" + (point.parallel.map { " \($0)" } ?? "") + (settings.isEmpty ? "" : " \(settings)"),
             scaling: nil, ranks: nil, chips: chips, chipType: chipType, parallel: point.parallel,
@@ -101,6 +101,11 @@ public enum ReportPointBuilder {
             computeSeconds: result.breakdown?["compute"] ?? result.breakdown?["computeSeconds"], commSeconds: nil,
             mfu: result.mfu, gpuHours: result.gpuHours, costUsd: result.costUsd, energyKwh: result.energyKwh,
             trainDays: result.trainDays, fits: result.fits, breakdown: result.breakdown ?? [:])
+        row.goodput = result.goodput
+        row.trainDaysWithFailures = result.trainDaysWithFailures
+        row.gpuHoursWithFailures = result.gpuHoursWithFailures
+        row.costUsdWithFailures = result.costUsdWithFailures
+        return row
     }
 
     /// Efficiency relative to each series' smallest worker count.
@@ -130,6 +135,10 @@ public enum ReportPointBuilder {
         row.costUsd = r(row.costUsd)
         row.energyKwh = r(row.energyKwh)
         row.trainDays = r(row.trainDays)
+        row.goodput = r(row.goodput)
+        row.trainDaysWithFailures = r(row.trainDaysWithFailures)
+        row.gpuHoursWithFailures = r(row.gpuHoursWithFailures)
+        row.costUsdWithFailures = r(row.costUsdWithFailures)
         row.breakdown = row.breakdown.mapValues(ReportNumber.rounded)
         return row
     }

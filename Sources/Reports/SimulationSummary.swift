@@ -16,6 +16,12 @@ public struct SimulationSummary: Codable, Sendable, Equatable {
     public var costUsd: Double?
     public var energyKwh: Double?
     public var memoryPerGpuBytes: Double?
+    /// With failures (the simulator's goodput model): useful over wall time, and the run's
+    /// days, GPU-hours and dollars including checkpoints, lost work and restarts.
+    public var goodput: Double?
+    public var trainDaysWithFailures: Double?
+    public var gpuHoursWithFailures: Double?
+    public var costUsdWithFailures: Double?
     /// Whether the plan fits in each GPU's memory.
     public var fits: Bool?
     /// Seconds of the step by component (compute, exposed communication, bubble, …). Nested
@@ -45,7 +51,10 @@ public struct SimulationSummary: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case chip, gpus, stepSeconds, tokensPerSecondPerGpu, mfu, mfuCausal, gpuHoursPerTrillionTokens, trainDays, gpuHours
         case costUsd, energyKwh, memoryPerGpuBytes, fits, breakdown
+        case goodput, trainDaysWithFailures, gpuHoursWithFailures, costUsdWithFailures
     }
+
+    private struct GoodputBlock: Decodable { var goodput: Double? }
 
     /// Decodes leniently: a breakdown entry that is not a number (a nested object, a string) is skipped.
     public init(from decoder: Decoder) throws {
@@ -61,6 +70,10 @@ public struct SimulationSummary: Codable, Sendable, Equatable {
         trainDays = number(.trainDays)
         gpuHours = number(.gpuHours)
         costUsd = number(.costUsd)
+        goodput = (try? container.decodeIfPresent(GoodputBlock.self, forKey: .goodput))??.goodput ?? number(.goodput)
+        trainDaysWithFailures = number(.trainDaysWithFailures)
+        gpuHoursWithFailures = number(.gpuHoursWithFailures)
+        costUsdWithFailures = number(.costUsdWithFailures)
         energyKwh = number(.energyKwh)
         memoryPerGpuBytes = number(.memoryPerGpuBytes)
         fits = try? container.decodeIfPresent(Bool.self, forKey: .fits)
@@ -84,6 +97,10 @@ public struct SimulationSummary: Codable, Sendable, Equatable {
         try container.encodeIfPresent(trainDays, forKey: .trainDays)
         try container.encodeIfPresent(gpuHours, forKey: .gpuHours)
         try container.encodeIfPresent(costUsd, forKey: .costUsd)
+        try container.encodeIfPresent(goodput, forKey: .goodput)
+        try container.encodeIfPresent(trainDaysWithFailures, forKey: .trainDaysWithFailures)
+        try container.encodeIfPresent(gpuHoursWithFailures, forKey: .gpuHoursWithFailures)
+        try container.encodeIfPresent(costUsdWithFailures, forKey: .costUsdWithFailures)
         try container.encodeIfPresent(energyKwh, forKey: .energyKwh)
         try container.encodeIfPresent(memoryPerGpuBytes, forKey: .memoryPerGpuBytes)
         try container.encodeIfPresent(fits, forKey: .fits)

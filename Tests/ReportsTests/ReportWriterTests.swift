@@ -20,8 +20,9 @@ struct ReportWriterTests {
     @Test func everyChartIsWellFormedSVGWithItsSeriesAndAxes() throws {
         let (_, html, _) = try writeReport()
         let svgs = SVGInspector.svgElements(in: html)
-        // Throughput ×3 (GFLOP/s, MoE tokens/s, simulated), efficiency ×2, breakdown ×2, scatter, cost ×2, heatmap.
-        #expect(svgs.count == 11)
+        // Throughput ×3 (GFLOP/s, MoE tokens/s, simulated), efficiency ×2, breakdown ×2, scatter, cost ×4
+        // (GPU-hours and dollars, with and without failures), heatmap.
+        #expect(svgs.count == 13)
         var texts: [String] = [], series: [String] = []
         for svg in svgs {
             let (inspector, error) = SVGInspector.inspect(svg)
@@ -103,7 +104,7 @@ struct ReportWriterTests {
         // Every point is still there, the damaged one from its remaining records.
         #expect(outcome.points.map(\.id).contains("demo_strong_r2"))
         #expect(outcome.points.count == 7)
-        #expect(SVGInspector.svgElements(in: html).count == 11)
+        #expect(SVGInspector.svgElements(in: html).count == 13)
     }
 
     @Test func absentDataIsSaidNotDropped() throws {

@@ -47,3 +47,12 @@ struct ResultRecordTests {
         #expect(problems.first?.hasPrefix("\(folder.indexPath):2:") == true)
     }
 }
+
+@Suite struct SimulationSummaryGoodputTests {
+    @Test func goodputAndTotalsWithFailuresReachTheReport() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/simulate-h800-2048.json")
+        let summary = try JSONDecoder().decode(SimulationSummary.self, from: Data(contentsOf: url))
+        #expect(summary.goodput == 0.9469 && summary.trainDaysWithFailures == 56.6 && summary.costUsdWithFailures == 5_565_624)
+        #expect(ReportPoint.numericColumns.contains("goodput") && ReportPoint.numericColumns.contains("gpuHoursWithFailures"))
+    }
+}
