@@ -62,35 +62,35 @@ struct BatchExecutor {
         let ranks = communicator.size, rank = communicator.rank
         var measurement = BatchMeasurement()
         let predicted = task.shapes.map(model.seconds)
-        // Outputs are kept (when verifying) and summed after the clock stops, so checking costs
-        // the schedule nothing; one scratch C serves when not verifying.
-        var outputs: [Int: [Float]] = [:]
-        var scratch = [Float](repeating: 0, count: task.shapes.map { $0.m * $0.n }.max() ?? 0)
+        // Every item's C has its place in one output buffer allocated (and zeroed) before the
+        // clock starts — no allocation between items — and checksums are taken after it stops,
+        // so verification costs the schedule nothing. Without verification one scratch C serves.
+        var offsets: [Int] = []
+        var total = 0
+        for shape in task.shapes {
+            offsets.append(task.verify ? total : 0)
+            if task.verify { total += shape.m * shape.n }
+        }
+        var outputs = [Float](repeating: 0, count: task.verify ? total : (task.shapes.map { $0.m * $0.n }.max() ?? 0))
         var timings: [(index: Int, seconds: Double)] = []
+        timings.reserveCapacity(task.shapes.count)
         try communicator.barrier()
         let start = MPIEnvironment.wallTime
         func compute(_ item: Int) {
             let shape = task.shapes[item]
-            var c = task.verify ? [Float](repeating: 0, count: shape.m * shape.n) : []
             let begin = MPIEnvironment.wallTime
             let work = {
-            pool.a.withUnsafeBufferPointer { a in
-                pool.b.withUnsafeBufferPointer { b in
-                    if task.verify {
-                        c.withUnsafeMutableBufferPointer { c in
-                            sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.k, b: b, ldb: shape.n, c: c, ldc: shape.n)
-                        }
-                    } else {
-                        scratch.withUnsafeMutableBufferPointer { c in
+                pool.a.withUnsafeBufferPointer { a in
+                    pool.b.withUnsafeBufferPointer { b in
+                        outputs.withUnsafeMutableBufferPointer { all in
+                            let c = UnsafeMutableBufferPointer(rebasing: all[offsets[item]..<(offsets[item] + shape.m * shape.n)])
                             sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.k, b: b, ldb: shape.n, c: c, ldc: shape.n)
                         }
                     }
                 }
             }
-            }
             if let pacer { pacer.compute(work) } else { work() }
             timings.append((item, MPIEnvironment.wallTime - begin))
-            if task.verify { outputs[item] = c }
         }
 
         switch task.policy {
@@ -104,8 +104,9 @@ struct BatchExecutor {
             if rank == 0 {
                 try coordinate(order: order, predicted: order.map { predicted[$0] }, compute: compute)
             } else {
-                // Keep one request in flight: ask for the next chunk before computing this one, so
-                // the answer is there when it is needed even if rank 0 is busy with an item.
+                // Ask for the next chunk just before the last item of this one, so the answer is
+                // there when it is needed even if rank 0 is busy with an item — but not earlier:
+                // a chunk taken too soon is work rank 0 could have done (items come largest first).
                 let request = CommBuffer<Int64>([Int64(rank)])
                 func ask() throws -> (Request, CommBuffer<Int64>) {
                     try communicator.sendNonblocking(request, to: 0, tag: Self.requestTag).wait()
@@ -117,13 +118,22 @@ struct BatchExecutor {
                     try pending.0.wait()
                     let reply = pending.1
                     if reply[1] == 0 { break }
-                    pending = try ask()
-                    for position in Int(reply[0])..<Int(reply[0] + reply[1]) { compute(order[position]) }
+                    let positions = Array(Int(reply[0])..<Int(reply[0] + reply[1]))
+                    var asked = false
+                    for (index, position) in positions.enumerated() {
+                        if index == positions.count - 1 && positions.count > 1 { pending = try ask(); asked = true }
+                        compute(order[position])
+                    }
+                    if !asked { pending = try ask() }
                 }
             }
         }
         measurement.finishSeconds = MPIEnvironment.wallTime - start
-        measurement.items = timings.map { ($0.index, $0.seconds, outputs[$0.index]?.reduce(0.0) { $0 + Double($1) } ?? 0) }
+        measurement.items = timings.map { timing in
+            let shape = task.shapes[timing.index], offset = offsets[timing.index]
+            let checksum = task.verify ? outputs[offset..<(offset + shape.m * shape.n)].reduce(0.0) { $0 + Double($1) } : 0
+            return (timing.index, timing.seconds, checksum)
+        }
         return measurement
     }
 
