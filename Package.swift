@@ -43,14 +43,14 @@ let package = Package(
         .target(name: "Config", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
 
         // What to compute, on what hardware, and how to spread it.
-        .target(name: "Workload", dependencies: ["Config"]),
+        .target(name: "Workload", dependencies: ["Config", "Kernels"]),
         .target(name: "Hardware", dependencies: ["Config"]),
         .target(name: "Planner", dependencies: ["Workload", "Hardware"]),
 
         // The two executors and the reports.
         .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit", "Reports"],
                 swiftSettings: optimizedSettings),
-        .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware"], swiftSettings: optimizedSettings),
+        .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware", "Kernels"], swiftSettings: optimizedSettings),
         .target(name: "Reports", dependencies: ["Workload"]),
 
         .executableTarget(

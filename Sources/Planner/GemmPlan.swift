@@ -48,9 +48,7 @@ public struct GemmPlan: Sendable, Equatable {
     /// The block of A that `rank` generates before any communication.
     public func ownedBlockOfA(_ rank: Int) -> MatrixBlock {
         switch task.sharding {
-        case .rows:
-            return MatrixBlock(rows: BlockPartition(count: task.m, parts: ranks).range(rank), columns: 0..<task.k)
-        case .cols:
+        case .rows, .cols:
             return MatrixBlock(rows: BlockPartition(count: task.m, parts: ranks).range(rank), columns: 0..<task.k)
         case .grid:
             let (row, column) = coordinates(of: rank)

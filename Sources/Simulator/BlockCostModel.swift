@@ -1,5 +1,6 @@
 import Foundation
 import Hardware
+import Kernels
 import Workload
 
 /// Turns the model, the training setup and the cluster into per-block compute seconds and

@@ -1,5 +1,6 @@
 import Foundation
 import Hardware
+import Kernels
 import Workload
 
 /// Simulates one training step of `model` with `setup` on `cluster`, rank by rank, and derives

@@ -60,6 +60,8 @@ public enum BatchPolicy: String, CaseIterable, Sendable {
     case dynamic
 }
 
+import Kernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
