@@ -90,3 +90,12 @@ public struct WhatIfError: Error, CustomStringConvertible, Equatable {
     public var description: String
     public init(_ description: String) { self.description = "--set " + description }
 }
+
+extension ClusterSpec {
+    /// Applies `--set` texts (each one change or a comma-separated list), in order.
+    public mutating func apply(whatIfs texts: [String]) throws(WhatIfError) {
+        for text in texts {
+            for change in try ClusterWhatIf.parseList(text) { change.apply(to: &self) }
+        }
+    }
+}

@@ -42,13 +42,8 @@ struct Plan: ParsableCommand {
 
     enum PlanFormat: String, ExpressibleByArgument, CaseIterable { case table, json }
 
-    private func fail(_ message: String) throws -> Never {
-        FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
-        throw ExitCode.failure
-    }
-
     func run() throws {
-        do {
+        try reportingBadInput {
             guard top >= 1 else {
                 throw ConfigError(file: "--top", keyPath: "", expected: "a positive number of configurations to re-simulate", found: "\(top)")
             }
@@ -64,23 +59,13 @@ struct Plan: ParsableCommand {
                 : PlanReportFormatter.table(outcome, space: space, benchmark: rate)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
             if outcome.fittingCount == 0 { throw ExitCode(2) }
-        } catch let error as ConfigError {
-            try fail(error.description)
-        } catch let error as SimulationError {
-            try fail(error.description)
-        } catch let error as TrainingSetupError {
-            try fail(error.description)
-        } catch let error as WhatIfError {
-            try fail(error.description)
         }
     }
 
     private func makeSpace() throws -> ParallelConfigSpace {
         let clusterPath = try resolve(cluster, directory: clustersDirectory, what: "cluster")
         var clusterSpec = try ClusterSpec(contentsOfFile: clusterPath, chipsDirectory: chipsDirectory)
-        for text in whatIfs {
-            for change in try ClusterWhatIf.parseList(text) { change.apply(to: &clusterSpec) }
-        }
+        try clusterSpec.apply(whatIfs: whatIfs)
         let modelPath = try TransformerModel.resolveFile(model, directory: modelsDirectory)
         let transformer = try TransformerModel(contentsOfFile: modelPath)
         let stem = ((modelPath as NSString).lastPathComponent as NSString).deletingPathExtension

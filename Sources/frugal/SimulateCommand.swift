@@ -52,12 +52,6 @@ struct Simulate: ParsableCommand {
     var whatIfs: [String] = []
     @Option(name: .customLong("chips-dir")) var chipsDirectory: String?
 
-    /// Prints `message` on stderr and exits with status 1 (a bad input, not a usage error).
-    private func fail(_ message: String) throws -> Never {
-        FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
-        throw ExitCode.failure
-    }
-
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
     func run() throws {
@@ -65,8 +59,8 @@ struct Simulate: ParsableCommand {
             try predictJob(job)
             return
         }
-        do {
-            guard model != nil else { try fail("give --model (a training step) or --job (a frugal run job file)") }
+        try reportingBadInput {
+            guard model != nil else { try failBadInput("give --model (a training step) or --job (a frugal run job file)") }
             let run = try SimulationRequest(command: self).run()
             let text = SimulationReportFormatter.format(run.result, as: format)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
@@ -79,14 +73,6 @@ struct Simulate: ParsableCommand {
                 FileHandle.standardError.write(Data("trace: not written (the setup does not fit in memory)\n".utf8))
             }
             if run.result.fits == false { throw ExitCode(2) }
-        } catch let error as ConfigError {
-            try fail(error.description)
-        } catch let error as SimulationError {
-            try fail(error.description)
-        } catch let error as TrainingSetupError {
-            try fail(error.description)
-        } catch let error as WhatIfError {
-            try fail(error.description)
         }
     }
 
@@ -96,18 +82,16 @@ struct Simulate: ParsableCommand {
     /// The cluster file with every `--set` applied.
     func loadCluster(_ path: String) throws -> ClusterSpec {
         var cluster = try ClusterSpec(contentsOfFile: path, chipsDirectory: chipsDirectory)
-        for text in whatIfs {
-            for change in try ClusterWhatIf.parseList(text) { change.apply(to: &cluster) }
-        }
+        try cluster.apply(whatIfs: whatIfs)
         return cluster
     }
 
     /// `--job`: the predicted `frugal run` of a job file on this cluster, per task and rank.
     private func predictJob(_ path: String) throws {
-        do {
+        try reportingBadInput {
             let cluster = try loadCluster(cluster)
             let ranks = self.ranks ?? cluster.gpuCount
-            guard ranks >= 1 else { try fail("--ranks: expected a positive rank count, found \(ranks)") }
+            guard ranks >= 1 else { try failBadInput("--ranks: expected a positive rank count, found \(ranks)") }
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
             let predictions = JobPredictor(cluster: cluster).predict(job: job, ranks: ranks)
             let text: String
@@ -136,10 +120,6 @@ struct Simulate: ParsableCommand {
             }
             print(text)
             if let out { try AtomicFileWriter.write(text, to: out) }
-        } catch let error as ConfigError {
-            try fail(error.description)
-        } catch let error as WhatIfError {
-            try fail(error.description)
         }
     }
 }
