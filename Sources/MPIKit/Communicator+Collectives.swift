@@ -140,6 +140,41 @@ extension Communicator {
         }
     }
 
+    /// Sends `sendCounts[r]` elements starting at element `sendDisplacements[r]` of `send` to
+    /// each rank `r`, and receives `receiveCounts[r]` elements from each at element
+    /// `receiveDisplacements[r]` of `receive`: blocks anywhere in the buffers, in any order, so a
+    /// caller can exchange one slice of each peer's run at a time (staged exchanges).
+    public func alltoallv<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, counts sendCounts: [Int], displacements sendDisplacements: [Int],
+                                        into receive: UnsafeMutableBufferPointer<T>, counts receiveCounts: [Int],
+                                        displacements receiveDisplacements: [Int]) throws(MPIError) {
+        let sendLayout = try checkedBlocks(sendCounts, sendDisplacements, total: send.count, "MPI_Alltoallv")
+        let receiveLayout = try checkedBlocks(receiveCounts, receiveDisplacements, total: receive.count, "MPI_Alltoallv")
+        try mpiCall("MPI_Alltoallv") {
+            MPI_Alltoallv(send.baseAddress, sendLayout.counts, sendLayout.displacements, T.mpiKind.datatype,
+                          receive.baseAddress, receiveLayout.counts, receiveLayout.displacements, T.mpiKind.datatype, handle)
+        }
+    }
+
+    /// Checks per-rank blocks given by counts and displacements: one of each per rank, none
+    /// negative, every block inside a buffer of `total` elements; returns them as MPI `int`s.
+    func checkedBlocks(_ counts: [Int], _ displacements: [Int], total: Int,
+                       _ function: StaticString) throws(MPIError) -> (counts: [Int32], displacements: [Int32]) {
+        guard counts.count == size, displacements.count == size else {
+            throw MPIError(function: "\(function)", invalidArgument: "\(counts.count) counts and \(displacements.count) displacements for \(size) ranks")
+        }
+        var result: (counts: [Int32], displacements: [Int32]) = ([], [])
+        result.counts.reserveCapacity(size)
+        result.displacements.reserveCapacity(size)
+        for (count, displacement) in zip(counts, displacements) {
+            guard count >= 0, displacement >= 0, displacement + count <= total else {
+                throw MPIError(function: "\(function)", invalidArgument: "block of \(count) at \(displacement) does not fit a buffer of \(total)")
+            }
+            result.counts.append(try mpiCount(count, function))
+            result.displacements.append(try mpiCount(displacement, function))
+        }
+        return result
+    }
+
     /// Checks a per-rank count list: one entry per rank, none negative, fitting in `total`.
     func checkPerRank(_ counts: [Int], total: Int, _ function: StaticString) throws(MPIError) {
         guard counts.count == size else {

@@ -69,6 +69,23 @@ extension Communicator {
         // MPI may read the count arrays until completion: the request keeps them alive too.
         return Request(handle: request, retaining: [send, receive, holder], function: "MPI_Ialltoallv")
     }
+
+    /// Starts an all-to-all with per-peer counts and displacements (see
+    /// ``alltoallv(_:counts:displacements:into:counts:displacements:)``).
+    public func alltoallvNonblocking<T: MPIScalar>(_ send: CommBuffer<T>, counts sendCounts: [Int], displacements sendDisplacements: [Int],
+                                                   into receive: CommBuffer<T>, counts receiveCounts: [Int],
+                                                   displacements receiveDisplacements: [Int]) throws(MPIError) -> Request {
+        let sendLayout = try checkedBlocks(sendCounts, sendDisplacements, total: send.count, "MPI_Ialltoallv")
+        let receiveLayout = try checkedBlocks(receiveCounts, receiveDisplacements, total: receive.count, "MPI_Ialltoallv")
+        let holder = CountArrays(sendLayout.counts, sendLayout.displacements, receiveLayout.counts, receiveLayout.displacements)
+        var request: MPI_Request? = frugal_mpi_request_null()
+        try mpiCall("MPI_Ialltoallv") {
+            MPI_Ialltoallv(send.mutablePointer, holder.sendCounts, holder.sendDisplacements, T.mpiKind.datatype,
+                           receive.mutablePointer, holder.receiveCounts, holder.receiveDisplacements, T.mpiKind.datatype,
+                           handle, &request)
+        }
+        return Request(handle: request, retaining: [send, receive, holder], function: "MPI_Ialltoallv")
+    }
 }
 
 /// Count and displacement arrays in stable memory for the lifetime of a non-blocking "v" collective.

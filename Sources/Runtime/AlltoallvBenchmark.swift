@@ -3,8 +3,8 @@ import MPIKit
 import Planner
 
 /// `frugal bench alltoallv`: the MoE dispatch + combine path (pack rows by destination and expert
-/// slot, Alltoallv, experts in place on the receive buffer, Alltoallv back, combine reading each
-/// row where it lands) against two bare Alltoallv calls on preallocated buffers with the same
+/// slot — own rows straight to the receive buffer —, Alltoallv of the other ranks' rows, experts
+/// in place on the receive buffer, Alltoallv back, combine reading each row where it is) against two bare Alltoallv calls on preallocated buffers with the same
 /// per-peer byte counts, in the same run. Rows go to uniformly random ranks (seeded).
 ///
 /// Reported the nccl-tests way, per size S (bytes each rank sends per Alltoallv):
@@ -73,23 +73,26 @@ public struct AlltoallvBenchmark {
         }
 
         // Path: what the MoE executor does around the same two exchanges — pack rows by
-        // (destination, slot); the experts read and write the receive buffers in place (no
-        // compute here: the rows go straight back); the combine reads each pair's row where it
-        // lands and accumulates it into its token (as the weighted sum does).
+        // (destination, slot), own rows straight into the receive buffer (``RowExchange``); the
+        // experts read and write the receive buffer in place (no compute here: the rows go
+        // straight back); the combine reads each pair's row where it is (returned, or for own
+        // rows where the experts left it) and writes it into its token (as the weighted sum does).
+        let exchange = RowExchange(sendCounts: plan.sendCounts, receiveCounts: receiveCounts, rank: rank)
         let buffers = DispatchBuffers()
         buffers.reserve(sendRows: count, receiveRows: received, hidden: h)
-        var output = [Float](repeating: 0, count: count * h)
+        let output = CommBuffer<Float>(count: count * h)
         func path() throws(MPIError) {
-            plan.pack(tokens[...], hidden: h, topK: 1, rows: buffers.sendRows)
-            try world.alltoallvNonblocking(buffers.sendRows, counts: sendElements,
-                                           into: buffers.receiveRows, counts: receiveElements).wait()
-            try world.alltoallvNonblocking(buffers.receiveRows, counts: receiveElements,
-                                           into: buffers.combineReceive, counts: sendElements).wait()
-            buffers.combineReceive.withUnsafeBufferPointer { rows in
-                output.withUnsafeMutableBufferPointer { out in
-                    for token in 0..<count {
-                        let source = rows.baseAddress! + plan.position[token] * h, target = out.baseAddress! + token * h
-                        for j in 0..<h { target[j] = source[j] }
+            plan.pack(tokens[...], hidden: h, topK: 1, exchange: exchange, send: buffers.sendRows, receive: buffers.receiveRows)
+            try exchange.startDispatch(world, send: buffers.sendRows, into: buffers.receiveRows, hidden: h).wait()
+            try exchange.startCombine(world, expertOutput: buffers.receiveRows, into: buffers.combineReceive, hidden: h).wait()
+            buffers.combineReceive.withUnsafeBufferPointer { returned in
+                buffers.receiveRows.withUnsafeBufferPointer { expertOutput in
+                    output.withUnsafeMutableBufferPointer { out in
+                        for token in 0..<count {
+                            let source = exchange.resultRow(plan.position[token], returned: returned.baseAddress!,
+                                                            expertOutput: expertOutput.baseAddress!, hidden: h)
+                            (out.baseAddress! + token * h).update(from: source, count: h)
+                        }
                     }
                 }
             }
@@ -110,7 +113,8 @@ public struct AlltoallvBenchmark {
         // The slowest rank's time per repetition.
         let bareSlowest = try world.allreduce(array: bareTimes, .max), pathSlowest = try world.allreduce(array: pathTimes, .max)
         var wrong = 0
-        for row in 0..<count where output[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
+        let returned = output.array
+        for row in 0..<count where returned[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
         let totalWrong = try world.allreduce(array: [wrong], .sum)[0]
 
         let bareSeconds = median(bareSlowest), pathSeconds = median(pathSlowest)
@@ -129,7 +133,7 @@ public struct AlltoallvBenchmark {
             return String(decoding: (try? encoder.encode(rows)) ?? Data(), as: UTF8.self)
         }
         var text = "# frugal bench alltoallv: \(ranks) ranks, rows of \(hidden) floats, median of \(repetitions), slowest rank\n"
-        text += "# dispatch+combine path (pack, Alltoallv, Alltoallv back, unpack) vs two bare Alltoallv\n"
+        text += "# dispatch+combine path (pack, Alltoallv, Alltoallv back, unpack; own rows stay off MPI) vs two bare Alltoallv\n"
         text += "#     size(B)     rows   bare(us)   path(us)  bare algbw  bare busbw  path algbw  path busbw   ratio  #wrong\n"
         for row in rows {
             text += String(format: "%13d %8d %10.1f %10.1f %11.2f %11.2f %11.2f %11.2f %7.2f %7d\n", row.bytes, row.rows,

@@ -49,14 +49,20 @@ struct DispatchPlan {
         self.position = position
     }
 
-    /// Packs each kept pair's token row of `x` (tokens × hidden) into `rows` in send order.
-    func pack(_ x: ArraySlice<Float>, hidden h: Int, topK k: Int, rows: CommBuffer<Float>) {
-        precondition(rows.count >= rowCount * h, "DispatchPlan: send buffer too small")
+    /// Packs each kept pair's token row of `x` (tokens × hidden) in send order: into `send`,
+    /// or for this rank's own experts straight into `receive` (see ``RowExchange``).
+    func pack(_ x: ArraySlice<Float>, hidden h: Int, topK k: Int, exchange: RowExchange,
+              send: CommBuffer<Float>, receive: CommBuffer<Float>) {
+        precondition(send.count >= rowCount * h, "DispatchPlan: send buffer too small")
+        precondition(receive.count >= (exchange.receiveOffsets[exchange.rank] + sendCounts[exchange.rank]) * h,
+                     "DispatchPlan: receive buffer too small")
         x.withUnsafeBufferPointer { source in
-            rows.withUnsafeMutableBufferPointer { target in
-                for (pair, slot) in position.enumerated() where slot >= 0 {
-                    UnsafeMutableRawPointer(target.baseAddress! + slot * h)
-                        .copyMemory(from: source.baseAddress! + (pair / k) * h, byteCount: h * MemoryLayout<Float>.size)
+            send.withUnsafeMutableBufferPointer { sendRows in
+                receive.withUnsafeMutableBufferPointer { receiveRows in
+                    for (pair, slot) in position.enumerated() where slot >= 0 {
+                        exchange.packTarget(slot, send: sendRows.baseAddress!, receive: receiveRows.baseAddress!, hidden: h)
+                            .update(from: source.baseAddress! + (pair / k) * h, count: h)
+                    }
                 }
             }
         }

@@ -114,6 +114,34 @@ public struct MPISelfCheck {
                 try received.withUnsafeMutableBufferPointer { try world.alltoallv(s, counts: sendCounts, into: $0, counts: receiveCounts) }
             }
             record("alltoallv", received == (0..<size).flatMap { s in [Float](repeating: Float(s * 1000 + rank), count: receiveCounts[s]) })
+
+            // Explicit displacements: blocks in reverse rank order with a gap of one element
+            // before each, the own block left out (as the MoE exchange does).
+            let gapped = { (counts: [Int]) -> [Int] in
+                var displacements = [Int](repeating: 0, count: size), offset = 0
+                for peer in (0..<size).reversed() { offset += 1; displacements[peer] = offset; offset += counts[peer] }
+                return displacements
+            }
+            let sendGapped = gapped(sendCounts), receiveGapped = gapped(receiveCounts)
+            let ownOut = { (counts: [Int]) in counts.enumerated().map { $0.offset == rank ? 0 : $0.element } }
+            var scattered = [Float](repeating: -1, count: sendCounts.reduce(0, +) + size)
+            for peer in 0..<size { for i in 0..<sendCounts[peer] { scattered[sendGapped[peer] + i] = Float(rank * 1000 + peer) } }
+            var landed = [Float](repeating: -1, count: receiveCounts.reduce(0, +) + size)
+            try scattered.withUnsafeBufferPointer { s in
+                try landed.withUnsafeMutableBufferPointer {
+                    try world.alltoallv(s, counts: ownOut(sendCounts), displacements: sendGapped,
+                                        into: $0, counts: ownOut(receiveCounts), displacements: receiveGapped)
+                }
+            }
+            var expected = [Float](repeating: -1, count: landed.count)
+            for peer in 0..<size where peer != rank {
+                for i in 0..<receiveCounts[peer] { expected[receiveGapped[peer] + i] = Float(peer * 1000 + rank) }
+            }
+            record("alltoallv (displacements)", landed == expected)
+            let sendBuffer = CommBuffer(scattered), receiveBuffer = CommBuffer<Float>([Float](repeating: -1, count: landed.count))
+            try world.alltoallvNonblocking(sendBuffer, counts: ownOut(sendCounts), displacements: sendGapped,
+                                           into: receiveBuffer, counts: ownOut(receiveCounts), displacements: receiveGapped).wait()
+            record("ialltoallv (displacements)", receiveBuffer.array == expected)
         }
 
         // Split by colour (virtual nodes of two ranks).
@@ -174,6 +202,17 @@ public struct MPISelfCheck {
                 refused = (error as? MPIError)?.function == "MPI_Alltoallv"
             }
             record("MPIError for bad counts", refused)
+            var outside = false
+            do {
+                try buffer.withUnsafeMutableBufferPointer { b in
+                    let counts = [Int](repeating: 1, count: size), displacements = [Int](repeating: 4, count: size)
+                    try world.alltoallv(UnsafeBufferPointer(b), counts: counts, displacements: displacements,
+                                        into: b, counts: counts, displacements: displacements)
+                }
+            } catch {
+                outside = (error as? MPIError)?.function == "MPI_Alltoallv"
+            }
+            record("MPIError for a block outside", outside)
         }
 
         // Per operation: how many ranks got it wrong.

@@ -122,6 +122,7 @@ struct MoEExecutor {
             }
         }
         let receiveCounts = receiveSlotCounts.map { batch in batch.map { $0.reduce(0, +) } }
+        let exchanges = (0..<m).map { RowExchange(sendCounts: plans[$0].sendCounts, receiveCounts: receiveCounts[$0], rank: rank) }
         let segments = receiveSlotCounts.map(ExpertSegment.segments(counts:))
         measurement.otherCommSeconds = loadsTimer.comm
         measurement.dispatchSeconds = countsTimer.comm
@@ -140,13 +141,11 @@ struct MoEExecutor {
             pacer.linkSeconds(sendBytes: send.map { $0 * rowBytes }, receiveBytes: receive.map { $0 * rowBytes })
         }
         func startDispatch(_ batch: Int) throws(MPIError) {
-            let plan = plans[batch], buffer = buffers[batch]
-            plan.pack(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h, topK: k, rows: buffer.sendRows)
+            let plan = plans[batch], buffer = buffers[batch], exchange = exchanges[batch]
+            plan.pack(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h, topK: k, exchange: exchange,
+                      send: buffer.sendRows, receive: buffer.receiveRows)
             dispatchDeadline[batch] = MPIEnvironment.wallTime + linkSeconds(send: plan.sendCounts, receive: receiveCounts[batch])
-            dispatchRequests[batch] = [
-                try communicator.alltoallvNonblocking(buffer.sendRows, counts: plan.sendCounts.map { $0 * h },
-                                                      into: buffer.receiveRows, counts: receiveCounts[batch].map { $0 * h }),
-            ]
+            dispatchRequests[batch] = [try exchange.startDispatch(communicator, send: buffer.sendRows, into: buffer.receiveRows, hidden: h)]
         }
         let pending = { () in
             for request in dispatchRequests.joined() { _ = try? request.test() }
@@ -186,8 +185,8 @@ struct MoEExecutor {
             var combineWait = PhaseTimer()
             try combineWait.measure(.comm) { () throws(MPIError) in
                 let deadline = MPIEnvironment.wallTime + linkSeconds(send: receiveCounts[batch], receive: plans[batch].sendCounts)
-                let request = try communicator.alltoallvNonblocking(buffer.combineSend, counts: receiveCounts[batch].map { $0 * h },
-                                                                    into: buffer.combineReceive, counts: plans[batch].sendCounts.map { $0 * h })
+                let request = try exchanges[batch].startCombine(communicator, expertOutput: buffer.combineSend,
+                                                                into: buffer.combineReceive, hidden: h)
                 if overlap {
                     combineRequests.append((request, deadline))
                 } else {
@@ -211,14 +210,19 @@ struct MoEExecutor {
         output.reserveCapacity(task.tokens * h)
         timer.measure(.compute) { pacer.compute {
             for batch in 0..<m {
-                output += buffers[batch].combineReceive.withUnsafeBufferPointer { rows in
-                    layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                  routing: routings[batch], rows: rows, position: plans[batch].position)
+                let buffer = buffers[batch], exchange = exchanges[batch]
+                output += buffer.combineReceive.withUnsafeBufferPointer { returned in
+                    buffer.combineSend.withUnsafeBufferPointer { expertOutput in
+                        layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
+                                      routing: routings[batch], position: plans[batch].position) {
+                            exchange.resultRow($0, returned: returned.baseAddress!, expertOutput: expertOutput.baseAddress!, hidden: h)
+                        }
+                    }
                 }
             }
         } }
         if task.backward {
-            try backward(step: step, x: x, plans: plans, routings: routings, receiveCounts: receiveCounts,
+            try backward(step: step, x: x, plans: plans, exchanges: exchanges, routings: routings, receiveCounts: receiveCounts,
                          segments: segments, savedRows: savedRows, timer: &timer, measurement: &measurement)
         }
         measurement.computeSeconds = timer.compute
@@ -252,7 +256,8 @@ extension MoEExecutor {
     /// The backward pass of one step: output gradients `w · dY` dispatched along the forward
     /// routes, expert backward on the rows each expert saw, input gradients combined back and
     /// summed per token with the shared experts' contribution. Sequential per micro-batch.
-    fileprivate func backward(step: Int, x: [Float], plans: [DispatchPlan], routings: [GatingResult], receiveCounts: [[Int]],
+    fileprivate func backward(step: Int, x: [Float], plans: [DispatchPlan], exchanges: [RowExchange], routings: [GatingResult],
+                              receiveCounts: [[Int]],
                               segments: [[ExpertSegment]], savedRows: [[Float]], timer: inout PhaseTimer,
                               measurement: inout MoEStepMeasurement) throws {
         let rank = communicator.rank, h = task.hidden, k = task.topK, m = task.microBatches, chunk = task.tokens / m
@@ -261,25 +266,27 @@ extension MoEExecutor {
         var slotSums = [Double](repeating: 0, count: layer.heldExperts.count)
         let rowBytes = h * MemoryLayout<Float>.size
         for batch in 0..<m {
-            let plan = plans[batch], buffer = buffers[batch], routing = routings[batch]
+            let plan = plans[batch], buffer = buffers[batch], routing = routings[batch], exchange = exchanges[batch]
             let tokenBase = batch * chunk
             timer.measure(.compute) {
-                buffer.sendRows.withUnsafeMutableBufferPointer { rows in
-                    for (pair, slot) in plan.position.enumerated() where slot >= 0 {
-                        let weight = routing.weights[pair], token = tokenBase + pair / k
-                        for j in 0..<h { rows[slot * h + j] = weight * dY[token * h + j] }
+                buffer.sendRows.withUnsafeMutableBufferPointer { send in
+                    buffer.receiveRows.withUnsafeMutableBufferPointer { receive in
+                        for (pair, slot) in plan.position.enumerated() where slot >= 0 {
+                            let weight = routing.weights[pair], token = tokenBase + pair / k
+                            let target = exchange.packTarget(slot, send: send.baseAddress!, receive: receive.baseAddress!, hidden: h)
+                            for j in 0..<h { target[j] = weight * dY[token * h + j] }
+                        }
                     }
                 }
             }
-            var exchange = PhaseTimer()
-            try exchange.measure(.comm) { () throws(MPIError) in
+            var dispatchTimer = PhaseTimer()
+            try dispatchTimer.measure(.comm) { () throws(MPIError) in
                 let deadline = MPIEnvironment.wallTime + pacer.linkSeconds(sendBytes: plan.sendCounts.map { $0 * rowBytes },
                                                                            receiveBytes: receiveCounts[batch].map { $0 * rowBytes })
-                try communicator.alltoallvNonblocking(buffer.sendRows, counts: plan.sendCounts.map { $0 * h },
-                                                      into: buffer.receiveRows, counts: receiveCounts[batch].map { $0 * h }).wait()
+                try exchange.startDispatch(communicator, send: buffer.sendRows, into: buffer.receiveRows, hidden: h).wait()
                 Pacer.sleep(until: deadline)
             }
-            measurement.dispatchSeconds += exchange.comm
+            measurement.dispatchSeconds += dispatchTimer.comm
             timer.measure(.compute) {
                 pacer.compute {
                     savedRows[batch].withUnsafeBufferPointer { rows in
@@ -295,8 +302,7 @@ extension MoEExecutor {
             try back.measure(.comm) { () throws(MPIError) in
                 let deadline = MPIEnvironment.wallTime + pacer.linkSeconds(sendBytes: receiveCounts[batch].map { $0 * rowBytes },
                                                                            receiveBytes: plan.sendCounts.map { $0 * rowBytes })
-                try communicator.alltoallvNonblocking(buffer.combineSend, counts: receiveCounts[batch].map { $0 * h },
-                                                      into: buffer.combineReceive, counts: plan.sendCounts.map { $0 * h }).wait()
+                try exchange.startCombine(communicator, expertOutput: buffer.combineSend, into: buffer.combineReceive, hidden: h).wait()
                 Pacer.sleep(until: deadline)
             }
             measurement.combineSeconds += back.comm
@@ -305,10 +311,13 @@ extension MoEExecutor {
                     var part = layer.sharedBackward(x: x[(tokenBase * h)..<((tokenBase + chunk) * h)],
                                                     dY: Array(dY[(tokenBase * h)..<((tokenBase + chunk) * h)]), count: chunk)
                     buffer.combineReceive.withUnsafeBufferPointer { returned in
-                        for token in 0..<chunk {
-                            for choice in 0..<k where plan.position[token * k + choice] >= 0 {
-                                let source = plan.position[token * k + choice] * h
-                                for j in 0..<h { part[token * h + j] += returned[source + j] }
+                        buffer.combineSend.withUnsafeBufferPointer { expertOutput in
+                            for token in 0..<chunk {
+                                for choice in 0..<k where plan.position[token * k + choice] >= 0 {
+                                    let source = exchange.resultRow(plan.position[token * k + choice], returned: returned.baseAddress!,
+                                                                    expertOutput: expertOutput.baseAddress!, hidden: h)
+                                    for j in 0..<h { part[token * h + j] += source[j] }
+                                }
                             }
                         }
                     }

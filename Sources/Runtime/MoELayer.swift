@@ -152,9 +152,11 @@ struct MoELayer {
         }
     }
 
-    /// The layer output for `count` tokens: Σ over kept choices of weight × routed output (row
-    /// `position[token·topK + choice]` of `rows`, in choice order; -1 = dropped) plus every shared expert.
-    func combine(x: ArraySlice<Float>, count: Int, routing: GatingResult, rows: UnsafeBufferPointer<Float>, position: [Int]) -> [Float] {
+    /// The layer output for `count` tokens: Σ over kept choices of weight × routed output (the
+    /// row `row(p)` for send position `p = position[token·topK + choice]`, in choice order; -1 =
+    /// dropped) plus every shared expert.
+    func combine(x: ArraySlice<Float>, count: Int, routing: GatingResult, position: [Int],
+                 row: (Int) -> UnsafePointer<Float>) -> [Float] {
         let h = task.hidden, k = task.topK
         var y = [Float](repeating: 0, count: count * h)
         if task.sharedExperts > 0 {
@@ -182,7 +184,7 @@ struct MoELayer {
             for token in 0..<count {
                 for choice in 0..<k where position[token * k + choice] >= 0 {
                     let weight = routing.weights[token * k + choice]
-                    let source = rows.baseAddress! + position[token * k + choice] * h
+                    let source = row(position[token * k + choice])
                     let target = out.baseAddress! + token * h
                     for j in 0..<h { target[j] = target[j].addingProduct(weight, source[j]) }
                 }

@@ -72,8 +72,8 @@ struct MoEReference {
                 let results = rows.withUnsafeBufferPointer { layer.expertOutputs(rows: $0, localExpert: experts) }
                 var position = [Int](repeating: -1, count: chunk * k)
                 for (index, pair) in pairs.enumerated() { position[pair] = index }
-                output += results.withUnsafeBufferPointer {
-                    layer.combine(x: x, count: chunk, routing: routing, rows: $0, position: position)
+                output += results.withUnsafeBufferPointer { rows in
+                    layer.combine(x: x, count: chunk, routing: routing, position: position) { rows.baseAddress! + $0 * h }
                 }
                 if task.backward {
                     let tokenBase = batch * chunk

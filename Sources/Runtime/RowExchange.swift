@@ -1,0 +1,86 @@
+import MPIKit
+
+/// The layout of one micro-batch's dispatch and combine on this rank, with the rows a rank
+/// routes to its own experts kept out of MPI.
+///
+/// Why: on one host an Alltoallv is a memory copy per byte, and so is a pack. Sending the own
+/// block through MPI would copy it twice more (into the send buffer, then MPI's self-copy into
+/// the receive buffer, and the same on the way back), so the pack writes own rows straight into
+/// their place in the receive buffer, and the combine reads them where the experts wrote them.
+/// Other ranks' blocks go through `MPI_Ialltoallv` with explicit displacements. (DeepEP and
+/// Megatron likewise keep local tokens off the network.)
+///
+/// Send buffer: destination runs back to back in rank order (send position `p` is row `p`),
+/// the own run left empty. Receive buffer: source runs back to back in rank order, the own run
+/// filled by the pack.
+struct RowExchange {
+    let rank: Int
+    /// Rows to each destination, and the send position of each destination's first row.
+    let sendCounts: [Int]
+    let sendOffsets: [Int]
+    /// Rows from each source, and the receive-buffer row of each source's first row.
+    let receiveCounts: [Int]
+    let receiveOffsets: [Int]
+
+    init(sendCounts: [Int], receiveCounts: [Int], rank: Int) {
+        precondition(sendCounts.count == receiveCounts.count && sendCounts.indices.contains(rank),
+                     "RowExchange: one count per rank, and rank \(rank) among them")
+        self.rank = rank
+        self.sendCounts = sendCounts
+        self.receiveCounts = receiveCounts
+        sendOffsets = Self.offsets(sendCounts)
+        receiveOffsets = Self.offsets(receiveCounts)
+        precondition(sendCounts[rank] == receiveCounts[rank], "RowExchange: own rows sent and received must agree")
+    }
+
+    /// Exclusive prefix sums: the first row of each run when runs are back to back.
+    static func offsets(_ counts: [Int]) -> [Int] {
+        var offsets = [Int](repeating: 0, count: counts.count), total = 0
+        for (index, count) in counts.enumerated() { offsets[index] = total; total += count }
+        return offsets
+    }
+
+    /// Where the row at send position `position` is packed: row `position` of `send`, or for
+    /// the own run its row of `receive`.
+    @inline(__always)
+    func packTarget(_ position: Int, send: UnsafeMutablePointer<Float>, receive: UnsafeMutablePointer<Float>,
+                    hidden: Int) -> UnsafeMutablePointer<Float> {
+        let own = position - sendOffsets[rank]
+        if own >= 0 && own < sendCounts[rank] { return receive + (receiveOffsets[rank] + own) * hidden }
+        return send + position * hidden
+    }
+
+    /// Where the result for send position `position` is after the combine: row `position` of
+    /// `returned`, or for the own run (which never left this rank) its row of `expertOutput`.
+    @inline(__always)
+    func resultRow(_ position: Int, returned: UnsafePointer<Float>, expertOutput: UnsafePointer<Float>,
+                   hidden: Int) -> UnsafePointer<Float> {
+        let own = position - sendOffsets[rank]
+        if own >= 0 && own < sendCounts[rank] { return expertOutput + (receiveOffsets[rank] + own) * hidden }
+        return returned + position * hidden
+    }
+
+    /// Starts the dispatch of other ranks' rows: `send` (packed by send position) to `receive`
+    /// (by source), `hidden` floats per row. The own run is already in place.
+    func startDispatch(_ communicator: Communicator, send: CommBuffer<Float>, into receive: CommBuffer<Float>,
+                       hidden: Int) throws(MPIError) -> Request {
+        try communicator.alltoallvNonblocking(send, counts: elements(sendCounts, hidden), displacements: elements(sendOffsets, hidden),
+                                              into: receive, counts: elements(receiveCounts, hidden),
+                                              displacements: elements(receiveOffsets, hidden))
+    }
+
+    /// Starts the combine: the experts' results in `expertOutput` (laid out like the dispatch's
+    /// receive buffer) back to their senders' `returned` (by send position). The own run stays.
+    func startCombine(_ communicator: Communicator, expertOutput: CommBuffer<Float>, into returned: CommBuffer<Float>,
+                      hidden: Int) throws(MPIError) -> Request {
+        try communicator.alltoallvNonblocking(expertOutput, counts: elements(receiveCounts, hidden),
+                                              displacements: elements(receiveOffsets, hidden),
+                                              into: returned, counts: elements(sendCounts, hidden),
+                                              displacements: elements(sendOffsets, hidden))
+    }
+
+    /// Counts or displacements for MPI, in elements: rows × hidden, the own run's zero.
+    private func elements(_ rows: [Int], _ hidden: Int) -> [Int] {
+        rows.enumerated().map { $0.offset == rank ? 0 : $0.element * hidden }
+    }
+}
