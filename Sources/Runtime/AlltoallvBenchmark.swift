@@ -7,6 +7,13 @@ import Planner
 /// in place on the receive buffer, Alltoallv back, combine reading each row where it is) against two bare Alltoallv calls on preallocated buffers with the same
 /// per-peer byte counts, in the same run. Rows go to uniformly random ranks (seeded).
 ///
+/// On one host the path cannot reach the bare call's bandwidth for messages that do not fit
+/// in cache: a bare Alltoallv round trip copies each byte twice (once there, once back: MPI's
+/// self-copy or a CMA single copy), while the path copies it there and back too, plus the pack
+/// of every row and the combine's read of every row, less the own block it keeps off MPI —
+/// `2 + 2(n−1)/n` copies against 2, a ratio of at most `n / (2n − 1)` (0.67 at 2 ranks) when
+/// copies run at memory speed. The table prints that bound.
+///
 /// Reported the nccl-tests way, per size S (bytes each rank sends per Alltoallv):
 /// `algbw = 2·S / t` (dispatch and combine), `busbw = algbw · (n−1)/n`, time the median over
 /// repetitions of the slowest rank; `#wrong` counts rows that did not come back intact.
@@ -134,6 +141,8 @@ public struct AlltoallvBenchmark {
         }
         var text = "# frugal bench alltoallv: \(ranks) ranks, rows of \(hidden) floats, median of \(repetitions), slowest rank\n"
         text += "# dispatch+combine path (pack, Alltoallv, Alltoallv back, unpack; own rows stay off MPI) vs two bare Alltoallv\n"
+        text += String(format: "# copy-count bound on one host, where each Alltoallv is one memory copy per byte: n/(2n-1) = %.2f\n",
+                       Double(ranks) / Double(2 * ranks - 1))
         text += "#     size(B)     rows   bare(us)   path(us)  bare algbw  bare busbw  path algbw  path busbw   ratio  #wrong\n"
         for row in rows {
             text += String(format: "%13d %8d %10.1f %10.1f %11.2f %11.2f %11.2f %11.2f %7.2f %7d\n", row.bytes, row.rows,
