@@ -130,14 +130,8 @@ extension Communicator {
     /// receives `receiveCounts[r]` from each, packed in rank order in `receive`.
     public func alltoallv<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, counts sendCounts: [Int],
                                         into receive: UnsafeMutableBufferPointer<T>, counts receiveCounts: [Int]) throws(MPIError) {
-        try checkPerRank(sendCounts, total: send.count, "MPI_Alltoallv")
-        try checkPerRank(receiveCounts, total: receive.count, "MPI_Alltoallv")
-        let sendLayout = try mpiCountsAndDisplacements(sendCounts, "MPI_Alltoallv")
-        let receiveLayout = try mpiCountsAndDisplacements(receiveCounts, "MPI_Alltoallv")
-        try mpiCall("MPI_Alltoallv") {
-            MPI_Alltoallv(send.baseAddress, sendLayout.counts, sendLayout.displacements, T.mpiKind.datatype,
-                          receive.baseAddress, receiveLayout.counts, receiveLayout.displacements, T.mpiKind.datatype, handle)
-        }
+        try alltoallv(send, counts: sendCounts, displacements: packedDisplacements(sendCounts),
+                      into: receive, counts: receiveCounts, displacements: packedDisplacements(receiveCounts))
     }
 
     /// Sends `sendCounts[r]` elements starting at element `sendDisplacements[r]` of `send` to
@@ -153,6 +147,14 @@ extension Communicator {
             MPI_Alltoallv(send.baseAddress, sendLayout.counts, sendLayout.displacements, T.mpiKind.datatype,
                           receive.baseAddress, receiveLayout.counts, receiveLayout.displacements, T.mpiKind.datatype, handle)
         }
+    }
+
+    /// Displacements of blocks packed back to back in rank order.
+    func packedDisplacements(_ counts: [Int]) -> [Int] {
+        var displacements: [Int] = [], offset = 0
+        displacements.reserveCapacity(counts.count)
+        for count in counts { displacements.append(offset); offset += count }
+        return displacements
     }
 
     /// Checks per-rank blocks given by counts and displacements: one of each per rank, none

@@ -55,19 +55,8 @@ extension Communicator {
     /// Starts an all-to-all with per-peer counts, packed in rank order (see ``alltoallv(_:counts:into:counts:)``).
     public func alltoallvNonblocking<T: MPIScalar>(_ send: CommBuffer<T>, counts sendCounts: [Int],
                                                    into receive: CommBuffer<T>, counts receiveCounts: [Int]) throws(MPIError) -> Request {
-        try checkPerRank(sendCounts, total: send.count, "MPI_Ialltoallv")
-        try checkPerRank(receiveCounts, total: receive.count, "MPI_Ialltoallv")
-        let sendLayout = try mpiCountsAndDisplacements(sendCounts, "MPI_Ialltoallv")
-        let receiveLayout = try mpiCountsAndDisplacements(receiveCounts, "MPI_Ialltoallv")
-        let holder = CountArrays(sendLayout.counts, sendLayout.displacements, receiveLayout.counts, receiveLayout.displacements)
-        var request: MPI_Request? = frugal_mpi_request_null()
-        try mpiCall("MPI_Ialltoallv") {
-            MPI_Ialltoallv(send.mutablePointer, holder.sendCounts, holder.sendDisplacements, T.mpiKind.datatype,
-                           receive.mutablePointer, holder.receiveCounts, holder.receiveDisplacements, T.mpiKind.datatype,
-                           handle, &request)
-        }
-        // MPI may read the count arrays until completion: the request keeps them alive too.
-        return Request(handle: request, retaining: [send, receive, holder], function: "MPI_Ialltoallv")
+        try alltoallvNonblocking(send, counts: sendCounts, displacements: packedDisplacements(sendCounts),
+                                 into: receive, counts: receiveCounts, displacements: packedDisplacements(receiveCounts))
     }
 
     /// Starts an all-to-all with per-peer counts and displacements (see

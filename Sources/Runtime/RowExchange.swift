@@ -40,14 +40,20 @@ struct RowExchange {
         return offsets
     }
 
+    /// For a send position in this rank's own run, its row in the receive buffer (and in the
+    /// expert output buffer, laid out alike); nil for the other runs.
+    @inline(__always)
+    func ownRow(_ position: Int) -> Int? {
+        let own = position - sendOffsets[rank]
+        return own >= 0 && own < sendCounts[rank] ? receiveOffsets[rank] + own : nil
+    }
+
     /// Where the row at send position `position` is packed: row `position` of `send`, or for
     /// the own run its row of `receive`.
     @inline(__always)
     func packTarget(_ position: Int, send: UnsafeMutablePointer<Float>, receive: UnsafeMutablePointer<Float>,
                     hidden: Int) -> UnsafeMutablePointer<Float> {
-        let own = position - sendOffsets[rank]
-        if own >= 0 && own < sendCounts[rank] { return receive + (receiveOffsets[rank] + own) * hidden }
-        return send + position * hidden
+        ownRow(position).map { receive + $0 * hidden } ?? send + position * hidden
     }
 
     /// Where the result for send position `position` is after the combine: row `position` of
@@ -55,9 +61,7 @@ struct RowExchange {
     @inline(__always)
     func resultRow(_ position: Int, returned: UnsafePointer<Float>, expertOutput: UnsafePointer<Float>,
                    hidden: Int) -> UnsafePointer<Float> {
-        let own = position - sendOffsets[rank]
-        if own >= 0 && own < sendCounts[rank] { return expertOutput + (receiveOffsets[rank] + own) * hidden }
-        return returned + position * hidden
+        ownRow(position).map { expertOutput + $0 * hidden } ?? returned + position * hidden
     }
 
     /// Starts the dispatch of other ranks' rows: `send` (packed by send position) to `receive`
