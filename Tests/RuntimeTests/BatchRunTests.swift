@@ -21,14 +21,9 @@ import Testing
 
     @Test(arguments: [("static", 2), ("lpt", 3), ("dynamic", 2), ("dynamic", 3), ("dynamic", 1)])
     func everyItemOnceAndVerified(policy: String, ranks: Int) throws {
-        let directory = MPIRunner.temporaryDirectory()
-        let path = directory + "/batch.toml"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(Self.job(policy: policy).utf8))
-        let outcome = try MPIRunner.run(ranks: ranks, ["run", path, "--out", directory])
+        let (outcome, directory) = try MPIRunner.runJob(Self.job(policy: policy), ranks: ranks)
         #expect(outcome.status == 0, "\(outcome.standardError)")
-        let records = try ResultsLog.read(path: directory + "/results.jsonl").records.compactMap {
-            if case .batch(let r) = $0 { return r } else { return nil }
-        }
+        let records = try MPIRunner.batchRecords(in: directory)
         #expect(records.count == ranks)
         #expect(records.reduce(0) { $0 + $1.itemsDone } == 19)
         #expect(records.allSatisfy { $0.verified && $0.policy == policy && $0.items == 19 })

@@ -23,14 +23,9 @@ import Testing
     }
 
     func run(_ text: String, ranks: Int) throws -> [MoEStepRecord] {
-        let directory = MPIRunner.temporaryDirectory()
-        let path = directory + "/job.toml"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        let outcome = try MPIRunner.run(ranks: ranks, ["run", path, "--out", directory])
+        let (outcome, directory) = try MPIRunner.runJob(text, ranks: ranks)
         #expect(outcome.status == 0, "\(outcome.standardError)")
-        return try ResultsLog.read(path: directory + "/results.jsonl").records.compactMap {
-            if case .moe(let r) = $0 { return r } else { return nil }
-        }
+        return try MPIRunner.moeRecords(in: directory)
     }
 
     @Test func cappedLinksHoldEveryTransferToBytesOverCap() throws {

@@ -35,15 +35,11 @@ import Testing
         """
 
     func moeRecords(_ directory: String) throws -> (records: [MoEStepRecord], lines: Int) {
-        let (records, problems) = try ResultsLog.read(path: directory + "/results.jsonl")
-        #expect(problems.isEmpty, "\(problems)")
-        return (records.compactMap { if case .moe(let r) = $0 { return r } else { return nil } }, records.count)
+        (try MPIRunner.moeRecords(in: directory), try MPIRunner.records(in: directory).count)
     }
 
     @Test func aFailedRankIsReportedAndResumeFinishesTheSameJob() throws {
-        let whole = MPIRunner.temporaryDirectory(), broken = MPIRunner.temporaryDirectory()
-        let path = whole + "/job.toml"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(Self.job.utf8))
+        let (path, whole) = MPIRunner.writeJob(Self.job), broken = MPIRunner.temporaryDirectory()
 
         let reference = try MPIRunner.run(ranks: 2, ["run", path, "--out", whole])
         #expect(reference.status == 0, "\(reference.standardError)")
@@ -74,9 +70,7 @@ import Testing
     }
 
     @Test func resumeRefusesAnotherJobOrRankCount() throws {
-        let directory = MPIRunner.temporaryDirectory()
-        let path = directory + "/job.toml"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(Self.job.utf8))
+        let (path, directory) = MPIRunner.writeJob(Self.job)
         #expect(try MPIRunner.run(ranks: 2, ["run", path, "--out", directory]).status == 0)
         let wrongRanks = try MPIRunner.run(ranks: 1, ["run", path, "--out", directory, "--resume"])
         #expect(wrongRanks.status == 2 && wrongRanks.standardError.contains("run with mpirun -np 2"))

@@ -37,11 +37,7 @@ import Testing
         seed = 5
         """
 
-    func writeJob(_ text: String) -> String {
-        let path = MPIRunner.temporaryDirectory() + "/job.toml"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        return path
-    }
+    func writeJob(_ text: String) -> String { MPIRunner.writeJob(text).path }
 
     @Test(arguments: [1, 2, 3, 4])
     func everyRankReportsAVerifiedShard(ranks: Int) throws {

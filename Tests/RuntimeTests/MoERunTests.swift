@@ -41,14 +41,9 @@ import Testing
     }
 
     func run(_ text: String, ranks: Int) throws -> [MoEStepRecord] {
-        let directory = MPIRunner.temporaryDirectory()
-        let path = directory + "/moe.toml"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        let outcome = try MPIRunner.run(ranks: ranks, ["run", path, "--out", directory])
+        let (outcome, directory) = try MPIRunner.runJob(text, ranks: ranks)
         #expect(outcome.status == 0, "stderr: \(outcome.standardError)\nstdout: \(outcome.standardOutput)")
-        let (records, problems) = try ResultsLog.read(path: directory + "/results.jsonl")
-        #expect(problems.isEmpty)
-        return records.compactMap { if case .moe(let record) = $0 { return record } else { return nil } }
+        return try MPIRunner.moeRecords(in: directory)
     }
 
     /// What must hold for any MoE run: every rank and step reported and verified; every

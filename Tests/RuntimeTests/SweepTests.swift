@@ -28,11 +28,7 @@ import Testing
         sharding = "grid"
         """
 
-    func writeJob() -> String {
-        let path = MPIRunner.temporaryDirectory() + "/tiny.toml"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(Self.job.utf8))
-        return path
-    }
+    func writeJob() -> String { MPIRunner.writeJob(Self.job, name: "tiny.toml").path }
 
     func entries(_ folder: String) -> [String: SweepIndexEntry] {
         Dictionary(uniqueKeysWithValues: SweepFolder(path: folder).readIndex().entries.map { ($0.point.id, $0) })
