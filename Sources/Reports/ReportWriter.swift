@@ -32,15 +32,13 @@ public struct ReportWriter {
         let sections = ReportCharts.sections(points: points, input: input)
         let table = PointsTable(points: points)
         let generatedAt = ISO8601DateFormatter().string(from: now)
-        let html = HTMLReport(title: title, sourceFolder: inputFolder, generatedAt: generatedAt, sections: sections,
-                              table: table, problems: input.problems)
-        let summary = MarkdownSummary(title: title, sourceFolder: inputFolder, generatedAt: generatedAt, sections: sections,
+        let document = ReportDocument(title: title, sourceFolder: inputFolder, generatedAt: generatedAt, sections: sections,
                                       table: table, problems: input.problems)
         func path(_ name: String) -> String { (outputFolder as NSString).appendingPathComponent(name) }
         try AtomicFile.write(table.csv, to: path("points.csv"))
         try AtomicFile.write(try table.json(), to: path("points.json"))
-        try AtomicFile.write(summary.rendered, to: path("summary.md"))
-        try AtomicFile.write(html.rendered, to: path("index.html"))
+        try AtomicFile.write(document.markdown, to: path("summary.md"))
+        try AtomicFile.write(document.html, to: path("index.html"))
         return Outcome(indexPath: path("index.html"), points: points, problems: input.problems)
     }
 }

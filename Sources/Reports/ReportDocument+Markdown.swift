@@ -1,22 +1,6 @@
-/// `summary.md`: the headline numbers, what is absent, the problems, and the full points table.
-public struct MarkdownSummary: Sendable {
-    public var title: String
-    public var sourceFolder: String
-    public var generatedAt: String
-    public var sections: [ReportSection]
-    public var table: PointsTable
-    public var problems: [String]
-
-    public init(title: String, sourceFolder: String, generatedAt: String, sections: [ReportSection], table: PointsTable, problems: [String]) {
-        self.title = title
-        self.sourceFolder = sourceFolder
-        self.generatedAt = generatedAt
-        self.sections = sections
-        self.table = table
-        self.problems = problems
-    }
-
-    public var rendered: String {
+extension ReportDocument {
+    /// `summary.md`: the headline numbers, what is absent, the problems, and the full points table.
+    public var markdown: String {
         var text = "# \(title)\n\nFrom `\(sourceFolder)`, generated \(generatedAt). Charts: `index.html`; data: `points.csv`, `points.json`.\n\n"
         let points = table.points
         for mode in ["measured", "simulated"] {

@@ -1,23 +1,7 @@
 import Foundation
 
-/// The self-contained report page: inline CSS and SVG, no scripts, no fonts, no network.
-public struct HTMLReport: Sendable {
-    public var title: String
-    public var sourceFolder: String
-    public var generatedAt: String
-    public var sections: [ReportSection]
-    public var table: PointsTable
-    public var problems: [String]
-
-    public init(title: String, sourceFolder: String, generatedAt: String, sections: [ReportSection], table: PointsTable, problems: [String]) {
-        self.title = title
-        self.sourceFolder = sourceFolder
-        self.generatedAt = generatedAt
-        self.sections = sections
-        self.table = table
-        self.problems = problems
-    }
-
+extension ReportDocument {
+    /// The page's inline stylesheet.
     static let style = """
         body { font-family: sans-serif; margin: 24px auto; max-width: 1120px; color: #222; }
         h1 { font-size: 24px; } h2 { font-size: 19px; margin-top: 36px; border-bottom: 1px solid #ccc; }
@@ -29,7 +13,8 @@ public struct HTMLReport: Sendable {
         th { background: #f3f3f3; } tr.oversubscribed td { color: #8a5300; }
         """
 
-    public var rendered: String {
+    /// The self-contained report page (`index.html`): inline CSS and SVG, no scripts, no fonts, no network.
+    public var html: String {
         let e = SVGDocument.escape
         var page = """
             <!DOCTYPE html>
