@@ -233,7 +233,9 @@ struct StepProgramBuilder {
     }
 
     /// Places a forward chain, a backward chain, or both overlapped: compute ops alternate between
-    /// the two chains; a communication op is issued right after the op it waits for.
+    /// the two chains; a communication op is issued right after the op it waits for. An overlapped
+    /// pair hands both its chunks on only when the whole pair has ended, as DualPipe does (it sends
+    /// after the fused forward-backward): a zero-length op closes the pair on the compute stream.
     private mutating func emitPair(_ context: inout RankContext, forward: (Int, Int)?, backward: (Int, Int, Bool)?) {
         var f = forward.map { placement(context, chunk: $0.0, microBatch: $0.1, backward: false, weight: false) }
         var b = backward.map { placement(context, chunk: $0.0, microBatch: $0.1, backward: true, weight: $0.2) }
@@ -252,6 +254,13 @@ struct StepProgramBuilder {
                 flushCommunication(&b!, &context)
             }
             forwardTurn.toggle()
+        }
+        if let f, let b {
+            let pairEnd = program.append(rank: context.rank, kind: .forward, microBatch: f.microBatch, duration: 0,
+                                         dependency: f.previous)
+            forwardEnd[f.slot] = pairEnd
+            backwardEnd[b.slot] = pairEnd
+            context.lastCompute = pairEnd
         }
     }
 

@@ -24,10 +24,13 @@ import Workload
         return times
     }
 
-    func simulate(pp: Int, microBatches: Int, schedule: PipelineScheduleKind) throws -> (SimulationResult, StageTimes) {
+    /// With `instantTransfers`, pipeline transfers take no time, leaving the schedule's own bubble.
+    func simulate(pp: Int, microBatches: Int, schedule: PipelineScheduleKind,
+                  instantTransfers: Bool = false) throws -> (SimulationResult, StageTimes) {
         let model = Fixtures.tinyDenseModel()
         let setup = Fixtures.pipelineSetup(pp: pp, microBatches: microBatches, schedule: schedule)
-        let cluster = try Fixtures.singleNode(gpus: pp)
+        var cluster = try Fixtures.singleNode(gpus: pp)
+        if instantTransfers { cluster.intraNode = LinkTier(gbPerSecond: 1e12, latencySeconds: 0) }
         let result = try TrainingSimulator(model: model, setup: setup, cluster: cluster).run().result
         return (result, stageTimes(model: model, setup: setup, cluster: cluster))
     }
@@ -69,18 +72,34 @@ import Workload
         #expect(abs(measured - expected) / expected < 0.25, "overhead \(measured) vs \(expected) (F \(t.f) B \(t.b) W \(t.w))")
     }
 
-    /// DualPipe: (PP/2 − 1)(F&B + B − 3W); without communication F&B = F + B (B full). The
-    /// simulated DualPipe order (deepseek-ai/DualPipe's eight steps) comes out ≈ 34% *below* the
-    /// closed form here (weight passes fill more of the drain than the formula credits); the test
-    /// pins it between half the formula and the formula, and far below 1F1B at the same PP.
+    /// DualPipe: (PP/2 − 1)(F&B + B − 3W), F&B = F + B here (nothing to overlap). DualPipe keeps
+    /// two copies of the weights: the model is cut into PP chunks (one layer each here), rank r runs
+    /// chunk r for one direction and chunk PP − 1 − r for the other, so F, B and W are one
+    /// position's, as measured. An overlapped pair hands both chunks on when the pair ends.
+    /// Measured ≈ 6% above the closed form: the schedule alone sits ≈ 10% under it (see
+    /// ``eightStageDualPipeByHand``) and the pipeline transfers add ≈ 16% back.
     @Test func eightStageDualPipe() throws {
         let (result, t) = try simulate(pp: 8, microBatches: 16, schedule: .dualpipe)
         let full = t.b + t.w
         let expected = 3 * ((t.f + full) + full - 3 * t.w)
         let measured = try overhead(result, t, microBatches: 16)
-        #expect(measured <= expected * 1.05 && measured >= expected * 0.5,
-                "overhead \(measured) vs \(expected) (F \(t.f) B \(t.b) W \(t.w))")
+        #expect(abs(measured - expected) / expected < 0.10, "overhead \(measured) vs \(expected) (F \(t.f) B \(t.b) W \(t.w))")
         #expect(measured < 7 * (t.f + full) / 2, "DualPipe must beat 1F1B's (PP − 1)(F + B) clearly")
+    }
+
+    /// The eight-step order worked out by hand (PP = 8, 16 micro-batches, no transfer time): the
+    /// critical path runs three forwards down to the middle rank, through its work, the last
+    /// reverse micro-batch's forward up to rank 0 in three F&B pairs, its input gradients back to
+    /// the middle rank, the last forward micro-batch's input gradients up to rank 0, and rank 0's
+    /// last W, while the middle rank still has four deferred W: 6F + 3(B − W) − 3W over the work,
+    /// so every rank idles (PP/2 − 1)(2F + B − 2W). The closed form equals this when F = B − W;
+    /// here F < B − W and the closed form is 3(B − W − F) ≈ 10% higher.
+    @Test func eightStageDualPipeByHand() throws {
+        let (result, t) = try simulate(pp: 8, microBatches: 16, schedule: .dualpipe, instantTransfers: true)
+        let full = t.b + t.w
+        let expected = 3 * (2 * t.f + full - 2 * t.w)
+        let measured = try overhead(result, t, microBatches: 16)
+        #expect(abs(measured - expected) / expected < 0.02, "overhead \(measured) vs \(expected) (F \(t.f) B \(t.b) W \(t.w))")
     }
 
     /// Interleaved with v chunks: (PP − 1)(F + B)/v, F and B of a whole stage.
