@@ -74,14 +74,31 @@ struct GemmExecutor {
         if let pacer { pacer.compute(body) } else { body() }
     }
 
+    /// Runs a collective held to the emulated links (see ``Pacer``): `sendBytes[p]` and
+    /// `receiveBytes[p]` are what this rank exchanges with rank `p`, as if directly.
+    private func pacedTransfer(sendBytes: [Int], receiveBytes: [Int], _ body: () throws(MPIError) -> Void) throws(MPIError) {
+        if let pacer { try pacer.transfer(sendBytes: sendBytes, receiveBytes: receiveBytes, body) } else { try body() }
+    }
+
+    /// Per-peer bytes of one rank's `bytes` going to each of `peers` (zero elsewhere).
+    private func bytes(_ bytes: Int, to peers: [Int]) -> [Int] {
+        var perPeer = [Int](repeating: 0, count: communicator.size)
+        for peer in peers { perPeer[peer] += bytes }
+        return perPeer
+    }
+
     /// Row blocks of a `Σ rowCounts × columns` matrix, one per rank, all-gathered in rank order.
     private func allgatherRowBlocks(_ local: [Float], rowCounts: [Int], columns: Int, timer: inout PhaseTimer) throws(MPIError) -> [Float] {
         let counts = rowCounts.map { $0 * columns }
         var full = [Float](repeating: 0, count: counts.reduce(0, +))
+        let rank = communicator.rank, floatBytes = MemoryLayout<Float>.size
         try timer.measure(.comm) { () throws(MPIError) in
-            try local.withUnsafeBufferPointer { (send) throws(MPIError) in
-                try full.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
-                    try communicator.allgatherv(send, into: receive, counts: counts)
+            try pacedTransfer(sendBytes: bytes(counts[rank] * floatBytes, to: Array(counts.indices)),
+                              receiveBytes: counts.map { $0 * floatBytes }) { () throws(MPIError) in
+                try local.withUnsafeBufferPointer { (send) throws(MPIError) in
+                    try full.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
+                        try communicator.allgatherv(send, into: receive, counts: counts)
+                    }
                 }
             }
         }
@@ -112,12 +129,24 @@ struct GemmExecutor {
                 let offset = (panel.k.lowerBound - ownB.rows.lowerBound) * columns
                 for index in 0..<(width * columns) { panelB[index] = localB[offset + index] }
             }
+            // Paced as one exchange: the A panel from its owner to the rest of the process row,
+            // the B panel from its owner to the rest of the process column.
+            let grid = plan.grid, floatBytes = MemoryLayout<Float>.size
+            let rowMembers = (0..<grid.columns).map { myRow * grid.columns + $0 }
+            let columnMembers = (0..<grid.rows).map { $0 * grid.columns + myColumn }
+            let ownerOfA = myRow * grid.columns + panel.ownerColumnOfA, ownerOfB = panel.ownerRowOfB * grid.columns + myColumn
+            let aBytes = panelA.count * floatBytes, bBytes = panelB.count * floatBytes
+            let sendBytes = zip(bytes(rank == ownerOfA ? aBytes : 0, to: rowMembers),
+                                bytes(rank == ownerOfB ? bBytes : 0, to: columnMembers)).map(+)
+            let receiveBytes = zip(bytes(aBytes, to: [ownerOfA]), bytes(bBytes, to: [ownerOfB])).map(+)
             try timer.measure(.comm) { () throws(MPIError) in
-                try panelA.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
-                    try rowCommunicator.broadcast(buffer, root: panel.ownerColumnOfA)
-                }
-                try panelB.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
-                    try columnCommunicator.broadcast(buffer, root: panel.ownerRowOfB)
+                try pacedTransfer(sendBytes: sendBytes, receiveBytes: receiveBytes) { () throws(MPIError) in
+                    try panelA.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
+                        try rowCommunicator.broadcast(buffer, root: panel.ownerColumnOfA)
+                    }
+                    try panelB.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
+                        try columnCommunicator.broadcast(buffer, root: panel.ownerRowOfB)
+                    }
                 }
             }
             timer.measure(.compute) {
@@ -130,10 +159,14 @@ struct GemmExecutor {
     private func gatherBlocks(_ localC: [Float], timer: inout PhaseTimer) throws(MPIError) -> [Float] {
         let counts = (0..<plan.ranks).map { plan.outputBlock(of: $0).elementCount }
         var gathered = [Float](repeating: 0, count: communicator.rank == 0 ? counts.reduce(0, +) : 0)
+        let isRoot = communicator.rank == 0, floatBytes = MemoryLayout<Float>.size
         try timer.measure(.comm) { () throws(MPIError) in
-            try localC.withUnsafeBufferPointer { (send) throws(MPIError) in
-                try gathered.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
-                    try communicator.gatherv(send, into: communicator.rank == 0 ? receive : nil, counts: counts)
+            try pacedTransfer(sendBytes: bytes(isRoot ? 0 : localC.count * floatBytes, to: [0]),
+                              receiveBytes: isRoot ? counts.map { $0 * floatBytes } : bytes(0, to: [])) { () throws(MPIError) in
+                try localC.withUnsafeBufferPointer { (send) throws(MPIError) in
+                    try gathered.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
+                        try communicator.gatherv(send, into: isRoot ? receive : nil, counts: counts)
+                    }
                 }
             }
         }

@@ -54,6 +54,16 @@ struct Pacer {
         return seconds
     }
 
+    /// Runs a blocking collective and holds it to the capped links: it is not complete before
+    /// its start plus ``linkSeconds(sendBytes:receiveBytes:)`` of these per-peer byte counts
+    /// (indexed by rank of the job's communicator; this rank's own entry is ignored).
+    func transfer<R, E: Error>(sendBytes: [Int], receiveBytes: [Int], _ body: () throws(E) -> R) throws(E) -> R {
+        let deadline = MPIEnvironment.wallTime + linkSeconds(sendBytes: sendBytes, receiveBytes: receiveBytes)
+        let result = try body()
+        Pacer.sleep(until: deadline)
+        return result
+    }
+
     /// Sleeps until `deadline` (an `MPIEnvironment.wallTime` value), if it is in the future.
     static func sleep(until deadline: Double) {
         let remaining = deadline - MPIEnvironment.wallTime

@@ -22,7 +22,20 @@ import Testing
     }
 
     @Test func calibrationPredictsTheDemoJobWithin25Percent() throws {
-        let directory = MPIRunner.temporaryDirectory()
+        // Machines are shared and noisy: the best of five runs must be within 25 %, and a
+        // calibration taken while a neighbour held the cores is retaken once.
+        var failures: [String] = []
+        for calibrationAttempt in 0..<2 {
+            failures = try predictionFailures(directory: MPIRunner.temporaryDirectory())
+            if failures.isEmpty { break }
+            print("calibration attempt \(calibrationAttempt): \(failures.joined(separator: "; "))")
+        }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    /// Calibrates into `directory`, then predicts and runs the demo job at 1 and 2 ranks (best of
+    /// five runs each); returns what missed 25 %.
+    func predictionFailures(directory: String) throws -> [String] {
         let cluster = directory + "/local.toml"
         let calibration = try MPIRunner.run(ranks: 2, ["calibrate", "--out", cluster])
         #expect(calibration.status == 0, "\(calibration.standardError)")
@@ -30,8 +43,8 @@ import Testing
         #expect(spec.gpuCount == 2 && spec.chip.bf16DenseTflops > 0 && !spec.chip.efficiency.points.isEmpty)
         #expect(spec.intraNode.gbPerSecond > 0 && spec.intraNode.latencySeconds > 0)
 
+        var failures: [String] = []
         for ranks in [1, 2] {
-            // Machines are shared and noisy: the best of five runs must be within 25 %.
             var errors: [Double] = []
             for attempt in 0..<5 {
                 let out = directory + "/run-\(ranks)-\(attempt)"
@@ -44,8 +57,9 @@ import Testing
                 errors.append(abs(predicted - measured) / measured)
                 if errors.last! <= 0.25 { break }
             }
-            #expect(errors.min()! <= 0.25, "\(ranks) rank(s): prediction errors \(errors)")
+            if errors.min()! > 0.25 { failures.append("\(ranks) rank(s): prediction errors \(errors)") }
         }
+        return failures
     }
 
     @Test func aMissingClusterFileIsOneError() throws {

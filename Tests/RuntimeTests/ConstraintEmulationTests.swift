@@ -52,6 +52,38 @@ import Testing
         }
     }
 
+    /// GEMM tasks' collectives are paced as direct exchanges. Every rank is its own virtual node
+    /// at 0.01 GB/s; m = n = k = 128, so a 64 × 64 float block ("slice", 16 KiB) takes 1.64 ms.
+    /// Rows on 2 ranks: all-gather of B (2 slices each way) + gather of C (2 slices) = 4 slices
+    /// per rank. SUMMA on 2 × 2, two k panels: the rank owning a panel's A and B sends 2 slices,
+    /// a rank owning neither receives 2, the others send 1 and receive 1; rank 0 then receives
+    /// 3 slices of C, the others send 1: ranks 0–3 need 7, 3, 3, 5 slices.
+    @Test(arguments: [("rows", 2, [4, 4]), ("grid", 4, [7, 3, 3, 5])])
+    func cappedLinksHoldGemmCollectives(sharding: String, ranks: Int, slices: [Int]) throws {
+        let (outcome, directory) = try MPIRunner.runJob("""
+            [constraints]
+            ranksPerNode = 1
+            interNodeGbPerSecond = 0.01
+
+            [[tasks]]
+            kind = "gemm"
+            name = "paced"
+            m = 128
+            n = 128
+            k = 128
+            repeat = 1
+            sharding = "\(sharding)"
+            """, ranks: ranks)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let records = try MPIRunner.records(in: directory).compactMap { if case .task(let record) = $0 { record } else { nil } }
+        #expect(records.count == ranks && records.allSatisfy(\.verified))
+        let slice = 64.0 * 64 * 4 / 0.01e9
+        for record in records {
+            let bound = Double(slices[record.rank]) * slice
+            #expect(record.commSeconds >= bound * 0.999, "rank \(record.rank): \(record.commSeconds) < \(bound)")
+        }
+    }
+
     @Test func aSlowRankComputesLonger() throws {
         let plain = try run(Self.job(constraints: ""), ranks: 2)
         let slowed = try run(Self.job(constraints: "[constraints]\ncomputeScale = [1.0, 0.2]"), ranks: 2)
