@@ -111,11 +111,11 @@ public struct AnalyticalStepEstimator: Sendable {
         // Attention part, common to every block.
         var projectionForward = 0.0, projectionBackward = 0.0, projectionWeight = 0.0, inputs = 0.0
         for projection in projections {
-            let n = projection.outputs / tp, k = projection.inputs
-            projectionForward += gemm(t, n, k)
-            projectionBackward += gemm(t, k, n)
-            projectionWeight += gemm(k, n, t)
-            inputs += k
+            let seconds = kernels.linearLayerSeconds(tokens: t, inputs: projection.inputs, outputs: projection.outputs / tp)
+            projectionForward += seconds.forward
+            projectionBackward += seconds.backward
+            projectionWeight += seconds.weight
+            inputs += projection.inputs
         }
         let causal = t * attention.coreFlopsPerToken(keys: TransformerModel.attendedKeys(sequence: setup.sequenceLength, causal: true)) / tp
         let attentionMemory = 10 * t * h + castBytes * t * inputs

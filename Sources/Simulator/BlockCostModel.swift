@@ -59,11 +59,11 @@ public struct BlockCostModel: Sendable {
         // Attention block.
         var projectionForward = 0.0, projectionBackward = 0.0, projectionWeight = 0.0, castInputs = 0.0
         for projection in attention.projections(hidden: model.hidden) {
-            let n = Double(projection.outputs) / tp, k = Double(projection.inputs)
-            projectionForward += gemm(t, n, k)
-            projectionBackward += gemm(t, k, n)
-            projectionWeight += gemm(k, n, t)
-            castInputs += k
+            let seconds = kernels.linearLayerSeconds(tokens: t, inputs: Double(projection.inputs), outputs: Double(projection.outputs) / tp)
+            projectionForward += seconds.forward
+            projectionBackward += seconds.backward
+            projectionWeight += seconds.weight
+            castInputs += Double(projection.inputs)
         }
         let causalFlops = t * attention.coreFlopsPerToken(keys: TransformerModel.attendedKeys(sequence: setup.sequenceLength, causal: true)) / tp
         // Norm (read + write h) and residual add (read 2h, write h), BF16: 10·h bytes per token.

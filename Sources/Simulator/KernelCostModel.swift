@@ -38,6 +38,13 @@ public struct KernelCostModel: Sendable {
         return max(computeSeconds, memorySeconds)
     }
 
+    /// The three GEMMs of a linear layer `y = x·W` (`W`: `inputs × outputs`) over `tokens` rows:
+    /// forward `x·W`, input gradient `dy·Wᵀ`, weight gradient `xᵀ·dy`.
+    public func linearLayerSeconds(tokens: Double, inputs: Double, outputs: Double) -> (forward: Double, backward: Double, weight: Double) {
+        (gemmSeconds(m: tokens, n: outputs, k: inputs), gemmSeconds(m: tokens, n: inputs, k: outputs),
+         gemmSeconds(m: inputs, n: outputs, k: tokens))
+    }
+
     /// Seconds of an attention kernel doing `flops` (forward or backward).
     public func attentionSeconds(flops: Double, backward: Bool) -> Double {
         let efficiency = backward ? chip.efficiency.attentionBackwardEfficiency : chip.efficiency.attentionForwardEfficiency
