@@ -28,6 +28,8 @@ public struct AlltoallvBenchmark {
         public var pathAlgbwGbPerSecond: Double
         public var pathBusbwGbPerSecond: Double
         public var ratio: Double
+        /// The copy-count bound on the ratio on one host, `n / (2n − 1)`.
+        public var copyBound: Double
         public var wrong: Int
     }
 
@@ -130,7 +132,7 @@ public struct AlltoallvBenchmark {
         return Row(bytes: count * h * 4, rows: count, bareMicroseconds: bareSeconds * 1e6, pathMicroseconds: pathSeconds * 1e6,
                    bareAlgbwGbPerSecond: bareAlgbw, bareBusbwGbPerSecond: bareAlgbw * factor,
                    pathAlgbwGbPerSecond: pathAlgbw, pathBusbwGbPerSecond: pathAlgbw * factor,
-                   ratio: bareSeconds / pathSeconds, wrong: totalWrong)
+                   ratio: bareSeconds / pathSeconds, copyBound: Double(ranks) / Double(2 * ranks - 1), wrong: totalWrong)
     }
 
     private func report(_ rows: [Row], ranks: Int) -> String {

@@ -12,5 +12,7 @@ import Testing
         #expect(rows?.count == 2)
         #expect(rows?.allSatisfy { ($0["wrong"] as? Int) == 0 && ($0["ratio"] as? Double ?? 0) > 0 } == true)
         #expect(rows?.map { $0["bytes"] as? Int } == [4096, 65536])
+        // n / (2n − 1): 2/3 at 2 ranks, 3/5 at 3.
+        #expect(rows?.allSatisfy { abs(($0["copyBound"] as? Double ?? 0) - Double(ranks) / Double(2 * ranks - 1)) < 1e-12 } == true)
     }
 }
