@@ -129,16 +129,16 @@ struct GemmExecutor {
                 let offset = (panel.k.lowerBound - ownB.rows.lowerBound) * columns
                 for index in 0..<(width * columns) { panelB[index] = localB[offset + index] }
             }
-            // Paced as one exchange: the A panel from its owner to the rest of the process row,
-            // the B panel from its owner to the rest of the process column.
+            // Paced as one exchange: the A panel along the process row, the B panel along the
+            // process column, each as a chain from its owner.
             let grid = plan.grid, floatBytes = MemoryLayout<Float>.size
             let rowMembers = (0..<grid.columns).map { myRow * grid.columns + $0 }
             let columnMembers = (0..<grid.rows).map { $0 * grid.columns + myColumn }
-            let ownerOfA = myRow * grid.columns + panel.ownerColumnOfA, ownerOfB = panel.ownerRowOfB * grid.columns + myColumn
-            let aBytes = panelA.count * floatBytes, bBytes = panelB.count * floatBytes
-            let sendBytes = zip(bytes(rank == ownerOfA ? aBytes : 0, to: rowMembers),
-                                bytes(rank == ownerOfB ? bBytes : 0, to: columnMembers)).map(+)
-            let receiveBytes = zip(bytes(aBytes, to: [ownerOfA]), bytes(bBytes, to: [ownerOfB])).map(+)
+            let alongRow = Pacer.chainBroadcast(bytes: panelA.count * floatBytes, members: rowMembers, root: panel.ownerColumnOfA,
+                                                rank: rank, ranks: communicator.size)
+            let alongColumn = Pacer.chainBroadcast(bytes: panelB.count * floatBytes, members: columnMembers, root: panel.ownerRowOfB,
+                                                   rank: rank, ranks: communicator.size)
+            let sendBytes = zip(alongRow.send, alongColumn.send).map(+), receiveBytes = zip(alongRow.receive, alongColumn.receive).map(+)
             try timer.measure(.comm) { () throws(MPIError) in
                 try pacedTransfer(sendBytes: sendBytes, receiveBytes: receiveBytes) { () throws(MPIError) in
                     try panelA.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in

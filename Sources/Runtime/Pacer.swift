@@ -64,6 +64,20 @@ struct Pacer {
         return result
     }
 
+    /// Per-peer bytes (send, receive; indexed by rank, `ranks` long) that `rank` moves in a
+    /// broadcast of `bytes` from `members[root]` over `members`, paced as a pipelined chain from
+    /// the root in member order, wrapping around — each member receives the data once from its
+    /// predecessor and forwards it once to its successor, as NCCL's ring broadcast does — rather
+    /// than as the root sending one copy to every member.
+    static func chainBroadcast(bytes: Int, members: [Int], root: Int, rank: Int, ranks: Int) -> (send: [Int], receive: [Int]) {
+        var send = [Int](repeating: 0, count: ranks), receive = send
+        guard let index = members.firstIndex(of: rank) else { return (send, receive) }
+        let count = members.count, position = (index - root + count) % count
+        if position > 0 { receive[members[(index - 1 + count) % count]] += bytes }
+        if position < count - 1 { send[members[(index + 1) % count]] += bytes }
+        return (send, receive)
+    }
+
     /// Sleeps until `deadline` (an `MPIEnvironment.wallTime` value), if it is in the future.
     static func sleep(until deadline: Double) {
         let remaining = deadline - MPIEnvironment.wallTime

@@ -12,7 +12,9 @@ import Testing
         #expect(rows?.count == 2)
         #expect(rows?.allSatisfy { ($0["wrong"] as? Int) == 0 && ($0["ratio"] as? Double ?? 0) > 0 } == true)
         #expect(rows?.map { $0["bytes"] as? Int } == [4096, 65536])
-        // n / (2n − 1): 2/3 at 2 ranks, 3/5 at 3.
-        #expect(rows?.allSatisfy { abs(($0["copyBound"] as? Double ?? 0) - Double(ranks) / Double(2 * ranks - 1)) < 1e-12 } == true)
+        // The copy-count model: n/(2n − 1) and (2n − 1)/(3n − 2): 2/3 and 3/4 at 2 ranks, 3/5 and 5/7 at 3.
+        let model = ranks == 2 ? (2.0 / 3, 3.0 / 4) : (3.0 / 5, 5.0 / 7)
+        #expect(rows?.allSatisfy { abs(($0["modelRatioSingleCopy"] as? Double ?? 0) - model.0) < 1e-12 } == true)
+        #expect(rows?.allSatisfy { abs(($0["modelRatioCopyInOut"] as? Double ?? 0) - model.1) < 1e-12 } == true)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Testing
+@testable import Runtime
 
 /// Pacing can only slow a rank down, so its effects have hard lower bounds that hold however
 /// noisy the machine: a capped link makes each blocked transfer last at least bytes / cap, and a
@@ -52,36 +53,56 @@ import Testing
         }
     }
 
-    /// GEMM tasks' collectives are paced as direct exchanges. Every rank is its own virtual node
-    /// at 0.01 GB/s; m = n = k = 128, so a 64 × 64 float block ("slice", 16 KiB) takes 1.64 ms.
-    /// Rows on 2 ranks: all-gather of B (2 slices each way) + gather of C (2 slices) = 4 slices
-    /// per rank. SUMMA on 2 × 2, two k panels: the rank owning a panel's A and B sends 2 slices,
-    /// a rank owning neither receives 2, the others send 1 and receive 1; rank 0 then receives
-    /// 3 slices of C, the others send 1: ranks 0–3 need 7, 3, 3, 5 slices.
-    @Test(arguments: [("rows", 2, [4, 4]), ("grid", 4, [7, 3, 3, 5])])
-    func cappedLinksHoldGemmCollectives(sharding: String, ranks: Int, slices: [Int]) throws {
+    /// GEMM tasks' collectives are paced. Every rank is its own virtual node at 0.005 GB/s.
+    /// - rows, 2 ranks, m = n = k = 128: all-gather of B (a 64 × 128 block each way) + gather of C
+    ///   (one 64 × 128 block): 2 + 2 units of 16 KiB (64 × 64 floats) per rank.
+    /// - SUMMA on 2 × 2, m = n = k = 128, two k panels of 64: the rank owning a panel's A and B
+    ///   sends 2 units, a rank owning neither receives 2, the others send 1 and receive 1; rank 0
+    ///   then receives 3 units of C, the others send 1: ranks 0–3 need 7, 3, 3, 5 units.
+    /// - SUMMA on 1 × 3, m = n = k = 96, three k panels of 32: each A panel (96 × 32 floats, 12 KiB)
+    ///   goes along the row as a chain from its owner, so every rank moves one panel each way per
+    ///   panel (3 units of 12 KiB) — a root sending to both others would need 4 —, then rank 0
+    ///   receives two 96 × 32 blocks of C and the others send one: 5, 4, 4 units.
+    /// Lower bounds hold however noisy the machine; the upper bound (1.5× the slowest rank's
+    /// bound + 5 ms) catches bytes counted twice.
+    @Test(arguments: [("rows", 2, 128, 64 * 64 * 4, [4, 4]), ("grid", 4, 128, 64 * 64 * 4, [7, 3, 3, 5]),
+                      ("grid", 3, 96, 96 * 32 * 4, [5, 4, 4])])
+    func cappedLinksHoldGemmCollectives(sharding: String, ranks: Int, size: Int, unitBytes: Int, units: [Int]) throws {
         let (outcome, directory) = try MPIRunner.runJob("""
             [constraints]
             ranksPerNode = 1
-            interNodeGbPerSecond = 0.01
+            interNodeGbPerSecond = 0.005
 
             [[tasks]]
             kind = "gemm"
             name = "paced"
-            m = 128
-            n = 128
-            k = 128
+            m = \(size)
+            n = \(size)
+            k = \(size)
             repeat = 1
             sharding = "\(sharding)"
             """, ranks: ranks)
         #expect(outcome.status == 0, "\(outcome.standardError)")
         let records = try MPIRunner.records(in: directory).compactMap { if case .task(let record) = $0 { record } else { nil } }
         #expect(records.count == ranks && records.allSatisfy(\.verified))
-        let slice = 64.0 * 64 * 4 / 0.01e9
+        let unit = Double(unitBytes) / 0.005e9
         for record in records {
-            let bound = Double(slices[record.rank]) * slice
+            let bound = Double(units[record.rank]) * unit
             #expect(record.commSeconds >= bound * 0.999, "rank \(record.rank): \(record.commSeconds) < \(bound)")
         }
+        let slowest = records.map(\.commSeconds).max() ?? 0, slowestBound = Double(units.max()!) * unit
+        #expect(slowest <= 1.5 * slowestBound + 0.005, "slowest rank \(slowest) s against a bound of \(slowestBound) s")
+    }
+
+    /// A broadcast is paced as a chain from the root in member order: members 4, 5, 6 (world
+    /// ranks of a 7-rank job), root member 1 (rank 5): 5 → 6 → 4.
+    @Test func broadcastsArePacedAsAChainFromTheRoot() {
+        let chain = [4, 5, 6].map { Pacer.chainBroadcast(bytes: 10, members: [4, 5, 6], root: 1, rank: $0, ranks: 7) }
+        #expect(chain[0].receive == [0, 0, 0, 0, 0, 0, 10] && chain[0].send == [0, 0, 0, 0, 0, 0, 0])
+        #expect(chain[1].receive == [0, 0, 0, 0, 0, 0, 0] && chain[1].send == [0, 0, 0, 0, 0, 0, 10])
+        #expect(chain[2].receive == [0, 0, 0, 0, 0, 10, 0] && chain[2].send == [0, 0, 0, 0, 10, 0, 0])
+        let outsider = Pacer.chainBroadcast(bytes: 10, members: [4, 5, 6], root: 1, rank: 0, ranks: 7)
+        #expect(outsider.send.allSatisfy { $0 == 0 } && outsider.receive.allSatisfy { $0 == 0 })
     }
 
     @Test func aSlowRankComputesLonger() throws {
