@@ -136,13 +136,14 @@ extension Communicator {
 
     /// Sends `sendCounts[r]` elements starting at element `sendDisplacements[r]` of `send` to
     /// each rank `r`, and receives `receiveCounts[r]` elements from each at element
-    /// `receiveDisplacements[r]` of `receive`: blocks anywhere in the buffers, in any order, so a
-    /// caller can exchange one slice of each peer's run at a time (staged exchanges).
+    /// `receiveDisplacements[r]` of `receive`: blocks anywhere in the buffers, in any order (the
+    /// receive blocks must not overlap), so a caller can leave out or rearrange blocks — the MoE
+    /// exchange keeps a rank's own block out of MPI this way.
     public func alltoallv<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, counts sendCounts: [Int], displacements sendDisplacements: [Int],
                                         into receive: UnsafeMutableBufferPointer<T>, counts receiveCounts: [Int],
                                         displacements receiveDisplacements: [Int]) throws(MPIError) {
         let sendLayout = try checkedBlocks(sendCounts, sendDisplacements, total: send.count, "MPI_Alltoallv")
-        let receiveLayout = try checkedBlocks(receiveCounts, receiveDisplacements, total: receive.count, "MPI_Alltoallv")
+        let receiveLayout = try checkedBlocks(receiveCounts, receiveDisplacements, total: receive.count, disjoint: true, "MPI_Alltoallv")
         try mpiCall("MPI_Alltoallv") {
             MPI_Alltoallv(send.baseAddress, sendLayout.counts, sendLayout.displacements, T.mpiKind.datatype,
                           receive.baseAddress, receiveLayout.counts, receiveLayout.displacements, T.mpiKind.datatype, handle)
@@ -158,8 +159,9 @@ extension Communicator {
     }
 
     /// Checks per-rank blocks given by counts and displacements: one of each per rank, none
-    /// negative, every block inside a buffer of `total` elements; returns them as MPI `int`s.
-    func checkedBlocks(_ counts: [Int], _ displacements: [Int], total: Int,
+    /// negative, every block inside a buffer of `total` elements and, when `disjoint` (blocks
+    /// MPI writes), no two non-empty blocks overlapping; returns them as MPI `int`s.
+    func checkedBlocks(_ counts: [Int], _ displacements: [Int], total: Int, disjoint: Bool = false,
                        _ function: StaticString) throws(MPIError) -> (counts: [Int32], displacements: [Int32]) {
         guard counts.count == size, displacements.count == size else {
             throw MPIError(function: "\(function)", invalidArgument: "\(counts.count) counts and \(displacements.count) displacements for \(size) ranks")
@@ -173,6 +175,12 @@ extension Communicator {
             }
             result.counts.append(try mpiCount(count, function))
             result.displacements.append(try mpiCount(displacement, function))
+        }
+        if disjoint {
+            let blocks = zip(displacements, counts).filter { $0.1 > 0 }.sorted { $0.0 < $1.0 }
+            for (previous, next) in zip(blocks, blocks.dropFirst()) where previous.0 + previous.1 > next.0 {
+                throw MPIError(function: "\(function)", invalidArgument: "receive blocks at \(previous.0) (\(previous.1)) and \(next.0) overlap")
+            }
         }
         return result
     }

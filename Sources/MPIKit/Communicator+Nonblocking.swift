@@ -65,7 +65,7 @@ extension Communicator {
                                                    into receive: CommBuffer<T>, counts receiveCounts: [Int],
                                                    displacements receiveDisplacements: [Int]) throws(MPIError) -> Request {
         let sendLayout = try checkedBlocks(sendCounts, sendDisplacements, total: send.count, "MPI_Ialltoallv")
-        let receiveLayout = try checkedBlocks(receiveCounts, receiveDisplacements, total: receive.count, "MPI_Ialltoallv")
+        let receiveLayout = try checkedBlocks(receiveCounts, receiveDisplacements, total: receive.count, disjoint: true, "MPI_Ialltoallv")
         let holder = CountArrays(sendLayout.counts, sendLayout.displacements, receiveLayout.counts, receiveLayout.displacements)
         var request: MPI_Request? = frugal_mpi_request_null()
         try mpiCall("MPI_Ialltoallv") {
@@ -73,6 +73,7 @@ extension Communicator {
                            receive.mutablePointer, holder.receiveCounts, holder.receiveDisplacements, T.mpiKind.datatype,
                            handle, &request)
         }
+        // MPI may read the count arrays until completion: the request keeps them alive too.
         return Request(handle: request, retaining: [send, receive, holder], function: "MPI_Ialltoallv")
     }
 }

@@ -213,6 +213,23 @@ public struct MPISelfCheck {
                 outside = (error as? MPIError)?.function == "MPI_Alltoallv"
             }
             record("MPIError for a block outside", outside)
+            var overlapRefused = false
+            do {
+                // Every peer's block received at element 0: they overlap as soon as there are two.
+                let send = [Float](repeating: 1, count: size)
+                var receive = [Float](repeating: 0, count: size)
+                try send.withUnsafeBufferPointer { (s) throws(MPIError) in
+                    try receive.withUnsafeMutableBufferPointer { (r) throws(MPIError) in
+                        try world.alltoallv(s, counts: [Int](repeating: 1, count: size), displacements: Array(0..<size),
+                                            into: r, counts: [Int](repeating: 1, count: size),
+                                            displacements: [Int](repeating: 0, count: size))
+                    }
+                }
+                overlapRefused = size == 1
+            } catch {
+                overlapRefused = error.function == "MPI_Alltoallv"
+            }
+            record("MPIError for overlaps", overlapRefused)
         }
 
         // Per operation: how many ranks got it wrong.
