@@ -3,12 +3,11 @@ import MPIKit
 /// The layout of one micro-batch's dispatch and combine on this rank, with the rows a rank
 /// routes to its own experts kept out of MPI.
 ///
-/// Why: on one host an Alltoallv is a memory copy per byte, and so is a pack. Sending the own
-/// block through MPI would copy it twice more (into the send buffer, then MPI's self-copy into
-/// the receive buffer, and the same on the way back), so the pack writes own rows straight into
-/// their place in the receive buffer, and the combine reads them where the experts wrote them.
-/// Other ranks' blocks go through `MPI_Ialltoallv` with explicit displacements. (DeepEP and
-/// Megatron likewise keep local tokens off the network.)
+/// Why: on one host an Alltoallv is memory copies, and so is a pack. The own block has to be
+/// packed either way; sending it through MPI as well would add MPI's self-copy into the receive
+/// buffer, and another on the way back. So the pack writes own rows straight into their place in
+/// the receive buffer, and the combine reads them where the experts wrote them. Other ranks'
+/// blocks go through `MPI_Ialltoallv` with explicit displacements.
 ///
 /// Send buffer: destination runs back to back in rank order (send position `p` is row `p`),
 /// the own run left empty. Receive buffer: source runs back to back in rank order, the own run
