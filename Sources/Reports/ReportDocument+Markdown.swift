@@ -13,7 +13,9 @@ extension ReportDocument {
                 text += "- **\(group.name)** (\(mode)): " + cells.joined(separator: "; ") + "\n"
             }
         }
-        let absent = sections.flatMap(\.absent)
+        // Several sections can miss the same point (e.g. one that does not fit): say it once.
+        var seen = Set<String>()
+        let absent = sections.flatMap(\.absent).filter { seen.insert($0).inserted }
         if !absent.isEmpty { text += "\nAbsent from these results:\n\n" + absent.map { "- \($0)\n" }.joined() }
         if !problems.isEmpty { text += "\nProblems reading the results (the rest is reported):\n\n" + problems.map { "- `\($0)`\n" }.joined() }
         text += "\n## Points\n\n" + (points.isEmpty ? "no points in these results\n" : table.markdown)

@@ -122,6 +122,17 @@ struct ReportWriterTests {
         #expect(summary.contains("no MoE runs in these results"))
     }
 
+    @Test func summaryNamesEachAbsentPointOnce() {
+        let missing = "A800 ×2048: does not fit in GPU memory"
+        let document = ReportDocument(title: "t", sourceFolder: "f", generatedAt: "now",
+                                      sections: [ReportSection(id: "a", title: "A", explanation: "", absent: [missing, "only in A"]),
+                                                 ReportSection(id: "b", title: "B", explanation: "", absent: [missing])],
+                                      table: PointsTable(points: []), problems: [])
+        let lines = document.markdown.split(separator: "\n")
+        #expect(lines.filter { $0 == "- \(missing)" }.count == 1)
+        #expect(lines.contains("- only in A"))
+    }
+
     @Test func anEmptyFolderStillGivesAPage() throws {
         let input = ReportFixture.temporaryDirectory()
         let out = ReportFixture.temporaryDirectory()
