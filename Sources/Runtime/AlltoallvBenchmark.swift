@@ -147,8 +147,15 @@ public struct AlltoallvBenchmark {
         return Row(bytes: count * h * 4, rows: count, bareMicroseconds: bareSeconds * 1e6, pathMicroseconds: pathSeconds * 1e6,
                    bareAlgbwGbPerSecond: bareAlgbw, bareBusbwGbPerSecond: bareAlgbw * factor,
                    pathAlgbwGbPerSecond: pathAlgbw, pathBusbwGbPerSecond: pathAlgbw * factor,
-                   ratio: bareSeconds / pathSeconds, modelRatioSingleCopy: Double(ranks) / Double(2 * ranks - 1),
-                   modelRatioCopyInOut: Double(2 * ranks - 1) / Double(3 * ranks - 2), wrong: totalWrong)
+                   ratio: bareSeconds / pathSeconds, modelRatioSingleCopy: Self.modelRatios(ranks: ranks).singleCopy,
+                   modelRatioCopyInOut: Self.modelRatios(ranks: ranks).copyInOut, wrong: totalWrong)
+    }
+
+    /// The copy-count model's ratio on `ranks` ranks of one host: `n/(2n−1)` with a single-copy
+    /// transport, `(2n−1)/(3n−2)` with copy-in/copy-out.
+    static func modelRatios(ranks: Int) -> (singleCopy: Double, copyInOut: Double) {
+        let n = Double(ranks)
+        return (n / (2 * n - 1), (2 * n - 1) / (3 * n - 2))
     }
 
     private func report(_ rows: [Row], ranks: Int) -> String {
@@ -159,8 +166,9 @@ public struct AlltoallvBenchmark {
         }
         var text = "# frugal bench alltoallv: \(ranks) ranks, rows of \(hidden) floats, median of \(repetitions), slowest rank\n"
         text += "# dispatch+combine path (pack, Alltoallv, Alltoallv back, unpack; own rows stay off MPI) vs two bare Alltoallv\n"
+        let model = Self.modelRatios(ranks: ranks)
         text += String(format: "# copy-count model of one host (see --help): ratio ≈ %.2f with single-copy transfers (CMA), %.2f with copy-in/copy-out\n",
-                       Double(ranks) / Double(2 * ranks - 1), Double(2 * ranks - 1) / Double(3 * ranks - 2))
+                       model.singleCopy, model.copyInOut)
         text += "#     size(B)     rows   bare(us)   path(us)  bare algbw  bare busbw  path algbw  path busbw   ratio  #wrong\n"
         for row in rows {
             text += String(format: "%13d %8d %10.1f %10.1f %11.2f %11.2f %11.2f %11.2f %7.2f %7d\n", row.bytes, row.rows,

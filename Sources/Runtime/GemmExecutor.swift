@@ -161,8 +161,10 @@ struct GemmExecutor {
         var gathered = [Float](repeating: 0, count: communicator.rank == 0 ? counts.reduce(0, +) : 0)
         let isRoot = communicator.rank == 0, floatBytes = MemoryLayout<Float>.size
         try timer.measure(.comm) { () throws(MPIError) in
-            try pacedTransfer(sendBytes: bytes(isRoot ? 0 : localC.count * floatBytes, to: [0]),
-                              receiveBytes: isRoot ? counts.map { $0 * floatBytes } : bytes(0, to: [])) { () throws(MPIError) in
+            // Every other rank's block to rank 0.
+            let sendBytes = bytes(isRoot ? 0 : localC.count * floatBytes, to: [0])
+            let receiveBytes = isRoot ? counts.map { $0 * floatBytes } : [Int](repeating: 0, count: communicator.size)
+            try pacedTransfer(sendBytes: sendBytes, receiveBytes: receiveBytes) { () throws(MPIError) in
                 try localC.withUnsafeBufferPointer { (send) throws(MPIError) in
                     try gathered.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
                         try communicator.gatherv(send, into: isRoot ? receive : nil, counts: counts)

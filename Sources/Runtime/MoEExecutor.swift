@@ -291,10 +291,10 @@ extension MoEExecutor {
             }
             var dispatchTimer = PhaseTimer()
             try dispatchTimer.measure(.comm) { () throws(MPIError) in
-                let deadline = MPIEnvironment.wallTime + pacer.linkSeconds(sendBytes: plan.sendCounts.map { $0 * rowBytes },
-                                                                           receiveBytes: receiveCounts[batch].map { $0 * rowBytes })
-                try exchange.startDispatch(communicator, send: buffer.sendRows, into: buffer.receiveRows, hidden: h).wait()
-                Pacer.sleep(until: deadline)
+                try pacer.transfer(sendBytes: plan.sendCounts.map { $0 * rowBytes },
+                                   receiveBytes: receiveCounts[batch].map { $0 * rowBytes }) { () throws(MPIError) in
+                    try exchange.startDispatch(communicator, send: buffer.sendRows, into: buffer.receiveRows, hidden: h).wait()
+                }
             }
             measurement.dispatchSeconds += dispatchTimer.comm
             timer.measure(.compute) {
@@ -310,10 +310,10 @@ extension MoEExecutor {
             }
             var back = PhaseTimer()
             try back.measure(.comm) { () throws(MPIError) in
-                let deadline = MPIEnvironment.wallTime + pacer.linkSeconds(sendBytes: receiveCounts[batch].map { $0 * rowBytes },
-                                                                           receiveBytes: plan.sendCounts.map { $0 * rowBytes })
-                try exchange.startCombine(communicator, expertOutput: buffer.combineSend, into: buffer.combineReceive, hidden: h).wait()
-                Pacer.sleep(until: deadline)
+                try pacer.transfer(sendBytes: receiveCounts[batch].map { $0 * rowBytes },
+                                   receiveBytes: plan.sendCounts.map { $0 * rowBytes }) { () throws(MPIError) in
+                    try exchange.startCombine(communicator, expertOutput: buffer.combineSend, into: buffer.combineReceive, hidden: h).wait()
+                }
             }
             measurement.combineSeconds += back.comm
             timer.measure(.compute) {
