@@ -60,14 +60,10 @@ public struct ConfigTable {
         return value
     }
 
-    /// A number; integers are accepted as numbers.
+    /// A finite number; integers are accepted as numbers. `nan` and `inf` are errors.
     public func double(_ key: String, default defaultValue: Double? = nil) throws(ConfigError) -> Double {
         guard let value = table[key] else { return try missing(key, defaultValue, expected: "a number") }
-        switch value.type {
-        case .double: return value.double!
-        case .int: return Double(value.int!)
-        default: throw error(key, expected: "a number", found: describe(value))
-        }
+        return try finiteNumber(value, at: path + [.key(key)])
     }
 
     /// A number > 0.
@@ -135,13 +131,7 @@ public struct ConfigTable {
         }
         var result: [Double] = []
         for index in 0..<array.count {
-            let element = array[index]
-            switch element.type {
-            case .double: result.append(element.double!)
-            case .int: result.append(Double(element.int!))
-            default:
-                throw document.error(at: path + [.key(key), .index(index)], expected: "a number", found: describe(element))
-            }
+            result.append(try finiteNumber(array[index], at: path + [.key(key), .index(index)]))
         }
         return result
     }
@@ -200,6 +190,18 @@ public struct ConfigTable {
     }
 
     // MARK: Helpers
+
+    /// A TOML integer or float as a finite `Double`, or an error at `at`.
+    private func finiteNumber(_ value: TOMLValueConvertible, at location: [KeyPathComponent]) throws(ConfigError) -> Double {
+        let number: Double
+        switch value.type {
+        case .double: number = value.double ?? .nan
+        case .int: number = Double(value.int ?? 0)
+        default: throw document.error(at: location, expected: "a number", found: describe(value))
+        }
+        guard number.isFinite else { throw document.error(at: location, expected: "a finite number", found: "\(number)") }
+        return number
+    }
 
     private func missing<Value>(_ key: String, _ defaultValue: Value?, expected: String) throws(ConfigError) -> Value {
         if let defaultValue { return defaultValue }

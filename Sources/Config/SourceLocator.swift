@@ -17,7 +17,10 @@ struct SourceLocator: Sendable {
 
     init(text: String) {
         var parsed: [Line] = []
-        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift, so splitting on "\n" alone would keep a CRLF file
+        // as one line; TOML allows both line endings.
+        let rawLines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (offset, raw) in rawLines.enumerated() {
             let leading = raw.prefix(while: { $0 == " " || $0 == "\t" }).count
             let content = raw.dropFirst(leading)
             var line = Line(number: offset + 1)

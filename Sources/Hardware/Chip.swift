@@ -44,19 +44,20 @@ public struct Chip: Sendable, Equatable {
         try root.rejectUnknownKeys(allowed: ["name", "bf16DenseTflops", "fp8DenseTflops", "fp32Tflops", "memoryGB",
                                              "memoryGbPerSecond", "intraNodeLink", "intraNodeBidirectionalGbPerSecond",
                                              "scaleOutGbPerSecond", "tdpWatts", "streamingMultiprocessors", "gemm", "dieAreaMm2", "tpp"])
+        let bounds = HardwareBounds.self
         name = try root.string("name")
-        bf16DenseTflops = try root.positiveDouble("bf16DenseTflops")
-        fp8DenseTflops = root.contains("fp8DenseTflops") ? try root.positiveDouble("fp8DenseTflops") : nil
-        fp32Tflops = try root.positiveDouble("fp32Tflops")
-        memoryBytes = try root.positiveDouble("memoryGB") * 1e9
-        memoryGbPerSecond = try root.positiveDouble("memoryGbPerSecond")
+        bf16DenseTflops = try root.double("bf16DenseTflops", in: bounds.tflops)
+        fp8DenseTflops = try root.optionalDouble("fp8DenseTflops", in: bounds.tflops)
+        fp32Tflops = try root.double("fp32Tflops", in: bounds.tflops)
+        memoryBytes = try root.double("memoryGB", in: bounds.memoryGB) * 1e9
+        memoryGbPerSecond = try root.double("memoryGbPerSecond", in: bounds.gbPerSecond)
         intraNodeLink = try root.string("intraNodeLink")
-        intraNodeBidirectionalGbPerSecond = try root.positiveDouble("intraNodeBidirectionalGbPerSecond")
-        scaleOutGbPerSecond = try root.positiveDouble("scaleOutGbPerSecond")
-        tdpWatts = try root.positiveDouble("tdpWatts")
-        streamingMultiprocessors = try root.positiveInt("streamingMultiprocessors")
-        dieAreaMm2 = root.contains("dieAreaMm2") ? try root.positiveDouble("dieAreaMm2") : nil
-        publishedTpp = root.contains("tpp") ? try root.positiveDouble("tpp") : nil
+        intraNodeBidirectionalGbPerSecond = try root.double("intraNodeBidirectionalGbPerSecond", in: bounds.gbPerSecond)
+        scaleOutGbPerSecond = try root.double("scaleOutGbPerSecond", in: bounds.gbPerSecond)
+        tdpWatts = try root.double("tdpWatts", in: bounds.tdpWatts)
+        streamingMultiprocessors = try root.int("streamingMultiprocessors", in: bounds.streamingMultiprocessors)
+        dieAreaMm2 = try root.optionalDouble("dieAreaMm2", in: bounds.dieAreaMm2)
+        publishedTpp = try root.optionalDouble("tpp", in: bounds.tpp)
         guard let gemm = try root.table("gemm") else {
             throw root.error("gemm", expected: "a [gemm] efficiency table", found: "nothing (the table is required)")
         }

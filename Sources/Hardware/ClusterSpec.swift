@@ -61,26 +61,29 @@ public struct ClusterSpec: Sendable {
             }
             chip = known
         }
-        if root.contains("memoryGbPerSecond") { chip.memoryGbPerSecond = try root.positiveDouble("memoryGbPerSecond") }
+        let bounds = HardwareBounds.self
+        if let bandwidth = try root.optionalDouble("memoryGbPerSecond", in: bounds.gbPerSecond) { chip.memoryGbPerSecond = bandwidth }
         if let gemm = try root.table("gemm") { chip.efficiency = try GemmEfficiencyCurve(table: gemm) }
-        nodes = try root.positiveInt("nodes")
-        gpusPerNode = try root.positiveInt("gpusPerNode")
-        usdPerGpuHour = try root.double("usdPerGpuHour")
-        guard usdPerGpuHour >= 0 else { throw root.error("usdPerGpuHour", expected: "a price ≥ 0", found: "\(usdPerGpuHour)") }
-        powerFractionOfTdp = try root.positiveDouble("powerFractionOfTdp", default: 0.8)
-        powerUsageEffectiveness = try root.positiveDouble("powerUsageEffectiveness", default: 1.2)
+        nodes = try root.int("nodes", in: bounds.nodes)
+        gpusPerNode = try root.int("gpusPerNode", in: bounds.gpusPerNode)
+        _ = try root.checkedProduct([("nodes", nodes), ("gpusPerNode", gpusPerNode)], key: "nodes", atMost: bounds.gpus,
+                                    reason: "GPUs, 2^24")
+        usdPerGpuHour = try root.double("usdPerGpuHour", in: bounds.usdPerGpuHour)
+        powerFractionOfTdp = try root.double("powerFractionOfTdp", in: bounds.powerFraction, default: 0.8)
+        powerUsageEffectiveness = try root.double("powerUsageEffectiveness", in: bounds.powerUsageEffectiveness, default: 1.2)
 
         guard let intra = try root.table("intraNode") else {
             throw root.error("intraNode", expected: "an [intraNode] table (gbPerSecond, latencyUs)", found: "nothing")
         }
         try intra.rejectUnknownKeys(allowed: ["gbPerSecond", "latencyUs"])
-        intraNode = LinkTier(gbPerSecond: try intra.positiveDouble("gbPerSecond", default: chip.intraNodeBidirectionalGbPerSecond / 2),
-                             latencySeconds: try intra.positiveDouble("latencyUs") * 1e-6)
+        intraNode = LinkTier(gbPerSecond: try intra.double("gbPerSecond", in: bounds.gbPerSecond,
+                                                           default: chip.intraNodeBidirectionalGbPerSecond / 2),
+                             latencySeconds: try intra.double("latencyUs", in: bounds.latencyUs) * 1e-6)
         guard let scaleOut = try root.table("scaleOut") else {
             throw root.error("scaleOut", expected: "a [scaleOut] table (gbPerSecond per GPU)", found: "nothing")
         }
         try scaleOut.rejectUnknownKeys(allowed: ["gbPerSecond"])
-        scaleOutGbPerSecond = try scaleOut.positiveDouble("gbPerSecond", default: chip.scaleOutGbPerSecond)
+        scaleOutGbPerSecond = try scaleOut.double("gbPerSecond", in: bounds.gbPerSecond, default: chip.scaleOutGbPerSecond)
         guard let topology = try root.table("topology") else {
             throw root.error("topology", expected: "a [topology] table", found: "nothing")
         }

@@ -1,3 +1,5 @@
+import Config
+
 /// One what-if change to a cluster, as `--set key=value` says it: "what if the NVLink were
 /// 900 GB/s?" Each key changes exactly the figure it names.
 ///
@@ -63,7 +65,22 @@ public struct ClusterWhatIf: Sendable, Equatable, CustomStringConvertible {
         guard let scale = units[unit] else {
             throw WhatIfError("\(key.rawValue)=\(raw): unknown unit '\(unit)'; use \(units.keys.filter { !$0.isEmpty }.sorted().joined(separator: ", "))")
         }
-        return number * scale
+        let value = number * scale
+        let (range, unitName) = bounds(for: key)
+        guard range.contains(value) else {
+            throw WhatIfError("\(key.rawValue)=\(raw): expected \(Bound.describe(range.lowerBound))...\(Bound.describe(range.upperBound)) \(unitName), found \(Bound.describe(value)) \(unitName)")
+        }
+        return value
+    }
+
+    /// The range a changed figure must stay in: the same as the cluster and chip files' keys.
+    private static func bounds(for key: Key) -> (ClosedRange<Double>, String) {
+        switch key {
+        case .nvlink, .intranode, .scaleout, .membw: return (HardwareBounds.gbPerSecond, "GB/s")
+        case .bf16, .fp8, .fp32: return (HardwareBounds.tflops, "TFLOPS")
+        case .memory: return (HardwareBounds.memoryGB.lowerBound * 1e9...HardwareBounds.memoryGB.upperBound * 1e9, "bytes")
+        case .price: return (HardwareBounds.usdPerGpuHour, "USD per GPU-hour")
+        }
     }
 
     /// Applies the change to `cluster`.

@@ -33,15 +33,13 @@ public struct FatTreeTopology: Sendable, Equatable {
                                               "sameLeafLatencyUs", "crossLeafLatencyUs"])
         let kind = try table.string("kind", default: "fat-tree")
         guard kind == "fat-tree" else { throw table.error("kind", expected: "'fat-tree'", found: "'\(kind)'") }
-        levels = try table.positiveInt("levels")
-        planes = try table.positiveInt("planes", default: 1)
-        nodesPerLeaf = try table.positiveInt("nodesPerLeaf")
-        oversubscription = try table.positiveDouble("oversubscription", default: 1)
-        guard oversubscription >= 1 else {
-            throw table.error("oversubscription", expected: "a ratio ≥ 1 (1 = non-blocking)", found: "\(oversubscription)")
-        }
-        sameLeafLatencySeconds = try table.positiveDouble("sameLeafLatencyUs") * 1e-6
-        crossLeafLatencySeconds = try table.positiveDouble("crossLeafLatencyUs") * 1e-6
+        let bounds = HardwareBounds.self
+        levels = try table.int("levels", in: bounds.levels)
+        planes = try table.int("planes", in: bounds.planes, default: 1)
+        nodesPerLeaf = try table.int("nodesPerLeaf", in: bounds.nodes)
+        oversubscription = try table.double("oversubscription", in: bounds.oversubscription, default: 1)
+        sameLeafLatencySeconds = try table.double("sameLeafLatencyUs", in: bounds.latencyUs) * 1e-6
+        crossLeafLatencySeconds = try table.double("crossLeafLatencyUs", in: bounds.latencyUs) * 1e-6
     }
 
     /// The scale-out tier seen by a collective that spans `nodes` consecutive nodes: crossing

@@ -56,19 +56,25 @@ public struct GemmEfficiencyCurve: Sendable, Equatable {
         try table.rejectUnknownKeys(allowed: ["points", "fp8EfficiencyScale", "attentionForwardEfficiency",
                                               "attentionBackwardEfficiency", "memoryEfficiency"])
         var points: [Point] = []
-        for point in try table.tableArray("points") {
+        let pointTables = try table.tableArray("points")
+        guard pointTables.count <= HardwareBounds.maxPoints else {
+            throw table.error("points", expected: "at most \(HardwareBounds.maxPoints) points", found: "\(pointTables.count)")
+        }
+        for point in pointTables {
             try point.rejectUnknownKeys(allowed: ["sizeGflop", "efficiency"])
-            let efficiency = try point.positiveDouble("efficiency")
-            guard efficiency <= 1 else { throw point.error("efficiency", expected: "a fraction in (0, 1]", found: "\(efficiency)") }
-            points.append(Point(sizeGflop: try point.positiveDouble("sizeGflop"), efficiency: efficiency))
+            let efficiency = try point.double("efficiency", in: HardwareBounds.fraction)
+            points.append(Point(sizeGflop: try point.double("sizeGflop", in: HardwareBounds.sizeGflop), efficiency: efficiency))
         }
         guard !points.isEmpty else {
             throw table.error("points", expected: "at least one { sizeGflop, efficiency } point", found: "none")
         }
+        // Interpolation divides by the log-size difference of neighbours.
+        let sizes = points.map(\.sizeGflop).sorted()
+        for (a, b) in zip(sizes, sizes.dropFirst()) where a == b {
+            throw table.error("points", expected: "points of distinct sizeGflop", found: "sizeGflop = \(Bound.describe(a)) twice")
+        }
         func fraction(_ key: String) throws(ConfigError) -> Double {
-            let value = try table.positiveDouble(key)
-            guard value <= 1 else { throw table.error(key, expected: "a fraction in (0, 1]", found: "\(value)") }
-            return value
+            try table.double(key, in: HardwareBounds.fraction)
         }
         self.init(points: points, fp8EfficiencyScale: try fraction("fp8EfficiencyScale"),
                   attentionForwardEfficiency: try fraction("attentionForwardEfficiency"),

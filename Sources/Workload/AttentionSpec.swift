@@ -78,24 +78,27 @@ public struct AttentionSpec: Sendable, Equatable {
     public init(table: ConfigTable) throws(ConfigError) {
         try table.rejectUnknownKeys(allowed: ["kind", "heads", "kvHeads", "headDim", "qLoraRank", "kvLoraRank",
                                               "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim"])
+        // Heads and head dimensions ≤ 2¹⁶ and ranks ≤ 2²⁰ with hidden ≤ 2²⁰ keep every
+        // projection (input × output width) under 2⁵⁴, so a layer's count fits an `Int`.
         let kind: Kind = try table.choice("kind")
-        let heads = try table.positiveInt("heads")
+        let heads = try table.int("heads", in: WorkloadBounds.heads)
+        let dim = WorkloadBounds.heads, rank = WorkloadBounds.loraRank
         switch kind {
         case .mha:
-            self.init(kind: kind, heads: heads, kvHeads: heads, headDim: try table.positiveInt("headDim"))
+            self.init(kind: kind, heads: heads, kvHeads: heads, headDim: try table.int("headDim", in: dim))
         case .gqa:
-            let kvHeads = try table.positiveInt("kvHeads")
+            let kvHeads = try table.int("kvHeads", in: WorkloadBounds.heads)
             guard heads % kvHeads == 0 else {
                 throw table.error("kvHeads", expected: "a divisor of heads (\(heads))", found: "\(kvHeads)")
             }
-            self.init(kind: kind, heads: heads, kvHeads: kvHeads, headDim: try table.positiveInt("headDim"))
+            self.init(kind: kind, heads: heads, kvHeads: kvHeads, headDim: try table.int("headDim", in: dim))
         case .mla:
             self.init(kind: kind, heads: heads, kvHeads: heads, headDim: 0,
-                      qLoraRank: try table.nonNegativeInt("qLoraRank", default: 0),
-                      kvLoraRank: try table.positiveInt("kvLoraRank"),
-                      qkNopeHeadDim: try table.positiveInt("qkNopeHeadDim"),
-                      qkRopeHeadDim: try table.positiveInt("qkRopeHeadDim"),
-                      vHeadDim: try table.positiveInt("vHeadDim"))
+                      qLoraRank: try table.int("qLoraRank", in: 0...rank.upperBound, default: 0),
+                      kvLoraRank: try table.int("kvLoraRank", in: rank),
+                      qkNopeHeadDim: try table.int("qkNopeHeadDim", in: dim),
+                      qkRopeHeadDim: try table.int("qkRopeHeadDim", in: dim),
+                      vHeadDim: try table.int("vHeadDim", in: dim))
         }
     }
 }

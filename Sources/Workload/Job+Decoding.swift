@@ -42,7 +42,7 @@ extension Job {
         try root.rejectUnknownKeys(allowed: Job.keys)
         let defaultName = document.file.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? "job"
         name = try root.string("name", default: defaultName)
-        seed = try UInt64(root.nonNegativeInt("seed", default: 42))
+        seed = try UInt64(root.int("seed", in: WorkloadBounds.seed, default: 42))
         let taskTables = try root.tableArray("tasks")
         guard !taskTables.isEmpty else {
             throw root.error("tasks", expected: "at least one [[tasks]] table", found: "none")
@@ -64,26 +64,26 @@ extension Job {
         try table.rejectUnknownKeys(allowed: ["computeScale", "ranksPerNode", "intraNodeGbPerSecond", "interNodeGbPerSecond"])
         var scales = Array(repeating: 1.0, count: ranks)
         if table.contains("computeScale") {
-            if let list = try? table.doubleArray("computeScale") {
+            // One scale per rank, or one number for every rank; each in (0, 1] and no slower
+            // than 1/1000 (the pacer divides measured time by it).
+            if (try? table.doubleArray("computeScale")) != nil {
+                let list = try table.doubleArray("computeScale", in: WorkloadBounds.computeScale, maxCount: ranks) ?? []
                 guard list.count == ranks else {
                     throw table.error("computeScale", expected: "one scale per rank (\(ranks)) or a single number",
                                       found: "\(list.count) values")
                 }
                 scales = list
             } else {
-                scales = Array(repeating: try table.positiveDouble("computeScale"), count: ranks)
-            }
-            guard scales.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
-                throw table.error("computeScale", expected: "scales in (0, 1] (1 = full speed)", found: "\(scales)")
+                scales = Array(repeating: try table.double("computeScale", in: WorkloadBounds.computeScale), count: ranks)
             }
         }
-        let ranksPerNode = try table.positiveInt("ranksPerNode", default: 1)
+        let ranksPerNode = try table.int("ranksPerNode", in: 1...max(1, ranks), default: 1)
         guard ranks % ranksPerNode == 0 else {
             throw table.error("ranksPerNode", expected: "a divisor of the rank count (\(ranks))", found: "\(ranksPerNode)")
         }
         return Constraints(computeScale: scales, ranksPerNode: ranksPerNode,
-                           intraNodeGbPerSecond: table.contains("intraNodeGbPerSecond") ? try table.positiveDouble("intraNodeGbPerSecond") : nil,
-                           interNodeGbPerSecond: table.contains("interNodeGbPerSecond") ? try table.positiveDouble("interNodeGbPerSecond") : nil)
+                           intraNodeGbPerSecond: try table.optionalDouble("intraNodeGbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond),
+                           interNodeGbPerSecond: try table.optionalDouble("interNodeGbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond))
     }
 
     private static func decodeTask(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits) throws(ConfigError) -> JobTask {
@@ -94,7 +94,7 @@ extension Job {
         case "moe":
             return .moe(try decodeMoE(table, index: index, jobSeed: jobSeed, limits: limits))
         case "batch":
-            return .batch(try decodeBatch(table, index: index, jobSeed: jobSeed))
+            return .batch(try decodeBatch(table, index: index, jobSeed: jobSeed, limits: limits))
         default:
             throw table.error("kind", expected: "one of \(kinds.map { "'\($0)'" }.joined(separator: " | "))", found: "'\(kind)'")
         }
@@ -102,28 +102,24 @@ extension Job {
 
     private static func decodeGemm(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits) throws(ConfigError) -> GemmTask {
         try table.rejectUnknownKeys(allowed: gemmKeys)
-        let m = try table.positiveInt("m"), n = try table.positiveInt("n"), k = try table.positiveInt("k")
-        for (key, rows, columns) in [("m", m, k), ("n", k, n), ("m", m, n)] {
-            let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
-            guard !overflow, elements <= maxMatrixElements else {
-                throw table.error(key, expected: "matrices of at most 2³¹−1 elements (MPI's count limit)",
-                                  found: "a \(rows)×\(columns) matrix")
-            }
-        }
+        let side = WorkloadBounds.matrixSide
+        let m = try table.int("m", in: side), n = try table.int("n", in: side), k = try table.int("k", in: side)
+        try checkMatrices(table, m: m, n: n, k: k)
         var task = GemmTask(
             name: try table.string("name", default: "gemm-\(index)"),
             m: m, n: n, k: k,
-            repetitions: try table.positiveInt("repeat", default: 1),
-            seed: UInt64(try table.nonNegativeInt("seed", default: Int(jobSeed))),
+            repetitions: try table.int("repeat", in: WorkloadBounds.repetitions, default: 1),
+            seed: UInt64(try table.int("seed", in: WorkloadBounds.seed, default: Int(jobSeed))),
             sharding: try table.choice("sharding", default: GemmSharding.rows),
-            tolerance: table.contains("tolerance") ? try table.positiveDouble("tolerance") : nil,
+            tolerance: try table.optionalDouble("tolerance", in: WorkloadBounds.tolerance),
             verify: try table.bool("verify", default: true))
 
-        if let grid = try table.intArray("grid") {
+        if table.contains("grid") {
+            let grid = try table.intArray("grid", in: 1...max(1, limits.ranks), maxCount: 2) ?? []
             guard task.sharding == .grid else {
                 throw table.error("grid", expected: "no 'grid' unless sharding = \"grid\"", found: "grid = \(grid)")
             }
-            guard grid.count == 2, grid.allSatisfy({ $0 >= 1 }) else {
+            guard grid.count == 2 else {
                 throw table.error("grid", expected: "[rows, columns] of positive integers", found: "\(grid)")
             }
             guard grid[0] * grid[1] == limits.ranks else {
@@ -146,6 +142,17 @@ extension Job {
         }
         return task
     }
+
+    /// A, B and C of an m×n×k product each fit an MPI count (2³¹−1 elements).
+    static func checkMatrices(_ table: ConfigTable, m: Int, n: Int, k: Int) throws(ConfigError) {
+        for (key, rows, columns) in [("m", m, k), ("n", k, n), ("m", m, n)] {
+            let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
+            guard !overflow, elements <= maxMatrixElements else {
+                throw table.error(key, expected: "matrices of at most 2³¹−1 elements (MPI's count limit)",
+                                  found: "a \(rows)×\(columns) matrix")
+            }
+        }
+    }
 }
 
 /// "1.5 GB" style (1 GB = 1e9 bytes).
@@ -156,29 +163,34 @@ func formatBytes(_ bytes: Double) -> String {
 }
 
 extension Job {
-    static func decodeBatch(_ table: ConfigTable, index: Int, jobSeed: UInt64) throws(ConfigError) -> BatchTask {
+    static func decodeBatch(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits) throws(ConfigError) -> BatchTask {
         try table.rejectUnknownKeys(allowed: batchKeys)
-        let seed = UInt64(try table.nonNegativeInt("seed", default: Int(jobSeed)))
+        let seed = UInt64(try table.int("seed", in: WorkloadBounds.seed, default: Int(jobSeed)))
         var shapes: [GemmShape] = []
         if let generate = try table.table("generate") {
             try generate.rejectUnknownKeys(allowed: ["count", "minSize", "maxSize", "skew"])
-            let minSize = try generate.positiveInt("minSize", default: 16)
-            let maxSize = try generate.positiveInt("maxSize")
+            let minSize = try generate.int("minSize", in: WorkloadBounds.generatedSide, default: 16)
+            let maxSize = try generate.int("maxSize", in: WorkloadBounds.generatedSide)
             guard maxSize >= minSize else {
                 throw generate.error("maxSize", expected: "at least minSize (\(minSize))", found: "\(maxSize)")
             }
-            let skew = try generate.double("skew", default: 1)
-            guard skew >= 0 else { throw generate.error("skew", expected: "a skew ≥ 0", found: "\(skew)") }
-            shapes = BatchTask.skewedShapes(count: try generate.positiveInt("count"), minSize: minSize, maxSize: maxSize,
-                                            skew: skew, seed: seed)
+            let skew = try generate.double("skew", in: WorkloadBounds.skew, default: 1)
+            shapes = BatchTask.skewedShapes(count: try generate.int("count", in: WorkloadBounds.batchItems),
+                                            minSize: minSize, maxSize: maxSize, skew: skew, seed: seed)
         }
         if table.contains("shapes") {
             guard shapes.isEmpty else {
                 throw table.error("shapes", expected: "either 'shapes' or a [generate] table", found: "both")
             }
-            for (position, shape) in try table.intArrays("shapes").enumerated() {
-                guard shape.count == 3, shape.allSatisfy({ $0 >= 1 }) else {
+            let triples = try table.intArrays("shapes", in: WorkloadBounds.matrixSide, maxCount: WorkloadBounds.batchItems.upperBound)
+            for (position, shape) in triples.enumerated() {
+                guard shape.count == 3 else {
                     throw table.error("shapes", expected: "[m, n, k] triples of positive integers", found: "\(shape) at position \(position)")
+                }
+                do {
+                    try checkMatrices(table, m: shape[0], n: shape[1], k: shape[2])
+                } catch {
+                    throw table.error("shapes", expected: error.expected, found: "\(error.found) at position \(position)")
                 }
                 shapes.append(GemmShape(m: shape[0], n: shape[1], k: shape[2]))
             }
@@ -186,8 +198,28 @@ extension Job {
         guard !shapes.isEmpty else {
             throw table.error("shapes", expected: "a list of [m, n, k] or a [generate] table", found: "no items")
         }
-        return BatchTask(name: try table.string("name", default: "batch-\(index)"), shapes: shapes,
-                         policy: try table.choice("policy", default: BatchPolicy.lpt), seed: seed,
-                         verify: try table.bool("verify", default: true))
+        let task = BatchTask(name: try table.string("name", default: "batch-\(index)"), shapes: shapes,
+                             policy: try table.choice("policy", default: BatchPolicy.lpt), seed: seed,
+                             verify: try table.bool("verify", default: true))
+        try checkBatchMemory(task, table: table, limits: limits)
+        return task
+    }
+
+    /// Every rank holds input pools as large as the largest A and B and, when verifying, every
+    /// item's C (README, "Batch tasks"); that must fit in the memory `limits` allows.
+    static func checkBatchMemory(_ task: BatchTask, table: ConfigTable, limits: JobLimits) throws(ConfigError) {
+        guard let available = limits.availableMemoryBytes else { return }
+        // Each term is at most 2²⁰ items × 2³¹ elements, so Double sums are exact enough.
+        let largestA = task.shapes.map { Double($0.m) * Double($0.k) }.max() ?? 0
+        let largestB = task.shapes.map { Double($0.k) * Double($0.n) }.max() ?? 0
+        let outputs = task.verify ? task.shapes.reduce(0) { $0 + Double($1.m) * Double($1.n) }
+                                  : task.shapes.map { Double($0.m) * Double($0.n) }.max() ?? 0
+        let bytes = (largestA + largestB + outputs) * Double(MemoryLayout<Float>.size)
+        if bytes > Double(available) {
+            let key = table.contains("shapes") ? "shapes" : "generate"
+            throw table.error(key, expected: "items whose inputs and outputs fit in each rank's memory (\(formatBytes(Double(available))) available)",
+                              found: "\(task.shapes.count) items needing \(formatBytes(bytes))",
+                              hint: task.verify ? "fewer or smaller items, or verify = false" : "fewer or smaller items")
+        }
     }
 }

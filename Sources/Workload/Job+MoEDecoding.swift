@@ -7,32 +7,33 @@ extension Job {
     static func decodeMoE(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits) throws(ConfigError) -> MoETask {
         try table.rejectUnknownKeys(allowed: moeKeys)
         let ranks = limits.ranks
+        let bounds = WorkloadBounds.self
+        let experts = try table.int("experts", in: bounds.experts)
         var task = MoETask(
             name: try table.string("name", default: "moe-\(index)"),
-            tokens: try table.positiveInt("tokens"),
-            hidden: try table.positiveInt("hidden"),
-            expertHidden: try table.positiveInt("expertHidden"),
-            experts: try table.positiveInt("experts"),
-            sharedExperts: try table.nonNegativeInt("sharedExperts", default: 0),
-            topK: try table.positiveInt("topK"),
-            groups: try table.positiveInt("groups", default: 1),
-            topkGroups: try table.positiveInt("topkGroups", default: 1),
-            ranksPerNode: try table.positiveInt("ranksPerNode", default: 1),
+            tokens: try table.int("tokens", in: bounds.moeTokens),
+            hidden: try table.int("hidden", in: bounds.moeWidth),
+            expertHidden: try table.int("expertHidden", in: bounds.moeWidth),
+            experts: experts,
+            sharedExperts: try table.int("sharedExperts", in: bounds.sharedExperts, default: 0),
+            topK: try table.int("topK", in: bounds.experts),
+            groups: try table.int("groups", in: bounds.experts, default: 1),
+            topkGroups: try table.int("topkGroups", in: bounds.experts, default: 1),
+            ranksPerNode: try table.int("ranksPerNode", in: 1...max(1, ranks), default: 1),
             scoring: try table.choice("scoring", default: MoEScoring.sigmoid),
-            routeScale: try table.positiveDouble("routeScale", default: 1),
-            steps: try table.positiveInt("steps", default: 1),
-            microBatches: try table.positiveInt("microBatches", default: 1),
-            capacityFactor: table.contains("capacityFactor") ? try table.positiveDouble("capacityFactor") : nil,
+            routeScale: try table.double("routeScale", in: bounds.routeScale, default: 1),
+            steps: try table.int("steps", in: bounds.repetitions, default: 1),
+            microBatches: try table.int("microBatches", in: bounds.moeTokens, default: 1),
+            capacityFactor: try table.optionalDouble("capacityFactor", in: bounds.capacityFactor),
             backward: try table.bool("backward", default: false),
-            seed: UInt64(try table.nonNegativeInt("seed", default: Int(jobSeed))),
+            seed: UInt64(try table.int("seed", in: bounds.seed, default: Int(jobSeed))),
             verify: try table.bool("verify", default: true),
-            tolerance: try table.positiveDouble("tolerance", default: 1e-4))
+            tolerance: try table.double("tolerance", in: bounds.tolerance, default: 1e-4))
 
         if let affinity = try table.table("affinity") {
             try affinity.rejectUnknownKeys(allowed: ["zipf", "drift"])
-            task.zipf = try affinity.double("zipf", default: 0)
-            task.drift = try affinity.double("drift", default: 0)
-            guard task.zipf >= 0 else { throw affinity.error("zipf", expected: "a skew ≥ 0", found: "\(task.zipf)") }
+            task.zipf = try affinity.double("zipf", in: bounds.skew, default: 0)
+            task.drift = try affinity.double("drift", in: bounds.drift, default: 0)
         }
         if let balance = try table.table("balance") {
             let mode = try balance.string("mode")
@@ -42,16 +43,16 @@ extension Job {
                 task.balance = .none
             case "auxFree":
                 try balance.rejectUnknownKeys(allowed: ["mode", "step"])
-                task.balance = .auxFree(step: try balance.positiveDouble("step", default: 0.001))
+                task.balance = .auxFree(step: try balance.double("step", in: bounds.biasStep, default: 0.001))
             case "eplb":
                 try balance.rejectUnknownKeys(allowed: ["mode", "redundantExperts", "interval"])
-                let redundant = try balance.nonNegativeInt("redundantExperts")
+                let redundant = try balance.int("redundantExperts", in: 0...bounds.experts.upperBound)
                 guard (task.experts + redundant) % ranks == 0 else {
                     let next = ((task.experts + redundant + ranks - 1) / ranks) * ranks - task.experts
                     throw balance.error("redundantExperts", expected: "experts + redundantExperts a multiple of the rank count (\(ranks))",
                                         found: "\(task.experts) + \(redundant)", hint: "use redundantExperts = \(next)")
                 }
-                task.balance = .eplb(redundantExperts: redundant, interval: try balance.positiveInt("interval", default: 1))
+                task.balance = .eplb(redundantExperts: redundant, interval: try balance.int("interval", in: bounds.repetitions, default: 1))
             default:
                 throw balance.error("mode", expected: "one of 'none' | 'auxFree' | 'eplb'", found: "'\(mode)'")
             }
@@ -62,7 +63,7 @@ extension Job {
             throw table.error("topK", expected: "at most experts (\(task.experts))", found: "\(task.topK)")
         }
         guard task.experts % ranks == 0 else {
-            let fits = (1...max(1, task.experts)).filter { task.experts % $0 == 0 }.map(String.init).joined(separator: ", ")
+            let fits = divisors(of: task.experts).map(String.init).joined(separator: ", ")
             throw table.error("experts", expected: "a multiple of the rank count (\(ranks)) so every rank holds the same number of experts",
                               found: "\(task.experts)", hint: "run on \(fits) ranks, or use \(((task.experts + ranks - 1) / ranks) * ranks) experts")
         }
@@ -89,10 +90,11 @@ extension Job {
         guard task.tokens % task.microBatches == 0 else {
             throw table.error("microBatches", expected: "a divisor of tokens (\(task.tokens))", found: "\(task.microBatches)")
         }
+        try checkMoESizes(task, table: table, ranks: ranks)
         if let available = limits.availableMemoryBytes {
             // Rank 0 verifies: every rank's tokens, every expert's weights, outputs.
-            let weights = Double(task.experts + task.sharedExperts) * 3 * Double(task.hidden * task.expertHidden)
-            let activations = Double(task.tokens * ranks) * Double(task.hidden) * Double(3 + task.topK * 2)
+            let weights = Double(task.experts + task.sharedExperts) * 3 * Double(task.hidden) * Double(task.expertHidden)
+            let activations = Double(task.tokens) * Double(ranks) * Double(task.hidden) * Double(3 + task.topK * 2)
             let bytes = (weights + activations) * 4
             if bytes > Double(available) {
                 throw table.error("tokens", expected: "a layer that fits in rank 0's memory (\(formatBytes(Double(available))) available)",
@@ -100,5 +102,33 @@ extension Job {
             }
         }
         return task
+    }
+}
+
+extension Job {
+    /// Products of a MoE task's keys that reach MPI counts and `Int` arithmetic: one rank's
+    /// dispatch buffer (tokens × topK rows of hidden floats, sent by `MPI_Ialltoallv` with `int`
+    /// counts and displacements) and the routed pairs of a step over all ranks (× a capacity
+    /// factor of up to 10⁴, converted to an `Int`).
+    static func checkMoESizes(_ task: MoETask, table: ConfigTable, ranks: Int) throws(ConfigError) {
+        _ = try table.checkedProduct([("tokens", task.tokens), ("topK", task.topK), ("hidden", task.hidden)],
+                                     key: "tokens", atMost: WorkloadBounds.mpiCount, reason: "MPI's count limit for one rank's dispatch")
+        _ = try table.checkedProduct([("tokens", task.tokens), ("ranks", ranks), ("topK", task.topK)],
+                                     key: "tokens", atMost: WorkloadBounds.moePairs, reason: "routed pairs per step, 2^40")
+    }
+
+    /// The divisors of `n` in increasing order, in O(√n) steps.
+    static func divisors(of n: Int) -> [Int] {
+        guard n >= 1 else { return [] }
+        var small: [Int] = [], large: [Int] = []
+        var candidate = 1
+        while candidate <= n / candidate {
+            if n % candidate == 0 {
+                small.append(candidate)
+                if candidate != n / candidate { large.append(n / candidate) }
+            }
+            candidate += 1
+        }
+        return small + large.reversed()
     }
 }

@@ -30,12 +30,13 @@ public struct MixtureOfExpertsSpec: Sendable, Equatable {
     public init(table: ConfigTable) throws(ConfigError) {
         try table.rejectUnknownKeys(allowed: ["leadingDenseLayers", "routedExperts", "sharedExperts", "topK",
                                               "expertFfnWidth", "routingNodeLimit"])
-        self.init(leadingDenseLayers: try table.nonNegativeInt("leadingDenseLayers", default: 0),
-                  routedExperts: try table.positiveInt("routedExperts"),
-                  sharedExperts: try table.nonNegativeInt("sharedExperts", default: 0),
-                  topK: try table.positiveInt("topK"),
-                  expertFfnWidth: try table.positiveInt("expertFfnWidth"),
-                  routingNodeLimit: try table.nonNegativeInt("routingNodeLimit", default: 0))
+        let bounds = WorkloadBounds.self
+        self.init(leadingDenseLayers: try table.int("leadingDenseLayers", in: 0...bounds.layers.upperBound, default: 0),
+                  routedExperts: try table.int("routedExperts", in: bounds.experts),
+                  sharedExperts: try table.int("sharedExperts", in: bounds.sharedExperts, default: 0),
+                  topK: try table.int("topK", in: bounds.experts),
+                  expertFfnWidth: try table.int("expertFfnWidth", in: bounds.ffnWidth),
+                  routingNodeLimit: try table.int("routingNodeLimit", in: 0...bounds.ranks.upperBound, default: 0))
         guard topK <= routedExperts else {
             throw table.error("topK", expected: "at most routedExperts (\(routedExperts))", found: "\(topK)")
         }

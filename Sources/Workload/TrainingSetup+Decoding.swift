@@ -10,34 +10,37 @@ extension TrainingSetup {
         try root.rejectUnknownKeys(allowed: ["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "parallel",
                                              "schedule", "recompute", "precision", "communicationSMs", "expertLoad",
                                              "stragglers", "seed"])
-        sequenceLength = try root.positiveInt("sequenceLength", default: sequenceLength)
-        globalBatchSequences = try root.positiveInt("globalBatch", default: globalBatchSequences)
-        microBatchSequences = try root.positiveInt("microBatch", default: microBatchSequences)
-        tokensToTrain = try root.positiveDouble("tokensToTrain", default: tokensToTrain)
+        let bounds = WorkloadBounds.self
+        sequenceLength = try root.int("sequenceLength", in: bounds.sequenceLength, default: sequenceLength)
+        globalBatchSequences = try root.int("globalBatch", in: bounds.batchSequences, default: globalBatchSequences)
+        microBatchSequences = try root.int("microBatch", in: bounds.batchSequences, default: microBatchSequences)
+        tokensToTrain = try root.double("tokensToTrain", in: bounds.tokensToTrain, default: tokensToTrain)
         if let parallel = try root.table("parallel") {
             try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "zero"])
-            tp = try parallel.positiveInt("tp", default: tp)
-            pp = try parallel.positiveInt("pp", default: pp)
-            ep = try parallel.positiveInt("ep", default: ep)
-            dp = try parallel.positiveInt("dp", default: dp)
-            zeroStage = try parallel.nonNegativeInt("zero", default: zeroStage)
-            guard zeroStage <= 3 else { throw parallel.error("zero", expected: "a ZeRO stage 0–3", found: "\(zeroStage)") }
+            tp = try parallel.int("tp", in: bounds.degree, default: tp)
+            pp = try parallel.int("pp", in: bounds.degree, default: pp)
+            ep = try parallel.int("ep", in: bounds.degree, default: ep)
+            dp = try parallel.int("dp", in: bounds.degree, default: dp)
+            zeroStage = try parallel.int("zero", in: bounds.zeroStage, default: zeroStage)
+            _ = try parallel.checkedProduct([("tp", tp), ("pp", pp), ("dp", dp)], key: "dp", atMost: bounds.degree.upperBound,
+                                            reason: "GPUs, 2^24")
         }
         if root.contains("schedule") {
             let text = try root.string("schedule")
             do { try applySchedule(text) } catch {
-                throw root.error("schedule", expected: "1f1b | interleaved(v) | zb1p | dualpipe", found: "'\(text)'")
+                throw root.error("schedule", expected: "1f1b | interleaved(v) with v in \(Bound.describe(WorkloadBounds.virtualStages)) | zb1p | dualpipe",
+                                 found: "'\(text)'")
             }
         }
         recompute = try root.choice("recompute", default: recompute)
         precision = try root.choice("precision", default: precision)
-        communicationSMs = try root.nonNegativeInt("communicationSMs", default: communicationSMs)
-        seed = UInt64(try root.nonNegativeInt("seed", default: Int(seed)))
+        communicationSMs = try root.int("communicationSMs", in: bounds.communicationSMs, default: communicationSMs)
+        seed = UInt64(try root.int("seed", in: bounds.seed, default: Int(seed)))
         if let load = try root.table("expertLoad") {
             try load.rejectUnknownKeys(allowed: ["kind", "s", "file"])
             switch try load.string("kind") {
             case "uniform": expertLoad = .uniform
-            case "zipf": expertLoad = .zipf(exponent: try load.positiveDouble("s"))
+            case "zipf": expertLoad = .zipf(exponent: try load.double("s", in: bounds.zipfExponent))
             case "histogram":
                 let file = try load.string("file")
                 let resolved = file.hasPrefix("/") ? file : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
@@ -48,12 +51,11 @@ extension TrainingSetup {
         }
         if let slow = try root.table("stragglers") {
             try slow.rejectUnknownKeys(allowed: ["ranks", "slowdown", "logNormalSigma"])
-            stragglers = StragglerModel(slowRanks: try slow.intArray("ranks") ?? [],
-                                        slowdown: try slow.positiveDouble("slowdown", default: 1),
-                                        logNormalSigma: try slow.double("logNormalSigma", default: 0))
-            guard stragglers.slowdown >= 1 else {
-                throw slow.error("slowdown", expected: "a factor ≥ 1", found: "\(stragglers.slowdown)")
-            }
+            // Ranks that exist are checked against the cluster in `validate`.
+            stragglers = StragglerModel(slowRanks: try slow.intArray("ranks", in: 0...(bounds.degree.upperBound - 1),
+                                                                     maxCount: bounds.batchSequences.upperBound) ?? [],
+                                        slowdown: try slow.double("slowdown", in: bounds.slowdown, default: 1),
+                                        logNormalSigma: try slow.double("logNormalSigma", in: bounds.logNormalSigma, default: 0))
         }
     }
 
@@ -61,8 +63,8 @@ extension TrainingSetup {
     public static func readHistogram(_ path: String) throws(ConfigError) -> ExpertLoadModel {
         let root = try ConfigDocument(contentsOfFile: path).root
         try root.rejectUnknownKeys(allowed: ["counts"])
-        guard let counts = try root.intArray("counts"), !counts.isEmpty, counts.allSatisfy({ $0 >= 0 }),
-              counts.reduce(0, +) > 0 else {
+        guard let counts = try root.intArray("counts", in: WorkloadBounds.histogramCount, maxCount: WorkloadBounds.experts.upperBound),
+              !counts.isEmpty, counts.reduce(0, +) > 0 else {
             throw root.error("counts", expected: "a non-empty array of token counts ≥ 0 per expert", found: "none usable")
         }
         return .histogram(counts: counts.map(Double.init))
@@ -74,6 +76,10 @@ extension TrainingSetup {
             let parts = item.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, let value = Int(parts[1]), value >= 0 else {
                 throw TrainingSetupError("--parallel: '\(item)' is not key=value with an integer value (e.g. pp=16,ep=64,dp=128)")
+            }
+            let range = parts[0] == "zero" ? WorkloadBounds.zeroStage : WorkloadBounds.degree
+            guard range.contains(value) else {
+                throw TrainingSetupError("--parallel: \(parts[0]) must be an integer in \(Bound.describe(range)), found \(value)")
             }
             switch parts[0] {
             case "tp": tp = value
@@ -93,8 +99,9 @@ extension TrainingSetup {
             let inner = lower.dropFirst("interleaved".count)
             var v = 2
             if !inner.isEmpty {
-                guard inner.hasPrefix("("), inner.hasSuffix(")"), let parsed = Int(inner.dropFirst().dropLast()) else {
-                    throw TrainingSetupError("schedule '\(text)': write interleaved(v) with v an integer ≥ 2")
+                guard inner.hasPrefix("("), inner.hasSuffix(")"), let parsed = Int(inner.dropFirst().dropLast()),
+                      WorkloadBounds.virtualStages.contains(parsed) else {
+                    throw TrainingSetupError("schedule '\(text)': write interleaved(v) with v an integer in \(Bound.describe(WorkloadBounds.virtualStages))")
                 }
                 v = parsed
             }
@@ -112,7 +119,8 @@ extension TrainingSetup {
     /// Applies `uniform`, `zipf(s)` or `histogram:FILE`.
     public mutating func applyExpertLoad(_ text: String) throws(TrainingSetupError) {
         if text == "uniform" { expertLoad = .uniform; return }
-        if text.hasPrefix("zipf(") && text.hasSuffix(")"), let s = Double(text.dropFirst(5).dropLast()), s > 0 {
+        if text.hasPrefix("zipf(") && text.hasSuffix(")"), let s = Double(text.dropFirst(5).dropLast()),
+           WorkloadBounds.zipfExponent.contains(s) {
             expertLoad = .zipf(exponent: s)
             return
         }
@@ -122,6 +130,6 @@ extension TrainingSetup {
             }
             return
         }
-        throw TrainingSetupError("--expert-load '\(text)': use uniform, zipf(s) or histogram:FILE")
+        throw TrainingSetupError("--expert-load '\(text)': use uniform, zipf(s) with s in \(Bound.describe(WorkloadBounds.zipfExponent)) or histogram:FILE")
     }
 }

@@ -1,12 +1,17 @@
+import Config
+
 extension TrainingSetup {
     /// Checks the setup against a model and a cluster size; the error says what to change.
     public func validate(model: TransformerModel, gpuCount: Int) throws(TrainingSetupError) {
-        guard tp >= 1, pp >= 1, dp >= 1, ep >= 1 else {
-            throw TrainingSetupError("parallel degrees must be ≥ 1 (tp=\(tp), pp=\(pp), ep=\(ep), dp=\(dp))")
+        let degrees = WorkloadBounds.degree
+        guard degrees.contains(tp), degrees.contains(pp), degrees.contains(dp), degrees.contains(ep) else {
+            throw TrainingSetupError("parallel degrees must be in \(Bound.describe(degrees)) (tp=\(tp), pp=\(pp), ep=\(ep), dp=\(dp))")
         }
-        guard tp * pp * dp == gpuCount else {
+        // Each degree ≤ 2²⁴, so tp × pp fits an `Int`; tp × pp × dp may not: compare by division.
+        guard gpuCount % (tp * pp) == 0, gpuCount / (tp * pp) == dp else {
             let hint = gpuCount % (tp * pp) == 0 ? "set dp=\(gpuCount / (tp * pp))" : "choose tp×pp dividing \(gpuCount)"
-            throw TrainingSetupError("tp×pp×dp = \(tp)×\(pp)×\(dp) = \(tp * pp * dp), but the cluster has \(gpuCount) GPUs: \(hint)")
+            let product = Double(tp) * Double(pp) * Double(dp)
+            throw TrainingSetupError("tp×pp×dp = \(tp)×\(pp)×\(dp) = \(Bound.describe(product)), but the cluster has \(gpuCount) GPUs: \(hint)")
         }
         guard (dp * tp) % ep == 0 else {
             throw TrainingSetupError("ep=\(ep) must divide dp×tp = \(dp * tp) (expert parallelism is carved out of the data- and tensor-parallel ranks of a stage): choose ep among the divisors of \(dp * tp)")
@@ -24,14 +29,15 @@ extension TrainingSetup {
         guard model.attention.heads % tp == 0 else {
             throw TrainingSetupError("tp=\(tp) does not divide the \(model.attention.heads) attention heads: choose tp dividing \(model.attention.heads)")
         }
+        guard schedule != .interleaved || virtualStages <= WorkloadBounds.virtualStages.upperBound else {
+            throw TrainingSetupError("the interleaved schedule needs virtualStages in \(Bound.describe(WorkloadBounds.virtualStages)) (got \(virtualStages)): use interleaved(2) or 1f1b")
+        }
         let chunksPerRank = schedule == .interleaved ? virtualStages : 1   // DualPipe mirrors stages: PP positions
         let blocks = model.layers + model.mtpModules
         guard blocks >= pp * chunksPerRank else {
             throw TrainingSetupError("\(model.name) has \(blocks) layers (with MTP), too few to split over pp=\(pp)\(chunksPerRank > 1 ? " × \(chunksPerRank) virtual stages" : ""): lower pp to at most \(blocks / chunksPerRank)")
         }
-        guard microBatchSequences >= 1, globalBatchSequences >= 1, sequenceLength >= 1 else {
-            throw TrainingSetupError("sequence length, global batch and micro-batch must be ≥ 1")
-        }
+        try checkSizes()
         guard globalBatchSequences % (dp * microBatchSequences) == 0 else {
             throw TrainingSetupError("global batch \(globalBatchSequences) is not divisible into dp=\(dp) replicas × micro-batches of \(microBatchSequences): use a global batch that is a multiple of \(dp * microBatchSequences)")
         }
@@ -59,6 +65,28 @@ extension TrainingSetup {
         }
         for rank in stragglers.slowRanks where rank < 0 || rank >= gpuCount {
             throw TrainingSetupError("straggler rank \(rank) is outside 0..<\(gpuCount)")
+        }
+    }
+}
+
+extension TrainingSetup {
+    /// The sizes flags may set without a file's bounds (README, "Bounds on numbers").
+    func checkSizes() throws(TrainingSetupError) {
+        let batch = WorkloadBounds.batchSequences
+        guard microBatchSequences >= 1, globalBatchSequences >= 1, sequenceLength >= 1 else {
+            throw TrainingSetupError("sequence length, global batch and micro-batch must be ≥ 1")
+        }
+        guard WorkloadBounds.sequenceLength.contains(sequenceLength) else {
+            throw TrainingSetupError("sequence length \(sequenceLength) is outside \(Bound.describe(WorkloadBounds.sequenceLength))")
+        }
+        guard batch.contains(globalBatchSequences), batch.contains(microBatchSequences) else {
+            throw TrainingSetupError("global batch \(globalBatchSequences) and micro-batch \(microBatchSequences) must be in \(Bound.describe(batch)) sequences")
+        }
+        guard WorkloadBounds.tokensToTrain.contains(tokensToTrain) else {
+            throw TrainingSetupError("tokens to train \(tokensToTrain) is outside \(Bound.describe(WorkloadBounds.tokensToTrain))")
+        }
+        guard WorkloadBounds.communicationSMs.contains(communicationSMs) else {
+            throw TrainingSetupError("communication SMs \(communicationSMs) is outside \(Bound.describe(WorkloadBounds.communicationSMs))")
         }
     }
 }

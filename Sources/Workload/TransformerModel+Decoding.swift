@@ -17,16 +17,40 @@ extension TransformerModel {
         }
         let attention = try AttentionSpec(table: attentionTable)
         let moe = try root.table("moe").map { table throws(ConfigError) in try MixtureOfExpertsSpec(table: table) }
-        let layers = try root.positiveInt("layers")
+        let bounds = WorkloadBounds.self
+        let layers = try root.int("layers", in: bounds.layers)
         if let moe, moe.leadingDenseLayers > layers {
             throw root.error("moe", expected: "leadingDenseLayers ≤ layers (\(layers))", found: "\(moe.leadingDenseLayers)")
         }
-        self.init(name: try root.string("name"), layers: layers, hidden: try root.positiveInt("hidden"),
-                  attention: attention, denseFfnWidth: try root.positiveInt("denseFfnWidth"),
+        self.init(name: try root.string("name"), layers: layers, hidden: try root.int("hidden", in: bounds.hidden),
+                  attention: attention, denseFfnWidth: try root.int("denseFfnWidth", in: bounds.ffnWidth),
                   gatedFfn: try root.bool("gatedFfn", default: true), moe: moe,
-                  vocabulary: try root.positiveInt("vocabulary"),
+                  vocabulary: try root.int("vocabulary", in: bounds.vocabulary),
                   tiedEmbeddings: try root.bool("tiedEmbeddings", default: false),
-                  mtpModules: try root.nonNegativeInt("mtpModules", default: 0))
+                  mtpModules: try root.int("mtpModules", in: bounds.mtpModules, default: 0))
+        try checkParameterCount(root)
+    }
+
+    /// The model's parameters at most 2⁵³, estimated in `Double` before any `Int` sum runs:
+    /// with every key in range one layer's count fits an `Int` (at most ≈2⁶⁰), but layers ×
+    /// a layer or vocabulary × hidden need not. Within the bound every `Int` sum of
+    /// ``totalParameters`` and its parts is exact.
+    func checkParameterCount(_ root: ConfigTable) throws(ConfigError) {
+        let dense = Double(attention.parameters(hidden: hidden)) + Double(normParametersPerLayer) + Double(denseFfnParameters)
+        var largestLayer = dense
+        if let moe {
+            let experts = Double(moe.routedExperts + moe.sharedExperts)
+            let moeLayer = Double(attention.parameters(hidden: hidden)) + Double(normParametersPerLayer)
+                + experts * Double(gatedFfn ? 3 : 2) * Double(hidden) * Double(moe.expertFfnWidth)
+                + Double(hidden) * Double(moe.routedExperts)
+            largestLayer = max(largestLayer, moeLayer)
+        }
+        let total = Double(layers + mtpModules) * (largestLayer + 2 * Double(hidden) * Double(hidden))
+            + 2 * Double(vocabulary) * Double(hidden)
+        guard total <= Double(WorkloadBounds.parameters) else {
+            throw root.error("layers", expected: "a model of at most 2^53 parameters (layers × parameters per layer + embeddings)",
+                             found: "about \(Bound.describe(total.rounded())) parameters")
+        }
     }
 
     /// Resolves `nameOrPath`: an existing file, or a model name looked up as `<directory>/<name>.toml`.

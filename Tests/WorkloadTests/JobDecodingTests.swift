@@ -68,7 +68,7 @@ import Testing
     @Test(arguments: ["m = 0\nn = 1\nk = 1\n", "m = 1\nn = -3\nk = 1\n", "m = 1\nn = 1\nk = 0\n", "m = 1\nn = 1\nk = 1\nrepeat = 0\n"])
     func zeroOrNegativeSizes(body: String) {
         let error = error(gemm + body)
-        #expect(error?.expected == "a positive integer")
+        #expect(error?.expected.hasPrefix("an integer in 1...") == true)
         #expect(error?.line != nil)
     }
 
