@@ -16,6 +16,9 @@ public struct ConfigTable {
     /// Whether `key` is present.
     public func contains(_ key: String) -> Bool { table[key] != nil }
 
+    /// Whether `key` holds an array (for keys that take one value or a list).
+    public func isArray(_ key: String) -> Bool { table[key]?.type == .array }
+
     /// Rejects keys other than `allowed`, suggesting the nearest allowed key.
     public func rejectUnknownKeys(allowed: [String]) throws(ConfigError) {
         for key in table.keys where !allowed.contains(key) {

@@ -48,6 +48,15 @@ struct SourceLocator: Sendable {
 
     /// Line and column of the key at `path`, or of the table header when the path names a table.
     func position(of path: [KeyPathComponent]) -> (line: Int, column: Int)? {
+        if let position = keyPosition(path[...]) { return position }
+        // An element of an inline array (`counts[2]`, `shapes[1][0]`) is on its key's line.
+        var keyEnd = path.count
+        while keyEnd > 1, case .index = path[keyEnd - 1] { keyEnd -= 1 }
+        guard keyEnd < path.count else { return nil }
+        return keyPosition(path[..<keyEnd])
+    }
+
+    private func keyPosition(_ path: ArraySlice<KeyPathComponent>) -> (line: Int, column: Int)? {
         // Split the path into the table part (keys and array indices) and the final key.
         var tableName: [String] = []
         var arrayIndex: Int?

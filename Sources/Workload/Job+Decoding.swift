@@ -66,7 +66,7 @@ extension Job {
         if table.contains("computeScale") {
             // One scale per rank, or one number for every rank; each in (0, 1] and no slower
             // than 1/1000 (the pacer divides measured time by it).
-            if (try? table.doubleArray("computeScale")) != nil {
+            if table.isArray("computeScale") {
                 let list = try table.doubleArray("computeScale", in: WorkloadBounds.computeScale, maxCount: ranks) ?? []
                 guard list.count == ranks else {
                     throw table.error("computeScale", expected: "one scale per rank (\(ranks)) or a single number",
