@@ -9,7 +9,8 @@ struct TOMLPreflight {
     struct Problem: Equatable {
         var line: Int
         var column: Int
-        var found: Character
+        /// The offending character, control characters escaped (`\r`).
+        var found: String
     }
 
     /// The first header whose key starts with a character toml++ cannot take, or nil.
@@ -64,8 +65,9 @@ struct TOMLPreflight {
         skipBlanks()
         guard index < scalars.count else { return nil }
         let c = scalars[index]
-        if c == "\n" || c == "\r" || isKeyStart(c) { return nil }
-        return Problem(line: line, column: index - lineStart + 1, found: Character(c))
+        // A line break is no key either: toml++ asserts on `[` followed by "\r" or "\n".
+        if isKeyStart(c) { return nil }
+        return Problem(line: line, column: index - lineStart + 1, found: c.escaped(asASCII: true))
     }
 
     private static func skipHeader(_ scalars: [Unicode.Scalar], from start: Int) -> Int {

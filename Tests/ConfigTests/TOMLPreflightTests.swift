@@ -6,7 +6,7 @@ import Testing
 /// `[,scaleOut]` aborted the process) is a syntax error with its line and column.
 @Suite struct TOMLPreflightTests {
     @Test(arguments: [("[,a]\n", 1, 2), ("x = 1\n[[ =a]]\n", 2, 4), ("a = 1\n  [ !b]\n", 2, 5), ("\r\n[\t{a]\r\n", 2, 3),
-                      ("[[#]]", 1, 3)])
+                      ("[[#]]", 1, 3), ("a = 1\n[\rb]\n", 2, 2), ("[\r\nx = 1\r\n", 1, 2), ("[\n", 1, 2)])
     func badHeadersAreSyntaxErrors(text: String, line: Int, column: Int) {
         #expect {
             _ = try ConfigDocument(text: text, file: "h.toml")
