@@ -39,6 +39,12 @@ extension Job {
     /// Decodes and validates a parsed job file.
     public init(document: ConfigDocument, limits: JobLimits) throws(ConfigError) {
         let root = try document.root
+        // The rank count comes from MPI or a flag, not the file, but every per-rank check and
+        // hint below multiplies or allocates by it.
+        guard WorkloadBounds.ranks.contains(limits.ranks) else {
+            throw ConfigError(file: document.file, keyPath: "", expected: "a rank count in \(Bound.describe(WorkloadBounds.ranks))",
+                              found: "\(limits.ranks) ranks")
+        }
         try root.rejectUnknownKeys(allowed: Job.keys)
         let defaultName = document.file.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? "job"
         name = try root.string("name", default: defaultName)

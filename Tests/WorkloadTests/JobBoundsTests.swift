@@ -148,6 +148,12 @@ import Testing
         #expect(error?.keyPath == "constraints.computeScale[1]", "\(value): \(error.map(String.init(describing:)) ?? "accepted")")
     }
 
+    @Test(arguments: [0, -1, Int.max])
+    func rankCountsOutsideTheBound(ranks: Int) {
+        let error = Self.decode(Self.moe.setting("[[tasks]]/experts", to: "7"), limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
+        #expect(error?.expected == "a rank count in 1...16777216")
+    }
+
     @Test func boundErrorsCarryTheLine() {
         let error = Self.decode(Self.constrained.setting("[constraints]/interNodeGbPerSecond", to: "1e-300"))
         #expect(error?.description == "job.toml:11:1: constraints.interNodeGbPerSecond: expected a number in 0.001...1000000, found 1e-300")
