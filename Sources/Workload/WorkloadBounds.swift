@@ -88,6 +88,6 @@ public enum WorkloadBounds {
     public static let histogramCount = 0...(1 << 40)
     /// Straggler slowdown factor.
     public static let slowdown = 1.0...1000.0
-    /// σ of the log-normal straggler factor: e^(5·6σ) is still finite.
+    /// σ of the log-normal straggler factor exp(σ·N(0,1)): 5 already makes one rank in a thousand ≈5·10⁶× slower.
     public static let logNormalSigma = 0.0...5.0
 }
