@@ -73,7 +73,8 @@ extension Job {
             // One scale per rank, or one number for every rank; each in (0, 1] and no slower
             // than 1/1000 (the pacer divides measured time by it).
             if table.isArray("computeScale") {
-                let list = try table.doubleArray("computeScale", in: WorkloadBounds.computeScale, maxCount: ranks) ?? []
+                let list = try table.doubleArray("computeScale", in: WorkloadBounds.computeScale,
+                                                 maxCount: WorkloadBounds.ranks.upperBound) ?? []
                 guard list.count == ranks else {
                     throw table.error("computeScale", expected: "one scale per rank (\(ranks)) or a single number",
                                       found: "\(list.count) values")
@@ -121,7 +122,7 @@ extension Job {
             verify: try table.bool("verify", default: true))
 
         if table.contains("grid") {
-            let grid = try table.intArray("grid", in: 1...max(1, limits.ranks), maxCount: 2) ?? []
+            let grid = try table.intArray("grid", in: WorkloadBounds.ranks, maxCount: WorkloadBounds.ranks.upperBound) ?? []
             guard task.sharding == .grid else {
                 throw table.error("grid", expected: "no 'grid' unless sharding = \"grid\"", found: "grid = \(grid)")
             }

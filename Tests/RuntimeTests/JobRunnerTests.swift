@@ -92,7 +92,7 @@ import Testing
         ("syntax", "name = \"x\n", "expected valid TOML"),
         ("unknown key", "[[tasks]]\nkind = \"gemm\"\nm = 4\nn = 4\nk = 4\nsharing = \"rows\"\n", "did you mean 'sharding'?"),
         ("wrong type", "[[tasks]]\nkind = \"gemm\"\nm = \"4\"\nn = 4\nk = 4\n", "tasks[0].m: expected an integer"),
-        ("negative", "[[tasks]]\nkind = \"gemm\"\nm = 4\nn = -4\nk = 4\n", "tasks[0].n: expected a positive integer, found -4"),
+        ("negative", "[[tasks]]\nkind = \"gemm\"\nm = 4\nn = -4\nk = 4\n", "tasks[0].n: expected an integer in 1...2147483647, found -4"),
         ("too big", "[[tasks]]\nkind = \"gemm\"\nm = 46000\nn = 46000\nk = 46000\n", "fit in rank 0's memory"),
         ("grid", "[[tasks]]\nkind = \"gemm\"\nm = 4\nn = 4\nk = 4\nsharding = \"grid\"\ngrid = [3, 3]\n", "rows × columns = 2"),
     ]
