@@ -32,11 +32,22 @@ struct BenchAlltoallv: ParsableCommand {
     @Option(help: "table or json.")
     var format: String = "table"
 
+    /// Largest byte count per rank (1 GiB), floats per row and repetitions.
+    static let maxBytes = 1 << 30
+    static let maxHidden = 1 << 20
+    static let maxRepetitions = 10_000
+
     func validate() throws {
-        guard sizes.split(separator: ",").allSatisfy({ Int($0).map { $0 > 0 } ?? false }) else {
-            throw ValidationError("--sizes: expected positive byte counts separated by commas, found '\(sizes)'")
+        let items = sizes.split(separator: ",", omittingEmptySubsequences: false)
+        guard items.count <= 64, items.allSatisfy({ Int($0).map { (1...Self.maxBytes).contains($0) } ?? false }) else {
+            throw ValidationError("--sizes: expected at most 64 comma-separated byte counts in 1...\(Self.maxBytes), found '\(sizes)'")
         }
-        guard hidden > 0, `repeat` > 0 else { throw ValidationError("--hidden and --repeat must be positive") }
+        guard (1...Self.maxHidden).contains(hidden) else {
+            throw ValidationError("--hidden: expected an integer in 1...\(Self.maxHidden), found \(hidden)")
+        }
+        guard (1...Self.maxRepetitions).contains(`repeat`) else {
+            throw ValidationError("--repeat: expected an integer in 1...\(Self.maxRepetitions), found \(`repeat`)")
+        }
         guard ["table", "json"].contains(format) else { throw ValidationError("--format: expected table or json, found '\(format)'") }
     }
 
