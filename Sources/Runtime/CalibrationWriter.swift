@@ -23,7 +23,7 @@ public enum CalibrationWriter {
         # model t = (n−1)·α + (n−1)/n·S/B (α from the smallest message, B from the 1–16 MiB slope),
         # so MPI's software overhead is in. scaleOut: one host, the same shared-memory link.
 
-        """ + table(measurement, name: name).convert(to: .toml) + "\n"
+        """ + table(measurement, name: name).convert(to: .toml, options: [.allowUnicodeStrings]) + "\n"
     }
 
     /// The cluster file as a TOML table.

@@ -68,7 +68,7 @@ public struct ParallelConfigSpace: Sendable {
     /// Every grid point, valid or not.
     public func grid() -> [ParallelConfig] {
         let gpus = cluster.gpuCount
-        let blocks = model.layers + model.mtpModules
+        let blocks = TrainingSimulator.blocks(of: model)
         let experts = model.moe?.routedExperts ?? 1
         var list: [ParallelConfig] = []
         for tp in Self.powersOfTwo(upTo: min(gpus, cluster.gpusPerNode)) where gpus % tp == 0 {

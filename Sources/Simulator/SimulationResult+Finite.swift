@@ -3,7 +3,8 @@ import Foundation
 extension SimulationResult {
     /// Every number of the result that is NaN or ±infinity, by key path (e.g.
     /// `breakdown.exposedCommunicationSeconds.allToAllDispatch`), the breakdown's terms first
-    /// (where a non-finite value starts), then the rest in key order. Empty when all are finite.
+    /// (where a non-finite value starts), then the step time, then the rest in key order. Empty
+    /// when all are finite.
     public func nonFiniteTerms() -> [(term: String, value: String)] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -15,7 +16,8 @@ extension SimulationResult {
         }
         var found: [(term: String, value: String)] = []
         Self.collect(object, path: "", into: &found)
-        return found.filter { $0.term.hasPrefix("breakdown.") } + found.filter { !$0.term.hasPrefix("breakdown.") }
+        func order(_ term: String) -> Int { term.hasPrefix("breakdown.") ? 0 : term == "stepSeconds" ? 1 : 2 }
+        return found.enumerated().sorted { (order($0.element.term), $0.offset) < (order($1.element.term), $1.offset) }.map(\.element)
     }
 
     /// The message of a result with non-finite terms, naming them, or nil when every term is finite.

@@ -16,14 +16,23 @@ extension TrainingSimulator {
         public static let stragglerSigma = 10.0
         /// Zipf exponent of the expert load.
         public static let zipfExponent = 100.0
+        /// Transformer blocks (layers and MTP modules) of a model.
+        public static let blocks = 1 << 20
         /// Ranks × micro-batches × blocks per rank (×2 for DualPipe's two directions): about 8 ops
         /// each, so 2^24 is ≈ 130 M ops (≈ 8 GB), 17× the DeepSeek-V3 reference step.
         public static let stepWorkUnits = 1 << 24
     }
 
+    /// The model's blocks (layers and MTP modules), saturating instead of overflowing.
+    public static func blocks(of model: TransformerModel) -> Int {
+        let sum = model.layers.addingReportingOverflow(model.mtpModules)
+        return sum.overflow ? Int.max : sum.partialValue
+    }
+
     /// Checks every number of the setup against the cluster and ``Limits`` before any of them is
     /// multiplied, so no product overflows; the error names the setting and the bound.
     func checkBounds() throws(SimulationError) {
+        try check("the model's layers + mtpModules", Self.blocks(of: model), 1...Limits.blocks)
         let gpus = cluster.gpuCount
         guard gpus >= 1 else { throw SimulationError("the cluster has no GPUs (gpuCount = \(gpus))") }
         for (name, value) in [("tp", setup.tp), ("pp", setup.pp), ("ep", setup.ep), ("dp", setup.dp)]
@@ -38,7 +47,7 @@ extension TrainingSimulator {
         try check("sequenceLength", setup.sequenceLength, 1...Limits.sequenceLength)
         try check("globalBatchSequences", setup.globalBatchSequences, 1...Limits.globalBatchSequences)
         try check("microBatchSequences", setup.microBatchSequences, 1...setup.globalBatchSequences)
-        let blocks = max(1, model.layers + model.mtpModules)
+        let blocks = Self.blocks(of: model)
         if setup.schedule == .interleaved { try check("virtualStages", setup.virtualStages, 2...max(2, blocks)) }
         guard setup.tokensToTrain.isFinite, (1...Limits.tokensToTrain).contains(setup.tokensToTrain) else {
             throw SimulationError("tokensToTrain = \(setup.tokensToTrain) is outside 1...\(Limits.tokensToTrain)")
@@ -59,7 +68,7 @@ extension TrainingSimulator {
     /// The size of the step's program in ranks × micro-batches × blocks per rank; an error past
     /// ``Limits/stepWorkUnits`` (called after the setup's own checks, so micro-batches ≥ 1).
     func checkProgramSize() throws(SimulationError) {
-        let blocksPerRank = (model.layers + model.mtpModules + setup.pp - 1) / setup.pp
+        let blocksPerRank = (Self.blocks(of: model) + setup.pp - 1) / setup.pp
         let directions = setup.schedule == .dualpipe ? 2 : 1
         var units = cluster.gpuCount.multipliedReportingOverflow(by: max(1, setup.microBatches))
         if !units.overflow { units = units.partialValue.multipliedReportingOverflow(by: max(1, blocksPerRank) * directions) }

@@ -43,7 +43,7 @@ struct SimulationRequest {
         if let parallel = command.parallel { try Self.applyParallel(parallel, to: &setup, gpus: gpus) }
         if let schedule = command.schedule {
             try setup.applySchedule(schedule)
-            let blocks = max(2, model.layers + model.mtpModules)
+            let blocks = max(2, min(TrainingSimulator.Limits.blocks, TrainingSimulator.blocks(of: model)))
             if setup.schedule == .interleaved {
                 try FlagBounds.integer(setup.virtualStages, "--schedule interleaved(v)", in: 2...blocks, "v (virtual stages, at most the model's layers)")
             }
