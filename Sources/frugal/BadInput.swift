@@ -75,3 +75,23 @@ enum FlagBounds {
         return values
     }
 }
+
+/// Checks for output paths given on the command line, before any work is done.
+enum OutputPath {
+    /// `path` (given to `flag`) can be a folder: it is one, or its nearest existing ancestor is a
+    /// folder (the rest is created); a file there is a bad input, named with the flag.
+    static func checkFolder(_ path: String, flag: String) throws(FlagError) {
+        guard !path.isEmpty else { throw FlagError(flag: flag, expected: "a folder", found: "an empty path") }
+        var candidate = (path as NSString).standardizingPath
+        var isDirectory: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) {
+            let parent = (candidate as NSString).deletingLastPathComponent
+            if parent.isEmpty || parent == candidate { return }
+            candidate = parent
+        }
+        guard isDirectory.boolValue else {
+            throw FlagError(flag: flag, expected: "a folder (created if missing)",
+                            found: candidate == (path as NSString).standardizingPath ? "'\(path)', a file" : "'\(path)' inside '\(candidate)', a file")
+        }
+    }
+}

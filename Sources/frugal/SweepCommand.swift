@@ -118,6 +118,7 @@ extension Frugal {
                     throw fail("--repeat: expected an integer in 1...\(Self.maxRepeat), found \(repeatCount)")
                 }
             }
+            do { try OutputPath.checkFolder(out, flag: "--out") } catch { throw fail(error.description) }
             let points: [SweepPoint]
             var simulatedSweep: SimulatedSweep?
             if simulate {
