@@ -81,6 +81,23 @@ import Testing
              status: 2, mentions: "--parallel"),
     ]
 
+    static var aFile: String {
+        let path = NSTemporaryDirectory() + "frugal-not-a-folder"
+        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        return path
+    }
+
+    static let runFlags: [Case] = [
+        Case(arguments: ["run", "Cluster/jobs/demo.toml", "--fail-rank", "5", "--fail-at-step", "0"], status: 2, mentions: "--fail-rank"),
+        Case(arguments: ["run", "Cluster/jobs/demo.toml", "--fail-rank", "0", "--fail-at-step", "999"], status: 2, mentions: "--fail-at-step"),
+        Case(arguments: ["run", "Cluster/jobs/demo.toml", "--out", aFile], status: 2, mentions: "--out"),
+        Case(arguments: ["check-mpi", "--fail-rank", "3"], status: 2, mentions: "--fail-rank"),
+        Case(arguments: ["sweep", "Cluster/jobs/demo.toml", "--ranks", "1", "--out", aFile], status: 2, mentions: "--out"),
+        Case(arguments: ["report", "Cluster", "--out", aFile], status: 2, mentions: "--out"),
+    ]
+
+    @Test(arguments: runFlags) func faultInjectionAndOutputFoldersAreChecked(_ c: Case) throws { try Self.check(c) }
+
     @Test(arguments: otherFlags) func benchPlanSweepAndCompareFlagsAreBounded(_ c: Case) throws { try Self.check(c) }
 
     /// Argument-parser's own errors exit 2 with its message and help hint; help and version exit 0.
