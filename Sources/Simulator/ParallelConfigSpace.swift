@@ -119,7 +119,8 @@ public struct ParallelConfigSpace: Sendable {
         for item in items {
             guard let value = Int(item), (1...max(1, limit)).contains(value) else {
                 throw ConfigError(file: flag, keyPath: "",
-                                  expected: "a comma-separated list of integers in 1...\(max(1, limit))\(bound.isEmpty ? "" : " (\(bound))") (e.g. 1,2,4)",
+                                  expected: limit == Int.max ? "a comma-separated list of positive integers (e.g. 1,2,4)"
+                                      : "a comma-separated list of positive integers up to \(limit)\(bound.isEmpty ? "" : " (\(bound))") (e.g. 1,2,4)",
                                   found: "'\(item)' in '\(text)'")
             }
             values.append(value)

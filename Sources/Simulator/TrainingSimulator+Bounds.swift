@@ -41,8 +41,8 @@ extension TrainingSimulator {
         }
         let product = setup.tp.multipliedReportingOverflow(by: setup.pp)
         let total = product.partialValue.multipliedReportingOverflow(by: setup.dp)
-        guard !product.overflow, !total.overflow, total.partialValue == gpus else {
-            throw SimulationError("tp×pp×dp = \(setup.tp)×\(setup.pp)×\(setup.dp) must equal the cluster's \(gpus) GPUs")
+        guard !product.overflow, !total.overflow else {   // equality, with its hint, is the setup's own check
+            throw SimulationError("tp×pp×dp = \(setup.tp)×\(setup.pp)×\(setup.dp) overflows: it must equal the cluster's \(gpus) GPUs")
         }
         try check("sequenceLength", setup.sequenceLength, 1...Limits.sequenceLength)
         try check("globalBatchSequences", setup.globalBatchSequences, 1...Limits.globalBatchSequences)
