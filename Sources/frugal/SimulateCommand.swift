@@ -117,8 +117,8 @@ struct Simulate: ParsableCommand {
     private func predictJob(_ path: String) throws {
         try reportingBadInput {
             let cluster = try loadCluster(cluster)
-            let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, cluster.gpuCount),
-                                               "a rank count (one rank per GPU of the cluster)")
+            let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, 1 << 20)),
+                                               "a rank count (one rank per GPU of the cluster, at most 2^20)")
             if let out { try Self.checkWritable(out, flag: "--out") }
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
             let predictions = JobPredictor(cluster: cluster).predict(job: job, ranks: ranks)
