@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Runtime
 
 /// `frugal bench alltoallv`: under mpirun.
@@ -41,6 +42,14 @@ struct BenchAlltoallv: ParsableCommand {
         let items = sizes.split(separator: ",", omittingEmptySubsequences: false)
         guard items.count <= 64, items.allSatisfy({ Int($0).map { (1...Self.maxBytes).contains($0) } ?? false }) else {
             throw ValidationError("--sizes: expected at most 64 comma-separated byte counts in 1...\(Self.maxBytes), found '\(sizes)'")
+        }
+        // About 8 buffers of the largest size per rank (tokens, packed, received, combined, and the
+        // bare call's pair), every rank of the launch on this host in the worst case.
+        let largest = Double(items.compactMap { Int($0) }.max() ?? 0)
+        let ranks = Double(MPILaunch.fromEnvironment.size), budget = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        guard largest * 8 * ranks <= budget else {
+            throw ValidationError(String(format: "--sizes: expected sizes whose buffers (≈ 8 × size × %.0f ranks) fit in half of this machine's memory (%.1f GB), found %.0f bytes",
+                                         ranks, budget / 1e9, largest))
         }
         guard (1...Self.maxHidden).contains(hidden) else {
             throw ValidationError("--hidden: expected an integer in 1...\(Self.maxHidden), found \(hidden)")

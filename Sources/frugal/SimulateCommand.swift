@@ -69,7 +69,9 @@ struct Simulate: ParsableCommand {
             if let trace { try Self.checkWritable(trace, flag: "--trace") }
             let run = try simulator.run(keepTimeline: trace != nil)
             if let message = run.result.nonFiniteMessage() { try failResult(message) }
-            let text = SimulationReportFormatter.format(run.result, as: format)
+            guard let text = SimulationReportFormatter.format(run.result, as: format) else {
+                try failResult("the simulated result cannot be written as \(format.rawValue)")
+            }
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
             if let out { try Self.write(text, to: out) }
             if let trace, let program = run.program, let timeline = run.timeline {
