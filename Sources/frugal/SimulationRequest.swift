@@ -74,8 +74,8 @@ struct SimulationRequest {
         }
         if let expertLoad = command.expertLoad {
             try setup.applyExpertLoad(expertLoad)
-            if case .zipf(let exponent) = setup.expertLoad {
-                try FlagBounds.number(exponent, "--expert-load zipf(s)", in: Double.leastNormalMagnitude...Limits.zipfExponent, "s > 0")
+            if case .zipf(let exponent) = setup.expertLoad, !(exponent.isFinite && exponent > 0 && exponent <= Limits.zipfExponent) {
+                throw FlagError(flag: "--expert-load", expected: "zipf(s) with 0 < s ≤ \(Limits.zipfExponent)", found: "'\(expertLoad)'")
             }
         }
         if let slowRanks = command.slowRanks {
