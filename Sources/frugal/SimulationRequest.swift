@@ -40,7 +40,7 @@ struct SimulationRequest {
     /// Applies the setup flags, each checked where it is read: the error names the flag and its bound.
     private func applyFlags(to setup: inout TrainingSetup, model: TransformerModel, cluster: ClusterSpec) throws {
         let gpus = max(1, cluster.gpuCount)
-        if let parallel = command.parallel { try Self.applyParallel(parallel, to: &setup, gpus: gpus) }
+        if let parallel = command.parallel { try ParallelConfig.applyFlag(parallel, to: &setup, gpus: gpus) }
         if let schedule = command.schedule {
             try setup.applySchedule(schedule)
             let blocks = max(2, min(TrainingSimulator.Limits.blocks, TrainingSimulator.blocks(of: model)))
@@ -86,32 +86,6 @@ struct SimulationRequest {
             setup.stragglers.logNormalSigma = try FlagBounds.number(sigma, "--straggler-sigma", in: 0...Limits.stragglerSigma)
         }
         if let seed = command.seed { setup.seed = seed }
-    }
-
-    /// Applies `--parallel pp=16,ep=64,dp=128[,tp=1,zero=1]`: each degree in 1...GPUs, zero in 0...3.
-    static func applyParallel(_ text: String, to setup: inout TrainingSetup, gpus: Int) throws(FlagError) {
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let parts = item.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else {
-                throw FlagError(flag: "--parallel", expected: "key=value items like pp=16,ep=64,dp=128", found: "'\(item)'")
-            }
-            let key = parts[0]
-            guard ["tp", "pp", "ep", "dp", "zero"].contains(key) else {
-                throw FlagError(flag: "--parallel", expected: "a degree among tp, pp, ep, dp, zero", found: "'\(key)'")
-            }
-            let range = key == "zero" ? 0...3 : 1...gpus
-            guard let value = Int(parts[1]), range.contains(value) else {
-                throw FlagError(flag: "--parallel",
-                                expected: key == "zero" ? "zero in 0...3" : "\(key) in 1...\(gpus) (the cluster's GPUs)", found: "'\(item)'")
-            }
-            switch key {
-            case "tp": setup.tp = value
-            case "pp": setup.pp = value
-            case "ep": setup.ep = value
-            case "dp": setup.dp = value
-            default: setup.zeroStage = value
-            }
-        }
     }
 
     func resolveCluster(_ nameOrPath: String) throws(ConfigError) -> String {

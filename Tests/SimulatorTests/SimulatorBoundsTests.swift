@@ -62,4 +62,20 @@ import Workload
     @Test func powersOfTwoStopBeforeOverflow() {
         #expect(ParallelConfigSpace.powersOfTwo(upTo: Int.max).count == 63)
     }
+
+    @Test(arguments: ["tp=9223372036854775807", "pp=4611686018427387904,dp=4", "dp=0", "ep=-1", "zero=4", "tp", "tp=1=2", "xp=2", "pp=nan", ""])
+    func parallelFlagDegreesAreBoundedByTheCluster(text: String) {
+        var setup = TrainingSetup()
+        #expect {
+            try ParallelConfig.applyFlag(text, to: &setup, gpus: 2048)
+        } throws: { error in
+            (error as? SimulationError)?.description.hasPrefix("--parallel:") ?? false
+        }
+    }
+
+    @Test func parallelFlagSetsTheDegrees() throws {
+        var setup = TrainingSetup()
+        try ParallelConfig.applyFlag("pp=16, ep=64,dp=128,tp=1,zero=2", to: &setup, gpus: 2048)
+        #expect((setup.tp, setup.pp, setup.ep, setup.dp, setup.zeroStage) == (1, 16, 64, 128, 2))
+    }
 }
