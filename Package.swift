@@ -48,7 +48,8 @@ let package = Package(
         .target(name: "Planner", dependencies: ["Workload", "Hardware"]),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit", "Reports"],
+        .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit", "Reports",
+                                                .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: optimizedSettings),
         .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware", "Kernels"], swiftSettings: optimizedSettings),
         .target(name: "Reports", dependencies: ["Workload"]),

@@ -42,7 +42,8 @@ public struct SimulatedSweep: Sendable {
                 let counts: [Int?] = chips.isEmpty ? [nil] : chips.map(Optional.some)
                 for count in counts {
                     var resolved = degrees
-                    let fixed = (Self.value("tp", degrees) ?? 1) * (Self.value("pp", degrees) ?? 1)
+                    let tpTimesPp = (Self.value("tp", degrees) ?? 1).multipliedReportingOverflow(by: Self.value("pp", degrees) ?? 1)
+                    let fixed = tpTimesPp.overflow ? 0 : tpTimesPp.partialValue
                     let chipCount: Int
                     if let count {
                         guard fixed > 0, count % fixed == 0 else {
@@ -61,7 +62,12 @@ public struct SimulatedSweep: Sendable {
                         resolved = Self.setting("dp", to: dp, in: degrees)
                         chipCount = count
                     } else {
-                        chipCount = fixed * (Self.value("dp", degrees) ?? 1)
+                        let product = fixed.multipliedReportingOverflow(by: Self.value("dp", degrees) ?? 1)
+                        guard fixed > 0, !product.overflow, product.partialValue > 0 else {
+                            skipped.append("\(template): tp·pp·dp is not a positive chip count")
+                            continue
+                        }
+                        chipCount = product.partialValue
                     }
                     let parallelText = resolved.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
                     // Points that differ only in chip count (so in dp) share a series.
@@ -94,6 +100,39 @@ public struct SimulatedSweep: Sendable {
         arguments += ["--format", "json"]
         for setting in point.settings ?? [] { arguments += ["--set", setting] }
         return arguments + extraArguments
+    }
+
+    /// What is wrong with a `--parallel` template (`pp=16,ep=64[,dp=128,tp=1,zero=1]`): an unknown
+    /// key, a value that is not an integer, a degree outside `1...maxDegree` or a ZeRO stage outside
+    /// 0...3; nil when it is well formed.
+    public static func problem(inTemplate template: String, maxDegree: Int) -> String? {
+        for part in template.split(separator: ",", omittingEmptySubsequences: false) {
+            let pieces = part.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pieces.count == 2, ["tp", "pp", "ep", "dp", "zero"].contains(pieces[0]) else {
+                return "'\(part)' in '\(template)' is not one of tp=, pp=, ep=, dp=, zero= with a value"
+            }
+            let range = pieces[0] == "zero" ? 0...3 : 1...maxDegree
+            guard let value = Int(pieces[1]), range.contains(value) else {
+                return "'\(part)' in '\(template)': expected \(pieces[0]) in \(range.lowerBound)...\(range.upperBound)"
+            }
+        }
+        return nil
+    }
+
+    /// Why the output of `frugal simulate` for a point is not a finished point, or nil when it is:
+    /// a non-zero status (other than a setup that does not fit, which prints `"fits": false`),
+    /// no decodable JSON, or a timing figure that is missing or not a finite positive number.
+    public static func failure(status: Int32, output: Data, log: String) -> String? {
+        let summary = try? JSONDecoder().decode(SimulationSummary.self, from: output)
+        // A plan that does not fit in memory is a result (the simulator exits non-zero but prints it).
+        guard status == 0 || summary?.fits == false else { return "simulate exited with status \(status); see \(log)" }
+        guard let summary else { return "simulate printed no JSON result; see \(log)" }
+        if summary.fits != false {
+            guard let step = summary.stepSeconds, step.isFinite, step > 0 else {
+                return "simulate printed no finite step time (stepSeconds); see \(log)"
+            }
+        }
+        return nil
     }
 
     /// `pp=16,ep=64` → [("pp", 16), ("ep", 64)], in order; malformed parts are kept with degree 0.

@@ -153,13 +153,8 @@ public struct SweepRunner {
         let arguments = sweep.arguments(for: point)
         let program = simulator ?? executable
         let (status, output) = try ChildProcess.capture(program, arguments, logPath: folder.logPath(point.id))
-        let summary = try? JSONDecoder().decode(SimulationSummary.self, from: output)
-        // A plan that does not fit in memory is a result (the simulator exits non-zero but prints it).
-        guard status == 0 || summary?.fits == false else {
-            throw PointFailure(description: "simulate exited with status \(status); see \(folder.logPath(point.id))")
-        }
-        guard summary != nil else {
-            throw PointFailure(description: "simulate printed no JSON result; see \(folder.logPath(point.id))")
+        if let failure = SimulatedSweep.failure(status: status, output: output, log: folder.logPath(point.id)) {
+            throw PointFailure(description: failure)
         }
         try AtomicFile.write(output, to: folder.simulationPath(point.id))
         return (point, "points/\(point.id)/simulation.json")

@@ -4,8 +4,8 @@ import Foundation
 /// one process per rank, one thread per stream (compute, communication), one complete ("X")
 /// event per op, times in microseconds.
 public enum ChromeTraceWriter {
-    /// The trace text for `ranks`.
-    public static func json(program: StepProgram, timeline: EventSimulator, ranks: [Int]) -> String {
+    /// The trace text for `ranks` (ranks the program does not have are left out).
+    public static func json(program: StepProgram, timeline: EventSimulator, ranks: RankRanges) -> String {
         var out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
         var first = true
         func emit(_ line: String) {
@@ -14,7 +14,7 @@ public enum ChromeTraceWriter {
             first = false
         }
         let total = program.rankStart.count - 1
-        for rank in ranks where rank >= 0 && rank < total {
+        for rank in ranks.ranks where rank < total {
             emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(rank),\"args\":{\"name\":\"rank \(rank)\"}}")
             emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(rank),\"tid\":0,\"args\":{\"name\":\"compute\"}}")
             emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(rank),\"tid\":1,\"args\":{\"name\":\"communication\"}}")
@@ -32,15 +32,9 @@ public enum ChromeTraceWriter {
         return out
     }
 
-    /// Parses `0-15,32,40-41` into rank numbers.
-    public static func parseRanks(_ text: String) throws(SimulationError) -> [Int] {
-        var ranks: [Int] = []
-        for part in text.split(separator: ",") {
-            let bounds = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            if bounds.count == 1, let a = bounds[0] { ranks.append(a); continue }
-            if bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b { ranks += Array(a...b); continue }
-            throw SimulationError("--trace-ranks: '\(part)' is not a rank or a range like 0-15")
-        }
-        return ranks
+    /// `--trace-ranks` text as rank numbers, checked against `rankCount` before it is expanded
+    /// (see ``RankRanges``, which `frugal simulate` uses with the cluster's rank count).
+    public static func parseRanks(_ text: String, rankCount: Int = 1 << 20) throws(SimulationError) -> [Int] {
+        try RankRanges(parsing: text, flag: "--trace-ranks", rankCount: rankCount).ranks
     }
 }

@@ -63,24 +63,24 @@ public struct JobPredictor {
         let plan = GemmPlan(task: task, ranks: ranks)
         var compute: [Double] = [], comm: [Double] = []
         let floatBytes = Double(MemoryLayout<Float>.size)
-        let gatheredBytes = Double(task.m * task.n) * floatBytes
+        let gatheredBytes = Double(task.m) * Double(task.n) * floatBytes
         for rank in 0..<ranks {
             let block = plan.outputBlock(of: rank)
             var seconds = 0.0, transfer = 0.0
             switch task.sharding {
             case .rows:
                 seconds = gemmSeconds(m: block.rows.count, n: task.n, k: task.k)
-                let total = Double(task.k * task.n) * floatBytes
+                let total = Double(task.k) * Double(task.n) * floatBytes
                 transfer = allGatherSeconds(totalBytes: total, ranks: ranks) + selfCopySeconds(total / Double(ranks))
             case .cols:
                 seconds = gemmSeconds(m: task.m, n: block.columns.count, k: task.k)
-                let total = Double(task.m * task.k) * floatBytes
+                let total = Double(task.m) * Double(task.k) * floatBytes
                 transfer = allGatherSeconds(totalBytes: total, ranks: ranks) + selfCopySeconds(total / Double(ranks))
             case .grid:
                 for panel in plan.summaPanels {
                     seconds += gemmSeconds(m: block.rows.count, n: block.columns.count, k: panel.k.count)
-                    transfer += broadcastSeconds(bytes: Double(block.rows.count * panel.k.count) * floatBytes, ranks: plan.grid.columns)
-                    transfer += broadcastSeconds(bytes: Double(panel.k.count * block.columns.count) * floatBytes, ranks: plan.grid.rows)
+                    transfer += broadcastSeconds(bytes: Double(block.rows.count) * Double(panel.k.count) * floatBytes, ranks: plan.grid.columns)
+                    transfer += broadcastSeconds(bytes: Double(panel.k.count) * Double(block.columns.count) * floatBytes, ranks: plan.grid.rows)
                 }
             }
             // Gathering C: rank 0 copies its own block and receives every other; the others send theirs.
@@ -99,16 +99,16 @@ public struct JobPredictor {
     /// Per step, routing uniform in expectation: each rank's experts receive tokens·ranks·topK/experts
     /// rows each; dispatch and combine move tokens·topK rows per rank, (n−1)/n of them off-rank.
     func predictMoE(_ task: MoETask, ranks: Int) -> TaskPrediction {
-        let h = task.hidden, f = task.expertHidden, m = task.microBatches, chunk = task.tokens / m
-        let perExpert = Double(task.tokens * ranks * task.topK) / Double(task.experts) / Double(m)
-        let expertsPerRank = task.experts / ranks
+        let h = task.hidden, f = task.expertHidden, m = task.microBatches, chunk = task.tokens / max(1, m)
+        let perExpert = Double(task.tokens) * Double(ranks) * Double(task.topK) / Double(max(1, task.experts)) / Double(max(1, m))
+        let expertsPerRank = task.experts / max(1, ranks)
         var compute = Double(m) * gemmSeconds(m: chunk, n: task.experts, k: h)
-        let rows = max(1, Int(perExpert.rounded()))
+        let rows = perExpert.isFinite ? max(1, Int(min(perExpert.rounded(), Double(Int32.max)))) : 1
         let ffn = 2 * gemmSeconds(m: rows, n: f, k: h) + gemmSeconds(m: rows, n: h, k: f)
-        compute += Double(m * expertsPerRank) * ffn
-        compute += Double(m * task.sharedExperts) * (2 * gemmSeconds(m: chunk, n: f, k: h) + gemmSeconds(m: chunk, n: h, k: f))
+        compute += Double(m) * Double(expertsPerRank) * ffn
+        compute += Double(m) * Double(task.sharedExperts) * (2 * gemmSeconds(m: chunk, n: f, k: h) + gemmSeconds(m: chunk, n: h, k: f))
         if task.backward { compute += 3 * (compute - Double(m) * gemmSeconds(m: chunk, n: task.experts, k: h)) }
-        let bytes = Double(task.tokens * task.topK * h * MemoryLayout<Float>.size) * Double(ranks - 1) / Double(max(1, ranks))
+        let bytes = Double(task.tokens) * Double(task.topK) * Double(h) * Double(MemoryLayout<Float>.size) * Double(ranks - 1) / Double(max(1, ranks))
         var comm = ranks > 1 ? 2 * (link.latencySeconds * Double(ranks - 1) * Double(m) + bytes / (link.gbPerSecond * 1e9)) : 0
         if task.backward { comm *= 2 }
         return TaskPrediction(task: task.name, kind: "moe", computeSeconds: Array(repeating: compute, count: ranks),

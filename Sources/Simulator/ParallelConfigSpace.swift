@@ -44,7 +44,12 @@ public struct ParallelConfigSpace: Sendable {
     public static func powersOfTwo(upTo limit: Int) -> [Int] {
         var list: [Int] = []
         var value = 1
-        while value <= limit { list.append(value); value *= 2 }
+        while value <= limit {
+            list.append(value)
+            let next = value.multipliedReportingOverflow(by: 2)
+            if next.overflow { break }
+            value = next.partialValue
+        }
         return list
     }
 
@@ -63,7 +68,7 @@ public struct ParallelConfigSpace: Sendable {
     /// Every grid point, valid or not.
     public func grid() -> [ParallelConfig] {
         let gpus = cluster.gpuCount
-        let blocks = model.layers + model.mtpModules
+        let blocks = TrainingSimulator.blocks(of: model)
         let experts = model.moe?.routedExperts ?? 1
         var list: [ParallelConfig] = []
         for tp in Self.powersOfTwo(upTo: min(gpus, cluster.gpusPerNode)) where gpus % tp == 0 {
@@ -102,13 +107,20 @@ public struct ParallelConfigSpace: Sendable {
     /// The valid grid points.
     public func validConfigurations() -> [ParallelConfig] { grid().filter(isValid) }
 
-    /// Parses a comma-separated list of positive integers given to `flag` (e.g. `--micro-batches 1,2,4`).
-    public static func parsePositiveList(_ text: String, flag: String) throws(ConfigError) -> [Int] {
+    /// Parses a comma-separated list of integers in `1...limit` given to `flag` (e.g.
+    /// `--micro-batches 1,2,4`, at most the global batch); `bound` says what the limit is.
+    public static func parsePositiveList(_ text: String, flag: String, upTo limit: Int = Int.max,
+                                         bound: String = "") throws(ConfigError) -> [Int] {
         let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard items.count <= 64 else {
+            throw ConfigError(file: flag, keyPath: "", expected: "at most 64 comma-separated values", found: "\(items.count)")
+        }
         var values: [Int] = []
         for item in items {
-            guard let value = Int(item), value >= 1 else {
-                throw ConfigError(file: flag, keyPath: "", expected: "a comma-separated list of positive integers (e.g. 1,2,4)",
+            guard let value = Int(item), (1...max(1, limit)).contains(value) else {
+                throw ConfigError(file: flag, keyPath: "",
+                                  expected: limit == Int.max ? "a comma-separated list of positive integers (e.g. 1,2,4)"
+                                      : "a comma-separated list of positive integers up to \(limit)\(bound.isEmpty ? "" : " (\(bound))") (e.g. 1,2,4)",
                                   found: "'\(item)' in '\(text)'")
             }
             values.append(value)

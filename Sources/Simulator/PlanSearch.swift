@@ -54,6 +54,9 @@ public struct PlanSearch: Sendable {
         public var baseConfig: ParallelConfig?
         public var baseAnalyticalRank: Int?
         public var baseFits: Bool?
+        /// Candidates left out because a figure came out NaN or infinite (a rate of the cluster
+        /// too small or too large): the configuration and the message naming the term.
+        public var nonFinite: [(config: ParallelConfig, message: String)] = []
     }
 
     /// The memory estimate of `config`, exactly as ``TrainingSimulator/run(keepTimeline:)`` makes it.
@@ -102,6 +105,10 @@ public struct PlanSearch: Sendable {
         var best: [ParallelConfig: Candidate] = [:]
         for (config, memory) in fitting {
             let candidate = Candidate(config: config, memory: memory, estimate: estimator.estimate(config))
+            guard candidate.estimate.stepSeconds.isFinite else {
+                outcome.nonFinite.append((config, "the analytical step estimate is not finite (\(candidate.estimate.stepSeconds))"))
+                continue
+            }
             let key = config.withZeroStage(0)
             if let current = best[key], !Self.better(candidate, than: current) { continue }
             best[key] = candidate
@@ -141,6 +148,10 @@ public struct PlanSearch: Sendable {
             let simulator = TrainingSimulator(model: candidate.config.applied(to: space.model),
                                               setup: candidate.config.applied(to: space.base), cluster: space.cluster)
             let result = try simulator.run().result
+            if let message = result.nonFiniteMessage() {
+                outcome.nonFinite.append((candidate.config, message))
+                continue
+            }
             outcome.simulated.append(SimulatedCandidate(candidate: candidate, analyticalRank: rank, result: result,
                                                         limitingFactor: Self.limitingFactor(result)))
         }
@@ -154,6 +165,7 @@ public struct PlanSearch: Sendable {
     /// 2 GB of headroom is left.
     public static func limitingFactor(_ result: SimulationResult) -> String {
         guard let step = result.stepSeconds, let breakdown = result.breakdown else { return "memory (does not fit)" }
+        guard step.isFinite, step > 0, breakdown.totalSeconds.isFinite else { return "not finite" }
         let exposed = breakdown.exposedCommunicationSeconds
         let parts: [(String, Double)] = [
             ("bubble", breakdown.bubbleSeconds),
@@ -164,7 +176,7 @@ public struct PlanSearch: Sendable {
             ("load imbalance", breakdown.imbalanceWaitSeconds),
             ("optimizer", breakdown.optimizerSeconds),
         ]
-        let worst = parts.max { $0.1 < $1.1 }!
+        guard let worst = parts.max(by: { $0.1 < $1.1 }) else { return "compute" }
         let overhead = parts.reduce(0) { $0 + $1.1 }
         var phrase = overhead < 0.1 * step ? "compute"
             : "\(worst.0) \(Int((100 * worst.1 / step).rounded()))%"

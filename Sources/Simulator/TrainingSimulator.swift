@@ -18,7 +18,9 @@ public struct TrainingSimulator: Sendable {
 
     /// Checks what the training setup alone cannot: chip features and the node size.
     public func validate() throws(SimulationError) {
+        try checkBounds()
         do { try setup.validate(model: model, gpuCount: cluster.gpuCount) } catch { throw SimulationError(error.description) }
+        try checkProgramSize()
         if setup.precision == .fp8 && cluster.chip.fp8DenseTflops == nil {
             throw SimulationError("\(cluster.chip.name) has no FP8 tensor cores: use --precision bf16")
         }
@@ -41,7 +43,7 @@ public struct TrainingSimulator: Sendable {
             var generator = SplitMix64(seed: setup.seed &+ 0x5157)
             for rank in factors.indices { factors[rank] = max(1, exp(model.logNormalSigma * generator.nextGaussian())) }
         }
-        for rank in model.slowRanks { factors[rank] *= model.slowdown }
+        for rank in Set(model.slowRanks) where factors.indices.contains(rank) { factors[rank] *= model.slowdown }
         return factors
     }
 

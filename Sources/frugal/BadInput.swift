@@ -5,24 +5,93 @@ import Hardware
 import Simulator
 import Workload
 
-/// Prints `frugal: error: …` on stderr and exits with status 1 (a bad input, not a usage error).
+/// Prints `frugal: error: …` on stderr and exits with status 2 (a bad input: nothing ran).
 func failBadInput(_ message: String) throws -> Never {
     FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
-    throw ExitCode.failure
+    throw ExitCode(ExitStatus.badInput)
 }
 
-/// Runs `body`; a bad input it throws — a config file, a training setup the simulator refuses,
-/// a what-if — becomes one `frugal: error:` line and exit status 1. Other errors pass through.
+/// Prints `frugal: error: …` on stderr and exits with status 1 (a result that cannot be trusted,
+/// e.g. a simulated figure that is not finite).
+func failResult(_ message: String) throws -> Never {
+    FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
+    throw ExitCode(ExitStatus.resultFailed)
+}
+
+/// Runs `body`; a bad input it throws — a config file, a flag out of bounds, a training setup the
+/// simulator refuses, a what-if — becomes one `frugal: error:` line and exit status 2. Other
+/// errors pass through.
 func reportingBadInput<R>(_ body: () throws -> R) throws -> R {
     do {
         return try body()
-    } catch let error as ConfigError {
-        try failBadInput(error.description)
-    } catch let error as SimulationError {
-        try failBadInput(error.description)
-    } catch let error as TrainingSetupError {
-        try failBadInput(error.description)
-    } catch let error as WhatIfError {
-        try failBadInput(error.description)
+    } catch {
+        guard let message = badInputMessage(error) else { throw error }
+        try failBadInput(message)
+    }
+}
+
+/// A flag whose value Frugal does not accept: names the flag, what it expects (the bound) and
+/// what it found.
+struct FlagError: Error, CustomStringConvertible {
+    var flag: String
+    var expected: String
+    var found: String
+
+    var description: String { "\(flag): expected \(expected), found \(found)" }
+}
+
+/// Bounds checks for flag values, applied where each flag is read.
+enum FlagBounds {
+    /// `value` if it lies in `range`; otherwise a ``FlagError`` naming `flag` and the range.
+    @discardableResult
+    static func integer(_ value: Int, _ flag: String, in range: ClosedRange<Int>, _ meaning: String = "an integer") throws(FlagError) -> Int {
+        guard range.contains(value) else { throw FlagError(flag: flag, expected: "\(meaning) in \(range.lowerBound)...\(range.upperBound)", found: "\(value)") }
+        return value
+    }
+
+    /// `value` if it is finite and lies in `range`.
+    @discardableResult
+    static func number(_ value: Double, _ flag: String, in range: ClosedRange<Double>, _ meaning: String = "a finite number") throws(FlagError) -> Double {
+        guard value.isFinite, range.contains(value) else {
+            throw FlagError(flag: flag, expected: "\(meaning) in \(range.lowerBound)...\(range.upperBound)", found: "\(value)")
+        }
+        return value
+    }
+
+    /// A comma-separated list of integers, each in `range`, at most `maxCount` of them.
+    static func integerList(_ text: String, _ flag: String, in range: ClosedRange<Int>, maxCount: Int = 1024) throws(FlagError) -> [Int] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard items.count <= maxCount else {
+            throw FlagError(flag: flag, expected: "at most \(maxCount) comma-separated values", found: "\(items.count)")
+        }
+        var values: [Int] = []
+        for item in items {
+            guard let value = Int(item), range.contains(value) else {
+                throw FlagError(flag: flag, expected: "comma-separated integers in \(range.lowerBound)...\(range.upperBound)",
+                                found: "'\(item)' in '\(text)'")
+            }
+            values.append(value)
+        }
+        return values
+    }
+}
+
+/// Checks for output paths given on the command line, before any work is done.
+enum OutputPath {
+    /// `path` (given to `flag`) can be a folder: it is one, or its nearest existing ancestor is a
+    /// folder (the rest is created); a file there is a bad input, named with the flag.
+    static func checkFolder(_ path: String, flag: String) throws(FlagError) {
+        guard !path.isEmpty else { throw FlagError(flag: flag, expected: "a folder", found: "an empty path") }
+        var candidate = (path as NSString).standardizingPath
+        var isDirectory: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) {
+            let parent = (candidate as NSString).deletingLastPathComponent
+            if parent.isEmpty || parent == candidate { return }
+            candidate = parent
+        }
+        guard isDirectory.boolValue else {
+            throw FlagError(flag: flag, expected: "a folder (created if missing)",
+                            found: candidate == (path as NSString).standardizingPath ? "'\(path)', a file" : "'\(path)' inside '\(candidate)', a file")
+        }
     }
 }

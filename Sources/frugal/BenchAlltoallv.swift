@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Runtime
 
 /// `frugal bench alltoallv`: under mpirun.
@@ -32,11 +33,30 @@ struct BenchAlltoallv: ParsableCommand {
     @Option(help: "table or json.")
     var format: String = "table"
 
+    /// Largest byte count per rank (1 GiB), floats per row and repetitions.
+    static let maxBytes = 1 << 30
+    static let maxHidden = 1 << 20
+    static let maxRepetitions = 10_000
+
     func validate() throws {
-        guard sizes.split(separator: ",").allSatisfy({ Int($0).map { $0 > 0 } ?? false }) else {
-            throw ValidationError("--sizes: expected positive byte counts separated by commas, found '\(sizes)'")
+        let items = sizes.split(separator: ",", omittingEmptySubsequences: false)
+        guard items.count <= 64, items.allSatisfy({ Int($0).map { (1...Self.maxBytes).contains($0) } ?? false }) else {
+            throw ValidationError("--sizes: expected at most 64 comma-separated byte counts in 1...\(Self.maxBytes), found '\(sizes)'")
         }
-        guard hidden > 0, `repeat` > 0 else { throw ValidationError("--hidden and --repeat must be positive") }
+        // About 8 buffers of the largest size per rank (tokens, packed, received, combined, and the
+        // bare call's pair), every rank of the launch on this host in the worst case.
+        let largest = Double(items.compactMap { Int($0) }.max() ?? 0)
+        let ranks = Double(MPILaunch.fromEnvironment.size), budget = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        guard largest * 8 * ranks <= budget else {
+            throw ValidationError(String(format: "--sizes: expected sizes whose buffers (≈ 8 × size × %.0f ranks) fit in half of this machine's memory (%.1f GB), found %.0f bytes",
+                                         ranks, budget / 1e9, largest))
+        }
+        guard (1...Self.maxHidden).contains(hidden) else {
+            throw ValidationError("--hidden: expected an integer in 1...\(Self.maxHidden), found \(hidden)")
+        }
+        guard (1...Self.maxRepetitions).contains(`repeat`) else {
+            throw ValidationError("--repeat: expected an integer in 1...\(Self.maxRepetitions), found \(`repeat`)")
+        }
         guard ["table", "json"].contains(format) else { throw ValidationError("--format: expected table or json, found '\(format)'") }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `frugal bench …`: micro-benchmarks of the local kernels, printed as one table row per shape.
 struct Bench: ParsableCommand {
@@ -34,19 +35,51 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Seed of the random inputs.")
     var seed: UInt64 = 42
 
+    /// Most timed repetitions and threads a benchmark takes.
+    static let maxRepetitions = 10_000
+    static let maxThreads = 1024
+
     func validate() throws {
-        guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (1...Self.maxRepetitions).contains(repetitions) else {
+            throw ValidationError("--repeat: expected an integer in 1...\(Self.maxRepetitions), found \(repetitions)")
+        }
+        guard (1...Self.maxThreads).contains(threads) else {
+            throw ValidationError("--threads: expected an integer in 1...\(Self.maxThreads), found \(threads)")
+        }
         _ = try parsedShapes(default: [])
     }
+
+    /// Checks that `matrices` (name, rows, columns of `Float`s) of `shape` each hold at most
+    /// `Int32.max` elements and together fit in half of this machine's memory; the error names
+    /// the flag that gave the shape.
+    func checkFootprint(_ shape: BenchShape, matrices: [(String, Int, Int)]) throws(FlagError) {
+        let flag = shapes != nil ? "--shapes" : "--sizes"
+        let budget = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        var bytes = 0.0
+        for (name, rows, columns) in matrices {
+            let count = rows.multipliedReportingOverflow(by: columns)
+            guard !count.overflow, count.partialValue <= Int(Int32.max) else {
+                throw FlagError(flag: flag, expected: "matrices of at most \(Int32.max) elements (Int32 counts)",
+                                found: "\(name) of \(rows)×\(columns) for \(shape.m)x\(shape.n)x\(shape.k)")
+            }
+            bytes += Double(count.partialValue) * Double(MemoryLayout<Float>.size)
+        }
+        guard bytes <= budget else {
+            throw FlagError(flag: flag, expected: String(format: "shapes whose matrices fit in half of this machine's memory (%.1f GB)", budget / 1e9),
+                            found: String(format: "%.1f GB for %dx%dx%d", bytes / 1e9, shape.m, shape.n, shape.k))
+        }
+    }
+
+    /// Largest single dimension of a shape (`Int32` counts); products are checked per benchmark.
+    static let maxDimension = Int(Int32.max)
 
     /// The shapes asked for by `--sizes` and `--shapes`, or `defaults` when neither is given.
     func parsedShapes(default defaults: [BenchShape]) throws -> [BenchShape] {
         var result: [BenchShape] = []
         if let sizes {
             for item in sizes.split(separator: ",") {
-                guard let s = Int(item.trimmingCharacters(in: .whitespaces)), s > 0 else {
-                    throw ValidationError("--sizes: expected positive integers, found '\(item)'")
+                guard let s = Int(item.trimmingCharacters(in: .whitespaces)), (1...Self.maxDimension).contains(s) else {
+                    throw ValidationError("--sizes: expected integers in 1...\(Self.maxDimension), found '\(item)'")
                 }
                 result.append(BenchShape(m: s, n: s, k: s))
             }
@@ -54,8 +87,9 @@ struct BenchOptions: ParsableArguments {
         if let shapes {
             for item in shapes.split(separator: ",") {
                 let parts = item.lowercased().split(separator: "x").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-                guard parts.count == 3, let m = parts[0], let n = parts[1], let k = parts[2], m > 0, n > 0, k > 0 else {
-                    throw ValidationError("--shapes: expected m×n×k like 512x2048x7168, found '\(item)'")
+                guard parts.count == 3, let m = parts[0], let n = parts[1], let k = parts[2],
+                      [m, n, k].allSatisfy({ (1...Self.maxDimension).contains($0) }) else {
+                    throw ValidationError("--shapes: expected m×n×k like 512x2048x7168, each in 1...\(Self.maxDimension), found '\(item)'")
                 }
                 result.append(BenchShape(m: m, n: n, k: k))
             }

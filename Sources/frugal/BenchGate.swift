@@ -17,11 +17,16 @@ struct BenchGate: ParsableCommand {
 
     func run() throws {
         let shapes = try options.parsedShapes(default: [BenchShape(m: 8192, n: 256, k: 7168)])
+        for s in shapes {
+            try options.checkFootprint(s, matrices: [("x", s.m, s.k), ("W", s.k, s.n), ("logits", s.m, s.n), ("scores", s.m, s.n)])
+        }
         var rows: [[String: BenchValue]] = []
         for s in shapes {
             let config = GatingConfiguration(experts: s.n, groups: groups, topkGroups: topkGroups, topk: topk,
                                              scoreFunction: .sigmoid, routeScale: 2.5)
-            try config.validate()
+            do { try config.validate() } catch {
+                throw FlagError(flag: "--groups/--topk-groups/--topk", expected: "a gating configuration that fits \(s.n) experts", found: "\(error)")
+            }
             let x = BenchTiming.randomArray(s.m * s.k, seed: options.seed)
             let w = BenchTiming.randomArray(s.k * s.n, seed: options.seed &+ 1).map { $0 * 0.05 }
             let bias = BenchTiming.randomArray(s.n, seed: options.seed &+ 2).map { $0 * 0.01 }

@@ -27,6 +27,9 @@ struct BenchGemm: ParsableCommand {
 
     func run() throws {
         let shapes = try options.parsedShapes(default: [512, 1024, 2048].map { BenchShape(m: $0, n: $0, k: $0) })
+        for s in shapes {
+            try options.checkFootprint(s, matrices: [("A", s.m, s.k), ("B", s.k, s.n), ("C", s.m, s.n), ("baseline C", s.m, s.n)])
+        }
         let useBaseline = baseline == "openblas"
         if useBaseline { openblas_set_num_threads(Int32(options.threads)) }
         // The FMA peak is sampled before every shape too, and the median of all samples is used,

@@ -12,11 +12,23 @@ struct BenchGrouped: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    @Option(help: "Number of experts (groups).")
+    @Option(help: "Number of experts (groups), 1...4096.")
     var experts: Int = 64
 
-    @Option(help: "Zipf exponent of the group sizes (0 = uniform).")
+    @Option(help: "Zipf exponent of the group sizes (0 = uniform), 0...100.")
     var zipf: Double = 1.0
+
+    static let maxExperts = 4096
+    static let maxZipf = 100.0
+
+    func validate() throws {
+        guard (1...Self.maxExperts).contains(experts) else {
+            throw ValidationError("--experts: expected an integer in 1...\(Self.maxExperts), found \(experts)")
+        }
+        guard zipf.isFinite, (0...Self.maxZipf).contains(zipf) else {
+            throw ValidationError("--zipf: expected a finite exponent in 0...\(Self.maxZipf), found \(zipf)")
+        }
+    }
 
     /// Sizes summing to `rows`, proportional to 1/rank^s, in a seeded random expert order.
     static func zipfSizes(rows: Int, experts: Int, exponent: Double, seed: UInt64) -> [Int] {
@@ -32,6 +44,9 @@ struct BenchGrouped: ParsableCommand {
 
     func run() throws {
         let shapes = try options.parsedShapes(default: [BenchShape(m: 8192 * 8, n: 512, k: 1024)])
+        for s in shapes {
+            try options.checkFootprint(s, matrices: [("A", s.m, s.k), ("B", s.k, s.n * experts), ("C", s.m, s.n)])
+        }
         var rows: [[String: BenchValue]] = []
         for s in shapes {
             let sizes = Self.zipfSizes(rows: s.m, experts: experts, exponent: zipf, seed: options.seed)

@@ -13,6 +13,11 @@ struct BenchQuant: ParsableCommand {
 
     func run() throws {
         let shapes = try options.parsedShapes(default: [BenchShape(m: 512, n: 2048, k: 7168)])
+        for s in shapes {
+            // FP32 A, B, two C; FP8 and BF16 copies of A and B (counted as FP32 to leave headroom).
+            try options.checkFootprint(s, matrices: [("A", s.m, s.k), ("B", s.k, s.n), ("C", s.m, s.n), ("exact C", s.m, s.n),
+                                                     ("quantized A", s.m, s.k), ("quantized B", s.k, s.n)])
+        }
         var rows: [[String: BenchValue]] = []
         for s in shapes {
             var a = BenchTiming.randomArray(s.m * s.k, seed: options.seed)

@@ -12,6 +12,10 @@ struct BenchSwiGLU: ParsableCommand {
 
     func run() throws {
         let shapes = try options.parsedShapes(default: [BenchShape(m: 2048, n: 2048, k: 7168)])
+        for s in shapes {
+            try options.checkFootprint(s, matrices: [("x", s.m, s.k), ("W1", s.k, s.n), ("W3", s.k, s.n), ("W2", s.n, s.k),
+                                                     ("out", s.m, s.k), ("h1", s.m, s.n), ("h3", s.m, s.n)])
+        }
         var rows: [[String: BenchValue]] = []
         for s in shapes {
             let (t, inter, h) = (s.m, s.n, s.k)

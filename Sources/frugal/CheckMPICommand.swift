@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Runtime
 
 extension Frugal {
@@ -20,6 +21,13 @@ extension Frugal {
         var failRank: Int?
 
         func run() throws {
+            if let failRank {
+                let world = MPILaunch.fromEnvironment
+                if !(0..<world.size).contains(failRank) {
+                    try world.failBadInput(FlagError(flag: "--fail-rank", expected: "a rank in 0...\(world.size - 1) (this launch has \(world.size) rank(s))",
+                                                     found: "\(failRank)").description)
+                }
+            }
             let status = MPISelfCheck(failRank: failRank).run()
             if status != .success { throw ExitCode(status.rawValue) }
         }

@@ -35,7 +35,7 @@ struct ChipDesignSearch {
         let base: ClusterSpec, transformer: TransformerModel, setup: TrainingSetup
         do {
             base = try request.loadCluster(try request.resolveClusterPath())
-            let parts = try SimulationRequest(command: request).inputs()
+            let parts = try SimulationRequest(command: request).inputs(cluster: base)
             transformer = parts.model
             setup = parts.setup
         } catch {
@@ -68,7 +68,8 @@ struct ChipDesignSearch {
                     var variant = Variant(computeScale: scale, bf16DenseTflops: candidate.bf16DenseTflops, tpp: candidate.tpp,
                                           performanceDensity: candidate.performanceDensity, nvlinkGbPerSecond: nvlink,
                                           memoryGbPerSecond: memory, scaleOutGbPerSecond: scaleOut, fits: false)
-                    if let result = try? TrainingSimulator(model: transformer, setup: setup, cluster: cluster).run().result {
+                    if let result = try? TrainingSimulator(model: transformer, setup: setup, cluster: cluster).run().result,
+                       result.nonFiniteMessage() == nil {
                         variant.fits = result.fits
                         variant.tokensPerSecondPerGpu = result.tokensPerSecondPerGpu
                         variant.mfu = result.mfu

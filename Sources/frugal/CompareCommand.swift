@@ -28,22 +28,25 @@ struct Compare: ParsableCommand {
     var simulateArguments: [String] = []
 
     func validate() throws {
-        guard ["table", "json"].contains(format) else { throw ValidationError("--format: expected table or json, found '\(format)'") }
+        guard ["table", "json"].contains(format) else { throw FlagError(flag: "--format", expected: "table or json", found: "'\(format)'") }
         _ = try ClusterWhatIf.parseList(scenarioA)
         _ = try ClusterWhatIf.parseList(scenarioB)
     }
 
     func run() throws {
-        func simulate(_ scenario: String) throws -> SimulationResult {
-            let command = try Simulate.parse(simulateArguments + (scenario.isEmpty ? [] : ["--set", scenario]))
+        /// One scenario's result: a bad option or input exits 2, a non-finite figure 1.
+        func simulate(_ scenario: String, name: String) throws -> SimulationResult {
+            let command: Simulate
             do {
-                return try SimulationRequest(command: command).run().result
+                command = try Simulate.parse(simulateArguments + (scenario.isEmpty ? [] : ["--set", scenario]))
             } catch {
-                FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
-                throw ExitCode.failure
+                try failBadInput("compare: \(Simulate.message(for: error))")
             }
+            let result = try reportingBadInput { try SimulationRequest(command: command).run().result }
+            if let message = result.nonFiniteMessage() { try failResult("scenario \(name): \(message)") }
+            return result
         }
-        let a = try simulate(scenarioA), b = try simulate(scenarioB)
+        let a = try simulate(scenarioA, name: "A"), b = try simulate(scenarioB, name: "B")
         let nameA = scenarioA.isEmpty ? "as is" : scenarioA, nameB = scenarioB
         var rows: [(String, Double?, Double?)] = [
             ("stepSeconds", a.stepSeconds, b.stepSeconds),
@@ -67,7 +70,10 @@ struct Compare: ParsableCommand {
                 (row.0, ["a": row.1 as Any? ?? NSNull(), "b": row.2 as Any? ?? NSNull(),
                          "delta": (row.1 != nil && row.2 != nil) ? row.2! - row.1! : NSNull()] as [String: Any])
             })]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            guard JSONSerialization.isValidJSONObject(object),
+                  let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else {
+                try failResult("compare: the comparison has a number JSON cannot hold (NaN or infinite)")
+            }
             print(String(decoding: data, as: UTF8.self))
             return
         }

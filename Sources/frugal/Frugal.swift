@@ -1,4 +1,9 @@
 import ArgumentParser
+import Config
+import Foundation
+import Hardware
+import Simulator
+import Workload
 
 /// The `frugal` command line: thin — it parses, calls a module, prints.
 @main
@@ -31,4 +36,68 @@ struct Frugal: ParsableCommand {
             Bench.self,
             Version.self,
         ])
+
+    /// Parses, runs, and ends with the status of README "Exit status": argument-parser's usage
+    /// and validation errors exit 2 (its message and help hint on standard error), `--help` and
+    /// `--version` 0, a bad input a command throws 2 (one `frugal: error:` line), an `ExitCode` a
+    /// command throws its own status, and any other error 3 (a system failure, e.g. I/O).
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(parsing: error)
+        }
+        do {
+            try command.run()
+        } catch {
+            exit(status: error)
+        }
+    }
+
+    /// Ends after the arguments could not be parsed or validated: argument-parser's message and
+    /// help hint on standard error, status 2; `--help` and `--version` print and exit 0.
+    static func exit(parsing error: Error) -> Never {
+        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        if exitCode(for: error) == .success { exit(withError: error) }
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(ExitStatus.badInput)
+    }
+
+    /// Ends after a command threw `error` (see ``main()``).
+    static func exit(status error: Error) -> Never {
+        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        if let message = badInputMessage(error) {
+            FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
+            Foundation.exit(ExitStatus.badInput)
+        }
+        let code = exitCode(for: error)
+        if code == .success { exit(withError: error) }
+        if code == .validationFailure { exit(parsing: error) }
+        FileHandle.standardError.write(Data("frugal: error: \(message(for: error))\n".utf8))
+        Foundation.exit(ExitStatus.systemFailure)
+    }
+}
+
+/// The exit statuses every command shares (README "Exit status").
+enum ExitStatus {
+    /// A result failed: verification, a non-finite simulated figure, a failed sweep point.
+    static let resultFailed: Int32 = 1
+    /// A bad input: a file, a flag, an option, a usage error. Nothing ran.
+    static let badInput: Int32 = 2
+    /// MPI or the system failed mid-run (I/O, a child process).
+    static let systemFailure: Int32 = 3
+}
+
+/// The one-line message of a bad input a command threw (a config file, a flag out of bounds, a
+/// setup the simulator refuses, a what-if), or nil for any other error.
+func badInputMessage(_ error: Error) -> String? {
+    switch error {
+    case let error as FlagError: return error.description
+    case let error as ConfigError: return error.description
+    case let error as SimulationError: return error.description
+    case let error as TrainingSetupError: return error.description
+    case let error as WhatIfError: return error.description
+    default: return nil
+    }
 }

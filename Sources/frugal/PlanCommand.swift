@@ -44,9 +44,7 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         try reportingBadInput {
-            guard top >= 1 else {
-                throw ConfigError(file: "--top", keyPath: "", expected: "a positive number of configurations to re-simulate", found: "\(top)")
-            }
+            try FlagBounds.integer(top, "--top", in: 1...1000, "a number of configurations to re-simulate")
             let space = try makeSpace()
             let search = PlanSearch(space: space)
             let outcome = try search.run(top: top)
@@ -58,7 +56,14 @@ struct Plan: ParsableCommand {
             let text = format == .json ? PlanReportFormatter.json(outcome, space: space, benchmark: rate)
                 : PlanReportFormatter.table(outcome, space: space, benchmark: rate)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-            if outcome.fittingCount == 0 { throw ExitCode(2) }
+            for (config, message) in outcome.nonFinite.prefix(5) {
+                FileHandle.standardError.write(Data("frugal: warning: \(config) left out: \(message)\n".utf8))
+            }
+            if outcome.nonFinite.count > 5 {
+                FileHandle.standardError.write(Data("frugal: warning: \(outcome.nonFinite.count - 5) more configurations left out (not finite)\n".utf8))
+            }
+            if outcome.fittingCount == 0 { throw ExitCode(ExitStatus.badInput) }
+            if outcome.simulated.isEmpty, let (_, message) = outcome.nonFinite.first { try failResult(message) }
         }
     }
 
@@ -73,8 +78,10 @@ struct Plan: ParsableCommand {
         let trainPath = train ?? (FileManager.default.fileExists(atPath: defaultTrain) ? defaultTrain : nil)
         let base = try trainPath.map { path throws(ConfigError) in try TrainingSetup(contentsOfFile: path) } ?? TrainingSetup()
         var space = ParallelConfigSpace(model: transformer, base: base, cluster: clusterSpec)
-        space.microBatchSizes = try ParallelConfigSpace.parsePositiveList(microBatches, flag: "--micro-batches")
-        space.routingNodeLimits = try ParallelConfigSpace.parsePositiveList(nodeLimits, flag: "--node-limits")
+        space.microBatchSizes = try ParallelConfigSpace.parsePositiveList(microBatches, flag: "--micro-batches",
+                                                                          upTo: max(4, base.globalBatchSequences), bound: "the global batch")
+        space.routingNodeLimits = try ParallelConfigSpace.parsePositiveList(nodeLimits, flag: "--node-limits",
+                                                                            upTo: max(8, clusterSpec.nodes), bound: "the cluster's nodes, at least 8")
         return space
     }
 

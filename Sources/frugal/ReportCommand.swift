@@ -31,6 +31,10 @@ extension Frugal {
                 FileHandle.standardError.write(Data("frugal: error: \(folder): no such results folder\n".utf8))
                 throw ExitCode(2)
             }
+            do { try OutputPath.checkFolder(out, flag: "--out") } catch {
+                FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
             let outcome = try ReportWriter(inputFolder: folder, outputFolder: out, title: title).write()
             for problem in outcome.problems {
                 FileHandle.standardError.write(Data("frugal: warning: \(problem)\n".utf8))

@@ -3,6 +3,7 @@ import Foundation
 import Hardware
 import Runtime
 import Simulator
+import Workload
 
 extension Frugal {
     /// `frugal run JOB.toml`: the measured side.
@@ -56,6 +57,10 @@ extension Frugal {
         }
 
         func run() throws {
+            if let out {
+                do { try OutputPath.checkFolder(out, flag: "--out") } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
+            }
+            try checkFaultInjection()
             let options = RunOptions(jobPath: job, outDirectory: out, format: format, resume: resume,
                                      failRank: failRank, failAtStep: failAtStep)
             if predict {
@@ -82,6 +87,50 @@ extension Frugal {
             let status = JobRunner(options: options).run()
             if status != .success { throw ExitCode(status.rawValue) }
         }
+    }
+}
+
+extension Frugal.Run {
+    /// `--fail-rank R --fail-at-step S` must name a rank of this launch and a step of the job, or
+    /// the run would inject nothing and look like a clean run: exit 2 (rank 0 says why).
+    func checkFaultInjection() throws {
+        guard let failRank, let failAtStep else { return }
+        let world = MPILaunch.fromEnvironment
+        if !(0..<world.size).contains(failRank) {
+            try world.failBadInput(FlagError(flag: "--fail-rank", expected: "a rank in 0...\(world.size - 1) (this launch has \(world.size) rank(s))",
+                                             found: "\(failRank)").description)
+        }
+        // A job file that does not decode is reported by the run itself, with its line and column.
+        guard let decoded = try? Job(contentsOfFile: job, limits: JobLimits(ranks: world.size, availableMemoryBytes: nil)) else { return }
+        let (steps, overflow) = decoded.tasks.reduce((0, false)) { total, task in
+            let sum = total.0.addingReportingOverflow(task.steps)
+            return (sum.partialValue, total.1 || sum.overflow)
+        }
+        if !overflow && !(0..<max(1, steps)).contains(failAtStep) {
+            try world.failBadInput(FlagError(flag: "--fail-at-step", expected: "a step in 0...\(max(1, steps) - 1) (the job's \(steps) step(s))",
+                                             found: "\(failAtStep)").description)
+        }
+    }
+}
+
+/// The MPI launch this process belongs to, as mpirun's environment describes it (before MPI_Init):
+/// its rank and the world size (1 rank without mpirun).
+struct MPILaunch {
+    var rank: Int
+    var size: Int
+
+    static var fromEnvironment: MPILaunch {
+        let environment = ProcessInfo.processInfo.environment
+        func value(_ names: [String]) -> Int? { names.lazy.compactMap { environment[$0].flatMap { Int($0) } }.first }
+        let size = value(["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"]) ?? 1
+        let rank = value(["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"]) ?? 0
+        return MPILaunch(rank: max(0, rank), size: max(1, size))
+    }
+
+    /// Rank 0 prints `frugal: error: message`; every rank exits 2.
+    func failBadInput(_ message: String) throws -> Never {
+        if rank == 0 { FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8)) }
+        throw ExitCode(ExitStatus.badInput)
     }
 }
 

@@ -44,7 +44,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "table | json | csv.") var format: OutputFormat = .table
     @Option(help: "Also write the result (in --format) to this file.") var out: String?
     @Option(help: "Write a Chrome/Perfetto trace of the step to this file.") var trace: String?
-    @Option(name: .customLong("trace-ranks"), help: "Ranks in the trace, e.g. 0-15.") var traceRanks: String = "0-15"
+    @Option(name: .customLong("trace-ranks"), help: "Ranks in the trace, e.g. 0-15 (default: the first 16).") var traceRanks: String?
     @Option(name: .customLong("clusters-dir")) var clustersDirectory = "Cluster/clusters"
     @Option(name: .customLong("models-dir")) var modelsDirectory = "Cluster/models"
     @Option(name: .customLong("train-dir")) var trainDirectory = "Cluster/train"
@@ -61,18 +61,47 @@ struct Simulate: ParsableCommand {
         }
         try reportingBadInput {
             guard model != nil else { try failBadInput("give --model (a training step) or --job (a frugal run job file)") }
-            let run = try SimulationRequest(command: self).run()
-            let text = SimulationReportFormatter.format(run.result, as: format)
+            let simulator = try SimulationRequest(command: self).prepare()
+            let gpus = simulator.cluster.gpuCount
+            let traced = try traceRanks.map { text throws(SimulationError) in try RankRanges(parsing: text, flag: "--trace-ranks", rankCount: gpus) }
+                ?? RankRanges.first(16, of: gpus)
+            if let out { try Self.checkWritable(out, flag: "--out") }
+            if let trace { try Self.checkWritable(trace, flag: "--trace") }
+            let run = try simulator.run(keepTimeline: trace != nil)
+            if let message = run.result.nonFiniteMessage() { try failResult(message) }
+            guard let text = SimulationReportFormatter.format(run.result, as: format) else {
+                try failResult("the simulated result cannot be written as \(format.rawValue)")
+            }
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-            if let out { try AtomicFileWriter.write(text, to: out) }
+            if let out { try Self.write(text, to: out) }
             if let trace, let program = run.program, let timeline = run.timeline {
-                let ranks = try ChromeTraceWriter.parseRanks(traceRanks)
-                try AtomicFileWriter.write(ChromeTraceWriter.json(program: program, timeline: timeline, ranks: ranks), to: trace)
-                FileHandle.standardError.write(Data("trace: \(trace) (ranks \(traceRanks))\n".utf8))
+                try Self.write(ChromeTraceWriter.json(program: program, timeline: timeline, ranks: traced), to: trace)
+                FileHandle.standardError.write(Data("trace: \(trace) (ranks \(traced.description))\n".utf8))
             } else if trace != nil {
                 FileHandle.standardError.write(Data("trace: not written (the setup does not fit in memory)\n".utf8))
             }
-            if run.result.fits == false { throw ExitCode(2) }
+            if run.result.fits == false { throw ExitCode(ExitStatus.badInput) }
+        }
+    }
+
+    /// A bad `--out`/`--trace` path (a folder, or in a folder that does not exist) is a bad input,
+    /// found before anything is simulated.
+    static func checkWritable(_ path: String, flag: String) throws(FlagError) {
+        var isDirectory: ObjCBool = false
+        if path.isEmpty || (FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw FlagError(flag: flag, expected: "a file path", found: path.isEmpty ? "an empty path" : "'\(path)', a folder")
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw FlagError(flag: flag, expected: "a file in an existing folder", found: "'\(path)' (no folder '\(parent)')")
+        }
+    }
+
+    /// Writes `text` atomically; a failure now (the disk, permissions) is a system failure: exit 3.
+    static func write(_ text: String, to path: String) throws {
+        do { try AtomicFileWriter.write(text, to: path) } catch {
+            FileHandle.standardError.write(Data("frugal: error: \(error.description)\n".utf8))
+            throw ExitCode(ExitStatus.systemFailure)
         }
     }
 
@@ -90,10 +119,18 @@ struct Simulate: ParsableCommand {
     private func predictJob(_ path: String) throws {
         try reportingBadInput {
             let cluster = try loadCluster(cluster)
-            let ranks = self.ranks ?? cluster.gpuCount
-            guard ranks >= 1 else { try failBadInput("--ranks: expected a positive rank count, found \(ranks)") }
+            let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, 1 << 20)),
+                                               "a rank count (one rank per GPU of the cluster, at most 2^20)")
+            if let out { try Self.checkWritable(out, flag: "--out") }
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
             let predictions = JobPredictor(cluster: cluster).predict(job: job, ranks: ranks)
+            for prediction in predictions {
+                for (term, values) in [("computeSeconds", prediction.computeSeconds), ("commSeconds", prediction.commSeconds)] {
+                    if let rank = values.firstIndex(where: { !$0.isFinite }) {
+                        try failResult("the predicted \(term) of task \(prediction.task) on rank \(rank) is not finite (\(values[rank])): a rate or bandwidth of the cluster is too small or too large")
+                    }
+                }
+            }
             let text: String
             switch format {
             case .json:
@@ -119,7 +156,7 @@ struct Simulate: ParsableCommand {
                 text = lines.joined(separator: "\n")
             }
             print(text)
-            if let out { try AtomicFileWriter.write(text, to: out) }
+            if let out { try Self.write(text, to: out) }
         }
     }
 }

@@ -3,12 +3,14 @@ import Simulator
 
 /// Renders a ``SimulationResult`` as a human table, JSON or CSV.
 enum SimulationReportFormatter {
-    static func format(_ result: SimulationResult, as format: Simulate.OutputFormat) -> String {
+    /// The text of `result`, or nil when JSON cannot hold it (a non-finite number: callers check
+    /// ``SimulationResult/nonFiniteMessage()`` first, so this is a last guard, never `{}`).
+    static func format(_ result: SimulationResult, as format: Simulate.OutputFormat) -> String? {
         switch format {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            return (try? encoder.encode(result)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+            return (try? encoder.encode(result)).flatMap { String(data: $0, encoding: .utf8) }
         case .csv:
             let fields = rows(result)
             return fields.map(\.0).joined(separator: ",") + "\n" + fields.map { csvValue($0.1) }.joined(separator: ",") + "\n"

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Reports
 import Runtime
+import Simulator
 
 extension Frugal {
     /// `frugal sweep`: scaling curves, measured (mpirun at several rank counts) or simulated.
@@ -81,9 +82,15 @@ extension Frugal {
         @Option(help: ArgumentHelp("Run `PATH simulate …` instead of this executable's `simulate` (another build, or a stand-in).", visibility: .hidden))
         var simulator: String?
 
-        static func integers(_ text: String) -> [Int]? {
-            let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
+        /// Most ranks of a measured point (processes mpirun starts on this machine or its hosts),
+        /// runs per point, and chips of a simulated point.
+        static let maxRanks = 1024
+        static let maxRepeat = 1000
+        static let maxChips = TrainingSimulator.Limits.stepWorkUnits
+
+        static func integers(_ text: String, upTo limit: Int = Int.max) -> [Int]? {
+            let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.count <= 256, values.allSatisfy({ (1...limit).contains($0 ?? 0) }) else { return nil }
             return values.compactMap { $0 }
         }
 
@@ -96,12 +103,22 @@ extension Frugal {
         func run() throws {
             if simulate {
                 guard !cluster.isEmpty, model != nil, !parallel.isEmpty else { throw fail("--simulate needs --cluster, --model and --parallel") }
-                if let chips, Self.integers(chips) == nil { throw fail("--chips: expected comma-separated positive integers, found '\(chips)'") }
+                if let chips, Self.integers(chips, upTo: Self.maxChips) == nil {
+                    throw fail("--chips: expected comma-separated integers in 1...\(Self.maxChips), found '\(chips)'")
+                }
+                for template in parallel {
+                    if let problem = SimulatedSweep.problem(inTemplate: template, maxDegree: Self.maxChips) { throw fail("--parallel: \(problem)") }
+                }
             } else {
                 guard job != nil else { throw fail("a measured sweep needs a job file (or --simulate)") }
-                guard Self.integers(ranks) != nil else { throw fail("--ranks: expected comma-separated positive integers, found '\(ranks)'") }
-                guard repeatCount >= 1 else { throw fail("--repeat: expected an integer ≥ 1, found \(repeatCount)") }
+                guard Self.integers(ranks, upTo: Self.maxRanks) != nil else {
+                    throw fail("--ranks: expected comma-separated rank counts in 1...\(Self.maxRanks), found '\(ranks)'")
+                }
+                guard (1...Self.maxRepeat).contains(repeatCount) else {
+                    throw fail("--repeat: expected an integer in 1...\(Self.maxRepeat), found \(repeatCount)")
+                }
             }
+            do { try OutputPath.checkFolder(out, flag: "--out") } catch { throw fail(error.description) }
             let points: [SweepPoint]
             var simulatedSweep: SimulatedSweep?
             if simulate {
@@ -112,7 +129,7 @@ extension Frugal {
                 let variants = whatIf.map { value in
                     value == "as-is" ? [] : value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 }
-                let sweep = SimulatedSweep(clusters: clusters, model: model!, chips: chips.flatMap(Self.integers) ?? [],
+                let sweep = SimulatedSweep(clusters: clusters, model: model!, chips: chips.flatMap { Self.integers($0) } ?? [],
                                            parallel: parallel, schedule: schedule, variants: variants, extraArguments: simulateOptions)
                 do {
                     let probe = Process()

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// Hostile flags and their exit statuses (README "Exit status"): each launches the built
+/// `frugal` (no mpirun) and checks the status and that standard error names the flag. Nothing
+/// may trap, hang, or print a raw Foundation error.
+@Suite struct CommandLineTests {
+    /// A case: the arguments, the status expected, and a text standard error must contain.
+    struct Case: CustomTestStringConvertible, Sendable {
+        var arguments: [String]
+        var status: Int32
+        var mentions: String
+        var testDescription: String { arguments.joined(separator: " ") }
+    }
+
+    static let step = ["simulate", "--cluster", "h800-2048", "--model", "deepseek-v3", "--parallel", "pp=16,ep=64,dp=128", "--schedule", "dualpipe"]
+    static let big = "9223372036854775807"
+
+    /// Runs `frugal arguments…` with a short timeout (a hang fails the test).
+    static func run(_ arguments: [String], timeout: Double = 120) throws -> MPIRunner.Outcome {
+        try MPIRunner.run(ranks: nil, arguments, timeout: timeout)
+    }
+
+    static func check(_ c: Case) throws {
+        let outcome = try run(c.arguments)
+        #expect(outcome.status == c.status, "\(c.testDescription): status \(outcome.status), stderr: \(outcome.standardError.suffix(600))")
+        #expect(outcome.standardError.contains(c.mentions), "\(c.testDescription): stderr does not name \(c.mentions): \(outcome.standardError.suffix(600))")
+        #expect(!outcome.standardError.contains("Fatal error") && !outcome.standardError.contains("NSCocoaErrorDomain")
+                && !outcome.standardError.contains("Program crashed"))
+    }
+
+    static let simulateFlags: [Case] = [
+        Case(arguments: step + ["--slow-ranks", "0-99999999999"], status: 2, mentions: "--slow-ranks"),
+        Case(arguments: step + ["--slow-ranks", "x-y"], status: 2, mentions: "--slow-ranks"),
+        Case(arguments: step + ["--slow-ranks", "-1"], status: 2, mentions: "--slow-ranks"),
+        Case(arguments: step + ["--trace", NSTemporaryDirectory() + "frugal-trace.json", "--trace-ranks", "0-9223372036854775806"],
+             status: 2, mentions: "--trace-ranks"),
+        Case(arguments: ["simulate", "--cluster", "h800-2048", "--model", "deepseek-v3", "--parallel", "tp=\(big),pp=16,ep=64,dp=128"],
+             status: 2, mentions: "--parallel"),
+        Case(arguments: ["simulate", "--cluster", "h800-2048", "--model", "deepseek-v3", "--parallel", "pp=4611686018427387904,dp=4"],
+             status: 2, mentions: "--parallel"),
+        Case(arguments: step + ["--micro-batch", big], status: 2, mentions: "--micro-batch"),
+        Case(arguments: step + ["--global-batch", big], status: 2, mentions: "--global-batch"),
+        Case(arguments: step + ["--seq", "0"], status: 2, mentions: "--seq"),
+        Case(arguments: step + ["--tokens", "nan"], status: 2, mentions: "--tokens"),
+        Case(arguments: step + ["--slowdown", "inf"], status: 2, mentions: "--slowdown"),
+        Case(arguments: step + ["--straggler-sigma", "1e308"], status: 2, mentions: "--straggler-sigma"),
+        Case(arguments: step + ["--comm-sms", big], status: 2, mentions: "--comm-sms"),
+        Case(arguments: step + ["--expert-load", "zipf(inf)"], status: 2, mentions: "--expert-load"),
+        Case(arguments: step + ["--schedule", "interleaved(\(big))"], status: 2, mentions: "--schedule"),
+        Case(arguments: step + ["--out", NSTemporaryDirectory()], status: 2, mentions: "--out"),
+        Case(arguments: ["simulate", "--cluster", "Cluster/clusters/h800-2048.toml", "--job", "Cluster/jobs/demo.toml", "--ranks", "100000000"],
+             status: 2, mentions: "--ranks"),
+    ]
+
+    @Test(arguments: simulateFlags) func simulateFlagsAreBounded(_ c: Case) throws { try Self.check(c) }
+
+    static let otherFlags: [Case] = [
+        Case(arguments: ["bench", "grouped", "--experts", "0", "--shapes", "64x8x8"], status: 2, mentions: "--experts"),
+        Case(arguments: ["bench", "grouped", "--experts", "1000000", "--shapes", "64x8x8"], status: 2, mentions: "--experts"),
+        Case(arguments: ["bench", "grouped", "--zipf", "nan", "--shapes", "64x8x8"], status: 2, mentions: "--zipf"),
+        Case(arguments: ["bench", "gemm", "--sizes", "9999999999"], status: 2, mentions: "--sizes"),
+        Case(arguments: ["bench", "gemm", "--sizes", "100000"], status: 2, mentions: "--sizes"),
+        Case(arguments: ["bench", "swiglu", "--shapes", "2000000000x2000000000x1"], status: 2, mentions: "--shapes"),
+        Case(arguments: ["bench", "gemm", "--repeat", "0"], status: 2, mentions: "--repeat"),
+        Case(arguments: ["bench", "peak", "--threads", big], status: 2, mentions: "--threads"),
+        Case(arguments: ["bench", "gate", "--shapes", "8x256x8", "--groups", "0"], status: 2, mentions: "--groups"),
+        Case(arguments: ["bench", "alltoallv", "--sizes", "99999999999999"], status: 2, mentions: "--sizes"),
+        Case(arguments: ["plan", "--cluster", "h800-2048", "--model", "deepseek-v3", "--micro-batches", big], status: 2, mentions: "--micro-batches"),
+        Case(arguments: ["plan", "--cluster", "h800-2048", "--model", "deepseek-v3", "--node-limits", big], status: 2, mentions: "--node-limits"),
+        Case(arguments: ["plan", "--cluster", "h800-2048", "--model", "deepseek-v3", "--top", "0"], status: 2, mentions: "--top"),
+        Case(arguments: ["sweep", "Cluster/jobs/demo.toml", "--ranks", "1,100000000", "--out", NSTemporaryDirectory() + "frugal-sweep-x"],
+             status: 2, mentions: "--ranks"),
+        Case(arguments: ["sweep", "Cluster/jobs/demo.toml", "--repeat", big, "--out", NSTemporaryDirectory() + "frugal-sweep-x"],
+             status: 2, mentions: "--repeat"),
+        Case(arguments: ["sweep", "--simulate", "--cluster", "Cluster/clusters/h800-2048.toml", "--model", "Cluster/models/deepseek-v3.toml",
+                         "--parallel", "tp=\(big),pp=\(big)", "--out", NSTemporaryDirectory() + "frugal-sweep-x"], status: 2, mentions: "--parallel"),
+        Case(arguments: ["compare", "--b", "nvlink=900GB/s", "--cluster", "h800-2048", "--model", "deepseek-v3", "--bogus", "1"],
+             status: 2, mentions: "frugal: error: compare: Unknown option '--bogus'"),
+        Case(arguments: ["compare", "--b", "nvlink=900GB/s", "--cluster", "h800-2048", "--model", "deepseek-v3", "--parallel", "tp=0"],
+             status: 2, mentions: "--parallel"),
+    ]
+
+    static var aFile: String {
+        let path = NSTemporaryDirectory() + "frugal-not-a-folder"
+        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        return path
+    }
+
+    static let runFlags: [Case] = [
+        Case(arguments: ["run", "Cluster/jobs/demo.toml", "--fail-rank", "5", "--fail-at-step", "0"], status: 2, mentions: "--fail-rank"),
+        Case(arguments: ["run", "Cluster/jobs/demo.toml", "--fail-rank", "0", "--fail-at-step", "999"], status: 2, mentions: "--fail-at-step"),
+        Case(arguments: ["run", "Cluster/jobs/demo.toml", "--out", aFile], status: 2, mentions: "--out"),
+        Case(arguments: ["check-mpi", "--fail-rank", "3"], status: 2, mentions: "--fail-rank"),
+        Case(arguments: ["sweep", "Cluster/jobs/demo.toml", "--ranks", "1", "--out", aFile], status: 2, mentions: "--out"),
+        Case(arguments: ["report", "Cluster", "--out", aFile], status: 2, mentions: "--out"),
+    ]
+
+    @Test(arguments: runFlags) func faultInjectionAndOutputFoldersAreChecked(_ c: Case) throws { try Self.check(c) }
+
+    @Test(arguments: otherFlags) func benchPlanSweepAndCompareFlagsAreBounded(_ c: Case) throws { try Self.check(c) }
+
+    /// Argument-parser's own errors exit 2 with its message and help hint; help and version exit 0.
+    @Test func usageErrorsExit2AndHelpExits0() throws {
+        for arguments in [["nosuch"], ["simulate"], ["run"], ["bench", "gemm", "--format", "xml"], ["run", "Cluster/jobs/demo.toml", "--fail-rank", "1"]] {
+            let outcome = try Self.run(arguments)
+            #expect(outcome.status == 2, "\(arguments): \(outcome.status) \(outcome.standardError)")
+            #expect(outcome.standardError.contains("Error:") && outcome.standardError.contains("--help"), "\(outcome.standardError)")
+        }
+        for arguments in [["--help"], ["--version"], ["simulate", "--help"], ["version"]] {
+            let outcome = try Self.run(arguments)
+            #expect(outcome.status == 0, "\(arguments): \(outcome.status) \(outcome.standardError)")
+        }
+    }
+
+    /// A cluster whose scale-out link is 1e-300 GB/s: the step is not finite. `simulate` exits 1
+    /// naming the term (never `{}` with 0); `compare` says the same, with no Foundation error text.
+    @Test func nonFiniteResultsExit1NamingTheTerm() throws {
+        let simulate = try Self.run(Self.step + ["--set", "scaleout=1e-300GB/s", "--format", "json"])
+        #expect(simulate.status == 1)
+        #expect(simulate.standardError.contains("frugal: error: the simulated ") && simulate.standardError.contains("is not finite"))
+        #expect(!simulate.standardOutput.contains("{}"))
+        let compare = try Self.run(["compare", "--a", "scaleout=1e-300GB/s", "--b", "nvlink=900GB/s", "--format", "json"] + Self.step.dropFirst())
+        #expect(compare.status == 1)
+        #expect(compare.standardError.contains("frugal: error: scenario A: the simulated ") && compare.standardError.contains("is not finite"))
+        #expect(!compare.standardError.contains("NSCocoaErrorDomain"))
+        let finite = try Self.run(Self.step + ["--format", "json"])
+        #expect(finite.status == 0 && finite.standardOutput.contains("\"stepSeconds\""))
+    }
+
+    /// A simulated sweep point whose step is not finite is marked failed (exit 1), not done.
+    @Test func aNonFiniteSweepPointFails() throws {
+        let out = MPIRunner.temporaryDirectory()
+        let outcome = try Self.run(["sweep", "--simulate", "--cluster", "Cluster/clusters/h800-2048.toml", "--model", "Cluster/models/deepseek-v3.toml",
+                                    "--parallel", "pp=16,ep=64,dp=128", "--schedule", "dualpipe", "--what-if", "scaleout=1e-300GB/s", "--out", out],
+                                   timeout: 300)
+        #expect(outcome.status == 1, "\(outcome.standardError)")
+        let index = (try? String(contentsOfFile: out + "/sweep.jsonl", encoding: .utf8)) ?? ""
+        #expect(index.contains("\"failed\"") && !index.contains("\"done\""), "\(index)")
+        let files = FileManager.default.enumerator(atPath: out)?.allObjects as? [String] ?? []
+        #expect(!files.contains { $0.hasSuffix("done.json") }, "a failed point has no done marker: \(files)")
+    }
+}
