@@ -1,0 +1,29 @@
+import Foundation
+import Reports
+
+/// The results-folder targets: a sweep's `sweep.jsonl` index and a run's `results.jsonl`, each
+/// read the way `frugal report` reads them and rendered into a report.
+extension FuzzTarget {
+    static let sweep = FuzzTarget(
+        name: "sweep", fileName: "sweep.jsonl", seedPaths: [], inlineSeeds: [],
+        dictionary: ["point", "status", "done", "failed", "pending", "measured", "simulated", "strong", "weak", "id", "mode"]
+    ) { path, _ in
+        let folder = (path as NSString).deletingLastPathComponent
+        _ = SweepFolder(path: folder).readIndex()
+        try writeReport(folder: folder)
+    }
+
+    static let results = FuzzTarget(
+        name: "results", fileName: "results.jsonl", seedPaths: ["Tests/ReportsTests/Fixtures/moe-results.jsonl"], inlineSeeds: [],
+        dictionary: ["job", "task", "moe", "batch", "type", "ranks", "rank", "step", "gflops", "wallSeconds"]
+    ) { path, _ in
+        _ = try ResultsLog.read(path: path)
+        try writeReport(folder: (path as NSString).deletingLastPathComponent)
+    }
+
+    /// `frugal report FOLDER --out FOLDER/report`.
+    static func writeReport(folder: String) throws {
+        let out = (folder as NSString).appendingPathComponent("report")
+        _ = try ReportWriter(inputFolder: folder, outputFolder: out).write(now: Date(timeIntervalSince1970: 0))
+    }
+}
