@@ -18,7 +18,7 @@ enum FrugalFuzzMain {
             exit(2)
         }
         if options.list {
-            print(FuzzTarget.all.map(\.name).joined(separator: "\n"))
+            say(FuzzTarget.all.map(\.name).joined(separator: "\n"))
             exit(0)
         }
         let targets = options.target == "all" ? FuzzTarget.all : [FuzzTarget.named(options.target)].compactMap { $0 }
@@ -54,16 +54,8 @@ enum FrugalFuzzMain {
         guard let context = loadContext(options) else { return 2 }
         limitMemory(megabytes: options.memoryMegabytes)
         let worker = FuzzWorker(target: target, root: options.root, seed: options.seed)
-        let seed = options.seed, timeout = options.timeoutSeconds
-        let watchdog = Watchdog(limitSeconds: timeout) { index in
-            findings.save(inputAt: findings.currentInput, note: """
-                target: \(target.name)
-                kind: hang (one input ran longer than \(timeout) s)
-                input: \(index) of --seed \(seed)
-                reproduce: frugal-fuzz --target \(target.name) --replay <this input>
-
-                """)
-        }
+        // A hang ends the worker (status 3); the supervisor re-checks the input and saves it.
+        let watchdog = Watchdog(limitSeconds: options.timeoutSeconds) { _ in }
         do {
             let tally = try worker.run(start: options.start, runs: options.runs, context: context, findings: findings, watchdog: watchdog)
             FileHandle.standardError.write(Data("\(target.name): inputs \(options.start)..<\(options.runs): accepted \(tally.accepted), rejected \(tally.rejected), nonsense \(tally.violations)\n".utf8))
@@ -85,9 +77,9 @@ enum FrugalFuzzMain {
         let outcome = FuzzWorker.run(target, path: path, context: context)
         watchdog.end()
         switch outcome {
-        case .accepted: print("accepted")
-        case .rejected(let message): print("rejected: \(message)")
-        case .violation(let message): print("nonsense: \(message)"); return 1
+        case .accepted: say("accepted")
+        case .rejected(let message): say("rejected: \(message)")
+        case .violation(let message): say("nonsense: \(message)"); return 1
         }
         return 0
     }
@@ -172,4 +164,9 @@ struct FuzzOptions: Sendable {
         ["--worker", "--target", target, "--runs", String(runs), "--seed", String(seed), "--start", String(start),
          "--findings", findings, "--root", root, "--timeout", String(timeoutSeconds), "--memory-mb", String(memoryMegabytes)]
     }
+}
+
+/// A line on standard output, written at once (progress of a long run shows as it happens).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -94,6 +94,7 @@ struct FuzzWorker {
                         input: \(index) of --seed \(seed)
                         what: \(message)
                         reproduce: frugal-fuzz --target \(target.name) --replay <this input>
+                        or: \(target.reproduceLine(path: findings.currentInput))
 
                         """)
                 }

@@ -96,7 +96,7 @@ struct Mutator {
         let range = random.pick(ranges)
         var replacement = random.pick(Self.hostileNumbers)
         if derived, let value = Int(String(decoding: bytes[range], as: UTF8.self)) {
-            let candidates = [value &+ 1, value &- 1, value &* 2, value &* 1000, -value, value &* 1_000_000_007, value / 2]
+            let candidates = [value &+ 1, value &- 1, value &* 2, value &* 1000, 0 &- value, value &* 1_000_000_007, value / 2]
             replacement = String(random.pick(candidates))
         }
         return Array(bytes[..<range.lowerBound]) + Array(replacement.utf8) + Array(bytes[range.upperBound...])

@@ -21,9 +21,13 @@ extension FuzzTarget {
         try writeReport(folder: (path as NSString).deletingLastPathComponent)
     }
 
-    /// `frugal report FOLDER --out FOLDER/report`.
+    /// What `frugal report FOLDER` renders, in memory (writing the four files would take most of the time).
     static func writeReport(folder: String) throws {
-        let out = (folder as NSString).appendingPathComponent("report")
-        _ = try ReportWriter(inputFolder: folder, outputFolder: out).write(now: Date(timeIntervalSince1970: 0))
+        let input = try ReportInput(folder: folder)
+        let points = ReportPointBuilder.points(from: input)
+        let table = PointsTable(points: points)
+        let document = ReportDocument(title: "fuzz", sourceFolder: folder, generatedAt: "1970-01-01T00:00:00Z",
+                                      sections: ReportCharts.sections(points: points, input: input), table: table, problems: input.problems)
+        _ = (table.csv, try table.json(), document.markdown, document.html)
     }
 }

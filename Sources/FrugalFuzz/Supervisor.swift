@@ -13,7 +13,7 @@ struct Supervisor {
     /// Returns the process exit status: 0 no finding, 1 findings, 2 a worker that could not start.
     func run() -> Int32 {
         var start = options.start
-        var crashes = 0, hangs = 0, violations = 0, duplicates = 0
+        var crashes = 0, hangs = 0, violations = 0, duplicates = 0, slow = 0
         var signatures: [String: Int] = [:]
         let began = Date()
         while start < options.runs {
@@ -27,7 +27,25 @@ struct Supervisor {
             let index = findings.currentIndex() ?? start
             let hang = !signalled && status == Watchdog.exitCode
             if hang {
-                hangs += 1   // the worker's watchdog saved the input
+                // Re-checked alone with 10× the time: a busy machine is not a hang.
+                let recheck = replay(timeout: options.timeoutSeconds * 10)
+                if recheck.hung {
+                    hangs += 1
+                    findings.save(inputAt: findings.currentInput, note: """
+                        target: \(target.name)
+                        kind: hang (ran longer than \(options.timeoutSeconds) s, and longer than \(options.timeoutSeconds * 10) s alone)
+                        input: \(index) of --seed \(options.seed)
+                        reproduce: frugal-fuzz --target \(target.name) --replay <this input>
+                        or: \(target.reproduceLine(path: findings.currentInput))
+
+                        """)
+                } else if recheck.crashed {
+                    crashes += 1
+                    findings.save(inputAt: findings.currentInput, note: crashNote(index: index, status: -1, signalled: true,
+                                                                                  stderr: "(crashed when replayed alone after timing out)"))
+                } else {
+                    slow += 1
+                }
             } else {
                 let signature = Self.crashSignature(stderr)
                 signatures[signature, default: 0] += 1
@@ -44,9 +62,10 @@ struct Supervisor {
             start = index + 1
         }
         let seconds = Date().timeIntervalSince(began)
-        print("\(target.name): \(max(0, options.runs - options.start)) inputs in \(String(format: "%.1f", seconds)) s; findings: "
+        say("\(target.name): \(max(0, options.runs - options.start)) inputs in \(String(format: "%.1f", seconds)) s; findings: "
               + "\(crashes) crash, \(hangs) hang, \(violations > 0 ? "some" : "0") nonsense"
               + (duplicates > 0 ? " (\(duplicates) more crashes like those)" : "")
+              + (slow > 0 ? "; \(slow) inputs over the time limit that finished alone (a busy machine)" : "")
               + (crashes + hangs >= maxFindings ? " — stopped at \(maxFindings)" : ""))
         return crashes + hangs + violations + duplicates > 0 ? 1 : 0
     }
@@ -56,7 +75,8 @@ struct Supervisor {
         target: \(target.name)
         kind: crash (\(signalled ? "signal \(status)" : "exit \(status)"))
         input: \(index) of --seed \(options.seed)
-        reproduce: frugal-fuzz --target \(target.name) --replay <this input>   (or the frugal command in Tests/Corpus/README.md)
+        reproduce: frugal-fuzz --target \(target.name) --replay <this input>
+        or: \(target.reproduceLine(path: findings.currentInput))
         stderr (last lines):
         \(Self.trimmed(stderr))
 
@@ -86,16 +106,26 @@ struct Supervisor {
         return String(stderr[..<registers.lowerBound])
     }
 
+    /// Replays the input in progress in a fresh worker with `timeout`.
+    func replay(timeout: Double) -> (hung: Bool, crashed: Bool) {
+        let (status, signalled, _) = runWorker(arguments: ["--target", target.name, "--replay", findings.currentInput,
+                                                           "--root", options.root, "--timeout", String(timeout),
+                                                           "--memory-mb", String(options.memoryMegabytes)],
+                                               environment: ["SWIFT_BACKTRACE": "enable=no"])
+        return (!signalled && status == Watchdog.exitCode, signalled)
+    }
+
     /// Runs this executable with `arguments`; returns its status, whether a signal ended it and
     /// the last 60 lines of its stderr.
-    func runWorker(arguments: [String]) -> (Int32, Bool, String) {
+    func runWorker(arguments: [String], environment extra: [String: String] = [:]) -> (Int32, Bool, String) {
         _ = FileManager.default.createFile(atPath: findings.workerStderrPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: options.executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = environment["SWIFT_BACKTRACE"] ?? "enable=yes,interactive=no,color=no,limit=40,top=10"
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
+        process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: findings.workerStderrPath)
         do { try process.run() } catch { return (2, false, "\(error)") }
         process.waitUntilExit()
