@@ -18,8 +18,8 @@ struct Supervisor {
         let began = Date()
         while start < options.runs {
             let (status, signalled, stderr) = runWorker(arguments: options.workerArguments(target: target.name, start: start))
-            if !signalled && status == 0 { break }
-            if !signalled && status == 1 { violations += 1; break }
+            if !signalled && status == 0 { start = options.runs; break }
+            if !signalled && status == 1 { violations += 1; start = options.runs; break }
             if !signalled && status == 2 {
                 FileHandle.standardError.write(Data("frugal-fuzz: worker failed: \(stderr)\n".utf8))
                 return 2
@@ -58,11 +58,12 @@ struct Supervisor {
                     duplicates += 1
                 }
             }
-            if crashes + hangs >= maxFindings || hangs >= 10 { break }
             start = index + 1
+            if crashes + hangs >= maxFindings || hangs >= 10 { break }
         }
         let seconds = Date().timeIntervalSince(began)
-        say("\(target.name): \(max(0, options.runs - options.start)) inputs in \(String(format: "%.1f", seconds)) s; findings: "
+        let tried = min(options.runs, start) - options.start   // `start` is past the last input tried
+        say("\(target.name): \(max(0, tried)) inputs in \(String(format: "%.1f", seconds)) s; findings: "
               + "\(crashes) crash, \(hangs) hang, \(violations > 0 ? "some" : "0") nonsense"
               + (duplicates > 0 ? " (\(duplicates) more crashes like those)" : "")
               + (slow > 0 ? "; \(slow) inputs over the time limit that finished alone (a busy machine)" : "")
