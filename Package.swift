@@ -26,6 +26,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "frugal", targets: ["frugal"]),
+        .executable(name: "frugal-fuzz", targets: ["FrugalFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,6 +63,10 @@ let package = Package(
             ],
             swiftSettings: simdSettings),
 
+        // The fuzzer of every decoder and flag parser (README "Fuzzing").
+        .executableTarget(name: "FrugalFuzz", dependencies: ["Config", "Workload", "Hardware", "Simulator", "Reports"],
+                          swiftSettings: simdSettings),
+
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdSettings),
         .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config"]),
@@ -71,5 +76,6 @@ let package = Package(
         // Launch `mpirun` on the built `frugal` executable; they never call MPI_Init themselves.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Hardware", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FrugalFuzz", "frugal"]),
     ]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: set up if needed (Debian packages, plus Chromium for the report-rendering test),
 # then `swift test`, which includes the MPI integration tests that launch mpirun on the built
-# executable with 1–4 ranks.
+# executable with 1–4 ranks, and the corpus of once-crashing inputs; then the CI fuzz budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FRUGAL_SKIP_BUILD=1 Scripts/setup.sh
@@ -16,3 +16,6 @@ if ! command -v chromium >/dev/null && [ "${FRUGAL_SKIP_BROWSER_TEST:-0}" != 1 ]
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 swift test --no-parallel
+# Then a bounded fuzz budget over every decoder and flag parser (README "Fuzzing"); any crash,
+# hang or non-finite success fails the run. FRUGAL_FUZZ_RUNS changes the per-target budget.
+Scripts/fuzz.sh --runs "${FRUGAL_FUZZ_RUNS:-10000}"
