@@ -14,7 +14,7 @@ extension FuzzTarget {
     ) { path, context in
         // `frugal simulate --model deepseek-v3 --parallel X`: the model's training file, then X.
         var setup = context.deepSeekSetup
-        try setup.applyParallel(try flagValue(path))
+        try setup.applyParallel(try flagValue(path), gpus: context.h800Cluster.gpuCount)
         try useSetup(setup, model: context.deepSeek, context: context)
     }
 
@@ -35,9 +35,9 @@ extension FuzzTarget {
         dictionary: ["-", ",", " "]
     ) { path, context in
         // `--slow-ranks` of a 16-GPU simulation, and `--trace-ranks` of its trace.
-        let ranks = try ChromeTraceWriter.parseRanks(try flagValue(path))
+        let ranks = try RankRanges(parsing: try flagValue(path), flag: "--slow-ranks", rankCount: 16)
         var setup = dataParallel(gpus: 16, model: context.mixtral)
-        setup.stragglers.slowRanks = ranks
+        setup.stragglers.slowRanks = ranks.ranks
         setup.stragglers.slowdown = 1.5
         var cluster = context.h800Cluster
         cluster.nodes = 2

@@ -31,10 +31,4 @@ public enum ChromeTraceWriter {
         out += "\n]}\n"
         return out
     }
-
-    /// `--trace-ranks` text as rank numbers, checked against `rankCount` before it is expanded
-    /// (see ``RankRanges``, which `frugal simulate` uses with the cluster's rank count).
-    public static func parseRanks(_ text: String, rankCount: Int = 1 << 20) throws(SimulationError) -> [Int] {
-        try RankRanges(parsing: text, flag: "--trace-ranks", rankCount: rankCount).ranks
-    }
 }

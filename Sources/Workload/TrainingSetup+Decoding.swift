@@ -70,24 +70,32 @@ extension TrainingSetup {
         return .histogram(counts: counts.map(Double.init))
     }
 
-    /// Applies `pp=16,ep=64,dp=128[,tp=1,zero=1]`.
-    public mutating func applyParallel(_ text: String) throws(TrainingSetupError) {
-        for item in text.split(separator: ",") {
-            let parts = item.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, let value = Int(parts[1]), value >= 0 else {
-                throw TrainingSetupError("--parallel: '\(item)' is not key=value with an integer value (e.g. pp=16,ep=64,dp=128)")
+    /// Applies `--parallel pp=16,ep=64,dp=128[,tp=1,zero=1]`: every degree in `1...gpus` (the
+    /// cluster's GPUs, at most ``WorkloadBounds/degree``, so no product of degrees can overflow),
+    /// `zero` in ``WorkloadBounds/zeroStage``. The error names the flag, the item and the bound.
+    public mutating func applyParallel(_ text: String, gpus: Int = WorkloadBounds.degree.upperBound,
+                                       flag: String = "--parallel") throws(TrainingSetupError) {
+        let degrees = 1...min(max(1, gpus), WorkloadBounds.degree.upperBound)
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else {
+                throw TrainingSetupError("\(flag): expected key=value items like pp=16,ep=64,dp=128, found '\(item)'")
             }
-            let range = parts[0] == "zero" ? WorkloadBounds.zeroStage : WorkloadBounds.degree
-            guard range.contains(value) else {
-                throw TrainingSetupError("--parallel: \(parts[0]) must be an integer in \(Bound.describe(range)), found \(value)")
+            let key = parts[0]
+            guard ["tp", "pp", "ep", "dp", "zero"].contains(key) else {
+                throw TrainingSetupError("\(flag): expected a degree among tp, pp, ep, dp, zero, found '\(key)'")
             }
-            switch parts[0] {
+            let range = key == "zero" ? WorkloadBounds.zeroStage : degrees
+            guard let value = Int(parts[1]), range.contains(value) else {
+                throw TrainingSetupError("\(flag): expected \(key) in \(Bound.describe(range))"
+                                         + (key == "zero" ? "" : " (the cluster's GPUs)") + ", found '\(item)'")
+            }
+            switch key {
             case "tp": tp = value
             case "pp": pp = value
             case "ep": ep = value
             case "dp": dp = value
-            case "zero": zeroStage = value
-            default: throw TrainingSetupError("--parallel: unknown degree '\(parts[0])' (known: tp, pp, ep, dp, zero)")
+            default: zeroStage = value
             }
         }
     }

@@ -40,9 +40,9 @@ struct SimulationRequest {
     /// Applies the setup flags, each checked where it is read: the error names the flag and its bound.
     private func applyFlags(to setup: inout TrainingSetup, model: TransformerModel, cluster: ClusterSpec) throws {
         let gpus = max(1, cluster.gpuCount)
-        if let parallel = command.parallel { try ParallelConfig.applyFlag(parallel, to: &setup, gpus: gpus) }
+        if let parallel = command.parallel { try setup.applyParallel(parallel, gpus: gpus) }
         if let schedule = command.schedule {
-            try setup.applySchedule(schedule)
+            do { try setup.applySchedule(schedule) } catch { throw TrainingSetupError("--schedule: \(error.description)") }
             let blocks = max(2, min(TrainingSimulator.Limits.blocks, TrainingSimulator.blocks(of: model)))
             if setup.schedule == .interleaved {
                 try FlagBounds.integer(setup.virtualStages, "--schedule interleaved(v)", in: 2...blocks, "v (virtual stages, at most the model's layers)")

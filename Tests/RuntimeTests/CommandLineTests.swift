@@ -113,16 +113,18 @@ import Testing
         }
     }
 
-    /// A cluster whose scale-out link is 1e-300 GB/s: the step is not finite. `simulate` exits 1
-    /// naming the term (never `{}` with 0); `compare` says the same, with no Foundation error text.
-    @Test func nonFiniteResultsExit1NamingTheTerm() throws {
+    /// A scale-out link of 1e-300 GB/s made the step infinite and `simulate --format json` print
+    /// `{}` with exit 0. It is refused at the `--set` bound now (exit 2, naming the key), for
+    /// `simulate` and `compare` alike; the non-finite guard behind it (exit 1 naming the term) is
+    /// tested on the simulator in SimulatorBoundsTests.
+    @Test func aVanishingLinkIsRefusedNotPrintedAsEmpty() throws {
         let simulate = try Self.run(Self.step + ["--set", "scaleout=1e-300GB/s", "--format", "json"])
-        #expect(simulate.status == 1)
-        #expect(simulate.standardError.contains("frugal: error: the simulated ") && simulate.standardError.contains("is not finite"))
+        #expect(simulate.status == 2)
+        #expect(simulate.standardError.contains("frugal: error: --set scaleout=1e-300GB/s: expected"))
         #expect(!simulate.standardOutput.contains("{}"))
         let compare = try Self.run(["compare", "--a", "scaleout=1e-300GB/s", "--b", "nvlink=900GB/s", "--format", "json"] + Self.step.dropFirst())
-        #expect(compare.status == 1)
-        #expect(compare.standardError.contains("frugal: error: scenario A: the simulated ") && compare.standardError.contains("is not finite"))
+        #expect(compare.status == 2)
+        #expect(compare.standardError.contains("scaleout=1e-300GB/s: expected"))
         #expect(!compare.standardError.contains("NSCocoaErrorDomain"))
         let finite = try Self.run(Self.step + ["--format", "json"])
         #expect(finite.status == 0 && finite.standardOutput.contains("\"stepSeconds\""))

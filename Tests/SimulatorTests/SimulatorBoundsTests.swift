@@ -24,7 +24,6 @@ import Workload
         ("tokensToTrain", { $0.tokensToTrain = .nan }), ("tokensToTrain", { $0.tokensToTrain = 1e308 }),
         ("slowdown", { $0.stragglers.slowdown = .infinity }), ("sigma", { $0.stragglers.logNormalSigma = 1e308 }),
         ("zipf", { $0.expertLoad = .zipf(exponent: .infinity) }),
-        ("too large to simulate", { $0.globalBatchSequences = 1 << 30 }),
     ]
 
     @Test(arguments: absurd.indices) func absurdSetupsAreRefusedByName(index: Int) throws {
@@ -34,6 +33,17 @@ import Workload
             try simulator.validate()
         } throws: { error in
             (error as? SimulationError)?.description.contains(name) ?? false
+        }
+    }
+
+    /// Every value within its own bound, but 2 ranks × 2²⁰ micro-batches × 33 blocks per rank is
+    /// past the program-size cap.
+    @Test func aStepTooLargeToSimulateIsRefused() throws {
+        let simulator = try simulator({ $0.globalBatchSequences = 1 << 20 }, model: Fixtures.tinyDenseModel(layers: 64))
+        #expect {
+            try simulator.validate()
+        } throws: { error in
+            (error as? SimulationError)?.description.contains("too large to simulate") ?? false
         }
     }
 
@@ -67,15 +77,15 @@ import Workload
     func parallelFlagDegreesAreBoundedByTheCluster(text: String) {
         var setup = TrainingSetup()
         #expect {
-            try ParallelConfig.applyFlag(text, to: &setup, gpus: 2048)
+            try setup.applyParallel(text, gpus: 2048)
         } throws: { error in
-            (error as? SimulationError)?.description.hasPrefix("--parallel:") ?? false
+            (error as? TrainingSetupError)?.description.hasPrefix("--parallel:") ?? false
         }
     }
 
     @Test func parallelFlagSetsTheDegrees() throws {
         var setup = TrainingSetup()
-        try ParallelConfig.applyFlag("pp=16, ep=64,dp=128,tp=1,zero=2", to: &setup, gpus: 2048)
+        try setup.applyParallel("pp=16, ep=64,dp=128,tp=1,zero=2", gpus: 2048)
         #expect((setup.tp, setup.pp, setup.ep, setup.dp, setup.zeroStage) == (1, 16, 64, 128, 2))
     }
 }
