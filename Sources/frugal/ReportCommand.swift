@@ -31,7 +31,17 @@ extension Frugal {
                 FileHandle.standardError.write(Data("frugal: error: \(folder): no such results folder\n".utf8))
                 throw ExitCode(2)
             }
-            let outcome = try ReportWriter(inputFolder: folder, outputFolder: out, title: title).write()
+            let outcome: ReportWriter.Outcome
+            do {
+                outcome = try ReportWriter(inputFolder: folder, outputFolder: out, title: title).write()
+            } catch let error as FolderLockError {
+                FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
+                throw ExitCode(2)
+            } catch let error as ReportFolderError {
+                FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
+                if case .cannotWrite = error { throw ExitCode(3) }
+                throw ExitCode(2)
+            }
             for problem in outcome.problems {
                 FileHandle.standardError.write(Data("frugal: warning: \(problem)\n".utf8))
             }

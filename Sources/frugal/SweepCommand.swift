@@ -136,7 +136,12 @@ extension Frugal {
             }
             guard !points.isEmpty else { throw fail("nothing to run: no points") }
             let runner = SweepRunner(folder: out, simulator: simulator, simulatedSweep: simulatedSweep)
-            let summary = try runner.run(points, progress: SweepProgress(total: points.count))
+            let summary: SweepRunner.Summary
+            do {
+                summary = try runner.run(points, progress: SweepProgress(total: points.count))
+            } catch let error as FolderLockError {
+                throw fail(error.description)
+            }
             let oversubscribed = points.filter(\.oversubscribed).map(\.id)
             print("# sweep: \(points.count) points: \(summary.ran.count) ran, \(summary.skipped.count) already finished (skipped), \(summary.failed.count) failed")
             if !oversubscribed.isEmpty { print("# oversubscribed (more ranks than cores): \(oversubscribed.joined(separator: ", "))") }
