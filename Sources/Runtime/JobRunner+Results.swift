@@ -35,11 +35,46 @@ extension JobRunner {
             throw RunOptionError(option: "--fail-at-step", value: "\(step)",
                                  expected: "a step in 0...\(steps - 1) (the job has \(steps) step\(steps == 1 ? "" : "s"): one per GEMM or batch task, one per MoE step)")
         }
+        try checkMPICounts(job: job, ranks: ranks)
         if let constraints = job.constraints {
             do {
                 try Pacer.check(constraints)
             } catch {
                 throw RunOptionError(option: "constraints", value: error.key, expected: error.expected)
+            }
+        }
+    }
+
+    /// Element counts the runtime hands MPI in one call (a gathered C, exchanged operands, the
+    /// MoE outputs gathered for verification, the rows one rank dispatches) must fit MPI's
+    /// `int`: checked here, before any rank computes, rather than failing mid-job.
+    func checkMPICounts(job: Job, ranks: Int) throws(RunOptionError) {
+        func product(_ factors: [Int]) -> Int? {
+            var result = 1
+            for factor in factors {
+                let (next, overflow) = result.multipliedReportingOverflow(by: factor)
+                guard !overflow, factor >= 0 else { return nil }
+                result = next
+            }
+            return result
+        }
+        func check(_ task: String, _ what: String, _ factors: [Int]) throws(RunOptionError) {
+            guard let count = product(factors), count <= Int(Int32.max) else {
+                throw RunOptionError(option: "task '\(task)'", value: "(\(what) = \(factors.map(String.init).joined(separator: " × ")))",
+                                     expected: "at most \(Int32.max) elements in one MPI call (MPI counts are int)")
+            }
+        }
+        for task in job.tasks {
+            switch task {
+            case .gemm(let t):
+                try check(t.name, "m × n", [t.m, t.n])
+                try check(t.name, "m × k", [t.m, t.k])
+                try check(t.name, "k × n", [t.k, t.n])
+            case .moe(let t):
+                try check(t.name, "tokens × hidden × ranks", [t.tokens, t.hidden, ranks])
+                try check(t.name, "tokens × topK × hidden", [t.tokens, t.topK, t.hidden])
+            case .batch:
+                break   // per-item results only (three numbers per item)
             }
         }
     }

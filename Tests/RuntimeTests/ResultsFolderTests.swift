@@ -61,10 +61,17 @@ import Testing
         #expect(refused.standardError.contains("is in use by pid \(getpid()) on host") && refused.standardError.contains("(test holder)"),
                 "\(refused.standardError)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/results.jsonl"))
-        // A report into a locked folder is refused too.
-        let report = try MPIRunner.run(ranks: nil, ["report", directory, "--out", directory])
-        #expect(report.status == 2)
         lock.release()
+        // A report whose folder another process is writing is refused too.
+        let reportFolder = MPIRunner.temporaryDirectory() + "/report"
+        let reportLock = try FolderLock.lock(replacing: reportFolder, command: "test report holder")
+        let report = try MPIRunner.run(ranks: nil, ["report", directory, "--out", reportFolder])
+        #expect(report.status == 2 && report.standardError.contains("(test report holder)"), "\(report.standardError)")
+        reportLock.release()
+        // Nor does a report replace a results folder.
+        let intoResults = try MPIRunner.run(ranks: nil, ["report", directory, "--out", directory])
+        #expect(intoResults.status == 2 && intoResults.standardError.contains("holds files that are not a report's"))
+        #expect(FileManager.default.fileExists(atPath: path))
 
         // A lock file left by a process that ended: taken over, with a message.
         _ = FileManager.default.createFile(atPath: directory + "/.frugal.lock",
@@ -192,6 +199,15 @@ import Testing
             #expect(outcome.standardError.contains("frugal: error: --out \(file) is a file, not a folder"), "\(outcome.standardError)")
             #expect(!outcome.standardError.contains("NSCocoaErrorDomain"))
         }
+    }
+
+    @Test func countsBeyondMPIsIntExitTwoBeforeAnyRankComputes() throws {
+        // C has 2.5e9 elements: more than one MPI call can gather (and, with k = 1, little else to allocate).
+        let (path, _) = MPIRunner.writeJob("name = \"wide\"\nseed = 1\n\n[[tasks]]\nkind = \"gemm\"\nname = \"wide\"\nm = 50000\nn = 50000\nk = 1\n")
+        let outcome = try MPIRunner.run(ranks: 2, ["run", path], timeout: 60)
+        #expect(outcome.status == 2, "\(outcome.standardError)")
+        #expect(outcome.seconds < 30)
+        #expect(outcome.standardError.hasPrefix("frugal: error:") && !outcome.standardError.contains("rank 0:"), "\(outcome.standardError)")
     }
 
     @Test func constraintValuesThePacerCannotUseExitTwo() throws {
