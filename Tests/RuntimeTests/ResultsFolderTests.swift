@@ -201,15 +201,6 @@ import Testing
         }
     }
 
-    @Test func countsBeyondMPIsIntExitTwoBeforeAnyRankComputes() throws {
-        // C has 2.5e9 elements: more than one MPI call can gather (and, with k = 1, little else to allocate).
-        let (path, _) = MPIRunner.writeJob("name = \"wide\"\nseed = 1\n\n[[tasks]]\nkind = \"gemm\"\nname = \"wide\"\nm = 50000\nn = 50000\nk = 1\n")
-        let outcome = try MPIRunner.run(ranks: 2, ["run", path], timeout: 60)
-        #expect(outcome.status == 2, "\(outcome.standardError)")
-        #expect(outcome.seconds < 30)
-        #expect(outcome.standardError.hasPrefix("frugal: error:") && !outcome.standardError.contains("rank 0:"), "\(outcome.standardError)")
-    }
-
     @Test func constraintValuesThePacerCannotUseExitTwo() throws {
         for (key, value) in [("computeScale", "1e-300"), ("interNodeGbPerSecond", "1e-300")] {
             let text = Self.job + "\n\n[constraints]\nranksPerNode = 1\n\(key) = \(value)\n"
