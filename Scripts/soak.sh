@@ -34,7 +34,7 @@ mpirun -np "$RANKS" "$FRUGAL" run "$job" --out "$work/reference" > "$work/refere
 reference_seconds=$(echo "$(date +%s.%N) - $t0" | bc)
 echo "soak: uninterrupted run of $TASKS tasks on $RANKS ranks: ${reference_seconds}s"
 
-runs=1 kills=0 missed=0
+runs=1 kills=0 missed=0 stuck=0
 records() { [ -f "$work/broken/results.jsonl" ] && grep -c '"type":"task"' "$work/broken/results.jsonl" || echo 0; }
 for attempt in $(seq 1 "$KILLS"); do
   resume=(); [ -f "$work/broken/results.jsonl" ] && resume=(--resume)
@@ -52,7 +52,16 @@ for attempt in $(seq 1 "$KILLS"); do
   else
     missed=$((missed + 1))
   fi
-  wait "$launcher" || true
+  # Open MPI's launcher itself can hang when a rank dies while PMIx is still connecting
+  # ("PMIX ERROR: UNREACHABLE"); the ranks are gone then. End such a launcher after 30 s.
+  for _ in $(seq 1 300); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$launcher" 2>/dev/null; then
+    stuck=$((stuck + 1))
+    kill "$launcher" 2>/dev/null || true
+    sleep 2
+    kill -9 "$launcher" 2>/dev/null || true
+  fi
+  wait "$launcher" 2>/dev/null || true
 done
 # Finish: resume until the run completes.
 until mpirun -np "$RANKS" "$FRUGAL" run "$job" --out "$work/broken" --resume > "$work/final.log" 2>&1; do
@@ -62,6 +71,7 @@ done
 runs=$((runs + 1))
 seconds=$(echo "$(date +%s.%N) - $start" | bc)
 
+set +e
 python3 - "$work/reference/results.jsonl" "$work/broken/results.jsonl" <<'PY'
 import collections, json, sys
 def keyed(path):
@@ -84,6 +94,6 @@ print(f"soak: {len(reference)} keys in the reference, {len(resumed)} after the k
 sys.exit(1 if twice or missing or differ or len(resumed) != len(reference) else 0)
 PY
 result=$?
-echo "soak: $runs runs, $kills kills ($missed runs ended before their kill), ${seconds}s in all: $([ $result -eq 0 ] && echo PASSED || echo FAILED)"
+echo "soak: $runs runs, $kills kills ($missed runs ended before their kill, $stuck launchers ended after hanging), ${seconds}s in all: $([ $result -eq 0 ] && echo PASSED || echo FAILED)"
 rm -rf "$work"
 exit $result
