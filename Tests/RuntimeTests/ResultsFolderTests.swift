@@ -153,31 +153,67 @@ import Testing
         #expect(finished.values == reference.values)
     }
 
+    /// Mounts a tmpfs of `size` on a fresh folder and runs `body` on it; nil (body not run) without mount rights.
+    func withSmallDisk(size: String, _ body: (String) throws -> Void) throws {
+        let mountPoint = MPIRunner.temporaryDirectory()
+        func tool(_ name: String, _ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/" + name)
+            process.arguments = arguments
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        guard try tool("mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", mountPoint]) == 0 else { return }   // no mount rights
+        defer { _ = try? tool("umount", [mountPoint]) }
+        try body(mountPoint)
+    }
+
     @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
     func aFullDiskLeavesWholeLinesAndExitsThree() throws {
-        let mountPoint = MPIRunner.temporaryDirectory()
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint]
-        try mount.run()
-        mount.waitUntilExit()
-        guard mount.terminationStatus == 0 else { return }   // no mount rights here (a container without CAP_SYS_ADMIN)
-        defer {
-            let umount = Process()
-            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
-            umount.arguments = [mountPoint]
-            try? umount.run()
-            umount.waitUntilExit()
+        try withSmallDisk(size: "16k") { mountPoint in
+            let tasks = (0..<40).map { "[[tasks]]\nkind = \"gemm\"\nname = \"t\($0)\"\nm = 4\nn = 4\nk = 4\n" }.joined(separator: "\n")
+            let (path, _) = MPIRunner.writeJob("name = \"full\"\nseed = 1\n\n" + tasks)
+            let out = mountPoint + "/out"
+            let full = try MPIRunner.run(ranks: 2, ["run", path, "--out", out], timeout: 120)
+            #expect(full.status == 3, "\(full.standardError)")
+            #expect(full.standardError.contains("cannot write \(out)/results.jsonl: No space left on device (errno 28)"), "\(full.standardError)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: out + "/results.jsonl"))
+            #expect(data.last == UInt8(ascii: "\n"))
+            #expect(try ResultsLog.read(path: out + "/results.jsonl").problems.isEmpty)
         }
-        let tasks = (0..<40).map { "[[tasks]]\nkind = \"gemm\"\nname = \"t\($0)\"\nm = 4\nn = 4\nk = 4\n" }.joined(separator: "\n")
-        let (path, _) = MPIRunner.writeJob("name = \"full\"\nseed = 1\n\n" + tasks)
-        let out = mountPoint + "/out"
-        let full = try MPIRunner.run(ranks: 2, ["run", path, "--out", out], timeout: 120)
-        #expect(full.status == 3, "\(full.standardError)")
-        #expect(full.standardError.contains("cannot write \(out)/results.jsonl: No space left on device (errno 28)"), "\(full.standardError)")
-        let data = try Data(contentsOf: URL(fileURLWithPath: out + "/results.jsonl"))
-        #expect(data.last == UInt8(ascii: "\n"))
-        #expect(try ResultsLog.read(path: out + "/results.jsonl").problems.isEmpty)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func aReportThatDoesNotFitLeavesTheOldReportWhole() throws {
+        let (path, results) = MPIRunner.writeJob(Self.job)
+        #expect(try MPIRunner.run(ranks: 2, ["run", path, "--out", results]).status == 0)
+        try withSmallDisk(size: "1m") { mountPoint in
+            let report = mountPoint + "/report"
+            #expect(try MPIRunner.run(ranks: nil, ["report", results, "--out", report]).status == 0)
+            let before = try FileManager.default.contentsOfDirectory(atPath: report).sorted().map {
+                try Data(contentsOf: URL(fileURLWithPath: report + "/" + $0))
+            }
+            // Fill the disk but for 8 KiB: the new report does not fit.
+            let filler = mountPoint + "/filler"
+            _ = FileManager.default.createFile(atPath: filler, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+            let chunk = Data(repeating: 0x2e, count: 4096)
+            while (try? handle.write(contentsOf: chunk)) != nil {}
+            let size = try handle.offset()
+            try handle.truncate(atOffset: size > 8192 ? size - 8192 : 0)
+            try handle.close()
+            #expect(before.reduce(0) { $0 + $1.count } > 16384)
+            let full = try MPIRunner.run(ranks: nil, ["report", results, "--out", report, "--title", "a new title"])
+            #expect(full.status == 3, "\(full.standardError)")
+            #expect(full.standardError.contains("No space left on device"), "\(full.standardError)")
+            let after = try FileManager.default.contentsOfDirectory(atPath: report).sorted().map {
+                try Data(contentsOf: URL(fileURLWithPath: report + "/" + $0))
+            }
+            #expect(after == before)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint).filter { $0.contains("partial") }.isEmpty)
+        }
     }
 
     @Test func optionsThatDoNotFitTheJobExitTwoOnEveryRank() throws {
