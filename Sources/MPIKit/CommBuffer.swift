@@ -12,21 +12,45 @@ public final class CommBuffer<Element: MPIScalar> {
     public let count: Int
     private let base: UnsafeMutablePointer<Element>
 
-    /// A zero-filled buffer of `count` elements.
-    public init(count: Int) {
-        precondition(count >= 0, "CommBuffer: negative count")
+    /// A zero-filled buffer of `count` elements (a count computed by the program itself; for a
+    /// count that comes from input use ``make(count:)``, which throws instead of trapping).
+    public convenience init(count: Int) {
+        guard let base = CommBuffer.allocate(count: count) else {
+            fatalError("CommBuffer: cannot allocate \(count) elements")
+        }
+        self.init(base: base, count: count)
+    }
+
+    /// A zero-filled buffer of `count` elements, or ``MPIError`` when the count is negative, its
+    /// byte size overflows, or the memory cannot be allocated.
+    public static func make(count: Int) throws(MPIError) -> CommBuffer {
+        guard let base = allocate(count: count) else {
+            throw MPIError(function: "CommBuffer", invalidArgument: "cannot allocate a buffer of \(count) elements of \(MemoryLayout<Element>.stride) bytes")
+        }
+        return CommBuffer(base: base, count: count)
+    }
+
+    private init(base: UnsafeMutablePointer<Element>, count: Int) {
+        self.base = base
         self.count = count
-        let bytes = max(1, count * MemoryLayout<Element>.stride)
+    }
+
+    /// Page-aligned zeroed memory for `count` elements; nil when impossible.
+    private static func allocate(count: Int) -> UnsafeMutablePointer<Element>? {
+        guard count >= 0 else { return nil }
+        let (product, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
+        guard !overflow else { return nil }
+        let bytes = max(1, product)
         let hugePage = 2 << 20
         let alignment = bytes >= hugePage ? hugePage : 4096
-        let rounded = (bytes + alignment - 1) / alignment * alignment
+        let (padded, paddingOverflow) = bytes.addingReportingOverflow(alignment - 1)
+        guard !paddingOverflow else { return nil }
+        let rounded = padded / alignment * alignment
         var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, alignment, rounded) == 0, let raw else {
-            fatalError("CommBuffer: cannot allocate \(rounded) bytes")
-        }
+        guard posix_memalign(&raw, alignment, rounded) == 0, let raw else { return nil }
         if alignment == hugePage { _ = madvise(raw, rounded, MADV_HUGEPAGE) }
         memset(raw, 0, rounded)
-        base = raw.bindMemory(to: Element.self, capacity: count)
+        return raw.bindMemory(to: Element.self, capacity: count)
     }
 
     /// A buffer holding a copy of `elements`.

@@ -15,7 +15,7 @@ extension Communicator {
     public func gather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>?, root: Int = 0) throws(MPIError) {
         let count = try mpiCount(send.count, "MPI_Gather"), mpiRoot = try mpiCount(root, "MPI_Gather")
         if rank == root {
-            guard let receive, receive.count >= send.count * size else {
+            guard let receive, fits(receive.count, blocksOf: send.count) else {
                 throw MPIError(function: "MPI_Gather", invalidArgument: "receive buffer smaller than size × count")
             }
         }
@@ -43,7 +43,7 @@ extension Communicator {
     public func scatter<T: MPIScalar>(_ send: UnsafeBufferPointer<T>?, into receive: UnsafeMutableBufferPointer<T>, root: Int = 0) throws(MPIError) {
         let count = try mpiCount(receive.count, "MPI_Scatter"), mpiRoot = try mpiCount(root, "MPI_Scatter")
         if rank == root {
-            guard let send, send.count >= receive.count * size else {
+            guard let send, fits(send.count, blocksOf: receive.count) else {
                 throw MPIError(function: "MPI_Scatter", invalidArgument: "send buffer smaller than size × count")
             }
         }
@@ -71,7 +71,7 @@ extension Communicator {
     /// rank order in `receive` (`size × send.count` elements).
     public func allgather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>) throws(MPIError) {
         let count = try mpiCount(send.count, "MPI_Allgather")
-        guard receive.count >= send.count * size else {
+        guard fits(receive.count, blocksOf: send.count) else {
             throw MPIError(function: "MPI_Allgather", invalidArgument: "receive buffer smaller than size × count")
         }
         try mpiCall("MPI_Allgather") {
@@ -106,7 +106,7 @@ extension Communicator {
     /// block `r` of the result on rank `r` (`MPI_Reduce_scatter_block`).
     public func reduceScatter<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>, _ operation: ReductionOperation) throws(MPIError) {
         let count = try mpiCount(receive.count, "MPI_Reduce_scatter_block")
-        guard send.count >= receive.count * size else {
+        guard fits(send.count, blocksOf: receive.count) else {
             throw MPIError(function: "MPI_Reduce_scatter_block", invalidArgument: "send buffer smaller than size × count")
         }
         try mpiCall("MPI_Reduce_scatter_block") {
@@ -150,11 +150,21 @@ extension Communicator {
         }
     }
 
+    /// Whether a buffer of `total` elements holds `size` blocks of `block` (overflow-checked).
+    func fits(_ total: Int, blocksOf block: Int) -> Bool {
+        let (product, overflow) = block.multipliedReportingOverflow(by: size)
+        return !overflow && total >= product
+    }
+
     /// Displacements of blocks packed back to back in rank order.
     func packedDisplacements(_ counts: [Int]) -> [Int] {
         var displacements: [Int] = [], offset = 0
         displacements.reserveCapacity(counts.count)
-        for count in counts { displacements.append(offset); offset += count }
+        for count in counts {
+            displacements.append(offset)
+            let (next, overflow) = offset.addingReportingOverflow(count)
+            offset = overflow ? Int.max : next   // checkedBlocks then rejects the block
+        }
         return displacements
     }
 
@@ -170,7 +180,7 @@ extension Communicator {
         result.counts.reserveCapacity(size)
         result.displacements.reserveCapacity(size)
         for (count, displacement) in zip(counts, displacements) {
-            guard count >= 0, displacement >= 0, displacement + count <= total else {
+            guard count >= 0, displacement >= 0, displacement <= total, count <= total - displacement else {
                 throw MPIError(function: "\(function)", invalidArgument: "block of \(count) at \(displacement) does not fit a buffer of \(total)")
             }
             result.counts.append(try mpiCount(count, function))
@@ -190,7 +200,9 @@ extension Communicator {
         guard counts.count == size else {
             throw MPIError(function: "\(function)", invalidArgument: "\(counts.count) counts for \(size) ranks")
         }
-        guard counts.allSatisfy({ $0 >= 0 }), counts.reduce(0, +) <= total else {
+        var sum = 0, overflow = false
+        for count in counts where !overflow { (sum, overflow) = sum.addingReportingOverflow(count) }
+        guard counts.allSatisfy({ $0 >= 0 }), !overflow, sum <= total else {
             throw MPIError(function: "\(function)", invalidArgument: "counts \(counts) do not fit a buffer of \(total)")
         }
     }
@@ -202,6 +214,9 @@ extension Communicator {
     public func broadcast<T: MPIScalar>(array: [T], root: Int = 0) throws(MPIError) -> [T] {
         var length = [Int64(array.count)]
         try length.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in try broadcast(buffer, root: root) }
+        guard length[0] >= 0, length[0] <= Int64(Int32.max) else {
+            throw MPIError(function: "MPI_Bcast", invalidArgument: "array length \(length[0]) is outside MPI's int range")
+        }
         var result = rank == root ? array : [T](repeating: zeroValue(), count: Int(length[0]))
         try result.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in try broadcast(buffer, root: root) }
         return result

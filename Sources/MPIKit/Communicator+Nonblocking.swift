@@ -42,7 +42,7 @@ extension Communicator {
     /// Starts an all-gather: every rank's `send` lands in rank order in `receive`.
     public func allgatherNonblocking<T: MPIScalar>(_ send: CommBuffer<T>, into receive: CommBuffer<T>) throws(MPIError) -> Request {
         let count = try mpiCount(send.count, "MPI_Iallgather")
-        guard receive.count >= send.count * size else {
+        guard fits(receive.count, blocksOf: send.count) else {
             throw MPIError(function: "MPI_Iallgather", invalidArgument: "receive buffer smaller than size × count")
         }
         var request: MPI_Request? = frugal_mpi_request_null()

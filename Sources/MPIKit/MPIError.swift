@@ -30,7 +30,7 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
     }
 
     /// An error MPIKit raises itself (mismatched counts, a count beyond MPI's `int` range, …).
-    init(function: String, invalidArgument message: String) {
+    public init(function: String, invalidArgument message: String) {
         self.function = function
         self.code = nil
         self.errorClass = nil

@@ -51,6 +51,7 @@ public struct PointsTable: Sendable {
         struct Document: Encodable { var points: [ReportPoint] }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(Document(points: points))
     }
 

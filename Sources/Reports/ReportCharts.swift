@@ -5,7 +5,34 @@ public enum ReportCharts {
     /// All sections, in page order.
     public static func sections(points: [ReportPoint], input: ReportInput) -> [ReportSection] {
         [throughput(points), efficiency(points), breakdown(points), predictedVersusMeasured(input.predictions),
-         costByChip(points), expertLoad(input.measured)]
+         costByChip(points), expertLoad(input.measured), batchSchedules(input.measured)]
+    }
+
+    /// Batch tasks: each task's schedule efficiency (lower bound / makespan) per run, as bars.
+    static func batchSchedules(_ runs: [ReportInput.MeasuredRun]) -> ReportSection {
+        var section = ReportSection(
+            id: "batch", title: "Batch schedules",
+            explanation: "Each batch task's schedule efficiency: the lower bound max(total item seconds / ranks, longest item) "
+                + "over the measured makespan (100 % = no schedule could finish sooner), by policy and rank count.")
+        var categories: [String] = []
+        var values: [Double?] = []
+        for run in runs {
+            for (_, records) in Dictionary(grouping: run.batches, by: \.taskIndex).sorted(by: { $0.key < $1.key }) {
+                guard let first = records.first else { continue }
+                categories.append("\(first.task) (\(first.policy)) r=\(first.ranks)")
+                values.append(first.efficiency.isFinite ? ReportNumber.rounded(first.efficiency * 100) : nil)
+            }
+        }
+        guard !categories.isEmpty else {
+            section.absent.append("no batch tasks in these results")
+            return section
+        }
+        let chart = BarChart(title: "Batch schedule efficiency", categories: categories,
+                             series: [BarChart.Series(name: "efficiency", values: values, colorIndex: ChartPalette.seriesColorIndex(0))],
+                             layout: .grouped, valueAxis: ChartAxis(title: "schedule efficiency (%)", tickSuffix: "%"),
+                             categoryTitle: "batch task")
+        section.figures.append(chart.svg(id: "batch-efficiency"))
+        return section
     }
 
     /// Series of `rows` by their `series` name, in first-appearance order.

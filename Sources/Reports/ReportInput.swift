@@ -9,12 +9,14 @@ public struct ReportInput: Sendable {
         public var job: JobRecord?
         public var tasks: [TaskRecord]
         public var moe: [MoEStepRecord]
+        public var batches: [BatchRecord]
 
-        public init(point: SweepPoint, job: JobRecord?, tasks: [TaskRecord], moe: [MoEStepRecord]) {
+        public init(point: SweepPoint, job: JobRecord?, tasks: [TaskRecord], moe: [MoEStepRecord], batches: [BatchRecord] = []) {
             self.point = point
             self.job = job
             self.tasks = tasks
             self.moe = moe
+            self.batches = batches
         }
     }
 
@@ -84,10 +86,11 @@ public struct ReportInput: Sendable {
                 case .job(let job): run.job = job
                 case .task(let task): run.tasks.append(task)
                 case .moe(let moe): run.moe.append(moe)
-                case .batch, .unknown: break   // batch schedules are not charted yet
+                case .batch(let batch): run.batches.append(batch)
+                case .unknown: break
                 }
             }
-            if run.point.ranks == nil { run.point.ranks = run.job?.ranks ?? run.tasks.first?.ranks }
+            if run.point.ranks == nil { run.point.ranks = run.job?.ranks ?? run.tasks.first?.ranks ?? run.batches.first?.ranks }
             if run.point.jobFile == nil { run.point.jobFile = run.job?.jobFile }
             measured.append(run)
         } catch {
@@ -101,7 +104,7 @@ public struct ReportInput: Sendable {
             return
         }
         do {
-            simulated.append(SimulatedRun(point: point, result: try JSONDecoder().decode(SimulationSummary.self, from: data)))
+            simulated.append(SimulatedRun(point: point, result: try ResultsLog.makeDecoder().decode(SimulationSummary.self, from: data)))
         } catch {
             problems.append("\(path):1: not a simulation result (\(error))")
         }
@@ -111,7 +114,7 @@ public struct ReportInput: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { return }
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             do {
-                predictions.append(try JSONDecoder().decode(PredictionRecord.self, from: Data(line)))
+                predictions.append(try ResultsLog.makeDecoder().decode(PredictionRecord.self, from: Data(line)))
             } catch {
                 problems.append("\(path):\(index + 1): not a valid prediction (\(error))")
             }

@@ -5,9 +5,27 @@ import Foundation
 public enum ReportPointBuilder {
     /// Rows for every measured configuration and simulated point, with efficiencies filled in.
     public static func points(from input: ReportInput) -> [ReportPoint] {
+        pointsAndProblems(from: input).points
+    }
+
+    /// The rows, and one problem per row value that is not a finite number (an overflowing
+    /// record such as `flops = 1e308` on several ranks): such a value is left out of the row
+    /// (an empty cell, no marker) and named here, never written as a number.
+    public static func pointsAndProblems(from input: ReportInput) -> (points: [ReportPoint], problems: [String]) {
         var rows = measuredRows(input.measured) + input.simulated.map(simulatedRow)
         fillEfficiency(&rows)
-        return rows.map(rounded)
+        var problems: [String] = []
+        for row in rows {
+            for column in ReportPoint.numericColumns {
+                if let value = row.number(column), !value.isFinite {
+                    problems.append("point \(row.id): \(column) is not a finite number (\(value)); left out")
+                }
+            }
+            for (part, value) in row.breakdown.sorted(by: { $0.key < $1.key }) where !value.isFinite {
+                problems.append("point \(row.id): breakdown.\(part) is not a finite number (\(value)); left out")
+            }
+        }
+        return (rows.map(rounded), problems)
     }
 
     /// Per-run totals of a measured run: GEMM tasks (FLOPs over wall time) or, failing those, MoE steps.
@@ -46,6 +64,19 @@ public enum ReportPointBuilder {
                              breakdown: ["compute": compute, "dispatch": dispatch, "combine": combine],
                              computeSeconds: compute, commSeconds: dispatch + combine)
         }
+        if !run.batches.isEmpty {
+            // Per batch task: all ranks' FLOPs over the makespan; the run: tasks one after another.
+            var flops = 0.0, makespan = 0.0, busy = 0.0
+            for (_, records) in Dictionary(grouping: run.batches, by: \.taskIndex) {
+                flops += records.reduce(0) { $0 + $1.flops }
+                makespan += records.map(\.makespanSeconds).max() ?? 0
+                busy += records.map(\.busySeconds).max() ?? 0
+            }
+            guard makespan > 0, flops.isFinite, makespan.isFinite else { return nil }
+            return RunTotals(throughput: flops / makespan / 1e9, unit: "GFLOP/s", stepSeconds: makespan,
+                             breakdown: ["compute": min(busy, makespan), "idle": max(0, makespan - busy)],
+                             computeSeconds: busy, commSeconds: 0)
+        }
         return nil
     }
 
@@ -55,25 +86,27 @@ public enum ReportPointBuilder {
         var groups: [String: [(ReportInput.MeasuredRun, RunTotals)]] = [:]
         for run in runs {
             guard let totals = totals(run) else { continue }
-            let job = run.job?.job ?? run.tasks.first?.job ?? run.moe.first?.job ?? "job"
-            let key = [job, run.point.scaling?.rawValue ?? "", "\(run.point.ranks ?? 0)", totals.unit].joined(separator: "/")
+            let job = run.job?.job ?? run.tasks.first?.job ?? run.moe.first?.job ?? run.batches.first?.job ?? "job"
+            let kind = run.tasks.isEmpty && run.moe.isEmpty && !run.batches.isEmpty ? "batch" : totals.unit
+            let key = [job, run.point.scaling?.rawValue ?? "", "\(run.point.ranks ?? 0)", kind].joined(separator: "/")
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append((run, totals))
         }
         return order.map { key in
             let members = groups[key]!
             let (first, firstTotals) = members[0]
-            let job = first.job?.job ?? first.tasks.first?.job ?? first.moe.first?.job ?? "job"
+            let job = first.job?.job ?? first.tasks.first?.job ?? first.moe.first?.job ?? first.batches.first?.job ?? "job"
             let scaling = first.point.scaling?.rawValue
             let ranks = first.point.ranks ?? 1
             let isMoE = firstTotals.unit == "tokens/s"
-            let series = job + (isMoE ? " (MoE)" : "") + (scaling.map { " — \($0) scaling" } ?? "")
+            let isBatch = first.tasks.isEmpty && first.moe.isEmpty
+            let series = job + (isMoE ? " (MoE)" : isBatch ? " (batch)" : "") + (scaling.map { " — \($0) scaling" } ?? "")
             var breakdown: [String: Double] = [:]
             for part in firstTotals.breakdown.keys {
                 breakdown[part] = Statistics.median(members.compactMap { $0.1.breakdown[part] })
             }
             return ReportPoint(
-                id: SweepPoint.makeID([job, scaling ?? "", "r\(ranks)"] + (isMoE ? ["moe"] : [])), mode: "measured", series: series,
+                id: SweepPoint.makeID([job, scaling ?? "", "r\(ranks)"] + (isMoE ? ["moe"] : isBatch ? ["batch"] : [])), mode: "measured", series: series,
                 label: "\(job) \(scaling ?? "") r=\(ranks)".replacingOccurrences(of: "  ", with: " "),
                 scaling: scaling, ranks: ranks, chips: nil, chipType: nil, parallel: nil, settings: nil,
                 oversubscribed: members.contains { $0.0.point.oversubscribed }, runs: members.count,
@@ -124,7 +157,7 @@ public enum ReportPointBuilder {
 
     static func rounded(_ row: ReportPoint) -> ReportPoint {
         var row = row
-        func r(_ value: Double?) -> Double? { value.map(ReportNumber.rounded) }
+        func r(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? ReportNumber.rounded($0) : nil } }
         row.throughput = r(row.throughput)
         row.efficiency = r(row.efficiency)
         row.stepSeconds = r(row.stepSeconds)
@@ -139,7 +172,7 @@ public enum ReportPointBuilder {
         row.trainDaysWithFailures = r(row.trainDaysWithFailures)
         row.gpuHoursWithFailures = r(row.gpuHoursWithFailures)
         row.costUsdWithFailures = r(row.costUsdWithFailures)
-        row.breakdown = row.breakdown.mapValues(ReportNumber.rounded)
+        row.breakdown = row.breakdown.filter { $0.value.isFinite }.mapValues(ReportNumber.rounded)
         return row
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Reads a results folder and writes the report beside nothing else: `index.html`,
-/// `summary.md`, `points.csv` and `points.json` in the output folder, each atomically.
+/// Reads a results folder and writes the report: `index.html`, `summary.md`, `points.csv` and
+/// `points.json`, all rendered in memory first, then put in place together (``ReportFolder``)
+/// under the output folder's lock, so a failure leaves the old report whole.
 public struct ReportWriter {
     public var inputFolder: String
     public var outputFolder: String
@@ -28,17 +29,22 @@ public struct ReportWriter {
 
     /// Renders and writes an input already read.
     public func write(input: ReportInput, now: Date = Date()) throws -> Outcome {
-        let points = ReportPointBuilder.points(from: input)
+        var input = input
+        let (points, numberProblems) = ReportPointBuilder.pointsAndProblems(from: input)
+        input.problems += numberProblems
         let sections = ReportCharts.sections(points: points, input: input)
         let table = PointsTable(points: points)
         let generatedAt = ISO8601DateFormatter().string(from: now)
         let document = ReportDocument(title: title, sourceFolder: inputFolder, generatedAt: generatedAt, sections: sections,
                                       table: table, problems: input.problems)
         func path(_ name: String) -> String { (outputFolder as NSString).appendingPathComponent(name) }
-        try AtomicFile.write(table.csv, to: path("points.csv"))
-        try AtomicFile.write(try table.json(), to: path("points.json"))
-        try AtomicFile.write(document.markdown, to: path("summary.md"))
-        try AtomicFile.write(document.html, to: path("index.html"))
+        let files: [(name: String, data: Data)] = [
+            ("points.csv", Data(table.csv.utf8)), ("points.json", try table.json()),
+            ("summary.md", Data(document.markdown.utf8)), ("index.html", Data(document.html.utf8)),
+        ]
+        let lock = try FolderLock.lock(replacing: outputFolder)
+        defer { lock.release() }
+        try ReportFolder.replace(outputFolder, with: files)
         return Outcome(indexPath: path("index.html"), points: points, problems: input.problems)
     }
 }

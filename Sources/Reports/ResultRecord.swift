@@ -119,12 +119,15 @@ public struct TaskRecord: Codable, Sendable, Equatable {
     /// `maxAbsError / max|C_ref|` (over the whole matrix).
     public var maxRelError: Double
     public var tolerance: Double
+    /// The sum of this rank's block of C as rank 0 assembled it (nil in files from older builds):
+    /// what a resumed run is compared with an uninterrupted one by.
+    public var outputChecksum: Double?
 
     public init(job: String, task: String, taskIndex: Int, kind: String, rank: Int, ranks: Int, host: String,
                 m: Int, n: Int, k: Int, sharding: String, grid: String, blockRows: [Int], blockColumns: [Int],
                 repetitions: Int, seed: UInt64, flops: Double, computeSeconds: Double, commSeconds: Double,
                 wallSeconds: Double, gflops: Double, verified: Bool, maxAbsError: Double, maxRelError: Double,
-                tolerance: Double) {
+                tolerance: Double, outputChecksum: Double? = nil) {
         self.job = job
         self.task = task
         self.taskIndex = taskIndex
@@ -150,5 +153,35 @@ public struct TaskRecord: Codable, Sendable, Equatable {
         self.maxAbsError = maxAbsError
         self.maxRelError = maxRelError
         self.tolerance = tolerance
+        self.outputChecksum = outputChecksum
+    }
+}
+
+/// What identifies a record in `results.jsonl`: the task (its index in the job file), the step
+/// (0 for a GEMM or batch task, which are one step) and the rank. A results file holds each key
+/// at most once.
+public struct RecordKey: Hashable, Sendable, CustomStringConvertible {
+    public var taskIndex: Int
+    public var step: Int
+    public var rank: Int
+
+    public init(taskIndex: Int, step: Int, rank: Int) {
+        self.taskIndex = taskIndex
+        self.step = step
+        self.rank = rank
+    }
+
+    public var description: String { "task \(taskIndex) step \(step) rank \(rank)" }
+}
+
+extension ResultRecord {
+    /// The record's key; nil for the job record and records of unknown types.
+    public var key: RecordKey? {
+        switch self {
+        case .task(let record): return RecordKey(taskIndex: record.taskIndex, step: 0, rank: record.rank)
+        case .batch(let record): return RecordKey(taskIndex: record.taskIndex, step: 0, rank: record.rank)
+        case .moe(let record): return RecordKey(taskIndex: record.taskIndex, step: record.step, rank: record.rank)
+        case .job, .unknown: return nil
+        }
     }
 }

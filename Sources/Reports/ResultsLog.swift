@@ -1,60 +1,109 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `results.jsonl` written so that a job killed at any moment leaves only whole lines.
 ///
 /// The file is started atomically (first line written to `results.jsonl.partial`, flushed,
-/// renamed over any old file), then each record is appended with one `write(2)` on an
-/// `O_APPEND` descriptor: a line is either all there or absent. Reading tolerates (and names)
-/// a torn last line anyway, for files copied mid-write.
+/// renamed over any old file), then each record is appended with `write(2)` on an `O_APPEND`
+/// descriptor. The log remembers the end of its last complete line: a write that fails part
+/// way (a full disk) cuts the file back there before the error is thrown, so the file never
+/// ends in a torn line. Reading tolerates (and names) a torn last line anyway, for files
+/// copied mid-write.
+///
+/// Non-finite numbers are written as the strings `"inf"`, `"-inf"` and `"nan"` (JSON has no
+/// such numbers) and read back as the same values.
 public final class ResultsLog {
+    /// `write(2)`'s shape, so tests can inject a failing disk.
+    public typealias WriteFunction = (Int32, UnsafeRawPointer, Int) -> Int
+
     /// The file's path.
     public let path: String
     private let descriptor: Int32
-    private let encoder: JSONEncoder
+    private let encoder = ResultsLog.makeEncoder()
+    private let writeFunction: WriteFunction
+    /// The file's length up to the end of its last complete line.
+    private var goodLength: off_t
 
     /// Creates `directory` if needed and starts `directory/results.jsonl` with `first`.
-    public init(directory: String, first: ResultRecord) throws {
+    public init(directory: String, first: ResultRecord, write: @escaping WriteFunction = { Glibc.write($0, $1, $2) }) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = (directory as NSString).appendingPathComponent("results.jsonl")
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let temporary = path + ".partial"
+        writeFunction = write
         let line = try ResultsLog.line(for: first, encoder: encoder)
-        let temporaryDescriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard temporaryDescriptor >= 0 else { throw ResultsLogError.cannotWrite(temporary, errno: errno) }
-        defer { close(temporaryDescriptor) }
-        try ResultsLog.writeAll(line, to: temporaryDescriptor, path: temporary)
-        fsync(temporaryDescriptor)
-        guard rename(temporary, path) == 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
-        descriptor = open(path, O_WRONLY | O_APPEND)
+        try ResultsLog.replace(path, with: line)
+        descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard descriptor >= 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
+        goodLength = off_t(line.count)
     }
 
-    /// Opens an existing `directory/results.jsonl` to append to (for a resumed run). A torn
-    /// last line (a copy taken mid-write) is cut off first.
-    public init(appendingIn directory: String) throws {
+    /// Opens an existing `directory/results.jsonl` to append to (for a resumed run). The file is
+    /// first rewritten atomically with only the lines `keep` accepts (a job record and lines of
+    /// unknown types are always kept); a torn last line is dropped. Returns the log and how many
+    /// record lines were dropped.
+    public init(resumingIn directory: String, keep: (ResultRecord) -> Bool,
+                write: @escaping WriteFunction = { Glibc.write($0, $1, $2) }) throws {
         path = (directory as NSString).appendingPathComponent("results.jsonl")
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        writeFunction = write
         guard let data = FileManager.default.contents(atPath: path) else { throw ResultsLogError.cannotRead(path) }
-        if let last = data.last, last != UInt8(ascii: "\n") {
-            let keep = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
-            guard truncate(path, off_t(keep)) == 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
+        let decoder = ResultsLog.makeDecoder()
+        var kept = Data()
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if data.last != UInt8(ascii: "\n") { lines.removeLast() }   // torn (or empty) last piece
+        var droppedLines = 0
+        for line in lines where !line.isEmpty {
+            let record = try? decoder.decode(ResultRecord.self, from: Data(line))
+            switch record {
+            case .task?, .moe?, .batch?:
+                if let record, keep(record) { kept.append(contentsOf: line); kept.append(UInt8(ascii: "\n")) } else { droppedLines += 1 }
+            default:
+                kept.append(contentsOf: line); kept.append(UInt8(ascii: "\n"))
+            }
         }
-        descriptor = open(path, O_WRONLY | O_APPEND)
+        dropped = droppedLines
+        if kept != data { try ResultsLog.replace(path, with: kept) }
+        descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard descriptor >= 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
+        goodLength = off_t(kept.count)
     }
+
+    /// Record lines the resuming initializer dropped (partial steps, repeated keys).
+    public private(set) var dropped = 0
 
     deinit { close(descriptor) }
 
-    /// Appends one record as one line.
+    /// Appends one record as one line. On a failed write the file is cut back to its last
+    /// complete line and ``ResultsLogError/cannotWrite(_:errno:)`` names the path and errno.
     public func append(_ record: ResultRecord) throws {
-        try ResultsLog.writeAll(try ResultsLog.line(for: record, encoder: encoder), to: descriptor, path: path)
+        let line = try ResultsLog.line(for: record, encoder: encoder)
+        do {
+            try ResultsLog.writeAll(line, to: descriptor, path: path, using: writeFunction)
+            goodLength += off_t(line.count)
+        } catch {
+            _ = ftruncate(descriptor, goodLength)
+            throw error
+        }
     }
 
     /// Appends records, each one line.
     public func append(_ records: [ResultRecord]) throws {
         for record in records { try append(record) }
+    }
+
+    /// The encoder of every results line (sorted keys; non-finite numbers as strings).
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    /// The decoder matching ``makeEncoder()``.
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
     }
 
     private static func line(for record: ResultRecord, encoder: JSONEncoder) throws -> Data {
@@ -63,15 +112,33 @@ public final class ResultsLog {
         return data
     }
 
-    private static func writeAll(_ data: Data, to descriptor: Int32, path: String) throws {
+    /// Writes `data` to `PATH.partial`, flushes it and renames it over `path`.
+    private static func replace(_ path: String, with data: Data) throws {
+        let temporary = path + ".partial"
+        let temporaryDescriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard temporaryDescriptor >= 0 else { throw ResultsLogError.cannotWrite(temporary, errno: errno) }
+        defer { close(temporaryDescriptor) }
+        do {
+            try writeAll(data, to: temporaryDescriptor, path: temporary, using: { Glibc.write($0, $1, $2) })
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard fsync(temporaryDescriptor) == 0 else { let code = errno; unlink(temporary); throw ResultsLogError.cannotWrite(temporary, errno: code) }
+        guard rename(temporary, path) == 0 else { let code = errno; unlink(temporary); throw ResultsLogError.cannotWrite(path, errno: code) }
+    }
+
+    private static func writeAll(_ data: Data, to descriptor: Int32, path: String, using write: WriteFunction) throws {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            guard let base = bytes.baseAddress else { return }
             var offset = 0
             while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = write(descriptor, base + offset, bytes.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw ResultsLogError.cannotWrite(path, errno: errno)
                 }
+                if written == 0 { throw ResultsLogError.cannotWrite(path, errno: ENOSPC) }
                 offset += written
             }
         }
@@ -81,7 +148,7 @@ public final class ResultsLog {
     /// (file and 1-based line number), so callers can report and go on.
     public static func read(path: String) throws -> (records: [ResultRecord], problems: [String]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw ResultsLogError.cannotRead(path) }
-        let decoder = JSONDecoder()
+        let decoder = makeDecoder()
         var records: [ResultRecord] = []
         var problems: [String] = []
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
@@ -102,7 +169,7 @@ public enum ResultsLogError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .cannotWrite(let path, let code): return "cannot write \(path): \(String(cString: strerror(code)))"
+        case .cannotWrite(let path, let code): return "cannot write \(path): \(String(cString: strerror(code))) (errno \(code))"
         case .cannotRead(let path): return "cannot read \(path)"
         }
     }

@@ -82,7 +82,7 @@ public struct AlltoallvBenchmark {
         let sendElements = plan.sendCounts.map { $0 * h }, receiveElements = receiveCounts.map { $0 * h }
 
         // Bare: preallocated buffers, the same counts, there and back.
-        let bareSend = CommBuffer<Float>(count: count * h), bareReceive = CommBuffer<Float>(count: received * h)
+        let bareSend = try CommBuffer<Float>.make(count: count * h), bareReceive = try CommBuffer<Float>.make(count: received * h)
         func bare() throws(MPIError) {
             try bareSend.withUnsafeBufferPointer { (send) throws(MPIError) in
                 try bareReceive.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
@@ -103,8 +103,8 @@ public struct AlltoallvBenchmark {
         // rows where the experts left it) and writes it into its token (as the weighted sum does).
         let exchange = RowExchange(sendCounts: plan.sendCounts, receiveCounts: receiveCounts, rank: rank)
         let buffers = DispatchBuffers()
-        buffers.reserve(sendRows: count, receiveRows: received, hidden: h)
-        let output = CommBuffer<Float>(count: count * h)
+        try buffers.reserve(sendRows: count, receiveRows: received, hidden: h)
+        let output = try CommBuffer<Float>.make(count: count * h)
         func path() throws(MPIError) {
             plan.pack(tokens[...], hidden: h, topK: 1, exchange: exchange, send: buffers.sendRows, receive: buffers.receiveRows)
             try exchange.startDispatch(world, send: buffers.sendRows, into: buffers.receiveRows, hidden: h).wait()

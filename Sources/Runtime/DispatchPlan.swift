@@ -99,9 +99,22 @@ final class DispatchBuffers {
     private(set) var combineSend = CommBuffer<Float>(count: 0)
     private(set) var combineReceive = CommBuffer<Float>(count: 0)
 
-    /// Makes room for `sendRows` rows out and `receiveRows` rows in, `hidden` floats each.
-    func reserve(sendRows send: Int, receiveRows receive: Int, hidden h: Int) {
-        if sendRows.count < send * h { sendRows = CommBuffer(count: send * h); combineReceive = CommBuffer(count: send * h) }
-        if receiveRows.count < receive * h { receiveRows = CommBuffer(count: receive * h); combineSend = CommBuffer(count: receive * h) }
+    /// Makes room for `sendRows` rows out and `receiveRows` rows in, `hidden` floats each; an
+    /// element count that overflows or cannot be allocated is an ``MPIError``, never a trap.
+    func reserve(sendRows send: Int, receiveRows receive: Int, hidden h: Int) throws(MPIError) {
+        func elements(_ rows: Int) throws(MPIError) -> Int {
+            let (product, overflow) = rows.multipliedReportingOverflow(by: h)
+            guard !overflow, product >= 0 else {
+                throw MPIError(function: "CommBuffer", invalidArgument: "\(rows) rows of \(h) floats overflow a buffer size")
+            }
+            return product
+        }
+        let sendElements = try elements(send), receiveElements = try elements(receive)
+        if sendRows.count < sendElements {
+            sendRows = try CommBuffer.make(count: sendElements); combineReceive = try CommBuffer.make(count: sendElements)
+        }
+        if receiveRows.count < receiveElements {
+            receiveRows = try CommBuffer.make(count: receiveElements); combineSend = try CommBuffer.make(count: receiveElements)
+        }
     }
 }

@@ -8,7 +8,7 @@ extension JobRunner {
     /// reference and appends the step's records at once, so a job that dies keeps every
     /// completed step.
     func runMoE(_ task: MoETask, index: Int, job: Job, world: Communicator, hostnames: [String],
-                log: ResultsLog?, firstStep: Int = 0, loadsHistory: [[Int]] = [],
+                sink: RecordSink, firstStep: Int = 0, globalStepOffset: Int = 0, loadsHistory: [[Int]] = [],
                 beforeStep: (Int) throws -> Void = { _ in }) throws -> [MoEStepRecord] {
         // The balancing state at `firstStep`, replayed from the loads of the steps already done.
         var balance = MoEBalanceState(task: task, ranks: world.size)
@@ -104,7 +104,7 @@ extension JobRunner {
                     verified: errors[rank].verified, maxAbsError: errors[rank].maxAbs, maxRelError: errors[rank].maxRel,
                     tolerance: task.tolerance)
             }
-            try log?.append(stepRecords.map(ResultRecord.moe))
+            try sink.write(stepRecords.map(ResultRecord.moe), globalStep: globalStepOffset + step)
             records += stepRecords
         }
         return records

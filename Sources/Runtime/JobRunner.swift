@@ -52,8 +52,7 @@ public struct JobRunner {
     private func coordinate(_ world: Communicator, outcome: inout Outcome) throws -> RunExitStatus {
         // 1. Rank 0 validates; everyone learns the outcome.
         var job: Job?
-        var log: ResultsLog?
-        var resume: ResumePoint?
+        var prepared = RootSetup()
         var message: [UInt8] = []
         let hostnames = try gatherHostnames(world)
         let startTime = ISO8601DateFormatter().string(from: Date())
@@ -63,35 +62,20 @@ public struct JobRunner {
                 let limits = JobLimits(ranks: world.size, availableMemoryBytes: Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.8))
                 let decoded = try Job(document: document, limits: limits)
                 job = decoded
-                if options.resume {
-                    guard let directory = options.outDirectory else {
-                        throw ConfigError(file: options.jobPath, keyPath: "", expected: "--out DIR with --resume (the folder of the run to continue)",
-                                          found: "no --out")
-                    }
-                    resume = try ResumePoint(resultsPath: (directory as NSString).appendingPathComponent("results.jsonl"),
-                                             job: decoded, jobFileContents: document.text, ranks: world.size)
-                    do {
-                        log = try ResultsLog(appendingIn: directory)
-                    } catch {
-                        throw ConfigError(file: directory, keyPath: "", expected: "a writable results folder (--out)", found: "\(error)")
-                    }
-                } else if let directory = options.outDirectory {
-                    let record = JobRecord(job: decoded.name, jobFile: options.jobPath, jobFileContents: document.text,
-                                           ranks: world.size, hostnames: hostnames, seed: decoded.seed,
-                                           gitRevision: BuildInfo.gitRevision, buildConfiguration: BuildInfo.configuration,
-                                           frugalVersion: BuildInfo.version, mpiLibrary: MPIEnvironment.libraryVersion,
-                                           startTime: startTime)
-                    do {
-                        log = try ResultsLog(directory: directory, first: .job(record))
-                    } catch {
-                        throw ConfigError(file: directory, keyPath: "", expected: "a writable results folder (--out)", found: "\(error)")
-                    }
-                }
+                try checkOptions(job: decoded, ranks: world.size)
+                prepared = try prepareResults(job: decoded, document: document, hostnames: hostnames, startTime: startTime,
+                                              ranks: world.size)
                 message = [0] + Array(document.text.utf8)
             } catch let error as ConfigError {
                 message = [1] + Array(error.description.utf8)
+            } catch let error as RunOptionError {
+                message = [1] + Array(error.description.utf8)
+            } catch let error as FolderLockError {
+                message = [1] + Array(error.description.utf8)
             }
         }
+        defer { prepared.lock?.release() }
+        let log = prepared.log, resume = prepared.resume
         message = try world.broadcast(array: message)
         guard message.first == 0 else {
             if world.isRoot { printError(String(decoding: message.dropFirst(), as: UTF8.self)) }
@@ -112,6 +96,7 @@ public struct JobRunner {
             print(TaskTable.title(job: job, jobPath: options.jobPath, ranks: world.size))
             if job.tasks.contains(where: { $0.kind == "gemm" }) { print(TaskTable.header) }
         }
+        let sink = RecordSink(log: log, exitAfter: RecordSink.exitAfterFromEnvironment())
         var firstStep = 0
         for (index, task) in job.tasks.enumerated() {
             defer { firstStep += task.steps }
@@ -123,14 +108,14 @@ public struct JobRunner {
                 try injectFailureIfAsked(step: firstStep, rank: world.rank)
                 let taskRecords = try runGemm(gemm, index: index, job: job, world: world, hostnames: hostnames)
                 if world.isRoot {
-                    try log?.append(taskRecords.map(ResultRecord.task))
+                    try sink.write(taskRecords.map(ResultRecord.task), globalStep: firstStep)
                     if options.format == .table { print(TaskTable.rows(taskRecords), terminator: "") }
                     records += taskRecords
                 }
             case .moe(let moe):
                 if done >= moe.steps { continue }
-                let stepRecords = try runMoE(moe, index: index, job: job, world: world, hostnames: hostnames, log: log,
-                                             firstStep: done, loadsHistory: start.loads[index] ?? [],
+                let stepRecords = try runMoE(moe, index: index, job: job, world: world, hostnames: hostnames, sink: sink,
+                                             firstStep: done, globalStepOffset: firstStep, loadsHistory: start.loads[index] ?? [],
                                              beforeStep: { step in try injectFailureIfAsked(step: firstStep + step, rank: world.rank) })
                 if world.isRoot {
                     if options.format == .table { print(MoETable.rows(stepRecords), terminator: "") }
@@ -142,14 +127,15 @@ public struct JobRunner {
                 try injectFailureIfAsked(step: firstStep, rank: world.rank)
                 let taskRecords = try runBatch(batch, index: index, job: job, world: world, hostnames: hostnames)
                 if world.isRoot {
-                    try log?.append(taskRecords.map(ResultRecord.batch))
+                    try sink.write(taskRecords.map(ResultRecord.batch), globalStep: firstStep)
                     if options.format == .table { print(BatchTable.rows(taskRecords), terminator: "") }
                     batchRecords += taskRecords
                 }
             }
         }
         if world.isRoot && options.resume && options.format == .table {
-            print("# resumed: \(start.completedSteps.reduce(0, +)) step(s) were already complete in \(log?.path ?? "")")
+            let replaced = prepared.droppedRecords > 0 ? "; \(prepared.droppedRecords) record(s) of unfinished steps replaced" : ""
+            print("# resumed: \(start.completedSteps.reduce(0, +)) step(s) were already complete in \(log?.path ?? "")\(replaced)")
         }
 
         // 3. One verdict for all ranks.
@@ -213,9 +199,16 @@ public struct JobRunner {
         let errors: [GemmVerifier.BlockError] = task.verify
             ? GemmVerifier(plan: plan).check(result.assembled ?? [])
             : Array(repeating: .init(maxAbsError: 0, maxRelError: 0, verified: true), count: world.size)
+        let assembled = result.assembled ?? []
         return (0..<world.size).map { rank in
             let block = plan.outputBlock(of: rank)
             let flops = plan.flops(of: rank)
+            var checksum = 0.0
+            for row in block.rows {
+                for column in block.columns where row * task.n + column < assembled.count {
+                    checksum += Double(assembled[row * task.n + column])
+                }
+            }
             let compute = all[rank][0]
             return TaskRecord(
                 job: job.name, task: task.name, taskIndex: index, kind: "gemm", rank: rank, ranks: world.size,
@@ -225,7 +218,8 @@ public struct JobRunner {
                 seed: task.seed, flops: flops, computeSeconds: compute, commSeconds: all[rank][1],
                 wallSeconds: all[rank][2], gflops: compute > 0 ? flops / compute / 1e9 : 0,
                 verified: errors[rank].verified, maxAbsError: errors[rank].maxAbsError,
-                maxRelError: errors[rank].maxRelError, tolerance: task.tolerance)
+                maxRelError: errors[rank].maxRelError, tolerance: task.tolerance,
+                outputChecksum: assembled.isEmpty ? nil : checksum)
         }
     }
 

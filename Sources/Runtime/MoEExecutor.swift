@@ -131,7 +131,7 @@ struct MoEExecutor {
         let overlap = m > 1
         var savedRows = [[Float]](repeating: [], count: m)
         for batch in 0..<m {
-            buffers[batch].reserve(sendRows: plans[batch].rowCount, receiveRows: receiveCounts[batch].reduce(0, +), hidden: h)
+            try buffers[batch].reserve(sendRows: plans[batch].rowCount, receiveRows: receiveCounts[batch].reduce(0, +), hidden: h)
         }
         var dispatchRequests: [[Request]] = Array(repeating: [], count: m)
         var combineRequests: [(request: Request, deadline: Double)] = []

@@ -21,7 +21,8 @@ struct Pacer {
 
     init(constraints: Constraints?, rank: Int) {
         self.rank = rank
-        computeScale = constraints?.computeScale[rank] ?? 1
+        let scales = constraints?.computeScale ?? []
+        computeScale = scales.indices.contains(rank) ? scales[rank] : 1
         ranksPerNode = constraints?.ranksPerNode ?? 1
         intraBytesPerSecond = constraints?.intraNodeGbPerSecond.map { $0 * 1e9 }
         interBytesPerSecond = constraints?.interNodeGbPerSecond.map { $0 * 1e9 }
@@ -42,7 +43,7 @@ struct Pacer {
         guard intraBytesPerSecond != nil || interBytesPerSecond != nil else { return 0 }
         var intra = (send: 0.0, receive: 0.0), inter = (send: 0.0, receive: 0.0)
         for peer in sendBytes.indices where peer != rank {
-            if peer / ranksPerNode == rank / ranksPerNode {
+            if peer / max(1, ranksPerNode) == rank / max(1, ranksPerNode) {
                 intra.send += Double(sendBytes[peer]); intra.receive += Double(receiveBytes[peer])
             } else {
                 inter.send += Double(sendBytes[peer]); inter.receive += Double(receiveBytes[peer])
@@ -78,11 +79,47 @@ struct Pacer {
         return (send, receive)
     }
 
-    /// Sleeps until `deadline` (an `MPIEnvironment.wallTime` value), if it is in the future.
+    /// The smallest compute scale and link cap the pacer accepts: below them one phase would
+    /// be stretched by more than a million times.
+    static let minimumComputeScale = 1e-6
+    static let minimumGbPerSecond = 1e-6
+    /// The longest single sleep (a day): a longer deadline is clamped, never converted to an
+    /// integer that overflows.
+    static let longestSleepSeconds = 86_400.0
+
+    /// A constraint value the pacer cannot work with.
+    struct ValueError: Error {
+        var key: String
+        var expected: String
+    }
+
+    /// Checks the values `Pacer` divides by: compute scales finite in [1e-6, 1], link caps
+    /// finite and at least 1e-6 GB/s.
+    static func check(_ constraints: Constraints) throws(ValueError) {
+        for (rank, scale) in constraints.computeScale.enumerated()
+        where !(scale.isFinite && scale >= minimumComputeScale && scale <= 1) {
+            throw ValueError(key: "computeScale = \(scale) (rank \(rank))",
+                             expected: "a compute scale in [\(minimumComputeScale), 1]")
+        }
+        for (key, value) in [("intraNodeGbPerSecond", constraints.intraNodeGbPerSecond),
+                             ("interNodeGbPerSecond", constraints.interNodeGbPerSecond)] {
+            guard let value else { continue }
+            guard value.isFinite, value >= minimumGbPerSecond else {
+                throw ValueError(key: "\(key) = \(value)", expected: "a finite link cap of at least \(minimumGbPerSecond) GB/s")
+            }
+        }
+        guard constraints.ranksPerNode >= 1 else {
+            throw ValueError(key: "ranksPerNode = \(constraints.ranksPerNode)", expected: "at least 1 rank per node")
+        }
+    }
+
+    /// Sleeps until `deadline` (an `MPIEnvironment.wallTime` value), if it is in the future;
+    /// at most ``longestSleepSeconds`` (a non-finite or huge deadline never traps).
     static func sleep(until deadline: Double) {
-        let remaining = deadline - MPIEnvironment.wallTime
-        guard remaining > 0 else { return }
-        var request = timespec(tv_sec: Int(remaining), tv_nsec: Int((remaining - Double(Int(remaining))) * 1e9))
+        let remaining = min(deadline - MPIEnvironment.wallTime, longestSleepSeconds)
+        guard remaining > 0 else { return }   // false for nan too
+        let seconds = remaining.rounded(.down)
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: min(999_999_999, Int((remaining - seconds) * 1e9)))
         var left = timespec()
         while nanosleep(&request, &left) != 0 && errno == EINTR { request = left }
     }

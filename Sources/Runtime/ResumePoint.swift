@@ -73,4 +73,16 @@ struct ResumePoint: Equatable {
         completedSteps = completed
         loads = history
     }
+
+    /// Whether `record` belongs to a step this resume point counts as complete: the records of
+    /// a step some rank has not recorded are dropped (the step runs again), and so is every
+    /// repeat of a key already seen.
+    func recordFilter() -> (ResultRecord) -> Bool {
+        var seen = Set<RecordKey>()
+        return { record in
+            guard let key = record.key, completedSteps.indices.contains(key.taskIndex) else { return false }
+            guard key.step < completedSteps[key.taskIndex] else { return false }
+            return seen.insert(key).inserted
+        }
+    }
 }

@@ -10,6 +10,11 @@ import Workload
 /// a measured run; a decodable JSON result for a simulation). A rerun of the same sweep skips
 /// finished points and reruns the rest from a clean point folder. `sweep.jsonl` is rewritten
 /// atomically after every point and keeps the entries of earlier sweeps into the same folder.
+///
+/// A sweep holds the folder's lock (``FolderLock``) from start to end: a second sweep into the
+/// same folder says whom it waits for and starts when the first ends (then reading the index
+/// the first left), so concurrent sweeps all finish and every entry is kept; a `frugal run
+/// --out` into the folder meanwhile is refused.
 public struct SweepRunner {
     public var folder: SweepFolder
     /// The `frugal` executable the points run (by default this one).
@@ -37,10 +42,12 @@ public struct SweepRunner {
         public var failed: [String] = []
     }
 
-    /// Runs every point of `points` that has not finished. Throws only when the folder cannot be written.
+    /// Runs every point of `points` that has not finished. Throws only when the folder cannot be
+    /// locked (``FolderLockError``: a file, not a folder) or written.
     public func run(_ points: [SweepPoint], progress: SweepProgress? = nil) throws -> Summary {
         var summary = Summary()
-        try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
+        let lock = try FolderLock.lock(folder: folder.path, contention: .wait)
+        defer { lock.release() }
         var (entries, _) = folder.readIndex()
         func update(_ entry: SweepIndexEntry) throws {
             if let index = entries.firstIndex(where: { $0.point.id == entry.point.id }) {

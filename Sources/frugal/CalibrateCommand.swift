@@ -50,7 +50,7 @@ extension Frugal {
                 guard rename(temporary, out) == 0 else { throw CocoaError(.fileWriteUnknown) }
             } catch {
                 FileHandle.standardError.write(Data("frugal: error: cannot write \(out): \(error)\n".utf8))
-                throw ExitCode(3)
+                throw ExitCode(ExitStatus.systemFailure)
             }
             print(summary)
             print("# wrote \(out)")

@@ -40,7 +40,7 @@ struct ChipDesignSearch {
             setup = parts.setup
         } catch {
             FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.badInput)
         }
         var variants: [Variant] = []
         let chip = base.chip

@@ -51,7 +51,7 @@ struct Chips: ParsableCommand {
             catalog = try ChipCatalog(directory: chipsDirectory)
         } catch {
             FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.badInput)
         }
         let rows = catalog.chips.map { chip in
             ChipRuleRow(chip: chip.name, bf16DenseTflops: chip.bf16DenseTflops, fp8DenseTflops: chip.fp8DenseTflops, tpp: chip.tpp,

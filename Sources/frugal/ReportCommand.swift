@@ -29,13 +29,23 @@ extension Frugal {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
                 FileHandle.standardError.write(Data("frugal: error: \(folder): no such results folder\n".utf8))
-                throw ExitCode(2)
+                throw ExitCode(ExitStatus.badInput)
             }
             do { try OutputPath.checkFolder(out, flag: "--out") } catch {
                 FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
-                throw ExitCode(2)
+                throw ExitCode(ExitStatus.badInput)
             }
-            let outcome = try ReportWriter(inputFolder: folder, outputFolder: out, title: title).write()
+            let outcome: ReportWriter.Outcome
+            do {
+                outcome = try ReportWriter(inputFolder: folder, outputFolder: out, title: title).write()
+            } catch let error as FolderLockError {
+                FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
+                throw ExitCode(ExitStatus.badInput)
+            } catch let error as ReportFolderError {
+                FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
+                if case .cannotWrite = error { throw ExitCode(ExitStatus.systemFailure) }
+                throw ExitCode(ExitStatus.badInput)
+            }
             for problem in outcome.problems {
                 FileHandle.standardError.write(Data("frugal: warning: \(problem)\n".utf8))
             }

@@ -97,7 +97,7 @@ extension Frugal {
         /// Prints `frugal: error: message` and ends with exit status 2.
         func fail(_ message: String) -> ExitCode {
             FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
-            return ExitCode(2)
+            return ExitCode(ExitStatus.badInput)
         }
 
         func run() throws {
@@ -153,7 +153,12 @@ extension Frugal {
             }
             guard !points.isEmpty else { throw fail("nothing to run: no points") }
             let runner = SweepRunner(folder: out, simulator: simulator, simulatedSweep: simulatedSweep)
-            let summary = try runner.run(points, progress: SweepProgress(total: points.count))
+            let summary: SweepRunner.Summary
+            do {
+                summary = try runner.run(points, progress: SweepProgress(total: points.count))
+            } catch let error as FolderLockError {
+                throw fail(error.description)
+            }
             let oversubscribed = points.filter(\.oversubscribed).map(\.id)
             print("# sweep: \(points.count) points: \(summary.ran.count) ran, \(summary.skipped.count) already finished (skipped), \(summary.failed.count) failed")
             if !oversubscribed.isEmpty { print("# oversubscribed (more ranks than cores): \(oversubscribed.joined(separator: ", "))") }
@@ -162,7 +167,7 @@ extension Frugal {
                 FileHandle.standardError.write(Data("frugal: error: point \(id) failed: \(message)\n".utf8))
             }
             print("# sweep index: \(runner.folder.indexPath)")
-            if !summary.failed.isEmpty { throw ExitCode(1) }
+            if !summary.failed.isEmpty { throw ExitCode(ExitStatus.resultFailed) }
         }
     }
 }

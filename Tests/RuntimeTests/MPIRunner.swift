@@ -37,7 +37,8 @@ struct MPIRunner {
     }
 
     /// Runs `frugal arguments…` on `ranks` ranks (`nil`: without mpirun), killing it after `timeout`.
-    static func run(ranks: Int?, _ arguments: [String], quiet: Bool = true, timeout: Double = 240) throws -> Outcome {
+    static func run(ranks: Int?, _ arguments: [String], quiet: Bool = true, timeout: Double = 240,
+                    environment extra: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         if let ranks {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -46,7 +47,7 @@ struct MPIRunner {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         }
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         process.currentDirectoryURL = packageRoot
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
