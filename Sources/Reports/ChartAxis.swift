@@ -30,36 +30,45 @@ public struct ChartAxis: Sendable {
         case .log:
             let distinct = Array(Set(finite)).sorted()
             if ticksAtData && distinct.count <= 12 {
-                return (low / 1.3, high * 1.3, distinct)
+                return (low / 1.3, min(Double.greatestFiniteMagnitude, high * 1.3), distinct)
             }
             let lowDecade = floor(log10(low)), highDecade = max(ceil(log10(high)), lowDecade + 1)
             let multipliers: [Double] = highDecade - lowDecade <= 2 ? [1, 2, 5] : [1]
             var candidates: [Double] = []
             var decade = lowDecade
             while decade <= highDecade {
-                candidates += multipliers.map { $0 * pow(10, decade) }
+                candidates += multipliers.map { $0 * pow(10, decade) }.filter(\.isFinite)
                 decade += 1
             }
             // The tightest candidates around the data, then the ticks between them.
             low = candidates.last { $0 <= low * 1.000001 } ?? pow(10, lowDecade)
-            high = candidates.first { $0 >= high * 0.999999 } ?? pow(10, highDecade)
-            if high <= low { high = candidates.first { $0 > low } ?? low * 10 }
+            high = candidates.first { $0 >= high * 0.999999 } ?? min(Double.greatestFiniteMagnitude, pow(10, highDecade))
+            if high <= low { high = candidates.first { $0 > low } ?? min(Double.greatestFiniteMagnitude, low * 10) }
             let ticks = candidates.filter { $0 >= low * 0.999 && $0 <= high * 1.001 }
             return (low, high, ticks)
         case .linear:
-            if includeZero { low = min(low, 0); high = max(high, 0) }
-            if high == low { high = low + (low == 0 ? 1 : abs(low) * 0.5) }
-            let step = Self.niceStep((high - low) / 5)
-            low = floor(low / step) * step
-            high = ceil(high / step) * step
-            var ticks: [Double] = []
-            var tick = low
-            while tick <= high + step * 0.001 {
-                ticks.append(abs(tick) < step * 1e-9 ? 0 : tick)
-                tick += step
-            }
-            return (low, high, ticks)
+            return Self.linearLayout(low: includeZero ? min(low, 0) : low, high: includeZero ? max(high, 0) : high)
         }
+    }
+
+    /// A linear domain around `low...high` (finite) in nice steps, and its ticks. Works in step
+    /// indices so no sum or span can overflow, even for values near ±`Double.greatestFiniteMagnitude`;
+    /// a domain end that would round past it is clamped there.
+    static func linearLayout(low: Double, high: Double) -> (low: Double, high: Double, ticks: [Double]) {
+        var low = low, high = high
+        if high == low {
+            let pad = low == 0 ? 1 : abs(low) * 0.5
+            if (high + pad).isFinite { high += pad } else { low -= pad }
+        }
+        let step = niceStep(high / 5 - low / 5)
+        let lowIndex = floor(low / step), highIndex = ceil(high / step)
+        let largest = Double.greatestFiniteMagnitude
+        low = max(-largest, lowIndex * step)
+        high = min(largest, highIndex * step)
+        let count = min(Int(highIndex - lowIndex), 64)
+        let ticks = (0...max(0, count)).map { (lowIndex + Double($0)) * step }
+            .filter { $0.isFinite }.map { abs($0) < step * 1e-9 ? 0 : $0 }
+        return (low, high, ticks)
     }
 
     /// 1, 2 or 5 × a power of ten, at least `raw`.

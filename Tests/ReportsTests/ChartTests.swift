@@ -1,5 +1,5 @@
 import Foundation
-import Reports
+@testable import Reports
 import Testing
 
 /// Chart pieces: escaping, ticks, log axes, absent values.
@@ -32,6 +32,25 @@ struct ChartTests {
         let bars = BarChart(title: "b", categories: ["a", "b"], series: [.init(name: "s", values: [nil, 2], colorIndex: 0)],
                             layout: .stacked, valueAxis: ChartAxis(title: "v"), categoryTitle: "c")
         #expect(SVGInspector.inspect(bars.svg(id: "b")).error == nil)
+    }
+
+    /// Values at the edge of Double (a results line with makespanSeconds = 1.797e308 hung
+    /// `frugal report` building ticks up to infinity, then ran out of memory): every axis kind
+    /// gives a finite domain and a handful of finite ticks, and the charts render without nan/inf.
+    @Test(arguments: [[0, Double.greatestFiniteMagnitude], [-Double.greatestFiniteMagnitude, Double.greatestFiniteMagnitude],
+                      [Double.greatestFiniteMagnitude], [5e-324, 1e-300], [1e-300, Double.greatestFiniteMagnitude]])
+    func extremeValuesGiveFiniteAxes(values: [Double]) {
+        for axis in [ChartAxis(title: "y"), ChartAxis(title: "y", includeZero: false), ChartAxis(title: "y", scale: .log),
+                     ChartAxis(title: "y", scale: .log, ticksAtData: true)] {
+            let (low, high, ticks) = axis.layout(values)
+            #expect(low.isFinite && high.isFinite && low <= high, "\(axis.scale) \(values): \(low)...\(high)")
+            #expect(ticks.count <= 700 && ticks.allSatisfy(\.isFinite), "\(axis.scale) \(values): \(ticks.count) ticks")
+        }
+        let bars = BarChart(title: "b", categories: ["a", "b"], series: [.init(name: "s", values: values.map { Optional($0) }, colorIndex: 0)],
+                            layout: .grouped, valueAxis: ChartAxis(title: "v"), categoryTitle: "c")
+        let svg = bars.svg(id: "b")
+        #expect(SVGInspector.inspect(svg).error == nil)
+        #expect(!svg.contains("nan") && !svg.contains("inf"))
     }
 }
 
