@@ -62,6 +62,7 @@ struct Supervisor {
             if crashes + hangs >= maxFindings || hangs >= 10 { break }
         }
         let seconds = Date().timeIntervalSince(began)
+        findings.removeScratch()
         let tried = min(options.runs, start) - options.start   // `start` is past the last input tried
         say("\(target.name): \(max(0, tried)) inputs in \(String(format: "%.1f", seconds)) s; findings: "
               + "\(crashes) crash, \(hangs) hang, \(violations > 0 ? "some" : "0") nonsense"
