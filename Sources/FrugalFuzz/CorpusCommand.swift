@@ -19,7 +19,7 @@ extension FuzzTarget {
         "parallel": ["simulate", "--cluster", "h800-2048", "--model", "deepseek-v3", "--parallel", "{text}"],
         "set": ["simulate", "--cluster", "h800-2048", "--model", "deepseek-v3", "--set", "{text}"],
         "ranks": ["simulate", "--cluster", "h800-2048", "--model", "deepseek-v3", "--slow-ranks", "{text}"],
-        "micro-batches": ["plan", "--cluster", "h800-2048", "--model", "deepseek-v3", "--micro-batches", "{text}"],
+        "micro-batches": ["plan", "--cluster", "h800-2048", "--model", "mixtral-8x7b", "--top", "1", "--node-limits", "2", "--micro-batches", "{text}"],
     ]
 
     /// `frugal …` for this target's input, placeholders filled in.
