@@ -65,7 +65,8 @@ public struct ChartAxis: Sendable {
         let largest = Double.greatestFiniteMagnitude
         low = max(-largest, lowIndex * step)
         high = min(largest, highIndex * step)
-        let count = min(Int(highIndex - lowIndex), 64)
+        let steps = highIndex - lowIndex
+        let count = steps.isFinite ? min(Int(max(0, steps)), 64) : 0
         let ticks = (0...max(0, count)).map { (lowIndex + Double($0)) * step }
             .filter { $0.isFinite }.map { abs($0) < step * 1e-9 ? 0 : $0 }
         return (low, high, ticks)

@@ -31,7 +31,7 @@ public struct PointsTable: Sendable {
         case "oversubscribed": return point.oversubscribed ? "true" : "false"
         case "throughputUnit": return point.throughputUnit
         case "fits": return point.fits.map { $0 ? "true" : "false" } ?? ""
-        case "ranks", "chips", "runs": return point.number(column).map { String(Int($0)) } ?? ""
+        case "ranks", "chips", "runs": return point.number(column).map { Int(exactly: $0).map(String.init) ?? ReportNumber.text($0) } ?? ""
         default: return ReportNumber.text(point.number(column))
         }
     }

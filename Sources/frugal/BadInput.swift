@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Foundation
 import Hardware
+import Reports
 import Simulator
 import Workload
 
@@ -78,6 +79,25 @@ enum FlagBounds {
 
 /// Checks for output paths given on the command line, before any work is done.
 enum OutputPath {
+    /// `path` (given to `flag`) can be written as a whole file: not empty, not a folder, a device,
+    /// a pipe or a link (``AtomicFile`` replaces by renaming), and in a folder that exists — or,
+    /// with `creatingFolder`, one that can be created.
+    static func checkFile(_ path: String, flag: String, creatingFolder: Bool = false) throws(FlagError) {
+        guard !path.isEmpty else { throw FlagError(flag: flag, expected: "a file path", found: "an empty path") }
+        if let kind = AtomicFile.nonRegularKind(at: path) {
+            throw FlagError(flag: flag, expected: "a regular file (written anew and renamed into place)", found: "'\(path)', \(kind)")
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if creatingFolder {
+            if !parent.isEmpty { try checkFolder(parent, flag: flag) }
+            return
+        }
+        var isDirectory: ObjCBool = false
+        if !parent.isEmpty && !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw FlagError(flag: flag, expected: "a file in an existing folder", found: "'\(path)' (no folder '\(parent)')")
+        }
+    }
+
     /// `path` (given to `flag`) can be a folder: it is one, or its nearest existing ancestor is a
     /// folder (the rest is created); a file there is a bad input, named with the flag.
     static func checkFolder(_ path: String, flag: String) throws(FlagError) {

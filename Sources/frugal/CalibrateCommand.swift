@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 import Runtime
 
 extension Frugal {
@@ -24,6 +25,8 @@ extension Frugal {
         var name: String = "local"
 
         func run() throws {
+            // A path that cannot take the file is found before minutes of measuring.
+            do { try OutputPath.checkFile(out, flag: "--out", creatingFolder: true) } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
             var text = ""
             var summary = ""
             let status = MPIJob.run { world in
@@ -42,12 +45,8 @@ extension Frugal {
             }
             if status != .success { throw ExitCode(status.rawValue) }
             guard !text.isEmpty else { return }   // ranks other than 0
-            let temporary = out + ".partial"
             do {
-                try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-                try text.write(toFile: temporary, atomically: false, encoding: .utf8)
-                guard rename(temporary, out) == 0 else { throw CocoaError(.fileWriteUnknown) }
+                try AtomicFile.write(text, to: out)
             } catch {
                 FileHandle.standardError.write(Data("frugal: error: cannot write \(out): \(error)\n".utf8))
                 throw ExitCode(ExitStatus.systemFailure)

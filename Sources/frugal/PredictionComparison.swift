@@ -70,8 +70,6 @@ struct PredictionComparison {
                 lines += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
             }
         }
-        let temporary = path + ".partial"
-        try lines.write(toFile: temporary, atomically: false, encoding: .utf8)
-        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        try AtomicFile.write(lines, to: path)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Foundation
 import Hardware
+import Reports
 import Simulator
 import Workload
 
@@ -65,8 +66,8 @@ struct Simulate: ParsableCommand {
             let gpus = simulator.cluster.gpuCount
             let traced = try traceRanks.map { text throws(SimulationError) in try RankRanges(parsing: text, flag: "--trace-ranks", rankCount: gpus) }
                 ?? RankRanges.first(16, of: gpus)
-            if let out { try Self.checkWritable(out, flag: "--out") }
-            if let trace { try Self.checkWritable(trace, flag: "--trace") }
+            if let out { try OutputPath.checkFile(out, flag: "--out") }
+            if let trace { try OutputPath.checkFile(trace, flag: "--trace") }
             let run = try simulator.run(keepTimeline: trace != nil)
             if let message = run.result.nonFiniteMessage() { try failResult(message) }
             guard let text = SimulationReportFormatter.format(run.result, as: format) else {
@@ -84,23 +85,10 @@ struct Simulate: ParsableCommand {
         }
     }
 
-    /// A bad `--out`/`--trace` path (a folder, or in a folder that does not exist) is a bad input,
-    /// found before anything is simulated.
-    static func checkWritable(_ path: String, flag: String) throws(FlagError) {
-        var isDirectory: ObjCBool = false
-        if path.isEmpty || (FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
-            throw FlagError(flag: flag, expected: "a file path", found: path.isEmpty ? "an empty path" : "'\(path)', a folder")
-        }
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty && !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
-            throw FlagError(flag: flag, expected: "a file in an existing folder", found: "'\(path)' (no folder '\(parent)')")
-        }
-    }
-
     /// Writes `text` atomically; a failure now (the disk, permissions) is a system failure: exit 3.
     static func write(_ text: String, to path: String) throws {
-        do { try AtomicFileWriter.write(text, to: path) } catch {
-            FileHandle.standardError.write(Data("frugal: error: \(error.description)\n".utf8))
+        do { try AtomicFile.write(text, to: path) } catch {
+            FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.systemFailure)
         }
     }
@@ -121,7 +109,7 @@ struct Simulate: ParsableCommand {
             let cluster = try loadCluster(cluster)
             let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, 1 << 20)),
                                                "a rank count (one rank per GPU of the cluster, at most 2^20)")
-            if let out { try Self.checkWritable(out, flag: "--out") }
+            if let out { try OutputPath.checkFile(out, flag: "--out") }
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
             let predictions = JobPredictor(cluster: cluster).predict(job: job, ranks: ranks)
             for prediction in predictions {

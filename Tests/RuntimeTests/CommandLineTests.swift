@@ -113,6 +113,27 @@ import Testing
         }
     }
 
+    /// Whole-file outputs are written anew and renamed into place, which put a regular file in the
+    /// place of `/dev/full` when root gave it as `--out` or `--trace`. A path holding anything but
+    /// a regular file (here a named pipe and a symbolic link) is refused before any work, and left
+    /// as it was.
+    @Test func outputsNeverReplaceWhatIsNotARegularFile() throws {
+        let folder = MPIRunner.temporaryDirectory()
+        let pipe = folder + "/pipe", link = folder + "/link", target = folder + "/target.json"
+        #expect(mkfifo(pipe, 0o644) == 0)
+        try "keep".write(toFile: target, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        for arguments in [Self.step + ["--out", pipe], Self.step + ["--trace", link], ["calibrate", "--out", pipe]] {
+            let outcome = try Self.run(arguments)
+            #expect(outcome.status == 2, "\(arguments): \(outcome.status) \(outcome.standardError)")
+            #expect(outcome.standardError.contains("expected a regular file"), "\(outcome.standardError)")
+        }
+        var status = stat()
+        #expect(stat(pipe, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO)
+        #expect(lstat(link, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep")
+    }
+
     /// A scale-out link of 1e-300 GB/s made the step infinite and `simulate --format json` print
     /// `{}` with exit 0. It is refused at the `--set` bound now (exit 2, naming the key), for
     /// `simulate` and `compare` alike; the non-finite guard behind it (exit 1 naming the term) is
