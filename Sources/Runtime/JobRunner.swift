@@ -49,6 +49,14 @@ public struct JobRunner {
         return outcome
     }
 
+    /// The bytes one rank may use: 80 % of its host's memory shared by the ranks on that host
+    /// (rank 0's, as every launch here places ranks evenly; with `hostnames` of all ranks). A
+    /// check against the whole host passed jobs that two co-located ranks could not hold.
+    static func memoryPerRank(hostnames: [String], physicalBytes: UInt64 = ProcessInfo.processInfo.physicalMemory) -> Int {
+        let sharing = max(1, hostnames.filter { $0 == hostnames.first }.count)
+        return Int(Double(physicalBytes) * 0.8 / Double(sharing))
+    }
+
     private func coordinate(_ world: Communicator, outcome: inout Outcome) throws -> RunExitStatus {
         // 1. Rank 0 validates; everyone learns the outcome.
         var job: Job?
@@ -59,7 +67,7 @@ public struct JobRunner {
         if world.isRoot {
             do {
                 let document = try ConfigDocument(contentsOfFile: options.jobPath)
-                let limits = JobLimits(ranks: world.size, availableMemoryBytes: Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.8))
+                let limits = JobLimits(ranks: world.size, availableMemoryBytes: Self.memoryPerRank(hostnames: hostnames))
                 let decoded = try Job(document: document, limits: limits)
                 job = decoded
                 try checkOptions(job: decoded, ranks: world.size)

@@ -70,6 +70,13 @@ struct Simulate: ParsableCommand {
             if let trace { try OutputPath.checkFile(trace, flag: "--trace") }
             let run = try simulator.run(keepTimeline: trace != nil)
             if let message = run.result.nonFiniteMessage() { try failResult(message) }
+            if trace != nil, let program = run.program {
+                let events = ChromeTraceWriter.eventCount(program: program, ranks: traced)
+                guard events <= ChromeTraceWriter.eventLimit else {
+                    try failBadInput("--trace-ranks \(traced.description): the trace would hold \(events) op events, more than "
+                                     + "\(ChromeTraceWriter.eventLimit) (about 800 MB of JSON); trace fewer ranks")
+                }
+            }
             guard let text = SimulationReportFormatter.format(run.result, as: format) else {
                 try failResult("the simulated result cannot be written as \(format.rawValue)")
             }
@@ -84,6 +91,11 @@ struct Simulate: ParsableCommand {
             if run.result.fits == false { throw ExitCode(ExitStatus.badInput) }
         }
     }
+
+    /// The most ranks `--job` predicts a run on: a `frugal run` job is an MPI job on CPU ranks,
+    /// and a SUMMA grid's prediction grows as ranks × panels (12 s at 16,384 ranks here, hours at
+    /// 2²⁰), so past this the answer would take longer than the question is worth.
+    static let jobRanksLimit = 16_384
 
     /// Writes `text` atomically; a failure now (the disk, permissions) is a system failure: exit 3.
     static func write(_ text: String, to path: String) throws {
@@ -107,8 +119,8 @@ struct Simulate: ParsableCommand {
     private func predictJob(_ path: String) throws {
         try reportingBadInput {
             let cluster = try loadCluster(cluster)
-            let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, 1 << 20)),
-                                               "a rank count (one rank per GPU of the cluster, at most 2^20)")
+            let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, Self.jobRanksLimit)),
+                                               "a rank count (one rank per GPU of the cluster, at most \(Self.jobRanksLimit))")
             if let out { try OutputPath.checkFile(out, flag: "--out") }
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
             let predictions = JobPredictor(cluster: cluster).predict(job: job, ranks: ranks)

@@ -113,6 +113,20 @@ import Testing
         }
     }
 
+    /// `simulate --job` on a cluster of 32,768 GPUs: a SUMMA grid's prediction at 2^18 ranks ran
+    /// for hours; past 16,384 ranks it is refused (exit 2), the default (every GPU) too.
+    @Test func jobPredictionsAreBoundedInRanks() throws {
+        let folder = MPIRunner.temporaryDirectory()
+        let text = try String(contentsOfFile: "Cluster/clusters/h800-2048.toml", encoding: .utf8)
+            .replacingOccurrences(of: "nodes = 256", with: "nodes = 4096")
+        try text.write(toFile: folder + "/big.toml", atomically: false, encoding: .utf8)
+        for extra in [["--ranks", "32768"], []] {
+            let outcome = try Self.run(["simulate", "--cluster", folder + "/big.toml", "--chips-dir", "Cluster/chips",
+                                        "--job", "Cluster/jobs/demo.toml"] + extra, timeout: 60)
+            #expect(outcome.status == 2 && outcome.standardError.contains("at most 16384"), "\(outcome.status) \(outcome.standardError)")
+        }
+    }
+
     /// Whole-file outputs are written anew and renamed into place, which put a regular file in the
     /// place of `/dev/full` when root gave it as `--out` or `--trace`. A path holding anything but
     /// a regular file (here a named pipe and a symbolic link) is refused before any work, and left

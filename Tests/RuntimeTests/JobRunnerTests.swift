@@ -39,6 +39,20 @@ import Testing
 
     func writeJob(_ text: String) -> String { MPIRunner.writeJob(text).path }
 
+    /// A batch whose items need 60 % of this machine's memory per rank passed the check against
+    /// the whole host and then crashed both ranks allocating it; two ranks on one host each get
+    /// their share now, so it is refused before any rank allocates (exit 2, naming the key).
+    @Test func memoryIsSharedByTheRanksOfAHost() throws {
+        let side = 27_000, physical = Double(ProcessInfo.processInfo.physicalMemory)
+        let items = Int((0.6 * physical / (4 * Double(side * side))).rounded(.up))
+        let shapes = Array(repeating: "[\(side), \(side), 1]", count: max(1, items)).joined(separator: ", ")
+        let job = "name = \"mem\"\n[[tasks]]\nkind = \"batch\"\nname = \"big\"\npolicy = \"static\"\nshapes = [\(shapes)]\n"
+        let (outcome, _) = try MPIRunner.runJob(job, ranks: 2, timeout: 120)
+        #expect(outcome.status == 2, "\(outcome.status): \(outcome.standardError.suffix(600))")
+        #expect(outcome.standardError.contains("tasks[0].shapes") && outcome.standardError.contains("each rank's memory"),
+                "\(outcome.standardError.suffix(600))")
+    }
+
     @Test(arguments: [1, 2, 3, 4])
     func everyRankReportsAVerifiedShard(ranks: Int) throws {
         let out = MPIRunner.temporaryDirectory()

@@ -16,5 +16,9 @@ import Workload
         #expect(Set(complete.compactMap { $0["pid"] as? Int }) == [0, 1, 5])
         #expect(Set(complete.compactMap { $0["tid"] as? Int }) == [0, 1])
         #expect(complete.allSatisfy { ($0["dur"] as? Double ?? -1) >= 0 })
+        // The event count `simulate` checks against ChromeTraceWriter.eventLimit before writing.
+        let counted = ChromeTraceWriter.eventCount(program: program, ranks: try RankRanges(parsing: "0-1,5", flag: "--trace-ranks", rankCount: 8))
+        #expect(counted == complete.count)
+        #expect(ChromeTraceWriter.eventCount(program: program, ranks: RankRanges.first(8, of: 8)) == program.count)
     }
 }
