@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hardware
 import Reports
 import Runtime
 import Simulator
@@ -128,6 +129,13 @@ extension Frugal {
                 }
                 let variants = whatIf.map { value in
                     value == "as-is" ? [] : value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                }
+                // Every point would fail on these the same way, and a rerun could not fix them: bad input.
+                for (value, settings) in zip(whatIf, variants) {
+                    do { _ = try ClusterWhatIf.parseList(settings.joined(separator: ",")) } catch { throw fail("--what-if \(value): \(error)") }
+                }
+                do { _ = try Simulate.parse(["--cluster", "c", "--model", "m"] + simulateOptions) } catch {
+                    throw fail("--simulate-option: \(Simulate.message(for: error))")
                 }
                 let sweep = SimulatedSweep(clusters: clusters, model: model!, chips: chips.flatMap { Self.integers($0) } ?? [],
                                            parallel: parallel, schedule: schedule, variants: variants, extraArguments: simulateOptions)

@@ -165,16 +165,19 @@ import Testing
         #expect(finite.status == 0 && finite.standardOutput.contains("\"stepSeconds\""))
     }
 
-    /// A simulated sweep point whose step is not finite is marked failed (exit 1), not done.
-    @Test func aNonFiniteSweepPointFails() throws {
-        let out = MPIRunner.temporaryDirectory()
-        let outcome = try Self.run(["sweep", "--simulate", "--cluster", "Cluster/clusters/h800-2048.toml", "--model", "Cluster/models/deepseek-v3.toml",
-                                    "--parallel", "pp=16,ep=64,dp=128", "--schedule", "dualpipe", "--what-if", "scaleout=1e-300GB/s", "--out", out],
-                                   timeout: 300)
-        #expect(outcome.status == 1, "\(outcome.standardError)")
-        let index = (try? String(contentsOfFile: out + "/sweep.jsonl", encoding: .utf8)) ?? ""
-        #expect(index.contains("\"failed\"") && !index.contains("\"done\""), "\(index)")
-        let files = FileManager.default.enumerator(atPath: out)?.allObjects as? [String] ?? []
-        #expect(!files.contains { $0.hasSuffix("done.json") }, "a failed point has no done marker: \(files)")
+    /// A `--what-if` or `--simulate-option` that no point can use made every point fail (exit 1,
+    /// "rerun to retry", which could never help; a vanishing link used to be marked done). It is
+    /// bad input now: exit 2 before any point runs, naming the flag, and no point is marked done.
+    @Test func aSweepWithBadVariantsIsRefusedBeforeAnyPoint() throws {
+        let base = ["sweep", "--simulate", "--cluster", "Cluster/clusters/h800-2048.toml", "--model", "Cluster/models/deepseek-v3.toml",
+                    "--parallel", "pp=16,ep=64,dp=128", "--schedule", "dualpipe"]
+        for (extra, mentions) in [(["--what-if", "scaleout=1e-300GB/s"], "--what-if scaleout=1e-300GB/s"), (["--what-if", "nvlink=nanGB/s"], "--what-if"),
+                                  (["--what-if", "bogus=1"], "--what-if bogus=1"), (["--simulate-option", "--bogus"], "--simulate-option")] {
+            let out = MPIRunner.temporaryDirectory()
+            let outcome = try Self.run(base + extra + ["--out", out], timeout: 120)
+            #expect(outcome.status == 2 && outcome.standardError.contains(mentions), "\(extra): \(outcome.status) \(outcome.standardError)")
+            let files = FileManager.default.enumerator(atPath: out)?.allObjects as? [String] ?? []
+            #expect(!files.contains { $0.hasSuffix("done.json") }, "\(files)")
+        }
     }
 }
