@@ -112,6 +112,7 @@ extension JobRunner {
                 throw ConfigError(file: directory, keyPath: "", expected: "a writable results folder (--out)", found: "\(error)")
             }
         } else {
+            try refuseToReplace(directory: directory)
             let record = JobRecord(job: job.name, jobFile: options.jobPath, jobFileContents: document.text,
                                    ranks: ranks, hostnames: hostnames, seed: job.seed,
                                    gitRevision: BuildInfo.gitRevision, buildConfiguration: BuildInfo.configuration,
@@ -124,6 +125,24 @@ extension JobRunner {
             }
         }
         return setup
+    }
+}
+
+extension JobRunner {
+    /// A new run never replaces the records of an earlier one: a folder whose `results.jsonl`
+    /// holds records is continued with `--resume` or left alone (a new run started it afresh,
+    /// silently dropping every record there).
+    func refuseToReplace(directory: String) throws(RunOptionError) {
+        let path = (directory as NSString).appendingPathComponent("results.jsonl")
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_size > 0 else { return }
+        let job = (try? ResultsLog.read(path: path).records).flatMap { records -> String? in
+            for record in records { if case .job(let header) = record { return header.job } }
+            return nil
+        }
+        throw RunOptionError(option: "--out", value: directory,
+                             expected: "a folder without results (it holds \(job.map { "job '\($0)'" } ?? "a results.jsonl")); "
+                                 + "continue that run with --resume, or choose another --out")
     }
 }
 

@@ -60,7 +60,6 @@ extension Frugal {
             if let out {
                 do { try OutputPath.checkFolder(out, flag: "--out") } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
             }
-            try checkFaultInjection()
             let options = RunOptions(jobPath: job, outDirectory: out, format: format, resume: resume,
                                      failRank: failRank, failAtStep: failAtStep)
             if predict {
@@ -86,29 +85,6 @@ extension Frugal {
             }
             let status = JobRunner(options: options).run()
             if status != .success { throw ExitCode(status.rawValue) }
-        }
-    }
-}
-
-extension Frugal.Run {
-    /// `--fail-rank R --fail-at-step S` must name a rank of this launch and a step of the job, or
-    /// the run would inject nothing and look like a clean run: exit 2 (rank 0 says why).
-    func checkFaultInjection() throws {
-        guard let failRank, let failAtStep else { return }
-        let world = MPILaunch.fromEnvironment
-        if !(0..<world.size).contains(failRank) {
-            try world.failBadInput(FlagError(flag: "--fail-rank", expected: "a rank in 0...\(world.size - 1) (this launch has \(world.size) rank(s))",
-                                             found: "\(failRank)").description)
-        }
-        // A job file that does not decode is reported by the run itself, with its line and column.
-        guard let decoded = try? Job(contentsOfFile: job, limits: JobLimits(ranks: world.size, availableMemoryBytes: nil)) else { return }
-        let (steps, overflow) = decoded.tasks.reduce((0, false)) { total, task in
-            let sum = total.0.addingReportingOverflow(task.steps)
-            return (sum.partialValue, total.1 || sum.overflow)
-        }
-        if !overflow && !(0..<max(1, steps)).contains(failAtStep) {
-            try world.failBadInput(FlagError(flag: "--fail-at-step", expected: "a step in 0...\(max(1, steps) - 1) (the job's \(steps) step(s))",
-                                             found: "\(failAtStep)").description)
         }
     }
 }

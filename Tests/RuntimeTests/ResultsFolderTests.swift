@@ -53,6 +53,17 @@ import Testing
         return (values, counts)
     }
 
+    /// A second run into a folder that holds a finished run's records started it afresh and
+    /// dropped them (exit 0). It is refused now (exit 2, pointing at --resume), the records intact.
+    @Test func aNewRunNeverReplacesEarlierRecords() throws {
+        let (first, directory) = try MPIRunner.runJob(Self.job, ranks: 1)
+        #expect(first.status == 0, "\(first.standardError)")
+        let before = try String(contentsOfFile: directory + "/results.jsonl", encoding: .utf8)
+        let again = try MPIRunner.run(ranks: 1, ["run", directory + "/job.toml", "--out", directory], timeout: 60)
+        #expect(again.status == 2 && again.standardError.contains("--resume"), "\(again.status) \(again.standardError)")
+        #expect(try String(contentsOfFile: directory + "/results.jsonl", encoding: .utf8) == before)
+    }
+
     @Test func aSecondWriterIsRefusedNamingTheHolderAndAStaleLockIsTakenOver() throws {
         let (path, directory) = MPIRunner.writeJob(Self.job)
         let lock = try FolderLock.lock(folder: directory, command: "test holder")
@@ -232,7 +243,7 @@ import Testing
                           ["sweep", path, "--ranks", "1", "--out", file]] {
             let outcome = try MPIRunner.run(ranks: nil, arguments, timeout: 60)
             #expect(outcome.status == 2, "\(arguments)")
-            #expect(outcome.standardError.contains("frugal: error: --out \(file) is a file, not a folder"), "\(outcome.standardError)")
+            #expect(outcome.standardError.contains("frugal: error: --out: expected a folder (created if missing), found '\(file)', a file"), "\(outcome.standardError)")
             #expect(!outcome.standardError.contains("NSCocoaErrorDomain"))
         }
     }
