@@ -40,9 +40,17 @@ public struct SweepFolder: Sendable {
         guard let data = FileManager.default.contents(atPath: indexPath) else { return ([], []) }
         var entries: [SweepIndexEntry] = []
         var problems: [String] = []
+        var position: [String: Int] = [:]   // point id → its entry: one entry per point, the last line wins
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             do {
-                entries.append(try JSONDecoder().decode(SweepIndexEntry.self, from: Data(line)))
+                let entry = try JSONDecoder().decode(SweepIndexEntry.self, from: Data(line))
+                if let earlier = position[entry.point.id] {
+                    entries[earlier] = entry
+                    problems.append("\(indexPath):\(index + 1): point \(entry.point.id) is listed again; its last entry counts")
+                } else {
+                    position[entry.point.id] = entries.count
+                    entries.append(entry)
+                }
             } catch {
                 problems.append("\(indexPath):\(index + 1): not a valid sweep entry (\(error))")
             }

@@ -4,18 +4,19 @@ extension TrainingSimulator {
     /// The largest values the simulator accepts (README "Simulator"): beyond them a step is not a
     /// training step any more, or its program would not fit in memory or in `Int32` op indices.
     public enum Limits {
+        // The bounds a training file has (``WorkloadBounds``), for the flags that set the same values.
         /// Tokens per sequence.
-        public static let sequenceLength = 1 << 22
+        public static let sequenceLength = WorkloadBounds.sequenceLength.upperBound
         /// Sequences per step.
-        public static let globalBatchSequences = 1 << 30
+        public static let globalBatchSequences = WorkloadBounds.batchSequences.upperBound
         /// Tokens of the whole run.
-        public static let tokensToTrain = 1e18
+        public static let tokensToTrain = WorkloadBounds.tokensToTrain.upperBound
         /// Compute slowdown of a straggler rank.
-        public static let slowdown = 1000.0
+        public static let slowdown = WorkloadBounds.slowdown.upperBound
         /// σ of the log-normal per-rank slowdown.
-        public static let stragglerSigma = 10.0
+        public static let stragglerSigma = WorkloadBounds.logNormalSigma.upperBound
         /// Zipf exponent of the expert load.
-        public static let zipfExponent = 100.0
+        public static let zipfExponent = WorkloadBounds.zipfExponent.upperBound
         /// Transformer blocks (layers and MTP modules) of a model.
         public static let blocks = 1 << 20
         /// Ranks × micro-batches × blocks per rank (×2 for DualPipe's two directions): about 8 ops

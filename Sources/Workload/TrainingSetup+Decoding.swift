@@ -76,6 +76,7 @@ extension TrainingSetup {
     public mutating func applyParallel(_ text: String, gpus: Int = WorkloadBounds.degree.upperBound,
                                        flag: String = "--parallel") throws(TrainingSetupError) {
         let degrees = 1...min(max(1, gpus), WorkloadBounds.degree.upperBound)
+        var seen: Set<String> = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2 else {
@@ -84,6 +85,9 @@ extension TrainingSetup {
             let key = parts[0]
             guard ["tp", "pp", "ep", "dp", "zero"].contains(key) else {
                 throw TrainingSetupError("\(flag): expected a degree among tp, pp, ep, dp, zero, found '\(key)'")
+            }
+            guard seen.insert(key).inserted else {
+                throw TrainingSetupError("\(flag): expected each degree once, found \(key) twice in '\(text)'")
             }
             let range = key == "zero" ? WorkloadBounds.zeroStage : degrees
             guard let value = Int(parts[1]), range.contains(value) else {

@@ -75,6 +75,12 @@ struct BenchOptions: ParsableArguments {
 
     /// The shapes asked for by `--sizes` and `--shapes`, or `defaults` when neither is given.
     func parsedShapes(default defaults: [BenchShape]) throws -> [BenchShape] {
+        if sizes != nil && shapes != nil { throw ValidationError("give --sizes or --shapes, not both") }
+        for (flag, value) in [("--sizes", sizes), ("--shapes", shapes)] {
+            if let value, value.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                throw ValidationError("\(flag): expected a comma-separated list, found '\(value)'")
+            }
+        }
         var result: [BenchShape] = []
         if let sizes {
             for item in sizes.split(separator: ",") {

@@ -38,6 +38,10 @@ struct ChipDesignSearch {
             let parts = try SimulationRequest(command: request).inputs(cluster: base)
             transformer = parts.model
             setup = parts.setup
+        } catch is TrainingSetupError where request.train == nil {
+            // `chips` has no --train or --parallel: the model's own training file is the setup.
+            FileHandle.standardError.write(Data("frugal: error: --design: the model '\(model)' has no training file in \(request.trainDirectory) (named after the model file), which gives the setup to simulate\n".utf8))
+            throw ExitCode(ExitStatus.badInput)
         } catch {
             FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
             throw ExitCode(ExitStatus.badInput)

@@ -79,6 +79,12 @@ import Testing
              status: 2, mentions: "frugal: error: compare: Unknown option '--bogus'"),
         Case(arguments: ["compare", "--b", "nvlink=900GB/s", "--cluster", "h800-2048", "--model", "deepseek-v3", "--parallel", "tp=0"],
              status: 2, mentions: "--parallel"),
+        // Found in review: silently accepted or misleading before.
+        Case(arguments: ["simulate", "--cluster", "h800-2048", "--model", "deepseek-v3", "--parallel", "pp=16,pp=16,ep=64,dp=128"],
+             status: 2, mentions: "found pp twice"),
+        Case(arguments: ["bench", "gemm", "--shapes", ","], status: 2, mentions: "--shapes: expected a comma-separated list"),
+        Case(arguments: ["bench", "gemm", "--sizes", "64", "--shapes", "64x64x64"], status: 2, mentions: "give --sizes or --shapes, not both"),
+        Case(arguments: ["chips", "--design", "--model", "mixtral-8x7b", "--cluster", "h800-2048"], status: 2, mentions: "has no training file"),
     ]
 
     static var aFile: String {
