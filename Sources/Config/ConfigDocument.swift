@@ -41,9 +41,9 @@ public struct ConfigDocument: Sendable {
         self.file = file
         self.text = text
         self.locator = SourceLocator(text: text)
-        if let problem = TOMLPreflight.firstBadHeader(in: text) {
+        if let problem = TOMLPreflight.firstProblem(in: text) {
             throw ConfigError(file: file, line: problem.line, column: problem.column, keyPath: "", expected: "valid TOML",
-                              found: "a syntax error: a table header must start with a key, saw '\(problem.found)'")
+                              found: "a syntax error: \(problem.rule), saw '\(problem.found)'")
         }
         do {
             _ = try TOMLTable(string: text)

@@ -1,7 +1,9 @@
-/// Checks what TOMLKit's parser (toml++) assumes instead of checking: the first key of a table
-/// header (`[,a]`, `[[ =x]]`) must start with a bare-key character or a quote. toml++ asserts
-/// this (`TOML_ASSERT_ASSUME`), so such a file aborts a debug build and is undefined behaviour in
-/// a release one; here it becomes an ordinary syntax error with its line and column.
+/// Checks what TOMLKit's parser (toml++) assumes instead of checking (`TOML_ASSERT_ASSUME`: an
+/// abort where assertions are on — SwiftPM builds the C++ with them on, release too — and
+/// undefined behaviour where they are off), so such a file is an ordinary syntax error with its
+/// line and column instead:
+/// - the first key of a table header (`[,a]`, `[[ =x]]`) starts with a bare-key character or a quote;
+/// - a `}` never stands where an array expects a value (`a = [1, }]`, found by fuzzing).
 ///
 /// The scan follows just enough TOML to find header lines: strings (basic, literal and their
 /// multi-line forms), comments, and arrays that span lines (a `[` inside one is a value).
@@ -11,13 +13,16 @@ struct TOMLPreflight {
         var column: Int
         /// The offending character, control characters escaped (`\r`).
         var found: String
+        /// What is wrong, for the message.
+        var rule: String = "a table header must start with a key"
     }
 
-    /// The first header whose key starts with a character toml++ cannot take, or nil.
-    static func firstBadHeader(in text: String) -> Problem? {
+    /// The first place toml++ would assert on, or nil.
+    static func firstProblem(in text: String) -> Problem? {
         let scalars = Array(text.unicodeScalars)
         var index = 0, line = 1, lineStart = 0
-        var depth = 0                // open [ and { of values
+        var open: [Unicode.Scalar] = []   // the [ and { of values still open, innermost last
+        var depth: Int { open.count }
         var atLineStart = true       // only whitespace so far on this line
         func peek(_ offset: Int) -> Unicode.Scalar? { index + offset < scalars.count ? scalars[index + offset] : nil }
         while index < scalars.count {
@@ -42,9 +47,12 @@ struct TOMLPreflight {
                 let multi = peek(1) == c && peek(2) == c
                 index = skipString(scalars, from: index, quote: c, multiLine: multi, line: &line, lineStart: &lineStart)
             case "[", "{":
-                depth += 1; index += 1
+                open.append(c); index += 1
             case "]", "}":
-                depth = max(0, depth - 1); index += 1
+                if c == "}" && open.last == "[" {
+                    return Problem(line: line, column: index - lineStart + 1, found: "}", rule: "an array holds values, not '}'")
+                }
+                _ = open.popLast(); index += 1
             default:
                 index += 1
             }
