@@ -160,10 +160,19 @@ struct FuzzOptions: Sendable {
     }
 
     /// A worker's arguments: these options, one target, from `start`.
+    /// Inputs one worker process runs before the supervisor starts a fresh one: a long run
+    /// otherwise grows by what TOMLKit keeps of every parsed document (about 9 KB: the cluster
+    /// target, which reads ten files per input, reached the 4 GB cap after 89,000 inputs).
+    static let inputsPerWorker = 10_000
+
+    /// The worker's arguments: inputs `start..<end` (``endOfWorker(from:)``).
     func workerArguments(target: String, start: Int) -> [String] {
-        ["--worker", "--target", target, "--runs", String(runs), "--seed", String(seed), "--start", String(start),
+        ["--worker", "--target", target, "--runs", String(endOfWorker(from: start)), "--seed", String(seed), "--start", String(start),
          "--findings", findings, "--root", root, "--timeout", String(timeoutSeconds), "--memory-mb", String(memoryMegabytes)]
     }
+
+    /// Where a worker started at `start` stops.
+    func endOfWorker(from start: Int) -> Int { min(runs, start + Self.inputsPerWorker) }
 }
 
 /// A line on standard output, written at once (progress of a long run shows as it happens).

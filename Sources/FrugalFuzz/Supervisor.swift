@@ -18,7 +18,7 @@ struct Supervisor {
         let began = Date()
         while start < options.runs {
             let (status, signalled, stderr) = runWorker(arguments: options.workerArguments(target: target.name, start: start))
-            if !signalled && status == 0 { start = options.runs; break }
+            if !signalled && status == 0 { start = options.endOfWorker(from: start); continue }
             if !signalled && status == 1 { violations += 1; start = options.runs; break }
             if !signalled && status == 2 {
                 FileHandle.standardError.write(Data("frugal-fuzz: worker failed: \(stderr)\n".utf8))
