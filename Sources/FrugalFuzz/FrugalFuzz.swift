@@ -161,8 +161,9 @@ struct FuzzOptions: Sendable {
 
     /// A worker's arguments: these options, one target, from `start`.
     /// Inputs one worker process runs before the supervisor starts a fresh one: a long run
-    /// otherwise grows by what TOMLKit keeps of every parsed document (about 9 KB: the cluster
-    /// target, which reads ten files per input, reached the 4 GB cap after 89,000 inputs).
+    /// otherwise grows by what is kept of every parsed TOML document (a few KB each: the `job`
+    /// target grows 4 KB per input, `set`, which parses nothing, not at all; the `cluster` target,
+    /// which reads ten files per input, reached the 4 GB cap after 89,000 inputs).
     static let inputsPerWorker = 10_000
 
     /// The worker's arguments: inputs `start..<end` (``endOfWorker(from:)``).
