@@ -1,3 +1,4 @@
+import Program
 import Foundation
 
 /// Writes files so that readers never see half of one: write `path.partial`, then rename.

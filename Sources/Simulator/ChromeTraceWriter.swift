@@ -1,11 +1,12 @@
 import Foundation
+import Program
 
 /// Writes a simulated step as Chrome trace-event JSON (loadable in Perfetto and chrome://tracing):
 /// one process per rank, one thread per stream (compute, communication), one complete ("X")
 /// event per op, times in microseconds.
 public enum ChromeTraceWriter {
     /// The trace text for `ranks` (ranks the program does not have are left out).
-    public static func json(program: StepProgram, timeline: EventSimulator, ranks: RankRanges) -> String {
+    public static func json(program: RankProgram, timeline: EventSimulator, ranks: RankRanges) -> String {
         var out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
         var first = true
         func emit(_ line: String) {

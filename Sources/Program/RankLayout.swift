@@ -1,0 +1,42 @@
+/// Which rank holds which parallel coordinate: the one place that numbers ranks.
+///
+/// rank = stage·(dp·tp) + column; column = dpIndex·tp + tpIndex. Tensor-parallel groups are `tp`
+/// consecutive ranks; an expert-parallel group is `ep` consecutive columns of one stage (experts
+/// are sharded over data-parallel replicas); node = rank / gpusPerNode.
+public struct RankLayout: Sendable, Equatable {
+    public let tp: Int, pp: Int, ep: Int, dp: Int
+    public let gpusPerNode: Int
+
+    public init(tp: Int, pp: Int, ep: Int, dp: Int, gpusPerNode: Int) {
+        self.tp = max(1, tp); self.pp = max(1, pp); self.ep = max(1, ep); self.dp = max(1, dp)
+        self.gpusPerNode = max(1, gpusPerNode)
+    }
+
+    /// A rank's coordinates.
+    public struct Coordinates: Sendable, Equatable, Codable {
+        public var stage: Int, column: Int, dpIndex: Int, tpIndex: Int, epIndex: Int
+        /// Expert-parallel group index over the whole cluster.
+        public var epGroup: Int
+        public var node: Int
+    }
+
+    /// Ranks of one stage.
+    public var columns: Int { dp * tp }
+    /// All ranks.
+    public var ranks: Int { pp * columns }
+    /// Expert-parallel groups per stage.
+    public var expertGroupsPerStage: Int { columns / ep }
+
+    /// The coordinates of `rank`.
+    public func coordinates(of rank: Int) -> Coordinates {
+        let stage = rank / columns, column = rank % columns
+        return Coordinates(stage: stage, column: column, dpIndex: column / tp, tpIndex: column % tp, epIndex: column % ep,
+                           epGroup: stage * expertGroupsPerStage + column / ep, node: rank / gpusPerNode)
+    }
+
+    /// The rank at `stage`, `column`.
+    public func rank(stage: Int, column: Int) -> Int { stage * columns + column }
+
+    /// Whether two ranks share a node.
+    public func sameNode(_ a: Int, _ b: Int) -> Bool { a / gpusPerNode == b / gpusPerNode }
+}
