@@ -48,8 +48,12 @@ public struct TrainingWork: Sendable {
         tokens = Double(setup.microBatchSequences * setup.sequenceLength)
         var generator = SplitMix64(seed: setup.seed)
         var shares: [[Double]] = []
+        // Uniform load does not depend on the permutation: one shared array, no shuffles.
+        var uniform: [Double]?
+        if case .uniform = setup.expertLoad, let moe = model.moe { uniform = Array(repeating: 1 / Double(moe.routedExperts), count: moe.routedExperts) }
         for block in 0..<(model.layers + model.mtpModules) {
             guard let moe = model.moe, Self.isMoE(model: model, block: block) else { shares.append([]); continue }
+            if let uniform { shares.append(uniform); continue }
             var permutation = Array(0..<moe.routedExperts)
             permutation.shuffle(using: &generator)
             shares.append(setup.expertLoad.shares(experts: moe.routedExperts, permutation: permutation))

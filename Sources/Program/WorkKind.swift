@@ -52,3 +52,27 @@ public enum ProcessGroup: UInt8, Sendable, CaseIterable, Codable {
 public enum WorkPrecision: UInt8, Sendable, CaseIterable, Codable {
     case fp32, bf16, fp8
 }
+
+/// The program's enums are written by name in JSON (`"gemm"`, `"expert"`), not by number.
+protocol NamedCodable: Codable, CaseIterable, RawRepresentable where RawValue == UInt8 {}
+
+extension NamedCodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(String(describing: self))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let value = Self.allCases.first(where: { String(describing: $0) == name }) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown name '\(name)'")
+        }
+        self = value
+    }
+}
+
+extension WorkKind: NamedCodable {}
+extension ElementwiseKind: NamedCodable {}
+extension ProcessGroup: NamedCodable {}
+extension WorkPrecision: NamedCodable {}

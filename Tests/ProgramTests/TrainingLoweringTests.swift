@@ -85,3 +85,24 @@ import Workload
         #expect(layout.rank(stage: c.stage, column: c.column) == 13)
     }
 }
+
+/// `frugal program`'s listing of the 2-stage program.
+@Suite struct ProgramListingTests {
+    @Test func listingNamesPeersAndWork() throws {
+        var lowering = TrainingLowering(model: TrainingLoweringTests.tinyDenseModel(), setup: TrainingLoweringTests.twoStageSetup(),
+                                        gpusPerNode: 8)
+        let listing = ProgramListing(program: lowering.lower(), layout: lowering.ranks)
+        let stage1 = listing.ops(of: 1)
+        #expect(stage1.count == 9)
+        let firstForward = try #require(stage1.first)
+        #expect(firstForward.receivesFrom == 0 && firstForward.receiveBytes == Double(2048 * 2048 * 2))
+        #expect(firstForward.microBatch == 0 && firstForward.stream == "compute")
+        #expect(listing.ops(of: 0).first?.sendsTo == 1)
+        #expect(listing.ops(of: 2).isEmpty)
+        let table = listing.table(ranks: [0])
+        #expect(table.contains("# rank 0: stage 0"))
+        #expect(table.contains("gemm 2048×"))
+        let json = try listing.json(ranks: [1])
+        #expect(json.contains("\"receivesFrom\" : 0"))
+    }
+}
