@@ -105,13 +105,11 @@ public struct OpCostModel: Sendable {
         guard ep > 1 else { return 0 }
         let hostShare = route.hostShare
         let sendPairs = tm * k
+        // A member's time grows with what it receives, so the busiest member of a node sets its pace.
         if ep <= g {
-            var worst = 0.0
-            for j in 0..<ep {
-                let pairs = max(sendPairs, tm * Double(ep) * k * hostShare[j]) * Double(ep - 1) / Double(ep)
-                worst = max(worst, collectives.allToAllMemberSeconds(intraNodeBytes: pairs * h * elementBytes, scaleOutBytes: 0, spanningNodes: 1))
-            }
-            return worst
+            let busiest = hostShare.max() ?? 0
+            let pairs = max(sendPairs, tm * Double(ep) * k * busiest) * Double(ep - 1) / Double(ep)
+            return collectives.allToAllMemberSeconds(intraNodeBytes: pairs * h * elementBytes, scaleOutBytes: 0, spanningNodes: 1)
         }
         let nodes = (ep + g - 1) / g
         let n = Double(nodes)
@@ -120,15 +118,17 @@ public struct OpCostModel: Sendable {
         var worst = 0.0
         for node in 0..<nodes {
             let members = (node * g)..<min(ep, (node + 1) * g)
-            let nodeShare = members.reduce(0.0) { $0 + hostShare[$1] }
+            var nodeShare = 0.0, busiest = 0.0
+            for j in members {
+                nodeShare += hostShare[j]
+                busiest = max(busiest, hostShare[j])
+            }
             let visit = min(1, npt * nodeShare)
             let scaleOutReceive = tm * Double(ep) * visit * (n - 1) / n / Double(members.count) * h * elementBytes
-            for j in members {
-                let pairs = max(sendPairs, tm * Double(ep) * k * hostShare[j]) * Double(g - 1) / Double(g)
-                worst = max(worst, collectives.allToAllMemberSeconds(intraNodeBytes: pairs * h * elementBytes,
-                                                                     scaleOutBytes: max(scaleOutSend, scaleOutReceive),
-                                                                     spanningNodes: nodes))
-            }
+            let pairs = max(sendPairs, tm * Double(ep) * k * busiest) * Double(g - 1) / Double(g)
+            worst = max(worst, collectives.allToAllMemberSeconds(intraNodeBytes: pairs * h * elementBytes,
+                                                                 scaleOutBytes: max(scaleOutSend, scaleOutReceive),
+                                                                 spanningNodes: nodes))
         }
         return worst
     }
