@@ -1,5 +1,6 @@
 import Program
 import Foundation
+import Synchronization
 import Hardware
 import Workload
 
@@ -98,16 +99,39 @@ public struct AnalyticalStepEstimator: Sendable {
         }
     }
 
-    /// Estimates the step of `config`.
-    public func estimate(_ config: ParallelConfig) -> AnalyticalStepEstimate {
-        let setup = config.applied(to: base)
-        // The blocks' work as the simulator's lowering has it, at uniform expert load, costed
-        // by the simulator's cost functions; the closed form is only in how they are combined.
+    /// What a block's cost depends on besides the model, the cluster and the base setup: the
+    /// configurations that share it (differing in pp, dp, ZeRO stage or schedule) share one costing.
+    struct BlockKey: Hashable {
+        var tp: Int, ep: Int, microBatchSequences: Int, recompute: RecomputePolicy, precision: TrainingPrecision
+        var routingNodeLimit: Int
+
+        init(_ config: ParallelConfig) {
+            tp = config.tp; ep = config.ep; microBatchSequences = config.microBatchSequences
+            recompute = config.recompute; precision = config.precision; routingNodeLimit = config.routingNodeLimit
+        }
+    }
+
+    /// Seconds of each kind of block for one micro-batch on one rank.
+    struct BlockCosts {
+        var dense = BlockSeconds(), moe = BlockSeconds(), mtp = BlockSeconds(), head = BlockSeconds()
+        var embedding = 0.0
+    }
+
+    /// Block costs already worked out by this estimator (one costing per ``BlockKey``).
+    final class BlockCostCache: Sendable {
+        let table = Mutex<[BlockKey: BlockCosts]>([:])
+    }
+    let blockCache = BlockCostCache()
+
+    /// The blocks' work as the simulator's lowering has it, at uniform expert load, costed by the
+    /// simulator's cost functions (the closed form is only in how they are combined); cached per key.
+    func blockCosts(_ config: ParallelConfig, setup: TrainingSetup) -> BlockCosts {
+        let key = BlockKey(config)
+        if let cached = blockCache.table.withLock({ $0[key] }) { return cached }
         let costs = OpCostModel(cluster: cluster, setup: setup)
         var uniform = setup
         uniform.expertLoad = .uniform
         let work = TrainingWork(model: model, setup: uniform, gpusPerNode: cluster.gpusPerNode)
-        let t = work.tokens, h = Double(model.hidden), tp = Double(setup.tp)
         func seconds(_ items: [WorkItem]) -> Double { items.reduce(0) { $0 + costs.seconds($1, routes: []) } }
         let route = Route(hostShare: Array(repeating: 1 / Double(setup.ep), count: setup.ep),
                           nodeLimit: config.routingNodeLimit, gpusPerNode: cluster.gpusPerNode)
@@ -121,12 +145,23 @@ public struct AnalyticalStepEstimator: Sendable {
                                 allToAllBackward: allToAll(lowered.dispatchBackward) + allToAll(lowered.combineBackward))
         }
         // Every dense layer costs the same, every MoE layer (at uniform load) and every MTP module too.
-        let dense = blockIsMoE.firstIndex(of: false).map { blockSeconds($0) } ?? BlockSeconds()
-        let moe = blockIsMoE.prefix(model.layers).firstIndex(of: true).map { blockSeconds($0) } ?? BlockSeconds()
-        let mtp = model.mtpModules > 0 ? blockSeconds(model.layers) : BlockSeconds()
-        let head = BlockSeconds(forward: seconds(work.headForward()), backward: seconds(work.headBackward()),
-                                weight: seconds([work.headWeight()]))
-        let embedding = seconds([work.embedding()])
+        var result = BlockCosts()
+        result.dense = blockIsMoE.firstIndex(of: false).map { blockSeconds($0) } ?? BlockSeconds()
+        result.moe = blockIsMoE.prefix(model.layers).firstIndex(of: true).map { blockSeconds($0) } ?? BlockSeconds()
+        result.mtp = model.mtpModules > 0 ? blockSeconds(model.layers) : BlockSeconds()
+        result.head = BlockSeconds(forward: seconds(work.headForward()), backward: seconds(work.headBackward()),
+                                   weight: seconds([work.headWeight()]))
+        result.embedding = seconds([work.embedding()])
+        blockCache.table.withLock { $0[key] = result }
+        return result
+    }
+
+    /// Estimates the step of `config`.
+    public func estimate(_ config: ParallelConfig) -> AnalyticalStepEstimate {
+        let setup = config.applied(to: base)
+        let t = Double(setup.microBatchSequences * setup.sequenceLength), h = Double(model.hidden), tp = Double(setup.tp)
+        let blocks = blockCosts(config, setup: setup)
+        let (dense, moe, mtp, head, embedding) = (blocks.dense, blocks.moe, blocks.mtp, blocks.head, blocks.embedding)
 
         // Per pipeline position, then per rank stage.
         let layout = PipelineLayout(model: model, setup: setup)
