@@ -42,6 +42,9 @@ public struct RankProgram: Sendable {
     public var work = WorkTable()
     /// Routings of the all-to-alls (``WorkItem/route``).
     public var routes: [Route] = []
+    /// How many times the ops run in one step: 1 for a training step; a job's MoE task lowers one
+    /// micro-batch and runs it once per micro-batch.
+    public var loopCount = 1
 
     /// Number of ops.
     public var count: Int { kind.count }

@@ -21,11 +21,13 @@ public enum WorkKind: UInt8, Sendable, CaseIterable, Codable {
     case allReduce, reduceScatter, allGather, broadcast, gather
     /// The optimizer step over `bytes` of optimizer state traffic.
     case optimizerUpdate
+    /// A point-to-point message of `bytes` to one peer (a job's gather: a rank sends its block to the root).
+    case send
 
     /// Whether the work is a transfer.
     public var isCommunication: Bool {
         switch self {
-        case .pipelineSend, .pipelineReceive, .dispatch, .combine, .allReduce, .reduceScatter, .allGather, .broadcast, .gather:
+        case .pipelineSend, .pipelineReceive, .dispatch, .combine, .allReduce, .reduceScatter, .allGather, .broadcast, .gather, .send:
             return true
         default: return false
         }

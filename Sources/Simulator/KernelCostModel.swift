@@ -39,6 +39,13 @@ public struct KernelCostModel: Sendable {
         return max(computeSeconds, memorySeconds)
     }
 
+    /// A GEMM of `flops` on the efficiency curve alone, at the BF16 peak: how `frugal calibrate`
+    /// fits the curve to the runtime's FP32 GEMMs, so how a job's GEMMs are predicted.
+    public func calibratedGemmSeconds(flops: Double) -> Double {
+        guard flops > 0 else { return 0 }
+        return flops / (chip.bf16DenseTflops * 1e12 * chip.efficiency.efficiency(flops: flops))
+    }
+
     /// The three GEMMs of a linear layer `y = x·W` (`W`: `inputs × outputs`) over `tokens` rows:
     /// forward `x·W`, input gradient `dy·Wᵀ`, weight gradient `xᵀ·dy`.
     public func linearLayerSeconds(tokens: Double, inputs: Double, outputs: Double) -> (forward: Double, backward: Double, weight: Double) {

@@ -9,10 +9,24 @@ import Workload
 public struct OpCostModel: Sendable {
     public let kernels: KernelCostModel
     public let collectives: CollectiveCostModel
+    /// nil: a training step's work (NCCL-style collectives over the cluster's tiers, GPU kernels).
+    /// Set: a job's work as the runtime runs it: its MPI collectives flat over this one link, its
+    /// FP32 GEMMs on the calibrated curve alone (as `frugal calibrate` measured them), its copies
+    /// at the chip's memory bandwidth.
+    public let runtimeLink: LinkTier?
 
-    public init(kernels: KernelCostModel, collectives: CollectiveCostModel) {
+    public init(kernels: KernelCostModel, collectives: CollectiveCostModel, runtimeLink: LinkTier? = nil) {
         self.kernels = kernels
         self.collectives = collectives
+        self.runtimeLink = runtimeLink
+    }
+
+    /// The costs of a job's programs (``JobLowering``) on `cluster`: its ranks talk over the
+    /// intra-node link on a one-node cluster, else over the scale-out tier spanning its nodes.
+    public init(jobOn cluster: ClusterSpec) {
+        let link = cluster.nodes <= 1 ? cluster.intraNode : cluster.scaleOutTier(spanningNodes: cluster.nodes)
+        self.init(kernels: KernelCostModel(chip: cluster.chip, precision: .bf16, communicationSMs: 0),
+                  collectives: CollectiveCostModel(cluster: cluster), runtimeLink: link)
     }
 
     public init(cluster: ClusterSpec, setup: TrainingSetup) {
@@ -22,6 +36,12 @@ public struct OpCostModel: Sendable {
 
     /// Seconds of one work item (`routes`: the program's all-to-all routings).
     public func seconds(_ item: WorkItem, routes: [Route]) -> Double {
+        if let link = runtimeLink { return runtimeSeconds(item, link: link) }
+        return trainingSeconds(item, routes: routes)
+    }
+
+    /// Seconds of a training step's work item.
+    func trainingSeconds(_ item: WorkItem, routes: [Route]) -> Double {
         switch item.kind {
         case .gemm, .groupedGemm: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k)
         case .gate: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k) + kernels.memorySeconds(bytes: item.bytes)
@@ -34,7 +54,7 @@ public struct OpCostModel: Sendable {
             return collectives.reduceScatterSeconds(bytes: item.bytes, ranksPerNode: Int(item.ranksPerNode), nodes: Int(item.nodes))
         case .allGather:
             return collectives.allGatherSeconds(bytes: item.bytes, ranksPerNode: Int(item.ranksPerNode), nodes: Int(item.nodes))
-        case .pipelineSend, .pipelineReceive:
+        case .pipelineSend, .pipelineReceive, .send:
             return collectives.pointToPointSeconds(bytes: item.bytes, sameNode: item.nodes <= 1)
         case .broadcast:
             return broadcastSeconds(bytes: item.bytes, ranks: Int(item.ranksPerNode) * Int(max(1, item.nodes)), nodes: Int(item.nodes))
@@ -45,6 +65,33 @@ public struct OpCostModel: Sendable {
             let pairs = item.m * item.n * item.k
             let elementBytes = pairs > 0 ? item.bytes / pairs : 0
             return allToAllSeconds(tokens: item.m, topK: item.k, hidden: item.n, elementBytes: elementBytes, route: routes[Int(item.route)])
+        }
+    }
+
+    /// Seconds of a job's work item as the runtime runs it (see ``runtimeLink``); a collective's
+    /// members are `ranksPerNode × nodes`.
+    func runtimeSeconds(_ item: WorkItem, link: LinkTier) -> Double {
+        let members = Int(item.ranksPerNode) * Int(max(1, item.nodes))
+        switch item.kind {
+        case .gemm, .groupedGemm, .gate:
+            return kernels.calibratedGemmSeconds(flops: 2 * item.m * item.n * item.k)
+        case .elementwise, .optimizerUpdate:
+            return item.bytes / (kernels.chip.memoryGbPerSecond * 1e9)
+        case .allGather:
+            return CollectiveCostModel.ringGatherSeconds(bytes: item.bytes, ranks: members, tier: link)
+        case .broadcast:
+            return members > 1 ? ceil(log2(Double(members))) * link.seconds(bytes: item.bytes) : 0
+        case .gather:
+            return members > 1 ? Double(members - 1) * (link.latencySeconds + item.bytes / (link.gbPerSecond * 1e9)) : 0
+        case .send, .pipelineSend, .pipelineReceive:
+            return link.seconds(bytes: item.bytes)
+        case .dispatch, .combine:
+            // Flat all-to-all: a message to each other member, (n−1)/n of the rows leave the rank.
+            guard members > 1 else { return 0 }
+            let n = Double(members)
+            return (n - 1) * link.latencySeconds + item.bytes * (n - 1) / n / (link.gbPerSecond * 1e9)
+        case .allReduce, .reduceScatter, .attentionForward, .attentionBackward:
+            return trainingSeconds(item, routes: [])
         }
     }
 
