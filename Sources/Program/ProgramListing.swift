@@ -58,17 +58,26 @@ public struct ProgramListing: Sendable {
         if program.wakes[index] >= 0 { listed.sendsTo = Int(program.wakes[index]) }
         let collective = program.collective[index]
         if collective >= 0 {
-            listed.group = work.first.map { String(describing: $0.group) } ?? "group"
+            listed.group = work.first { $0.group != .none }.map { String(describing: $0.group) } ?? "group"
             listed.groupRanks = program.members(of: collective)
         }
         return listed
     }
 
+    /// One rank as listed in JSON.
+    public struct Rank: Codable, Sendable { public var rank: Int; public var coordinates: RankLayout.Coordinates?; public var ops: [Op] }
+    /// The JSON document: the chosen ranks, and how many times the ops run per step when more than once.
+    public struct Document: Codable, Sendable { public var loopCount: Int?; public var ranks: [Rank] }
+
+    /// The listing of `ranks` as a JSON document.
+    public func document(ranks: [Int]) -> Document {
+        Document(loopCount: program.loopCount > 1 ? program.loopCount : nil,
+                 ranks: ranks.map { Rank(rank: $0, coordinates: layout?.coordinates(of: $0), ops: ops(of: $0)) })
+    }
+
     /// JSON: `{"ranks": [{"rank": r, "coordinates": …, "ops": […]}]}`.
     public func json(ranks: [Int]) throws -> String {
-        struct Rank: Codable { var rank: Int; var coordinates: RankLayout.Coordinates?; var ops: [Op] }
-        struct Document: Codable { var ranks: [Rank] }
-        let document = Document(ranks: ranks.map { Rank(rank: $0, coordinates: layout?.coordinates(of: $0), ops: ops(of: $0)) })
+        let document = document(ranks: ranks)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(document), as: UTF8.self)
@@ -83,7 +92,9 @@ public struct ProgramListing: Sendable {
                 out += ": stage \(c.stage), dp \(c.dpIndex), tp \(c.tpIndex), ep \(c.epIndex) (ep group \(c.epGroup)), node \(c.node)"
             }
             let listed = ops(of: rank)
-            out += "; \(listed.count) ops\n"
+            out += "; \(listed.count) ops"
+            if program.loopCount > 1 { out += ", run \(program.loopCount) times per step (once per micro-batch)" }
+            out += "\n"
             out += "op        kind          stream   mb    chunk layer deps              peer / group\n"
             for op in listed {
                 let deps = op.dependencies.map(String.init).joined(separator: ",")
