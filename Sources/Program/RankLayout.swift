@@ -37,6 +37,33 @@ public struct RankLayout: Sendable, Equatable {
     /// The rank at `stage`, `column`.
     public func rank(stage: Int, column: Int) -> Int { stage * columns + column }
 
+    /// The data-parallel group of the rank at (`stage`, `column`): the ranks of its stage with the
+    /// same tensor-parallel index (stride tp), which synchronise its non-expert weights.
+    public func dataParallelGroup(stage: Int, column: Int) -> [Int] {
+        let tpIndex = column % tp
+        return (0..<dp).map { rank(stage: stage, column: $0 * tp + tpIndex) }
+    }
+
+    /// The expert-data-parallel group of the rank at (`stage`, `column`): the ranks of its stage at
+    /// the same place of the other expert-parallel groups (stride ep), which hold the same experts.
+    public func expertDataParallelGroup(stage: Int, column: Int) -> [Int] {
+        (0..<expertGroupsPerStage).map { rank(stage: stage, column: column % ep + $0 * ep) }
+    }
+
+    /// A group's placement: members, nodes spanned and the most members on one node.
+    public struct GroupShape: Sendable, Equatable {
+        public var members: Int
+        public var nodes: Int
+        public var perNode: Int
+    }
+
+    /// The placement of the group of `ranks`.
+    public func shape(of ranks: [Int]) -> GroupShape {
+        var perNode: [Int: Int] = [:]
+        for rank in ranks { perNode[rank / gpusPerNode, default: 0] += 1 }
+        return GroupShape(members: ranks.count, nodes: perNode.count, perNode: perNode.values.max() ?? 1)
+    }
+
     /// Whether two ranks share a node.
     public func sameNode(_ a: Int, _ b: Int) -> Bool { a / gpusPerNode == b / gpusPerNode }
 }
