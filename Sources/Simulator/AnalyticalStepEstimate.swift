@@ -101,66 +101,91 @@ public struct AnalyticalStepEstimator: Sendable {
 
     /// What a block's cost depends on besides the model, the cluster and the base setup: the
     /// configurations that share it (differing in pp, dp, ZeRO stage or schedule) share one costing.
+    /// The routing node limit changes only the all-to-alls, which have their own cache.
     struct BlockKey: Hashable {
         var tp: Int, ep: Int, microBatchSequences: Int, recompute: RecomputePolicy, precision: TrainingPrecision
         var routingNodeLimit: Int
 
-        init(_ config: ParallelConfig) {
+        init(_ config: ParallelConfig, withNodeLimit: Bool) {
             tp = config.tp; ep = config.ep; microBatchSequences = config.microBatchSequences
-            recompute = config.recompute; precision = config.precision; routingNodeLimit = config.routingNodeLimit
+            recompute = config.recompute; precision = config.precision
+            routingNodeLimit = withNodeLimit ? config.routingNodeLimit : -1
         }
     }
 
-    /// Seconds of each kind of block for one micro-batch on one rank.
+    /// Seconds of each kind of block for one micro-batch on one rank (all-to-alls apart), and the
+    /// all-to-all work of an MoE layer and of an MTP module (forward dispatch, combine, backward dispatch, combine).
     struct BlockCosts {
         var dense = BlockSeconds(), moe = BlockSeconds(), mtp = BlockSeconds(), head = BlockSeconds()
         var embedding = 0.0
+        var moeAllToAll: [WorkItem?] = [], mtpAllToAll: [WorkItem?] = []
     }
 
-    /// Block costs already worked out by this estimator (one costing per ``BlockKey``).
+    /// Block costs and all-to-all seconds already worked out by this estimator.
     final class BlockCostCache: Sendable {
-        let table = Mutex<[BlockKey: BlockCosts]>([:])
+        let blocks = Mutex<[BlockKey: BlockCosts]>([:])
+        let allToAlls = Mutex<[BlockKey: (moe: (forward: Double, backward: Double), mtp: (forward: Double, backward: Double))]>([:])
     }
     let blockCache = BlockCostCache()
 
     /// The blocks' work as the simulator's lowering has it, at uniform expert load, costed by the
     /// simulator's cost functions (the closed form is only in how they are combined); cached per key.
     func blockCosts(_ config: ParallelConfig, setup: TrainingSetup) -> BlockCosts {
-        let key = BlockKey(config)
-        if let cached = blockCache.table.withLock({ $0[key] }) { return cached }
+        let key = BlockKey(config, withNodeLimit: false)
+        if let cached = blockCache.blocks.withLock({ $0[key] }) { return cached }
         let costs = OpCostModel(cluster: cluster, setup: setup)
         var uniform = setup
         uniform.expertLoad = .uniform
         let work = TrainingWork(model: model, setup: uniform, gpusPerNode: cluster.gpusPerNode)
         func seconds(_ items: [WorkItem]) -> Double { items.reduce(0) { $0 + costs.seconds($1, routes: []) } }
-        let route = Route(hostShare: Array(repeating: 1 / Double(setup.ep), count: setup.ep),
-                          nodeLimit: config.routingNodeLimit, gpusPerNode: cluster.gpusPerNode)
-        func blockSeconds(_ block: Int) -> BlockSeconds {
+        func blockSeconds(_ block: Int) -> (BlockSeconds, [WorkItem?]) {
             let lowered = work.work(block: block, epIndex: 0, route: 0)
-            let allToAll = { (item: WorkItem?) in item.map { costs.seconds($0, routes: [route]) } ?? 0 }
-            return BlockSeconds(forward: seconds(lowered.attentionForward + lowered.mlpForward),
-                                backward: seconds(lowered.attentionBackward + lowered.mlpBackward + lowered.recompute),
-                                weight: seconds(lowered.weight),
-                                allToAllForward: allToAll(lowered.dispatchForward) + allToAll(lowered.combineForward),
-                                allToAllBackward: allToAll(lowered.dispatchBackward) + allToAll(lowered.combineBackward))
+            return (BlockSeconds(forward: seconds(lowered.attentionForward + lowered.mlpForward),
+                                 backward: seconds(lowered.attentionBackward + lowered.mlpBackward + lowered.recompute),
+                                 weight: seconds(lowered.weight)),
+                    [lowered.dispatchForward, lowered.combineForward, lowered.dispatchBackward, lowered.combineBackward])
         }
         // Every dense layer costs the same, every MoE layer (at uniform load) and every MTP module too.
         var result = BlockCosts()
-        result.dense = blockIsMoE.firstIndex(of: false).map { blockSeconds($0) } ?? BlockSeconds()
-        result.moe = blockIsMoE.prefix(model.layers).firstIndex(of: true).map { blockSeconds($0) } ?? BlockSeconds()
-        result.mtp = model.mtpModules > 0 ? blockSeconds(model.layers) : BlockSeconds()
+        if let dense = blockIsMoE.firstIndex(of: false) { result.dense = blockSeconds(dense).0 }
+        if let moe = blockIsMoE.prefix(model.layers).firstIndex(of: true) { (result.moe, result.moeAllToAll) = blockSeconds(moe) }
+        if model.mtpModules > 0 { (result.mtp, result.mtpAllToAll) = blockSeconds(model.layers) }
         result.head = BlockSeconds(forward: seconds(work.headForward()), backward: seconds(work.headBackward()),
                                    weight: seconds([work.headWeight()]))
         result.embedding = seconds([work.embedding()])
-        blockCache.table.withLock { $0[key] = result }
+        blockCache.blocks.withLock { $0[key] = result }
         return result
+    }
+
+    /// The blocks' costs of `config` with their all-to-alls (uniform routing, the configuration's node limit).
+    func blockCostsWithAllToAlls(_ config: ParallelConfig, setup: TrainingSetup) -> BlockCosts {
+        var blocks = blockCosts(config, setup: setup)
+        let key = BlockKey(config, withNodeLimit: true)
+        var seconds = blockCache.allToAlls.withLock { $0[key] }
+        if seconds == nil {
+            let costs = OpCostModel(cluster: cluster, setup: setup)
+            let route = Route(hostShare: Array(repeating: 1 / Double(setup.ep), count: setup.ep),
+                              nodeLimit: config.routingNodeLimit, gpusPerNode: cluster.gpusPerNode)
+            func pair(_ items: [WorkItem?]) -> (forward: Double, backward: Double) {
+                let each = items.map { item in item.map { costs.seconds($0, routes: [route]) } ?? 0 }
+                return each.count == 4 ? (each[0] + each[1], each[2] + each[3]) : (0, 0)
+            }
+            let computed = (moe: pair(blocks.moeAllToAll), mtp: pair(blocks.mtpAllToAll))
+            blockCache.allToAlls.withLock { $0[key] = computed }
+            seconds = computed
+        }
+        if let seconds {
+            (blocks.moe.allToAllForward, blocks.moe.allToAllBackward) = seconds.moe
+            (blocks.mtp.allToAllForward, blocks.mtp.allToAllBackward) = seconds.mtp
+        }
+        return blocks
     }
 
     /// Estimates the step of `config`.
     public func estimate(_ config: ParallelConfig) -> AnalyticalStepEstimate {
         let setup = config.applied(to: base)
         let t = Double(setup.microBatchSequences * setup.sequenceLength), h = Double(model.hidden), tp = Double(setup.tp)
-        let blocks = blockCosts(config, setup: setup)
+        let blocks = blockCostsWithAllToAlls(config, setup: setup)
         let (dense, moe, mtp, head, embedding) = (blocks.dense, blocks.moe, blocks.mtp, blocks.head, blocks.embedding)
 
         // Per pipeline position, then per rank stage.
