@@ -19,7 +19,7 @@ import Workload
 ///   at run time (or by a policy), so the program holds the pool, not an assignment.
 ///
 /// MoE and batch programs are the same on every rank (``isRankSymmetric``). A program of the
-/// first ranks only (`throughRank`) keeps each collective's full member count.
+/// window of ranks only (`ranks:`; the ranks before it have no ops) keeps each collective's full member count.
 public struct JobLowering: Sendable {
     /// Ranks of the run.
     public let ranks: Int
@@ -32,14 +32,15 @@ public struct JobLowering: Sendable {
         return true
     }
 
-    /// The program of ranks `0...lastRank` (clamped to the run's ranks) of `task`.
-    public func lower(_ task: JobTask, throughRank lastRank: Int? = nil) -> RankProgram {
-        let count = min(ranks, max(0, lastRank ?? ranks - 1) + 1)
+    /// The program of `task` for the ranks of `window` (clamped to the run's ranks; default all):
+    /// `ops(of:)` is valid up to the window's last rank, empty before its first.
+    public func lower(_ task: JobTask, ranks window: Range<Int>? = nil) -> RankProgram {
+        let lower = min(max(0, window?.lowerBound ?? 0), ranks), upper = min(max(lower, window?.upperBound ?? ranks), ranks)
         var builder = Builder(ranks: ranks)
         switch task {
-        case .gemm(let gemm): builder.gemm(gemm, lowering: count)
-        case .moe(let moe): builder.moe(moe, lowering: count)
-        case .batch(let batch): builder.batch(batch, lowering: count)
+        case .gemm(let gemm): builder.gemm(gemm, lowering: lower..<upper)
+        case .moe(let moe): builder.moe(moe, lowering: lower..<upper)
+        case .batch(let batch): builder.batch(batch, lowering: lower..<upper)
         }
         return builder.program
     }
@@ -79,7 +80,7 @@ public struct JobLowering: Sendable {
                                   collective: collective)
         }
 
-        mutating func gemm(_ task: GemmTask, lowering count: Int) {
+        mutating func gemm(_ task: GemmTask, lowering window: Range<Int>) {
             let plan = GemmPlan(task: task, ranks: ranks)
             let b = Self.floatBytes
             let panels = task.sharding == .grid ? plan.summaPanels : []
@@ -94,8 +95,9 @@ public struct JobLowering: Sendable {
                 for _ in 0..<grid.columns { _ = program.addCollective(members: grid.rows) }
             }
             let gather = program.addCollective(members: ranks)
-            for rank in 0..<count {
+            for rank in 0..<window.upperBound {
                 program.rankStart.append(program.count)
+                guard window.contains(rank) else { continue }
                 let block = plan.outputBlock(of: rank)
                 let rows = Double(block.rows.count), columns = Double(block.columns.count)
                 let m = Double(task.m), n = Double(task.n), k = Double(task.k)
@@ -135,7 +137,7 @@ public struct JobLowering: Sendable {
             return [copy(own), collective(.gather, .world, bytes: (gathered - own) / Double(ranks - 1), members: ranks)]
         }
 
-        mutating func moe(_ task: MoETask, lowering count: Int) {
+        mutating func moe(_ task: MoETask, lowering window: Range<Int>) {
             let m = max(1, task.microBatches)
             let h = Double(task.hidden), f = Double(task.expertHidden), tokens = Double(task.tokens / m)
             let perExpert = Double(task.tokens) * Double(ranks) * Double(task.topK) / Double(max(1, task.experts)) / Double(m)
@@ -156,8 +158,9 @@ public struct JobLowering: Sendable {
                 return item
             }
             let collectives = (0..<(task.backward ? 4 : 2)).map { _ in program.addCollective(members: ranks) }
-            for rank in 0..<count {
+            for rank in 0..<window.upperBound {
                 program.rankStart.append(program.count)
+                guard window.contains(rank) else { continue }
                 var last = op(rank, .forward, [gate], after: -1, microBatch: 0)
                 last = op(rank, .dispatch, [exchange(.dispatch)], after: last, microBatch: 0, collective: collectives[0])
                 last = op(rank, .forward, experts, after: last, microBatch: 0)
@@ -171,10 +174,11 @@ public struct JobLowering: Sendable {
             program.loopCount = m
         }
 
-        mutating func batch(_ task: BatchTask, lowering count: Int) {
+        mutating func batch(_ task: BatchTask, lowering window: Range<Int>) {
             let segment = program.work.append(segment: task.shapes.map { gemm(Double($0.m), Double($0.n), Double($0.k)) })
-            for rank in 0..<count {
+            for rank in 0..<window.upperBound {
                 program.rankStart.append(program.count)
+                guard window.contains(rank) else { continue }
                 _ = program.append(rank: rank, kind: .pool, microBatch: -1, segment: segment, dependency: -1)
             }
             program.rankStart.append(program.count)

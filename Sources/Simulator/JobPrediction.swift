@@ -32,24 +32,36 @@ public struct TaskPrediction: Codable, Sendable {
     /// Every task of `job` run on `ranks` ranks of `cluster`.
     public static func predict(job: Job, ranks: Int, cluster: ClusterSpec) -> [TaskPrediction] {
         let lowering = JobLowering(ranks: ranks), costs = OpCostModel(jobOn: cluster)
+        let total = lowering.ranks
         return job.tasks.map { task in
-            let symmetric = JobLowering.isRankSymmetric(task)
-            let program = lowering.lower(task, throughRank: symmetric ? 0 : nil)
-            var (compute, comm) = cost(program, costs: costs, ranks: lowering.ranks)
-            if symmetric, let first = compute.first, let firstComm = comm.first {
-                compute = Array(repeating: first, count: lowering.ranks)
-                comm = Array(repeating: firstComm, count: lowering.ranks)
+            var compute: [Double] = [], comm: [Double] = []
+            if JobLowering.isRankSymmetric(task) {
+                // Every rank does rank 0's work.
+                let (c, m) = cost(lowering.lower(task, ranks: 0..<1), ranks: 0..<1, costs: costs, total: total)
+                compute = Array(repeating: c.first ?? 0, count: total)
+                comm = Array(repeating: m.first ?? 0, count: total)
+            } else {
+                // A window of ranks at a time: the program's memory stays bounded whatever the rank count.
+                for start in stride(from: 0, to: total, by: windowRanks) {
+                    let window = start..<min(total, start + windowRanks)
+                    let (c, m) = cost(lowering.lower(task, ranks: window), ranks: window, costs: costs, total: total)
+                    compute += c
+                    comm += m
+                }
             }
             return TaskPrediction(task: task.name, kind: kind(task), computeSeconds: compute, commSeconds: comm)
         }
     }
 
-    /// Per lowered rank of `program`: compute-stream and communication-stream seconds.
-    static func cost(_ program: RankProgram, costs: OpCostModel, ranks: Int) -> (compute: [Double], comm: [Double]) {
+    /// Ranks lowered at once.
+    static let windowRanks = 1024
+
+    /// Per rank of `window` of `program`: compute-stream and communication-stream seconds.
+    static func cost(_ program: RankProgram, ranks window: Range<Int>, costs: OpCostModel, total ranks: Int) -> (compute: [Double], comm: [Double]) {
         let segments = costs.segmentSeconds(program.work, routes: program.routes)
-        var compute = [Double](repeating: 0, count: program.ranks), comm = compute
+        var compute = [Double](repeating: 0, count: window.count), comm = compute
         let loops = Double(program.loopCount)
-        for rank in 0..<program.ranks {
+        for (index, rank) in window.enumerated() {
             for op in program.ops(of: rank) {
                 let segment = program.segment[op]
                 guard segment >= 0 else { continue }
@@ -58,7 +70,7 @@ public struct TaskPrediction: Codable, Sendable {
                     let items = program.work.items(of: segment).map { costs.seconds($0, routes: program.routes) }
                     seconds = BatchSchedule.lowerBound(itemSeconds: items, ranks: ranks)
                 }
-                if program.stream[op] == 0 { compute[rank] += loops * seconds } else { comm[rank] += loops * seconds }
+                if program.stream[op] == 0 { compute[index] += loops * seconds } else { comm[index] += loops * seconds }
             }
         }
         return (compute, comm)

@@ -80,7 +80,8 @@ struct ProgramCommand: ParsableCommand, SimulationFlags {
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: total, availableMemoryBytes: nil))
             let lowering = JobLowering(ranks: total)
             let listed = chosen.ranks
-            let programs = job.tasks.map { lowering.lower($0, throughRank: listed.max() ?? 0) }
+            let window = (listed.min() ?? 0)..<((listed.max() ?? 0) + 1)
+            let programs = job.tasks.map { lowering.lower($0, ranks: window) }
             if format == .json {
                 struct Task: Encodable { var task: String; var program: ProgramListing.Document }
                 let tasks = zip(job.tasks, programs).map { Task(task: $0.name, program: ProgramListing(program: $1).document(ranks: listed)) }

@@ -60,7 +60,7 @@ import Workload
         task.microBatches = 4
         task.backward = true
         #expect(JobLowering.isRankSymmetric(.moe(task)))
-        let program = JobLowering(ranks: 2).lower(.moe(task), throughRank: 0)
+        let program = JobLowering(ranks: 2).lower(.moe(task), ranks: 0..<1)
         #expect(program.ranks == 1 && program.loopCount == 4)
         #expect(kinds(program, rank: 0) == [.forward, .dispatch, .forward, .combine, .dispatchBackward, .backward, .combineBackward])
         // 256 tokens per micro-batch; each of the rank's 4 experts gets 256·2·2/8 = 128 rows.
@@ -68,5 +68,14 @@ import Workload
         #expect(experts.count == 12 && experts.allSatisfy { $0.kind == .groupedGemm && $0.m == 128 })
         #expect(items(program, op: 5).count == 36)
         #expect(items(program, op: 1)[0].bytes == 256 * 2 * 64 * 4)
+    }
+
+    /// A window of ranks: the ranks before it have no ops, its ranks theirs.
+    @Test func windowLowersOnlyItsRanks() {
+        let task = GemmTask(name: "rows", m: 64, n: 64, k: 64, sharding: .rows)
+        let program = JobLowering(ranks: 8).lower(.gemm(task), ranks: 5..<7)
+        #expect(program.ranks == 7 && program.count == 6)
+        #expect(program.ops(of: 4).isEmpty && program.ops(of: 5).count == 3 && program.ops(of: 6).count == 3)
+        #expect(program.rank[program.ops(of: 6).lowerBound] == 6)
     }
 }
