@@ -117,7 +117,7 @@ public struct ProgramListing: Sendable {
         switch item.kind {
         case .gemm, .groupedGemm, .gate:
             text += " \(count(item.m))×\(count(item.n))×\(count(item.k)) \(item.precision)"
-            if item.kind == .gate { text += " + \(bytes(item.bytes))" }
+            if item.kind == .gate && item.bytes > 0 { text += " + \(bytes(item.bytes))" }
         case .attentionForward, .attentionBackward:
             text += " \(count(item.m)) tokens \(String(format: "%.3g", item.flops)) FLOPs"
         case .elementwise:
