@@ -1,4 +1,3 @@
-import Program
 import Foundation
 
 /// Failures over a whole training run: how often the job dies, what checkpointing costs, and

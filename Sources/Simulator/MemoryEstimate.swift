@@ -1,4 +1,3 @@
-import Program
 import Workload
 
 /// Memory per GPU for the worst pipeline stage: weights, gradients, optimizer states (sharded by

@@ -1,4 +1,3 @@
-import Program
 import Config
 import Foundation
 import Hardware

@@ -1,4 +1,3 @@
-import Program
 import Foundation
 import Kernels
 

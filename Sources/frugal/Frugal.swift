@@ -28,7 +28,6 @@ struct Frugal: ParsableCommand {
             Sweep.self,
             Report.self,
             Simulate.self,
-            ProgramCommand.self,
             Compare.self,
             Plan.self,
             Chips.self,

@@ -1,6 +1,5 @@
 import Foundation
 import Hardware
-import Program
 import Simulator
 import Testing
 import Workload
