@@ -69,8 +69,10 @@ let package = Package(
 
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdSettings),
-        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config"]),
-        .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Config"]),
+        // Test helpers shared by several test targets (hostile values, TOML sketches).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config", "TestSupport"]),
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Config", "TestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Hardware", "Workload", "Planner"]),
         // Launch `mpirun` on the built `frugal` executable; they never call MPI_Init themselves.

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// The findings folder: `<target>-<n><ext>` (the input) and `<target>-<n>.note` (what happened
 /// and how to reproduce it), numbered per target; plus the worker's scratch files
@@ -48,13 +49,7 @@ struct Findings: Sendable {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
         defer { close(descriptor) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
-            offset += written
-        }
+        if WholeWrite.write(Data(bytes), to: descriptor) != nil { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
     }
 
     /// Removes this target's scratch files (findings are copies, kept in ``folder``).

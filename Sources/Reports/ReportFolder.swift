@@ -45,17 +45,7 @@ public enum ReportFolder {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .cannotWrite(path, reason: errnoText(errno)) }
         defer { close(descriptor) }
-        let failure: Int32? = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Int32? in
-            guard let base = bytes.baseAddress else { return nil }
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return written < 0 ? errno : ENOSPC }
-                offset += written
-            }
-            return nil
-        }
+        let failure = WholeWrite.write(data, to: descriptor)
         if let failure { throw .cannotWrite(path, reason: errnoText(failure)) }
         guard fsync(descriptor) == 0 else { throw .cannotWrite(path, reason: errnoText(errno)) }
     }

@@ -16,7 +16,7 @@ import Glibc
 /// such numbers) and read back as the same values.
 public final class ResultsLog {
     /// `write(2)`'s shape, so tests can inject a failing disk.
-    public typealias WriteFunction = (Int32, UnsafeRawPointer, Int) -> Int
+    public typealias WriteFunction = WholeWrite.WriteFunction
 
     /// The file's path.
     public let path: String
@@ -129,19 +129,7 @@ public final class ResultsLog {
     }
 
     private static func writeAll(_ data: Data, to descriptor: Int32, path: String, using write: WriteFunction) throws {
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, base + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ResultsLogError.cannotWrite(path, errno: errno)
-                }
-                if written == 0 { throw ResultsLogError.cannotWrite(path, errno: ENOSPC) }
-                offset += written
-            }
-        }
+        if let failure = WholeWrite.write(data, to: descriptor, using: write) { throw ResultsLogError.cannotWrite(path, errno: failure) }
     }
 
     /// Reads a results file: the records that parse, and one problem per line that does not

@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import Hardware
+import TestSupport
 import Testing
 
 /// Every number key of chip and cluster files, and every `--set` what-if, against hostile values.
