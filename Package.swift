@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // Frugal: how fast, and at what cost, training-style work runs on constrained GPUs.
 // Layout and dependency direction: see README.md ("Layout") —
-// frugal → Runtime/Simulator → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI.
+// frugal → Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI.
 import PackageDescription
 
 /// SIMD code needs fused multiply-add: without an FMA-capable target CPU, Swift's
@@ -47,24 +47,26 @@ let package = Package(
         .target(name: "Workload", dependencies: ["Config", "Kernels"]),
         .target(name: "Hardware", dependencies: ["Config"]),
         .target(name: "Planner", dependencies: ["Workload", "Hardware"]),
+        // The per-rank op program both executors read (no durations), and the lowerings to it.
+        .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Planner", "Workload", "Kernels", "MPIKit", "Reports",
+        .target(name: "Runtime", dependencies: ["Program", "Planner", "Workload", "Kernels", "MPIKit", "Reports",
                                                 .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: optimizedSettings),
-        .target(name: "Simulator", dependencies: ["Planner", "Workload", "Hardware", "Kernels"], swiftSettings: optimizedSettings),
+        .target(name: "Simulator", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels"], swiftSettings: optimizedSettings),
         .target(name: "Reports", dependencies: ["Workload"]),
 
         .executableTarget(
             name: "frugal",
             dependencies: [
-                "Runtime", "Simulator", "Reports", "Kernels", "CBLAS", "MPIKit",
+                "Runtime", "Simulator", "Program", "Reports", "Kernels", "CBLAS", "MPIKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdSettings),
 
         // The fuzzer of every decoder and flag parser (README "Fuzzing").
-        .executableTarget(name: "FrugalFuzz", dependencies: ["Config", "Workload", "Hardware", "Simulator", "Reports"],
+        .executableTarget(name: "FrugalFuzz", dependencies: ["Config", "Workload", "Hardware", "Program", "Simulator", "Reports"],
                           swiftSettings: simdSettings),
 
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
@@ -74,7 +76,8 @@ let package = Package(
         .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config", "TestSupport"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Config", "TestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Hardware", "Workload", "Planner"]),
+        .testTarget(name: "ProgramTests", dependencies: ["Program", "Workload", "Planner"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Planner"]),
         // Launch `mpirun` on the built `frugal` executable; they never call MPI_Init themselves.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Hardware", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),

@@ -13,7 +13,7 @@ extension FuzzTarget {
         let ranks = 4
         let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: 16 << 30))
         // What `frugal simulate --job` does next: predict every task on every rank.
-        for prediction in JobPredictor(cluster: context.h800Cluster).predict(job: job, ranks: ranks) {
+        for prediction in TaskPrediction.predict(job: job, ranks: ranks, cluster: context.h800Cluster) {
             try requireFinite(prediction.computeSeconds + prediction.commSeconds, what: "job prediction of \(prediction.task)")
         }
     }

@@ -1,16 +1,19 @@
+import Program
 import Foundation
+import Synchronization
 import Hardware
 import Workload
 
 /// A closed-form step time for ranking many configurations fast (the event simulation takes about
 /// a second per configuration at 2048 GPUs; this takes microseconds).
 ///
-/// Built from the simulator's own unit costs — ``KernelCostModel`` for kernels and
-/// ``CollectiveCostModel`` for links — but with uniform expert load (every expert gets
+/// Built from the simulator's own lowering (``TrainingWork``: each block's GEMMs, attention,
+/// memory-bound kernels and all-to-alls) and its own cost functions (``OpCostModel``), but with
+/// uniform expert load (every expert gets
 /// `tokens·ep·topK / experts` rows) and the pipeline timed by formula instead of by events:
 ///
 /// - **Compute**: per block and micro-batch, forward / input-gradient / weight-gradient GEMMs,
-///   attention kernels and memory-bound kernels as ``BlockCostModel`` counts them; the bottleneck
+///   attention kernels and memory-bound kernels as the lowering counts them; the bottleneck
 ///   rank stage (the one with the most work) sets the pace: n·Σchunks(F + B + W) for one-direction
 ///   schedules, n/2·Σchunks for DualPipe (each micro-batch visits one of a rank's two chunks).
 /// - **Bubble** (HARDWARE.md "Pipeline schedules", F and B per chunk of the bottleneck rank, B the
@@ -58,7 +61,6 @@ public struct AnalyticalStepEstimator: Sendable {
     let blockNonExpertParameters: [Double]
     let blockExpertParameters: [Double]
     let blockIsMoE: [Bool]
-    let projections: [(inputs: Double, outputs: Double)]
 
     public init(model: TransformerModel, base: TrainingSetup, cluster: ClusterSpec) {
         self.model = model
@@ -81,7 +83,6 @@ public struct AnalyticalStepEstimator: Sendable {
         blockNonExpertParameters = nonExpert
         blockExpertParameters = expert
         blockIsMoE = moe
-        projections = model.attention.projections(hidden: model.hidden).map { (Double($0.inputs), Double($0.outputs)) }
     }
 
     /// Seconds of one block for one micro-batch on one rank.
@@ -98,96 +99,94 @@ public struct AnalyticalStepEstimator: Sendable {
         }
     }
 
+    /// What a block's cost depends on besides the model, the cluster and the base setup: the
+    /// configurations that share it (differing in pp, dp, ZeRO stage or schedule) share one costing.
+    /// The routing node limit changes only the all-to-alls, which have their own cache.
+    struct BlockKey: Hashable {
+        var tp: Int, ep: Int, microBatchSequences: Int, recompute: RecomputePolicy, precision: TrainingPrecision
+        var routingNodeLimit: Int
+
+        init(_ config: ParallelConfig, withNodeLimit: Bool) {
+            tp = config.tp; ep = config.ep; microBatchSequences = config.microBatchSequences
+            recompute = config.recompute; precision = config.precision
+            routingNodeLimit = withNodeLimit ? config.routingNodeLimit : -1
+        }
+    }
+
+    /// Seconds of each kind of block for one micro-batch on one rank (all-to-alls apart), and the
+    /// all-to-all work of an MoE layer and of an MTP module (forward dispatch, combine, backward dispatch, combine).
+    struct BlockCosts {
+        var dense = BlockSeconds(), moe = BlockSeconds(), mtp = BlockSeconds(), head = BlockSeconds()
+        var embedding = 0.0
+        var moeAllToAll: [WorkItem?] = [], mtpAllToAll: [WorkItem?] = []
+    }
+
+    /// Block costs and all-to-all seconds already worked out by this estimator.
+    final class BlockCostCache: Sendable {
+        let blocks = Mutex<[BlockKey: BlockCosts]>([:])
+        let allToAlls = Mutex<[BlockKey: (moe: (forward: Double, backward: Double), mtp: (forward: Double, backward: Double))]>([:])
+    }
+    let blockCache = BlockCostCache()
+
+    /// The blocks' work as the simulator's lowering has it, at uniform expert load, costed by the
+    /// simulator's cost functions (the closed form is only in how they are combined); cached per key.
+    func blockCosts(_ config: ParallelConfig, setup: TrainingSetup) -> BlockCosts {
+        let key = BlockKey(config, withNodeLimit: false)
+        if let cached = blockCache.blocks.withLock({ $0[key] }) { return cached }
+        let costs = OpCostModel(cluster: cluster, setup: setup)
+        var uniform = setup
+        uniform.expertLoad = .uniform
+        let work = TrainingWork(model: model, setup: uniform, gpusPerNode: cluster.gpusPerNode)
+        func seconds(_ items: [WorkItem]) -> Double { items.reduce(0) { $0 + costs.seconds($1, routes: []) } }
+        func blockSeconds(_ block: Int) -> (BlockSeconds, [WorkItem?]) {
+            let lowered = work.work(block: block, epIndex: 0, route: 0)
+            return (BlockSeconds(forward: seconds(lowered.attentionForward + lowered.mlpForward),
+                                 backward: seconds(lowered.attentionBackward + lowered.mlpBackward + lowered.recompute),
+                                 weight: seconds(lowered.weight)),
+                    [lowered.dispatchForward, lowered.combineForward, lowered.dispatchBackward, lowered.combineBackward])
+        }
+        // Every dense layer costs the same, every MoE layer (at uniform load) and every MTP module too.
+        var result = BlockCosts()
+        if let dense = blockIsMoE.firstIndex(of: false) { result.dense = blockSeconds(dense).0 }
+        if let moe = blockIsMoE.prefix(model.layers).firstIndex(of: true) { (result.moe, result.moeAllToAll) = blockSeconds(moe) }
+        if model.mtpModules > 0 { (result.mtp, result.mtpAllToAll) = blockSeconds(model.layers) }
+        result.head = BlockSeconds(forward: seconds(work.headForward()), backward: seconds(work.headBackward()),
+                                   weight: seconds([work.headWeight()]))
+        result.embedding = seconds([work.embedding()])
+        blockCache.blocks.withLock { $0[key] = result }
+        return result
+    }
+
+    /// The blocks' costs of `config` with their all-to-alls (uniform routing, the configuration's node limit).
+    func blockCostsWithAllToAlls(_ config: ParallelConfig, setup: TrainingSetup) -> BlockCosts {
+        var blocks = blockCosts(config, setup: setup)
+        let key = BlockKey(config, withNodeLimit: true)
+        var seconds = blockCache.allToAlls.withLock { $0[key] }
+        if seconds == nil {
+            let costs = OpCostModel(cluster: cluster, setup: setup)
+            let route = Route(hostShare: Array(repeating: 1 / Double(setup.ep), count: setup.ep),
+                              nodeLimit: config.routingNodeLimit, gpusPerNode: cluster.gpusPerNode)
+            func pair(_ items: [WorkItem?]) -> (forward: Double, backward: Double) {
+                let each = items.map { item in item.map { costs.seconds($0, routes: [route]) } ?? 0 }
+                return each.count == 4 ? (each[0] + each[1], each[2] + each[3]) : (0, 0)
+            }
+            let computed = (moe: pair(blocks.moeAllToAll), mtp: pair(blocks.mtpAllToAll))
+            blockCache.allToAlls.withLock { $0[key] = computed }
+            seconds = computed
+        }
+        if let seconds {
+            (blocks.moe.allToAllForward, blocks.moe.allToAllBackward) = seconds.moe
+            (blocks.mtp.allToAllForward, blocks.mtp.allToAllBackward) = seconds.mtp
+        }
+        return blocks
+    }
+
     /// Estimates the step of `config`.
     public func estimate(_ config: ParallelConfig) -> AnalyticalStepEstimate {
         let setup = config.applied(to: base)
-        let kernels = KernelCostModel(chip: cluster.chip, precision: setup.precision, communicationSMs: setup.communicationSMs)
-        func gemm(_ m: Double, _ n: Double, _ k: Double) -> Double { kernels.gemmSeconds(m: m, n: n, k: k) }
-        func memory(_ bytes: Double) -> Double { kernels.memorySeconds(bytes: bytes) }
         let t = Double(setup.microBatchSequences * setup.sequenceLength), h = Double(model.hidden), tp = Double(setup.tp)
-        let castBytes = setup.precision == .fp8 ? 3.0 : 0.0
-        let attention = model.attention
-
-        // Attention part, common to every block.
-        var projectionForward = 0.0, projectionBackward = 0.0, projectionWeight = 0.0, inputs = 0.0
-        for projection in projections {
-            let seconds = kernels.linearLayerSeconds(tokens: t, inputs: projection.inputs, outputs: projection.outputs / tp)
-            projectionForward += seconds.forward
-            projectionBackward += seconds.backward
-            projectionWeight += seconds.weight
-            inputs += projection.inputs
-        }
-        let causal = t * attention.coreFlopsPerToken(keys: TransformerModel.attendedKeys(sequence: setup.sequenceLength, causal: true)) / tp
-        let attentionMemory = 10 * t * h + castBytes * t * inputs
-        let tpAllReduce = setup.tp > 1 ? collectives.allReduceSeconds(bytes: t * h * 2, ranksPerNode: setup.tp, nodes: 1) : 0
-        var common = BlockSeconds()
-        common.forward = projectionForward + kernels.attentionSeconds(flops: causal, backward: false) + memory(attentionMemory) + tpAllReduce
-        common.backward = projectionBackward + kernels.attentionSeconds(flops: 2.5 * causal, backward: true) + memory(2 * attentionMemory) + tpAllReduce
-        common.weight = projectionWeight
-        var upProjections = 0.0
-        if attention.kind == .mla {
-            let heads = Double(attention.heads) / tp
-            if attention.qLoraRank > 0 { upProjections += gemm(t, heads * Double(attention.qkHeadDim), Double(attention.qLoraRank)) }
-            upProjections += gemm(t, heads * Double(attention.qkNopeHeadDim + attention.vHeadDim), Double(attention.kvLoraRank))
-        }
-        let gated = model.gatedFfn ? 2.0 : 1.0
-
-        // Dense FFN block.
-        var dense = common
-        do {
-            let f = Double(model.denseFfnWidth) / tp
-            let bytes = 10 * t * h + t * f * 6 + castBytes * t * (h + f)
-            dense.forward += gemm(t, gated * f, h) + gemm(t, h, f) + memory(bytes) + tpAllReduce
-            dense.backward += gemm(t, h, gated * f) + gemm(t, f, h) + memory(2 * bytes) + tpAllReduce
-            dense.weight += gemm(h, gated * f, t) + gemm(f, h, t)
-            dense.backward += recomputeSeconds(setup.recompute, forward: dense.forward, memory: memory(4 * t * h + t * f * 6), up: upProjections)
-        }
-
-        // MoE block: router, shared experts, local routed experts at uniform load, all-to-alls.
-        var moe = common
-        if let spec = model.moe {
-            let tm = t / tp, fe = Double(spec.expertFfnWidth), k = Double(spec.topK), ep = Double(setup.ep)
-            let router = gemm(t, Double(spec.routedExperts), h) + memory(t * Double(spec.routedExperts) * 8)
-            moe.forward += router
-            moe.backward += router
-            var forward = 0.0, backward = 0.0, weight = 0.0, swigluRows = 0.0
-            if spec.sharedExperts > 0 {
-                let fs = fe * Double(spec.sharedExperts)
-                forward += gemm(tm, gated * fs, h) + gemm(tm, h, fs)
-                backward += gemm(tm, h, gated * fs) + gemm(tm, fs, h)
-                weight += gemm(h, gated * fs, tm) + gemm(fs, h, tm)
-                swigluRows += tm * fs
-            }
-            let local = Double(spec.routedExperts / setup.ep)
-            let rows = (tm * ep * k / Double(spec.routedExperts)).rounded()
-            forward += local * (gemm(rows, gated * fe, h) + gemm(rows, h, fe))
-            backward += local * (gemm(rows, h, gated * fe) + gemm(rows, fe, h))
-            weight += local * (gemm(h, gated * fe, rows) + gemm(fe, h, rows))
-            let received = local * rows
-            swigluRows += received * fe
-            let bytes = 10 * t * h + swigluRows * 6 + received * h * 4 + tm * k * h * 2 + tm * h * 2 + castBytes * (received * h + swigluRows)
-            let mlpForward = forward + memory(bytes)
-            moe.forward += mlpForward
-            moe.backward += backward + memory(2 * bytes)
-            moe.weight += weight
-            moe.backward += recomputeSeconds(setup.recompute, forward: common.forward + router + mlpForward,
-                                             memory: memory(4 * t * h + swigluRows * 6), up: upProjections)
-            if setup.ep > 1 {
-                let dispatch = allToAllSeconds(setup: setup, limit: config.routingNodeLimit, elementBytes: setup.precision == .fp8 ? 1 + 4.0 / 128 : 2)
-                let combine = allToAllSeconds(setup: setup, limit: config.routingNodeLimit, elementBytes: 2)
-                moe.allToAllForward = dispatch + combine
-                moe.allToAllBackward = 2 * combine
-            }
-        }
-        // Output head (and its second use by each MTP module).
-        let v = Double(model.vocabulary) / tp
-        let head = BlockSeconds(forward: gemm(t, v, h) + memory(t * v * 6), backward: gemm(t, h, v) + memory(t * v * 6),
-                                weight: gemm(h, v, t))
-        let embedding = memory(t * h * 4)
-        var mtpExtra = head
-        mtpExtra.forward += gemm(t, h, 2 * h)
-        mtpExtra.backward += gemm(t, 2 * h, h)
-        mtpExtra.weight += gemm(2 * h, h, t)
+        let blocks = blockCostsWithAllToAlls(config, setup: setup)
+        let (dense, moe, mtp, head, embedding) = (blocks.dense, blocks.moe, blocks.mtp, blocks.head, blocks.embedding)
 
         // Per pipeline position, then per rank stage.
         let layout = PipelineLayout(model: model, setup: setup)
@@ -196,8 +195,7 @@ public struct AnalyticalStepEstimator: Sendable {
         for position in 0..<layout.positions {
             var sum = BlockSeconds(), nonExpert = 0.0, expert = 0.0
             for block in layout.blocks[position] {
-                sum = sum + (blockIsMoE[block] ? moe : dense)
-                if block >= model.layers { sum = sum + mtpExtra }
+                sum = sum + (block >= model.layers ? mtp : blockIsMoE[block] ? moe : dense)
                 if blockIsMoE[block] {
                     nonExpert += blockNonExpertParameters[block]
                     expert += blockExpertParameters[block] / Double(setup.ep)
@@ -264,40 +262,6 @@ public struct AnalyticalStepEstimator: Sendable {
         estimate.optimizerSeconds = worstOptimizer
         estimate.stepSeconds = worstPipeline + worstSync + worstOptimizer
         return estimate
-    }
-
-    private func recomputeSeconds(_ policy: RecomputePolicy, forward: Double, memory: Double, up: Double) -> Double {
-        switch policy {
-        case .none: return 0
-        case .selective: return memory + up
-        case .full: return forward
-        }
-    }
-
-    /// Expected distinct nodes a token's top-k experts sit on, capped by the routing node limit.
-    static func nodesPerToken(nodes: Int, topK: Int, limit: Int) -> Double {
-        guard nodes > 1 else { return 1 }
-        let n = Double(nodes)
-        let expected = n * (1 - pow(1 - 1 / n, Double(topK)))
-        return limit > 0 ? min(expected, Double(limit)) : expected
-    }
-
-    /// One all-to-all of a micro-batch's tokens over the expert-parallel group at uniform load:
-    /// NVLink carries every remote-GPU copy, the NIC one copy per distinct remote node.
-    func allToAllSeconds(setup: TrainingSetup, limit: Int, elementBytes: Double) -> Double {
-        guard let spec = model.moe else { return 0 }
-        let g = cluster.gpusPerNode, ep = setup.ep
-        let tm = Double(setup.microBatchSequences * setup.sequenceLength) / Double(setup.tp)
-        let k = Double(spec.topK), h = Double(model.hidden)
-        if ep <= g {
-            let pairs = tm * k * Double(ep - 1) / Double(ep)
-            return collectives.allToAllMemberSeconds(intraNodeBytes: pairs * h * elementBytes, scaleOutBytes: 0, spanningNodes: 1)
-        }
-        let nodes = (ep + g - 1) / g
-        let n = Double(nodes)
-        let scaleOut = tm * Self.nodesPerToken(nodes: nodes, topK: spec.topK, limit: limit) * (n - 1) / n * h * elementBytes
-        let pairs = tm * k * Double(g - 1) / Double(g)
-        return collectives.allToAllMemberSeconds(intraNodeBytes: pairs * h * elementBytes, scaleOutBytes: scaleOut, spanningNodes: nodes)
     }
 
     /// Gradient sync + parameter gather seconds, and optimizer seconds, of a rank holding

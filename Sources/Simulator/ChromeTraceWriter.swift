@@ -1,17 +1,17 @@
 import Foundation
+import Program
 
 /// Writes a simulated step as Chrome trace-event JSON (loadable in Perfetto and chrome://tracing):
 /// one process per rank, one thread per stream (compute, communication), one complete ("X")
 /// event per op, times in microseconds.
 public enum ChromeTraceWriter {
-    /// The trace text for `ranks` (ranks the program does not have are left out).
     /// The most op events one trace holds: 2²³, about 800 MB of JSON (DeepSeek-V3's 7.55 M ops
     /// on all 2048 ranks fit). Past it the text would not fit in memory on a laptop, nor open in
     /// a viewer.
     public static let eventLimit = 1 << 23
 
     /// The op events a trace of `ranks` would hold.
-    public static func eventCount(program: StepProgram, ranks: RankRanges) -> Int {
+    public static func eventCount(program: RankProgram, ranks: RankRanges) -> Int {
         let total = program.rankStart.count - 1
         return ranks.ranges.reduce(0) { sum, range in
             let low = min(range.lowerBound, total), high = min(range.upperBound + 1, total)
@@ -19,7 +19,8 @@ public enum ChromeTraceWriter {
         }
     }
 
-    public static func json(program: StepProgram, timeline: EventSimulator, ranks: RankRanges) -> String {
+    /// The trace text for `ranks` (ranks the program does not have are left out).
+    public static func json(program: RankProgram, timeline: EventSimulator, ranks: RankRanges) -> String {
         var out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
         var first = true
         func emit(_ line: String) {

@@ -1,4 +1,6 @@
-/// Runs a ``StepProgram``: every rank has a compute and a communication stream that each run
+import Program
+
+/// Runs a ``CostedProgram``: every rank has a compute and a communication stream that each run
 /// their ops in issue order; an op starts when its stream is free and its dependencies have
 /// finished (a remote dependency plus its transfer delay); a collective starts when its last
 /// member arrives and ends for all members together.
@@ -19,7 +21,8 @@ public struct EventSimulator: Sendable {
     /// Per rank: when its last op finished.
     public private(set) var rankEndSeconds: [Double] = []
 
-    public init(program: StepProgram) throws(SimulationError) {
+    public init(costed: CostedProgram) throws(SimulationError) {
+        let program = costed.program
         let count = program.count
         let ranks = program.rankStart.count - 1
         let collectives = program.collectiveMembers.count
@@ -59,9 +62,9 @@ public struct EventSimulator: Sendable {
         program.stream.withUnsafeBufferPointer { streamBuffer in
         program.dependency.withUnsafeBufferPointer { dependencyBuffer in
         program.remoteDependency.withUnsafeBufferPointer { remoteBuffer in
-        program.remoteDelay.withUnsafeBufferPointer { delayBuffer in
+        costed.remoteDelay.withUnsafeBufferPointer { delayBuffer in
         program.collective.withUnsafeBufferPointer { collectiveBuffer in
-        program.duration.withUnsafeBufferPointer { durationBuffer in
+        costed.duration.withUnsafeBufferPointer { durationBuffer in
         program.wakes.withUnsafeBufferPointer { wakesBuffer in
         program.kind.withUnsafeBufferPointer { kindBuffer in
         program.rank.withUnsafeBufferPointer { rankBuffer in

@@ -1,3 +1,4 @@
+import Program
 import Foundation
 
 /// Failures over a whole training run: how often the job dies, what checkpointing costs, and

@@ -1,3 +1,4 @@
+import Program
 import Workload
 
 /// Memory per GPU for the worst pipeline stage: weights, gradients, optimizer states (sharded by

@@ -1,3 +1,4 @@
+import Program
 import Workload
 
 /// One point of the planner's search space: the parallel degrees, ZeRO stage, pipeline schedule,

@@ -1,3 +1,4 @@
+import Program
 import Config
 import Foundation
 import Hardware

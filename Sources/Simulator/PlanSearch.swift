@@ -1,3 +1,4 @@
+import Program
 import Foundation
 import Hardware
 import Workload
@@ -188,10 +189,11 @@ public struct PlanSearch: Sendable {
     /// returns configurations per second (one thread).
     public func benchmarkAnalytical(_ configs: [ParallelConfig], minimumSeconds: Double = 1) -> (count: Int, seconds: Double) {
         guard !configs.isEmpty else { return (0, 0) }
-        let estimator = AnalyticalStepEstimator(model: space.model, base: space.base, cluster: space.cluster)
         let clock = ContinuousClock.now
         var count = 0, sink = 0.0
         repeat {
+            // A fresh estimator per pass: each pass pays for its block costings, as `frugal plan`'s does.
+            let estimator = AnalyticalStepEstimator(model: space.model, base: space.base, cluster: space.cluster)
             for config in configs { sink += estimator.estimate(config).stepSeconds }
             count += configs.count
         } while Self.seconds(since: clock) < minimumSeconds

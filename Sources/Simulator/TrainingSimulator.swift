@@ -1,6 +1,7 @@
 import Foundation
 import Hardware
 import Kernels
+import Program
 import Workload
 
 /// Simulates one training step of `model` with `setup` on `cluster`, rank by rank, and derives
@@ -50,7 +51,7 @@ public struct TrainingSimulator: Sendable {
     /// A simulated step: the result, and (when asked) the program and its timeline for traces.
     public struct Run: Sendable {
         public var result: SimulationResult
-        public var program: StepProgram?
+        public var program: RankProgram?
         public var timeline: EventSimulator?
     }
 
@@ -74,11 +75,10 @@ public struct TrainingSimulator: Sendable {
             ranksSimulated: 0, events: 0, simulationWallSeconds: 0, eventsPerSecond: 0, seed: setup.seed)
         guard memory.fits else { return Run(result: result) }
 
-        let costs = BlockCostModel(model: model, setup: setup, cluster: cluster)
-        var builder = StepProgramBuilder(model: model, setup: setup, cluster: cluster, layout: layout, costs: costs,
-                                         parameters: parameters, slowdown: slowdownFactors())
-        let program = builder.build()
-        let timeline = try EventSimulator(program: program)
+        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode)
+        let program = lowering.lower()
+        let costs = OpCostModel(cluster: cluster, setup: setup)
+        let timeline = try EventSimulator(costed: costs.cost(program, slowdown: slowdownFactors()))
         let wall = ContinuousClock.now - clock
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
 
@@ -107,7 +107,7 @@ public struct TrainingSimulator: Sendable {
         result.gpuHoursWithFailures = gpus * goodput.wallSeconds / 3600
         result.costUsdWithFailures = gpus * goodput.wallSeconds / 3600 * cluster.usdPerGpuHour
         var breakdown = timeline.breakdown
-        let tensorParallel = tensorParallelSecondsPerRank(costs: costs, layout: layout)
+        let tensorParallel = tensorParallelSecondsPerRank(lowering: lowering, costs: costs)
         if tensorParallel > 0 {
             breakdown.computeSeconds -= tensorParallel
             breakdown.exposedCommunicationSeconds["tensorParallel"] = tensorParallel
@@ -121,11 +121,16 @@ public struct TrainingSimulator: Sendable {
     }
 
     /// Tensor-parallel all-reduce seconds folded into one rank's compute ops (average rank).
-    func tensorParallelSecondsPerRank(costs: BlockCostModel, layout: PipelineLayout) -> Double {
+    func tensorParallelSecondsPerRank(lowering: TrainingLowering, costs: OpCostModel) -> Double {
         guard setup.tp > 1 else { return 0 }
+        let layout = lowering.layout
         var total = 0.0
         for position in 0..<layout.positions {
-            for block in layout.blocks[position] { total += 2 * costs.cost(block: block, epIndex: 0).tensorParallelSeconds }
+            for block in layout.blocks[position] {
+                if let reduce = lowering.work.work(block: block, epIndex: 0).tensorParallel {
+                    total += 4 * costs.seconds(reduce, routes: [])
+                }
+            }
         }
         return total * Double(layout.microBatches) / Double(setup.pp)
     }

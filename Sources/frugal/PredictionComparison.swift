@@ -17,7 +17,7 @@ struct PredictionComparison {
     }
     var rows: [Row] = []
 
-    init(outcome: JobRunner.Outcome, predictions: [JobPredictor.TaskPrediction]) {
+    init(outcome: JobRunner.Outcome, predictions: [TaskPrediction]) {
         for prediction in predictions {
             switch prediction.kind {
             case "gemm":

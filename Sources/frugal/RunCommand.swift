@@ -75,8 +75,8 @@ extension Frugal {
                 }
                 let outcome = JobRunner(options: options).runReturningRecords()
                 if outcome.isRoot, let job = outcome.job {
-                    let comparison = PredictionComparison(outcome: outcome, predictions: JobPredictor(cluster: clusterSpec)
-                        .predict(job: job, ranks: outcome.ranks))
+                    let comparison = PredictionComparison(outcome: outcome, predictions: TaskPrediction
+                        .predict(job: job, ranks: outcome.ranks, cluster: clusterSpec))
                     print(comparison.table(clusterFile: cluster))
                     if let out { try comparison.write(to: (out as NSString).appendingPathComponent("predictions.jsonl")) }
                 }

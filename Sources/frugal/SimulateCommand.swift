@@ -123,7 +123,7 @@ struct Simulate: ParsableCommand {
                                                "a rank count (one rank per GPU of the cluster, at most \(Self.jobRanksLimit))")
             if let out { try OutputPath.checkFile(out, flag: "--out") }
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
-            let predictions = JobPredictor(cluster: cluster).predict(job: job, ranks: ranks)
+            let predictions = TaskPrediction.predict(job: job, ranks: ranks, cluster: cluster)
             for prediction in predictions {
                 for (term, values) in [("computeSeconds", prediction.computeSeconds), ("commSeconds", prediction.commSeconds)] {
                     if let rank = values.firstIndex(where: { !$0.isFinite }) {

@@ -4,9 +4,38 @@ import Hardware
 import Simulator
 import Workload
 
+/// The files and flags that describe a simulated training step (`frugal simulate`, `frugal program`).
+protocol SimulationFlags {
+    var cluster: String { get }
+    var model: String? { get }
+    var train: String? { get }
+    var parallel: String? { get }
+    var schedule: String? { get }
+    var precision: String? { get }
+    var recompute: String? { get }
+    var seq: Int? { get }
+    var globalBatch: Int? { get }
+    var microBatch: Int? { get }
+    var tokens: Double? { get }
+    var commSMs: Int? { get }
+    var expertLoad: String? { get }
+    var slowRanks: String? { get }
+    var slowdown: Double? { get }
+    var stragglerSigma: Double? { get }
+    var seed: UInt64? { get }
+    var trace: String? { get }
+    var clustersDirectory: String { get }
+    var modelsDirectory: String { get }
+    var trainDirectory: String { get }
+    /// The cluster file with every `--set` applied.
+    func loadCluster(_ path: String) throws -> ClusterSpec
+}
+
+extension Simulate: SimulationFlags {}
+
 /// Turns `frugal simulate`'s files and flags into a cluster, a model and a training setup, then runs.
 struct SimulationRequest {
-    let command: Simulate
+    let command: any SimulationFlags
 
     func run() throws -> TrainingSimulator.Run {
         try prepare().run(keepTimeline: command.trace != nil)

@@ -55,6 +55,26 @@ import Testing
 
     @Test(arguments: simulateFlags) func simulateFlagsAreBounded(_ c: Case) throws { try Self.check(c) }
 
+    static let programFlags: [Case] = [
+        Case(arguments: ["program", "--job", "Cluster/jobs/demo.toml", "--ranks-total", "0"], status: 2, mentions: "--ranks-total"),
+        Case(arguments: ["program", "--job", "Cluster/jobs/demo.toml", "--ranks-total", big], status: 2, mentions: "--ranks-total"),
+        Case(arguments: ["program", "--job", "Cluster/jobs/demo.toml", "--ranks-total", "4", "--ranks", "0-\(big)"], status: 2, mentions: "--ranks"),
+        Case(arguments: ["program", "--job", "Cluster/jobs/demo.toml", "--cluster", "h800-2048"], status: 2, mentions: "--job"),
+    ]
+
+    @Test(arguments: programFlags) func programJobFlagsAreBounded(_ c: Case) throws { try Self.check(c) }
+
+    /// `frugal program --job`: rank 1 of the demo's row-sharded GEMM at 2 ranks gathers B, runs
+    /// its 256 rows and sends its C block to rank 0.
+    @Test func programListsAJobTasksRanks() throws {
+        let outcome = try Self.run(["program", "--job", "Cluster/jobs/demo.toml", "--ranks-total", "2", "--ranks", "1"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.standardOutput.contains("## task rows-512, 2 rank(s)"))
+        #expect(outcome.standardOutput.contains("allGather 1.05 MB over world"))
+        #expect(outcome.standardOutput.contains("gemm 256×512×512 fp32"))
+        #expect(outcome.standardOutput.contains("send 524.3 kB over world"))
+    }
+
     static let otherFlags: [Case] = [
         Case(arguments: ["bench", "grouped", "--experts", "0", "--shapes", "64x8x8"], status: 2, mentions: "--experts"),
         Case(arguments: ["bench", "grouped", "--experts", "1000000", "--shapes", "64x8x8"], status: 2, mentions: "--experts"),

@@ -1,5 +1,6 @@
 import Foundation
 import Hardware
+import Program
 import Simulator
 import Testing
 import Workload

@@ -14,21 +14,18 @@ public struct RankParameters: Sendable {
         public var total: Double { nonExpert + expert }
     }
 
-    /// A group's placement: members, nodes spanned and the most members on one node.
-    public struct GroupShape: Sendable, Equatable {
-        public var members: Int
-        public var nodes: Int
-        public var perNode: Int
-    }
+    /// A group's placement (see ``RankLayout/shape(of:)``).
+    public typealias GroupShape = RankLayout.GroupShape
 
     /// Per stage.
     public let perStage: [Counts]
     let setup: TrainingSetup
-    let gpusPerNode: Int
+    /// Which rank holds which coordinate (the groups come from there).
+    let layout: RankLayout
 
     public init(model: TransformerModel, setup: TrainingSetup, layout: PipelineLayout, gpusPerNode: Int) {
         self.setup = setup
-        self.gpusPerNode = gpusPerNode
+        self.layout = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode)
         let tp = Double(setup.tp), h = model.hidden
         var stages: [Counts] = []
         for stage in 0..<setup.pp {
@@ -54,22 +51,14 @@ public struct RankParameters: Sendable {
         perStage = stages
     }
 
-    private func shape(_ ranks: [Int]) -> GroupShape {
-        var perNode: [Int: Int] = [:]
-        for rank in ranks { perNode[rank / gpusPerNode, default: 0] += 1 }
-        return GroupShape(members: ranks.count, nodes: perNode.count, perNode: perNode.values.max() ?? 1)
-    }
-
     /// The data-parallel group of non-expert weights of the rank at (`stage`, `column`).
     public func dataParallelShape(stage: Int, column: Int) -> GroupShape {
-        let columns = setup.dp * setup.tp, tpIndex = column % setup.tp
-        return shape((0..<setup.dp).map { stage * columns + $0 * setup.tp + tpIndex })
+        layout.shape(of: layout.dataParallelGroup(stage: stage, column: column))
     }
 
     /// The group of ranks holding the same experts (same place in different expert-parallel groups).
     public func expertDataParallelShape(stage: Int, column: Int) -> GroupShape {
-        let columns = setup.dp * setup.tp
-        return shape((0..<(columns / setup.ep)).map { stage * columns + column % setup.ep + $0 * setup.ep })
+        layout.shape(of: layout.expertDataParallelGroup(stage: stage, column: column))
     }
 
     /// Parameters whose optimizer state the rank updates (ZeRO ≥ 1 shards them over the groups).

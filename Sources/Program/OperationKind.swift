@@ -3,9 +3,18 @@ public enum OperationKind: UInt8, Sendable, CaseIterable {
     case forward, backward, weight, optimizer
     case dispatch, combine, dispatchBackward, combineBackward
     case gradientSync, parameterGather
+    /// A job task's MPI collective or message (all-gather, broadcast, gather, send).
+    case collective
+    /// A job's pool of independent items the ranks share out at run time (a batch task).
+    case pool
 
     /// Whether the op runs on the communication stream.
-    public var isCommunication: Bool { rawValue >= OperationKind.dispatch.rawValue }
+    public var isCommunication: Bool {
+        switch self {
+        case .forward, .backward, .weight, .optimizer, .pool: return false
+        default: return true
+        }
+    }
 
     /// Name in traces.
     public var label: String {
@@ -20,6 +29,8 @@ public enum OperationKind: UInt8, Sendable, CaseIterable {
         case .combineBackward: return "combine-bwd"
         case .gradientSync: return "grad-sync"
         case .parameterGather: return "param-gather"
+        case .collective: return "collective"
+        case .pool: return "pool"
         }
     }
 }

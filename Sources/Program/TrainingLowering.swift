@@ -1,50 +1,53 @@
 import Foundation
-import Hardware
 import Workload
 
-/// Lays out every rank's ops for one step: the schedule's actions expanded into per-block ops
-/// (attention, dispatch, experts, combine; their backward; weight gradients), overlapped pairs
+/// Lowers a training step to every rank's program: the schedule's actions expanded into per-block
+/// ops (attention, dispatch, experts, combine; their backward; weight gradients), overlapped pairs
 /// interleaved on the two streams, pipeline transfers as remote dependencies, all-to-alls as
 /// collectives of the expert-parallel group, and at the end gradient reduce-scatter, optimizer
-/// and parameter all-gather (by ZeRO stage) over the data-parallel groups.
-///
-/// Rank numbering: rank = stage·(dp·tp) + column; column = dpIndex·tp + tpIndex. An
-/// expert-parallel group is `ep` consecutive columns of one stage; node = rank / gpusPerNode.
-struct StepProgramBuilder {
-    let model: TransformerModel
-    let setup: TrainingSetup
-    let cluster: ClusterSpec
-    let layout: PipelineLayout
-    let costs: BlockCostModel
-    let parameters: RankParameters
-    let slowdown: [Double]
+/// and parameter all-gather (by ZeRO stage) over the data-parallel groups. Ranks are numbered by
+/// ``RankLayout``. The program has no durations: the simulator costs it.
+public struct TrainingLowering {
+    public let model: TransformerModel
+    public let setup: TrainingSetup
+    public let layout: PipelineLayout
+    public let ranks: RankLayout
+    public let work: TrainingWork
+    public let parameters: RankParameters
 
-    var program = StepProgram()
+    var program = RankProgram()
     private var forwardTemplates: [ChainTemplate] = []      // [position * ep + epIndex]
     private var backwardTemplates: [ChainTemplate] = []     // with weight gradients
     private var splitBackwardTemplates: [ChainTemplate] = []
-    private var weightSeconds: [Double] = []
+    private var weightSegments: [Int32] = []
     private var forwardEnd: [Int32] = []
     private var backwardEnd: [Int32] = []
-    private var pending: [(op: Int32, key: Int, backward: Bool, delay: Float)] = []
+    private var pending: [(op: Int32, key: Int, backward: Bool)] = []
     private var groupCollectives: [[Int32]] = []
 
-    init(model: TransformerModel, setup: TrainingSetup, cluster: ClusterSpec, layout: PipelineLayout,
-         costs: BlockCostModel, parameters: RankParameters, slowdown: [Double]) {
+    public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int) {
         self.model = model
         self.setup = setup
-        self.cluster = cluster
-        self.layout = layout
-        self.costs = costs
-        self.parameters = parameters
-        self.slowdown = slowdown
+        layout = PipelineLayout(model: model, setup: setup)
+        ranks = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode)
+        work = TrainingWork(model: model, setup: setup, gpusPerNode: gpusPerNode)
+        parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: gpusPerNode)
     }
 
-    var columns: Int { setup.dp * setup.tp }
+    var columns: Int { ranks.columns }
 
-    mutating func build() -> StepProgram {
+    /// Bytes of one pipeline transfer (a micro-batch's activations or their gradients).
+    public var transferBytes: Double { work.tokens * Double(model.hidden) * 2 / Double(setup.tp) }
+
+    /// Every rank's program for one step.
+    public mutating func lower() -> RankProgram {
+        program = RankProgram()
+        program.routes = (0..<(model.layers + model.mtpModules)).map { block in
+            TrainingWork.isMoE(model: model, block: block) && model.moe != nil
+                ? work.route(block: block) : Route(hostShare: [], nodeLimit: 0, gpusPerNode: ranks.gpusPerNode)
+        }
         makeTemplates()
-        let ranks = setup.gpuCount
+        let rankCount = setup.gpuCount
         let slots = columns * layout.microBatches * layout.positions
         forwardEnd = [Int32](repeating: -1, count: slots)
         backwardEnd = [Int32](repeating: -1, count: slots)
@@ -56,19 +59,18 @@ struct StepProgramBuilder {
         var estimate = 0
         for stage in 0..<setup.pp { estimate += actions[stage].count * 24 * columns }
         program.reserve(ops: estimate)
-        program.rankStart.reserveCapacity(ranks + 1)
-        for rank in 0..<ranks {
+        program.rankStart.reserveCapacity(rankCount + 1)
+        for rank in 0..<rankCount {
             program.rankStart.append(program.count)
             emitRank(rank, actions: actions[rank / columns])
         }
         program.rankStart.append(program.count)
+        let bytes = transferBytes
         for entry in pending {
             let table = entry.backward ? backwardEnd : forwardEnd
             let source = table[entry.key]
             precondition(source >= 0, "pipeline dependency without a producer (schedule bug)")
-            program.remoteDependency[Int(entry.op)] = source
-            program.remoteDelay[Int(entry.op)] = entry.delay
-            if program.rank[Int(source)] != program.rank[Int(entry.op)] { program.wakes[Int(source)] = program.rank[Int(entry.op)] }
+            program.receive(op: entry.op, from: source, bytes: bytes)
         }
         return program
     }
@@ -79,45 +81,48 @@ struct StepProgramBuilder {
         let positions = layout.positions
         for position in 0..<positions {
             for epIndex in 0..<setup.ep {
-                var forward = ChainTemplate(), backward = ChainTemplate(), split = ChainTemplate()
-                var weight = 0.0
+                var forward = ChainTemplate()
                 let blocks = layout.blocks[position]
                 let first = position == 0, last = position == positions - 1
-                if first { forward.compute(.forward, costs.embeddingSeconds()) }
-                let blockCosts = blocks.map { costs.cost(block: $0, epIndex: epIndex) }
-                for cost in blockCosts {
-                    if cost.moe {
-                        forward.compute(.forward, cost.attentionForward)
-                        forward.communicate(.dispatch, cost.dispatchForward)
-                        forward.compute(.forward, cost.mlpForward)
-                        forward.communicate(.combine, cost.combineForward)
+                if first { forward.compute(.forward, [work.embedding()]) }
+                let blockWork = blocks.map { work.work(block: $0, epIndex: epIndex, route: Int32($0)) }
+                for block in blockWork {
+                    if block.moe {
+                        forward.compute(.forward, block.attentionForward)
+                        forward.communicate(.dispatch, block.dispatchForward)
+                        forward.compute(.forward, block.mlpForward)
+                        forward.communicate(.combine, block.combineForward)
                     } else {
-                        forward.compute(.forward, cost.attentionForward + cost.mlpForward)
+                        forward.compute(.forward, block.attentionForward + block.mlpForward)
                     }
                 }
-                if last { forward.compute(.forward, costs.headForwardSeconds()) }
-                for (withWeight, index) in [(true, 0), (false, 1)] {
+                if last { forward.compute(.forward, work.headForward()) }
+                var chains: [ChainTemplate] = []
+                for withWeight in [true, false] {
                     var chain = ChainTemplate()
-                    if last { chain.compute(.backward, costs.headBackwardSeconds() + (withWeight ? costs.headWeightSeconds() : 0)) }
-                    for cost in blockCosts.reversed() {
-                        let weightPart = withWeight ? cost.weight : 0
-                        if cost.moe {
-                            chain.communicate(.combineBackward, cost.combineBackward)
-                            chain.compute(.backward, cost.mlpBackward + cost.recompute)
-                            chain.communicate(.dispatchBackward, cost.dispatchBackward)
-                            chain.compute(.backward, cost.attentionBackward + weightPart)
+                    if last { chain.compute(.backward, work.headBackward() + (withWeight ? [work.headWeight()] : [])) }
+                    for block in blockWork.reversed() {
+                        let weightPart = withWeight ? block.weight : []
+                        if block.moe {
+                            chain.communicate(.combineBackward, block.combineBackward)
+                            chain.compute(.backward, block.mlpBackward + block.recompute)
+                            chain.communicate(.dispatchBackward, block.dispatchBackward)
+                            chain.compute(.backward, block.attentionBackward + weightPart)
                         } else {
-                            chain.compute(.backward, cost.attentionBackward + cost.mlpBackward + cost.recompute + weightPart)
+                            chain.compute(.backward, block.attentionBackward + block.mlpBackward + block.recompute + weightPart)
                         }
                     }
-                    if first { chain.addToLastCompute(.backward, costs.embeddingSeconds()) }
-                    if index == 0 { backward = chain } else { split = chain }
+                    if first { chain.addToLastCompute(.backward, [work.embedding()]) }
+                    chains.append(chain)
                 }
-                weight = blockCosts.reduce(0) { $0 + $1.weight } + (last ? costs.headWeightSeconds() : 0)
+                let weight = blockWork.flatMap(\.weight) + (last ? [work.headWeight()] : [])
+                forward.flush(into: &program.work)
+                chains[0].flush(into: &program.work)
+                chains[1].flush(into: &program.work)
                 forwardTemplates.append(forward)
-                backwardTemplates.append(backward)
-                splitBackwardTemplates.append(split)
-                weightSeconds.append(weight)
+                backwardTemplates.append(chains[0])
+                splitBackwardTemplates.append(chains[1])
+                weightSegments.append(program.work.append(segment: weight))
             }
         }
     }
@@ -132,7 +137,6 @@ struct StepProgramBuilder {
         var epGroup: Int
         var epSequence = 0
         var lastCompute: Int32 = -1
-        var slowdown: Double
     }
 
     private func slotKey(column: Int, microBatch: Int, position: Int) -> Int {
@@ -140,9 +144,9 @@ struct StepProgramBuilder {
     }
 
     private mutating func emitRank(_ rank: Int, actions: [PipelineAction]) {
-        let stage = rank / columns, column = rank % columns
-        var context = RankContext(rank: rank, stage: stage, column: column, epIndex: column % setup.ep,
-                                  epGroup: stage * (columns / setup.ep) + column / setup.ep, slowdown: slowdown[rank])
+        let at = ranks.coordinates(of: rank)
+        let stage = at.stage, column = at.column
+        var context = RankContext(rank: rank, stage: stage, column: column, epIndex: at.epIndex, epGroup: at.epGroup)
         for action in actions {
             switch action {
             case .forward(let chunk, let microBatch):
@@ -154,8 +158,8 @@ struct StepProgramBuilder {
             case .weight(let chunk, let microBatch):
                 let position = layout.position(stage: stage, chunk: chunk).position
                 let end = backwardEnd[slotKey(column: column, microBatch: microBatch, position: position)]
-                let seconds = weightSeconds[position * setup.ep + context.epIndex] * context.slowdown
-                context.lastCompute = program.append(rank: rank, kind: .weight, microBatch: microBatch, duration: seconds, dependency: end)
+                context.lastCompute = program.append(rank: rank, kind: .weight, microBatch: microBatch, chunk: chunk,
+                                                     segment: weightSegments[position * setup.ep + context.epIndex], dependency: end)
             }
         }
         emitOptimizer(&context)
@@ -167,11 +171,11 @@ struct StepProgramBuilder {
         var next = 0
         var previous: Int32 = -1
         var microBatch: Int
+        var chunk: Int
         var slot: Int
         var backward: Bool
         var startKey: Int?          // remote producer slot
         var startLocal: Int32 = -1  // local producer (last stage: backward after forward)
-        var delay: Float = 0
     }
 
     private mutating func placement(_ context: RankContext, chunk: Int, microBatch: Int, backward: Bool, weight: Bool) -> Placement {
@@ -180,43 +184,31 @@ struct StepProgramBuilder {
         let template = backward ? (weight ? backwardTemplates[templateIndex] : splitBackwardTemplates[templateIndex])
             : forwardTemplates[templateIndex]
         let slot = slotKey(column: context.column, microBatch: microBatch, position: position)
-        var place = Placement(template: template, microBatch: microBatch, slot: slot, backward: backward)
+        var place = Placement(template: template, microBatch: microBatch, chunk: chunk, slot: slot, backward: backward)
         let previousPosition = backward ? position + 1 : position - 1
         if previousPosition >= 0 && previousPosition < layout.positions {
             place.startKey = slotKey(column: context.column, microBatch: microBatch, position: previousPosition)
-            let direction = layout.direction(ofMicroBatch: microBatch)
-            let other = layout.stageAndChunk(direction: direction, position: previousPosition).stage
-            place.delay = Float(transferSeconds(from: other * columns + context.column, to: context.rank))
         } else if backward {
             place.startLocal = forwardEnd[slot]
         }
         return place
     }
 
-    private func transferSeconds(from: Int, to: Int) -> Double {
-        if from == to { return 0 }
-        let bytes = costs.tokens * Double(model.hidden) * 2 / Double(setup.tp)
-        return costs.collectives.pointToPointSeconds(bytes: bytes, sameNode: from / cluster.gpusPerNode == to / cluster.gpusPerNode)
-    }
-
     /// Places the next op of a chain.
     private mutating func placeNext(_ place: inout Placement, _ context: inout RankContext) {
         let kind = place.template.kinds[place.next]
-        var duration = place.template.durations[place.next]
         var collective: Int32 = -1
         if kind.isCommunication {
             collective = groupCollective(group: context.epGroup, sequence: context.epSequence, members: setup.ep)
             context.epSequence += 1
-        } else {
-            duration *= context.slowdown
         }
         var dependency = place.previous
         if place.next == 0 && place.startKey == nil && place.startLocal >= 0 { dependency = place.startLocal }
-        let op = program.append(rank: context.rank, kind: kind, microBatch: place.microBatch, duration: duration,
-                                dependency: dependency, collective: collective)
+        let op = program.append(rank: context.rank, kind: kind, microBatch: place.microBatch, chunk: place.chunk,
+                                segment: place.template.segments[place.next], dependency: dependency, collective: collective)
         if place.next == 0, let key = place.startKey {
             // The producer on another stage may not be placed yet: resolved after all ranks.
-            pending.append((op, key, place.backward, place.delay))
+            pending.append((op, key, place.backward))
         }
         if !kind.isCommunication { context.lastCompute = op }
         place.previous = op
@@ -256,8 +248,8 @@ struct StepProgramBuilder {
             forwardTurn.toggle()
         }
         if let f, let b {
-            let pairEnd = program.append(rank: context.rank, kind: .forward, microBatch: f.microBatch, duration: 0,
-                                         dependency: f.previous)
+            let pairEnd = program.append(rank: context.rank, kind: .forward, microBatch: f.microBatch, chunk: f.chunk,
+                                         segment: -1, dependency: f.previous)
             forwardEnd[f.slot] = pairEnd
             backwardEnd[b.slot] = pairEnd
             context.lastCompute = pairEnd
@@ -281,31 +273,33 @@ struct StepProgramBuilder {
         var sequence = [dpGroup: 0, expertGroup: 0]
         var last = context.lastCompute
         let gradientBytes = 4.0, weightBytes = 2.0
-        let shapes = [(dpGroup, counts.nonExpert, parameters.dataParallelShape(stage: stage, column: context.column)),
-                      (expertGroup, counts.expert, parameters.expertDataParallelShape(stage: stage, column: context.column))]
+        let shapes = [(dpGroup, ProcessGroup.data, counts.nonExpert, parameters.dataParallelShape(stage: stage, column: context.column)),
+                      (expertGroup, ProcessGroup.expertData, counts.expert,
+                       parameters.expertDataParallelShape(stage: stage, column: context.column))]
         var lastSync: Int32 = last
-        for (group, count, shape) in shapes where shape.members > 1 && count > 0 {
-            let bytes = count * gradientBytes
-            let seconds = setup.zeroStage == 0
-                ? costs.collectives.allReduceSeconds(bytes: bytes, ranksPerNode: shape.perNode, nodes: shape.nodes)
-                : costs.collectives.reduceScatterSeconds(bytes: bytes, ranksPerNode: shape.perNode, nodes: shape.nodes)
-            let collective = groupCollective(group: group, sequence: sequence[group]!, members: shape.members)
-            sequence[group]! += 1
-            lastSync = program.append(rank: context.rank, kind: .gradientSync, microBatch: -1, duration: seconds,
-                                      dependency: last, collective: collective)
+        for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
+            let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * gradientBytes,
+                                           ranksPerNode: shape.perNode, nodes: shape.nodes)
+            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: shape.members)
+            sequence[group, default: 0] += 1
+            lastSync = program.append(rank: context.rank, kind: .gradientSync, microBatch: -1,
+                                      segment: program.work.append(segment: [item]), dependency: last, collective: collective)
         }
         last = lastSync
-        let optimizerSeconds = costs.kernels.memorySeconds(bytes: parameters.optimizerShard(stage: stage, zeroStage: setup.zeroStage) * 30)
+        var update = WorkItem(kind: .optimizerUpdate)
+        update.bytes = parameters.optimizerShard(stage: stage, zeroStage: setup.zeroStage) * 30
+        update.precision = .fp32
         last = program.append(rank: context.rank, kind: .optimizer, microBatch: -1,
-                              duration: optimizerSeconds * context.slowdown, dependency: last)
+                              segment: program.work.append(segment: [update]), dependency: last)
         // ZeRO-3 gathers parameters again before use; modelled as one all-gather per step (a lower bound).
         guard setup.zeroStage >= 1 else { return }
-        for (group, count, shape) in shapes where shape.members > 1 && count > 0 {
-            let seconds = costs.collectives.allGatherSeconds(bytes: count * weightBytes, ranksPerNode: shape.perNode, nodes: shape.nodes)
-            let collective = groupCollective(group: group, sequence: sequence[group]!, members: shape.members)
-            sequence[group]! += 1
-            _ = program.append(rank: context.rank, kind: .parameterGather, microBatch: -1, duration: seconds,
-                               dependency: last, collective: collective)
+        for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
+            let item = WorkItem.collective(.allGather, group: name, bytes: count * weightBytes,
+                                           ranksPerNode: shape.perNode, nodes: shape.nodes)
+            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: shape.members)
+            sequence[group, default: 0] += 1
+            _ = program.append(rank: context.rank, kind: .parameterGather, microBatch: -1,
+                               segment: program.work.append(segment: [item]), dependency: last, collective: collective)
         }
     }
 }

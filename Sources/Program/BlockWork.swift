@@ -1,0 +1,246 @@
+import Foundation
+import Kernels
+import Workload
+
+/// The work of one block (a layer or an MTP module) for one micro-batch on one rank, split into
+/// the pieces the schedule places separately; shapes and bytes only (the simulator costs them).
+///
+/// Per micro-batch of T tokens on one rank: GEMMs of the attention projections, dense FFN, shared
+/// and local routed experts (one grouped-GEMM item per expert, sized by the expert load), the
+/// output head; attention kernels with causal masking (the work the kernel does); memory-bound
+/// kernels (norms, residual adds, SwiGLU, FP8 casts, MoE permutation and weighted combine,
+/// cross-entropy). Backward: input-gradient GEMMs equal the forward's, weight-gradient GEMMs
+/// likewise, attention backward does 2.5× the forward's FLOPs (FlashAttention recomputes
+/// scores); memory-bound work 2×.
+public struct BlockWork: Sendable {
+    /// Whether the block is MoE with an expert-parallel group (all-to-alls between attention and MLP).
+    public var moe = false
+    public var attentionForward: [WorkItem] = []
+    public var mlpForward: [WorkItem] = []
+    public var attentionBackward: [WorkItem] = []
+    public var mlpBackward: [WorkItem] = []
+    /// Weight-gradient GEMMs of the block.
+    public var weight: [WorkItem] = []
+    /// Forward work redone in backward by the recompute policy.
+    public var recompute: [WorkItem] = []
+    /// The tensor-parallel all-reduce folded into forward (and again in backward); nil without TP.
+    public var tensorParallel: WorkItem?
+    /// The all-to-alls: dispatch and combine, forward and backward (MoE blocks only).
+    public var dispatchForward: WorkItem?, combineForward: WorkItem?
+    public var dispatchBackward: WorkItem?, combineBackward: WorkItem?
+}
+
+/// Lowers a model's blocks, with a training setup, into ``BlockWork`` per expert-parallel rank.
+public struct TrainingWork: Sendable {
+    public let model: TransformerModel
+    public let setup: TrainingSetup
+    /// Tokens per micro-batch on one rank.
+    public let tokens: Double
+    /// Expert shares per block (empty for dense blocks), from the seeded expert-load model.
+    public let expertShares: [[Double]]
+    /// GPUs per node (all-to-all placement).
+    public let gpusPerNode: Int
+
+    public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int) {
+        self.model = model
+        self.setup = setup
+        self.gpusPerNode = gpusPerNode
+        tokens = Double(setup.microBatchSequences * setup.sequenceLength)
+        var generator = SplitMix64(seed: setup.seed)
+        var shares: [[Double]] = []
+        // Uniform load does not depend on the permutation: one shared array, no shuffles.
+        var uniform: [Double]?
+        if case .uniform = setup.expertLoad, let moe = model.moe { uniform = Array(repeating: 1 / Double(moe.routedExperts), count: moe.routedExperts) }
+        for block in 0..<(model.layers + model.mtpModules) {
+            guard let moe = model.moe, Self.isMoE(model: model, block: block) else { shares.append([]); continue }
+            if let uniform { shares.append(uniform); continue }
+            var permutation = Array(0..<moe.routedExperts)
+            permutation.shuffle(using: &generator)
+            shares.append(setup.expertLoad.shares(experts: moe.routedExperts, permutation: permutation))
+        }
+        expertShares = shares
+    }
+
+    /// Whether block `block` (layer, or MTP module past the last layer) is MoE.
+    public static func isMoE(model: TransformerModel, block: Int) -> Bool {
+        model.isMoELayer(min(block, model.layers - 1))
+    }
+
+    var precision: WorkPrecision { setup.precision == .fp8 ? .fp8 : .bf16 }
+    var castBytes: Double { setup.precision == .fp8 ? 3.0 : 0.0 }
+
+    func gemm(_ m: Double, _ n: Double, _ k: Double, _ layer: Int, grouped: Bool = false) -> WorkItem {
+        .gemm(m, n, k, precision: precision, layer: layer, grouped: grouped)
+    }
+
+    /// The routing of block `block`'s all-to-alls: each expert-parallel member's share.
+    public func route(block: Int) -> Route {
+        let ep = setup.ep, shares = expertShares[block]
+        let perRank = shares.count / max(1, ep)
+        let host = (0..<ep).map { j in ((j * perRank)..<((j + 1) * perRank)).reduce(0.0) { $0 + shares[$1] } }
+        return Route(hostShare: host, nodeLimit: model.moe?.routingNodeLimit ?? 0, gpusPerNode: gpusPerNode)
+    }
+
+    /// The work of `block` on the rank at position `epIndex` of its expert-parallel group.
+    /// `route` is the index the program gives `route(block:)`.
+    public func work(block: Int, epIndex: Int, route: Int32 = -1) -> BlockWork {
+        var work = BlockWork()
+        let isMoE = Self.isMoE(model: model, block: block)
+        let t = tokens, h = Double(model.hidden), tp = Double(setup.tp)
+        attention(&work, block: block, isMoE: isMoE)
+        if isMoE, let moe = model.moe {
+            experts(&work, block: block, epIndex: epIndex, moe: moe, route: route)
+        } else {
+            let f = Double(model.denseFfnWidth) / tp
+            let gated = model.gatedFfn ? 2.0 : 1.0
+            let memory = [WorkItem.memory(.norm, bytes: 10 * t * h, layer: block),
+                          .memory(.swiglu, bytes: t * f * 3 * 2, layer: block),
+                          .memory(.cast, bytes: castBytes * t * (h + f), layer: block)]
+            work.mlpForward = [gemm(t, gated * f, h, block), gemm(t, h, f, block)] + memory
+            work.mlpBackward = [gemm(t, h, gated * f, block), gemm(t, f, h, block)] + memory.map { doubled($0) }
+            work.weight += [gemm(h, gated * f, t, block), gemm(f, h, t, block)]
+            if let reduce = work.tensorParallel { work.mlpForward.append(reduce); work.mlpBackward.append(reduce) }
+        }
+        if block >= model.layers {
+            // MTP module: its 2h→h projection and another pass through the shared output head.
+            work.mlpForward += [gemm(t, h, 2 * h, block)] + headForward(layer: block)
+            work.mlpBackward += [gemm(t, 2 * h, h, block)] + headBackward(layer: block)
+            work.weight += [gemm(2 * h, h, t, block), headWeight(layer: block)]
+        }
+        work.recompute = recompute(work, block: block, isMoE: isMoE)
+        return work
+    }
+
+    private func doubled(_ item: WorkItem) -> WorkItem {
+        var copy = item
+        copy.bytes *= 2
+        return copy
+    }
+
+    private func attention(_ work: inout BlockWork, block: Int, isMoE: Bool) {
+        let t = tokens, h = Double(model.hidden), tp = Double(setup.tp)
+        let attention = model.attention
+        var castInputs = 0.0
+        for projection in attention.projections(hidden: model.hidden) {
+            let inputs = Double(projection.inputs), outputs = Double(projection.outputs) / tp
+            work.attentionForward.append(gemm(t, outputs, inputs, block))
+            work.attentionBackward.append(gemm(t, inputs, outputs, block))
+            work.weight.append(gemm(inputs, outputs, t, block))
+            castInputs += inputs
+        }
+        let keys = TransformerModel.attendedKeys(sequence: setup.sequenceLength, causal: true)
+        let causalFlops = t * attention.coreFlopsPerToken(keys: keys) / tp
+        var forward = WorkItem(kind: .attentionForward), backward = WorkItem(kind: .attentionBackward)
+        forward.m = t; forward.flops = causalFlops; forward.layer = Int32(block)
+        backward.m = t; backward.flops = 2.5 * causalFlops; backward.layer = Int32(block)
+        // Norm (read + write h) and residual add (read 2h, write h), BF16: 10·h bytes per token.
+        let memory = [WorkItem.memory(.norm, bytes: 4 * t * h, layer: block), .memory(.residual, bytes: 6 * t * h, layer: block),
+                      .memory(.cast, bytes: castBytes * t * castInputs, layer: block)]
+        work.attentionForward += [forward] + memory
+        work.attentionBackward += [backward] + memory.map { doubled($0) }
+        if isMoE, let moe = model.moe {
+            var gate = WorkItem.gemm(t, Double(moe.routedExperts), h, precision: precision, layer: block)
+            gate.kind = .gate
+            gate.bytes = t * Double(moe.routedExperts) * 8
+            work.attentionForward.append(gate)
+            work.attentionBackward.append(gate)
+        }
+        if setup.tp > 1 {
+            let reduce = WorkItem.collective(.allReduce, group: .tensor, bytes: t * h * 2, ranksPerNode: setup.tp, nodes: 1, layer: block)
+            work.tensorParallel = reduce
+            work.attentionForward.append(reduce)
+            work.attentionBackward.append(reduce)
+        }
+    }
+
+    private func experts(_ work: inout BlockWork, block: Int, epIndex: Int, moe: MixtureOfExpertsSpec, route: Int32) {
+        let h = Double(model.hidden), tm = tokens / Double(setup.tp)
+        let fe = Double(moe.expertFfnWidth), k = Double(moe.topK), ep = Double(setup.ep)
+        let gated = model.gatedFfn ? 2.0 : 1.0
+        var forward: [WorkItem] = [], backward: [WorkItem] = [], swigluRows = 0.0
+        if moe.sharedExperts > 0 {
+            let fs = fe * Double(moe.sharedExperts)
+            forward += [gemm(tm, gated * fs, h, block), gemm(tm, h, fs, block)]
+            backward += [gemm(tm, h, gated * fs, block), gemm(tm, fs, h, block)]
+            work.weight += [gemm(h, gated * fs, tm, block), gemm(fs, h, tm, block)]
+            swigluRows += tm * fs
+        }
+        let shares = expertShares[block]
+        let perRank = moe.routedExperts / setup.ep
+        var received = 0.0
+        for expert in (epIndex * perRank)..<((epIndex + 1) * perRank) {
+            let m = (tm * ep * k * shares[expert]).rounded()
+            received += m
+            forward += [gemm(m, gated * fe, h, block, grouped: true), gemm(m, h, fe, block, grouped: true)]
+            backward += [gemm(m, h, gated * fe, block, grouped: true), gemm(m, fe, h, block, grouped: true)]
+            work.weight += [gemm(h, gated * fe, m, block, grouped: true), gemm(fe, h, m, block, grouped: true)]
+            swigluRows += m * fe
+        }
+        let memory = [WorkItem.memory(.norm, bytes: 10 * tokens * h, layer: block),
+                      .memory(.swiglu, bytes: swigluRows * 3 * 2, layer: block),
+                      .memory(.permute, bytes: received * h * 2 * 2 + tm * k * h * 2 + tm * h * 2, layer: block),
+                      .memory(.cast, bytes: castBytes * (received * h + swigluRows), layer: block)]
+        work.mlpForward = forward + memory
+        work.mlpBackward = backward + memory.map { doubled($0) }
+        guard setup.ep > 1 else { return }
+        work.moe = true
+        let fp8Dispatch = setup.precision == .fp8 ? 1 + 4.0 / 128 : 2
+        func allToAll(_ kind: WorkKind, _ elementBytes: Double) -> WorkItem {
+            var item = WorkItem(kind: kind)
+            item.m = tm; item.n = h; item.k = k; item.bytes = tm * k * h * elementBytes
+            item.precision = elementBytes < 2 ? .fp8 : .bf16
+            item.group = .expert; item.layer = Int32(block); item.route = route
+            item.ranksPerNode = Int32(min(setup.ep, gpusPerNode)); item.nodes = Int32((setup.ep + gpusPerNode - 1) / gpusPerNode)
+            return item
+        }
+        work.dispatchForward = allToAll(.dispatch, fp8Dispatch)
+        work.combineForward = allToAll(.combine, 2)
+        work.dispatchBackward = allToAll(.dispatch, 2)
+        work.combineBackward = allToAll(.combine, 2)
+    }
+
+    private func recompute(_ work: BlockWork, block: Int, isMoE: Bool) -> [WorkItem] {
+        let t = tokens, h = Double(model.hidden), tp = Double(setup.tp)
+        switch setup.recompute {
+        case .none: return []
+        case .selective:
+            var swiglu = 0.0
+            if isMoE {
+                swiglu = work.mlpForward.filter { $0.elementwise == .swiglu }.reduce(0) { $0 + $1.bytes }
+            } else {
+                swiglu = t * Double(model.denseFfnWidth) / tp * 3 * 2
+            }
+            var items = [WorkItem.memory(.recompute, bytes: 4 * t * h + swiglu, layer: block)]
+            let attention = model.attention
+            if attention.kind == .mla {
+                let heads = Double(attention.heads) / tp
+                if attention.qLoraRank > 0 { items.append(gemm(t, heads * Double(attention.qkHeadDim), Double(attention.qLoraRank), block)) }
+                items.append(gemm(t, heads * Double(attention.qkNopeHeadDim + attention.vHeadDim), Double(attention.kvLoraRank), block))
+            }
+            return items
+        case .full: return work.attentionForward + work.mlpForward
+        }
+    }
+
+    /// Output head and loss, forward.
+    public func headForward(layer: Int = -1) -> [WorkItem] {
+        let t = tokens, v = Double(model.vocabulary) / Double(setup.tp), h = Double(model.hidden)
+        return [gemm(t, v, h, layer), .memory(.loss, bytes: t * v * 2 * 3, layer: layer)]
+    }
+
+    /// Output head and loss, input-gradient pass.
+    public func headBackward(layer: Int = -1) -> [WorkItem] {
+        let t = tokens, v = Double(model.vocabulary) / Double(setup.tp), h = Double(model.hidden)
+        return [gemm(t, h, v, layer), .memory(.loss, bytes: t * v * 2 * 3, layer: layer)]
+    }
+
+    /// Output head weight gradient.
+    public func headWeight(layer: Int = -1) -> WorkItem {
+        gemm(Double(model.hidden), Double(model.vocabulary) / Double(setup.tp), tokens, layer)
+    }
+
+    /// Embedding lookup (forward) or its gradient scatter (backward).
+    public func embedding() -> WorkItem {
+        .memory(.embedding, bytes: tokens * Double(model.hidden) * 2 * 2)
+    }
+}

@@ -1,0 +1,32 @@
+/// The ops of one forward or backward pass of one pipeline position for one micro-batch, in
+/// dependency order (each op waits for the one before it), before they are placed on a rank.
+struct ChainTemplate: Sendable {
+    var kinds: [OperationKind] = []
+    var items: [[WorkItem]] = []
+    /// Op → segment of the program's work table (after ``flush(into:)``).
+    var segments: [Int32] = []
+
+    /// Adds compute work, merging into the previous op when it is compute of the same kind.
+    mutating func compute(_ kind: OperationKind, _ work: [WorkItem]) {
+        if let last = kinds.last, last == kind { items[items.count - 1] += work; return }
+        kinds.append(kind)
+        items.append(work)
+    }
+
+    /// Adds a communication op.
+    mutating func communicate(_ kind: OperationKind, _ work: WorkItem?) {
+        kinds.append(kind)
+        items.append(work.map { [$0] } ?? [])
+    }
+
+    /// Adds work to the last compute op (or a new compute op when there is none).
+    mutating func addToLastCompute(_ kind: OperationKind, _ work: [WorkItem]) {
+        if let index = kinds.lastIndex(where: { !$0.isCommunication }) { items[index] += work } else { compute(kind, work) }
+    }
+
+    /// Stores the ops' work in `table` as one segment per op.
+    mutating func flush(into table: inout WorkTable) {
+        segments = items.map { table.append(segment: $0) }
+        items = []
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Planner
+import Workload
+
+/// Lowers a job task (`frugal run`'s gemm, moe and batch tasks) into the same ``RankProgram`` the
+/// training step lowers into: per rank, compute ops of FP32 GEMMs and communication ops of the
+/// runtime's MPI collectives, with shapes and bytes, no durations.
+///
+/// - **gemm** (one repetition, as ``GemmPlan`` shards it): `rows` / `cols`: the all-gather of the
+///   replicated operand (with the copy of the rank's own block), the rank's GEMM; `grid`: per SUMMA
+///   panel the row and column broadcasts, then the panel's GEMM; all: the gather of C to rank 0
+///   (rank 0 copies its own block and receives the others', every other rank sends its block).
+/// - **moe** (one micro-batch; the program's ``RankProgram/loopCount`` is the task's micro-batch
+///   count): the gate, each local expert's three FFN GEMMs at the expected (uniform) rows per
+///   expert `tokens·ranks·topK/experts`, the shared experts, dispatch and combine of `tokens·topK`
+///   rows; with `backward`, the experts' backward (three GEMMs per forward GEMM: recomputed
+///   forward, input gradient, weight gradient) and the backward dispatch and combine.
+/// - **batch**: a ``OperationKind/pool`` op per rank over every item: the items are handed out
+///   at run time (or by a policy), so the program holds the pool, not an assignment.
+///
+/// MoE and batch programs are the same on every rank (``isRankSymmetric``). A program of the
+/// window of ranks only (`ranks:`; the ranks before it have no ops) keeps each collective's full member count.
+public struct JobLowering: Sendable {
+    /// Ranks of the run.
+    public let ranks: Int
+
+    public init(ranks: Int) { self.ranks = max(1, ranks) }
+
+    /// Whether every rank of `task`'s program does the same work (then rank 0's program stands for all).
+    public static func isRankSymmetric(_ task: JobTask) -> Bool {
+        if case .gemm = task { return false }
+        return true
+    }
+
+    /// The program of `task` for the ranks of `window` (clamped to the run's ranks; default all):
+    /// `ops(of:)` is valid up to the window's last rank, empty before its first.
+    public func lower(_ task: JobTask, ranks window: Range<Int>? = nil) -> RankProgram {
+        let lower = min(max(0, window?.lowerBound ?? 0), ranks), upper = min(max(lower, window?.upperBound ?? ranks), ranks)
+        var builder = Builder(ranks: ranks)
+        switch task {
+        case .gemm(let gemm): builder.gemm(gemm, lowering: lower..<upper)
+        case .moe(let moe): builder.moe(moe, lowering: lower..<upper)
+        case .batch(let batch): builder.batch(batch, lowering: lower..<upper)
+        }
+        return builder.program
+    }
+
+    /// Builds a job program rank by rank.
+    struct Builder {
+        let ranks: Int
+        var program = RankProgram()
+        static let floatBytes = Double(MemoryLayout<Float>.size)
+
+        init(ranks: Int) { self.ranks = ranks }
+
+        func gemm(_ m: Double, _ n: Double, _ k: Double, grouped: Bool = false) -> WorkItem {
+            .gemm(m, n, k, precision: .fp32, grouped: grouped)
+        }
+
+        /// A collective item over `members` ranks (the runtime's flat MPI collectives: one tier).
+        func collective(_ kind: WorkKind, _ group: ProcessGroup, bytes: Double, members: Int) -> WorkItem {
+            var item = WorkItem.collective(kind, group: group, bytes: bytes, ranksPerNode: members, nodes: 1)
+            item.precision = .fp32
+            return item
+        }
+
+        /// A memory copy of `bytes` (read and write counted: 2× the block).
+        func copy(_ bytes: Double) -> WorkItem {
+            var item = WorkItem.memory(.copy, bytes: 2 * bytes)
+            item.precision = .fp32
+            return item
+        }
+
+        /// Appends an op of `items` on `rank` after `after`; returns it.
+        @discardableResult
+        mutating func op(_ rank: Int, _ kind: OperationKind, _ items: [WorkItem], after: Int32, microBatch: Int = -1,
+                         collective: Int32 = -1) -> Int32 {
+            let segment = program.work.append(segment: items)
+            return program.append(rank: rank, kind: kind, microBatch: microBatch, segment: segment, dependency: after,
+                                  collective: collective)
+        }
+
+        mutating func gemm(_ task: GemmTask, lowering window: Range<Int>) {
+            let plan = GemmPlan(task: task, ranks: ranks)
+            let b = Self.floatBytes
+            let panels = task.sharding == .grid ? plan.summaPanels : []
+            let grid = plan.grid
+            // Collectives: the input all-gather (rows / cols), per panel a broadcast per grid row
+            // and per grid column (grid), the gather of C.
+            let allGather = task.sharding == .grid ? -1 : program.addCollective(members: ranks)
+            var panelBase: [Int32] = []
+            for _ in panels {
+                panelBase.append(Int32(program.collectiveMembers.count))
+                for _ in 0..<grid.rows { _ = program.addCollective(members: grid.columns) }
+                for _ in 0..<grid.columns { _ = program.addCollective(members: grid.rows) }
+            }
+            let gather = program.addCollective(members: ranks)
+            for rank in 0..<window.upperBound {
+                program.rankStart.append(program.count)
+                guard window.contains(rank) else { continue }
+                let block = plan.outputBlock(of: rank)
+                let rows = Double(block.rows.count), columns = Double(block.columns.count)
+                let m = Double(task.m), n = Double(task.n), k = Double(task.k)
+                var last: Int32 = -1
+                switch task.sharding {
+                case .rows, .cols:
+                    let total = task.sharding == .rows ? k * n * b : m * k * b
+                    last = op(rank, .collective, [collective(.allGather, .world, bytes: total, members: ranks), copy(total / Double(ranks))],
+                              after: last, collective: allGather)
+                    let work = task.sharding == .rows ? gemm(rows, n, k) : gemm(m, columns, k)
+                    last = op(rank, .forward, [work], after: last)
+                case .grid:
+                    let (row, column) = plan.coordinates(of: rank)
+                    for (index, panel) in panels.enumerated() {
+                        let depth = Double(panel.k.count)
+                        let rowGroup = panelBase[index] + Int32(row), columnGroup = panelBase[index] + Int32(grid.rows + column)
+                        last = op(rank, .collective, [collective(.broadcast, .gridRow, bytes: rows * depth * b, members: grid.columns)],
+                                  after: last, collective: rowGroup)
+                        last = op(rank, .collective, [collective(.broadcast, .gridColumn, bytes: depth * columns * b, members: grid.rows)],
+                                  after: last, collective: columnGroup)
+                        last = op(rank, .forward, [gemm(rows, columns, depth)], after: last)
+                    }
+                }
+                op(rank, .collective, gatherC(plan: plan, rank: rank), after: last, collective: gather)
+            }
+            program.rankStart.append(program.count)
+        }
+
+        /// The gather of C to rank 0: rank 0 copies its block and receives every other (mean bytes
+        /// per sender), the others send theirs.
+        func gatherC(plan: GemmPlan, rank: Int) -> [WorkItem] {
+            let b = Self.floatBytes
+            let own = Double(plan.outputBlock(of: rank).elementCount) * b
+            guard ranks > 1 else { return rank == 0 ? [copy(own)] : [] }
+            guard rank == 0 else { return [collective(.send, .world, bytes: own, members: 2)] }
+            let gathered = Double(plan.task.m) * Double(plan.task.n) * b
+            return [copy(own), collective(.gather, .world, bytes: (gathered - own) / Double(ranks - 1), members: ranks)]
+        }
+
+        mutating func moe(_ task: MoETask, lowering window: Range<Int>) {
+            let m = max(1, task.microBatches)
+            let h = Double(task.hidden), f = Double(task.expertHidden), tokens = Double(task.tokens / m)
+            let perExpert = Double(task.tokens) * Double(ranks) * Double(task.topK) / Double(max(1, task.experts)) / Double(m)
+            let rows = perExpert.isFinite ? Double(max(1, Int(min(perExpert.rounded(), Double(Int32.max))))) : 1
+            let expertsPerRank = task.experts / ranks
+            var gate = gemm(tokens, Double(task.experts), h)
+            gate.kind = .gate
+            var experts: [WorkItem] = []
+            for _ in 0..<expertsPerRank { experts += [gemm(rows, f, h, grouped: true), gemm(rows, f, h, grouped: true), gemm(rows, h, f, grouped: true)] }
+            for _ in 0..<task.sharedExperts { experts += [gemm(tokens, f, h), gemm(tokens, f, h), gemm(tokens, h, f)] }
+            // Backward per forward GEMM (m×n×k): recomputed forward, input gradient m×k×n, weight gradient k×n×m.
+            let backward = experts.flatMap { [$0, gemm($0.m, $0.k, $0.n, grouped: $0.kind == .groupedGemm),
+                                              gemm($0.k, $0.n, $0.m, grouped: $0.kind == .groupedGemm)] }
+            let bytes = Double(task.tokens) * Double(task.topK) * h * Self.floatBytes / Double(m)
+            func exchange(_ kind: WorkKind) -> WorkItem {
+                var item = collective(kind, .expert, bytes: bytes, members: ranks)
+                item.m = tokens; item.n = h; item.k = Double(task.topK)
+                return item
+            }
+            let collectives = (0..<(task.backward ? 4 : 2)).map { _ in program.addCollective(members: ranks) }
+            for rank in 0..<window.upperBound {
+                program.rankStart.append(program.count)
+                guard window.contains(rank) else { continue }
+                var last = op(rank, .forward, [gate], after: -1, microBatch: 0)
+                last = op(rank, .dispatch, [exchange(.dispatch)], after: last, microBatch: 0, collective: collectives[0])
+                last = op(rank, .forward, experts, after: last, microBatch: 0)
+                last = op(rank, .combine, [exchange(.combine)], after: last, microBatch: 0, collective: collectives[1])
+                guard task.backward else { continue }
+                last = op(rank, .dispatchBackward, [exchange(.dispatch)], after: last, microBatch: 0, collective: collectives[2])
+                last = op(rank, .backward, backward, after: last, microBatch: 0)
+                op(rank, .combineBackward, [exchange(.combine)], after: last, microBatch: 0, collective: collectives[3])
+            }
+            program.rankStart.append(program.count)
+            program.loopCount = m
+        }
+
+        mutating func batch(_ task: BatchTask, lowering window: Range<Int>) {
+            let segment = program.work.append(segment: task.shapes.map { gemm(Double($0.m), Double($0.n), Double($0.k)) })
+            for rank in 0..<window.upperBound {
+                program.rankStart.append(program.count)
+                guard window.contains(rank) else { continue }
+                _ = program.append(rank: rank, kind: .pool, microBatch: -1, segment: segment, dependency: -1)
+            }
+            program.rankStart.append(program.count)
+        }
+    }
+}

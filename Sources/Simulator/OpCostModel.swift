@@ -1,0 +1,209 @@
+import Foundation
+import Hardware
+import Program
+import Workload
+
+/// The one cost function per work kind: kernels by ``KernelCostModel``, collectives by
+/// ``CollectiveCostModel``, MoE all-to-alls by ``allToAllSeconds(tokens:topK:hidden:elementBytes:route:)``.
+/// The event simulation, the planner's closed form and job predictions all cost work here.
+public struct OpCostModel: Sendable {
+    public let kernels: KernelCostModel
+    public let collectives: CollectiveCostModel
+    /// nil: a training step's work (NCCL-style collectives over the cluster's tiers, GPU kernels).
+    /// Set: a job's work as the runtime runs it: its MPI collectives flat over this one link, its
+    /// FP32 GEMMs on the calibrated curve alone (as `frugal calibrate` measured them), its copies
+    /// at the chip's memory bandwidth.
+    public let runtimeLink: LinkTier?
+
+    public init(kernels: KernelCostModel, collectives: CollectiveCostModel, runtimeLink: LinkTier? = nil) {
+        self.kernels = kernels
+        self.collectives = collectives
+        self.runtimeLink = runtimeLink
+    }
+
+    /// The costs of a job's programs (``JobLowering``) on `cluster`: its ranks talk over the
+    /// intra-node link on a one-node cluster, else over the scale-out tier spanning its nodes.
+    public init(jobOn cluster: ClusterSpec) {
+        let link = cluster.nodes <= 1 ? cluster.intraNode : cluster.scaleOutTier(spanningNodes: cluster.nodes)
+        self.init(kernels: KernelCostModel(chip: cluster.chip, precision: .bf16, communicationSMs: 0),
+                  collectives: CollectiveCostModel(cluster: cluster), runtimeLink: link)
+    }
+
+    public init(cluster: ClusterSpec, setup: TrainingSetup) {
+        self.init(kernels: KernelCostModel(chip: cluster.chip, precision: setup.precision, communicationSMs: setup.communicationSMs),
+                  collectives: CollectiveCostModel(cluster: cluster))
+    }
+
+    /// Seconds of one work item (`routes`: the program's all-to-all routings).
+    public func seconds(_ item: WorkItem, routes: [Route]) -> Double {
+        if let link = runtimeLink { return runtimeSeconds(item, link: link) }
+        return trainingSeconds(item, routes: routes)
+    }
+
+    /// Seconds of a training step's work item.
+    func trainingSeconds(_ item: WorkItem, routes: [Route]) -> Double {
+        switch item.kind {
+        case .gemm, .groupedGemm: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k)
+        case .gate: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k) + kernels.memorySeconds(bytes: item.bytes)
+        case .attentionForward: return kernels.attentionSeconds(flops: item.flops, backward: false)
+        case .attentionBackward: return kernels.attentionSeconds(flops: item.flops, backward: true)
+        case .elementwise, .optimizerUpdate: return kernels.memorySeconds(bytes: item.bytes)
+        case .allReduce:
+            return collectives.allReduceSeconds(bytes: item.bytes, ranksPerNode: Int(item.ranksPerNode), nodes: Int(item.nodes))
+        case .reduceScatter:
+            return collectives.reduceScatterSeconds(bytes: item.bytes, ranksPerNode: Int(item.ranksPerNode), nodes: Int(item.nodes))
+        case .allGather:
+            return collectives.allGatherSeconds(bytes: item.bytes, ranksPerNode: Int(item.ranksPerNode), nodes: Int(item.nodes))
+        case .pipelineSend, .pipelineReceive, .send:
+            return collectives.pointToPointSeconds(bytes: item.bytes, sameNode: item.nodes <= 1)
+        case .broadcast:
+            return broadcastSeconds(bytes: item.bytes, ranks: Int(item.ranksPerNode) * Int(max(1, item.nodes)), nodes: Int(item.nodes))
+        case .gather:
+            return gatherSeconds(bytes: item.bytes, ranks: Int(item.ranksPerNode) * Int(max(1, item.nodes)), nodes: Int(item.nodes))
+        case .dispatch, .combine:
+            guard item.route >= 0, Int(item.route) < routes.count else { return 0 }
+            let pairs = item.m * item.n * item.k
+            let elementBytes = pairs > 0 ? item.bytes / pairs : 0
+            return allToAllSeconds(tokens: item.m, topK: item.k, hidden: item.n, elementBytes: elementBytes, route: routes[Int(item.route)])
+        }
+    }
+
+    /// Seconds of a job's work item as the runtime runs it (see ``runtimeLink``); a collective's
+    /// members are `ranksPerNode × nodes`.
+    func runtimeSeconds(_ item: WorkItem, link: LinkTier) -> Double {
+        let members = Int(item.ranksPerNode) * Int(max(1, item.nodes))
+        switch item.kind {
+        case .gemm, .groupedGemm, .gate:
+            return kernels.calibratedGemmSeconds(flops: 2 * item.m * item.n * item.k)
+        case .elementwise, .optimizerUpdate:
+            return item.bytes / (kernels.chip.memoryGbPerSecond * 1e9)
+        case .allGather:
+            return CollectiveCostModel.ringGatherSeconds(bytes: item.bytes, ranks: members, tier: link)
+        case .broadcast:
+            return members > 1 ? ceil(log2(Double(members))) * link.seconds(bytes: item.bytes) : 0
+        case .gather:
+            return members > 1 ? Double(members - 1) * (link.latencySeconds + item.bytes / (link.gbPerSecond * 1e9)) : 0
+        case .send, .pipelineSend, .pipelineReceive:
+            return link.seconds(bytes: item.bytes)
+        case .dispatch, .combine:
+            // Flat all-to-all: a message to each other member, (n−1)/n of the rows leave the rank.
+            guard members > 1 else { return 0 }
+            let n = Double(members)
+            return (n - 1) * link.latencySeconds + item.bytes * (n - 1) / n / (link.gbPerSecond * 1e9)
+        case .allReduce, .reduceScatter, .attentionForward, .attentionBackward:
+            return trainingSeconds(item, routes: [])
+        }
+    }
+
+    /// Seconds of every segment of `table`.
+    public func segmentSeconds(_ table: WorkTable, routes: [Route]) -> [Double] {
+        var result = [Double](repeating: 0, count: table.segmentCount)
+        table.items.withUnsafeBufferPointer { items in
+            for segment in 0..<table.segmentCount {
+                var total = 0.0
+                for index in Int(table.segmentStart[segment])..<Int(table.segmentStart[segment + 1]) {
+                    total += seconds(items[index], routes: routes)
+                }
+                result[segment] = total
+            }
+        }
+        return result
+    }
+
+    /// Costs `program`: every op's duration (compute ops slowed by their rank's `slowdown`;
+    /// collective members take the collective's duration) and every pipeline transfer's delay.
+    public func cost(_ program: RankProgram, slowdown: [Double]) -> CostedProgram {
+        let segments = segmentSeconds(program.work, routes: program.routes)
+        var duration = [Double](repeating: 0, count: program.count)
+        var remoteDelay = [Float](repeating: 0, count: program.count)
+        for op in 0..<program.count {
+            let segment = Int(program.segment[op])
+            var seconds = segment >= 0 ? segments[segment] : 0
+            let rank = Int(program.rank[op])
+            if program.stream[op] == 0 && rank < slowdown.count { seconds *= slowdown[rank] }
+            duration[op] = seconds
+            let source = Int(program.remoteDependency[op])
+            if source >= 0 {
+                let from = Int(program.rank[source])
+                if from != rank {
+                    let sameNode = from / collectives.cluster.gpusPerNode == rank / collectives.cluster.gpusPerNode
+                    remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), sameNode: sameNode))
+                }
+            }
+        }
+        return CostedProgram(program: program, duration: duration, remoteDelay: remoteDelay)
+    }
+
+    /// Expected distinct nodes a token's top-k experts sit on, over `nodes` nodes, capped by the
+    /// routing node limit (0: none).
+    public static func nodesPerToken(nodes: Int, topK: Double, limit: Int) -> Double {
+        guard nodes > 1 else { return 1 }
+        let n = Double(nodes)
+        var expected = n * (1 - pow(1 - 1 / n, topK))
+        if limit > 0 { expected = min(expected, Double(limit)) }
+        return expected
+    }
+
+    /// Duration of one MoE all-to-all of `tokens` tokens per rank (top-`topK`, `hidden` wide,
+    /// `elementBytes` per element) over an expert-parallel group routed as `route`: the slowest
+    /// member's time, node-limited and forwarded over the intra-node link as DeepEP does.
+    public func allToAllSeconds(tokens tm: Double, topK k: Double, hidden h: Double, elementBytes: Double, route: Route) -> Double {
+        let ep = route.hostShare.count, g = max(1, route.gpusPerNode)
+        guard ep > 1 else { return 0 }
+        let hostShare = route.hostShare
+        let sendPairs = tm * k
+        // A member's time grows with what it receives, so the busiest member of a node sets its pace.
+        if ep <= g {
+            let busiest = hostShare.max() ?? 0
+            let pairs = max(sendPairs, tm * Double(ep) * k * busiest) * Double(ep - 1) / Double(ep)
+            return collectives.allToAllMemberSeconds(intraNodeBytes: pairs * h * elementBytes, scaleOutBytes: 0, spanningNodes: 1)
+        }
+        let nodes = (ep + g - 1) / g
+        let n = Double(nodes)
+        let npt = Self.nodesPerToken(nodes: nodes, topK: k, limit: route.nodeLimit)
+        let scaleOutSend = tm * npt * (n - 1) / n * h * elementBytes
+        var worst = 0.0
+        for node in 0..<nodes {
+            let members = (node * g)..<min(ep, (node + 1) * g)
+            var nodeShare = 0.0, busiest = 0.0
+            for j in members {
+                nodeShare += hostShare[j]
+                busiest = max(busiest, hostShare[j])
+            }
+            let visit = min(1, npt * nodeShare)
+            let scaleOutReceive = tm * Double(ep) * visit * (n - 1) / n / Double(members.count) * h * elementBytes
+            let pairs = max(sendPairs, tm * Double(ep) * k * busiest) * Double(g - 1) / Double(g)
+            worst = max(worst, collectives.allToAllMemberSeconds(intraNodeBytes: pairs * h * elementBytes,
+                                                                 scaleOutBytes: max(scaleOutSend, scaleOutReceive),
+                                                                 spanningNodes: nodes))
+        }
+        return worst
+    }
+
+    /// Binomial-tree broadcast of `bytes` over `ranks`: ⌈log₂ n⌉ · (α + S/B).
+    public func broadcastSeconds(bytes: Double, ranks: Int, nodes: Int) -> Double {
+        guard ranks > 1 else { return 0 }
+        return ceil(log2(Double(ranks))) * tier(nodes: nodes).seconds(bytes: bytes)
+    }
+
+    /// A gather of `bytes` from each of `ranks − 1` ranks into one: (n−1)·α + (n−1)·S/B.
+    public func gatherSeconds(bytes: Double, ranks: Int, nodes: Int) -> Double {
+        guard ranks > 1 else { return 0 }
+        let link = tier(nodes: nodes)
+        return Double(ranks - 1) * link.latencySeconds + Double(ranks - 1) * bytes / (link.gbPerSecond * 1e9)
+    }
+
+    /// The link a group spanning `nodes` nodes communicates over.
+    public func tier(nodes: Int) -> LinkTier {
+        nodes <= 1 ? collectives.cluster.intraNode : collectives.cluster.scaleOutTier(spanningNodes: nodes)
+    }
+}
+
+/// A program with a duration per op: what the event simulation runs.
+public struct CostedProgram: Sendable {
+    public var program: RankProgram
+    /// Op → seconds (collective members: the collective's duration).
+    public var duration: [Double]
+    /// Op → seconds added after its remote dependency finishes (the pipeline transfer).
+    public var remoteDelay: [Float]
+}

@@ -1,0 +1,108 @@
+import Program
+import Testing
+import Workload
+
+/// Hand-checked programs of small setups.
+@Suite struct TrainingLoweringTests {
+    static func tinyDenseModel(layers: Int = 8) -> TransformerModel {
+        TransformerModel(name: "tiny", layers: layers, hidden: 2048,
+                         attention: AttentionSpec(kind: .mha, heads: 16, kvHeads: 16, headDim: 128),
+                         denseFfnWidth: 8192, vocabulary: 8)
+    }
+
+    static func twoStageSetup(microBatches: Int = 4) -> TrainingSetup {
+        var setup = TrainingSetup()
+        setup.sequenceLength = 2048
+        setup.globalBatchSequences = microBatches
+        setup.microBatchSequences = 1
+        setup.pp = 2
+        setup.dp = 1
+        setup.schedule = .oneFOneB
+        return setup
+    }
+
+    func kinds(_ program: RankProgram, rank: Int) -> [OperationKind] {
+        program.ops(of: rank).map { OperationKind(rawValue: program.kind[$0]) ?? .forward }
+    }
+
+    /// 2 stages, 4 micro-batches, 1F1B, dense: a stage's forward of one micro-batch is one compute
+    /// op (its 4 layers merged), likewise its backward; no data parallelism, so no gradient sync.
+    @Test func twoStageOneFOneBHasNineOpsPerRankInScheduleOrder() {
+        var lowering = TrainingLowering(model: Self.tinyDenseModel(), setup: Self.twoStageSetup(), gpusPerNode: 8)
+        let program = lowering.lower()
+        #expect(program.ranks == 2)
+        #expect(program.count == 18)
+        // Stage 0 warms up with one forward (PP − s − 1 = 1), then alternates; stage 1 alternates.
+        #expect(kinds(program, rank: 0) == [.forward, .forward, .backward, .forward, .backward, .forward, .backward, .backward, .optimizer])
+        #expect(kinds(program, rank: 1) == [.forward, .backward, .forward, .backward, .forward, .backward, .forward, .backward, .optimizer])
+        #expect(program.collectiveMembers.isEmpty)
+        #expect(program.stream.allSatisfy { $0 == 0 })
+    }
+
+    /// Every forward of stage 1 receives stage 0's forward of the same micro-batch, and every
+    /// backward of stage 0 receives stage 1's backward: activations one way, gradients back,
+    /// T·h·2 bytes each; the producer wakes its peer.
+    @Test func pipelineSendsAndReceivesPairUp() {
+        var lowering = TrainingLowering(model: Self.tinyDenseModel(), setup: Self.twoStageSetup(), gpusPerNode: 8)
+        let program = lowering.lower()
+        var received = 0
+        for op in 0..<program.count where program.remoteDependency[op] >= 0 {
+            let source = Int(program.remoteDependency[op])
+            #expect(program.rank[source] != program.rank[op])
+            #expect(program.microBatch[source] == program.microBatch[op])
+            #expect(program.kind[source] == program.kind[op])
+            #expect(program.wakes[source] == program.rank[op])
+            #expect(program.transferBytes[op] == Float(2048 * 2048 * 2))
+            let kind = OperationKind(rawValue: program.kind[op])
+            #expect(program.rank[op] == (kind == .forward ? 1 : 0))
+            received += 1
+        }
+        #expect(received == 8)
+    }
+
+    /// A stage's forward op carries its layers' work: the embedding on stage 0, then per layer
+    /// three attention projections (MHA) and two FFN GEMMs, with their layer numbers.
+    @Test func forwardOpCarriesItsLayersGemms() {
+        var lowering = TrainingLowering(model: Self.tinyDenseModel(), setup: Self.twoStageSetup(), gpusPerNode: 8)
+        let program = lowering.lower()
+        let first = program.ops(of: 0).lowerBound
+        let items = Array(program.work.items(of: program.segment[first]))
+        #expect(items.first?.elementwise == .embedding)
+        let gemms = items.filter { $0.kind == .gemm }
+        #expect(gemms.count == 4 * 5)
+        #expect(Set(gemms.map(\.layer)) == [0, 1, 2, 3])
+        // The FFN up-projection of layer 0: T × (gated·f/tp) × h.
+        let up = Self.tinyDenseModel().gatedFfn ? 2.0 * 8192 : 8192
+        #expect(gemms.contains { $0.m == 2048 && $0.n == up && $0.k == 2048 && $0.layer == 0 })
+        #expect(program.layer(of: first) == -1)  // the embedding comes first
+    }
+
+    @Test func rankLayoutNumbersStagesThenDataThenTensor() {
+        let layout = RankLayout(tp: 2, pp: 2, ep: 4, dp: 4, gpusPerNode: 8)
+        let c = layout.coordinates(of: 13)
+        #expect(c.stage == 1 && c.column == 5 && c.dpIndex == 2 && c.tpIndex == 1 && c.epIndex == 1 && c.node == 1)
+        #expect(c.epGroup == 3)
+        #expect(layout.rank(stage: c.stage, column: c.column) == 13)
+    }
+}
+
+/// `frugal program`'s listing of the 2-stage program.
+@Suite struct ProgramListingTests {
+    @Test func listingNamesPeersAndWork() throws {
+        var lowering = TrainingLowering(model: TrainingLoweringTests.tinyDenseModel(), setup: TrainingLoweringTests.twoStageSetup(),
+                                        gpusPerNode: 8)
+        let listing = ProgramListing(program: lowering.lower(), layout: lowering.ranks)
+        let stage1 = listing.ops(of: 1)
+        #expect(stage1.count == 9)
+        let firstForward = try #require(stage1.first)
+        #expect(firstForward.receivesFrom == 0 && firstForward.receiveBytes == Double(2048 * 2048 * 2))
+        #expect(firstForward.microBatch == 0 && firstForward.stream == "compute")
+        #expect(listing.ops(of: 0).first?.sendsTo == 1)
+        #expect(listing.ops(of: 2).isEmpty)
+        let table = listing.table(ranks: [0])
+        #expect(table.contains("# rank 0: stage 0"))
+        #expect(table.contains("gemm 2048×"))
+        let json = try listing.json(ranks: [1])
+        #expect(json.contains("\"receivesFrom\" : 0"))
+    }
+}
