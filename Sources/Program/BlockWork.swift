@@ -6,7 +6,8 @@ import Workload
 /// the pieces the schedule places separately; shapes and bytes only (the simulator costs them).
 ///
 /// Per micro-batch of T tokens on one rank: GEMMs of the attention projections, dense FFN, shared
-/// and local routed experts (one grouped-GEMM item per expert, sized by the expert load), the
+/// and local routed experts (grouped-GEMM items sized by the expert load, one per distinct row
+/// count with its experts as repeats), the
 /// output head; attention kernels with causal masking (the work the kernel does); memory-bound
 /// kernels (norms, residual adds, SwiGLU, FP8 casts, MoE permutation and weighted combine,
 /// cross-entropy). Backward: input-gradient GEMMs equal the forward's, weight-gradient GEMMs
@@ -69,8 +70,8 @@ public struct TrainingWork: Sendable {
     var precision: WorkPrecision { setup.precision == .fp8 ? .fp8 : .bf16 }
     var castBytes: Double { setup.precision == .fp8 ? 3.0 : 0.0 }
 
-    func gemm(_ m: Double, _ n: Double, _ k: Double, _ layer: Int, grouped: Bool = false) -> WorkItem {
-        .gemm(m, n, k, precision: precision, layer: layer, grouped: grouped)
+    func gemm(_ m: Double, _ n: Double, _ k: Double, _ layer: Int, grouped: Bool = false, repeats: Int32 = 1) -> WorkItem {
+        .gemm(m, n, k, precision: precision, layer: layer, grouped: grouped, repeats: repeats)
     }
 
     /// The routing of block `block`'s all-to-alls: each expert-parallel member's share.
@@ -167,14 +168,21 @@ public struct TrainingWork: Sendable {
         }
         let shares = expertShares[block]
         let perRank = moe.routedExperts / setup.ep
+        // One grouped-GEMM item per distinct row count, repeated for the experts receiving it: a
+        // rank's items stay few however many experts it holds.
         var received = 0.0
+        var expertsWithRows: [Double: Int32] = [:]
         for expert in (epIndex * perRank)..<((epIndex + 1) * perRank) {
             let m = (tm * ep * k * shares[expert]).rounded()
             received += m
-            forward += [gemm(m, gated * fe, h, block, grouped: true), gemm(m, h, fe, block, grouped: true)]
-            backward += [gemm(m, h, gated * fe, block, grouped: true), gemm(m, fe, h, block, grouped: true)]
-            work.weight += [gemm(h, gated * fe, m, block, grouped: true), gemm(fe, h, m, block, grouped: true)]
             swigluRows += m * fe
+            expertsWithRows[m, default: 0] += 1
+        }
+        for (m, count) in expertsWithRows.sorted(by: { $0.key > $1.key }) {
+            forward += [gemm(m, gated * fe, h, block, grouped: true, repeats: count), gemm(m, h, fe, block, grouped: true, repeats: count)]
+            backward += [gemm(m, h, gated * fe, block, grouped: true, repeats: count), gemm(m, fe, h, block, grouped: true, repeats: count)]
+            work.weight += [gemm(h, gated * fe, m, block, grouped: true, repeats: count),
+                            gemm(fe, h, m, block, grouped: true, repeats: count)]
         }
         let memory = [WorkItem.memory(.norm, bytes: 10 * tokens * h, layer: block),
                       .memory(.swiglu, bytes: swigluRows * 3 * 2, layer: block),

@@ -146,11 +146,16 @@ public struct JobLowering: Sendable {
             var gate = gemm(tokens, Double(task.experts), h)
             gate.kind = .gate
             var experts: [WorkItem] = []
-            for _ in 0..<expertsPerRank { experts += [gemm(rows, f, h, grouped: true), gemm(rows, f, h, grouped: true), gemm(rows, h, f, grouped: true)] }
-            for _ in 0..<task.sharedExperts { experts += [gemm(tokens, f, h), gemm(tokens, f, h), gemm(tokens, h, f)] }
+            func repeated(_ items: [WorkItem], _ count: Int) -> [WorkItem] {
+                items.map { var item = $0; item.repeats = Int32(clamping: count); return item }
+            }
+            if expertsPerRank > 0 { experts += repeated([gemm(rows, f, h, grouped: true), gemm(rows, f, h, grouped: true), gemm(rows, h, f, grouped: true)], expertsPerRank) }
+            if task.sharedExperts > 0 { experts += repeated([gemm(tokens, f, h), gemm(tokens, f, h), gemm(tokens, h, f)], task.sharedExperts) }
             // Backward per forward GEMM (m×n×k): recomputed forward, input gradient m×k×n, weight gradient k×n×m.
-            let backward = experts.flatMap { [$0, gemm($0.m, $0.k, $0.n, grouped: $0.kind == .groupedGemm),
-                                              gemm($0.k, $0.n, $0.m, grouped: $0.kind == .groupedGemm)] }
+            let backward = experts.flatMap { forward in
+                [forward, gemm(forward.m, forward.k, forward.n, grouped: forward.kind == .groupedGemm),
+                 gemm(forward.k, forward.n, forward.m, grouped: forward.kind == .groupedGemm)].map { var item = $0; item.repeats = forward.repeats; return item }
+            }
             let bytes = Double(task.tokens) * Double(task.topK) * h * Self.floatBytes / Double(m)
             func exchange(_ kind: WorkKind) -> WorkItem {
                 var item = collective(kind, .expert, bytes: bytes, members: ranks)

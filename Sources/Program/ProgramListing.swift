@@ -129,6 +129,7 @@ public struct ProgramListing: Sendable {
         default:
             text += " \(bytes(item.bytes)) over \(item.group) (\(item.ranksPerNode)/node × \(item.nodes) nodes)"
         }
+        if item.repeats != 1 { text += " ×\(item.repeats)" }
         if item.layer >= 0 { text += " L\(item.layer)" }
         return text
     }

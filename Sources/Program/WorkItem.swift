@@ -16,15 +16,18 @@ public struct WorkItem: Sendable, Equatable, Codable {
     public var layer: Int32 = -1
     /// All-to-alls: the routing (index into the program's routes), or −1.
     public var route: Int32 = -1
+    /// How many times the kernel runs with these sizes (the experts of a grouped GEMM that
+    /// receive the same number of rows); its cost and FLOPs count that many times.
+    public var repeats: Int32 = 1
 
     public init(kind: WorkKind) { self.kind = kind }
 
     /// An m×n×k GEMM.
     public static func gemm(_ m: Double, _ n: Double, _ k: Double, precision: WorkPrecision, layer: Int = -1,
-                            grouped: Bool = false) -> WorkItem {
+                            grouped: Bool = false, repeats: Int32 = 1) -> WorkItem {
         var item = WorkItem(kind: grouped ? .groupedGemm : .gemm)
         item.m = m; item.n = n; item.k = k; item.flops = 2 * m * n * k
-        item.precision = precision; item.layer = Int32(layer)
+        item.precision = precision; item.layer = Int32(layer); item.repeats = repeats
         return item
     }
 

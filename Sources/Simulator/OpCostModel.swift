@@ -34,10 +34,10 @@ public struct OpCostModel: Sendable {
                   collectives: CollectiveCostModel(cluster: cluster))
     }
 
-    /// Seconds of one work item (`routes`: the program's all-to-all routings).
+    /// Seconds of one work item, all its ``WorkItem/repeats`` (`routes`: the program's all-to-all routings).
     public func seconds(_ item: WorkItem, routes: [Route]) -> Double {
-        if let link = runtimeLink { return runtimeSeconds(item, link: link) }
-        return trainingSeconds(item, routes: routes)
+        let once = runtimeLink.map { runtimeSeconds(item, link: $0) } ?? trainingSeconds(item, routes: routes)
+        return item.repeats == 1 ? once : Double(item.repeats) * once
     }
 
     /// Seconds of a training step's work item.

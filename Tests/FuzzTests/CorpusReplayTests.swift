@@ -82,14 +82,19 @@ import Testing
 
     struct Outcome { var status: Int32; var signalled: Bool; var timedOut: Bool; var output: String }
 
-    /// Runs `frugal arguments…` in the repository root, output to a file, killed after `timeout` seconds.
+    /// Address space a replayed case may use (`ulimit -v`, KiB): 2 GiB, so that a case that once
+    /// blew memory up fails here instead of passing slowly.
+    static let addressSpaceKiB = 2 * 1024 * 1024
+
+    /// Runs `frugal arguments…` in the repository root under ``addressSpaceKiB``, output to a file,
+    /// killed after `timeout` seconds.
     static func runFrugal(_ arguments: [String], executable: String = executable, timeout: Double) throws -> Outcome {
         let log = NSTemporaryDirectory() + "frugal-corpus-" + UUID().uuidString + ".log"
         FileManager.default.createFile(atPath: log, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: log) }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v \(addressSpaceKiB) && exec \"$0\" \"$@\"", executable] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: root)
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
