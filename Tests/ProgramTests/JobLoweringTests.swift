@@ -65,8 +65,8 @@ import Workload
         #expect(kinds(program, rank: 0) == [.forward, .dispatch, .forward, .combine, .dispatchBackward, .backward, .combineBackward])
         // 256 tokens per micro-batch; each of the rank's 4 experts gets 256·2·2/8 = 128 rows.
         let experts = items(program, op: 2)
-        #expect(experts.count == 12 && experts.allSatisfy { $0.kind == .groupedGemm && $0.m == 128 })
-        #expect(items(program, op: 5).count == 36)
+        #expect(experts.count == 3 && experts.allSatisfy { $0.kind == .groupedGemm && $0.m == 128 && $0.repeats == 4 })
+        #expect(items(program, op: 5).count == 9 && items(program, op: 5).allSatisfy { $0.repeats == 4 })
         #expect(items(program, op: 1)[0].bytes == 256 * 2 * 64 * 4)
     }
 
