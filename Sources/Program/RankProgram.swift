@@ -57,25 +57,82 @@ public struct RankProgram: Sendable {
     @inline(__always)
     public mutating func append(rank: Int, kind: OperationKind, microBatch: Int, chunk: Int = -1, segment: Int32,
                                 dependency: Int32, collective: Int32 = -1) -> Int32 {
-        let index = Int32(self.kind.count)
-        self.rank.append(Int32(rank))
-        stream.append(kind.isCommunication ? 1 : 0)
-        self.kind.append(kind.rawValue)
-        self.microBatch.append(Int32(microBatch))
-        self.chunk.append(Int8(clamping: chunk))
-        self.segment.append(segment)
-        self.dependency.append(dependency)
+        append(Op(rank: rank, kind: kind, microBatch: microBatch, chunk: chunk, segment: segment,
+                  dependency: dependency, collective: collective))
+    }
+
+    /// Appends `op` and returns its index.
+    @inline(__always)
+    public mutating func append(_ op: Op) -> Int32 {
+        let index = Int32(kind.count)
+        rank.append(op.rank)
+        stream.append(op.stream)
+        kind.append(op.kind)
+        microBatch.append(op.microBatch)
+        chunk.append(op.chunk)
+        segment.append(op.segment)
+        dependency.append(op.dependency)
         remoteDependency.append(-1)
         transferBytes.append(0)
-        self.collective.append(collective)
+        collective.append(op.collective)
         wakes.append(-1)
-        if collective >= 0 {
-            nextMember.append(collectiveHead[Int(collective)])
-            collectiveHead[Int(collective)] = index
+        if op.collective >= 0 {
+            nextMember.append(collectiveHead[Int(op.collective)])
+            collectiveHead[Int(op.collective)] = index
         } else {
             nextMember.append(-1)
         }
         return index
+    }
+
+    /// One op's own fields (its remote dependency, transfer and wake are set by ``receive(op:from:bytes:)``).
+    public struct Op: Sendable {
+        public var rank: Int32, microBatch: Int32, segment: Int32, dependency: Int32, collective: Int32
+        public var kind: UInt8, stream: UInt8, chunk: Int8
+
+        /// An op of `rank` doing `kind` (its stream follows from the kind).
+        @inline(__always)
+        public init(rank: Int, kind: OperationKind, microBatch: Int, chunk: Int = -1, segment: Int32, dependency: Int32,
+                    collective: Int32 = -1) {
+            self.rank = Int32(rank); self.kind = kind.rawValue; stream = kind.isCommunication ? 1 : 0; self.microBatch = Int32(microBatch)
+            self.chunk = Int8(clamping: chunk); self.segment = segment; self.dependency = dependency; self.collective = collective
+        }
+    }
+
+    /// Appends `ops` in order (op `j` gets index `count + j`), as many single appends would, but a
+    /// column at a time: the fast path for lowering millions of ops.
+    public mutating func append(contentsOf ops: [Op]) {
+        let first = count, n = ops.count
+        ops.withUnsafeBufferPointer { ops in
+            rank.append(contentsOf: Self.column(ops) { $0.rank })
+            stream.append(contentsOf: Self.column(ops) { $0.stream })
+            kind.append(contentsOf: Self.column(ops) { $0.kind })
+            microBatch.append(contentsOf: Self.column(ops) { $0.microBatch })
+            chunk.append(contentsOf: Self.column(ops) { $0.chunk })
+            segment.append(contentsOf: Self.column(ops) { $0.segment })
+            dependency.append(contentsOf: Self.column(ops) { $0.dependency })
+            collective.append(contentsOf: Self.column(ops) { $0.collective })
+        }
+        remoteDependency.append(contentsOf: [Int32](repeating: -1, count: n))
+        transferBytes.append(contentsOf: [Float](repeating: 0, count: n))
+        wakes.append(contentsOf: [Int32](repeating: -1, count: n))
+        // Link collective members as single appends would: each new member heads its list.
+        var next = [Int32](repeating: -1, count: n)
+        for j in 0..<n where ops[j].collective >= 0 {
+            let c = Int(ops[j].collective)
+            next[j] = collectiveHead[c]
+            collectiveHead[c] = Int32(first + j)
+        }
+        nextMember.append(contentsOf: next)
+    }
+
+    /// One field of every op in `ops`, as an array.
+    @inline(__always)
+    private static func column<T>(_ ops: UnsafeBufferPointer<Op>, _ field: (Op) -> T) -> [T] {
+        [T](unsafeUninitializedCapacity: ops.count) { buffer, initialized in
+            for j in 0..<ops.count { buffer.initializeElement(at: j, to: field(ops[j])) }
+            initialized = ops.count
+        }
     }
 
     /// Makes `op` receive `bytes` from `source` (on another rank, or an earlier stage of the same).

@@ -24,6 +24,8 @@ public struct TrainingLowering {
     private var backwardEnd: [Int32] = []
     private var pending: [(op: Int32, key: Int, backward: Bool)] = []
     private var groupCollectives: [[Int32]] = []
+    /// The ops of the rank being lowered, appended to the program when it is done.
+    private var rankOps: [RankProgram.Op] = []
 
     public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int) {
         self.model = model
@@ -63,6 +65,8 @@ public struct TrainingLowering {
         for rank in 0..<rankCount {
             program.rankStart.append(program.count)
             emitRank(rank, actions: actions[rank / columns])
+            program.append(contentsOf: rankOps)
+            rankOps.removeAll(keepingCapacity: true)
         }
         program.rankStart.append(program.count)
         let bytes = transferBytes
@@ -129,6 +133,13 @@ public struct TrainingLowering {
 
     // MARK: Emission
 
+    /// Adds an op to the rank being lowered and returns its index in the program.
+    @inline(__always)
+    private mutating func emit(_ op: RankProgram.Op) -> Int32 {
+        rankOps.append(op)
+        return Int32(program.count + rankOps.count - 1)
+    }
+
     private struct RankContext {
         var rank: Int
         var stage: Int
@@ -158,8 +169,8 @@ public struct TrainingLowering {
             case .weight(let chunk, let microBatch):
                 let position = layout.position(stage: stage, chunk: chunk).position
                 let end = backwardEnd[slotKey(column: column, microBatch: microBatch, position: position)]
-                context.lastCompute = program.append(rank: rank, kind: .weight, microBatch: microBatch, chunk: chunk,
-                                                     segment: weightSegments[position * setup.ep + context.epIndex], dependency: end)
+                context.lastCompute = emit(.init(rank: rank, kind: .weight, microBatch: microBatch, chunk: chunk,
+                                                 segment: weightSegments[position * setup.ep + context.epIndex], dependency: end))
             }
         }
         emitOptimizer(&context)
@@ -204,8 +215,8 @@ public struct TrainingLowering {
         }
         var dependency = place.previous
         if place.next == 0 && place.startKey == nil && place.startLocal >= 0 { dependency = place.startLocal }
-        let op = program.append(rank: context.rank, kind: kind, microBatch: place.microBatch, chunk: place.chunk,
-                                segment: place.template.segments[place.next], dependency: dependency, collective: collective)
+        let op = emit(.init(rank: context.rank, kind: kind, microBatch: place.microBatch, chunk: place.chunk,
+                            segment: place.template.segments[place.next], dependency: dependency, collective: collective))
         if place.next == 0, let key = place.startKey {
             // The producer on another stage may not be placed yet: resolved after all ranks.
             pending.append((op, key, place.backward))
@@ -248,8 +259,8 @@ public struct TrainingLowering {
             forwardTurn.toggle()
         }
         if let f, let b {
-            let pairEnd = program.append(rank: context.rank, kind: .forward, microBatch: f.microBatch, chunk: f.chunk,
-                                         segment: -1, dependency: f.previous)
+            let pairEnd = emit(.init(rank: context.rank, kind: .forward, microBatch: f.microBatch, chunk: f.chunk,
+                                     segment: -1, dependency: f.previous))
             forwardEnd[f.slot] = pairEnd
             backwardEnd[b.slot] = pairEnd
             context.lastCompute = pairEnd
@@ -282,15 +293,15 @@ public struct TrainingLowering {
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
             let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: shape.members)
             sequence[group, default: 0] += 1
-            lastSync = program.append(rank: context.rank, kind: .gradientSync, microBatch: -1,
-                                      segment: program.work.append(segment: [item]), dependency: last, collective: collective)
+            lastSync = emit(.init(rank: context.rank, kind: .gradientSync, microBatch: -1,
+                                  segment: program.work.append(segment: [item]), dependency: last, collective: collective))
         }
         last = lastSync
         var update = WorkItem(kind: .optimizerUpdate)
         update.bytes = parameters.optimizerShard(stage: stage, zeroStage: setup.zeroStage) * 30
         update.precision = .fp32
-        last = program.append(rank: context.rank, kind: .optimizer, microBatch: -1,
-                              segment: program.work.append(segment: [update]), dependency: last)
+        last = emit(.init(rank: context.rank, kind: .optimizer, microBatch: -1,
+                          segment: program.work.append(segment: [update]), dependency: last))
         // ZeRO-3 gathers parameters again before use; modelled as one all-gather per step (a lower bound).
         guard setup.zeroStage >= 1 else { return }
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
@@ -298,8 +309,8 @@ public struct TrainingLowering {
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
             let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: shape.members)
             sequence[group, default: 0] += 1
-            _ = program.append(rank: context.rank, kind: .parameterGather, microBatch: -1,
-                               segment: program.work.append(segment: [item]), dependency: last, collective: collective)
+            _ = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: -1,
+                           segment: program.work.append(segment: [item]), dependency: last, collective: collective))
         }
     }
 }
