@@ -181,79 +181,37 @@ public struct AnalyticalStepEstimator: Sendable {
         return blocks
     }
 
-    /// Estimates the step of `config`.
+    /// Estimates the step of `config`: per rank stage, its pipeline (compute, exposed all-to-alls,
+    /// bubble) and its data-parallel work; the slowest stage of each sets the step.
     public func estimate(_ config: ParallelConfig) -> AnalyticalStepEstimate {
         let setup = config.applied(to: base)
-        let t = Double(setup.microBatchSequences * setup.sequenceLength), h = Double(model.hidden), tp = Double(setup.tp)
-        let blocks = blockCostsWithAllToAlls(config, setup: setup)
-        let (dense, moe, mtp, head, embedding) = (blocks.dense, blocks.moe, blocks.mtp, blocks.head, blocks.embedding)
-
-        // Per pipeline position, then per rank stage.
+        let costs = OpCostModel(kernels: KernelCostModel(chip: cluster.chip, precision: setup.precision,
+                                                         communicationSMs: setup.communicationSMs),
+                                collectives: collectives)
         let layout = PipelineLayout(model: model, setup: setup)
-        var positionSeconds: [BlockSeconds] = []
-        var positionParameters: [(nonExpert: Double, expert: Double)] = []
-        for position in 0..<layout.positions {
-            var sum = BlockSeconds(), nonExpert = 0.0, expert = 0.0
-            for block in layout.blocks[position] {
-                sum = sum + (block >= model.layers ? mtp : blockIsMoE[block] ? moe : dense)
-                if blockIsMoE[block] {
-                    nonExpert += blockNonExpertParameters[block]
-                    expert += blockExpertParameters[block] / Double(setup.ep)
-                } else {
-                    nonExpert += (blockNonExpertParameters[block] + blockExpertParameters[block]) / tp
-                }
-                if block >= model.layers && blockIsMoE[block] { nonExpert -= Double(2 * model.hidden * model.hidden + 3 * model.hidden) * (1 - 1 / tp) }
-            }
-            if position == 0 { sum.forward += embedding; sum.backward += embedding; nonExpert += Double(model.embeddingParameters) / tp }
-            if position == layout.positions - 1 { sum = sum + head; nonExpert += Double(model.headParameters + model.hidden) / tp }
-            positionSeconds.append(sum)
-            positionParameters.append((nonExpert, expert))
-        }
-
-        let n = Double(layout.microBatches), p = Double(setup.pp), chunks = Double(layout.chunksPerRank)
-        let dualPipe = setup.schedule == .dualpipe
-        let transfer = setup.pp > 1 ? collectives.pointToPointSeconds(bytes: t * h * 2 / tp, sameNode: setup.dp * setup.tp < cluster.gpusPerNode) : 0
+        let positions = positionCosts(blockCostsWithAllToAlls(config, setup: setup), setup: setup, layout: layout)
+        let transfer = transferSeconds(setup: setup, costs: costs)
         var estimate = AnalyticalStepEstimate()
         var worstPipeline = -1.0, worstSync = 0.0, worstOptimizer = 0.0
         for stage in 0..<setup.pp {
-            var rank = BlockSeconds(), nonExpert = 0.0, expert = 0.0
+            var rank = PositionCost()
             for chunk in 0..<layout.chunksPerRank {
-                let position = layout.position(stage: stage, chunk: chunk).position
-                rank = rank + positionSeconds[position]
-                nonExpert += positionParameters[position].nonExpert
-                expert += positionParameters[position].expert
+                let position = positions[layout.position(stage: stage, chunk: chunk).position]
+                rank.seconds = rank.seconds + position.seconds
+                rank.nonExpert += position.nonExpert
+                rank.expert += position.expert
             }
             // Per chunk (average over the rank's chunks).
-            let chunk = rank * (1 / chunks)
-            let f = chunk.forward + chunk.allToAllForward
-            let b = chunk.backward + chunk.weight + chunk.allToAllBackward
-            let w = chunk.weight
-            var compute = 0.0, exposed = 0.0, bubble = 0.0
-            if dualPipe {
-                compute = n * (chunk.forward + chunk.backward + chunk.weight)
-                let alone = min(n, p)
-                let pairs = max(0, n - alone)
-                let pairExposed = max(0, chunk.allToAllForward + chunk.allToAllBackward - (chunk.forward + chunk.backward))
-                exposed = alone * (chunk.allToAllForward + chunk.allToAllBackward) + pairs * pairExposed
-                let overlapped = chunk.forward + chunk.backward + chunk.weight + pairExposed
-                bubble = max(0, p / 2 - 1) * max(0, overlapped + b - 3 * w)
-            } else {
-                compute = n * chunks * (chunk.forward + chunk.backward + chunk.weight)
-                exposed = n * chunks * (chunk.allToAllForward + chunk.allToAllBackward)
-                switch setup.schedule {
-                case .zb1p: bubble = (p - 1) * max(0, f + b - 2 * w)
-                default: bubble = (p - 1) * (f + b)
-                }
-            }
-            bubble += 2 * (p - 1) * transfer
-            let pipeline = compute + exposed + bubble
+            var pipeline = pipelineSeconds(chunk: rank.seconds * (1 / Double(layout.chunksPerRank)), setup: setup, layout: layout)
+            pipeline.bubble += 2 * Double(setup.pp - 1) * transfer
+            let total = pipeline.compute + pipeline.exposed + pipeline.bubble
             // Gradient sync, optimizer, parameter gather of this stage.
-            let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: nonExpert, expert: expert)
-            if pipeline > worstPipeline {
-                worstPipeline = pipeline
-                estimate.computeSeconds = compute
-                estimate.exposedAllToAllSeconds = exposed
-                estimate.bubbleSeconds = bubble
+            let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs)
+            if total > worstPipeline {
+                worstPipeline = total
+                estimate.computeSeconds = pipeline.compute
+                estimate.exposedAllToAllSeconds = pipeline.exposed
+                estimate.bubbleSeconds = pipeline.bubble
             }
             worstSync = max(worstSync, sync)
             worstOptimizer = max(worstOptimizer, optimizer)
@@ -264,26 +222,97 @@ public struct AnalyticalStepEstimator: Sendable {
         return estimate
     }
 
+    /// One pipeline position's (or a rank's) seconds per micro-batch and parameters per rank.
+    struct PositionCost {
+        var seconds = BlockSeconds(), nonExpert = 0.0, expert = 0.0
+    }
+
+    /// Each pipeline position's blocks summed, with the embedding on the first and the head on the last.
+    func positionCosts(_ blocks: BlockCosts, setup: TrainingSetup, layout: PipelineLayout) -> [PositionCost] {
+        let tp = Double(setup.tp)
+        return (0..<layout.positions).map { position in
+            var sum = PositionCost()
+            for block in layout.blocks[position] {
+                sum.seconds = sum.seconds + (block >= model.layers ? blocks.mtp : blockIsMoE[block] ? blocks.moe : blocks.dense)
+                if blockIsMoE[block] {
+                    sum.nonExpert += blockNonExpertParameters[block]
+                    sum.expert += blockExpertParameters[block] / Double(setup.ep)
+                } else {
+                    sum.nonExpert += (blockNonExpertParameters[block] + blockExpertParameters[block]) / tp
+                }
+                if block >= model.layers && blockIsMoE[block] {
+                    sum.nonExpert -= Double(2 * model.hidden * model.hidden + 3 * model.hidden) * (1 - 1 / tp)
+                }
+            }
+            if position == 0 {
+                sum.seconds.forward += blocks.embedding; sum.seconds.backward += blocks.embedding
+                sum.nonExpert += Double(model.embeddingParameters) / tp
+            }
+            if position == layout.positions - 1 {
+                sum.seconds = sum.seconds + blocks.head
+                sum.nonExpert += Double(model.headParameters + model.hidden) / tp
+            }
+            return sum
+        }
+    }
+
+    /// A stage's compute, exposed all-to-all and bubble (transfers apart) by the schedule's
+    /// formula, from its seconds per chunk and micro-batch.
+    func pipelineSeconds(chunk: BlockSeconds, setup: TrainingSetup, layout: PipelineLayout)
+        -> (compute: Double, exposed: Double, bubble: Double) {
+        let n = Double(layout.microBatches), p = Double(setup.pp), chunks = Double(layout.chunksPerRank)
+        let f = chunk.forward + chunk.allToAllForward
+        let b = chunk.backward + chunk.weight + chunk.allToAllBackward
+        let w = chunk.weight
+        if setup.schedule == .dualpipe {
+            let compute = n * (chunk.forward + chunk.backward + chunk.weight)
+            let alone = min(n, p)
+            let pairs = max(0, n - alone)
+            let pairExposed = max(0, chunk.allToAllForward + chunk.allToAllBackward - (chunk.forward + chunk.backward))
+            let exposed = alone * (chunk.allToAllForward + chunk.allToAllBackward) + pairs * pairExposed
+            let overlapped = chunk.forward + chunk.backward + chunk.weight + pairExposed
+            return (compute, exposed, max(0, p / 2 - 1) * max(0, overlapped + b - 3 * w))
+        }
+        let compute = n * chunks * (chunk.forward + chunk.backward + chunk.weight)
+        let exposed = n * chunks * (chunk.allToAllForward + chunk.allToAllBackward)
+        switch setup.schedule {
+        case .zb1p: return (compute, exposed, (p - 1) * max(0, f + b - 2 * w))
+        default: return (compute, exposed, (p - 1) * (f + b))
+        }
+    }
+
+    /// One pipeline transfer (a micro-batch's activations), within a node when a stage's ranks
+    /// leave room for the next stage's on the same node.
+    func transferSeconds(setup: TrainingSetup, costs: OpCostModel) -> Double {
+        guard setup.pp > 1 else { return 0 }
+        let t = Double(setup.microBatchSequences * setup.sequenceLength), h = Double(model.hidden)
+        var send = WorkItem(kind: .pipelineSend)
+        send.bytes = t * h * 2 / Double(setup.tp)
+        send.nodes = setup.dp * setup.tp < cluster.gpusPerNode ? 1 : 2
+        return costs.seconds(send, routes: [])
+    }
+
     /// Gradient sync + parameter gather seconds, and optimizer seconds, of a rank holding
     /// `nonExpert` and `expert` parameters.
-    func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double) -> (sync: Double, optimizer: Double) {
+    func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel) -> (sync: Double, optimizer: Double) {
         let g = cluster.gpusPerNode, columns = setup.dp * setup.tp
         // Data-parallel group: stride tp within a stage; expert-data-parallel group: stride ep.
         let dpPerNode = min(setup.dp, max(1, g / setup.tp)), expertMembers = columns / setup.ep
         let expertPerNode = min(expertMembers, max(1, g / setup.ep))
-        let groups = [(nonExpert, setup.dp, dpPerNode), (expert, expertMembers, expertPerNode)]
+        let groups = [(nonExpert, setup.dp, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
         var sync = 0.0
-        for (count, members, perNode) in groups where members > 1 && count > 0 {
+        for (count, members, perNode, group) in groups where members > 1 && count > 0 {
             let nodes = (members + perNode - 1) / perNode
-            if setup.zeroStage == 0 {
-                sync += collectives.allReduceSeconds(bytes: count * 4, ranksPerNode: perNode, nodes: nodes)
-            } else {
-                sync += collectives.reduceScatterSeconds(bytes: count * 4, ranksPerNode: perNode, nodes: nodes)
-                sync += collectives.allGatherSeconds(bytes: count * 2, ranksPerNode: perNode, nodes: nodes)
+            let collectives: [(WorkKind, Double)] = setup.zeroStage == 0 ? [(.allReduce, 4)] : [(.reduceScatter, 4), (.allGather, 2)]
+            for (kind, bytesPerParameter) in collectives {
+                sync += costs.seconds(.collective(kind, group: group, bytes: count * bytesPerParameter, ranksPerNode: perNode, nodes: nodes),
+                                      routes: [])
             }
         }
         let shard = setup.zeroStage >= 1 ? nonExpert / Double(setup.dp) + expert / Double(expertMembers) : nonExpert + expert
-        let kernels = KernelCostModel(chip: cluster.chip, precision: setup.precision, communicationSMs: setup.communicationSMs)
-        return (sync, kernels.memorySeconds(bytes: shard * 30))
+        var update = WorkItem(kind: .optimizerUpdate)
+        update.bytes = shard * 30
+        update.precision = .fp32
+        return (sync, costs.seconds(update, routes: []))
     }
 }

@@ -114,22 +114,27 @@ public struct OpCostModel: Sendable {
     /// collective members take the collective's duration) and every pipeline transfer's delay.
     public func cost(_ program: RankProgram, slowdown: [Double]) -> CostedProgram {
         let segments = segmentSeconds(program.work, routes: program.routes)
-        var duration = [Double](repeating: 0, count: program.count)
-        var remoteDelay = [Float](repeating: 0, count: program.count)
-        for op in 0..<program.count {
-            let segment = Int(program.segment[op])
-            var seconds = segment >= 0 ? segments[segment] : 0
-            let rank = Int(program.rank[op])
-            if program.stream[op] == 0 && rank < slowdown.count { seconds *= slowdown[rank] }
-            duration[op] = seconds
-            let source = Int(program.remoteDependency[op])
-            if source >= 0 {
-                let from = Int(program.rank[source])
-                if from != rank {
-                    let sameNode = from / collectives.cluster.gpusPerNode == rank / collectives.cluster.gpusPerNode
-                    remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), sameNode: sameNode))
+        let count = program.count
+        let duration = [Double](unsafeUninitializedCapacity: count) { duration, initialized in
+            program.segment.withUnsafeBufferPointer { segment in
+            program.rank.withUnsafeBufferPointer { rank in
+            program.stream.withUnsafeBufferPointer { stream in
+                for op in 0..<count {
+                    let index = Int(segment[op]), onRank = Int(rank[op])
+                    var seconds = index >= 0 && index < segments.count ? segments[index] : 0
+                    if stream[op] == 0 && onRank < slowdown.count { seconds *= slowdown[onRank] }
+                    duration.initializeElement(at: op, to: seconds)
                 }
-            }
+            }}}
+            initialized = count
+        }
+        var remoteDelay = [Float](repeating: 0, count: count)
+        let gpusPerNode = collectives.cluster.gpusPerNode
+        for op in 0..<count where program.remoteDependency[op] >= 0 {
+            let from = Int(program.rank[Int(program.remoteDependency[op])]), to = Int(program.rank[op])
+            guard from != to else { continue }
+            let sameNode = from / gpusPerNode == to / gpusPerNode
+            remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), sameNode: sameNode))
         }
         return CostedProgram(program: program, duration: duration, remoteDelay: remoteDelay)
     }
