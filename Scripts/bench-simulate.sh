@@ -5,7 +5,8 @@
 #
 # Builds both in release (the base in a git worktree under .build/bench-base), then runs them
 # alternately (A B A B …, after one warm-up each) and prints each side's median wall seconds and
-# the median of the pair-by-pair ratios current/base (< 1: the current checkout is faster).
+# CPU seconds (user + sys, less disturbed by other load on a shared machine) and the medians of
+# the pair-by-pair ratios current/base (< 1: the current checkout is faster).
 # Default workload: DeepSeek-V3 on h800-2048.
 set -euo pipefail
 base=${1:?usage: Scripts/bench-simulate.sh BASE_COMMIT [RUNS] [-- SIMULATE ARGS...]}
@@ -26,22 +27,25 @@ swift build -c release --product frugal >/dev/null
 current="$root/.build/release/frugal"
 baseline="$worktree/.build/release/frugal"
 
-seconds() {  # wall seconds of one run of "$@" (output discarded), from the shell's clock
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc -l
+measure() {  # "wall cpu" seconds of one run of "$@" (output discarded), from /usr/bin/time
+    local file
+    file=$(mktemp)
+    /usr/bin/time -f '%e %U %S' -o "$file" "$@" >/dev/null
+    awk '{printf "%s %.3f\n", $1, $2 + $3}' "$file"
+    rm -f "$file"
 }
 "$current" simulate "${args[@]}" >/dev/null   # warm-up
 "$baseline" simulate "${args[@]}" >/dev/null
-a=() b=() r=()
+aw=() ac=() bw=() bc=() rw=() rc=()
 for ((i = 0; i < runs; i++)); do
-    x=$(seconds "$current" simulate "${args[@]}")
-    y=$(seconds "$baseline" simulate "${args[@]}")
-    a+=("$x") b+=("$y") r+=("$(echo "$x / $y" | bc -l)")
+    read -r xw xc < <(measure "$current" simulate "${args[@]}")
+    read -r yw yc < <(measure "$baseline" simulate "${args[@]}")
+    aw+=("$xw") ac+=("$xc") bw+=("$yw") bc+=("$yc")
+    rw+=("$(echo "$xw / $yw" | bc -l)") rc+=("$(echo "$xc / $yc" | bc -l)")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 printf 'simulate %s, %d runs each, alternated\n' "${args[*]}" "$runs"
-printf 'current  median %.3f s\nbase     median %.3f s\nratio current/base (median of pairs) %.3f\n' \
-    "$(median "${a[@]}")" "$(median "${b[@]}")" "$(median "${r[@]}")"
+printf '%-8s %10s %10s\n' "" "wall s" "cpu s"
+printf '%-8s %10.3f %10.3f\n' current "$(median "${aw[@]}")" "$(median "${ac[@]}")"
+printf '%-8s %10.3f %10.3f\n' base "$(median "${bw[@]}")" "$(median "${bc[@]}")"
+printf '%-8s %10.3f %10.3f   (current/base, median of pairs)\n' ratio "$(median "${rw[@]}")" "$(median "${rc[@]}")"
