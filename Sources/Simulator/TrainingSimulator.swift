@@ -107,7 +107,7 @@ public struct TrainingSimulator: Sendable {
         result.gpuHoursWithFailures = gpus * goodput.wallSeconds / 3600
         result.costUsdWithFailures = gpus * goodput.wallSeconds / 3600 * cluster.usdPerGpuHour
         var breakdown = timeline.breakdown
-        let tensorParallel = tensorParallelSecondsPerRank(lowering: lowering, costs: costs)
+        let tensorParallel = tensorParallelSecondsPerRank(program, costs: costs)
         if tensorParallel > 0 {
             breakdown.computeSeconds -= tensorParallel
             breakdown.exposedCommunicationSeconds["tensorParallel"] = tensorParallel
@@ -120,18 +120,21 @@ public struct TrainingSimulator: Sendable {
         return Run(result: result, program: keepTimeline ? program : nil, timeline: keepTimeline ? timeline : nil)
     }
 
-    /// Tensor-parallel all-reduce seconds folded into one rank's compute ops (average rank).
-    func tensorParallelSecondsPerRank(lowering: TrainingLowering, costs: OpCostModel) -> Double {
-        guard setup.tp > 1 else { return 0 }
-        let layout = lowering.layout
-        var total = 0.0
-        for position in 0..<layout.positions {
-            for block in layout.blocks[position] {
-                if let reduce = lowering.work.work(block: block, epIndex: 0).tensorParallel {
-                    total += 4 * costs.seconds(reduce, routes: [])
-                }
+    /// Tensor-parallel all-reduce seconds in the compute ops of `program` (the all-reduces the
+    /// lowering folds into forward, backward and recomputed work), averaged over ranks.
+    func tensorParallelSecondsPerRank(_ program: RankProgram, costs: OpCostModel) -> Double {
+        guard setup.tp > 1, program.ranks > 0 else { return 0 }
+        let work = program.work
+        var perSegment = [Double](repeating: 0, count: work.segmentCount)
+        for segment in 0..<work.segmentCount {
+            for item in work.items(of: Int32(segment)) where item.kind == .allReduce && item.group == .tensor {
+                perSegment[segment] += costs.seconds(item, routes: program.routes)
             }
         }
-        return total * Double(layout.microBatches) / Double(setup.pp)
+        var total = 0.0
+        for op in 0..<program.count where program.stream[op] == 0 && program.segment[op] >= 0 {
+            total += perSegment[Int(program.segment[op])]
+        }
+        return total / Double(program.ranks)
     }
 }
