@@ -82,15 +82,32 @@ public struct TrainingSimulator: Sendable {
         let wall = ContinuousClock.now - clock
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
 
-        let step = timeline.stepSeconds
+        fillStepFigures(&result, stepSeconds: timeline.stepSeconds)
+        var breakdown = timeline.breakdown
+        let tensorParallel = tensorParallelSecondsPerRank(program, costs: costs)
+        if tensorParallel > 0 {
+            breakdown.computeSeconds -= tensorParallel
+            breakdown.exposedCommunicationSeconds["tensorParallel"] = tensorParallel
+        }
+        result.breakdown = breakdown
+        result.ranksSimulated = cluster.gpuCount
+        result.events = program.count
+        result.simulationWallSeconds = wallSeconds
+        result.eventsPerSecond = Double(program.count) / max(wallSeconds, 1e-9)
+        return Run(result: result, program: keepTimeline ? program : nil, timeline: keepTimeline ? timeline : nil)
+    }
+
+    /// The figures that follow from the step time: throughput, MFU, GPU-hours, days, cost and
+    /// energy for `setup.tokensToTrain`, and the same with failures (``GoodputModel``).
+    func fillStepFigures(_ result: inout SimulationResult, stepSeconds step: Double) {
         let gpus = Double(cluster.gpuCount)
         let peak = cluster.chip.bf16DenseTflops * 1e12
         let steps = setup.tokensToTrain / setup.tokensPerStep
         result.stepSeconds = step
         result.tokensPerSecondPerGpu = setup.tokensPerStep / step / gpus
-        result.mfu = flops * setup.tokensPerStep / (step * gpus * peak)
-        result.mfuCausal = flopsCausal * setup.tokensPerStep / (step * gpus * peak)
-        result.tflopsPerGpu = flops * setup.tokensPerStep / (step * gpus) / 1e12
+        result.mfu = result.modelFlopsPerToken * setup.tokensPerStep / (step * gpus * peak)
+        result.mfuCausal = result.modelFlopsPerTokenCausal * setup.tokensPerStep / (step * gpus * peak)
+        result.tflopsPerGpu = result.modelFlopsPerToken * setup.tokensPerStep / (step * gpus) / 1e12
         result.gpuHoursPerTrillionTokens = gpus * step / setup.tokensPerStep * 1e12 / 3600
         result.trainDays = steps * step / 86400
         let gpuHours = gpus * steps * step / 3600
@@ -106,18 +123,6 @@ public struct TrainingSimulator: Sendable {
         result.trainDaysWithFailures = goodput.wallSeconds / 86400
         result.gpuHoursWithFailures = gpus * goodput.wallSeconds / 3600
         result.costUsdWithFailures = gpus * goodput.wallSeconds / 3600 * cluster.usdPerGpuHour
-        var breakdown = timeline.breakdown
-        let tensorParallel = tensorParallelSecondsPerRank(program, costs: costs)
-        if tensorParallel > 0 {
-            breakdown.computeSeconds -= tensorParallel
-            breakdown.exposedCommunicationSeconds["tensorParallel"] = tensorParallel
-        }
-        result.breakdown = breakdown
-        result.ranksSimulated = cluster.gpuCount
-        result.events = program.count
-        result.simulationWallSeconds = wallSeconds
-        result.eventsPerSecond = Double(program.count) / max(wallSeconds, 1e-9)
-        return Run(result: result, program: keepTimeline ? program : nil, timeline: keepTimeline ? timeline : nil)
     }
 
     /// Tensor-parallel all-reduce seconds in the compute ops of `program` (the all-reduces the
