@@ -139,11 +139,11 @@ public struct JobLowering: Sendable {
 
         mutating func moe(_ task: MoETask, lowering window: Range<Int>) {
             let m = max(1, task.microBatches)
-            let h = Double(task.hidden), f = Double(task.expertHidden), tokens = Double(task.tokens / m)
-            let perExpert = Double(task.tokens) * Double(ranks) * Double(task.topK) / Double(max(1, task.experts)) / Double(m)
+            let h = Double(task.hidden), f = Double(task.expertFfnWidth), tokens = Double(task.tokens / m)
+            let perExpert = Double(task.tokens) * Double(ranks) * Double(task.topK) / Double(max(1, task.routedExperts)) / Double(m)
             let rows = perExpert.isFinite ? Double(max(1, Int(min(perExpert.rounded(), Double(Int32.max))))) : 1
-            let expertsPerRank = task.experts / ranks
-            var gate = gemm(tokens, Double(task.experts), h)
+            let expertsPerRank = task.routedExperts / ranks
+            var gate = gemm(tokens, Double(task.routedExperts), h)
             gate.kind = .gate
             var experts: [WorkItem] = []
             func repeated(_ items: [WorkItem], _ count: Int) -> [WorkItem] {

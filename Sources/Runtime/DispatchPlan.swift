@@ -21,7 +21,7 @@ struct DispatchPlan {
     /// `firstToken`: the job-wide number of the micro-batch's first token (rank · tokens + offset),
     /// which picks the replica serving each pair.
     init(routing: GatingResult, keep: [Bool], placement: ExpertPlacement, firstToken: Int) {
-        self.init(expertIDs: routing.expertIDs, topK: routing.topk, keep: keep, placement: placement, firstToken: firstToken)
+        self.init(expertIDs: routing.expertIDs, topK: routing.topK, keep: keep, placement: placement, firstToken: firstToken)
     }
 
     /// The same from raw choices: `expertIDs` is tokens × `topK`, row-major.

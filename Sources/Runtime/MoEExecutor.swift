@@ -76,7 +76,7 @@ struct MoEExecutor {
                 }
             }
         }
-        var localCounts = [Int](repeating: 0, count: task.experts)
+        var localCounts = [Int](repeating: 0, count: task.routedExperts)
         for routing in routings { for (expert, count) in routing.tokensPerExpert.enumerated() { localCounts[expert] += count } }
 
         // 2. Global loads; the capacity rule needs every rank's counts.
@@ -244,14 +244,14 @@ struct MoEExecutor {
         measurement.wallSeconds = timer.elapsed
         // Per routed row and per token of each shared expert: 3 GEMMs forward; backward recomputes
         // them and adds input and weight gradients (6 more).
-        let rowFlops = 6 * Double(task.hidden) * Double(task.expertHidden) * (task.backward ? 4 : 1)
-        measurement.flops = 2 * Double(task.tokens * task.hidden * task.experts)
+        let rowFlops = 6 * Double(task.hidden) * Double(task.expertFfnWidth) * (task.backward ? 4 : 1)
+        measurement.flops = 2 * Double(task.tokens * task.hidden * task.routedExperts)
             + Double(measurement.rowsReceived) * rowFlops + Double(task.tokens * task.sharedExperts) * rowFlops
         measurement.output = output
         // Bookkeeping for the imbalance figure and the gradient check, after the step's clock stopped.
         if task.backward {
             let all = try communicator.allgatherCounts(measurement.slotGradientSums)
-            var perExpert = [Double](repeating: 0, count: task.experts)
+            var perExpert = [Double](repeating: 0, count: task.routedExperts)
             for (rank, sums) in all.enumerated() {
                 for (slot, sum) in sums.enumerated() { perExpert[placement.slotExpert[rank * placement.slotsPerRank + slot]] += sum }
             }

@@ -13,8 +13,8 @@ struct MoELayer {
     /// appear on several ranks when EPLB replicates it).
     let heldExperts: [Int]
     let router: [Float]          // hidden × experts
-    let w1: [Float], w3: [Float] // per held expert: hidden × expertHidden, consecutive
-    let w2: [Float]              // per held expert: expertHidden × hidden
+    let w1: [Float], w3: [Float] // per held expert: hidden × expertFfnWidth, consecutive
+    let w2: [Float]              // per held expert: expertFfnWidth × hidden
     let sharedW1: [Float], sharedW3: [Float], sharedW2: [Float]
     let gating: GatingConfiguration
 
@@ -28,9 +28,9 @@ struct MoELayer {
         self.task = task
         self.heldExperts = heldExperts
         let generator = MatrixGenerator(seed: task.seed)
-        let h = task.hidden, f = task.expertHidden
+        let h = task.hidden, f = task.expertFfnWidth
         let upScale = 1 / Float(h).squareRoot(), downScale = 1 / Float(f).squareRoot()
-        router = generator.values(streamID: Self.routerStream, count: h * task.experts, scale: upScale)
+        router = generator.values(streamID: Self.routerStream, count: h * task.routedExperts, scale: upScale)
         var w1: [Float] = [], w3: [Float] = [], w2: [Float] = []
         for expert in heldExperts {
             w1 += generator.values(streamID: Self.expertStream(expert, 0), count: h * f, scale: upScale)
@@ -45,8 +45,8 @@ struct MoELayer {
             s2 += generator.values(streamID: Self.sharedStream(expert, 2), count: f * h, scale: downScale)
         }
         sharedW1 = s1; sharedW3 = s3; sharedW2 = s2
-        gating = GatingConfiguration(experts: task.experts, groups: task.groups, topkGroups: task.topkGroups, topk: task.topK,
-                                     scoreFunction: task.scoring == .sigmoid ? .sigmoid : .softmax,
+        gating = GatingConfiguration(routedExperts: task.routedExperts, groups: task.groups, topkGroups: task.topkGroups, topK: task.topK,
+                                     scoreFunction: task.scoreFunction,
                                      routeScale: Float(task.routeScale))
         try gating.validate()
     }
@@ -59,17 +59,17 @@ struct MoELayer {
     /// Synthetic affinity added to the router logits at `step`: Zipf-like preference whose
     /// hot experts rotate by `drift × experts` positions per step.
     func affinityOffsets(step: Int) -> [Float] {
-        guard task.zipf > 0 else { return [Float](repeating: 0, count: task.experts) }
-        let shift = Int((task.drift * Double(task.experts) * Double(step)).rounded(.down))
-        return (0..<task.experts).map { expert in
-            let popularity = (expert + task.experts - shift % task.experts) % task.experts
+        guard task.zipf > 0 else { return [Float](repeating: 0, count: task.routedExperts) }
+        let shift = Int((task.drift * Double(task.routedExperts) * Double(step)).rounded(.down))
+        return (0..<task.routedExperts).map { expert in
+            let popularity = (expert + task.routedExperts - shift % task.routedExperts) % task.routedExperts
             return Float(-task.zipf * log(1 + Double(popularity)))
         }
     }
 
     /// Routes `count` tokens of `x` (rows × hidden).
     func route(_ x: ArraySlice<Float>, count: Int, bias: [Float], offsets: [Float]) throws -> GatingResult {
-        let h = task.hidden, e = task.experts
+        let h = task.hidden, e = task.routedExperts
         var logits = x.withUnsafeBufferPointer { xp in
             router.withUnsafeBufferPointer { rp in routerLogits(x: xp, tokens: count, hidden: h, gateWeights: rp, experts: e) }
         }
@@ -85,7 +85,7 @@ struct MoELayer {
     /// `localExpert[i]`; returned in the same row order. `progress` runs between experts (to
     /// drive MPI progress of transfers in flight).
     func expertOutputs(rows: UnsafeBufferPointer<Float>, localExpert: [Int32], progress: () -> Void = {}) -> [Float] {
-        let h = task.hidden, f = task.expertHidden, count = localExpert.count
+        let h = task.hidden, f = task.expertFfnWidth, count = localExpert.count
         var output = [Float](repeating: 0, count: count * h)
         guard count > 0 else { return output }
         // Stable grouping by expert.
@@ -135,7 +135,7 @@ struct MoELayer {
     /// `progress` runs between segments (to drive MPI progress of transfers in flight).
     func expertOutputs(segments: [ExpertSegment], input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
                        progress: () -> Void = {}) {
-        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        let h = task.hidden, f = task.expertFfnWidth, perExpert = h * f
         w1.withUnsafeBufferPointer { a in
             w3.withUnsafeBufferPointer { c in
                 w2.withUnsafeBufferPointer { d in
@@ -160,7 +160,7 @@ struct MoELayer {
         let h = task.hidden, k = task.topK
         var y = [Float](repeating: 0, count: count * h)
         if task.sharedExperts > 0 {
-            let perExpert = h * task.expertHidden
+            let perExpert = h * task.expertFfnWidth
             var shared = [Float](repeating: 0, count: count * h)
             x.withUnsafeBufferPointer { xp in
                 for expert in 0..<task.sharedExperts {
@@ -169,7 +169,7 @@ struct MoELayer {
                         sharedW1.withUnsafeBufferPointer { a in
                             sharedW3.withUnsafeBufferPointer { c in
                                 sharedW2.withUnsafeBufferPointer { d in
-                                    swigluFFN(x: xp, tokens: count, hidden: h, intermediate: task.expertHidden,
+                                    swigluFFN(x: xp, tokens: count, hidden: h, intermediate: task.expertFfnWidth,
                                               w1: UnsafeBufferPointer(rebasing: a[weights]), w3: UnsafeBufferPointer(rebasing: c[weights]),
                                               w2: UnsafeBufferPointer(rebasing: d[weights]), out: sp)
                                 }

@@ -14,7 +14,7 @@ struct MoEReference {
     init(task: MoETask, ranks: Int, balance: MoEBalanceState) throws {
         self.task = task
         self.ranks = ranks
-        layer = try MoELayer(task: task, heldExperts: Array(0..<task.experts))
+        layer = try MoELayer(task: task, heldExperts: Array(0..<task.routedExperts))
         self.balance = balance
     }
 
@@ -42,11 +42,11 @@ struct MoEReference {
             })
         }
         let countsByRank = routings.map { batches in
-            (0..<task.experts).map { expert in batches.reduce(0) { $0 + $1.tokensPerExpert[expert] } }
+            (0..<task.routedExperts).map { expert in batches.reduce(0) { $0 + $1.tokensPerExpert[expert] } }
         }
-        let loads = (0..<task.experts).map { expert in countsByRank.reduce(0) { $0 + $1[expert] } }
+        let loads = (0..<task.routedExperts).map { expert in countsByRank.reduce(0) { $0 + $1[expert] } }
         var outputs: [[Float]] = [], gradients: [[Float]] = []
-        var expertSums = [Double](repeating: 0, count: task.experts)
+        var expertSums = [Double](repeating: 0, count: task.routedExperts)
         for rank in 0..<ranks {
             let dY = task.backward ? MoELayer.outputGradient(task: task, step: step, rank: rank) : []
             var gradient: [Float] = []
@@ -83,7 +83,7 @@ struct MoEReference {
                         dOut += dY[(token * h)..<((token + 1) * h)].map { weight * $0 }
                     }
                     let result = layer.expertBackward(rows: rows, dOut: dOut, localExpert: experts)
-                    for expert in 0..<task.experts { expertSums[expert] += result.gradientSums[expert] }
+                    for expert in 0..<task.routedExperts { expertSums[expert] += result.gradientSums[expert] }
                     var part = layer.sharedBackward(x: x, dY: Array(dY[(tokenBase * h)..<((tokenBase + chunk) * h)]), count: chunk)
                     for (index, pair) in pairs.enumerated() {
                         let token = pair / k

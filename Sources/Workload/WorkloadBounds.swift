@@ -24,7 +24,7 @@ public enum WorkloadBounds {
     public static let skew = 0.0...100.0
     /// MoE tokens per rank per step: 2²⁴.
     public static let moeTokens = 1...16_777_216
-    /// MoE widths (`hidden`, `expertHidden`): 2¹⁶, far above DeepSeek-V3's 7168.
+    /// MoE widths (`hidden`, `expertFfnWidth`): 2¹⁶, far above DeepSeek-V3's 7168.
     public static let moeWidth = 1...65_536
     /// Routed experts and groups: 2¹⁶ (DeepSeek-V3: 256), so per-expert arrays stay small.
     public static let experts = 1...65_536

@@ -3,6 +3,7 @@ import Config
 import Foundation
 import Hardware
 import Reports
+import Runtime
 import Simulator
 import Workload
 
@@ -122,7 +123,9 @@ struct Simulate: ParsableCommand {
             let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, Self.jobRanksLimit)),
                                                "a rank count (one rank per GPU of the cluster, at most \(Self.jobRanksLimit))")
             if let out { try OutputPath.checkFile(out, flag: "--out") }
-            let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
+            var warnings = ConfigWarnings()
+            let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil), warnings: &warnings)
+            printWarnings(warnings)
             let predictions = TaskPrediction.predict(job: job, ranks: ranks, cluster: cluster)
             for prediction in predictions {
                 for (term, values) in [("computeSeconds", prediction.computeSeconds), ("commSeconds", prediction.commSeconds)] {

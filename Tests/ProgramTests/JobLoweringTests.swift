@@ -56,7 +56,7 @@ import Workload
     /// A MoE task lowers one micro-batch (gate, dispatch, experts, combine; backward: dispatch,
     /// expert backward, combine), run `microBatches` times; every rank the same.
     @Test func moeLowersOneMicroBatchLoopedPerStep() {
-        var task = MoETask(name: "moe", tokens: 1024, hidden: 64, expertHidden: 128, experts: 8, topK: 2)
+        var task = MoETask(name: "moe", tokens: 1024, hidden: 64, expertFfnWidth: 128, routedExperts: 8, topK: 2)
         task.microBatches = 4
         task.backward = true
         #expect(JobLowering.isRankSymmetric(.moe(task)))

@@ -16,8 +16,8 @@ import Testing
         name = "layer"
         tokens = 64
         hidden = 64
-        expertHidden = 32
-        experts = 4
+        expertFfnWidth = 32
+        routedExperts = 4
         topK = 2
         steps = 2
         """
