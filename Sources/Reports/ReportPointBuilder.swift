@@ -55,11 +55,10 @@ public enum ReportPointBuilder {
         if !run.moe.isEmpty {
             // Per step: the slowest rank's parts; the run: medians over steps.
             let steps = Dictionary(grouping: run.moe, by: \.step).values
-            func median(_ values: [Double]) -> Double { Statistics.median(values) ?? 0 }
-            let tokens = median(steps.map { $0.reduce(0) { $0 + ($1.tokensPerSecond ?? 0) } })
-            let compute = median(steps.map { $0.compactMap(\.computeSeconds).max() ?? 0 })
-            let dispatch = median(steps.map { $0.compactMap(\.dispatchSeconds).max() ?? 0 })
-            let combine = median(steps.map { $0.compactMap(\.combineSeconds).max() ?? 0 })
+            let tokens = Statistics.median(steps.map { $0.reduce(0) { $0 + ($1.tokensPerSecond ?? 0) } }) ?? 0
+            let compute = Statistics.median(steps.map { $0.compactMap(\.computeSeconds).max() ?? 0 }) ?? 0
+            let dispatch = Statistics.median(steps.map { $0.compactMap(\.dispatchSeconds).max() ?? 0 }) ?? 0
+            let combine = Statistics.median(steps.map { $0.compactMap(\.combineSeconds).max() ?? 0 }) ?? 0
             return RunTotals(throughput: tokens, unit: "tokens/s", stepSeconds: compute + dispatch + combine,
                              breakdown: ["compute": compute, "dispatch": dispatch, "combine": combine],
                              computeSeconds: compute, commSeconds: dispatch + combine)

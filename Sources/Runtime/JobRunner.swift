@@ -78,9 +78,9 @@ public struct JobRunner {
                 message = [0] + Array(document.text.utf8)
             } catch let error as ConfigError {
                 message = [1] + Array(error.description.utf8)
-            } catch let error as RunOptionError {
+            } catch let error as FlagError {
                 message = [1] + Array(error.description.utf8)
-            } catch let error as FolderLockError {
+            } catch let error as ResultsFolderError where error.isBadInput {
                 message = [1] + Array(error.description.utf8)
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Kernels
 
 /// `frugal bench gate`: DeepSeek-V3 gating (scores, bias, group-limited top-k) vs the router

@@ -30,10 +30,9 @@ struct PredictionComparison {
                 let steps = outcome.moeSteps.filter { $0.task == prediction.task }
                 for rank in Set(steps.map(\.rank)).sorted() {
                     let mine = steps.filter { $0.rank == rank }
-                    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
                     rows.append(Row(task: prediction.task, kind: "moe", rank: rank,
-                                    predictedCompute: prediction.computeSeconds[rank], measuredCompute: median(mine.map(\.computeSeconds)),
-                                    predictedComm: prediction.commSeconds[rank], measuredComm: median(mine.map(\.exposedCommSeconds))))
+                                    predictedCompute: prediction.computeSeconds[rank], measuredCompute: Statistics.median(mine.map(\.computeSeconds)) ?? 0,
+                                    predictedComm: prediction.commSeconds[rank], measuredComm: Statistics.median(mine.map(\.exposedCommSeconds)) ?? 0))
                 }
             default:
                 for record in outcome.batches where record.task == prediction.task {
