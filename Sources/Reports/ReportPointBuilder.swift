@@ -105,7 +105,7 @@ public enum ReportPointBuilder {
                 breakdown[part] = Statistics.median(members.compactMap { $0.1.breakdown[part] })
             }
             return ReportPoint(
-                id: SweepPoint.makeID([job, scaling ?? "", "r\(ranks)"] + (isMoE ? ["moe"] : isBatch ? ["batch"] : [])), mode: "measured", series: series,
+                id: SweepPoint.makeID([job, scaling ?? "", "r\(ranks)"] + (isMoE ? ["moe"] : isBatch ? ["batch"] : [])), mode: .measured, series: series,
                 label: "\(job) \(scaling ?? "") r=\(ranks)".replacingOccurrences(of: "  ", with: " "),
                 scaling: scaling, ranks: ranks, chips: nil, chipType: nil, parallel: nil, settings: nil,
                 oversubscribed: members.contains { $0.0.point.oversubscribed }, runs: members.count,
@@ -125,7 +125,7 @@ public enum ReportPointBuilder {
         let throughput = result.tokensPerSecondPerGpu.flatMap { perGpu in chips.map { perGpu * Double($0) } }
         let series = point.series ?? ([chipType] + (settings.isEmpty ? [] : [settings])).joined(separator: " ")
         var row = ReportPoint(
-            id: point.id, mode: "simulated", series: series,
+            id: point.id, mode: .simulated, series: series,
             label: "\(chipType) ×\(chips.map(String.init) ?? "?")" + (point.parallel.map { " \($0)" } ?? "") + (settings.isEmpty ? "" : " \(settings)"),
             scaling: nil, ranks: nil, chips: chips, chipType: chipType, parallel: point.parallel,
             settings: settings.isEmpty ? nil : settings, oversubscribed: false, runs: 1,
@@ -142,7 +142,7 @@ public enum ReportPointBuilder {
 
     /// Efficiency relative to each series' smallest worker count.
     static func fillEfficiency(_ rows: inout [ReportPoint]) {
-        let bySeries = Dictionary(grouping: rows.indices, by: { "\(rows[$0].mode)/\(rows[$0].series)/\(rows[$0].throughputUnit)" })
+        let bySeries = Dictionary(grouping: rows.indices, by: { "\(rows[$0].mode.rawValue)/\(rows[$0].series)/\(rows[$0].throughputUnit)" })
         for (_, indices) in bySeries {
             guard let base = indices.filter({ rows[$0].workers != nil && rows[$0].throughput != nil })
                 .min(by: { rows[$0].workers! < rows[$1].workers! }),
