@@ -70,7 +70,7 @@ extension TrainingSetup {
 }
 
 extension TrainingSetup {
-    /// The sizes flags may set without a file's bounds (README, "Bounds on numbers").
+    /// The sizes flags may set without a file's bounds (docs/running-jobs.md, "Bounds on numbers").
     func checkSizes() throws(TrainingSetupError) {
         let batch = WorkloadBounds.batchSequences
         guard microBatchSequences >= 1, globalBatchSequences >= 1, sequenceLength >= 1 else {
