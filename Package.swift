@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Program", "Planner", "Workload", "Kernels", "MPIKit", "Reports",
+        .target(name: "Runtime", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports",
                                                 .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: optimizedSettings),
         .target(name: "Simulator", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels"], swiftSettings: optimizedSettings),

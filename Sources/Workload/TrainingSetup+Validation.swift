@@ -45,7 +45,8 @@ extension TrainingSetup {
         switch schedule {
         case .dualpipe:
             guard pp % 2 == 0 else {
-                throw TrainingSetupError("DualPipe needs an even number of pipeline stages, got pp=\(pp): use pp=\(pp + 1) or pp=\(max(2, pp - 1))")
+                let evens = (pp > 1 ? "pp=\(pp - 1) or " : "") + "pp=\(pp + 1)"
+                throw TrainingSetupError("DualPipe needs an even number of pipeline stages, got pp=\(pp): use \(evens), or another schedule (1f1b)")
             }
             guard n % 2 == 0, n >= 2 * pp else {
                 throw TrainingSetupError("DualPipe needs an even number of micro-batches ≥ 2×pp = \(2 * pp) per pipeline, got \(n): raise the global batch or lower the micro-batch size")
