@@ -31,14 +31,21 @@ public struct TaskPrediction: Codable, Sendable {
     }
 
     /// Every task of `job` run on `ranks` ranks of `cluster`.
+    /// With the job's emulated cluster (`[cluster]`, ``Job/constraints``), the costs are those of
+    /// the run paced to it: its links replace the cluster's (``OpCostModel/init(jobOn:emulating:ranks:)``)
+    /// and each rank's compute is multiplied by its slowdown.
     public static func predict(job: Job, ranks: Int, cluster: ClusterSpec) -> [TaskPrediction] {
-        let lowering = JobLowering(ranks: ranks), costs = OpCostModel(jobOn: cluster)
+        let lowering = JobLowering(ranks: ranks)
+        let costs = job.constraints.map { OpCostModel(jobOn: cluster, emulating: $0, ranks: lowering.ranks) } ?? OpCostModel(jobOn: cluster)
         return job.tasks.map { task in
-            let (compute, comm): ([Double], [Double])
+            var (compute, comm): ([Double], [Double])
             if case .moe(let moe) = task {
                 (compute, comm) = predictMoE(moe, lowering: lowering, costs: costs)
             } else {
                 (compute, comm) = cost(task, lowering: lowering, costs: costs)
+            }
+            if let constraints = job.constraints {
+                for rank in compute.indices { compute[rank] *= constraints.slowdown(of: rank) }
             }
             return TaskPrediction(task: task.name, kind: task.kind, computeSeconds: compute, commSeconds: comm)
         }

@@ -17,7 +17,7 @@ public struct JobLimits: Sendable {
 
 extension Job {
     /// Keys of the job table.
-    public static let keys = ["name", "seed", "tasks", "constraints"]
+    public static let keys = ["name", "seed", "tasks", "cluster", "constraints"]
     /// Keys of a `gemm` task.
     public static let gemmKeys = ["kind", "name", "m", "n", "k", "repeat", "seed", "sharding", "grid", "tolerance", "verify"]
     /// Keys of a `moe` task.
@@ -63,7 +63,54 @@ extension Job {
             tasks.append(task)
         }
         self.tasks = tasks
-        constraints = try root.table("constraints").map { table throws(ConfigError) in try Job.decodeConstraints(table, ranks: limits.ranks) }
+        constraints = try Job.decodeCluster(root, file: document.file, ranks: limits.ranks)
+    }
+
+    /// The emulated cluster: `[cluster]`, or the deprecated `[constraints]` (one message on
+    /// stderr, from rank 0 only), not both.
+    static func decodeCluster(_ root: ConfigTable, file: String, ranks: Int) throws(ConfigError) -> Constraints? {
+        let cluster = try root.table("cluster"), old = try root.table("constraints")
+        if cluster != nil && old != nil {
+            throw root.error("constraints", expected: "either [cluster] or the deprecated [constraints], not both", found: "both")
+        }
+        if let cluster { return try decodeEmulatedCluster(cluster, ranks: ranks) }
+        guard let old else { return nil }
+        let rank = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? ProcessInfo.processInfo.environment["PMIX_RANK"]
+        if rank == nil || rank == "0" {
+            FileHandle.standardError.write(Data(("frugal: warning: \(file): [constraints] is deprecated; write [cluster] with gpusPerNode, "
+                + "slowdown and [cluster.intraNode] / [cluster.scaleOut] gbPerSecond and latencyUs\n").utf8))
+        }
+        return try decodeConstraints(old, ranks: ranks)
+    }
+
+    /// `[cluster]`: `gpusPerNode`, `slowdown` (per rank or one number, ≥ 1), and per tier
+    /// (`[cluster.intraNode]`, `[cluster.scaleOut]`) `gbPerSecond` and `latencyUs`.
+    static func decodeEmulatedCluster(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {
+        try table.rejectUnknownKeys(allowed: ["gpusPerNode", "slowdown", "intraNode", "scaleOut"])
+        var slowdowns = Array(repeating: 1.0, count: ranks)
+        if table.isArray("slowdown") {
+            let list = try table.doubleArray("slowdown", in: WorkloadBounds.slowdown, maxCount: WorkloadBounds.ranks.upperBound) ?? []
+            guard list.count == ranks else {
+                throw table.error("slowdown", expected: "one slowdown per rank (\(ranks)) or a single number", found: "\(list.count) values")
+            }
+            slowdowns = list
+        } else if table.contains("slowdown") {
+            slowdowns = Array(repeating: try table.double("slowdown", in: WorkloadBounds.slowdown), count: ranks)
+        }
+        let gpusPerNode = try table.int("gpusPerNode", in: 1...max(1, ranks), default: 1)
+        guard ranks % gpusPerNode == 0 else {
+            throw table.error("gpusPerNode", expected: "a divisor of the rank count (\(ranks))", found: "\(gpusPerNode)")
+        }
+        func tier(_ key: String) throws(ConfigError) -> (gbPerSecond: Double?, latencySeconds: Double) {
+            guard let link = try table.table(key) else { return (nil, 0) }
+            try link.rejectUnknownKeys(allowed: ["gbPerSecond", "latencyUs"])
+            return (try link.optionalDouble("gbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond),
+                    try link.double("latencyUs", in: WorkloadBounds.latencyUs, default: 0) * 1e-6)
+        }
+        let intra = try tier("intraNode"), inter = try tier("scaleOut")
+        return Constraints(computeScale: slowdowns.map { 1 / $0 }, ranksPerNode: gpusPerNode,
+                           intraNodeGbPerSecond: intra.gbPerSecond, interNodeGbPerSecond: inter.gbPerSecond,
+                           intraNodeLatencySeconds: intra.latencySeconds, interNodeLatencySeconds: inter.latencySeconds)
     }
 
     static func decodeConstraints(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {

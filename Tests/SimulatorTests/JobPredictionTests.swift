@@ -66,4 +66,22 @@ import Workload
             #expect(abs(prediction.commSeconds[rank] - expected) <= 1e-12 * expected)
         }
     }
+
+    /// A job paced to an emulated cluster is predicted on it: its capped link replaces the
+    /// cluster's (comm as on a cluster with that link), and a rank's compute is its slowdown × the machine's.
+    @Test func aCappedJobIsPredictedOnItsEmulatedCluster() throws {
+        var cluster = try Fixtures.cluster("h800-2048")
+        cluster.nodes = 1
+        let task = GemmTask(name: "rows", m: 512, n: 512, k: 512, sharding: .rows)
+        let constraints = Constraints(computeScale: [1, 0.5], ranksPerNode: 2, intraNodeGbPerSecond: 2, intraNodeLatencySeconds: 1e-3)
+        let free = try #require(TaskPrediction.predict(job: Job(name: "j", seed: 1, tasks: [.gemm(task)]), ranks: 2, cluster: cluster).first)
+        let capped = try #require(TaskPrediction.predict(job: Job(name: "j", seed: 1, tasks: [.gemm(task)], constraints: constraints),
+                                                         ranks: 2, cluster: cluster).first)
+        var slow = cluster
+        slow.intraNode = LinkTier(gbPerSecond: 2, latencySeconds: 1e-3)
+        let expected = try #require(TaskPrediction.predict(job: Job(name: "j", seed: 1, tasks: [.gemm(task)]), ranks: 2, cluster: slow).first)
+        #expect(capped.commSeconds == expected.commSeconds)
+        #expect(capped.commSeconds.allSatisfy { $0 > 0 } && zip(capped.commSeconds, free.commSeconds).allSatisfy { $0 > 10 * $1 })
+        #expect(capped.computeSeconds == [free.computeSeconds[0], 2 * free.computeSeconds[1]])
+    }
 }
