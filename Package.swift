@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // Frugal: how fast, and at what cost, training-style work runs on constrained GPUs.
-// Layout and dependency direction: see README.md ("Layout") —
+// Layout and dependency direction: see docs/architecture.md ("Modules") —
 // frugal → Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI.
 import PackageDescription
 
@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Program", "Planner", "Workload", "Kernels", "MPIKit", "Reports",
+        .target(name: "Runtime", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports",
                                                 .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: optimizedSettings),
         .target(name: "Simulator", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels"], swiftSettings: optimizedSettings),
@@ -65,7 +65,7 @@ let package = Package(
             ],
             swiftSettings: simdSettings),
 
-        // The fuzzer of every decoder and flag parser (README "Fuzzing").
+        // The fuzzer of every decoder and flag parser (docs/fuzzing-and-hardening.md, "Fuzzing").
         .executableTarget(name: "FrugalFuzz", dependencies: ["Config", "Workload", "Hardware", "Program", "Simulator", "Reports"],
                           swiftSettings: simdSettings),
 

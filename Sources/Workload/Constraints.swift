@@ -1,6 +1,6 @@
 /// The emulated cluster a measured run is paced to: slower ranks and two link tiers (inside a
 /// virtual node and between them), so a CPU machine can stand in for export-limited chips on a
-/// two-tier network (see README, "Constraint emulation"). The runtime's `Pacer` enforces it
+/// two-tier network (see docs/running-jobs.md, "Constraint emulation"). The runtime's `Pacer` enforces it
 /// (a rank sleeps until the emulated end of each operation) and `TaskPrediction` costs the
 /// job on it, so the measured run and the prediction describe the same machine.
 ///
