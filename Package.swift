@@ -46,7 +46,7 @@ let package = Package(
         // What to compute, on what hardware, and how to spread it.
         .target(name: "Workload", dependencies: ["Config", "Kernels"]),
         .target(name: "Hardware", dependencies: ["Config"]),
-        .target(name: "Planner", dependencies: ["Workload", "Hardware"]),
+        .target(name: "Planner", dependencies: ["Workload", "Hardware", "Kernels"]),
         // The per-rank op program both executors read (no durations), and the lowerings to it.
         .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
 

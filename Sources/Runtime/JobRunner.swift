@@ -104,7 +104,7 @@ public struct JobRunner {
         var batchRecords: [BatchRecord] = []
         if world.isRoot && options.format == .table {
             print(TaskTable.title(job: job, jobPath: options.jobPath, ranks: world.size))
-            if job.tasks.contains(where: { $0.kind == "gemm" }) { print(TaskTable.header) }
+            if job.tasks.contains(where: { $0.kind == .gemm }) { print(TaskTable.header) }
         }
         let sink = RecordSink(log: log, exitAfter: RecordSink.exitAfterFromEnvironment())
         var firstStep = 0

@@ -70,10 +70,7 @@ struct MoEExecutor {
         var routings: [GatingResult] = []
         try timer.measure(.compute) {
             try pacer.compute {
-                for batch in 0..<m {
-                    routings.append(try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                                    bias: balance.bias, offsets: offsets))
-                }
+                routings = try layer.router.routeMicroBatches(x, bias: balance.bias, offsets: offsets)
             }
         }
         var localCounts = [Int](repeating: 0, count: task.routedExperts)
@@ -84,22 +81,16 @@ struct MoEExecutor {
         var loadsTimer = PhaseTimer()
         try loadsTimer.measure(.comm) { () throws(MPIError) in
             measurement.expertLoads = try communicator.allreduce(array: localCounts, .sum)
-            if let factor = task.capacityFactor {
-                let policy = CapacityPolicy(factor: factor, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks))
+            if task.capacityFactor != nil {
                 let all = try communicator.allgatherCounts(localCounts)
-                keep = CapacityPolicy.keepMask(expertIDs: routings.flatMap(\.expertIDs),
-                                               allowance: policy.allowance(rank: rank, countsByRank: all))
+                keep = MoERouter.keepMask(task: task, rank: rank, routings: routings, countsByRank: all)
                 let dropped = [keep.filter { !$0 }.count]
                 measurement.droppedPairs = try communicator.allreduce(array: dropped, .sum)[0]
             }
         }
 
         // 3. Send buffers per micro-batch, rows ordered by destination rank.
-        var plans: [DispatchPlan] = []
-        for batch in 0..<m {
-            plans.append(DispatchPlan(routing: routings[batch], keep: Array(keep[(batch * chunk * k)..<((batch + 1) * chunk * k)]),
-                                      placement: placement, firstToken: rank * task.tokens + batch * chunk))
-        }
+        let plans = MoERouter.dispatchPlans(task: task, rank: rank, routings: routings, keep: keep, placement: placement)
 
         // 4. Exchange counts: block d of the send holds, for every micro-batch, the rows for each
         //    of rank d's expert slots. The receiver learns its layout: per source, runs by slot.

@@ -1,4 +1,5 @@
 import Kernels
+import Planner
 import Workload
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Planner
 import Workload
 
 /// The arithmetic of one MoE layer, shared by the distributed executor and rank 0's
@@ -12,17 +13,16 @@ struct MoELayer {
     /// The routed experts whose weights this instance holds, by local slot (an expert may
     /// appear on several ranks when EPLB replicates it).
     let heldExperts: [Int]
-    let router: [Float]          // hidden × experts
+    /// The routing (router weights, tokens, affinity, gate): shared with the prediction.
+    let router: MoERouter
     let w1: [Float], w3: [Float] // per held expert: hidden × expertFfnWidth, consecutive
     let w2: [Float]              // per held expert: expertFfnWidth × hidden
     let sharedW1: [Float], sharedW3: [Float], sharedW2: [Float]
-    let gating: GatingConfiguration
 
-    // Stream numbering of the seeded generator.
-    static let routerStream: UInt64 = 100
+    // Stream numbering of the seeded generator (the router's and the tokens': ``MoERouter``).
     static func expertStream(_ expert: Int, _ matrix: Int) -> UInt64 { 1_000 + UInt64(expert) * 3 + UInt64(matrix) }
     static func sharedStream(_ expert: Int, _ matrix: Int) -> UInt64 { 500_000 + UInt64(expert) * 3 + UInt64(matrix) }
-    static func tokenStream(step: Int, rank: Int) -> UInt64 { 1 << 32 + UInt64(step) << 16 + UInt64(rank) }
+    static func tokenStream(step: Int, rank: Int) -> UInt64 { MoERouter.tokenStream(step: step, rank: rank) }
 
     init(task: MoETask, heldExperts: [Int]) throws {
         self.task = task
@@ -30,7 +30,7 @@ struct MoELayer {
         let generator = MatrixGenerator(seed: task.seed)
         let h = task.hidden, f = task.expertFfnWidth
         let upScale = 1 / Float(h).squareRoot(), downScale = 1 / Float(f).squareRoot()
-        router = generator.values(streamID: Self.routerStream, count: h * task.routedExperts, scale: upScale)
+        router = try MoERouter(task: task)
         var w1: [Float] = [], w3: [Float] = [], w2: [Float] = []
         for expert in heldExperts {
             w1 += generator.values(streamID: Self.expertStream(expert, 0), count: h * f, scale: upScale)
@@ -45,40 +45,17 @@ struct MoELayer {
             s2 += generator.values(streamID: Self.sharedStream(expert, 2), count: f * h, scale: downScale)
         }
         sharedW1 = s1; sharedW3 = s3; sharedW2 = s2
-        gating = GatingConfiguration(routedExperts: task.routedExperts, groups: task.groups, topkGroups: task.topkGroups, topK: task.topK,
-                                     scoreFunction: task.scoreFunction,
-                                     routeScale: Float(task.routeScale))
-        try gating.validate()
     }
 
     /// The tokens `rank` holds at `step`: `tokens × hidden`.
-    static func tokens(task: MoETask, step: Int, rank: Int) -> [Float] {
-        MatrixGenerator(seed: task.seed).values(streamID: tokenStream(step: step, rank: rank), count: task.tokens * task.hidden)
-    }
+    static func tokens(task: MoETask, step: Int, rank: Int) -> [Float] { MoERouter.tokens(task: task, step: step, rank: rank) }
 
-    /// Synthetic affinity added to the router logits at `step`: Zipf-like preference whose
-    /// hot experts rotate by `drift × experts` positions per step.
-    func affinityOffsets(step: Int) -> [Float] {
-        guard task.zipf > 0 else { return [Float](repeating: 0, count: task.routedExperts) }
-        let shift = Int((task.drift * Double(task.routedExperts) * Double(step)).rounded(.down))
-        return (0..<task.routedExperts).map { expert in
-            let popularity = (expert + task.routedExperts - shift % task.routedExperts) % task.routedExperts
-            return Float(-task.zipf * log(1 + Double(popularity)))
-        }
-    }
+    /// Synthetic affinity added to the router logits at `step` (see ``MoERouter/affinityOffsets(step:)``).
+    func affinityOffsets(step: Int) -> [Float] { router.affinityOffsets(step: step) }
 
     /// Routes `count` tokens of `x` (rows × hidden).
     func route(_ x: ArraySlice<Float>, count: Int, bias: [Float], offsets: [Float]) throws -> GatingResult {
-        let h = task.hidden, e = task.routedExperts
-        var logits = x.withUnsafeBufferPointer { xp in
-            router.withUnsafeBufferPointer { rp in routerLogits(x: xp, tokens: count, hidden: h, gateWeights: rp, experts: e) }
-        }
-        for token in 0..<count {
-            for expert in 0..<e { logits[token * e + expert] += offsets[expert] }
-        }
-        return try logits.withUnsafeBufferPointer { lp in
-            try bias.withUnsafeBufferPointer { bp in try gate(logits: lp, tokens: count, bias: bp, configuration: gating) }
-        }
+        try router.route(x, count: count, bias: bias, offsets: offsets)
     }
 
     /// The held experts' outputs for `rows` (count × hidden), row i going through held expert

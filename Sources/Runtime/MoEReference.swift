@@ -37,9 +37,7 @@ struct MoEReference {
         for rank in 0..<ranks {
             let x = MoELayer.tokens(task: task, step: step, rank: rank)
             tokens.append(x)
-            routings.append(try (0..<m).map { batch in
-                try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk, bias: balance.bias, offsets: offsets)
-            })
+            routings.append(try layer.router.routeMicroBatches(x, bias: balance.bias, offsets: offsets))
         }
         let countsByRank = routings.map { batches in
             (0..<task.routedExperts).map { expert in batches.reduce(0) { $0 + $1.tokensPerExpert[expert] } }
@@ -50,12 +48,7 @@ struct MoEReference {
         for rank in 0..<ranks {
             let dY = task.backward ? MoELayer.outputGradient(task: task, step: step, rank: rank) : []
             var gradient: [Float] = []
-            var keep = [Bool](repeating: true, count: task.tokens * k)
-            if let factor = task.capacityFactor {
-                let policy = CapacityPolicy(factor: factor, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks))
-                keep = CapacityPolicy.keepMask(expertIDs: routings[rank].flatMap(\.expertIDs),
-                                               allowance: policy.allowance(rank: rank, countsByRank: countsByRank))
-            }
+            let keep = MoERouter.keepMask(task: task, rank: rank, routings: routings[rank], countsByRank: countsByRank)
             var output: [Float] = []
             for batch in 0..<m {
                 let routing = routings[rank][batch]

@@ -17,7 +17,7 @@ public struct JobLimits: Sendable {
 
 extension Job {
     /// Keys of the job table.
-    public static let keys = ["name", "seed", "tasks", "constraints"]
+    public static let keys = ["name", "seed", "tasks", "cluster", "constraints"]
     /// Keys of a `gemm` task.
     public static let gemmKeys = ["kind", "name", "m", "n", "k", "repeat", "seed", "sharding", "grid", "tolerance", "verify"]
     /// Keys of a `moe` task.
@@ -75,7 +75,45 @@ extension Job {
             tasks.append(task)
         }
         self.tasks = tasks
-        constraints = try root.table("constraints").map { table throws(ConfigError) in try Job.decodeConstraints(table, ranks: limits.ranks) }
+        constraints = try Job.decodeCluster(root, ranks: limits.ranks, warnings: &warnings)
+    }
+
+    /// The emulated cluster: `[cluster]`, or the deprecated `[constraints]` (a warning for the
+    /// caller to print), not both.
+    static func decodeCluster(_ root: ConfigTable, ranks: Int, warnings: inout ConfigWarnings) throws(ConfigError) -> Constraints? {
+        let key = try root.renamedKey("cluster", old: "constraints", warnings: &warnings)
+        guard let table = try root.table(key) else { return nil }
+        return key == "cluster" ? try decodeEmulatedCluster(table, ranks: ranks) : try decodeConstraints(table, ranks: ranks)
+    }
+
+    /// `[cluster]`: `gpusPerNode`, `slowdown` (per rank or one number, ≥ 1), and per tier
+    /// (`[cluster.intraNode]`, `[cluster.scaleOut]`) `gbPerSecond` and `latencyUs`.
+    static func decodeEmulatedCluster(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {
+        try table.rejectUnknownKeys(allowed: ["gpusPerNode", "slowdown", "intraNode", "scaleOut"])
+        var slowdowns = Array(repeating: 1.0, count: ranks)
+        if table.isArray("slowdown") {
+            let list = try table.doubleArray("slowdown", in: WorkloadBounds.slowdown, maxCount: WorkloadBounds.ranks.upperBound) ?? []
+            guard list.count == ranks else {
+                throw table.error("slowdown", expected: "one slowdown per rank (\(ranks)) or a single number", found: "\(list.count) values")
+            }
+            slowdowns = list
+        } else if table.contains("slowdown") {
+            slowdowns = Array(repeating: try table.double("slowdown", in: WorkloadBounds.slowdown), count: ranks)
+        }
+        let gpusPerNode = try table.int("gpusPerNode", in: 1...max(1, ranks), default: 1)
+        guard ranks % gpusPerNode == 0 else {
+            throw table.error("gpusPerNode", expected: "a divisor of the rank count (\(ranks))", found: "\(gpusPerNode)")
+        }
+        func tier(_ key: String) throws(ConfigError) -> (gbPerSecond: Double?, latencySeconds: Double) {
+            guard let link = try table.table(key) else { return (nil, 0) }
+            try link.rejectUnknownKeys(allowed: ["gbPerSecond", "latencyUs"])
+            return (try link.optionalDouble("gbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond),
+                    try link.double("latencyUs", in: WorkloadBounds.latencyUs, default: 0) * 1e-6)
+        }
+        let intra = try tier("intraNode"), inter = try tier("scaleOut")
+        return Constraints(computeScale: slowdowns.map { 1 / $0 }, ranksPerNode: gpusPerNode,
+                           intraNodeGbPerSecond: intra.gbPerSecond, interNodeGbPerSecond: inter.gbPerSecond,
+                           intraNodeLatencySeconds: intra.latencySeconds, interNodeLatencySeconds: inter.latencySeconds)
     }
 
     static func decodeConstraints(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {

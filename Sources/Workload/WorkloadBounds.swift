@@ -44,6 +44,8 @@ public enum WorkloadBounds {
     public static let computeScale = 1e-3...1.0
     /// Bandwidth caps in GB/s: 1 MB/s to 1 PB/s (the pacer divides bytes by it).
     public static let bandwidthGbPerSecond = 1e-3...1e6
+    /// `[cluster.*] latencyUs`: up to one second per transfer.
+    public static let latencyUs = 0.0...1e6
     /// Tokens × ranks × topK of a MoE task: a capacity of 10⁴ × the mean must fit an `Int` exactly.
     public static let moePairs = 1 << 40
 
@@ -86,7 +88,7 @@ public enum WorkloadBounds {
     public static let zipfExponent = 1e-3...100.0
     /// Tokens per expert in a histogram file: 2⁴⁰, so sums over 2¹⁶ experts fit an `Int`.
     public static let histogramCount = 0...(1 << 40)
-    /// Straggler slowdown factor.
+    /// Straggler slowdown factor; a job's `[cluster] slowdown` (the inverse of `computeScale`).
     public static let slowdown = 1.0...1000.0
     /// σ of the log-normal straggler factor exp(σ·N(0,1)): 5 already makes one rank in a thousand ≈5·10⁶× slower.
     public static let logNormalSigma = 0.0...5.0

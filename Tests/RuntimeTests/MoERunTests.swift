@@ -1,6 +1,9 @@
+import Config
 import Foundation
+import Planner
 import Reports
 import Testing
+import Workload
 
 /// Distributed MoE layers under mpirun, checked against rank 0's single-rank run of the same
 /// layer and seed, in every balance mode, with node-limited routing on and off, with capacity
@@ -123,6 +126,35 @@ import Testing
         #expect(records.contains { $0.droppedPairs > 0 }, "skewed routing at capacity 1.0 should drop pairs")
         let mean = Double(48 * 2 * 2) / 8
         for record in records { #expect(record.expertLoads.allSatisfy { $0 >= 0 } && Double(record.rowsReceived) <= mean * 8) }
+    }
+
+    /// The prediction's dispatch (``MoEDispatchPlanner``, what `frugal run --predict` lowers) is
+    /// the run's: per step, every rank's received rows, the rows it exchanges with the others,
+    /// the expert loads and the dropped pairs — with skewed, drifting routing, capacity and
+    /// the auxiliary-loss-free bias moving between steps.
+    @Test(arguments: [2, 4])
+    func thePlannedDispatchIsTheRunsDispatch(ranks: Int) throws {
+        let text = job(microBatches: 2, balance: "auxFree", capacity: "capacityFactor = 1.2")
+        let records = try run(text, ranks: ranks)
+        checkConsistency(records, ranks: ranks)
+        let directory = MPIRunner.temporaryDirectory()
+        try text.write(toFile: directory + "/moe.toml", atomically: true, encoding: .utf8)
+        var warnings = ConfigWarnings()
+        let job = try Job(contentsOfFile: directory + "/moe.toml", limits: JobLimits(ranks: ranks, availableMemoryBytes: nil), warnings: &warnings)
+        guard case .moe(let task) = try #require(job.tasks.first) else { Issue.record("not a MoE task"); return }
+        var planner = try MoEDispatchPlanner(task: task, ranks: ranks)
+        for step in 0..<3 {
+            let dispatch = try planner.next()
+            let rows = records.filter { $0.step == step }.sorted { $0.rank < $1.rank }
+            #expect(dispatch.isExact)
+            #expect(dispatch.ranks.map(\.rowsReceived) == rows.map(\.rowsReceived), "step \(step)")
+            #expect(dispatch.loads == rows[0].expertLoads && dispatch.droppedPairs == rows[0].droppedPairs)
+            let rowBytes = 24 * 4
+            for (rank, record) in rows.enumerated() {
+                let sent = record.bytesSentPerPeer.enumerated().reduce(0) { $0 + ($1.offset == rank ? 0 : $1.element) } / rowBytes
+                #expect(dispatch.ranks[rank].rowsSentToPeers == sent)
+            }
+        }
     }
 
     @Test func aLayerThatCannotBePlacedIsRejectedOnEveryRank() throws {

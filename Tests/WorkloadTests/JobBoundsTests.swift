@@ -143,6 +143,17 @@ import Testing
         Self.expectRejected(Self.constrained, hostile)
     }
 
+    static let emulated = TOMLSketch(sections: gemm.sections + [("[cluster]", [("gpusPerNode", "2"), ("slowdown", "2")]),
+                                                                ("[cluster.intraNode]", [("gbPerSecond", "10"), ("latencyUs", "5")]),
+                                                                ("[cluster.scaleOut]", [("gbPerSecond", "1"), ("latencyUs", "20")])])
+
+    // Latencies accept 0 (and so the hostile tiny values): ConstraintsDecodingTests refuses theirs.
+    @Test(arguments: Hostile.cases(["[cluster]/gpusPerNode", "[cluster]/slowdown", "[cluster.intraNode]/gbPerSecond",
+                                    "[cluster.scaleOut]/gbPerSecond"]))
+    func emulatedClusterKeys(hostile: Hostile.Case) {
+        Self.expectRejected(Self.emulated, hostile)
+    }
+
     @Test(arguments: Hostile.values)
     func computeScaleListElements(value: String) {
         let error = Self.decode(Self.constrained.setting("[constraints]/computeScale", to: "[1.0, \(value), 1.0, 1.0]"))
