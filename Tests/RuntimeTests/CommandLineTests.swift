@@ -57,7 +57,7 @@ import Testing
 
     /// `--job` takes a cluster by name, as a training step does (it once wanted a file path).
     @Test func simulateJobTakesAClusterName() throws {
-        let outcome = try run(["simulate", "--cluster", "h800-2048", "--job", "Cluster/jobs/demo.toml", "--ranks", "2"])
+        let outcome = try Self.run(["simulate", "--cluster", "h800-2048", "--job", "Cluster/jobs/demo.toml", "--ranks", "2"])
         #expect(outcome.status == 0, "stderr: \(outcome.standardError.suffix(600))")
     }
 
