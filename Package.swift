@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // Frugal: how fast, and at what cost, training-style work runs on constrained GPUs.
-// Layout and dependency direction: see README.md ("Layout") —
+// Layout and dependency direction: see docs/architecture.md ("Modules") —
 // frugal → Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI.
 import PackageDescription
 
@@ -46,12 +46,12 @@ let package = Package(
         // What to compute, on what hardware, and how to spread it.
         .target(name: "Workload", dependencies: ["Config", "Kernels"]),
         .target(name: "Hardware", dependencies: ["Config"]),
-        .target(name: "Planner", dependencies: ["Workload", "Hardware"]),
+        .target(name: "Planner", dependencies: ["Workload", "Hardware", "Kernels"]),
         // The per-rank op program both executors read (no durations), and the lowerings to it.
         .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Program", "Planner", "Workload", "Kernels", "MPIKit", "Reports",
+        .target(name: "Runtime", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports",
                                                 .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: optimizedSettings),
         .target(name: "Simulator", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels"], swiftSettings: optimizedSettings),
@@ -65,7 +65,7 @@ let package = Package(
             ],
             swiftSettings: simdSettings),
 
-        // The fuzzer of every decoder and flag parser (README "Fuzzing").
+        // The fuzzer of every decoder and flag parser (docs/fuzzing-and-hardening.md, "Fuzzing").
         .executableTarget(name: "FrugalFuzz", dependencies: ["Config", "Workload", "Hardware", "Program", "Simulator", "Reports"],
                           swiftSettings: simdSettings),
 

@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import MPIKit
+import Reports
 
 /// What `frugal calibrate` measures on this machine, with every rank working at once (as in a
 /// real run, ranks share memory bandwidth and caches): one core's FMA peak, GEMM throughput by
@@ -54,7 +55,7 @@ public struct Calibrator {
             _ = FMAPeak.run(iterations: iterations)
             samples.append(FMAPeak.flops(iterations: iterations) / (MPIEnvironment.wallTime - start) / 1e9)
         }
-        let peaks = try world.allgatherCounts([median(samples)]).map { $0[0] }
+        let peaks = try world.allgatherCounts([Statistics.median(samples) ?? 0]).map { $0[0] }
 
         // GEMM throughput by shape, as a run sees it: operands freshly written (the run generates
         // or receives them just before), so each repetition starts with the caches cold.
@@ -76,8 +77,8 @@ public struct Calibrator {
                 multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
                 rates.append(2 * Double(m * n * k) / (MPIEnvironment.wallTime - start) / 1e9)
             }
-            let all = try world.allgatherCounts([median(rates)]).map { $0[0] }
-            gemm.append(.init(m: m, n: n, k: k, gflops: median(all)))
+            let all = try world.allgatherCounts([Statistics.median(rates) ?? 0]).map { $0[0] }
+            gemm.append(.init(m: m, n: n, k: k, gflops: Statistics.median(all) ?? 0))
         }
 
         // Memory bandwidth: triad, every rank at once.
@@ -97,7 +98,7 @@ public struct Calibrator {
             bandwidth.append(3 * Double(count * 4) / (MPIEnvironment.wallTime - start) / 1e9)
         }
         x[0] += y[0] + z[0]
-        let memory = median(try world.allgatherCounts([median(bandwidth)]).map { $0[0] })
+        let memory = Statistics.median(try world.allgatherCounts([Statistics.median(bandwidth) ?? 0]).map { $0[0] }) ?? 0
 
         // Point to point between ranks 0 and 1: half the round trip.
         var transfers: [CalibrationMeasurement.TransferPoint] = []
@@ -117,7 +118,7 @@ public struct Calibrator {
                     }
                     times.append((MPIEnvironment.wallTime - start) / 2)
                 }
-                transfers.append(.init(bytes: bytes, seconds: median(times)))
+                transfers.append(.init(bytes: bytes, seconds: Statistics.median(times) ?? 0))
             }
             transfers = try world.broadcast(array: transfers.map(\.seconds)).enumerated().map {
                 .init(bytes: Self.transferSizes[$0.offset], seconds: $0.element)
@@ -136,7 +137,7 @@ public struct Calibrator {
                     try world.allgatherNonblocking(send, into: receive).wait()
                     times.append(MPIEnvironment.wallTime - start)
                 }
-                let slowest = try world.allreduce(array: [median(times)], .max)[0]
+                let slowest = try world.allreduce(array: [Statistics.median(times) ?? 0], .max)[0]
                 allGather.append(.init(bytes: max(1, per) * world.size * 4, seconds: slowest))
             }
         }
@@ -147,7 +148,7 @@ public struct Calibrator {
         let normalized = allGather.map { CalibrationMeasurement.TransferPoint(bytes: Int(Double($0.bytes) * fraction), seconds: $0.seconds / 1) }
         var fit = Self.fitLink(normalized)
         if let linear = fit { fit = (linear.latency / max(1, steps), linear.gbPerSecond) }
-        return CalibrationMeasurement(ranks: world.size, hosts: max(1, hosts), fmaPeakGflops: median(peaks), gemm: gemm,
+        return CalibrationMeasurement(ranks: world.size, hosts: max(1, hosts), fmaPeakGflops: Statistics.median(peaks) ?? 0, gemm: gemm,
                                       memoryGbPerSecond: memory, pointToPoint: transfers, allGather: allGather,
                                       latencySeconds: fit?.latency, linkGbPerSecond: fit?.gbPerSecond)
     }

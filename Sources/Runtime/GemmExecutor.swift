@@ -1,6 +1,7 @@
 import Kernels
 import MPIKit
 import Planner
+import Reports
 import Workload
 
 /// What one rank measured running a GEMM task, and (on rank 0) the assembled result.
@@ -65,7 +66,7 @@ struct GemmExecutor {
 
         var assembled: [Float]?
         if rank == 0 { assembled = assemble(gathered) }
-        return GemmRankResult(computeSeconds: median(compute), commSeconds: median(comm), wallSeconds: median(wall),
+        return GemmRankResult(computeSeconds: Statistics.median(compute) ?? 0, commSeconds: Statistics.median(comm) ?? 0, wallSeconds: Statistics.median(wall) ?? 0,
                               assembled: assembled)
     }
 
@@ -202,12 +203,4 @@ func multiply(a: [Float], b: [Float], into c: inout [Float], m: Int, n: Int, k: 
             }
         }
     }
-}
-
-/// The median of a non-empty list (the mean of the two middle values for even counts).
-func median(_ values: [Double]) -> Double {
-    guard !values.isEmpty else { return 0 }
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }

@@ -70,13 +70,10 @@ struct MoEExecutor {
         var routings: [GatingResult] = []
         try timer.measure(.compute) {
             try pacer.compute {
-                for batch in 0..<m {
-                    routings.append(try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                                    bias: balance.bias, offsets: offsets))
-                }
+                routings = try layer.router.routeMicroBatches(x, bias: balance.bias, offsets: offsets)
             }
         }
-        var localCounts = [Int](repeating: 0, count: task.experts)
+        var localCounts = [Int](repeating: 0, count: task.routedExperts)
         for routing in routings { for (expert, count) in routing.tokensPerExpert.enumerated() { localCounts[expert] += count } }
 
         // 2. Global loads; the capacity rule needs every rank's counts.
@@ -84,22 +81,16 @@ struct MoEExecutor {
         var loadsTimer = PhaseTimer()
         try loadsTimer.measure(.comm) { () throws(MPIError) in
             measurement.expertLoads = try communicator.allreduce(array: localCounts, .sum)
-            if let factor = task.capacityFactor {
-                let policy = CapacityPolicy(factor: factor, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks))
+            if task.capacityFactor != nil {
                 let all = try communicator.allgatherCounts(localCounts)
-                keep = CapacityPolicy.keepMask(expertIDs: routings.flatMap(\.expertIDs),
-                                               allowance: policy.allowance(rank: rank, countsByRank: all))
+                keep = MoERouter.keepMask(task: task, rank: rank, routings: routings, countsByRank: all)
                 let dropped = [keep.filter { !$0 }.count]
                 measurement.droppedPairs = try communicator.allreduce(array: dropped, .sum)[0]
             }
         }
 
         // 3. Send buffers per micro-batch, rows ordered by destination rank.
-        var plans: [DispatchPlan] = []
-        for batch in 0..<m {
-            plans.append(DispatchPlan(routing: routings[batch], keep: Array(keep[(batch * chunk * k)..<((batch + 1) * chunk * k)]),
-                                      placement: placement, firstToken: rank * task.tokens + batch * chunk))
-        }
+        let plans = MoERouter.dispatchPlans(task: task, rank: rank, routings: routings, keep: keep, placement: placement)
 
         // 4. Exchange counts: block d of the send holds, for every micro-batch, the rows for each
         //    of rank d's expert slots. The receiver learns its layout: per source, runs by slot.
@@ -244,14 +235,14 @@ struct MoEExecutor {
         measurement.wallSeconds = timer.elapsed
         // Per routed row and per token of each shared expert: 3 GEMMs forward; backward recomputes
         // them and adds input and weight gradients (6 more).
-        let rowFlops = 6 * Double(task.hidden) * Double(task.expertHidden) * (task.backward ? 4 : 1)
-        measurement.flops = 2 * Double(task.tokens * task.hidden * task.experts)
+        let rowFlops = 6 * Double(task.hidden) * Double(task.expertFfnWidth) * (task.backward ? 4 : 1)
+        measurement.flops = 2 * Double(task.tokens * task.hidden * task.routedExperts)
             + Double(measurement.rowsReceived) * rowFlops + Double(task.tokens * task.sharedExperts) * rowFlops
         measurement.output = output
         // Bookkeeping for the imbalance figure and the gradient check, after the step's clock stopped.
         if task.backward {
             let all = try communicator.allgatherCounts(measurement.slotGradientSums)
-            var perExpert = [Double](repeating: 0, count: task.experts)
+            var perExpert = [Double](repeating: 0, count: task.routedExperts)
             for (rank, sums) in all.enumerated() {
                 for (slot, sum) in sums.enumerated() { perExpert[placement.slotExpert[rank * placement.slotsPerRank + slot]] += sum }
             }

@@ -40,18 +40,16 @@ extension EventState {
         return Summary(rankEnd: rankEnd, stepSeconds: step, breakdown: breakdown)
     }
 
-    /// Exposed communication seconds by name, from totals indexed by ``OperationKind`` raw value
+    /// Exposed communication seconds by part, from totals indexed by ``OperationKind`` raw value
     /// (then pipeline transfers), times `scale`.
-    static func exposedCommunication(_ exposed: [Double], scale: Double) -> [String: Double] {
-        let names: [OperationKind: String] = [.dispatch: "allToAllDispatch", .dispatchBackward: "allToAllDispatch",
-                                              .combine: "allToAllCombine", .combineBackward: "allToAllCombine",
-                                              .gradientSync: "gradientSync", .parameterGather: "parameterGather"]
-        var result: [String: Double] = [:]
+    static func exposedCommunication(_ exposed: [Double], scale: Double) -> [CommunicationPart: Double] {
+        var result: [CommunicationPart: Double] = [:]
         for kind in OperationKind.allCases where exposed[Int(kind.rawValue)] > 0 {
-            result[names[kind] ?? kind.label, default: 0] += exposed[Int(kind.rawValue)] * scale
+            guard let part = CommunicationPart(kind) else { continue }
+            result[part, default: 0] += exposed[Int(kind.rawValue)] * scale
         }
         let transfer = Sum.transfer - Sum.exposedBase
-        if exposed[transfer] > 0 { result["pipelineTransfer"] = exposed[transfer] * scale }
+        if exposed[transfer] > 0 { result[.pipelineTransfer] = exposed[transfer] * scale }
         return result
     }
 }

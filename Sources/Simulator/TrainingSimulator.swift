@@ -87,7 +87,7 @@ public struct TrainingSimulator: Sendable {
         let tensorParallel = tensorParallelSecondsPerRank(program, costs: costs)
         if tensorParallel > 0 {
             breakdown.computeSeconds -= tensorParallel
-            breakdown.exposedCommunicationSeconds["tensorParallel"] = tensorParallel
+            breakdown.exposedCommunicationSeconds[.tensorParallel] = tensorParallel
         }
         result.breakdown = breakdown
         result.ranksSimulated = cluster.gpuCount

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Hostile flags and their exit statuses (README "Exit status"): each launches the built
+/// Hostile flags and their exit statuses (docs/running-jobs.md, "Exit status"): each launches the built
 /// `frugal` (no mpirun) and checks the status and that standard error names the flag. Nothing
 /// may trap, hang, or print a raw Foundation error.
 @Suite struct CommandLineTests {
@@ -54,6 +54,12 @@ import Testing
     ]
 
     @Test(arguments: simulateFlags) func simulateFlagsAreBounded(_ c: Case) throws { try Self.check(c) }
+
+    /// `--job` takes a cluster by name, as a training step does (it once wanted a file path).
+    @Test func simulateJobTakesAClusterName() throws {
+        let outcome = try Self.run(["simulate", "--cluster", "h800-2048", "--job", "Cluster/jobs/demo.toml", "--ranks", "2"])
+        #expect(outcome.status == 0, "stderr: \(outcome.standardError.suffix(600))")
+    }
 
     static let programFlags: [Case] = [
         Case(arguments: ["program", "--job", "Cluster/jobs/demo.toml", "--ranks-total", "0"], status: 2, mentions: "--ranks-total"),

@@ -16,7 +16,7 @@ import Workload
         let reduce = WorkItem.collective(.allReduce, group: .tensor, bytes: 2048 * 2048 * 2, ranksPerNode: 2, nodes: 1)
         let once = OpCostModel(cluster: cluster, setup: setup).seconds(reduce, routes: [])
         let expected = 4.0 * 4 * 4 * once
-        let tensorParallel = try #require(result.breakdown?.exposedCommunicationSeconds["tensorParallel"])
+        let tensorParallel = try #require(result.breakdown?.exposedCommunicationSeconds[.tensorParallel])
         #expect(abs(tensorParallel / expected - 1) < 1e-12, "\(tensorParallel) vs \(expected)")
     }
 }
