@@ -10,7 +10,7 @@ import Program
 /// the ranks waiting on what it finished. Cost O(ops + collective members). Time spent idle on
 /// the compute stream is attributed to the dependency that held it (see ``StepBreakdown``).
 ///
-/// The evaluation is in named steps: ``EventState`` (scratch state in raw buffers), its work-list
+/// The evaluation is in named steps: `EventState` (scratch state in raw buffers), its work-list
 /// loop (`EventSimulator+Loop.swift`) and the step's totals (`EventSimulator+Summary.swift`).
 public struct EventSimulator: Sendable {
     /// Op start times (for collectives: when the collective started).
