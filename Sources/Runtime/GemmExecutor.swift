@@ -1,6 +1,7 @@
 import Kernels
 import MPIKit
 import Planner
+import Reports
 import Workload
 
 /// What one rank measured running a GEMM task, and (on rank 0) the assembled result.
@@ -192,22 +193,5 @@ struct GemmExecutor {
     }
 }
 
-/// `C = A·B` (or `C += A·B`) on dense row-major arrays through the Kernels GEMM.
-func multiply(a: [Float], b: [Float], into c: inout [Float], m: Int, n: Int, k: Int, accumulate: Bool = false) {
-    guard m > 0, n > 0 else { return }
-    a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            c.withUnsafeMutableBufferPointer { c in
-                sgemm(m: m, n: n, k: k, a: a, lda: max(1, k), b: b, ldb: n, beta: accumulate ? 1 : 0, c: c, ldc: n)
-            }
-        }
-    }
-}
-
-/// The median of a non-empty list (the mean of the two middle values for even counts).
-func median(_ values: [Double]) -> Double {
-    guard !values.isEmpty else { return 0 }
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
+/// The median of a list (the mean of the two middle values for even counts), 0 for none.
+func median(_ values: [Double]) -> Double { Statistics.median(values) ?? 0 }

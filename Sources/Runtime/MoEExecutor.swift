@@ -86,7 +86,7 @@ struct MoEExecutor {
             measurement.expertLoads = try communicator.allreduce(array: localCounts, .sum)
             if let factor = task.capacityFactor {
                 let policy = CapacityPolicy(factor: factor, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks))
-                let all = try communicator.allgatherCounts(localCounts)
+                let all = try communicator.allgather(array: localCounts)
                 keep = CapacityPolicy.keepMask(expertIDs: routings.flatMap(\.expertIDs),
                                                allowance: policy.allowance(rank: rank, countsByRank: all))
                 let dropped = [keep.filter { !$0 }.count]
@@ -250,14 +250,14 @@ struct MoEExecutor {
         measurement.output = output
         // Bookkeeping for the imbalance figure and the gradient check, after the step's clock stopped.
         if task.backward {
-            let all = try communicator.allgatherCounts(measurement.slotGradientSums)
+            let all = try communicator.allgather(array: measurement.slotGradientSums)
             var perExpert = [Double](repeating: 0, count: task.experts)
             for (rank, sums) in all.enumerated() {
                 for (slot, sum) in sums.enumerated() { perExpert[placement.slotExpert[rank * placement.slotsPerRank + slot]] += sum }
             }
             measurement.expertGradientSums = perExpert
         }
-        measurement.rowsReceivedByRank = try communicator.allgatherCounts([measurement.rowsReceived]).map { $0[0] }
+        measurement.rowsReceivedByRank = try communicator.allgather(array: [measurement.rowsReceived]).map { $0[0] }
         return measurement
     }
 }
@@ -337,16 +337,5 @@ extension MoEExecutor {
         }
         measurement.inputGradient = dX
         measurement.slotGradientSums = slotSums
-    }
-}
-
-extension Communicator {
-    /// Every rank's copy of a small array (the same length on every rank), by rank.
-    func allgatherCounts<T: MPIScalar & Numeric>(_ values: [T]) throws(MPIError) -> [[T]] {
-        var all = [T](repeating: 0, count: values.count * size)
-        try values.withUnsafeBufferPointer { (s) throws(MPIError) in
-            try all.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try allgather(s, into: r) }
-        }
-        return (0..<size).map { Array(all[($0 * values.count)..<(($0 + 1) * values.count)]) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Testing
+import TestSupport
 @testable import Runtime
 
 /// Pacing can only slow a rank down, so its effects have hard lower bounds that hold however

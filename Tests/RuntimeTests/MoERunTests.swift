@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 /// Distributed MoE layers under mpirun, checked against rank 0's single-rank run of the same
 /// layer and seed, in every balance mode, with node-limited routing on and off, with capacity

@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import MPIKit
+import Reports
 
 /// What `frugal calibrate` measures on this machine, with every rank working at once (as in a
 /// real run, ranks share memory bandwidth and caches): one core's FMA peak, GEMM throughput by
@@ -54,7 +55,7 @@ public struct Calibrator {
             _ = FMAPeak.run(iterations: iterations)
             samples.append(FMAPeak.flops(iterations: iterations) / (MPIEnvironment.wallTime - start) / 1e9)
         }
-        let peaks = try world.allgatherCounts([median(samples)]).map { $0[0] }
+        let peaks = try world.allgather(array: [median(samples)]).map { $0[0] }
 
         // GEMM throughput by shape, as a run sees it: operands freshly written (the run generates
         // or receives them just before), so each repetition starts with the caches cold.
@@ -76,7 +77,7 @@ public struct Calibrator {
                 multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
                 rates.append(2 * Double(m * n * k) / (MPIEnvironment.wallTime - start) / 1e9)
             }
-            let all = try world.allgatherCounts([median(rates)]).map { $0[0] }
+            let all = try world.allgather(array: [median(rates)]).map { $0[0] }
             gemm.append(.init(m: m, n: n, k: k, gflops: median(all)))
         }
 
@@ -97,7 +98,7 @@ public struct Calibrator {
             bandwidth.append(3 * Double(count * 4) / (MPIEnvironment.wallTime - start) / 1e9)
         }
         x[0] += y[0] + z[0]
-        let memory = median(try world.allgatherCounts([median(bandwidth)]).map { $0[0] })
+        let memory = median(try world.allgather(array: [median(bandwidth)]).map { $0[0] })
 
         // Point to point between ranks 0 and 1: half the round trip.
         var transfers: [CalibrationMeasurement.TransferPoint] = []
@@ -162,3 +163,6 @@ public struct Calibrator {
         return (max(first.seconds, 1e-7), gbPerSecond)
     }
 }
+
+/// The median of a list (the mean of the two middle values for even counts), 0 for none.
+private func median(_ values: [Double]) -> Double { Statistics.median(values) ?? 0 }
