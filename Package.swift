@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // Frugal: how fast, and at what cost, training-style work runs on constrained GPUs.
-// Layout and dependency direction: see README.md ("Layout") —
+// Layout and dependency direction: see docs/architecture.md ("Modules") —
 // frugal → Experiments → Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI
 // (Experiments: sweeps and calibration, which orchestrate runs; Runtime: the MPI executor).
 // Every target lists exactly the modules its sources import (Scripts/lint.sh checks).
@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Config", "Planner", "Workload", "Kernels", "MPIKit", "Reports"],
+        .target(name: "Runtime", dependencies: ["Config", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports"],
                 swiftSettings: optimizedSettings),
         .target(name: "Simulator", dependencies: ["Config", "Program", "Planner", "Workload", "Hardware", "Kernels"],
                 swiftSettings: optimizedSettings),
@@ -73,7 +73,7 @@ let package = Package(
             ],
             swiftSettings: simdSettings),
 
-        // The fuzzer of every decoder and flag parser (README "Fuzzing").
+        // The fuzzer of every decoder and flag parser (docs/fuzzing-and-hardening.md, "Fuzzing").
         .executableTarget(name: "FrugalFuzz", dependencies: ["Config", "Workload", "Hardware", "Simulator", "Reports"],
                           swiftSettings: simdSettings),
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes every decoder and flag parser with frugal-fuzz (README "Fuzzing"): builds it in release,
-# runs RUNS inputs per target (two targets at a time), prints inputs tried and findings per target,
-# and exits 1 if any input crashed, hung or produced a non-finite success.
+# Fuzzes every decoder and flag parser with frugal-fuzz (docs/fuzzing-and-hardening.md,
+# "Fuzzing"): builds it in release, runs RUNS inputs per target (two targets at a time), prints
+# inputs tried and findings per target, and exits 1 if any input crashed, hung or produced a
+# non-finite success.
 #
 #   Scripts/fuzz.sh                          # CI budget: 10,000 inputs per target, seed 1
 #   Scripts/fuzz.sh --runs 1000000 --seed 2  # the long run

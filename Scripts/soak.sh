@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Soak test of "records exactly once" (README, "Soak test"): TASKS small GEMM tasks on RANKS
-# oversubscribed ranks; KILLS times a random rank is killed with SIGKILL at a random moment and
-# the run is continued with --resume; then the final results.jsonl is compared with an
-# uninterrupted run's, key by key (task, step, rank): none missing, none twice, every output
+# Soak test of "records exactly once" (docs/fuzzing-and-hardening.md, "Soak test"): TASKS small
+# GEMM tasks on RANKS oversubscribed ranks; KILLS times a random rank is killed with SIGKILL at a
+# random moment and the run is continued with --resume; then the final results.jsonl is compared
+# with an uninterrupted run's, key by key (task, step, rank): none missing, none twice, every output
 # checksum and error the same. Not a CI test (minutes). Usage:
 #   swift build -c release && Scripts/soak.sh            # FRUGAL=… TASKS=… RANKS=… KILLS=… SEED=…
 set -euo pipefail

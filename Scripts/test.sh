@@ -19,6 +19,6 @@ if ! command -v chromium >/dev/null && [ "${FRUGAL_SKIP_BROWSER_TEST:-0}" != 1 ]
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 swift test --no-parallel
-# Then a bounded fuzz budget over every decoder and flag parser (README "Fuzzing"); any crash,
-# hang or non-finite success fails the run. FRUGAL_FUZZ_RUNS changes the per-target budget.
+# Then a bounded fuzz budget over every decoder and flag parser (docs/fuzzing-and-hardening.md,
+# "Fuzzing"); any crash, hang or non-finite success fails the run. FRUGAL_FUZZ_RUNS changes the per-target budget.
 Scripts/fuzz.sh --runs "${FRUGAL_FUZZ_RUNS:-10000}"

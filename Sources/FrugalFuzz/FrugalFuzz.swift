@@ -1,7 +1,7 @@
 import Foundation
 
 /// `frugal-fuzz`: a deterministic, seeded, mutational fuzzer of Frugal's decoders and flag
-/// parsers (see README "Fuzzing").
+/// parsers (see docs/fuzzing-and-hardening.md, "Fuzzing").
 ///
 ///     frugal-fuzz --target job --runs 10000 --seed 1 --findings DIR   # one target
 ///     frugal-fuzz --target all --runs 10000 --findings DIR            # every target, one after another

@@ -1,7 +1,7 @@
 /// The ranges the numbers of chip and cluster files (and `--set` what-ifs) must fall in, and
 /// why. Every shipped file and every chip or cluster built so far is far inside them; what they
 /// exclude would overflow a product, make a simulated time non-finite or trap a conversion
-/// (README, "Bounds on numbers").
+/// (docs/running-jobs.md, "Bounds on numbers").
 public enum HardwareBounds {
     /// Dense peaks in TFLOPS: 10⁻³ to 10⁶ (B200 dense FP8: 4500).
     public static let tflops = 1e-3...1e6

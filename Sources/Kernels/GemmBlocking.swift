@@ -21,7 +21,7 @@ import Dispatch
 /// - `nc = 2048` (a multiple of 16): the packed B panel (kc × nc floats = 4 MiB) sits in L3
 ///   with room for the other core's panel.
 ///
-/// Measured on that machine (one thread, median of 5, see README): (mc, kc, nc) in
+/// Measured on that machine (one thread, median of 5, see docs/kernels-and-benchmarks.md): (mc, kc, nc) in
 /// {96…288} × {256…640} × {2048, 3072, 4080} were tried; (192, 512, 2048), (240, 384, 2048),
 /// (240, 512, 2048) and (144, 640, 2048) were all within noise of each other and of OpenBLAS;
 /// smaller kc (256) or nc = 4080 lost 3–10 % on 2048². The micro-kernel's C-tile prefetch

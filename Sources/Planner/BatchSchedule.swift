@@ -47,39 +47,3 @@ public enum BatchSchedule {
         max(itemSeconds.reduce(0, +) / Double(ranks), itemSeconds.max() ?? 0)
     }
 }
-
-/// Predicted GEMM seconds from measured GFLOP/s at a few sizes, interpolated in log(FLOPs).
-public struct GemmThroughputModel: Sendable, Equatable {
-    /// (FLOPs, GFLOP/s) measured, increasing in FLOPs.
-    public var points: [(flops: Double, gflops: Double)]
-
-    public init(points: [(flops: Double, gflops: Double)]) {
-        self.points = points.sorted { $0.flops < $1.flops }
-    }
-
-    public func seconds(_ shape: GemmShape) -> Double {
-        let flops = shape.flops
-        guard let first = points.first, let last = points.last else { return flops }
-        let rate: Double
-        if flops <= first.flops { rate = first.gflops }
-        else if flops >= last.flops { rate = last.gflops }
-        else {
-            var index = 1
-            while points[index].flops < flops { index += 1 }
-            let a = points[index - 1], b = points[index]
-            let t = (log(flops) - log(a.flops)) / (log(b.flops) - log(a.flops))
-            rate = a.gflops + t * (b.gflops - a.gflops)
-        }
-        return flops / (max(rate, 1e-3) * 1e9)
-    }
-
-    public static func == (lhs: GemmThroughputModel, rhs: GemmThroughputModel) -> Bool {
-        lhs.points.map(\.flops) == rhs.points.map(\.flops) && lhs.points.map(\.gflops) == rhs.points.map(\.gflops)
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -27,8 +27,10 @@ public struct ProgramListing: Sendable {
         public var receiveBytes: Double?
         /// The rank its output goes to (pipeline send).
         public var sendsTo: Int?
-        /// Collective: the group's name and member ranks.
+        /// Collective: the group's name, its size, and its member ranks when every member was
+        /// lowered (a job's program lowers only the ranks up to the highest one listed).
         public var group: String?
+        public var groupSize: Int?
         public var groupRanks: [Int]?
         public var work: [WorkItem]
     }
@@ -59,7 +61,10 @@ public struct ProgramListing: Sendable {
         let collective = program.collective[index]
         if collective >= 0 {
             listed.group = work.first { $0.group != .none }.map { String(describing: $0.group) } ?? "group"
-            listed.groupRanks = program.members(of: collective)
+            let size = Int(program.collectiveMembers[Int(collective)])
+            let members = program.members(of: collective)
+            listed.groupSize = size
+            listed.groupRanks = members.count == size ? members : nil
         }
         return listed
     }
@@ -101,7 +106,9 @@ public struct ProgramListing: Sendable {
                 var peer = ""
                 if let from = op.receivesFrom { peer += "recv \(Self.bytes(op.receiveBytes ?? 0)) from rank \(from) " }
                 if let to = op.sendsTo { peer += "send to rank \(to) " }
-                if let group = op.group, let members = op.groupRanks { peer += "\(group) group of \(members.count): \(Self.ranks(members))" }
+                if let group = op.group, let size = op.groupSize {
+                    peer += "\(group) group of \(size)" + (op.groupRanks.map { ": " + Self.ranks($0) } ?? "")
+                }
                 out += Self.pad(String(op.index), 9) + " " + Self.pad(op.kind, 13) + " " + Self.pad(op.stream, 8) + " "
                     + Self.pad(op.microBatch.map(String.init) ?? "-", 5) + " " + Self.pad(op.chunk.map(String.init) ?? "-", 5) + " "
                     + Self.pad(op.layer.map(String.init) ?? "-", 5) + " " + Self.pad(deps.isEmpty ? "-" : deps, 17) + " " + peer + "\n"

@@ -1,4 +1,5 @@
 import Foundation
+import Hardware
 import Kernels
 import MPIKit
 import Planner
@@ -13,8 +14,8 @@ struct BatchMeasurement {
 }
 
 /// Runs a ``BatchTask``: every item is one whole GEMM on one rank, handed out by the task's
-/// policy. `static` and `lpt` decide up front (lpt from a throughput model all ranks measure
-/// first); `dynamic` has ranks ask rank 0 for chunks as they finish, rank 0 computing too and
+/// policy. `static` and `lpt` decide up front (lpt from the GEMM speed: the calibrated one, or
+/// a probe all ranks run first); `dynamic` has ranks ask rank 0 for chunks as they finish, rank 0 computing too and
 /// answering requests between its own items.
 struct BatchExecutor {
     let task: BatchTask
@@ -36,9 +37,10 @@ struct BatchExecutor {
         }
     }
 
-    /// GFLOP/s at a few cube sizes, measured on every rank at once and averaged, so every rank
-    /// holds the same model.
-    func measureThroughputModel() throws -> GemmThroughputModel {
+    /// The GEMM speed of this machine from a probe: GFLOP/s at a few cube sizes, measured on every
+    /// rank at once and averaged, so every rank holds the same speed. Used when the run has no
+    /// calibrated speed (``RunOptions/gemmSpeed``).
+    func measureGemmSpeed() throws -> GemmSpeed {
         let sides = [32, 64, 128, 256]
         var rates: [Double] = []
         for side in sides {
@@ -54,14 +56,20 @@ struct BatchExecutor {
             rates.append(median(samples))
         }
         let mean = try communicator.allreduce(array: rates, .sum).map { $0 / Double(communicator.size) }
-        return GemmThroughputModel(points: zip(sides, mean).map { (2 * Double($0 * $0 * $0), $1) })
+        let points = zip(sides, mean).map { (flops: 2 * Double($0 * $0 * $0), gflopsPerSecond: $1) }
+        // A probe too fast to time (rate infinite) leaves every item predicted alike: a flat speed.
+        return GemmSpeed(measured: points)
+            ?? GemmSpeed(peakGflopsPerSecond: 1, curve: GemmEfficiencyCurve(points: [.init(sizeGflop: 1, efficiency: 1)], fp8EfficiencyScale: 1,
+                                                                          attentionForwardEfficiency: 1, attentionBackwardEfficiency: 1,
+                                                                          memoryEfficiency: 1))
     }
 
-    func run(model: GemmThroughputModel) throws -> BatchMeasurement {
+    /// Runs the task, ordering and assigning items by their seconds at `speed`.
+    func run(speed: GemmSpeed) throws -> BatchMeasurement {
         let pool = InputPool(task: task)
         let ranks = communicator.size, rank = communicator.rank
         var measurement = BatchMeasurement()
-        let predicted = task.shapes.map(model.seconds)
+        let predicted = task.shapes.map { speed.seconds(flops: $0.flops) }
         // Every item's C has its place in one output buffer allocated (and zeroed) before the
         // clock starts — no allocation between items — and checksums are taken after it stops,
         // so verification costs the schedule nothing. Without verification one scratch C serves.

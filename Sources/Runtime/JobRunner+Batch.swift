@@ -11,8 +11,8 @@ extension JobRunner {
     func runBatch(_ task: BatchTask, index: Int, job: Job, world: Communicator, hostnames: [String]) throws -> [BatchRecord] {
         let executor = BatchExecutor(task: task, communicator: world,
                                      pacer: job.constraints.map { Pacer(constraints: $0, rank: world.rank) })
-        let model = try executor.measureThroughputModel()
-        let measurement = try executor.run(model: model)
+        let speed = try options.gemmSpeed ?? executor.measureGemmSpeed()
+        let measurement = try executor.run(speed: speed)
 
         // (item, seconds, checksum) triples and the finish time, to rank 0.
         let flat = measurement.items.flatMap { [Double($0.index), $0.seconds, $0.checksum] }
@@ -44,7 +44,7 @@ extension JobRunner {
         if task.verify {
             let single = BatchTask(name: task.name, shapes: task.shapes, policy: .static, seed: task.seed, verify: true)
             let reference = Dictionary(uniqueKeysWithValues: try BatchExecutor(task: single, communicator: Communicator.selfOnly)
-                .run(model: model).items.map { ($0.index, $0.checksum) })
+                .run(speed: speed).items.map { ($0.index, $0.checksum) })
             for rank in 0..<world.size {
                 verified[rank] = everyItemOnce && itemsByRank[rank].allSatisfy { item in
                     let expected = reference[item.index] ?? .nan

@@ -8,7 +8,7 @@ import Glibc
 /// The backward pass of the experts: given the rows an expert saw in the forward pass and the
 /// gradient of its outputs, the gradient of its inputs and of its three weight matrices
 /// (activations recomputed, as with full recompute). The gate is treated as constant: no
-/// gradient flows into the router (see README, "MoE tasks").
+/// gradient flows into the router (see docs/running-jobs.md, "MoE tasks").
 extension MoELayer {
     /// One SwiGLU FFN's backward on `m` rows: `x` m×h, `dOut` m×h, weights h×f, h×f, f×h.
     /// Returns dX (m×h) and Σ of every weight-gradient entry (a checksum of dW1, dW3, dW2).

@@ -1,3 +1,5 @@
+import Hardware
+
 /// What `frugal run` was asked to do.
 public struct RunOptions: Sendable {
     /// How rank 0 prints the results on standard output.
@@ -19,15 +21,19 @@ public struct RunOptions: Sendable {
     /// job: one per GEMM task, one per MoE step).
     public var failRank: Int?
     public var failAtStep: Int?
+    /// The GEMM speed batch tasks schedule by (from a calibrated cluster file); nil: every batch
+    /// task measures one with a short probe on all ranks first.
+    public var gemmSpeed: GemmSpeed?
 
     public init(jobPath: String, outDirectory: String? = nil, format: Format = .table, resume: Bool = false,
-                failRank: Int? = nil, failAtStep: Int? = nil) {
+                failRank: Int? = nil, failAtStep: Int? = nil, gemmSpeed: GemmSpeed? = nil) {
         self.jobPath = jobPath
         self.outDirectory = outDirectory
         self.format = format
         self.resume = resume
         self.failRank = failRank
         self.failAtStep = failAtStep
+        self.gemmSpeed = gemmSpeed
     }
 }
 

@@ -42,8 +42,7 @@ public struct KernelCostModel: Sendable {
     /// A GEMM of `flops` on the efficiency curve alone, at the BF16 peak: how `frugal calibrate`
     /// fits the curve to the runtime's FP32 GEMMs, so how a job's GEMMs are predicted.
     public func calibratedGemmSeconds(flops: Double) -> Double {
-        guard flops > 0 else { return 0 }
-        return flops / (chip.bf16DenseTflops * 1e12 * chip.efficiency.efficiency(flops: flops))
+        GemmSpeed(chip: chip).seconds(flops: flops)
     }
 
     /// The three GEMMs of a linear layer `y = x·W` (`W`: `inputs × outputs`) over `tokens` rows:

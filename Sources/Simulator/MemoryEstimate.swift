@@ -5,7 +5,7 @@ import Workload
 /// ZeRO stage), stored activations (peak over the rank's schedule, by recompute policy and
 /// precision) and a fixed workspace. A setup that does not fit is reported, never timed.
 ///
-/// Assumptions (README "Simulator"): BF16 weights; FP32 gradients (accumulated over
+/// Assumptions (docs/simulate.md, "The model"): BF16 weights; FP32 gradients (accumulated over
 /// micro-batches); optimizer = FP32 master + two moments, FP32 (12 B/param) or BF16 moments under
 /// the FP8 recipe (8 B/param, DeepSeek-V3 report §3.3); activations kept until the input-gradient
 /// pass; 4 GB workspace (CUDA context, communication buffers, allocator slack).

@@ -6,7 +6,7 @@ import Workload
 
 /// The bounded set of configurations `frugal plan` searches, and which of them are valid.
 ///
-/// The grid (documented in README "Planning"):
+/// The grid (documented in docs/plan-and-what-ifs.md, "Planning"):
 /// - tp, pp, ep: powers of two (tp ≤ GPUs per node; pp ≤ the model's blocks; ep ≤ the routed
 ///   experts, 1 for dense models); dp = GPUs / (tp·pp), so tp·pp·dp is always the cluster;
 /// - ZeRO stages 0–3; schedules 1f1b, interleaved(2), zb1p, dualpipe;

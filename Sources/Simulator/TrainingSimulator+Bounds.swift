@@ -2,8 +2,8 @@ import Program
 import Workload
 
 extension TrainingSimulator {
-    /// The largest values the simulator accepts (README "Simulator"): beyond them a step is not a
-    /// training step any more, or its program would not fit in memory or in `Int32` op indices.
+    /// The largest values the simulator accepts (docs/simulate.md, "Bounds of simulate flags"):
+    /// beyond them a step is not a training step any more, or its program would not fit in memory or in `Int32` op indices.
     public enum Limits {
         // The bounds a training file has (``WorkloadBounds``), for the flags that set the same values.
         /// Tokens per sequence.

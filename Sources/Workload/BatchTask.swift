@@ -1,5 +1,5 @@
 /// A batch of independent GEMMs of mixed sizes, each computed whole by one rank, spread by a
-/// scheduling ``policy``: the scheduler half of the runtime (see README, "Batch tasks").
+/// scheduling ``policy``: the scheduler half of the runtime (see docs/running-jobs.md, "Batch tasks").
 public struct BatchTask: Sendable, Equatable {
     public var name: String
     /// The products, as (m, n, k).

@@ -1,5 +1,5 @@
 /// Emulated constraints for a measured run: slower ranks and capped links, so a CPU machine
-/// can stand in for export-limited chips on a two-tier network (see README, "Constraint
+/// can stand in for export-limited chips on a two-tier network (see docs/running-jobs.md, "Constraint
 /// emulation"). Enforced by pacing: a rank sleeps until the emulated time of each operation.
 public struct Constraints: Sendable, Equatable {
     /// Per rank: 1 = as measured, 0.5 = half speed (compute takes twice as long).

@@ -213,7 +213,7 @@ extension Job {
     }
 
     /// Every rank holds input pools as large as the largest A and B and, when verifying, every
-    /// item's C (README, "Batch tasks"); that must fit in the memory `limits` allows.
+    /// item's C (docs/running-jobs.md, "Batch tasks"); that must fit in the memory `limits` allows.
     static func checkBatchMemory(_ task: BatchTask, table: ConfigTable, limits: JobLimits) throws(ConfigError) {
         guard let available = limits.availableMemoryBytes else { return }
         // Each term is at most 2²⁰ items × 2³¹ elements, so Double sums are exact enough.

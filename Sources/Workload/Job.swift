@@ -2,7 +2,7 @@ import Config
 
 /// A batch of work for `frugal run`: named tasks executed one after another on every rank.
 ///
-/// Read from a TOML job file (`Cluster/jobs/*.toml`); see README "Job files" for the keys.
+/// Read from a TOML job file (`Cluster/jobs/*.toml`); see docs/running-jobs.md, "Job files", for the keys.
 public struct Job: Sendable, Equatable {
     /// The job's name (defaults to the file name).
     public var name: String

@@ -1,5 +1,5 @@
 /// One Mixture-of-Experts layer run for `steps` steps with expert parallelism across the ranks,
-/// routed as DeepSeek-V3 routes (see README, "MoE tasks").
+/// routed as DeepSeek-V3 routes (see docs/running-jobs.md, "MoE tasks").
 ///
 /// Every rank holds `tokens` tokens of width `hidden` per step and `experts / ranks` routed
 /// experts (SwiGLU FFNs of width `expertHidden`); `sharedExperts` shared experts run on every

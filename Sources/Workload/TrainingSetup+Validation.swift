@@ -45,7 +45,8 @@ extension TrainingSetup {
         switch schedule {
         case .dualpipe:
             guard pp % 2 == 0 else {
-                throw TrainingSetupError("DualPipe needs an even number of pipeline stages, got pp=\(pp): use pp=\(pp + 1) or pp=\(max(2, pp - 1))")
+                let evens = (pp > 1 ? "pp=\(pp - 1) or " : "") + "pp=\(pp + 1)"
+                throw TrainingSetupError("DualPipe needs an even number of pipeline stages, got pp=\(pp): use \(evens), or another schedule (1f1b)")
             }
             guard n % 2 == 0, n >= 2 * pp else {
                 throw TrainingSetupError("DualPipe needs an even number of micro-batches ≥ 2×pp = \(2 * pp) per pipeline, got \(n): raise the global batch or lower the micro-batch size")
@@ -70,7 +71,7 @@ extension TrainingSetup {
 }
 
 extension TrainingSetup {
-    /// The sizes flags may set without a file's bounds (README, "Bounds on numbers").
+    /// The sizes flags may set without a file's bounds (docs/running-jobs.md, "Bounds on numbers").
     func checkSizes() throws(TrainingSetupError) {
         let batch = WorkloadBounds.batchSequences
         guard microBatchSequences >= 1, globalBatchSequences >= 1, sequenceLength >= 1 else {

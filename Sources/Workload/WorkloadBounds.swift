@@ -1,7 +1,7 @@
 /// The ranges the numbers of job, model and training files must fall in, and why. Every shipped
 /// file and every realistic setup (DeepSeek-V3 on 2048 GPUs, a 1-trillion-parameter dense
 /// model) is far inside them; what they exclude would overflow an `Int` product, exhaust memory,
-/// exceed an MPI count or trap a conversion downstream (README, "Bounds on numbers").
+/// exceed an MPI count or trap a conversion downstream (docs/running-jobs.md, "Bounds on numbers").
 public enum WorkloadBounds {
     /// MPI counts are C `int`s: one matrix or one message holds at most 2³¹−1 elements.
     public static let mpiCount = Int(Int32.max)

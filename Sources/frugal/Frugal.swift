@@ -38,7 +38,7 @@ struct Frugal: ParsableCommand {
             Version.self,
         ])
 
-    /// Parses, runs, and ends with the status of README "Exit status": argument-parser's usage
+    /// Parses, runs, and ends with the status of docs/running-jobs.md, "Exit status": argument-parser's usage
     /// and validation errors exit 2 (its message and help hint on standard error), `--help` and
     /// `--version` 0, a bad input a command throws 2 (one `frugal: error:` line), an `ExitCode` a
     /// command throws its own status, and any other error 3 (a system failure, e.g. I/O).
@@ -80,7 +80,7 @@ struct Frugal: ParsableCommand {
     }
 }
 
-/// The exit statuses every command shares (README "Exit status").
+/// The exit statuses every command shares (docs/running-jobs.md, "Exit status").
 enum ExitStatus {
     /// A result failed: verification, a non-finite simulated figure, a failed sweep point.
     static let resultFailed: Int32 = 1

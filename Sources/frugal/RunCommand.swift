@@ -37,7 +37,7 @@ extension Frugal {
         @Flag(help: "After the run, print the simulator's prediction of it beside the measurement (needs a cluster file, see --cluster).")
         var predict = false
 
-        @Option(help: "Cluster file for --predict, e.g. the one `frugal calibrate` wrote.")
+        @Option(help: "Cluster file for --predict, e.g. the one `frugal calibrate` wrote; with --predict its GEMM curve also schedules batch tasks.")
         var cluster: String = "Cluster/clusters/local.toml"
 
         @Flag(help: "Continue the run recorded in --out after its last completed step.")
@@ -60,7 +60,7 @@ extension Frugal {
             if let out {
                 do { try OutputPath.checkFolder(out, flag: "--out") } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
             }
-            let options = RunOptions(jobPath: job, outDirectory: out, format: format, resume: resume,
+            var options = RunOptions(jobPath: job, outDirectory: out, format: format, resume: resume,
                                      failRank: failRank, failAtStep: failAtStep)
             if predict {
                 // Check the cluster file before any rank computes; only rank 0 says what is wrong.
@@ -73,6 +73,8 @@ extension Frugal {
                     }
                     throw ExitCode(RunExitStatus.badInput.rawValue)
                 }
+                // Batch items are scheduled by the same calibrated GEMM curve they are predicted with.
+                options.gemmSpeed = GemmSpeed(chip: clusterSpec.chip)
                 let outcome = JobRunner(options: options).runReturningRecords()
                 if outcome.isRoot, let job = outcome.job {
                     let comparison = PredictionComparison(outcome: outcome, predictions: TaskPrediction

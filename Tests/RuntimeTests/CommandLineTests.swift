@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Hostile flags and their exit statuses (README "Exit status"): each launches the built
+/// Hostile flags and their exit statuses (docs/running-jobs.md, "Exit status"): each launches the built
 /// `frugal` (no mpirun) and checks the status and that standard error names the flag. Nothing
 /// may trap, hang, or print a raw Foundation error.
 @Suite struct CommandLineTests {

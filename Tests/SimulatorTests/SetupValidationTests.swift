@@ -61,7 +61,7 @@ import Workload
         let text = message({ $0.pp = 8; $0.dp = 256; $0.ep = 1; $0.schedule = .dualpipe; $0.globalBatchSequences = 256 * 16 }, model: tiny)
         #expect(text == "")
         let odd = message({ $0.pp = 1; $0.dp = 2048; $0.ep = 1; $0.globalBatchSequences = 2048 * 4 }, model: tiny)
-        #expect(odd.contains("even number of pipeline stages"))
+        #expect(odd.contains("even number of pipeline stages") && odd.contains("use pp=2, or another schedule"))
     }
 
     @Test func dualPipeNeedsEnoughMicroBatches() {

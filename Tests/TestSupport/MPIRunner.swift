@@ -27,7 +27,8 @@ public struct MPIRunner {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Environment for Open MPI inside containers and as root (see README, "Running mpirun yourself").
+    /// Environment for Open MPI inside containers and as root (see docs/running-jobs.md,
+    /// "Running mpirun yourself").
     public static var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
