@@ -1,8 +1,9 @@
 // swift-tools-version: 6.1
 // Frugal: how fast, and at what cost, training-style work runs on constrained GPUs.
 // Layout and dependency direction: see docs/architecture.md ("Modules") —
-// frugal → Experiments → Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI
-// (Experiments: sweeps and calibration, which orchestrate runs; Runtime: the MPI executor).
+// frugal → Experiments/Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI
+// (Experiments: sweeps and calibration, which orchestrate runs and import neither executor;
+// Runtime: the MPI executor).
 // Every target lists exactly the modules its sources import (Scripts/lint.sh checks).
 import PackageDescription
 
