@@ -49,7 +49,7 @@ let package = Package(
         // What to compute, on what hardware, and how to spread it.
         .target(name: "Workload", dependencies: ["Config", "Kernels"]),
         .target(name: "Hardware", dependencies: ["Config"]),
-        .target(name: "Planner", dependencies: ["Workload"]),
+        .target(name: "Planner", dependencies: ["Workload", "Kernels"]),
         // The per-rank op program both executors read (no durations), and the lowerings to it.
         .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
 
@@ -84,12 +84,12 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config", "TestSupport"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Config", "TestSupport"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload", "Kernels"]),
         .testTarget(name: "ProgramTests", dependencies: ["Program", "Workload", "Planner"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Config"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Planner", "Config"]),
         // Launch `mpirun` on the built `frugal` executable (a dependency so that it is built, not
         // imported); they never call MPI_Init themselves.
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Reports", "TestSupport", "frugal"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Workload", "Planner", "Reports", "TestSupport", "frugal"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Hardware", "Reports", "TestSupport", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTests", dependencies: ["FrugalFuzz", "frugal"]),

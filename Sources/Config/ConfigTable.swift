@@ -19,9 +19,10 @@ public struct ConfigTable {
     /// Whether `key` holds an array (for keys that take one value or a list).
     public func isArray(_ key: String) -> Bool { table[key]?.type == .array }
 
-    /// Rejects keys other than `allowed`, suggesting the nearest allowed key.
-    public func rejectUnknownKeys(allowed: [String]) throws(ConfigError) {
-        for key in table.keys where !allowed.contains(key) {
+    /// Rejects keys other than `allowed` and `deprecated`, suggesting the nearest allowed key
+    /// (deprecated spellings are accepted but never suggested).
+    public func rejectUnknownKeys(allowed: [String], deprecated: [String] = []) throws(ConfigError) {
+        for key in table.keys where !allowed.contains(key) && !deprecated.contains(key) {
             let nearest = allowed.min { editDistance(key, $0) < editDistance(key, $1) }
             var hint: String?
             if let nearest, editDistance(key, nearest) <= max(2, key.count / 3) {

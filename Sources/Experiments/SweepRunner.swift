@@ -43,7 +43,7 @@ public struct SweepRunner {
     }
 
     /// Runs every point of `points` that has not finished. Throws only when the folder cannot be
-    /// locked (``FolderLockError``: a file, not a folder) or written.
+    /// locked (``ResultsFolderError``: a file, not a folder) or written.
     public func run(_ points: [SweepPoint], progress: SweepProgress? = nil) throws -> Summary {
         var summary = Summary()
         let lock = try FolderLock.lock(folder: folder.path, contention: .wait)

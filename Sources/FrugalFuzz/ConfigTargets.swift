@@ -11,7 +11,7 @@ extension FuzzTarget {
         dictionary: Job.keys + Job.gemmKeys + Job.moeKeys + Job.batchKeys + Job.kinds + ["[[tasks]]", "[tasks.generate]", "[constraints]"]
     ) { path, context in
         let ranks = 4
-        let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: 16 << 30))
+        let job = try Job(document: ConfigDocument(contentsOfFile: path), limits: JobLimits(ranks: ranks, availableMemoryBytes: 16 << 30))
         // What `frugal simulate --job` does next: predict every task on every rank.
         for prediction in TaskPrediction.predict(job: job, ranks: ranks, cluster: context.h800Cluster) {
             try requireFinite(prediction.computeSeconds + prediction.commSeconds, what: "job prediction of \(prediction.task)")

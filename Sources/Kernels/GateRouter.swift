@@ -29,13 +29,13 @@ final class GateRouter {
 
     init(configuration: GatingConfiguration) {
         c = configuration
-        scores = .allocate(capacity: c.experts)
-        biased = .allocate(capacity: c.experts)
+        scores = .allocate(capacity: c.routedExperts)
+        biased = .allocate(capacity: c.routedExperts)
         groupScores = .allocate(capacity: c.groups)
         groupChosen = .allocate(capacity: c.groups)
         groupChosen.initialize(repeating: true, count: c.groups)
-        bestIDs = .allocate(capacity: c.topk)
-        bestValues = .allocate(capacity: c.topk)
+        bestIDs = .allocate(capacity: c.topK)
+        bestValues = .allocate(capacity: c.topK)
     }
 
     deinit {
@@ -51,7 +51,7 @@ final class GateRouter {
 
     func route(logits: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         ids: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>) {
-        let experts = c.experts
+        let experts = c.routedExperts
         // 1. Scores and biased scores.
         do {
             let s = scores
@@ -94,7 +94,7 @@ final class GateRouter {
             }
         }
         // 3. Top-k experts of the eligible groups: a sorted insertion list of length topk.
-        let k = c.topk
+        let k = c.topK
         var filled = 0
         for g in 0..<c.groups where !limitGroups || groupChosen[g] {
             for e in (g * perGroup)..<((g + 1) * perGroup) {

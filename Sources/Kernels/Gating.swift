@@ -24,7 +24,7 @@
 public func gate(logits: UnsafeBufferPointer<Float>, tokens: Int, bias: UnsafeBufferPointer<Float>? = nil,
                  configuration: GatingConfiguration, threads: Int = 1) throws -> GatingResult {
     try configuration.validate()
-    let experts = configuration.experts, topk = configuration.topk
+    let experts = configuration.routedExperts, topk = configuration.topK
     precondition(tokens >= 0 && logits.count >= tokens * experts, "gate: logits buffer too small")
     precondition(bias == nil || bias!.count >= experts, "gate: bias must have one value per expert")
     precondition(threads >= 1, "gate: threads must be at least 1")
@@ -35,7 +35,7 @@ public func gate(logits: UnsafeBufferPointer<Float>, tokens: Int, bias: UnsafeBu
         throw GatingError.nonFiniteLogit(token: i / experts, expert: i % experts)
     }
     if tokens == 0 {
-        return GatingResult(tokens: 0, topk: topk, expertIDs: [], weights: [],
+        return GatingResult(tokens: 0, topK: topk, expertIDs: [], weights: [],
                             tokensPerExpert: [Int](repeating: 0, count: experts))
     }
     var ids = [Int32](repeating: 0, count: tokens * topk)
@@ -56,7 +56,7 @@ public func gate(logits: UnsafeBufferPointer<Float>, tokens: Int, bias: UnsafeBu
     }
     var counts = [Int](repeating: 0, count: experts)
     for id in ids { counts[Int(id)] += 1 }
-    return GatingResult(tokens: tokens, topk: topk, expertIDs: ids, weights: weights, tokensPerExpert: counts)
+    return GatingResult(tokens: tokens, topK: topk, expertIDs: ids, weights: weights, tokensPerExpert: counts)
 }
 
 /// Router logits `x · W_gate` (`tokens × hidden` times `hidden × experts`, row-major) with the

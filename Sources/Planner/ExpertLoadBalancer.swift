@@ -12,12 +12,12 @@
 /// split evenly between replicas, see ``ExpertPlacement/slot(for:pair:)``). Ties go to the
 /// lower index, so the result depends only on the loads.
 public enum ExpertLoadBalancer {
-    public static func place(loads: [Int], ranks: Int, ranksPerNode: Int, groups: Int, redundantExperts: Int) -> ExpertPlacement {
+    public static func place(loads: [Int], ranks: Int, gpusPerNode: Int, groups: Int, redundantExperts: Int) -> ExpertPlacement {
         let experts = loads.count
         let slots = experts + redundantExperts
-        precondition(slots % ranks == 0 && ranks % ranksPerNode == 0 && experts % groups == 0, "ExpertLoadBalancer: shapes do not fit")
+        precondition(slots % ranks == 0 && ranks % gpusPerNode == 0 && experts % groups == 0, "ExpertLoadBalancer: shapes do not fit")
         let slotsPerRank = slots / ranks
-        let nodes = ranks / ranksPerNode
+        let nodes = ranks / gpusPerNode
         let load = loads.map(Double.init)
         var slotExpert = [Int](repeating: 0, count: slots)
 
@@ -27,7 +27,7 @@ public enum ExpertLoadBalancer {
             let groupLoads = (0..<groups).map { g in (0..<perGroup).reduce(0.0) { $0 + load[g * perGroup + $1] } }
             let groupsPerNode = groups / nodes
             let nodeOfGroup = pack(weights: groupLoads, bins: nodes, capacity: groupsPerNode)
-            let slotsPerNode = slotsPerRank * ranksPerNode
+            let slotsPerNode = slotsPerRank * gpusPerNode
             for node in 0..<nodes {
                 let members = (0..<groups).filter { nodeOfGroup[$0] == node }.flatMap { g in (g * perGroup)..<((g + 1) * perGroup) }
                 // 2. Replicate inside the node, 3. pack onto its ranks.
@@ -39,8 +39,8 @@ public enum ExpertLoadBalancer {
                         replicaLoad.append(load[expert] / Double(copies[index]))
                     }
                 }
-                let rankOf = pack(weights: replicaLoad, bins: ranksPerNode, capacity: slotsPerRank, labels: replicaExpert)
-                fill(&slotExpert, replicaExpert: replicaExpert, rankOf: rankOf, firstRank: node * ranksPerNode, slotsPerRank: slotsPerRank)
+                let rankOf = pack(weights: replicaLoad, bins: gpusPerNode, capacity: slotsPerRank, labels: replicaExpert)
+                fill(&slotExpert, replicaExpert: replicaExpert, rankOf: rankOf, firstRank: node * gpusPerNode, slotsPerRank: slotsPerRank)
             }
         } else {
             let copies = replicate(load, slots: slots)

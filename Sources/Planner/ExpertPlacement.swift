@@ -2,7 +2,7 @@
 /// one logical expert; an expert may have several replicas (EPLB's redundant experts).
 ///
 /// The contiguous placement puts `experts / ranks` consecutive experts on each rank, so with
-/// `ranksPerNode` ranks per virtual node, expert group g (experts `g·E/G ..< (g+1)·E/G`) lives
+/// `gpusPerNode` ranks per virtual node, expert group g (experts `g·E/G ..< (g+1)·E/G`) lives
 /// exactly on virtual node g and group-limited routing is node-limited routing.
 public struct ExpertPlacement: Sendable, Equatable {
     public let experts: Int

@@ -17,15 +17,15 @@ public struct MoEBalanceState: Sendable, Equatable {
     public init(task: MoETask, ranks: Int) {
         self.task = task
         self.ranks = ranks
-        bias = [Float](repeating: 0, count: task.experts)
-        pendingLoads = [Int](repeating: 0, count: task.experts)
+        bias = [Float](repeating: 0, count: task.routedExperts)
+        pendingLoads = [Int](repeating: 0, count: task.routedExperts)
         switch task.balance {
         case .eplb(let redundant, _):
             // Before any measurement, all experts weigh the same.
-            placement = ExpertLoadBalancer.place(loads: Array(repeating: 1, count: task.experts), ranks: ranks,
-                                                 ranksPerNode: task.ranksPerNode, groups: task.groups, redundantExperts: redundant)
+            placement = ExpertLoadBalancer.place(loads: Array(repeating: 1, count: task.routedExperts), ranks: ranks,
+                                                 gpusPerNode: task.gpusPerNode, groups: task.groups, redundantExperts: redundant)
         default:
-            placement = ExpertPlacement(experts: task.experts, ranks: ranks)
+            placement = ExpertPlacement(experts: task.routedExperts, ranks: ranks)
         }
     }
 
@@ -44,9 +44,9 @@ public struct MoEBalanceState: Sendable, Equatable {
         case .eplb(let redundant, let interval):
             for expert in loads.indices { pendingLoads[expert] += loads[expert] }
             if steps % interval == 0 {
-                placement = ExpertLoadBalancer.place(loads: pendingLoads, ranks: ranks, ranksPerNode: task.ranksPerNode,
+                placement = ExpertLoadBalancer.place(loads: pendingLoads, ranks: ranks, gpusPerNode: task.gpusPerNode,
                                                      groups: task.groups, redundantExperts: redundant)
-                pendingLoads = [Int](repeating: 0, count: task.experts)
+                pendingLoads = [Int](repeating: 0, count: task.routedExperts)
             }
         }
     }

@@ -10,15 +10,18 @@ import Workload
 ///   replicated operand (with the copy of the rank's own block), the rank's GEMM; `grid`: per SUMMA
 ///   panel the row and column broadcasts, then the panel's GEMM; all: the gather of C to rank 0
 ///   (rank 0 copies its own block and receives the others', every other rank sends its block).
-/// - **moe** (one micro-batch; the program's ``RankProgram/loopCount`` is the task's micro-batch
-///   count): the gate, each local expert's three FFN GEMMs at the expected (uniform) rows per
-///   expert `tokens·ranks·topK/experts`, the shared experts, dispatch and combine of `tokens·topK`
-///   rows; with `backward`, the experts' backward (three GEMMs per forward GEMM: recomputed
-///   forward, input gradient, weight gradient) and the backward dispatch and combine.
+/// - **moe** (one step, every micro-batch: items repeated `microBatches` times), from the step's
+///   ``MoEStepDispatch`` (the runtime's routing, capacity and placement, per rank): the gate, one
+///   SwiGLU FFN (three grouped GEMMs) per run of rows the rank receives — per source rank,
+///   micro-batch and local expert slot, as the runtime computes them; runs of equal rows share
+///   one item — the shared experts, dispatch and combine of the larger of the rows the rank
+///   sends to and receives from other ranks; with `backward`, the experts' backward (three GEMMs
+///   per forward GEMM: recomputed forward, input gradient, weight gradient) and the backward
+///   dispatch and combine.
 /// - **batch**: a ``OperationKind/pool`` op per rank over every item: the items are handed out
 ///   at run time (or by a policy), so the program holds the pool, not an assignment.
 ///
-/// MoE and batch programs are the same on every rank (``isRankSymmetric``). A program of the
+/// Batch programs are the same on every rank (``isRankSymmetric``); MoE ranks differ by their load. A program of the
 /// window of ranks only (`ranks:`; the ranks before it have no ops) keeps each collective's full member count.
 public struct JobLowering: Sendable {
     /// Ranks of the run.
@@ -28,18 +31,37 @@ public struct JobLowering: Sendable {
 
     /// Whether every rank of `task`'s program does the same work (then rank 0's program stands for all).
     public static func isRankSymmetric(_ task: JobTask) -> Bool {
-        if case .gemm = task { return false }
-        return true
+        if case .batch = task { return true }
+        return false
+    }
+
+    /// The first step's dispatch of `task` on `ranks` ranks (``MoEDispatchPlanner``); for a task
+    /// the planner cannot place (never one decoded from a job file), every expert gets the
+    /// mean rows `tokens·ranks·topK/experts` from every source in one run per micro-batch.
+    public static func dispatch(_ task: MoETask, ranks: Int) -> MoEStepDispatch {
+        if var planner = try? MoEDispatchPlanner(task: task, ranks: ranks), let step = try? planner.next() { return step }
+        let m = max(1, task.microBatches), experts = max(1, task.routedExperts)
+        let perExpert = Double(task.tokens) * Double(ranks) * Double(task.topK) / Double(experts) / Double(m)
+        let rows = perExpert.isFinite ? max(1, Int(min(perExpert.rounded(), Double(Int32.max)))) : 1
+        var rank = MoEStepDispatch.Rank()
+        rank.segments = task.routedExperts / ranks > 0 ? [.init(rows: rows, segments: task.routedExperts / ranks * m)] : []
+        rank.rowsReceived = rows * (task.routedExperts / ranks) * m
+        let sent = Int(min(Double(task.tokens) * Double(task.topK) * Double(ranks - 1) / Double(ranks), Double(Int32.max)))
+        rank.rowsSentToPeers = sent
+        rank.rowsReceivedFromPeers = sent
+        return MoEStepDispatch(step: 0, ranks: Array(repeating: rank, count: ranks), loads: [], droppedPairs: 0, routedRanks: 0)
     }
 
     /// The program of `task` for the ranks of `window` (clamped to the run's ranks; default all):
-    /// `ops(of:)` is valid up to the window's last rank, empty before its first.
-    public func lower(_ task: JobTask, ranks window: Range<Int>? = nil) -> RankProgram {
+    /// `ops(of:)` is valid up to the window's last rank, empty before its first. A MoE task is
+    /// lowered from `dispatch` (one step's, from ``MoEDispatchPlanner``; default: its first step's).
+    public func lower(_ task: JobTask, ranks window: Range<Int>? = nil, dispatch: MoEStepDispatch? = nil) -> RankProgram {
         let lower = min(max(0, window?.lowerBound ?? 0), ranks), upper = min(max(lower, window?.upperBound ?? ranks), ranks)
         var builder = Builder(ranks: ranks)
         switch task {
         case .gemm(let gemm): builder.gemm(gemm, lowering: lower..<upper)
-        case .moe(let moe): builder.moe(moe, lowering: lower..<upper)
+        case .moe(let moe):
+            builder.moe(moe, dispatch: dispatch ?? Self.dispatch(moe, ranks: ranks), lowering: lower..<upper)
         case .batch(let batch): builder.batch(batch, lowering: lower..<upper)
         }
         return builder.program
@@ -137,46 +159,53 @@ public struct JobLowering: Sendable {
             return [copy(own), collective(.gather, .world, bytes: (gathered - own) / Double(ranks - 1), members: ranks)]
         }
 
-        mutating func moe(_ task: MoETask, lowering window: Range<Int>) {
+        mutating func moe(_ task: MoETask, dispatch: MoEStepDispatch, lowering window: Range<Int>) {
             let m = max(1, task.microBatches)
-            let h = Double(task.hidden), f = Double(task.expertHidden), tokens = Double(task.tokens / m)
-            let perExpert = Double(task.tokens) * Double(ranks) * Double(task.topK) / Double(max(1, task.experts)) / Double(m)
-            let rows = perExpert.isFinite ? Double(max(1, Int(min(perExpert.rounded(), Double(Int32.max))))) : 1
-            let expertsPerRank = task.experts / ranks
-            var gate = gemm(tokens, Double(task.experts), h)
-            gate.kind = .gate
-            var experts: [WorkItem] = []
+            let h = Double(task.hidden), f = Double(task.expertFfnWidth), tokens = Double(task.tokens / m)
             func repeated(_ items: [WorkItem], _ count: Int) -> [WorkItem] {
                 items.map { var item = $0; item.repeats = Int32(clamping: count); return item }
             }
-            if expertsPerRank > 0 { experts += repeated([gemm(rows, f, h, grouped: true), gemm(rows, f, h, grouped: true), gemm(rows, h, f, grouped: true)], expertsPerRank) }
-            if task.sharedExperts > 0 { experts += repeated([gemm(tokens, f, h), gemm(tokens, f, h), gemm(tokens, h, f)], task.sharedExperts) }
+            var gate = gemm(tokens, Double(task.routedExperts), h)
+            gate.kind = .gate
+            gate.repeats = Int32(clamping: m)
+            let shared = task.sharedExperts > 0
+                ? repeated([gemm(tokens, f, h), gemm(tokens, f, h), gemm(tokens, h, f)], task.sharedExperts * m) : []
             // Backward per forward GEMM (m×n×k): recomputed forward, input gradient m×k×n, weight gradient k×n×m.
-            let backward = experts.flatMap { forward in
-                [forward, gemm(forward.m, forward.k, forward.n, grouped: forward.kind == .groupedGemm),
-                 gemm(forward.k, forward.n, forward.m, grouped: forward.kind == .groupedGemm)].map { var item = $0; item.repeats = forward.repeats; return item }
+            func backward(_ experts: [WorkItem]) -> [WorkItem] {
+                experts.flatMap { forward in
+                    [forward, gemm(forward.m, forward.k, forward.n, grouped: forward.kind == .groupedGemm),
+                     gemm(forward.k, forward.n, forward.m, grouped: forward.kind == .groupedGemm)].map { var item = $0; item.repeats = forward.repeats; return item }
+                }
             }
-            let bytes = Double(task.tokens) * Double(task.topK) * h * Self.floatBytes / Double(m)
-            func exchange(_ kind: WorkKind) -> WorkItem {
-                var item = collective(kind, .expert, bytes: bytes, members: ranks)
+            // A rank's all-to-all per micro-batch: the larger of the rows it sends to and receives
+            // from other ranks (its own stay local), as the runtime paces it.
+            func exchange(_ kind: WorkKind, _ rank: MoEStepDispatch.Rank) -> WorkItem {
+                let rows = Double(max(rank.rowsSentToPeers, rank.rowsReceivedFromPeers)) / Double(m)
+                var item = collective(kind, .expert, bytes: rows * h * Self.floatBytes, members: ranks)
                 item.m = tokens; item.n = h; item.k = Double(task.topK)
+                item.repeats = Int32(clamping: m)
                 return item
             }
             let collectives = (0..<(task.backward ? 4 : 2)).map { _ in program.addCollective(members: ranks) }
             for rank in 0..<window.upperBound {
                 program.rankStart.append(program.count)
-                guard window.contains(rank) else { continue }
+                guard window.contains(rank), dispatch.ranks.indices.contains(rank) else { continue }
+                let mine = dispatch.ranks[rank]
+                // One SwiGLU FFN (three GEMMs) per received run of rows, runs of equal rows folded.
+                let routed = mine.segments.flatMap { run in
+                    repeated([gemm(Double(run.rows), f, h, grouped: true), gemm(Double(run.rows), f, h, grouped: true),
+                              gemm(Double(run.rows), h, f, grouped: true)], run.segments)
+                }
                 var last = op(rank, .forward, [gate], after: -1, microBatch: 0)
-                last = op(rank, .dispatch, [exchange(.dispatch)], after: last, microBatch: 0, collective: collectives[0])
-                last = op(rank, .forward, experts, after: last, microBatch: 0)
-                last = op(rank, .combine, [exchange(.combine)], after: last, microBatch: 0, collective: collectives[1])
+                last = op(rank, .dispatch, [exchange(.dispatch, mine)], after: last, microBatch: 0, collective: collectives[0])
+                last = op(rank, .forward, routed + shared, after: last, microBatch: 0)
+                last = op(rank, .combine, [exchange(.combine, mine)], after: last, microBatch: 0, collective: collectives[1])
                 guard task.backward else { continue }
-                last = op(rank, .dispatchBackward, [exchange(.dispatch)], after: last, microBatch: 0, collective: collectives[2])
-                last = op(rank, .backward, backward, after: last, microBatch: 0)
-                op(rank, .combineBackward, [exchange(.combine)], after: last, microBatch: 0, collective: collectives[3])
+                last = op(rank, .dispatchBackward, [exchange(.dispatch, mine)], after: last, microBatch: 0, collective: collectives[2])
+                last = op(rank, .backward, backward(routed + shared), after: last, microBatch: 0)
+                op(rank, .combineBackward, [exchange(.combine, mine)], after: last, microBatch: 0, collective: collectives[3])
             }
             program.rankStart.append(program.count)
-            program.loopCount = m
         }
 
         mutating func batch(_ task: BatchTask, lowering window: Range<Int>) {

@@ -11,7 +11,7 @@ import Glibc
 ///
 /// Only a regular file is ever replaced: the rename would put a file in the place of a device,
 /// a socket, a pipe or a link (as root, `--out /dev/full` replaced the device), so such a path
-/// is refused (``AtomicFileError/notARegularFile(_:kind:)``).
+/// is refused (``ResultsFolderError/notARegularFile(_:kind:)``).
 public enum AtomicFile {
     /// What is at `path` when it is there and is not a regular file (e.g. "a character device"),
     /// or nil (nothing there, or a regular file). A symbolic link is reported as one, not followed.
@@ -32,40 +32,27 @@ public enum AtomicFile {
 
     /// Writes `data` to `path`, creating its folder if needed.
     public static func write(_ data: Data, to path: String) throws {
-        if let kind = nonRegularKind(at: path) { throw AtomicFileError.notARegularFile(path, kind: kind) }
+        if let kind = nonRegularKind(at: path) { throw ResultsFolderError.notARegularFile(path, kind: kind) }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let temporary = path + ".partial"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ResultsLogError.cannotWrite(temporary, errno: errno) }
+        guard descriptor >= 0 else { throw ResultsFolderError.cannotWrite(temporary, errno: errno) }
         let failure = WholeWrite.write(data, to: descriptor) ?? (fsync(descriptor) == 0 ? nil : errno)
         close(descriptor)
         if let failure {
             unlink(temporary)
-            throw ResultsLogError.cannotWrite(temporary, errno: failure)
+            throw ResultsFolderError.cannotWrite(temporary, errno: failure)
         }
         guard rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)
-            throw ResultsLogError.cannotWrite(path, errno: code)
+            throw ResultsFolderError.cannotWrite(path, errno: code)
         }
     }
 
     /// Writes `text` as UTF-8.
     public static func write(_ text: String, to path: String) throws {
         try write(Data(text.utf8), to: path)
-    }
-}
-
-/// Why ``AtomicFile`` refused a path.
-public enum AtomicFileError: Error, Equatable, CustomStringConvertible {
-    /// The path holds something other than a regular file, which a rename would replace.
-    case notARegularFile(String, kind: String)
-
-    public var description: String {
-        switch self {
-        case .notARegularFile(let path, let kind):
-            return "\(path) is \(kind), not a regular file: Frugal writes a new file and renames it into place, which would replace it"
-        }
     }
 }

@@ -44,7 +44,7 @@ public final class FolderLock {
 
     /// What to do when another process holds the lock.
     public enum Contention: Sendable {
-        /// Throw ``FolderLockError/held(folder:holder:)`` at once.
+        /// Throw ``ResultsFolderError/held(folder:holder:)`` at once.
         case refuse
         /// Print a message on standard error and wait for the holder to finish.
         case wait
@@ -52,7 +52,7 @@ public final class FolderLock {
 
     /// Locks `folder` (created if missing) with the lock file `folder/.frugal.lock`.
     public static func lock(folder: String, command: String = FolderLock.currentCommand,
-                            contention: Contention = .refuse) throws(FolderLockError) -> FolderLock {
+                            contention: Contention = .refuse) throws(ResultsFolderError) -> FolderLock {
         try createFolder(folder)
         return try FolderLock(lockFile: (folder as NSString).appendingPathComponent(".frugal.lock"), folder: folder,
                               command: command, contention: contention)
@@ -61,7 +61,7 @@ public final class FolderLock {
     /// Locks `folder` with a lock file beside it (`PARENT/.NAME.lock`): for a folder that is
     /// replaced as a whole, such as a report's.
     public static func lock(replacing folder: String, command: String = FolderLock.currentCommand,
-                            contention: Contention = .refuse) throws(FolderLockError) -> FolderLock {
+                            contention: Contention = .refuse) throws(ResultsFolderError) -> FolderLock {
         let standardized = (folder as NSString).standardizingPath
         let parent = (standardized as NSString).deletingLastPathComponent
         let name = (standardized as NSString).lastPathComponent
@@ -74,7 +74,7 @@ public final class FolderLock {
         return try FolderLock(lockFile: lockFile, folder: folder, command: command, contention: contention)
     }
 
-    private init(lockFile: String, folder: String, command: String, contention: Contention) throws(FolderLockError) {
+    private init(lockFile: String, folder: String, command: String, contention: Contention) throws(ResultsFolderError) {
         path = lockFile
         descriptor = open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .cannotLock(lockFile, errno: errno) }
@@ -116,7 +116,7 @@ public final class FolderLock {
             .joined(separator: " ").replacingOccurrences(of: "\n", with: " ")
     }
 
-    private static func createFolder(_ folder: String) throws(FolderLockError) {
+    private static func createFolder(_ folder: String) throws(ResultsFolderError) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw .notAFolder(folder) }
@@ -133,27 +133,5 @@ public final class FolderLock {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = pread(descriptor, &buffer, buffer.count, 0)
         return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : ""
-    }
-}
-
-/// Why a results folder could not be locked.
-public enum FolderLockError: Error, Equatable, CustomStringConvertible {
-    /// Another process holds the folder.
-    case held(folder: String, holder: FolderLock.Holder)
-    /// The path exists and is a file.
-    case notAFolder(String)
-    /// The folder could not be created.
-    case cannotCreate(String, reason: String)
-    /// The lock file could not be opened, locked or written.
-    case cannotLock(String, errno: Int32)
-
-    public var description: String {
-        switch self {
-        case .held(let folder, let holder):
-            return "\(folder) is in use by \(holder); wait for it to finish or choose another --out folder"
-        case .notAFolder(let path): return "--out \(path) is a file, not a folder"
-        case .cannotCreate(let path, let reason): return "--out \(path): cannot create the folder: \(reason)"
-        case .cannotLock(let path, let code): return "cannot lock \(path): \(String(cString: strerror(code))) (errno \(code))"
-        }
     }
 }

@@ -21,7 +21,7 @@ public struct PointsTable: Sendable {
     public func cell(_ point: ReportPoint, _ column: String) -> String {
         switch column {
         case "id": return point.id
-        case "mode": return point.mode
+        case "mode": return point.mode.rawValue
         case "series": return point.series
         case "label": return point.label
         case "scaling": return point.scaling ?? ""

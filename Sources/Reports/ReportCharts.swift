@@ -52,10 +52,10 @@ public enum ReportCharts {
             explanation: "Aggregate throughput against the number of workers (MPI ranks measured, chips simulated), log–log. "
                 + "Dashed: ideal linear scaling from each series' smallest count. Hollow markers: oversubscribed runs (more ranks than cores).")
         section.absent += notFitting(points)
-        for mode in ["measured", "simulated"] {
+        for mode in SweepPoint.Mode.allCases {
             let rows = points.filter { $0.mode == mode && $0.throughput != nil && $0.workers != nil }
             guard !rows.isEmpty else {
-                section.absent.append(mode == "measured" ? "no measured runs in these results" : "no simulated points in these results")
+                section.absent.append(mode == .measured ? "no measured runs in these results" : "no simulated points in these results")
                 continue
             }
             for unit in uniqueOrdered(rows.map(\.throughputUnit)) {
@@ -72,14 +72,14 @@ public enum ReportCharts {
                         }, style: .dashedLine, colorIndex: ChartPalette.seriesColorIndex(index)))
                     }
                 }
-                let workers = mode == "measured" ? "MPI ranks" : "chips"
-                let chart = XYChart(title: "\(mode == "measured" ? "Measured" : "Simulated") throughput (\(unit)) vs \(workers)",
+                let workers = mode.workers
+                let chart = XYChart(title: "\(mode.title) throughput (\(unit)) vs \(workers)",
                                     xAxis: ChartAxis(title: "\(workers) (count)", scale: .log, ticksAtData: true),
                                     yAxis: ChartAxis(title: "throughput (\(unit))", scale: .log),
                                     series: series,
                                     footnote: rows.contains { $0.throughputUnit == unit && $0.oversubscribed }
                                         ? "hollow markers: oversubscribed (more ranks than cores)" : nil)
-                section.figures.append(chart.svg(id: "throughput-\(mode)-\(slug(unit))"))
+                section.figures.append(chart.svg(id: "throughput-\(mode.rawValue)-\(slug(unit))"))
             }
         }
         return section
@@ -90,10 +90,10 @@ public enum ReportCharts {
             id: "efficiency", title: "Parallel efficiency",
             explanation: "Throughput per worker relative to the same series at its smallest worker count (100 % = ideal). "
                 + "Strong scaling: fixed problem; weak scaling: the problem grows with the ranks.")
-        for mode in ["measured", "simulated"] {
+        for mode in SweepPoint.Mode.allCases {
             let groups = grouped(points.filter { $0.mode == mode && $0.efficiency != nil && $0.workers != nil }).filter { $0.rows.count > 1 }
             guard !groups.isEmpty else {
-                section.absent.append("no \(mode) series with two or more \(mode == "measured" ? "rank" : "chip") counts in these results")
+                section.absent.append("no \(mode.rawValue) series with two or more \(mode.worker) counts in these results")
                 continue
             }
             var series = groups.enumerated().map { index, group in
@@ -105,12 +105,12 @@ public enum ReportCharts {
             let xs = groups.flatMap { $0.rows.map { Double($0.workers!) } }
             series.append(ChartSeries(name: "ideal (100 %)", points: [.init(x: xs.min()!, y: 100), .init(x: xs.max()!, y: 100)],
                                       style: .dashedLine, colorIndex: 7))
-            let workers = mode == "measured" ? "MPI ranks" : "chips"
-            let chart = XYChart(title: "\(mode == "measured" ? "Measured" : "Simulated") parallel efficiency vs \(workers)",
+            let workers = mode.workers
+            let chart = XYChart(title: "\(mode.title) parallel efficiency vs \(workers)",
                                 xAxis: ChartAxis(title: "\(workers) (count)", scale: .log, ticksAtData: true),
                                 yAxis: ChartAxis(title: "parallel efficiency (%)", scale: .linear, tickSuffix: "%"),
                                 series: series)
-            section.figures.append(chart.svg(id: "efficiency-\(mode)"))
+            section.figures.append(chart.svg(id: "efficiency-\(mode.rawValue)"))
         }
         return section
     }
@@ -120,21 +120,21 @@ public enum ReportCharts {
             id: "breakdown", title: "Step-time breakdown",
             explanation: "Where the time goes, stacked. Measured: per task the slowest rank's compute and MPI seconds, summed over "
                 + "tasks; other = wall − compute − communication. Simulated: the simulator's step breakdown.")
-        for mode in ["measured", "simulated"] {
+        for mode in SweepPoint.Mode.allCases {
             let rows = points.filter { $0.mode == mode && !$0.breakdown.isEmpty }
             guard !rows.isEmpty else {
-                section.absent.append("no \(mode) step-time breakdowns in these results")
+                section.absent.append("no \(mode.rawValue) step-time breakdowns in these results")
                 continue
             }
             let parts = orderedParts(rows.flatMap { $0.breakdown.keys })
             let chart = BarChart(
-                title: "\(mode == "measured" ? "Measured" : "Simulated") step-time breakdown",
+                title: "\(mode.title) step-time breakdown",
                 categories: rows.map { $0.label + ($0.oversubscribed ? " (oversub.)" : "") },
                 series: parts.enumerated().map { index, part in
                     .init(name: part, values: rows.map { $0.breakdown[part] }, colorIndex: ChartPalette.seriesColorIndex(index))
                 },
-                layout: .stacked, valueAxis: ChartAxis(title: "time (seconds)"), categoryTitle: mode == "measured" ? "run" : "simulated point")
-            section.figures.append(chart.svg(id: "breakdown-\(mode)"))
+                layout: .stacked, valueAxis: ChartAxis(title: "time (seconds)"), categoryTitle: mode == .measured ? "run" : "simulated point")
+            section.figures.append(chart.svg(id: "breakdown-\(mode.rawValue)"))
         }
         return section
     }
@@ -171,7 +171,7 @@ public enum ReportCharts {
             explanation: "Simulated training runs: total GPU-hours and dollars (the cluster file's price per GPU-hour), by chip type; "
                 + "one bar per configuration (chips, parallelism, what-if links). \"With failures\" adds checkpoints, lost work "
                 + "and restarts at the simulator's failure rate (goodput in points.csv).")
-        let rows = points.filter { $0.mode == "simulated" && ($0.gpuHours != nil || $0.costUsd != nil) }
+        let rows = points.filter { $0.mode == .simulated && ($0.gpuHours != nil || $0.costUsd != nil) }
         section.absent += notFitting(points)
         guard !rows.isEmpty else {
             section.absent.append("no simulated points with GPU-hours or cost in these results")
@@ -224,7 +224,7 @@ public enum ReportCharts {
 
     /// Sentences for simulated points that do not fit in GPU memory (they have no timings to plot).
     static func notFitting(_ points: [ReportPoint]) -> [String] {
-        points.filter { $0.mode == "simulated" && $0.fits == false && $0.throughput == nil }
+        points.filter { $0.mode == .simulated && $0.fits == false && $0.throughput == nil }
             .map { "\($0.label): does not fit in GPU memory, so the simulator gives no timings to plot" }
     }
 

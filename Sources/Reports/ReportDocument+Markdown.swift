@@ -3,14 +3,14 @@ extension ReportDocument {
     public var markdown: String {
         var text = "# \(title)\n\nFrom `\(sourceFolder)`, generated \(generatedAt). Charts: `index.html`; data: `points.csv`, `points.json`.\n\n"
         let points = table.points
-        for mode in ["measured", "simulated"] {
+        for mode in SweepPoint.Mode.allCases {
             for group in ReportCharts.grouped(points.filter { $0.mode == mode && $0.throughput != nil }) {
                 let cells = group.rows.map { row in
-                    "\(row.workers.map(String.init) ?? "?") \(mode == "measured" ? "ranks" : "chips"): \(ReportNumber.text(row.throughput)) \(row.throughputUnit)"
+                    "\(row.workers.map(String.init) ?? "?") \(mode == .measured ? "ranks" : "chips"): \(ReportNumber.text(row.throughput)) \(row.throughputUnit)"
                         + (row.efficiency.map { " (efficiency \(ReportNumber.text($0 * 100)) %)" } ?? "")
                         + (row.oversubscribed ? " [oversubscribed]" : "")
                 }
-                text += "- **\(group.name)** (\(mode)): " + cells.joined(separator: "; ") + "\n"
+                text += "- **\(group.name)** (\(mode.rawValue)): " + cells.joined(separator: "; ") + "\n"
             }
         }
         // Several sections can miss the same point (e.g. one that does not fit): say it once.

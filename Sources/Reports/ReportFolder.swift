@@ -14,7 +14,7 @@ public enum ReportFolder {
     public static let reportFiles: Set<String> = ["index.html", "summary.md", "points.csv", "points.json"]
 
     /// Replaces `folder` with a folder holding exactly `files` (name, contents).
-    public static func replace(_ folder: String, with files: [(name: String, data: Data)]) throws(ReportFolderError) {
+    public static func replace(_ folder: String, with files: [(name: String, data: Data)]) throws(ResultsFolderError) {
         let target = (folder as NSString).standardizingPath
         let parent = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
@@ -36,24 +36,24 @@ public enum ReportFolder {
             try swap(temporary, into: target, exists: exists)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            if let error = error as? ReportFolderError { throw error }
-            throw .cannotWrite(folder, reason: "\(error)")
+            if let error = error as? ResultsFolderError { throw error }
+            throw .cannotWriteReport(folder, reason: "\(error)")
         }
     }
 
-    private static func write(_ data: Data, to path: String) throws(ReportFolderError) {
+    private static func write(_ data: Data, to path: String) throws(ResultsFolderError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .cannotWrite(path, reason: errnoText(errno)) }
+        guard descriptor >= 0 else { throw .cannotWriteReport(path, reason: ResultsFolderError.errnoText(errno)) }
         defer { close(descriptor) }
         let failure = WholeWrite.write(data, to: descriptor)
-        if let failure { throw .cannotWrite(path, reason: errnoText(failure)) }
-        guard fsync(descriptor) == 0 else { throw .cannotWrite(path, reason: errnoText(errno)) }
+        if let failure { throw .cannotWriteReport(path, reason: ResultsFolderError.errnoText(failure)) }
+        guard fsync(descriptor) == 0 else { throw .cannotWriteReport(path, reason: ResultsFolderError.errnoText(errno)) }
     }
 
     /// Puts `temporary` in place of `target`, then removes what was there.
-    private static func swap(_ temporary: String, into target: String, exists: Bool) throws(ReportFolderError) {
+    private static func swap(_ temporary: String, into target: String, exists: Bool) throws(ResultsFolderError) {
         guard exists else {
-            guard rename(temporary, target) == 0 else { throw .cannotWrite(target, reason: errnoText(errno)) }
+            guard rename(temporary, target) == 0 else { throw .cannotWriteReport(target, reason: ResultsFolderError.errnoText(errno)) }
             return
         }
         if exchange(temporary, target) {
@@ -61,11 +61,11 @@ public enum ReportFolder {
             return
         }
         let old = temporary + ".old"
-        guard rename(target, old) == 0 else { throw .cannotWrite(target, reason: errnoText(errno)) }
+        guard rename(target, old) == 0 else { throw .cannotWriteReport(target, reason: ResultsFolderError.errnoText(errno)) }
         guard rename(temporary, target) == 0 else {
             let code = errno
             _ = rename(old, target)
-            throw .cannotWrite(target, reason: errnoText(code))
+            throw .cannotWriteReport(target, reason: ResultsFolderError.errnoText(code))
         }
         try? FileManager.default.removeItem(atPath: old)
     }
@@ -77,24 +77,5 @@ public enum ReportFolder {
         let function = unsafeBitCast(symbol, to: RenameAt2.self)
         let atCurrentDirectory: Int32 = -100, renameExchange: UInt32 = 2
         return function(atCurrentDirectory, a, atCurrentDirectory, b, renameExchange) == 0
-    }
-
-    static func errnoText(_ code: Int32) -> String { "\(String(cString: strerror(code))) (errno \(code))" }
-}
-
-/// Why a report could not be put in place.
-public enum ReportFolderError: Error, Equatable, CustomStringConvertible {
-    case notAFolder(String)
-    case foreignFiles(String, names: [String])
-    case cannotWrite(String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .notAFolder(let path): return "--out \(path) is a file, not a folder"
-        case .foreignFiles(let path, let names):
-            let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "")
-            return "--out \(path) holds files that are not a report's (\(shown)); a report replaces its whole folder: choose an empty or report-only folder"
-        case .cannotWrite(let path, let reason): return "cannot write the report \(path): \(reason)"
-        }
     }
 }

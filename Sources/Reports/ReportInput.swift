@@ -44,7 +44,7 @@ public struct ReportInput: Sendable {
         let sweep = SweepFolder(path: folder)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ResultsLogError.cannotRead(folder)
+            throw ResultsFolderError.cannotRead(folder)
         }
         let index = sweep.readIndex()
         problems += index.problems

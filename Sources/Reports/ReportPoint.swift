@@ -7,7 +7,7 @@ public struct ReportPoint: Codable, Sendable, Equatable {
     /// The sweep point (simulated) or configuration (measured: `job/scaling/ranks`).
     public var id: String
     /// `measured` or `simulated`.
-    public var mode: String
+    public var mode: SweepPoint.Mode
     /// The curve the point belongs to.
     public var series: String
     /// A short label for category axes.

@@ -55,11 +55,10 @@ public enum ReportPointBuilder {
         if !run.moe.isEmpty {
             // Per step: the slowest rank's parts; the run: medians over steps.
             let steps = Dictionary(grouping: run.moe, by: \.step).values
-            func median(_ values: [Double]) -> Double { Statistics.median(values) ?? 0 }
-            let tokens = median(steps.map { $0.reduce(0) { $0 + ($1.tokensPerSecond ?? 0) } })
-            let compute = median(steps.map { $0.compactMap(\.computeSeconds).max() ?? 0 })
-            let dispatch = median(steps.map { $0.compactMap(\.dispatchSeconds).max() ?? 0 })
-            let combine = median(steps.map { $0.compactMap(\.combineSeconds).max() ?? 0 })
+            let tokens = Statistics.median(steps.map { $0.reduce(0) { $0 + ($1.tokensPerSecond ?? 0) } }) ?? 0
+            let compute = Statistics.median(steps.map { $0.compactMap(\.computeSeconds).max() ?? 0 }) ?? 0
+            let dispatch = Statistics.median(steps.map { $0.compactMap(\.dispatchSeconds).max() ?? 0 }) ?? 0
+            let combine = Statistics.median(steps.map { $0.compactMap(\.combineSeconds).max() ?? 0 }) ?? 0
             return RunTotals(throughput: tokens, unit: "tokens/s", stepSeconds: compute + dispatch + combine,
                              breakdown: ["compute": compute, "dispatch": dispatch, "combine": combine],
                              computeSeconds: compute, commSeconds: dispatch + combine)
@@ -106,7 +105,7 @@ public enum ReportPointBuilder {
                 breakdown[part] = Statistics.median(members.compactMap { $0.1.breakdown[part] })
             }
             return ReportPoint(
-                id: SweepPoint.makeID([job, scaling ?? "", "r\(ranks)"] + (isMoE ? ["moe"] : isBatch ? ["batch"] : [])), mode: "measured", series: series,
+                id: SweepPoint.makeID([job, scaling ?? "", "r\(ranks)"] + (isMoE ? ["moe"] : isBatch ? ["batch"] : [])), mode: .measured, series: series,
                 label: "\(job) \(scaling ?? "") r=\(ranks)".replacingOccurrences(of: "  ", with: " "),
                 scaling: scaling, ranks: ranks, chips: nil, chipType: nil, parallel: nil, settings: nil,
                 oversubscribed: members.contains { $0.0.point.oversubscribed }, runs: members.count,
@@ -126,7 +125,7 @@ public enum ReportPointBuilder {
         let throughput = result.tokensPerSecondPerGpu.flatMap { perGpu in chips.map { perGpu * Double($0) } }
         let series = point.series ?? ([chipType] + (settings.isEmpty ? [] : [settings])).joined(separator: " ")
         var row = ReportPoint(
-            id: point.id, mode: "simulated", series: series,
+            id: point.id, mode: .simulated, series: series,
             label: "\(chipType) ×\(chips.map(String.init) ?? "?")" + (point.parallel.map { " \($0)" } ?? "") + (settings.isEmpty ? "" : " \(settings)"),
             scaling: nil, ranks: nil, chips: chips, chipType: chipType, parallel: point.parallel,
             settings: settings.isEmpty ? nil : settings, oversubscribed: false, runs: 1,
@@ -143,7 +142,7 @@ public enum ReportPointBuilder {
 
     /// Efficiency relative to each series' smallest worker count.
     static func fillEfficiency(_ rows: inout [ReportPoint]) {
-        let bySeries = Dictionary(grouping: rows.indices, by: { "\(rows[$0].mode)/\(rows[$0].series)/\(rows[$0].throughputUnit)" })
+        let bySeries = Dictionary(grouping: rows.indices, by: { "\(rows[$0].mode.rawValue)/\(rows[$0].series)/\(rows[$0].throughputUnit)" })
         for (_, indices) in bySeries {
             guard let base = indices.filter({ rows[$0].workers != nil && rows[$0].throughput != nil })
                 .min(by: { rows[$0].workers! < rows[$1].workers! }),

@@ -34,7 +34,7 @@ public final class ResultsLog {
         let line = try ResultsLog.line(for: first, encoder: encoder)
         try ResultsLog.replace(path, with: line)
         descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
+        guard descriptor >= 0 else { throw ResultsFolderError.cannotWrite(path, errno: errno) }
         goodLength = off_t(line.count)
     }
 
@@ -46,7 +46,7 @@ public final class ResultsLog {
                 write: @escaping WriteFunction = { Glibc.write($0, $1, $2) }) throws {
         path = (directory as NSString).appendingPathComponent("results.jsonl")
         writeFunction = write
-        guard let data = FileManager.default.contents(atPath: path) else { throw ResultsLogError.cannotRead(path) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ResultsFolderError.cannotRead(path) }
         let decoder = ResultsLog.makeDecoder()
         var kept = Data()
         var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -64,7 +64,7 @@ public final class ResultsLog {
         dropped = droppedLines
         if kept != data { try ResultsLog.replace(path, with: kept) }
         descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ResultsLogError.cannotWrite(path, errno: errno) }
+        guard descriptor >= 0 else { throw ResultsFolderError.cannotWrite(path, errno: errno) }
         goodLength = off_t(kept.count)
     }
 
@@ -74,7 +74,7 @@ public final class ResultsLog {
     deinit { close(descriptor) }
 
     /// Appends one record as one line. On a failed write the file is cut back to its last
-    /// complete line and ``ResultsLogError/cannotWrite(_:errno:)`` names the path and errno.
+    /// complete line and ``ResultsFolderError/cannotWrite(_:errno:)`` names the path and errno.
     public func append(_ record: ResultRecord) throws {
         let line = try ResultsLog.line(for: record, encoder: encoder)
         do {
@@ -116,7 +116,7 @@ public final class ResultsLog {
     private static func replace(_ path: String, with data: Data) throws {
         let temporary = path + ".partial"
         let temporaryDescriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard temporaryDescriptor >= 0 else { throw ResultsLogError.cannotWrite(temporary, errno: errno) }
+        guard temporaryDescriptor >= 0 else { throw ResultsFolderError.cannotWrite(temporary, errno: errno) }
         defer { close(temporaryDescriptor) }
         do {
             try writeAll(data, to: temporaryDescriptor, path: temporary, using: { Glibc.write($0, $1, $2) })
@@ -124,18 +124,18 @@ public final class ResultsLog {
             unlink(temporary)
             throw error
         }
-        guard fsync(temporaryDescriptor) == 0 else { let code = errno; unlink(temporary); throw ResultsLogError.cannotWrite(temporary, errno: code) }
-        guard rename(temporary, path) == 0 else { let code = errno; unlink(temporary); throw ResultsLogError.cannotWrite(path, errno: code) }
+        guard fsync(temporaryDescriptor) == 0 else { let code = errno; unlink(temporary); throw ResultsFolderError.cannotWrite(temporary, errno: code) }
+        guard rename(temporary, path) == 0 else { let code = errno; unlink(temporary); throw ResultsFolderError.cannotWrite(path, errno: code) }
     }
 
     private static func writeAll(_ data: Data, to descriptor: Int32, path: String, using write: WriteFunction) throws {
-        if let failure = WholeWrite.write(data, to: descriptor, using: write) { throw ResultsLogError.cannotWrite(path, errno: failure) }
+        if let failure = WholeWrite.write(data, to: descriptor, using: write) { throw ResultsFolderError.cannotWrite(path, errno: failure) }
     }
 
     /// Reads a results file: the records that parse, and one problem per line that does not
     /// (file and 1-based line number), so callers can report and go on.
     public static func read(path: String) throws -> (records: [ResultRecord], problems: [String]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ResultsLogError.cannotRead(path) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ResultsFolderError.cannotRead(path) }
         let decoder = makeDecoder()
         var records: [ResultRecord] = []
         var problems: [String] = []
@@ -147,18 +147,5 @@ public final class ResultsLog {
             }
         }
         return (records, problems)
-    }
-}
-
-/// Why a results file could not be written or read.
-public enum ResultsLogError: Error, CustomStringConvertible {
-    case cannotWrite(String, errno: Int32)
-    case cannotRead(String)
-
-    public var description: String {
-        switch self {
-        case .cannotWrite(let path, let code): return "cannot write \(path): \(String(cString: strerror(code))) (errno \(code))"
-        case .cannotRead(let path): return "cannot read \(path)"
-        }
     }
 }

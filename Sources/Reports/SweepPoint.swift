@@ -3,9 +3,16 @@
 /// `DIR/points/<id>/`, and is stable across reruns, which is how a rerun finds finished points.
 public struct SweepPoint: Codable, Sendable, Equatable {
     /// How the point is produced.
-    public enum Mode: String, Codable, Sendable {
+    public enum Mode: String, Codable, Sendable, CaseIterable {
         case measured
         case simulated
+
+        /// What the workers of this mode are, in axis titles: "MPI ranks" or "chips".
+        public var workers: String { self == .measured ? "MPI ranks" : "chips" }
+        /// One worker, short: "rank" or "chip".
+        public var worker: String { self == .measured ? "rank" : "chip" }
+        /// "Measured" or "Simulated", for titles.
+        public var title: String { self == .measured ? "Measured" : "Simulated" }
     }
 
     /// Strong scaling keeps the problem fixed; weak scaling grows it with the ranks.

@@ -1,6 +1,7 @@
 import Foundation
 import MPIKit
 import Planner
+import Reports
 
 /// `frugal bench alltoallv`: the MoE dispatch + combine path (pack rows by destination and expert
 /// slot — own rows straight to the receive buffer —, `MPI_Ialltoallv` of the other ranks' rows,
@@ -85,7 +86,7 @@ public struct AlltoallvBenchmark {
         for row in 0..<count where returned[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
         let totalWrong = try world.allreduce(array: [wrong], .sum)[0]
 
-        let bareSeconds = median(bareSlowest), pathSeconds = median(pathSlowest), ranks = world.size
+        let bareSeconds = Statistics.median(bareSlowest) ?? 0, pathSeconds = Statistics.median(pathSlowest) ?? 0, ranks = world.size
         let size = Double(count * h * 4), factor = Double(ranks - 1) / Double(ranks)
         let bareAlgbw = 2 * size / bareSeconds / 1e9, pathAlgbw = 2 * size / pathSeconds / 1e9
         return Row(bytes: count * h * 4, rows: count, bareMicroseconds: bareSeconds * 1e6, pathMicroseconds: pathSeconds * 1e6,

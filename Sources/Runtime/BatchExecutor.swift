@@ -3,6 +3,7 @@ import Hardware
 import Kernels
 import MPIKit
 import Planner
+import Reports
 import Workload
 
 /// What one rank did in a batch task.
@@ -53,7 +54,7 @@ struct BatchExecutor {
                 multiply(a: a, b: b, into: &c, m: side, n: side, k: side)
                 samples.append(2 * Double(side * side * side) / max(MPIEnvironment.wallTime - start, 1e-9) / 1e9)
             }
-            rates.append(median(samples))
+            rates.append(Statistics.median(samples) ?? 0)
         }
         let mean = try communicator.allreduce(array: rates, .sum).map { $0 / Double(communicator.size) }
         let points = zip(sides, mean).map { (flops: 2 * Double($0 * $0 * $0), gflopsPerSecond: $1) }

@@ -66,7 +66,7 @@ struct GemmExecutor {
 
         var assembled: [Float]?
         if rank == 0 { assembled = assemble(gathered) }
-        return GemmRankResult(computeSeconds: median(compute), commSeconds: median(comm), wallSeconds: median(wall),
+        return GemmRankResult(computeSeconds: Statistics.median(compute) ?? 0, commSeconds: Statistics.median(comm) ?? 0, wallSeconds: Statistics.median(wall) ?? 0,
                               assembled: assembled)
     }
 
@@ -192,6 +192,3 @@ struct GemmExecutor {
         return full
     }
 }
-
-/// The median of a list (the mean of the two middle values for even counts), 0 for none.
-func median(_ values: [Double]) -> Double { Statistics.median(values) ?? 0 }

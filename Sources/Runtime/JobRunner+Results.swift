@@ -13,34 +13,26 @@ struct RootSetup {
     var droppedRecords = 0
 }
 
-/// A run option that does not fit the job or the rank count (`--fail-rank 5` on 2 ranks).
-struct RunOptionError: Error, CustomStringConvertible {
-    var option: String
-    var value: String
-    var expected: String
-
-    var description: String { "\(option) \(value): expected \(expected)" }
-}
-
 extension JobRunner {
-    /// Checks the options that depend on the job and the rank count, and the constraint values
-    /// the pacer works with, before any rank computes.
-    func checkOptions(job: Job, ranks: Int) throws(RunOptionError) {
+    /// Checks the flags that depend on the job and the rank count, and the job's values the
+    /// runtime works with (constraints the pacer divides by, MPI counts), before any rank computes.
+    /// Throws a ``FlagError`` or a ``ConfigError`` naming the job file.
+    func checkOptions(job: Job, ranks: Int) throws {
         if let rank = options.failRank, !(0..<ranks).contains(rank) {
-            throw RunOptionError(option: "--fail-rank", value: "\(rank)",
-                                 expected: "a rank in 0...\(ranks - 1) (the job runs on \(ranks) rank\(ranks == 1 ? "" : "s"))")
+            throw FlagError(flag: "--fail-rank", value: "\(rank)",
+                            expected: "a rank in 0...\(ranks - 1) (the job runs on \(ranks) rank\(ranks == 1 ? "" : "s"))")
         }
         let steps = Self.totalSteps(job)
         if let step = options.failAtStep, !(0..<steps).contains(step) {
-            throw RunOptionError(option: "--fail-at-step", value: "\(step)",
-                                 expected: "a step in 0...\(steps - 1) (the job has \(steps) step\(steps == 1 ? "" : "s"): one per GEMM or batch task, one per MoE step)")
+            throw FlagError(flag: "--fail-at-step", value: "\(step)",
+                            expected: "a step in 0...\(steps - 1) (the job has \(steps) step\(steps == 1 ? "" : "s"): one per GEMM or batch task, one per MoE step)")
         }
         try checkMPICounts(job: job, ranks: ranks)
         if let constraints = job.constraints {
             do {
                 try Pacer.check(constraints)
             } catch {
-                throw RunOptionError(option: "constraints", value: error.key, expected: error.expected)
+                throw ConfigError(file: options.jobPath, keyPath: "constraints", expected: error.expected, found: error.key)
             }
         }
     }
@@ -48,7 +40,7 @@ extension JobRunner {
     /// Element counts the runtime hands MPI in one call (a gathered C, exchanged operands, the
     /// MoE outputs gathered for verification, the rows one rank dispatches) must fit MPI's
     /// `int`: checked here, before any rank computes, rather than failing mid-job.
-    func checkMPICounts(job: Job, ranks: Int) throws(RunOptionError) {
+    func checkMPICounts(job: Job, ranks: Int) throws(ConfigError) {
         func product(_ factors: [Int]) -> Int? {
             var result = 1
             for factor in factors {
@@ -58,21 +50,22 @@ extension JobRunner {
             }
             return result
         }
-        func check(_ task: String, _ what: String, _ factors: [Int]) throws(RunOptionError) {
+        func check(_ index: Int, _ what: String, _ factors: [Int]) throws(ConfigError) {
             guard let count = product(factors), count <= Int(Int32.max) else {
-                throw RunOptionError(option: "task '\(task)'", value: "(\(what) = \(factors.map(String.init).joined(separator: " × ")))",
-                                     expected: "at most \(Int32.max) elements in one MPI call (MPI counts are int)")
+                throw ConfigError(file: options.jobPath, keyPath: "tasks[\(index)]",
+                                  expected: "at most \(Int32.max) elements in one MPI call (MPI counts are int)",
+                                  found: "task '\(job.tasks[index].name)' (\(what) = \(factors.map(String.init).joined(separator: " × ")))")
             }
         }
-        for task in job.tasks {
+        for (index, task) in job.tasks.enumerated() {
             switch task {
             case .gemm(let t):
-                try check(t.name, "m × n", [t.m, t.n])
-                try check(t.name, "m × k", [t.m, t.k])
-                try check(t.name, "k × n", [t.k, t.n])
+                try check(index, "m × n", [t.m, t.n])
+                try check(index, "m × k", [t.m, t.k])
+                try check(index, "k × n", [t.k, t.n])
             case .moe(let t):
-                try check(t.name, "tokens × hidden × ranks", [t.tokens, t.hidden, ranks])
-                try check(t.name, "tokens × topK × hidden", [t.tokens, t.topK, t.hidden])
+                try check(index, "tokens × hidden × ranks", [t.tokens, t.hidden, ranks])
+                try check(index, "tokens × topK × hidden", [t.tokens, t.topK, t.hidden])
             case .batch:
                 break   // per-item results only (three numbers per item)
             }
@@ -94,8 +87,8 @@ extension JobRunner {
         var setup = RootSetup()
         guard let directory = options.outDirectory else {
             if options.resume {
-                throw ConfigError(file: options.jobPath, keyPath: "", expected: "--out DIR with --resume (the folder of the run to continue)",
-                                  found: "no --out")
+                throw FlagError(flag: "--resume", expected: "--out DIR with --resume (the folder of the run to continue)",
+                                found: "no --out")
             }
             return setup
         }
@@ -109,7 +102,7 @@ extension JobRunner {
                 setup.droppedRecords = log.dropped
                 setup.log = log
             } catch {
-                throw ConfigError(file: directory, keyPath: "", expected: "a writable results folder (--out)", found: "\(error)")
+                throw ResultsFolderError.notWritable(directory, reason: "\(error)")
             }
         } else {
             try refuseToReplace(directory: directory)
@@ -121,7 +114,7 @@ extension JobRunner {
             do {
                 setup.log = try ResultsLog(directory: directory, first: .job(record))
             } catch {
-                throw ConfigError(file: directory, keyPath: "", expected: "a writable results folder (--out)", found: "\(error)")
+                throw ResultsFolderError.notWritable(directory, reason: "\(error)")
             }
         }
         return setup
@@ -132,7 +125,7 @@ extension JobRunner {
     /// A new run never replaces the records of an earlier one: a folder whose `results.jsonl`
     /// holds records is continued with `--resume` or left alone (a new run started it afresh,
     /// silently dropping every record there).
-    func refuseToReplace(directory: String) throws(RunOptionError) {
+    func refuseToReplace(directory: String) throws(ResultsFolderError) {
         let path = (directory as NSString).appendingPathComponent("results.jsonl")
         var status = stat()
         guard stat(path, &status) == 0, status.st_size > 0 else { return }
@@ -140,9 +133,7 @@ extension JobRunner {
             for record in records { if case .job(let header) = record { return header.job } }
             return nil
         }
-        throw RunOptionError(option: "--out", value: directory,
-                             expected: "a folder without results (it holds \(job.map { "job '\($0)'" } ?? "a results.jsonl")); "
-                                 + "continue that run with --resume, or choose another --out")
+        throw .holdsResults(directory, job: job)
     }
 }
 

@@ -98,7 +98,9 @@ public struct JobRunner {
             do {
                 let document = try ConfigDocument(contentsOfFile: options.jobPath)
                 let limits = JobLimits(ranks: world.size, availableMemoryBytes: Self.memoryPerRank(hostnames: hostnames))
-                let decoded = try Job(document: document, limits: limits)
+                var warnings = ConfigWarnings()
+                let decoded = try Job(document: document, limits: limits, warnings: &warnings)
+                printWarnings(warnings)
                 job = decoded
                 try checkOptions(job: decoded, ranks: world.size)
                 prepared = try prepareResults(job: decoded, document: document, hostnames: hostnames, startTime: startTime,
@@ -106,9 +108,9 @@ public struct JobRunner {
                 message = [0] + Array(document.text.utf8)
             } catch let error as ConfigError {
                 message = [1] + Array(error.description.utf8)
-            } catch let error as RunOptionError {
+            } catch let error as FlagError {
                 message = [1] + Array(error.description.utf8)
-            } catch let error as FolderLockError {
+            } catch let error as ResultsFolderError where error.isBadInput {
                 message = [1] + Array(error.description.utf8)
             }
         }
@@ -131,7 +133,7 @@ public struct JobRunner {
         var records = RunRecords()
         if world.isRoot && options.format == .table {
             print(TaskTable.title(job: job, jobPath: options.jobPath, ranks: world.size))
-            if job.tasks.contains(where: { $0.kind == "gemm" }) { print(TaskTable.header) }
+            if job.tasks.contains(where: { $0.kind == .gemm }) { print(TaskTable.header) }
         }
         let sink = RecordSink(log: log, exitAfter: RecordSink.exitAfterFromEnvironment())
         var firstStep = 0
@@ -206,7 +208,7 @@ public struct JobRunner {
         for (index, task) in job.tasks.enumerated() where result.completedSteps[index] > 0 {
             guard case .moe(let moe) = task else { continue }
             let flat = try world.broadcast(array: (point?.loads[index] ?? []).flatMap { $0 })
-            result.loads[index] = stride(from: 0, to: flat.count, by: moe.experts).map { Array(flat[$0..<($0 + moe.experts)]) }
+            result.loads[index] = stride(from: 0, to: flat.count, by: moe.routedExperts).map { Array(flat[$0..<($0 + moe.routedExperts)]) }
         }
         return result
     }

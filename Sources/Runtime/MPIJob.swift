@@ -1,3 +1,4 @@
+import Config
 import Foundation
 import MPIKit
 
@@ -37,4 +38,12 @@ public enum MPIJob {
 /// Prints `frugal: error: …` on standard error.
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
+}
+
+/// Prints each warning of a decoded file as `frugal: warning: …` on standard error (once: the
+/// caller decodes the file once, on one rank).
+public func printWarnings(_ warnings: ConfigWarnings) {
+    for warning in warnings.all {
+        FileHandle.standardError.write(Data("frugal: warning: \(warning)\n".utf8))
+    }
 }

@@ -62,7 +62,8 @@ struct MoEExecutor {
         var timer = PhaseTimer()
         let routings = try route(x, step: step, timer: &timer)                              // 1
         let keep = try capacityMask(routings, measurement: &measurement)                      // 2
-        let plans = dispatchPlans(routings, keep: keep)                                       // 3
+        let plans = MoERouter.dispatchPlans(task: task, rank: communicator.rank, routings: routings, keep: keep,
+                                            placement: balance.placement)                     // 3
         let routes = try exchangeCounts(routings: routings, plans: plans, measurement: &measurement)   // 4
         let savedRows = try dispatchExpertsAndCombine(x, routes, timer: &timer, measurement: &measurement)  // 5
         measurement.output = weightedSums(x, routes, timer: &timer)                           // 6
@@ -85,15 +86,11 @@ struct MoEExecutor {
 
     /// 1. Route every micro-batch of this rank's tokens.
     private func route(_ x: [Float], step: Int, timer: inout PhaseTimer) throws -> [GatingResult] {
-        let h = task.hidden, chunk = task.tokens / task.microBatches
         let offsets = layer.affinityOffsets(step: step)
         var routings: [GatingResult] = []
         try timer.measure(.compute) {
             try pacer.compute {
-                for batch in 0..<task.microBatches {
-                    routings.append(try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                                    bias: balance.bias, offsets: offsets))
-                }
+                routings = try layer.router.routeMicroBatches(x, bias: balance.bias, offsets: offsets)
             }
         }
         return routings
@@ -102,33 +99,22 @@ struct MoEExecutor {
     /// 2. Global loads (every expert's routed pairs over all ranks), and with a capacity factor
     ///    which of this rank's (token, choice) pairs are kept: the rule needs every rank's counts.
     private func capacityMask(_ routings: [GatingResult], measurement: inout MoEStepMeasurement) throws -> [Bool] {
-        let ranks = communicator.size, rank = communicator.rank
-        var localCounts = [Int](repeating: 0, count: task.experts)
+        let rank = communicator.rank
+        var localCounts = [Int](repeating: 0, count: task.routedExperts)
         for routing in routings { for (expert, count) in routing.tokensPerExpert.enumerated() { localCounts[expert] += count } }
         var keep = [Bool](repeating: true, count: task.tokens * task.topK)
         var loadsTimer = PhaseTimer()
         try loadsTimer.measure(.comm) { () throws(MPIError) in
             measurement.expertLoads = try communicator.allreduce(array: localCounts, .sum)
-            if let factor = task.capacityFactor {
-                let policy = CapacityPolicy(factor: factor, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks))
+            if task.capacityFactor != nil {
                 let all = try communicator.allgather(array: localCounts)
-                keep = CapacityPolicy.keepMask(expertIDs: routings.flatMap(\.expertIDs),
-                                               allowance: policy.allowance(rank: rank, countsByRank: all))
+                keep = MoERouter.keepMask(task: task, rank: rank, routings: routings, countsByRank: all)
                 let dropped = [keep.filter { !$0 }.count]
                 measurement.droppedPairs = try communicator.allreduce(array: dropped, .sum)[0]
             }
         }
         measurement.otherCommSeconds = loadsTimer.comm
         return keep
-    }
-
-    /// 3. The dispatch plan of every micro-batch: its kept rows ordered by destination rank.
-    private func dispatchPlans(_ routings: [GatingResult], keep: [Bool]) -> [DispatchPlan] {
-        let rank = communicator.rank, k = task.topK, chunk = task.tokens / task.microBatches
-        return (0..<task.microBatches).map { batch in
-            DispatchPlan(routing: routings[batch], keep: Array(keep[(batch * chunk * k)..<((batch + 1) * chunk * k)]),
-                         placement: balance.placement, firstToken: rank * task.tokens + batch * chunk)
-        }
     }
 
     /// 4. Exchange counts: block d of the send holds, for every micro-batch, the rows for each of
@@ -192,14 +178,14 @@ struct MoEExecutor {
         measurement.wallSeconds = timer.elapsed
         // Per routed row and per token of each shared expert: 3 GEMMs forward; backward recomputes
         // them and adds input and weight gradients (6 more).
-        let rowFlops = 6 * Double(task.hidden) * Double(task.expertHidden) * (task.backward ? 4 : 1)
-        measurement.flops = 2 * Double(task.tokens * task.hidden * task.experts)
+        let rowFlops = 6 * Double(task.hidden) * Double(task.expertFfnWidth) * (task.backward ? 4 : 1)
+        measurement.flops = 2 * Double(task.tokens * task.hidden * task.routedExperts)
             + Double(measurement.rowsReceived) * rowFlops + Double(task.tokens * task.sharedExperts) * rowFlops
         if task.backward {
             // Slots map to experts by the placement the step ran with (EPLB may just have moved them).
             let placement = routes.placement
             let all = try communicator.allgather(array: measurement.slotGradientSums)
-            var perExpert = [Double](repeating: 0, count: task.experts)
+            var perExpert = [Double](repeating: 0, count: task.routedExperts)
             for (rank, sums) in all.enumerated() {
                 for (slot, sum) in sums.enumerated() { perExpert[placement.slotExpert[rank * placement.slotsPerRank + slot]] += sum }
             }

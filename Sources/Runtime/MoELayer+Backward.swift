@@ -1,4 +1,5 @@
 import Kernels
+import Planner
 import Workload
 
 #if canImport(Glibc)
@@ -55,7 +56,7 @@ extension MoELayer {
     /// with output gradients `dOut` in the same order: dX in the same order, and per local slot
     /// the checksum of its weight gradients.
     func expertBackward(rows: [Float], dOut: [Float], localExpert: [Int32]) -> (dX: [Float], gradientSums: [Double]) {
-        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        let h = task.hidden, f = task.expertFfnWidth, perExpert = h * f
         var dX = [Float](repeating: 0, count: localExpert.count * h)
         var sums = [Double](repeating: 0, count: heldExperts.count)
         for slot in heldExperts.indices {
@@ -94,7 +95,7 @@ extension MoELayer {
     /// and each slot's weight-gradient checksum added to `gradientSums`.
     func expertBackward(segments: [ExpertSegment], rows: UnsafeBufferPointer<Float>, dOut: UnsafeBufferPointer<Float>,
                         dX: UnsafeMutableBufferPointer<Float>, gradientSums: inout [Double]) {
-        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        let h = task.hidden, f = task.expertFfnWidth, perExpert = h * f
         for segment in segments {
             let range = (segment.offset * h)..<((segment.offset + segment.count) * h)
             let weights = (segment.slot * perExpert)..<((segment.slot + 1) * perExpert)
@@ -115,7 +116,7 @@ extension MoELayer {
 
     /// The shared experts' backward on all `count` tokens: their contribution to dX.
     func sharedBackward(x: ArraySlice<Float>, dY: [Float], count: Int) -> [Float] {
-        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        let h = task.hidden, f = task.expertFfnWidth, perExpert = h * f
         var dX = [Float](repeating: 0, count: count * h)
         for expert in 0..<task.sharedExperts {
             let weights = (expert * perExpert)..<((expert + 1) * perExpert)

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Planner
 import Workload
 
 /// The arithmetic of one MoE layer, shared by the distributed executor and rank 0's
@@ -12,25 +13,24 @@ struct MoELayer {
     /// The routed experts whose weights this instance holds, by local slot (an expert may
     /// appear on several ranks when EPLB replicates it).
     let heldExperts: [Int]
-    let router: [Float]          // hidden × experts
-    let w1: [Float], w3: [Float] // per held expert: hidden × expertHidden, consecutive
-    let w2: [Float]              // per held expert: expertHidden × hidden
+    /// The routing (router weights, tokens, affinity, gate): shared with the prediction.
+    let router: MoERouter
+    let w1: [Float], w3: [Float] // per held expert: hidden × expertFfnWidth, consecutive
+    let w2: [Float]              // per held expert: expertFfnWidth × hidden
     let sharedW1: [Float], sharedW3: [Float], sharedW2: [Float]
-    let gating: GatingConfiguration
 
-    // Stream numbering of the seeded generator.
-    static let routerStream: UInt64 = 100
+    // Stream numbering of the seeded generator (the router's and the tokens': ``MoERouter``).
     static func expertStream(_ expert: Int, _ matrix: Int) -> UInt64 { 1_000 + UInt64(expert) * 3 + UInt64(matrix) }
     static func sharedStream(_ expert: Int, _ matrix: Int) -> UInt64 { 500_000 + UInt64(expert) * 3 + UInt64(matrix) }
-    static func tokenStream(step: Int, rank: Int) -> UInt64 { 1 << 32 + UInt64(step) << 16 + UInt64(rank) }
+    static func tokenStream(step: Int, rank: Int) -> UInt64 { MoERouter.tokenStream(step: step, rank: rank) }
 
     init(task: MoETask, heldExperts: [Int]) throws {
         self.task = task
         self.heldExperts = heldExperts
         let generator = MatrixGenerator(seed: task.seed)
-        let h = task.hidden, f = task.expertHidden
+        let h = task.hidden, f = task.expertFfnWidth
         let upScale = 1 / Float(h).squareRoot(), downScale = 1 / Float(f).squareRoot()
-        router = generator.values(streamID: Self.routerStream, count: h * task.experts, scale: upScale)
+        router = try MoERouter(task: task)
         var w1: [Float] = [], w3: [Float] = [], w2: [Float] = []
         for expert in heldExperts {
             w1 += generator.values(streamID: Self.expertStream(expert, 0), count: h * f, scale: upScale)
@@ -45,47 +45,24 @@ struct MoELayer {
             s2 += generator.values(streamID: Self.sharedStream(expert, 2), count: f * h, scale: downScale)
         }
         sharedW1 = s1; sharedW3 = s3; sharedW2 = s2
-        gating = GatingConfiguration(experts: task.experts, groups: task.groups, topkGroups: task.topkGroups, topk: task.topK,
-                                     scoreFunction: task.scoring == .sigmoid ? .sigmoid : .softmax,
-                                     routeScale: Float(task.routeScale))
-        try gating.validate()
     }
 
     /// The tokens `rank` holds at `step`: `tokens × hidden`.
-    static func tokens(task: MoETask, step: Int, rank: Int) -> [Float] {
-        MatrixGenerator(seed: task.seed).values(streamID: tokenStream(step: step, rank: rank), count: task.tokens * task.hidden)
-    }
+    static func tokens(task: MoETask, step: Int, rank: Int) -> [Float] { MoERouter.tokens(task: task, step: step, rank: rank) }
 
-    /// Synthetic affinity added to the router logits at `step`: Zipf-like preference whose
-    /// hot experts rotate by `drift × experts` positions per step.
-    func affinityOffsets(step: Int) -> [Float] {
-        guard task.zipf > 0 else { return [Float](repeating: 0, count: task.experts) }
-        let shift = Int((task.drift * Double(task.experts) * Double(step)).rounded(.down))
-        return (0..<task.experts).map { expert in
-            let popularity = (expert + task.experts - shift % task.experts) % task.experts
-            return Float(-task.zipf * log(1 + Double(popularity)))
-        }
-    }
+    /// Synthetic affinity added to the router logits at `step` (see ``MoERouter/affinityOffsets(step:)``).
+    func affinityOffsets(step: Int) -> [Float] { router.affinityOffsets(step: step) }
 
     /// Routes `count` tokens of `x` (rows × hidden).
     func route(_ x: ArraySlice<Float>, count: Int, bias: [Float], offsets: [Float]) throws -> GatingResult {
-        let h = task.hidden, e = task.experts
-        var logits = x.withUnsafeBufferPointer { xp in
-            router.withUnsafeBufferPointer { rp in routerLogits(x: xp, tokens: count, hidden: h, gateWeights: rp, experts: e) }
-        }
-        for token in 0..<count {
-            for expert in 0..<e { logits[token * e + expert] += offsets[expert] }
-        }
-        return try logits.withUnsafeBufferPointer { lp in
-            try bias.withUnsafeBufferPointer { bp in try gate(logits: lp, tokens: count, bias: bp, configuration: gating) }
-        }
+        try router.route(x, count: count, bias: bias, offsets: offsets)
     }
 
     /// The held experts' outputs for `rows` (count × hidden), row i going through held expert
     /// `localExpert[i]`; returned in the same row order. `progress` runs between experts (to
     /// drive MPI progress of transfers in flight).
     func expertOutputs(rows: UnsafeBufferPointer<Float>, localExpert: [Int32], progress: () -> Void = {}) -> [Float] {
-        let h = task.hidden, f = task.expertHidden, count = localExpert.count
+        let h = task.hidden, f = task.expertFfnWidth, count = localExpert.count
         var output = [Float](repeating: 0, count: count * h)
         guard count > 0 else { return output }
         // Stable grouping by expert.
@@ -135,7 +112,7 @@ struct MoELayer {
     /// `progress` runs between segments (to drive MPI progress of transfers in flight).
     func expertOutputs(segments: [ExpertSegment], input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
                        progress: () -> Void = {}) {
-        let h = task.hidden, f = task.expertHidden, perExpert = h * f
+        let h = task.hidden, f = task.expertFfnWidth, perExpert = h * f
         w1.withUnsafeBufferPointer { a in
             w3.withUnsafeBufferPointer { c in
                 w2.withUnsafeBufferPointer { d in
@@ -160,7 +137,7 @@ struct MoELayer {
         let h = task.hidden, k = task.topK
         var y = [Float](repeating: 0, count: count * h)
         if task.sharedExperts > 0 {
-            let perExpert = h * task.expertHidden
+            let perExpert = h * task.expertFfnWidth
             var shared = [Float](repeating: 0, count: count * h)
             x.withUnsafeBufferPointer { xp in
                 for expert in 0..<task.sharedExperts {
@@ -169,7 +146,7 @@ struct MoELayer {
                         sharedW1.withUnsafeBufferPointer { a in
                             sharedW3.withUnsafeBufferPointer { c in
                                 sharedW2.withUnsafeBufferPointer { d in
-                                    swigluFFN(x: xp, tokens: count, hidden: h, intermediate: task.expertHidden,
+                                    swigluFFN(x: xp, tokens: count, hidden: h, intermediate: task.expertFfnWidth,
                                               w1: UnsafeBufferPointer(rebasing: a[weights]), w3: UnsafeBufferPointer(rebasing: c[weights]),
                                               w2: UnsafeBufferPointer(rebasing: d[weights]), out: sp)
                                 }

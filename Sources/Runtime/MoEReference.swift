@@ -14,7 +14,7 @@ struct MoEReference {
     init(task: MoETask, ranks: Int, balance: MoEBalanceState) throws {
         self.task = task
         self.ranks = ranks
-        layer = try MoELayer(task: task, heldExperts: Array(0..<task.experts))
+        layer = try MoELayer(task: task, heldExperts: Array(0..<task.routedExperts))
         self.balance = balance
     }
 
@@ -37,25 +37,18 @@ struct MoEReference {
         for rank in 0..<ranks {
             let x = MoELayer.tokens(task: task, step: step, rank: rank)
             tokens.append(x)
-            routings.append(try (0..<m).map { batch in
-                try layer.route(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk, bias: balance.bias, offsets: offsets)
-            })
+            routings.append(try layer.router.routeMicroBatches(x, bias: balance.bias, offsets: offsets))
         }
         let countsByRank = routings.map { batches in
-            (0..<task.experts).map { expert in batches.reduce(0) { $0 + $1.tokensPerExpert[expert] } }
+            (0..<task.routedExperts).map { expert in batches.reduce(0) { $0 + $1.tokensPerExpert[expert] } }
         }
-        let loads = (0..<task.experts).map { expert in countsByRank.reduce(0) { $0 + $1[expert] } }
+        let loads = (0..<task.routedExperts).map { expert in countsByRank.reduce(0) { $0 + $1[expert] } }
         var outputs: [[Float]] = [], gradients: [[Float]] = []
-        var expertSums = [Double](repeating: 0, count: task.experts)
+        var expertSums = [Double](repeating: 0, count: task.routedExperts)
         for rank in 0..<ranks {
             let dY = task.backward ? MoELayer.outputGradient(task: task, step: step, rank: rank) : []
             var gradient: [Float] = []
-            var keep = [Bool](repeating: true, count: task.tokens * k)
-            if let factor = task.capacityFactor {
-                let policy = CapacityPolicy(factor: factor, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks))
-                keep = CapacityPolicy.keepMask(expertIDs: routings[rank].flatMap(\.expertIDs),
-                                               allowance: policy.allowance(rank: rank, countsByRank: countsByRank))
-            }
+            let keep = MoERouter.keepMask(task: task, rank: rank, routings: routings[rank], countsByRank: countsByRank)
             var output: [Float] = []
             for batch in 0..<m {
                 let routing = routings[rank][batch]
@@ -83,7 +76,7 @@ struct MoEReference {
                         dOut += dY[(token * h)..<((token + 1) * h)].map { weight * $0 }
                     }
                     let result = layer.expertBackward(rows: rows, dOut: dOut, localExpert: experts)
-                    for expert in 0..<task.experts { expertSums[expert] += result.gradientSums[expert] }
+                    for expert in 0..<task.routedExperts { expertSums[expert] += result.gradientSums[expert] }
                     var part = layer.sharedBackward(x: x, dY: Array(dY[(tokenBase * h)..<((tokenBase + chunk) * h)]), count: chunk)
                     for (index, pair) in pairs.enumerated() {
                         let token = pair / k

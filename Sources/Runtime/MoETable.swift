@@ -11,7 +11,7 @@ enum MoETable {
             + "\(pad("imbal", 6, right: true)) \(pad("maxRelErr", 10, right: true)) verified\n"
         for rank in 0..<first.ranks {
             let mine = records.filter { $0.rank == rank }
-            func med(_ key: KeyPath<MoEStepRecord, Double>) -> Double { median(mine.map { $0[keyPath: key] }) }
+            func med(_ key: KeyPath<MoEStepRecord, Double>) -> Double { Statistics.median(mine.map { $0[keyPath: key] }) ?? 0 }
             text += " \(pad(first.task, 15)) \(pad("\(rank)", 5, right: true)) \(pad("\(mine.count)", 5, right: true)) "
             text += "\(pad(String(format: "%.6f", med(\.computeSeconds)), 11, right: true)) "
             text += "\(pad(String(format: "%.6f", med(\.dispatchSeconds)), 12, right: true)) "
@@ -38,9 +38,9 @@ enum MoETable {
                 let wall = stepRows.map(\.wallSeconds).max() ?? 0
                 return wall > 0 ? Double(stepRows.reduce(0) { $0 + $1.tokens }) / wall : 0
             }
-            let exposed = median(rows.map(\.exposedCommSeconds)), wall = median(rows.map(\.wallSeconds))
+            let exposed = Statistics.median(rows.map(\.exposedCommSeconds)) ?? 0, wall = Statistics.median(rows.map(\.wallSeconds)) ?? 0
             let dropped = steps.map { step in rows.first { $0.step == step }?.droppedPairs ?? 0 }.reduce(0, +)
-            return "# \(task): \(String(format: "%.0f", median(perStep))) tokens/s (median over \(steps.count) steps), "
+            return "# \(task): \(String(format: "%.0f", Statistics.median(perStep) ?? 0)) tokens/s (median over \(steps.count) steps), "
                 + "exposed communication \(String(format: "%.0f", wall > 0 ? 100 * exposed / wall : 0))% of the step, "
                 + "\(dropped) pairs dropped, verification "
                 + (unverified.contains(task) ? "off (verify = false)" : rows.allSatisfy(\.verified) ? "passed" : "FAILED")

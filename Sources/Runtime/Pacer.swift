@@ -2,10 +2,10 @@ import Foundation
 import MPIKit
 import Workload
 
-/// Enforces a job's ``Constraints`` on this rank by pacing: a slow rank's compute phases are
+/// Enforces a job's emulated cluster (``Constraints``: `[cluster]`) on this rank by pacing: a slow rank's compute phases are
 /// stretched to `seconds / computeScale` by sleeping the difference, and a transfer is not
-/// complete until `issue time + bytes / cap` (per link tier, send and receive each, the
-/// slowest of the four), sleeping after MPI finishes if it finished sooner.
+/// complete until `issue time + latency + bytes / cap` (per link tier that moves bytes, the larger
+/// of send and receive; the slower tier), sleeping after MPI finishes if it finished sooner.
 ///
 /// Accuracy: pacing can only slow things down — a transfer MPI itself makes slower than the cap
 /// is not sped up, so caps well below the machine's real bandwidth are the meaningful ones;
@@ -18,6 +18,8 @@ struct Pacer {
     let ranksPerNode: Int
     let intraBytesPerSecond: Double?
     let interBytesPerSecond: Double?
+    let intraLatencySeconds: Double
+    let interLatencySeconds: Double
 
     init(constraints: Constraints?, rank: Int) {
         self.rank = rank
@@ -26,6 +28,8 @@ struct Pacer {
         ranksPerNode = constraints?.ranksPerNode ?? 1
         intraBytesPerSecond = constraints?.intraNodeGbPerSecond.map { $0 * 1e9 }
         interBytesPerSecond = constraints?.interNodeGbPerSecond.map { $0 * 1e9 }
+        intraLatencySeconds = constraints?.intraNodeLatencySeconds ?? 0
+        interLatencySeconds = constraints?.interNodeLatencySeconds ?? 0
     }
 
     /// Runs `body` and stretches it as a rank running at `computeScale` would take.
@@ -38,9 +42,10 @@ struct Pacer {
         return result
     }
 
-    /// Seconds the capped links need for these per-peer byte counts (0 when uncapped).
+    /// Seconds the emulated links need for these per-peer byte counts: per tier that moves
+    /// bytes, its latency plus the larger direction over its cap (0 when uncapped, no latency).
     func linkSeconds(sendBytes: [Int], receiveBytes: [Int]) -> Double {
-        guard intraBytesPerSecond != nil || interBytesPerSecond != nil else { return 0 }
+        guard intraBytesPerSecond != nil || interBytesPerSecond != nil || intraLatencySeconds > 0 || interLatencySeconds > 0 else { return 0 }
         var intra = (send: 0.0, receive: 0.0), inter = (send: 0.0, receive: 0.0)
         for peer in sendBytes.indices where peer != rank {
             if peer / max(1, ranksPerNode) == rank / max(1, ranksPerNode) {
@@ -49,10 +54,11 @@ struct Pacer {
                 inter.send += Double(sendBytes[peer]); inter.receive += Double(receiveBytes[peer])
             }
         }
-        var seconds = 0.0
-        if let cap = intraBytesPerSecond { seconds = max(seconds, max(intra.send, intra.receive) / cap) }
-        if let cap = interBytesPerSecond { seconds = max(seconds, max(inter.send, inter.receive) / cap) }
-        return seconds
+        func tier(_ bytes: Double, cap: Double?, latency: Double) -> Double {
+            bytes > 0 ? latency + (cap.map { bytes / $0 } ?? 0) : 0
+        }
+        return max(tier(max(intra.send, intra.receive), cap: intraBytesPerSecond, latency: intraLatencySeconds),
+                   tier(max(inter.send, inter.receive), cap: interBytesPerSecond, latency: interLatencySeconds))
     }
 
     /// Runs a blocking collective and holds it to the capped links: it is not complete before
@@ -107,6 +113,10 @@ struct Pacer {
             guard value.isFinite, value >= minimumGbPerSecond else {
                 throw ValueError(key: "\(key) = \(value)", expected: "a finite link cap of at least \(minimumGbPerSecond) GB/s")
             }
+        }
+        for (key, value) in [("intraNode latency", constraints.intraNodeLatencySeconds), ("scaleOut latency", constraints.interNodeLatencySeconds)]
+        where !(value.isFinite && value >= 0 && value <= longestSleepSeconds) {
+            throw ValueError(key: "\(key) = \(value) s", expected: "a finite latency of 0 to \(longestSleepSeconds) s")
         }
         guard constraints.ranksPerNode >= 1 else {
             throw ValueError(key: "ranksPerNode = \(constraints.ranksPerNode)", expected: "at least 1 rank per node")

@@ -213,13 +213,11 @@ public struct EventSimulator: Sendable {
         breakdown.optimizerSeconds = optimizer * scale
         breakdown.bubbleSeconds = bubble * scale
         breakdown.imbalanceWaitSeconds = imbalance * scale
-        let names: [OperationKind: String] = [.dispatch: "allToAllDispatch", .dispatchBackward: "allToAllDispatch",
-                                              .combine: "allToAllCombine", .combineBackward: "allToAllCombine",
-                                              .gradientSync: "gradientSync", .parameterGather: "parameterGather"]
         for kind in OperationKind.allCases where exposed[Int(kind.rawValue)] > 0 {
-            breakdown.exposedCommunicationSeconds[names[kind] ?? kind.label, default: 0] += exposed[Int(kind.rawValue)] * scale
+            guard let part = CommunicationPart(kind) else { continue }
+            breakdown.exposedCommunicationSeconds[part, default: 0] += exposed[Int(kind.rawValue)] * scale
         }
-        if exposed[transferSlot] > 0 { breakdown.exposedCommunicationSeconds["pipelineTransfer"] = exposed[transferSlot] * scale }
+        if exposed[transferSlot] > 0 { breakdown.exposedCommunicationSeconds[.pipelineTransfer] = exposed[transferSlot] * scale }
         self.start = start
         self.finish = finish
         self.stepSeconds = step

@@ -12,17 +12,18 @@ import Workload
 /// Made the way a training step is: the task is lowered into a ``RankProgram``
 /// (``JobLowering``), every op costed by ``OpCostModel`` (``OpCostModel/init(jobOn:)``: the
 /// runtime's FP32 GEMMs and flat MPI collectives); a rank's compute is its compute-stream ops,
-/// its comm its communication-stream ops, times the program's loop count. A batch task's pool
-/// costs what the best schedule reaches: max(total / ranks, largest item).
+/// its comm its communication-stream ops, times the program's loop count. A MoE task is lowered
+/// from its planned steps (``MoEDispatchPlanner``: each rank's load as the runtime routes it).
+/// A batch task's pool costs what the best schedule reaches: max(total / ranks, largest item).
 public struct TaskPrediction: Codable, Sendable {
     public var task: String
-    public var kind: String
+    public var kind: JobTaskKind
     public var computeSeconds: [Double]
     public var commSeconds: [Double]
     /// The slowest rank's compute + comm: what the run's wall time per repetition should be.
     public var wallSeconds: Double { zip(computeSeconds, commSeconds).map { $0 + $1 }.max() ?? 0 }
 
-    public init(task: String, kind: String, computeSeconds: [Double], commSeconds: [Double]) {
+    public init(task: String, kind: JobTaskKind, computeSeconds: [Double], commSeconds: [Double]) {
         self.task = task
         self.kind = kind
         self.computeSeconds = computeSeconds
@@ -30,28 +31,72 @@ public struct TaskPrediction: Codable, Sendable {
     }
 
     /// Every task of `job` run on `ranks` ranks of `cluster`.
+    /// With the job's emulated cluster (`[cluster]`, ``Job/constraints``), the costs are those of
+    /// the run paced to it: its links replace the cluster's (``OpCostModel/init(jobOn:emulating:ranks:)``)
+    /// and each rank's compute is multiplied by its slowdown.
     public static func predict(job: Job, ranks: Int, cluster: ClusterSpec) -> [TaskPrediction] {
-        let lowering = JobLowering(ranks: ranks), costs = OpCostModel(jobOn: cluster)
-        let total = lowering.ranks
+        let lowering = JobLowering(ranks: ranks)
+        let costs = job.constraints.map { OpCostModel(jobOn: cluster, emulating: $0, ranks: lowering.ranks) } ?? OpCostModel(jobOn: cluster)
         return job.tasks.map { task in
-            var compute: [Double] = [], comm: [Double] = []
-            if JobLowering.isRankSymmetric(task) {
-                // Every rank does rank 0's work.
-                let (c, m) = cost(lowering.lower(task, ranks: 0..<1), ranks: 0..<1, costs: costs, total: total)
-                compute = Array(repeating: c.first ?? 0, count: total)
-                comm = Array(repeating: m.first ?? 0, count: total)
+            var (compute, comm): ([Double], [Double])
+            if case .moe(let moe) = task {
+                (compute, comm) = predictMoE(moe, lowering: lowering, costs: costs)
             } else {
-                // A window of ranks at a time: the program's memory stays bounded whatever the rank count.
-                for start in stride(from: 0, to: total, by: windowRanks) {
-                    let window = start..<min(total, start + windowRanks)
-                    let (c, m) = cost(lowering.lower(task, ranks: window), ranks: window, costs: costs, total: total)
-                    compute += c
-                    comm += m
-                }
+                (compute, comm) = cost(task, lowering: lowering, costs: costs)
             }
-            return TaskPrediction(task: task.name, kind: kind(task), computeSeconds: compute, commSeconds: comm)
+            if let constraints = job.constraints {
+                for rank in compute.indices { compute[rank] *= constraints.slowdown(of: rank) }
+            }
+            return TaskPrediction(task: task.name, kind: task.kind, computeSeconds: compute, commSeconds: comm)
         }
     }
+
+    /// Per rank, the compute and comm seconds of `task`'s program (of `dispatch` for a MoE task).
+    static func cost(_ task: JobTask, lowering: JobLowering, costs: OpCostModel,
+                     dispatch: MoEStepDispatch? = nil) -> (compute: [Double], comm: [Double]) {
+        let total = lowering.ranks
+        if JobLowering.isRankSymmetric(task) {
+            // Every rank does rank 0's work.
+            let (c, m) = cost(lowering.lower(task, ranks: 0..<1), ranks: 0..<1, costs: costs, total: total)
+            return (Array(repeating: c.first ?? 0, count: total), Array(repeating: m.first ?? 0, count: total))
+        }
+        // A window of ranks at a time: the program's memory stays bounded whatever the rank count.
+        var compute: [Double] = [], comm: [Double] = []
+        for start in stride(from: 0, to: total, by: windowRanks) {
+            let window = start..<min(total, start + windowRanks)
+            let (c, m) = cost(lowering.lower(task, ranks: window, dispatch: dispatch), ranks: window, costs: costs, total: total)
+            compute += c
+            comm += m
+        }
+        return (compute, comm)
+    }
+
+    /// A MoE task, step by step as the runtime runs it (``MoEDispatchPlanner``: routing, capacity,
+    /// balancing), for at most ``moeSteps`` steps and a few routing budgets: per rank, the
+    /// median over the steps of its compute and of its comm — as `frugal run --predict` takes
+    /// the median of the measured steps.
+    static func predictMoE(_ task: MoETask, lowering: JobLowering, costs: OpCostModel) -> (compute: [Double], comm: [Double]) {
+        guard var planner = try? MoEDispatchPlanner(task: task, ranks: lowering.ranks) else {
+            return cost(.moe(task), lowering: lowering, costs: costs)
+        }
+        let steps = max(1, min(task.steps, moeSteps, moeRoutingBudgets * MoEDispatchPlanner.routingBudget / max(1, planner.routingWork)))
+        var computes: [[Double]] = [], comms: [[Double]] = []
+        for _ in 0..<steps {
+            guard let dispatch = try? planner.next() else { break }
+            let (c, m) = cost(.moe(task), lowering: lowering, costs: costs, dispatch: dispatch)
+            computes.append(c)
+            comms.append(m)
+        }
+        guard !computes.isEmpty else { return cost(.moe(task), lowering: lowering, costs: costs) }
+        func median(_ byStep: [[Double]]) -> [Double] {
+            (0..<lowering.ranks).map { rank in byStep.map { $0[rank] }.sorted()[byStep.count / 2] }
+        }
+        return (median(computes), median(comms))
+    }
+
+    /// Most MoE steps planned for one prediction, and the routing budgets they may take together.
+    static let moeSteps = 32
+    static let moeRoutingBudgets = 4
 
     /// Ranks lowered at once.
     static let windowRanks = 1024
@@ -74,13 +119,5 @@ public struct TaskPrediction: Codable, Sendable {
             }
         }
         return (compute, comm)
-    }
-
-    static func kind(_ task: JobTask) -> String {
-        switch task {
-        case .gemm: return "gemm"
-        case .moe: return "moe"
-        case .batch: return "batch"
-        }
     }
 }

@@ -86,10 +86,10 @@ public struct OpCostModel: Sendable {
         case .send, .pipelineSend, .pipelineReceive:
             return link.seconds(bytes: item.bytes)
         case .dispatch, .combine:
-            // Flat all-to-all: a message to each other member, (n−1)/n of the rows leave the rank.
+            // Flat all-to-all: a message to each other member; `bytes` are the rank's rows that
+            // leave it or arrive from others, whichever is more (``JobLowering``).
             guard members > 1 else { return 0 }
-            let n = Double(members)
-            return (n - 1) * link.latencySeconds + item.bytes * (n - 1) / n / (link.gbPerSecond * 1e9)
+            return Double(members - 1) * link.latencySeconds + item.bytes / (link.gbPerSecond * 1e9)
         case .allReduce, .reduceScatter, .attentionForward, .attentionBackward:
             return trainingSeconds(item, routes: [])
         }

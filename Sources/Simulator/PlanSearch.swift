@@ -170,10 +170,10 @@ public struct PlanSearch: Sendable {
         let exposed = breakdown.exposedCommunicationSeconds
         let parts: [(String, Double)] = [
             ("bubble", breakdown.bubbleSeconds),
-            ("exposed all-to-all", (exposed["allToAllDispatch"] ?? 0) + (exposed["allToAllCombine"] ?? 0)),
-            ("DP sync", (exposed["gradientSync"] ?? 0) + (exposed["parameterGather"] ?? 0)),
-            ("TP all-reduce", exposed["tensorParallel"] ?? 0),
-            ("pipeline transfers", exposed["pipelineTransfer"] ?? 0),
+            ("exposed all-to-all", (exposed[.allToAllDispatch] ?? 0) + (exposed[.allToAllCombine] ?? 0)),
+            ("DP sync", (exposed[.gradientSync] ?? 0) + (exposed[.parameterGather] ?? 0)),
+            ("TP all-reduce", exposed[.tensorParallel] ?? 0),
+            ("pipeline transfers", exposed[.pipelineTransfer] ?? 0),
             ("load imbalance", breakdown.imbalanceWaitSeconds),
             ("optimizer", breakdown.optimizerSeconds),
         ]

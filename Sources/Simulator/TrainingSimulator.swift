@@ -110,7 +110,7 @@ public struct TrainingSimulator: Sendable {
         let tensorParallel = tensorParallelSecondsPerRank(lowering: lowering, costs: costs)
         if tensorParallel > 0 {
             breakdown.computeSeconds -= tensorParallel
-            breakdown.exposedCommunicationSeconds["tensorParallel"] = tensorParallel
+            breakdown.exposedCommunicationSeconds[.tensorParallel] = tensorParallel
         }
         result.breakdown = breakdown
         result.ranksSimulated = cluster.gpuCount

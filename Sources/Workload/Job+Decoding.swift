@@ -17,13 +17,17 @@ public struct JobLimits: Sendable {
 
 extension Job {
     /// Keys of the job table.
-    public static let keys = ["name", "seed", "tasks", "constraints"]
+    public static let keys = ["name", "seed", "tasks", "cluster", "constraints"]
     /// Keys of a `gemm` task.
     public static let gemmKeys = ["kind", "name", "m", "n", "k", "repeat", "seed", "sharding", "grid", "tolerance", "verify"]
     /// Keys of a `moe` task.
-    public static let moeKeys = ["kind", "name", "tokens", "hidden", "expertHidden", "experts", "sharedExperts", "topK",
-                                 "groups", "topkGroups", "ranksPerNode", "scoring", "routeScale", "balance", "affinity",
+    public static let moeKeys = ["kind", "name", "tokens", "hidden", "expertFfnWidth", "routedExperts", "sharedExperts", "topK",
+                                 "groups", "topkGroups", "gpusPerNode", "scoreFunction", "routeScale", "balance", "affinity",
                                  "steps", "microBatches", "capacityFactor", "backward", "seed", "verify", "tolerance"]
+    /// Keys of a `moe` task renamed to the model file's spelling (old → new); the old ones still
+    /// decode, with a ``ConfigWarning``.
+    public static let moeRenamedKeys: KeyValuePairs<String, String> = [
+        "experts": "routedExperts", "expertHidden": "expertFfnWidth", "ranksPerNode": "gpusPerNode", "scoring": "scoreFunction"]
     /// Keys of a `batch` task.
     public static let batchKeys = ["kind", "name", "policy", "shapes", "generate", "seed", "verify"]
     /// Task kinds.
@@ -31,13 +35,21 @@ extension Job {
     /// The largest element count of one matrix: MPI counts are C `int`s.
     public static let maxMatrixElements = Int(Int32.max)
 
-    /// Reads, decodes and validates the job file at `path`.
-    public init(contentsOfFile path: String, limits: JobLimits) throws(ConfigError) {
-        try self.init(document: ConfigDocument(contentsOfFile: path), limits: limits)
+    /// Reads, decodes and validates the job file at `path`, adding deprecated keys it uses to
+    /// `warnings` for the caller to print.
+    public init(contentsOfFile path: String, limits: JobLimits, warnings: inout ConfigWarnings) throws(ConfigError) {
+        try self.init(document: ConfigDocument(contentsOfFile: path), limits: limits, warnings: &warnings)
     }
 
-    /// Decodes and validates a parsed job file.
+    /// Decodes and validates a parsed job file, dropping warnings: for a file whose warnings
+    /// were already shown (another rank's copy, a rewritten job).
     public init(document: ConfigDocument, limits: JobLimits) throws(ConfigError) {
+        var ignored = ConfigWarnings()
+        try self.init(document: document, limits: limits, warnings: &ignored)
+    }
+
+    /// Decodes and validates a parsed job file, adding deprecated keys it uses to `warnings`.
+    public init(document: ConfigDocument, limits: JobLimits, warnings: inout ConfigWarnings) throws(ConfigError) {
         let root = try document.root
         // The rank count comes from MPI or a flag, not the file, but every per-rank check and
         // hint below multiplies or allocates by it.
@@ -56,14 +68,52 @@ extension Job {
         var tasks: [JobTask] = []
         var names: Set<String> = []
         for (index, table) in taskTables.enumerated() {
-            let task = try Job.decodeTask(table, index: index, jobSeed: seed, limits: limits)
+            let task = try Job.decodeTask(table, index: index, jobSeed: seed, limits: limits, warnings: &warnings)
             guard names.insert(task.name).inserted else {
                 throw table.error("name", expected: "a task name unique in the job", found: "'\(task.name)' again")
             }
             tasks.append(task)
         }
         self.tasks = tasks
-        constraints = try root.table("constraints").map { table throws(ConfigError) in try Job.decodeConstraints(table, ranks: limits.ranks) }
+        constraints = try Job.decodeCluster(root, ranks: limits.ranks, warnings: &warnings)
+    }
+
+    /// The emulated cluster: `[cluster]`, or the deprecated `[constraints]` (a warning for the
+    /// caller to print), not both.
+    static func decodeCluster(_ root: ConfigTable, ranks: Int, warnings: inout ConfigWarnings) throws(ConfigError) -> Constraints? {
+        let key = try root.renamedKey("cluster", old: "constraints", warnings: &warnings)
+        guard let table = try root.table(key) else { return nil }
+        return key == "cluster" ? try decodeEmulatedCluster(table, ranks: ranks) : try decodeConstraints(table, ranks: ranks)
+    }
+
+    /// `[cluster]`: `gpusPerNode`, `slowdown` (per rank or one number, ≥ 1), and per tier
+    /// (`[cluster.intraNode]`, `[cluster.scaleOut]`) `gbPerSecond` and `latencyUs`.
+    static func decodeEmulatedCluster(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {
+        try table.rejectUnknownKeys(allowed: ["gpusPerNode", "slowdown", "intraNode", "scaleOut"])
+        var slowdowns = Array(repeating: 1.0, count: ranks)
+        if table.isArray("slowdown") {
+            let list = try table.doubleArray("slowdown", in: WorkloadBounds.slowdown, maxCount: WorkloadBounds.ranks.upperBound) ?? []
+            guard list.count == ranks else {
+                throw table.error("slowdown", expected: "one slowdown per rank (\(ranks)) or a single number", found: "\(list.count) values")
+            }
+            slowdowns = list
+        } else if table.contains("slowdown") {
+            slowdowns = Array(repeating: try table.double("slowdown", in: WorkloadBounds.slowdown), count: ranks)
+        }
+        let gpusPerNode = try table.int("gpusPerNode", in: 1...max(1, ranks), default: 1)
+        guard ranks % gpusPerNode == 0 else {
+            throw table.error("gpusPerNode", expected: "a divisor of the rank count (\(ranks))", found: "\(gpusPerNode)")
+        }
+        func tier(_ key: String) throws(ConfigError) -> (gbPerSecond: Double?, latencySeconds: Double) {
+            guard let link = try table.table(key) else { return (nil, 0) }
+            try link.rejectUnknownKeys(allowed: ["gbPerSecond", "latencyUs"])
+            return (try link.optionalDouble("gbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond),
+                    try link.double("latencyUs", in: WorkloadBounds.latencyUs, default: 0) * 1e-6)
+        }
+        let intra = try tier("intraNode"), inter = try tier("scaleOut")
+        return Constraints(computeScale: slowdowns.map { 1 / $0 }, ranksPerNode: gpusPerNode,
+                           intraNodeGbPerSecond: intra.gbPerSecond, interNodeGbPerSecond: inter.gbPerSecond,
+                           intraNodeLatencySeconds: intra.latencySeconds, interNodeLatencySeconds: inter.latencySeconds)
     }
 
     static func decodeConstraints(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {
@@ -93,13 +143,14 @@ extension Job {
                            interNodeGbPerSecond: try table.optionalDouble("interNodeGbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond))
     }
 
-    private static func decodeTask(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits) throws(ConfigError) -> JobTask {
+    private static func decodeTask(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits,
+                                   warnings: inout ConfigWarnings) throws(ConfigError) -> JobTask {
         let kind = try table.string("kind")
         switch kind {
         case "gemm":
             return .gemm(try decodeGemm(table, index: index, jobSeed: jobSeed, limits: limits))
         case "moe":
-            return .moe(try decodeMoE(table, index: index, jobSeed: jobSeed, limits: limits))
+            return .moe(try decodeMoE(table, index: index, jobSeed: jobSeed, limits: limits, warnings: &warnings))
         case "batch":
             return .batch(try decodeBatch(table, index: index, jobSeed: jobSeed, limits: limits))
         default:

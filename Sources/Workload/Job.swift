@@ -47,12 +47,17 @@ public enum JobTask: Sendable, Equatable {
         }
     }
 
-    /// The kind as written in the job file.
-    public var kind: String {
+    /// The task's kind.
+    public var kind: JobTaskKind {
         switch self {
-        case .gemm: return "gemm"
-        case .moe: return "moe"
-        case .batch: return "batch"
+        case .gemm: return .gemm
+        case .moe: return .moe
+        case .batch: return .batch
         }
     }
+}
+
+/// The kinds of job task; the raw value is the name a job file and the reports write.
+public enum JobTaskKind: String, Sendable, Codable, CaseIterable {
+    case gemm, moe, batch
 }

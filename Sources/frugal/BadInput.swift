@@ -31,16 +31,6 @@ func reportingBadInput<R>(_ body: () throws -> R) throws -> R {
     }
 }
 
-/// A flag whose value Frugal does not accept: names the flag, what it expects (the bound) and
-/// what it found.
-struct FlagError: Error, CustomStringConvertible {
-    var flag: String
-    var expected: String
-    var found: String
-
-    var description: String { "\(flag): expected \(expected), found \(found)" }
-}
-
 /// Bounds checks for flag values, applied where each flag is read.
 enum FlagBounds {
     /// `value` if it lies in `range`; otherwise a ``FlagError`` naming `flag` and the range.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Foundation
 
 /// `frugal bench …`: micro-benchmarks of the local kernels, printed as one table row per shape.

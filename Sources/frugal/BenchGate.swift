@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Kernels
 
 /// `frugal bench gate`: DeepSeek-V3 gating (scores, bias, group-limited top-k) vs the router
@@ -22,7 +23,7 @@ struct BenchGate: ParsableCommand {
         }
         var rows: [[String: BenchValue]] = []
         for s in shapes {
-            let config = GatingConfiguration(experts: s.n, groups: groups, topkGroups: topkGroups, topk: topk,
+            let config = GatingConfiguration(routedExperts: s.n, groups: groups, topkGroups: topkGroups, topK: topk,
                                              scoreFunction: .sigmoid, routeScale: 2.5)
             do { try config.validate() } catch {
                 throw FlagError(flag: "--groups/--topk-groups/--topk", expected: "a gating configuration that fits \(s.n) experts", found: "\(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Reports
 
 /// Timing and printing helpers shared by the `frugal bench` subcommands.
 enum BenchTiming {
@@ -17,11 +18,8 @@ enum BenchTiming {
         return result
     }
 
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        if s.isEmpty { return .nan }
-        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
-    }
+    /// The median of timing samples (``Statistics/median(_:)``), NaN for none.
+    static func median(_ values: [Double]) -> Double { Statistics.median(values) ?? .nan }
 
     /// Median GFLOP/s of one core's FMA loop (the peak `percentOfPeak` refers to).
     static func measuredPeakGflops(repetitions: Int = 5) -> Double {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Foundation
 import Hardware
 import Simulator
@@ -61,8 +62,8 @@ struct Compare: ParsableCommand {
         if let ba = a.breakdown, let bb = b.breakdown {
             rows.append(("breakdown.computeSeconds", ba.computeSeconds, bb.computeSeconds))
             rows.append(("breakdown.bubbleSeconds", ba.bubbleSeconds, bb.bubbleSeconds))
-            for kind in Set(ba.exposedCommunicationSeconds.keys).union(bb.exposedCommunicationSeconds.keys).sorted() {
-                rows.append(("breakdown.exposed.\(kind)", ba.exposedCommunicationSeconds[kind] ?? 0, bb.exposedCommunicationSeconds[kind] ?? 0))
+            for part in Set(ba.exposedCommunicationSeconds.keys).union(bb.exposedCommunicationSeconds.keys).sorted() {
+                rows.append(("breakdown.exposed.\(part.rawValue)", ba.exposedCommunicationSeconds[part] ?? 0, bb.exposedCommunicationSeconds[part] ?? 0))
             }
         }
         if format == "json" {

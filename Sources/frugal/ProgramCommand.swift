@@ -1,7 +1,9 @@
 import ArgumentParser
+import Config
 import Foundation
 import Hardware
 import Program
+import Runtime
 import Simulator
 import Workload
 
@@ -77,7 +79,9 @@ struct ProgramCommand: ParsableCommand, SimulationFlags {
             let total = try FlagBounds.integer(ranksTotal ?? 2, "--ranks-total", in: 1...(1 << 20), "a rank count")
             let chosen = try ranks.map { text throws(SimulationError) in try RankRanges(parsing: text, flag: "--ranks", rankCount: total) }
                 ?? RankRanges.first(1, of: total)
-            let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: total, availableMemoryBytes: nil))
+            var warnings = ConfigWarnings()
+            let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: total, availableMemoryBytes: nil), warnings: &warnings)
+            printWarnings(warnings)
             let lowering = JobLowering(ranks: total)
             let listed = chosen.ranks
             let window = (listed.min() ?? 0)..<((listed.max() ?? 0) + 1)

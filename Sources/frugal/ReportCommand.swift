@@ -38,13 +38,9 @@ extension Frugal {
             let outcome: ReportWriter.Outcome
             do {
                 outcome = try ReportWriter(inputFolder: folder, outputFolder: out, title: title).write()
-            } catch let error as FolderLockError {
+            } catch let error as ResultsFolderError {
                 FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
-                throw ExitCode(ExitStatus.badInput)
-            } catch let error as ReportFolderError {
-                FileHandle.standardError.write(Data("frugal: error: \(error)\n".utf8))
-                if case .cannotWrite = error { throw ExitCode(ExitStatus.systemFailure) }
-                throw ExitCode(ExitStatus.badInput)
+                throw ExitCode(error.isBadInput ? ExitStatus.badInput : ExitStatus.systemFailure)
             }
             for problem in outcome.problems {
                 FileHandle.standardError.write(Data("frugal: warning: \(problem)\n".utf8))

@@ -3,6 +3,7 @@ import Config
 import Foundation
 import Hardware
 import Reports
+import Runtime
 import Simulator
 import Workload
 
@@ -122,7 +123,9 @@ struct Simulate: ParsableCommand {
             let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, Self.jobRanksLimit)),
                                                "a rank count (one rank per GPU of the cluster, at most \(Self.jobRanksLimit))")
             if let out { try OutputPath.checkFile(out, flag: "--out") }
-            let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil))
+            var warnings = ConfigWarnings()
+            let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil), warnings: &warnings)
+            printWarnings(warnings)
             let predictions = TaskPrediction.predict(job: job, ranks: ranks, cluster: cluster)
             for prediction in predictions {
                 for (term, values) in [("computeSeconds", prediction.computeSeconds), ("commSeconds", prediction.commSeconds)] {
@@ -136,7 +139,7 @@ struct Simulate: ParsableCommand {
             case .json:
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                struct Row: Encodable { var task: String; var kind: String; var computeSeconds: [Double]; var commSeconds: [Double]; var wallSeconds: Double }
+                struct Row: Encodable { var task: String; var kind: JobTaskKind; var computeSeconds: [Double]; var commSeconds: [Double]; var wallSeconds: Double }
                 text = String(decoding: try encoder.encode(predictions.map {
                     Row(task: $0.task, kind: $0.kind, computeSeconds: $0.computeSeconds, commSeconds: $0.commSeconds, wallSeconds: $0.wallSeconds)
                 }), as: UTF8.self)
@@ -146,9 +149,9 @@ struct Simulate: ParsableCommand {
                 for prediction in predictions {
                     for rank in prediction.computeSeconds.indices {
                         lines.append(format == .csv
-                            ? "\(prediction.task),\(prediction.kind),\(rank),\(prediction.computeSeconds[rank]),\(prediction.commSeconds[rank])"
+                            ? "\(prediction.task),\(prediction.kind.rawValue),\(rank),\(prediction.computeSeconds[rank]),\(prediction.commSeconds[rank])"
                             : " " + prediction.task.padding(toLength: 16, withPad: " ", startingAt: 0) + " "
-                                + prediction.kind.padding(toLength: 5, withPad: " ", startingAt: 0)
+                                + prediction.kind.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
                                 + String(format: " rank %3d  compute %.6f s  comm %.6f s", rank,
                                          prediction.computeSeconds[rank], prediction.commSeconds[rank]))
                     }

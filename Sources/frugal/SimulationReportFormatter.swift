@@ -49,7 +49,7 @@ enum SimulationReportFormatter {
         if let b = r.breakdown {
             rows.append(("compute", number(b.computeSeconds)))
             for (kind, seconds) in b.exposedCommunicationSeconds.sorted(by: { $0.key < $1.key }) {
-                rows.append(("exposed." + kind, number(seconds)))
+                rows.append(("exposed." + kind.rawValue, number(seconds)))
             }
             rows.append(("bubble", number(b.bubbleSeconds)))
             rows.append(("optimizer", number(b.optimizerSeconds)))

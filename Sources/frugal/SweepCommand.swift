@@ -164,7 +164,7 @@ extension Frugal {
             let summary: SweepRunner.Summary
             do {
                 summary = try runner.run(points, progress: SweepProgress(total: points.count))
-            } catch let error as FolderLockError {
+            } catch let error as ResultsFolderError where error.isBadInput {
                 throw fail(error.description)
             }
             let oversubscribed = points.filter(\.oversubscribed).map(\.id)

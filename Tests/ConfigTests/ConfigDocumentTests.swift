@@ -87,3 +87,11 @@ import Testing
         #expect(Config.editDistance("kitten", "sitting") == 3)
     }
 }
+
+/// The flag layer's one error, in its two message forms.
+@Suite struct FlagErrorTests {
+    @Test func bothForms() {
+        #expect(FlagError(flag: "--ranks", expected: "an integer in 1...8", found: "0").description == "--ranks: expected an integer in 1...8, found 0")
+        #expect(FlagError(flag: "--fail-rank", value: "5", expected: "a rank in 0...1").description == "--fail-rank 5: expected a rank in 0...1")
+    }
+}

@@ -12,7 +12,7 @@ import Testing
 
     @Test func globalPolicyReplicatesTheHottestAndFillsEverySlot() {
         let loads = [100, 5, 5, 5, 5, 5, 5, 10]
-        let placement = ExpertLoadBalancer.place(loads: loads, ranks: 4, ranksPerNode: 1, groups: 1, redundantExperts: 4)
+        let placement = ExpertLoadBalancer.place(loads: loads, ranks: 4, gpusPerNode: 1, groups: 1, redundantExperts: 4)
         #expect(placement.slotExpert.count == 12 && placement.slotsPerRank == 3)
         #expect(Set(placement.slotExpert) == Set(0..<8))
         #expect(placement.replicas[0].count >= 4, "the hot expert gets the spare slots")
@@ -28,7 +28,7 @@ import Testing
     @Test func hierarchicalPolicyKeepsEveryReplicaOnItsGroupsNode() {
         // 8 experts in 2 groups on 2 virtual nodes of 2 ranks; group 1 is hot.
         let loads = [1, 1, 1, 1, 50, 9, 9, 9]
-        let placement = ExpertLoadBalancer.place(loads: loads, ranks: 4, ranksPerNode: 2, groups: 2, redundantExperts: 4)
+        let placement = ExpertLoadBalancer.place(loads: loads, ranks: 4, gpusPerNode: 2, groups: 2, redundantExperts: 4)
         let nodeOfGroup = (0..<2).map { group in placement.rank(ofSlot: placement.replicas[group * 4][0]) / 2 }
         #expect(Set(nodeOfGroup) == [0, 1])
         for expert in 0..<8 {
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func balanceStateIsAPureFunctionOfTheLoads() {
-        let task = MoETask(name: "t", tokens: 8, hidden: 4, expertHidden: 4, experts: 4, topK: 1,
+        let task = MoETask(name: "t", tokens: 8, hidden: 4, expertFfnWidth: 4, routedExperts: 4, topK: 1,
                            balance: .eplb(redundantExperts: 2, interval: 2))
         var a = MoEBalanceState(task: task, ranks: 2), b = MoEBalanceState(task: task, ranks: 2)
         let history = [[5, 1, 1, 1], [7, 0, 1, 0], [0, 0, 8, 0]]
@@ -53,7 +53,7 @@ import Testing
         for loads in history { b.record(loads: loads) }
         #expect(a == b)
         #expect(a.placement.replicas[0].count == 3, "placed from the first two steps' loads")
-        var bias = MoEBalanceState(task: MoETask(name: "t", tokens: 8, hidden: 4, expertHidden: 4, experts: 4, topK: 1,
+        var bias = MoEBalanceState(task: MoETask(name: "t", tokens: 8, hidden: 4, expertFfnWidth: 4, routedExperts: 4, topK: 1,
                                                  balance: .auxFree(step: 0.5)), ranks: 1)
         bias.record(loads: [4, 0, 2, 2])
         #expect(bias.bias == [-0.5, 0.5, 0, 0])

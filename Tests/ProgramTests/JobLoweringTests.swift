@@ -53,21 +53,46 @@ import Workload
         #expect(program.members(of: program.collective[ops[1]]) == [1, 3])
     }
 
-    /// A MoE task lowers one micro-batch (gate, dispatch, experts, combine; backward: dispatch,
-    /// expert backward, combine), run `microBatches` times; every rank the same.
-    @Test func moeLowersOneMicroBatchLoopedPerStep() {
-        var task = MoETask(name: "moe", tokens: 1024, hidden: 64, expertHidden: 128, experts: 8, topK: 2)
+    /// A MoE task lowers one step (gate, dispatch, experts, combine; backward: dispatch, expert
+    /// backward, combine), each item repeated per micro-batch; the experts' GEMMs are the runs of
+    /// rows the rank receives in the planned dispatch, folded by row count.
+    @Test func moeLowersOneStepFromTheDispatchPlan() throws {
+        var task = MoETask(name: "moe", tokens: 1024, hidden: 64, expertFfnWidth: 128, routedExperts: 8, topK: 2)
         task.microBatches = 4
         task.backward = true
-        #expect(JobLowering.isRankSymmetric(.moe(task)))
+        #expect(!JobLowering.isRankSymmetric(.moe(task)))
+        let dispatch = JobLowering.dispatch(task, ranks: 2)
+        #expect(dispatch.isExact)
         let program = JobLowering(ranks: 2).lower(.moe(task), ranks: 0..<1)
-        #expect(program.ranks == 1 && program.loopCount == 4)
+        #expect(program.ranks == 1 && program.loopCount == 1)
         #expect(kinds(program, rank: 0) == [.forward, .dispatch, .forward, .combine, .dispatchBackward, .backward, .combineBackward])
-        // 256 tokens per micro-batch; each of the rank's 4 experts gets 256·2·2/8 = 128 rows.
+        let gate = items(program, op: 0)[0]
+        #expect(gate.kind == .gate && gate.m == 256 && gate.repeats == 4)
         let experts = items(program, op: 2)
-        #expect(experts.count == 3 && experts.allSatisfy { $0.kind == .groupedGemm && $0.m == 128 && $0.repeats == 4 })
-        #expect(items(program, op: 5).count == 9 && items(program, op: 5).allSatisfy { $0.repeats == 4 })
-        #expect(items(program, op: 1)[0].bytes == 256 * 2 * 64 * 4)
+        #expect(experts.count == 3 * dispatch.ranks[0].segments.count)
+        for (index, run) in dispatch.ranks[0].segments.enumerated() {
+            #expect(experts[3 * index].m == Double(run.rows) && experts[3 * index].repeats == Int32(run.segments))
+        }
+        #expect(items(program, op: 5).count == 3 * experts.count)
+        let mine = dispatch.ranks[0]
+        #expect(items(program, op: 1)[0].bytes == Double(max(mine.rowsSentToPeers, mine.rowsReceivedFromPeers)) / 4 * 64 * 4)
+    }
+
+    /// Skewed routing: each rank's routed GEMM rows are the rows the runtime's dispatch sends it.
+    @Test func skewedMoERanksComputeTheirOwnRows() throws {
+        let task = MoETask(name: "skewed", tokens: 64, hidden: 32, expertFfnWidth: 16, routedExperts: 8, topK: 2,
+                           zipf: 1.5, drift: 0.25, microBatches: 2, capacityFactor: 1.2, seed: 5)
+        var planner = try MoEDispatchPlanner(task: task, ranks: 4)
+        let dispatch = try planner.next()
+        let program = JobLowering(ranks: 4).lower(.moe(task))
+        var rows: [Int] = []
+        for rank in 0..<4 {
+            let expertOp = Array(program.ops(of: rank))[2]
+            let first = items(program, op: expertOp).filter { $0.kind == .groupedGemm && $0.n == 16 && $0.k == 32 }
+            rows.append(Int(first.reduce(0) { $0 + $1.m * Double($1.repeats) } / 2))
+        }
+        #expect(rows == dispatch.ranks.map(\.rowsReceived))
+        #expect(Set(rows).count > 1)
     }
 
     /// A window of ranks: the ranks before it have no ops, its ranks theirs.

@@ -25,7 +25,7 @@ struct RecordsAndReportFolderTests {
         try log.append(records[0])
         let before = try Data(contentsOf: URL(fileURLWithPath: log.path))
         disk.budget = 100   // part of the next line fits, then the disk is full
-        #expect(throws: ResultsLogError.self) { try log.append(records[1]) }
+        #expect(throws: ResultsFolderError.self) { try log.append(records[1]) }
         do {
             try log.append(records[1])
         } catch {
@@ -79,7 +79,7 @@ struct RecordsAndReportFolderTests {
     @Test func aReportNeverReplacesAFolderHoldingOtherFiles() throws {
         let results = ReportFixture.temporaryDirectory()
         try ResultsLog(directory: results, first: .job(ReportFixture.job(ranks: 2))).append(ReportFixture.tasks(ranks: 2).map(ResultRecord.task))
-        #expect(throws: ReportFolderError.foreignFiles(results, names: ["results.jsonl"])) {
+        #expect(throws: ResultsFolderError.foreignFiles(results, names: ["results.jsonl"])) {
             try ReportWriter(inputFolder: results, outputFolder: results).write()
         }
         #expect(FileManager.default.fileExists(atPath: results + "/results.jsonl"))

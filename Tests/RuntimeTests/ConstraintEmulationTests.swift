@@ -1,8 +1,10 @@
+import Config
 import Foundation
 import Reports
 import Testing
 import TestSupport
 @testable import Runtime
+import Workload
 
 /// Pacing can only slow a rank down, so its effects have hard lower bounds that hold however
 /// noisy the machine: a capped link makes each blocked transfer last at least bytes / cap, and a
@@ -17,8 +19,8 @@ import TestSupport
         name = "layer"
         tokens = 64
         hidden = 64
-        expertHidden = 32
-        experts = 4
+        expertFfnWidth = 32
+        routedExperts = 4
         topK = 2
         steps = 2
         """
@@ -121,5 +123,37 @@ import TestSupport
         _ = FileManager.default.createFile(atPath: path, contents: Data(Self.job(constraints: "[constraints]\ncomputeScale = [1.0, 0.5, 0.5]").utf8))
         let outcome = try MPIRunner.run(ranks: 2, ["run", path])
         #expect(outcome.status == 2 && outcome.standardError.contains("constraints.computeScale: expected one scale per rank (2)"))
+    }
+}
+
+/// The pacer's schedule from a job's `[cluster]` and from the deprecated `[constraints]`.
+@Suite struct PacerScheduleTests {
+    static func constraints(_ table: String) throws -> Constraints {
+        let text = table + "\n[[tasks]]\nkind = \"gemm\"\nname = \"g\"\nm = 8\nn = 8\nk = 8\n"
+        let job = try Job(document: ConfigDocument(text: text, file: "job.toml"), limits: JobLimits(ranks: 4, availableMemoryBytes: nil))
+        return try #require(job.constraints)
+    }
+
+    @Test func theOldAndTheNewFormPaceIdentically() throws {
+        let old = try Self.constraints("[constraints]\nranksPerNode = 2\ncomputeScale = [1.0, 0.5, 1.0, 1.0]\nintraNodeGbPerSecond = 4\ninterNodeGbPerSecond = 1")
+        let new = try Self.constraints("[cluster]\ngpusPerNode = 2\nslowdown = [1, 2, 1, 1]\n[cluster.intraNode]\ngbPerSecond = 4\n[cluster.scaleOut]\ngbPerSecond = 1")
+        let traffic: [([Int], [Int])] = [([0, 1000, 0, 0], [0, 0, 0, 0]), ([5, 4000, 3000, 0], [0, 100, 7000, 9000]), ([0, 0, 0, 0], [0, 0, 0, 0])]
+        for rank in 0..<4 {
+            let a = Pacer(constraints: old, rank: rank), b = Pacer(constraints: new, rank: rank)
+            #expect(a.computeScale == b.computeScale)
+            for (send, receive) in traffic {
+                #expect(a.linkSeconds(sendBytes: send, receiveBytes: receive) == b.linkSeconds(sendBytes: send, receiveBytes: receive))
+            }
+        }
+        // Rank 0: 4000 B to rank 1 (same node) at 4 GB/s; 3000 out / 9000 in across nodes at 1 GB/s.
+        let rank0 = Pacer(constraints: new, rank: 0)
+        #expect(abs(rank0.linkSeconds(sendBytes: [5, 4000, 3000, 0], receiveBytes: [0, 100, 7000, 9000]) - 16000e-9) < 1e-15)
+    }
+
+    @Test func aTiersLatencyIsPaidWhenItMovesBytes() throws {
+        let c = try Self.constraints("[cluster]\ngpusPerNode = 2\n[cluster.scaleOut]\ngbPerSecond = 1\nlatencyUs = 50")
+        let pacer = Pacer(constraints: c, rank: 0)
+        #expect(abs(pacer.linkSeconds(sendBytes: [0, 0, 1000, 0], receiveBytes: [0, 0, 0, 0]) - (50e-6 + 1e-6)) < 1e-15)
+        #expect(pacer.linkSeconds(sendBytes: [0, 1000, 0, 0], receiveBytes: [0, 0, 0, 0]) == 0)
     }
 }

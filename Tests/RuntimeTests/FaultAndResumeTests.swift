@@ -22,8 +22,8 @@ import TestSupport
         name = "layer"
         tokens = 32
         hidden = 16
-        expertHidden = 8
-        experts = 4
+        expertFfnWidth = 8
+        routedExperts = 4
         topK = 2
         steps = 4
 

@@ -1,13 +1,16 @@
+import Config
 import Foundation
+import Planner
 import Reports
 import Testing
 import TestSupport
+import Workload
 
 /// Distributed MoE layers under mpirun, checked against rank 0's single-rank run of the same
 /// layer and seed, in every balance mode, with node-limited routing on and off, with capacity
 /// dropping and with micro-batch overlap; and the dispatch bookkeeping checked across ranks.
 @Suite(.serialized) struct MoERunTests {
-    func job(experts: Int = 8, groups: Int = 1, topkGroups: Int = 1, ranksPerNode: Int = 1, microBatches: Int = 1,
+    func job(routedExperts experts: Int = 8, groups: Int = 1, topkGroups: Int = 1, gpusPerNode ranksPerNode: Int = 1, microBatches: Int = 1,
              balance: String = "none", balanceKeys: String = "", capacity: String = "", backward: Bool = false) -> String {
         """
         name = "moe-test"
@@ -18,13 +21,13 @@ import TestSupport
         name = "layer"
         tokens = 48
         hidden = 24
-        expertHidden = 12
-        experts = \(experts)
+        expertFfnWidth = 12
+        routedExperts = \(experts)
         sharedExperts = 1
         topK = 2
         groups = \(groups)
         topkGroups = \(topkGroups)
-        ranksPerNode = \(ranksPerNode)
+        gpusPerNode = \(ranksPerNode)
         routeScale = 2.5
         steps = 3
         microBatches = \(microBatches)
@@ -73,7 +76,7 @@ import TestSupport
     @Test(arguments: [2, 3, 4])
     func verifiedWithoutBalancing(ranks: Int) throws {
         let experts = ranks == 3 ? 6 : 8
-        checkConsistency(try run(job(experts: experts), ranks: ranks), ranks: ranks)
+        checkConsistency(try run(job(routedExperts: experts), ranks: ranks), ranks: ranks)
     }
 
     @Test(arguments: [2, 4])
@@ -94,13 +97,13 @@ import TestSupport
     }
 
     @Test func verifiedWithNodeLimitedRoutingAndHierarchicalEPLB() throws {
-        checkConsistency(try run(job(groups: 2, topkGroups: 1, ranksPerNode: 2, balance: "eplb",
+        checkConsistency(try run(job(groups: 2, topkGroups: 1, gpusPerNode: 2, balance: "eplb",
                                      balanceKeys: "redundantExperts = 4\ninterval = 2"), ranks: 4), ranks: 4)
     }
 
     @Test(arguments: [2, 3])
     func backwardGradientsMatchTheReference(ranks: Int) throws {
-        let records = try run(job(experts: ranks == 3 ? 6 : 8, microBatches: 2, balance: "auxFree",
+        let records = try run(job(routedExperts: ranks == 3 ? 6 : 8, microBatches: 2, balance: "auxFree",
                                   capacity: "capacityFactor = 1.5", backward: true), ranks: ranks)
         checkConsistency(records, ranks: ranks)
         #expect(records.allSatisfy { $0.backward })
@@ -114,7 +117,7 @@ import TestSupport
     @Test func verifiedWithNodeLimitedRouting() throws {
         // 4 ranks in 2 virtual nodes of 2, each token limited to 1 node (group = node:
         // ExpertPlacementTests); the outputs still match the reference.
-        let records = try run(job(groups: 2, topkGroups: 1, ranksPerNode: 2), ranks: 4)
+        let records = try run(job(groups: 2, topkGroups: 1, gpusPerNode: 2), ranks: 4)
         checkConsistency(records, ranks: 4)
     }
 
@@ -126,13 +129,55 @@ import TestSupport
         for record in records { #expect(record.expertLoads.allSatisfy { $0 >= 0 } && Double(record.rowsReceived) <= mean * 8) }
     }
 
+    /// The prediction's dispatch (``MoEDispatchPlanner``, what `frugal run --predict` lowers) is
+    /// the run's: per step, every rank's received rows, the rows it exchanges with the others,
+    /// the expert loads and the dropped pairs — with skewed, drifting routing, capacity and
+    /// the auxiliary-loss-free bias moving between steps.
+    @Test(arguments: [2, 4])
+    func thePlannedDispatchIsTheRunsDispatch(ranks: Int) throws {
+        let text = job(microBatches: 2, balance: "auxFree", capacity: "capacityFactor = 1.2")
+        let records = try run(text, ranks: ranks)
+        checkConsistency(records, ranks: ranks)
+        let directory = MPIRunner.temporaryDirectory()
+        try text.write(toFile: directory + "/moe.toml", atomically: true, encoding: .utf8)
+        var warnings = ConfigWarnings()
+        let job = try Job(contentsOfFile: directory + "/moe.toml", limits: JobLimits(ranks: ranks, availableMemoryBytes: nil), warnings: &warnings)
+        guard case .moe(let task) = try #require(job.tasks.first) else { Issue.record("not a MoE task"); return }
+        var planner = try MoEDispatchPlanner(task: task, ranks: ranks)
+        for step in 0..<3 {
+            let dispatch = try planner.next()
+            let rows = records.filter { $0.step == step }.sorted { $0.rank < $1.rank }
+            #expect(dispatch.isExact)
+            #expect(dispatch.ranks.map(\.rowsReceived) == rows.map(\.rowsReceived), "step \(step)")
+            #expect(dispatch.loads == rows[0].expertLoads && dispatch.droppedPairs == rows[0].droppedPairs)
+            let rowBytes = 24 * 4
+            for (rank, record) in rows.enumerated() {
+                let sent = record.bytesSentPerPeer.enumerated().reduce(0) { $0 + ($1.offset == rank ? 0 : $1.element) } / rowBytes
+                #expect(dispatch.ranks[rank].rowsSentToPeers == sent)
+            }
+        }
+    }
+
     @Test func aLayerThatCannotBePlacedIsRejectedOnEveryRank() throws {
         let directory = MPIRunner.temporaryDirectory()
         let path = directory + "/moe.toml"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(job(experts: 8).utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(job(routedExperts: 8).utf8))
         let outcome = try MPIRunner.run(ranks: 3, ["run", path], timeout: 60)
         #expect(outcome.status == 2)
         let messages = outcome.standardError.split(separator: "\n").filter { $0.hasPrefix("frugal: error:") }
-        #expect(messages.count == 1 && messages[0].contains("tasks[0].experts"), "\(outcome.standardError)")
+        #expect(messages.count == 1 && messages[0].contains("tasks[0].routedExperts"), "\(outcome.standardError)")
+    }
+
+    @Test func deprecatedKeysRunWithOneWarningEach() throws {
+        let old = job(groups: 2, topkGroups: 1, gpusPerNode: 1)
+            .replacingOccurrences(of: "routedExperts =", with: "experts =")
+            .replacingOccurrences(of: "expertFfnWidth =", with: "expertHidden =")
+            .replacingOccurrences(of: "gpusPerNode =", with: "ranksPerNode =")
+        let (outcome, _) = try MPIRunner.runJob(old, ranks: 2)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let warnings = outcome.standardError.split(separator: "\n").filter { $0.hasPrefix("frugal: warning:") }
+        #expect(warnings.count == 3, "\(outcome.standardError)")
+        #expect(warnings.contains { $0.hasSuffix(":10:1: tasks[0].experts: 'experts' is deprecated, use 'routedExperts' (the old key still works for now)") },
+                "\(warnings)")
     }
 }

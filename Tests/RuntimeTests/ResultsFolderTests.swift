@@ -32,8 +32,8 @@ import TestSupport
         name = "layer"
         tokens = 16
         hidden = 8
-        expertHidden = 4
-        experts = 4
+        expertFfnWidth = 4
+        routedExperts = 4
         topK = 2
         steps = 3
         """

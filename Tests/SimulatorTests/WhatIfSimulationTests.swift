@@ -25,7 +25,7 @@ import Testing
         #expect(abs(a.trainDaysWithFailures! * goodput.goodput - a.trainDays!) < 1e-6)
         #expect(abs(goodput.checkpointIntervalSeconds - GoodputModel.dalyInterval(checkpointSeconds: goodput.checkpointSeconds,
                                                                                  mtbfSeconds: goodput.mtbfSeconds)) < 1e-9)
-        #expect((b.breakdown!.exposedCommunicationSeconds["allToAllDispatch"] ?? 0) > (a.breakdown!.exposedCommunicationSeconds["allToAllDispatch"] ?? 0))
+        #expect((b.breakdown!.exposedCommunicationSeconds[.allToAllDispatch] ?? 0) > (a.breakdown!.exposedCommunicationSeconds[.allToAllDispatch] ?? 0))
     }
 }
 

@@ -49,10 +49,10 @@ import Testing
 
     // MARK: moe
 
-    static let moe = TOMLSketch(sections: [("[[tasks]]", [("kind", "\"moe\""), ("tokens", "16"), ("hidden", "8"), ("expertHidden", "8"),
-                                                          ("experts", "8"), ("topK", "2")])])
+    static let moe = TOMLSketch(sections: [("[[tasks]]", [("kind", "\"moe\""), ("tokens", "16"), ("hidden", "8"), ("expertFfnWidth", "8"),
+                                                          ("routedExperts", "8"), ("topK", "2")])])
 
-    @Test(arguments: Hostile.cases(["tokens", "hidden", "expertHidden", "experts", "topK", "groups", "topkGroups", "ranksPerNode",
+    @Test(arguments: Hostile.cases(["tokens", "hidden", "expertFfnWidth", "routedExperts", "topK", "groups", "topkGroups", "gpusPerNode",
                                     "routeScale", "steps", "microBatches", "capacityFactor", "tolerance", "sharedExperts", "seed"]
                                     .map { "[[tasks]]/" + $0 },
                                    accepting: ["[[tasks]]/sharedExperts": ["0"], "[[tasks]]/seed": anySeed]))
@@ -95,8 +95,8 @@ import Testing
         #expect(Job.divisors(of: 1_000_000_000_000_001).count > 1)
         #expect(Job.divisors(of: 12) == [1, 2, 3, 4, 6, 12])
         #expect(Job.divisors(of: 49) == [1, 7, 49])
-        let error = Self.decode(Self.moe.setting("[[tasks]]/experts", to: "65535"))
-        #expect(error?.keyPath == "tasks[0].experts")
+        let error = Self.decode(Self.moe.setting("[[tasks]]/routedExperts", to: "65535"))
+        #expect(error?.keyPath == "tasks[0].routedExperts")
         #expect(error?.hint?.contains("run on 1, 3, 5") == true)
     }
 
@@ -141,6 +141,17 @@ import Testing
                                     "[constraints]/intraNodeGbPerSecond", "[constraints]/interNodeGbPerSecond"]))
     func constraintKeys(hostile: Hostile.Case) {
         Self.expectRejected(Self.constrained, hostile)
+    }
+
+    static let emulated = TOMLSketch(sections: gemm.sections + [("[cluster]", [("gpusPerNode", "2"), ("slowdown", "2")]),
+                                                                ("[cluster.intraNode]", [("gbPerSecond", "10"), ("latencyUs", "5")]),
+                                                                ("[cluster.scaleOut]", [("gbPerSecond", "1"), ("latencyUs", "20")])])
+
+    // Latencies accept 0 (and so the hostile tiny values): ConstraintsDecodingTests refuses theirs.
+    @Test(arguments: Hostile.cases(["[cluster]/gpusPerNode", "[cluster]/slowdown", "[cluster.intraNode]/gbPerSecond",
+                                    "[cluster.scaleOut]/gbPerSecond"]))
+    func emulatedClusterKeys(hostile: Hostile.Case) {
+        Self.expectRejected(Self.emulated, hostile)
     }
 
     @Test(arguments: Hostile.values)

@@ -1,0 +1,151 @@
+import Kernels
+import Workload
+
+/// Plans a MoE task's steps the way the runtime runs them, step after step: every rank's tokens
+/// drawn from the seed and routed by ``MoERouter`` (with the balancing bias of the step), the
+/// capacity rule applied in (rank, token, choice) order, each rank's ``DispatchPlan``s made over
+/// the step's ``ExpertPlacement``, then the received runs gathered per destination; the step's
+/// loads update ``MoEBalanceState`` for the next one (auxiliary-loss-free bias, EPLB placement).
+/// These are the functions the runtime's executor calls on each rank, so a skewed load gives
+/// the same per-rank rows in the prediction as in the run.
+///
+/// Routing every rank costs `ranks × tokens × hidden × experts` multiply-adds per step. Beyond
+/// its budget (``routingBudget`` by default) only the first ranks that fit are routed and the rest are taken to route
+/// like them: each expert's load is the sample's scaled to all ranks, capacity caps it, and its
+/// rows split evenly over its replicas, source ranks and micro-batches (``MoEStepDispatch/isExact``
+/// is then false).
+public struct MoEDispatchPlanner: Sendable {
+    public let task: MoETask
+    public let ranks: Int
+    public let router: MoERouter
+    public private(set) var balance: MoEBalanceState
+    /// The step ``next()`` plans.
+    public private(set) var step = 0
+
+    /// Router multiply-adds (plus token draws) one step may route exactly: about a second.
+    public static let routingBudget = 1 << 31
+
+    /// A task that cannot be placed on the ranks (a decoded job file never is one).
+    public struct ShapeError: Error, Equatable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Router work one step may route exactly (default ``routingBudget``).
+    public let budget: Int
+
+    public init(task: MoETask, ranks: Int, routingBudget: Int = MoEDispatchPlanner.routingBudget) throws {
+        let slots: Int
+        if case .eplb(let redundant, _) = task.balance { slots = task.routedExperts + redundant } else { slots = task.routedExperts }
+        guard ranks >= 1, task.routedExperts >= 1, slots % ranks == 0, task.routedExperts % ranks == 0, task.gpusPerNode >= 1,
+              ranks % task.gpusPerNode == 0, task.groups >= 1, task.routedExperts % task.groups == 0, task.microBatches >= 1,
+              task.tokens % task.microBatches == 0 else {
+            throw ShapeError(description: "MoE task \(task.name): \(task.routedExperts) experts do not fit on \(ranks) ranks")
+        }
+        self.task = task
+        self.ranks = ranks
+        budget = max(1, routingBudget)
+        router = try MoERouter(task: task)
+        balance = MoEBalanceState(task: task, ranks: ranks)
+    }
+
+    /// Router multiply-adds (plus token draws) of one rank's step, saturating.
+    var rankRoutingWork: Int {
+        let perRank = task.tokens.multipliedReportingOverflow(by: task.hidden)
+        let work = perRank.partialValue.multipliedReportingOverflow(by: task.routedExperts + 1)
+        return perRank.overflow || work.overflow ? Int.max : max(1, work.partialValue)
+    }
+
+    /// Ranks whose tokens one step routes: all when they fit in ``routingBudget``, else as many as fit (at least one).
+    public var routedRanks: Int { max(1, min(ranks, budget / rankRoutingWork)) }
+
+    /// Router work of one planned step (``routedRanks`` ranks), saturating.
+    public var routingWork: Int {
+        let (work, overflow) = rankRoutingWork.multipliedReportingOverflow(by: routedRanks)
+        return overflow ? Int.max : work
+    }
+
+    /// The dispatch of the next step; records its loads into the balancing state.
+    public mutating func next() throws -> MoEStepDispatch {
+        let sample = routedRanks
+        let offsets = router.affinityOffsets(step: step)
+        var routings: [[GatingResult]] = []
+        for rank in 0..<sample {
+            let x = MoERouter.tokens(task: task, step: step, rank: rank)
+            routings.append(try router.routeMicroBatches(x, bias: balance.bias, offsets: offsets))
+        }
+        let countsByRank = routings.map { batches in
+            (0..<task.routedExperts).map { expert in batches.reduce(0) { $0 + $1.tokensPerExpert[expert] } }
+        }
+        let dispatch = sample == ranks ? exact(routings: routings, countsByRank: countsByRank)
+                                       : estimated(countsByRank: countsByRank)
+        balance.record(loads: dispatch.loads)
+        step += 1
+        return dispatch
+    }
+
+    /// Every rank routed: each rank's plans, exactly as its executor makes them.
+    func exact(routings: [[GatingResult]], countsByRank: [[Int]]) -> MoEStepDispatch {
+        let placement = balance.placement, slots = placement.slotsPerRank
+        var result = MoEStepDispatch(step: step, ranks: Array(repeating: .init(), count: ranks),
+                                     loads: (0..<task.routedExperts).map { expert in countsByRank.reduce(0) { $0 + $1[expert] } },
+                                     droppedPairs: 0, routedRanks: ranks)
+        var runs = [[Int: Int]](repeating: [:], count: ranks)
+        for source in 0..<ranks {
+            let keep = MoERouter.keepMask(task: task, rank: source, routings: routings[source], countsByRank: countsByRank)
+            result.droppedPairs += keep.reduce(0) { $0 + ($1 ? 0 : 1) }
+            for plan in MoERouter.dispatchPlans(task: task, rank: source, routings: routings[source], keep: keep, placement: placement) {
+                for destination in 0..<ranks {
+                    for slot in 0..<slots {
+                        let rows = plan.slotCounts[destination * slots + slot]
+                        if rows > 0 { runs[destination][rows, default: 0] += 1 }
+                    }
+                    let rows = plan.sendCounts[destination]
+                    result.ranks[destination].rowsReceived += rows
+                    guard destination != source else { continue }
+                    result.ranks[source].rowsSentToPeers += rows
+                    result.ranks[destination].rowsReceivedFromPeers += rows
+                }
+            }
+        }
+        for rank in 0..<ranks {
+            result.ranks[rank].segments = runs[rank].map { MoEStepDispatch.Rows(rows: $0.key, segments: $0.value) }.sorted()
+        }
+        return result
+    }
+
+    /// A leading sample routed: loads scaled to every rank, capped by the capacity, each slot's
+    /// rows split evenly over source ranks and micro-batches.
+    func estimated(countsByRank: [[Int]]) -> MoEStepDispatch {
+        let placement = balance.placement, slots = placement.slotsPerRank, sample = countsByRank.count
+        let loads = (0..<task.routedExperts).map { expert in
+            Int((Double(countsByRank.reduce(0) { $0 + $1[expert] }) * Double(ranks) / Double(sample)).rounded())
+        }
+        let capacity = task.capacityFactor.map { CapacityPolicy(factor: $0, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks)).capacity }
+        let kept = loads.map { min($0, capacity ?? $0) }
+        var result = MoEStepDispatch(step: step, ranks: Array(repeating: .init(), count: ranks), loads: loads,
+                                     droppedPairs: zip(loads, kept).reduce(0) { $0 + $1.0 - $1.1 }, routedRanks: sample)
+        let pieces = ranks * task.microBatches, peers = Double(ranks - 1) / Double(ranks)
+        let sentPerRank = Int((Double(kept.reduce(0, +)) / Double(ranks) * peers).rounded())
+        for rank in 0..<ranks {
+            var runs: [Int: Int] = [:]
+            for slot in placement.experts(on: rank).indices.map({ rank * slots + $0 }) {
+                let expert = placement.slotExpert[slot]
+                // Replicas take turns: the first `kept % copies` get one row more.
+                let copies = placement.replicas[expert].count, replica = placement.replicas[expert].firstIndex(of: slot) ?? 0
+                let rows = kept[expert] / copies + (replica < kept[expert] % copies ? 1 : 0)
+                result.ranks[rank].rowsReceived += rows
+                if rows >= pieces {
+                    runs[rows / pieces + 1, default: 0] += rows % pieces
+                    runs[rows / pieces, default: 0] += pieces - rows % pieces
+                } else if rows > 0 {
+                    runs[1, default: 0] += rows
+                }
+            }
+            runs[0] = nil
+            result.ranks[rank].segments = runs.map { MoEStepDispatch.Rows(rows: $0.key, segments: $0.value) }.sorted()
+            result.ranks[rank].rowsReceivedFromPeers = Int((Double(result.ranks[rank].rowsReceived) * peers).rounded())
+            result.ranks[rank].rowsSentToPeers = sentPerRank
+        }
+        return result
+    }
+}
