@@ -119,7 +119,7 @@ struct Simulate: ParsableCommand {
     /// `--job`: the predicted `frugal run` of a job file on this cluster, per task and rank.
     private func predictJob(_ path: String) throws {
         try reportingBadInput {
-            let cluster = try loadCluster(cluster)
+            let cluster = try loadCluster(resolveClusterPath())
             let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, Self.jobRanksLimit)),
                                                "a rank count (one rank per GPU of the cluster, at most \(Self.jobRanksLimit))")
             if let out { try OutputPath.checkFile(out, flag: "--out") }

@@ -56,6 +56,12 @@ import TestSupport
 
     @Test(arguments: simulateFlags) func simulateFlagsAreBounded(_ c: Case) throws { try Self.check(c) }
 
+    /// `--job` takes a cluster by name, as a training step does (it once wanted a file path).
+    @Test func simulateJobTakesAClusterName() throws {
+        let outcome = try Self.run(["simulate", "--cluster", "h800-2048", "--job", "Cluster/jobs/demo.toml", "--ranks", "2"])
+        #expect(outcome.status == 0, "stderr: \(outcome.standardError.suffix(600))")
+    }
+
     static let programFlags: [Case] = [
         Case(arguments: ["program", "--job", "Cluster/jobs/demo.toml", "--ranks-total", "0"], status: 2, mentions: "--ranks-total"),
         Case(arguments: ["program", "--job", "Cluster/jobs/demo.toml", "--ranks-total", big], status: 2, mentions: "--ranks-total"),
