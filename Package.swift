@@ -1,7 +1,10 @@
 // swift-tools-version: 6.1
 // Frugal: how fast, and at what cost, training-style work runs on constrained GPUs.
 // Layout and dependency direction: see docs/architecture.md ("Modules") —
-// frugal → Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI.
+// frugal → Experiments/Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI
+// (Experiments: sweeps and calibration, which orchestrate runs and import neither executor;
+// Runtime: the MPI executor).
+// Every target lists exactly the modules its sources import (Scripts/lint.sh checks).
 import PackageDescription
 
 /// SIMD code needs fused multiply-add: without an FMA-capable target CPU, Swift's
@@ -46,40 +49,48 @@ let package = Package(
         // What to compute, on what hardware, and how to spread it.
         .target(name: "Workload", dependencies: ["Config", "Kernels"]),
         .target(name: "Hardware", dependencies: ["Config"]),
-        .target(name: "Planner", dependencies: ["Workload", "Hardware", "Kernels"]),
+        .target(name: "Planner", dependencies: ["Workload", "Kernels"]),
         // The per-rank op program both executors read (no durations), and the lowerings to it.
         .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports",
-                                                .product(name: "TOMLKit", package: "TOMLKit")],
+        .target(name: "Runtime", dependencies: ["Config", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports"],
                 swiftSettings: optimizedSettings),
-        .target(name: "Simulator", dependencies: ["Program", "Planner", "Workload", "Hardware", "Kernels"], swiftSettings: optimizedSettings),
-        .target(name: "Reports", dependencies: ["Workload"]),
+        .target(name: "Simulator", dependencies: ["Config", "Program", "Planner", "Workload", "Hardware", "Kernels"],
+                swiftSettings: optimizedSettings),
+        .target(name: "Reports"),
+        // What runs the executors rather than being one: sweeps (a child process per point) and
+        // calibration (measure this machine into a cluster file). Its measuring loops are hot.
+        .target(name: "Experiments", dependencies: ["Config", "Workload", "Reports", "Kernels", "MPIKit",
+                                                    .product(name: "TOMLKit", package: "TOMLKit")],
+                swiftSettings: optimizedSettings),
 
         .executableTarget(
             name: "frugal",
             dependencies: [
-                "Runtime", "Simulator", "Program", "Reports", "Kernels", "CBLAS", "MPIKit",
+                "Experiments", "Runtime", "Simulator", "Program", "Workload", "Hardware", "Config", "Reports",
+                "Kernels", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdSettings),
 
         // The fuzzer of every decoder and flag parser (docs/fuzzing-and-hardening.md, "Fuzzing").
-        .executableTarget(name: "FrugalFuzz", dependencies: ["Config", "Workload", "Hardware", "Program", "Simulator", "Reports"],
+        .executableTarget(name: "FrugalFuzz", dependencies: ["Config", "Workload", "Hardware", "Simulator", "Reports"],
                           swiftSettings: simdSettings),
 
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdSettings),
-        // Test helpers shared by several test targets (hostile values, TOML sketches).
+        // Test helpers shared by several test targets (hostile values, TOML sketches, the mpirun launcher).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config", "TestSupport"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Config", "TestSupport"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload", "Kernels"]),
         .testTarget(name: "ProgramTests", dependencies: ["Program", "Workload", "Planner"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Planner"]),
-        // Launch `mpirun` on the built `frugal` executable; they never call MPI_Init themselves.
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Hardware", "frugal"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Planner", "Config"]),
+        // Launch `mpirun` on the built `frugal` executable (a dependency so that it is built, not
+        // imported); they never call MPI_Init themselves.
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Workload", "Planner", "Reports", "TestSupport", "frugal"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Hardware", "Reports", "TestSupport", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTests", dependencies: ["FrugalFuzz", "frugal"]),
     ]

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Every test: set up if needed (Debian packages, plus Chromium for the report-rendering test),
-# then `swift test`, which includes the MPI integration tests that launch mpirun on the built
-# executable with 1–4 ranks, and the corpus of once-crashing inputs; then the CI fuzz budget.
+# the structural lint (Scripts/lint.sh: Package.swift dependencies match the imports, no
+# function over 80 lines), then `swift test`, which includes the MPI integration tests that
+# launch mpirun on the built executable with 1–4 ranks, and the corpus of once-crashing inputs;
+# then the CI fuzz budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FRUGAL_SKIP_BUILD=1 Scripts/setup.sh
+Scripts/lint.sh
 if ! command -v chromium >/dev/null && [ "${FRUGAL_SKIP_BROWSER_TEST:-0}" != 1 ]; then
     echo "test: installing chromium (headless rendering of the HTML report)" >&2
     sudo=""

@@ -235,6 +235,16 @@ extension Communicator {
         return (0..<size).map { Array(all[($0 * perRank)..<(($0 + 1) * perRank)]) }
     }
 
+    /// Every rank's copy of one equal-length array per rank, by rank, on every rank.
+    public func allgather<T: MPIScalar>(array: [T]) throws(MPIError) -> [[T]] {
+        let perRank = array.count
+        var all = [T](repeating: zeroValue(), count: perRank * size)
+        try array.withUnsafeBufferPointer { (send) throws(MPIError) in
+            try all.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in try allgather(send, into: receive) }
+        }
+        return (0..<size).map { Array(all[($0 * perRank)..<(($0 + 1) * perRank)]) }
+    }
+
     /// Reduces a small array across ranks; every rank gets the result.
     public func allreduce<T: MPIScalar>(array: [T], _ operation: ReductionOperation) throws(MPIError) -> [T] {
         var result = array

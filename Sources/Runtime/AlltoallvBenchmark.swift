@@ -63,28 +63,74 @@ public struct AlltoallvBenchmark {
     }
 
     private func measure(bytes: Int, world: Communicator) throws -> Row {
-        let ranks = world.size, rank = world.rank, h = hidden
-        let count = max(1, bytes / (h * MemoryLayout<Float>.size))
-        // One "expert" per rank; each row to a seeded random rank.
-        let placement = ExpertPlacement(experts: ranks, ranks: ranks)
-        var state = UInt64(rank + 1) &* 0x9E37_79B9_7F4A_7C15
-        let destinations = (0..<count).map { _ -> Int32 in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int32((state >> 33) % UInt64(ranks))
+        let traffic = try Traffic(bytes: bytes, hidden: hidden, world: world)
+        let bare = try bareExchange(traffic, world: world)
+        let (path, output) = try dispatchPath(traffic, world: world)
+        for _ in 0..<3 { try bare(); try path() }   // warm-up
+        var bareTimes: [Double] = [], pathTimes: [Double] = []
+        for _ in 0..<repetitions {
+            try world.barrier()
+            var start = MPIEnvironment.wallTime
+            try bare()
+            bareTimes.append(MPIEnvironment.wallTime - start)
+            try world.barrier()
+            start = MPIEnvironment.wallTime
+            try path()
+            pathTimes.append(MPIEnvironment.wallTime - start)
         }
-        let tokens = (0..<(count * h)).map { Float(rank * 1_000_000 + $0) }
-        let plan = DispatchPlan(expertIDs: destinations, topK: 1, keep: Array(repeating: true, count: count),
-                                placement: placement, firstToken: rank * count)
-        var receiveCounts = [Int](repeating: 0, count: ranks)
-        try plan.sendCounts.withUnsafeBufferPointer { (s) throws(MPIError) in
-            try receiveCounts.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try world.alltoall(s, into: r) }
-        }
-        let received = receiveCounts.reduce(0, +)
-        let sendElements = plan.sendCounts.map { $0 * h }, receiveElements = receiveCounts.map { $0 * h }
+        // The slowest rank's time per repetition.
+        let bareSlowest = try world.allreduce(array: bareTimes, .max), pathSlowest = try world.allreduce(array: pathTimes, .max)
+        let h = hidden, count = traffic.count, tokens = traffic.tokens
+        var wrong = 0
+        let returned = output.array
+        for row in 0..<count where returned[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
+        let totalWrong = try world.allreduce(array: [wrong], .sum)[0]
 
-        // Bare: preallocated buffers, the same counts, there and back.
-        let bareSend = try CommBuffer<Float>.make(count: count * h), bareReceive = try CommBuffer<Float>.make(count: received * h)
-        func bare() throws(MPIError) {
+        let bareSeconds = Statistics.median(bareSlowest) ?? 0, pathSeconds = Statistics.median(pathSlowest) ?? 0, ranks = world.size
+        let size = Double(count * h * 4), factor = Double(ranks - 1) / Double(ranks)
+        let bareAlgbw = 2 * size / bareSeconds / 1e9, pathAlgbw = 2 * size / pathSeconds / 1e9
+        return Row(bytes: count * h * 4, rows: count, bareMicroseconds: bareSeconds * 1e6, pathMicroseconds: pathSeconds * 1e6,
+                   bareAlgbwGbPerSecond: bareAlgbw, bareBusbwGbPerSecond: bareAlgbw * factor,
+                   pathAlgbwGbPerSecond: pathAlgbw, pathBusbwGbPerSecond: pathAlgbw * factor,
+                   ratio: bareSeconds / pathSeconds, modelRatioSingleCopy: Self.modelRatios(ranks: ranks).singleCopy,
+                   modelRatioCopyInOut: Self.modelRatios(ranks: ranks).copyInOut, wrong: totalWrong)
+    }
+
+    /// One size's rows: each of this rank's `count` rows (`hidden` floats, distinct values) goes to
+    /// a seeded random rank, one "expert" per rank; the plan and the counts every rank receives.
+    struct Traffic {
+        let count: Int
+        let tokens: [Float]
+        let plan: DispatchPlan
+        let receiveCounts: [Int]
+        var received: Int { receiveCounts.reduce(0, +) }
+
+        init(bytes: Int, hidden h: Int, world: Communicator) throws(MPIError) {
+            let ranks = world.size, rank = world.rank
+            count = max(1, bytes / (h * MemoryLayout<Float>.size))
+            let placement = ExpertPlacement(experts: ranks, ranks: ranks)
+            var state = UInt64(rank + 1) &* 0x9E37_79B9_7F4A_7C15
+            let destinations = (0..<count).map { _ -> Int32 in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int32((state >> 33) % UInt64(ranks))
+            }
+            tokens = (0..<(count * h)).map { Float(rank * 1_000_000 + $0) }
+            plan = DispatchPlan(expertIDs: destinations, topK: 1, keep: Array(repeating: true, count: count),
+                                placement: placement, firstToken: rank * count)
+            var receiveCounts = [Int](repeating: 0, count: ranks)
+            try plan.sendCounts.withUnsafeBufferPointer { (s) throws(MPIError) in
+                try receiveCounts.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try world.alltoall(s, into: r) }
+            }
+            self.receiveCounts = receiveCounts
+        }
+    }
+
+    /// Bare: preallocated buffers, the same per-peer counts, there and back with blocking `MPI_Alltoallv`.
+    private func bareExchange(_ traffic: Traffic, world: Communicator) throws(MPIError) -> () throws(MPIError) -> Void {
+        let h = hidden
+        let sendElements = traffic.plan.sendCounts.map { $0 * h }, receiveElements = traffic.receiveCounts.map { $0 * h }
+        let bareSend = try CommBuffer<Float>.make(count: traffic.count * h), bareReceive = try CommBuffer<Float>.make(count: traffic.received * h)
+        return { () throws(MPIError) in
             try bareSend.withUnsafeBufferPointer { (send) throws(MPIError) in
                 try bareReceive.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
                     try world.alltoallv(send, counts: sendElements, into: receive, counts: receiveElements)
@@ -96,17 +142,22 @@ public struct AlltoallvBenchmark {
                 }
             }
         }
+    }
 
-        // Path: what the MoE executor does around the same two exchanges — pack rows by
-        // (destination, slot), own rows straight into the receive buffer (``RowExchange``); the
-        // experts read and write the receive buffer in place (no compute here: the rows go
-        // straight back); the combine reads each pair's row where it is (returned, or for own
-        // rows where the experts left it) and writes it into its token (as the weighted sum does).
-        let exchange = RowExchange(sendCounts: plan.sendCounts, receiveCounts: receiveCounts, rank: rank)
+    /// Path: what the MoE executor does around the same two exchanges — pack rows by
+    /// (destination, slot), own rows straight into the receive buffer (``RowExchange``); the
+    /// experts read and write the receive buffer in place (no compute here: the rows go straight
+    /// back); the combine reads each pair's row where it is (returned, or for own rows where the
+    /// experts left it) and writes it into its token (as the weighted sum does). Returns the path
+    /// and the buffer the tokens end up in.
+    private func dispatchPath(_ traffic: Traffic, world: Communicator) throws(MPIError)
+        -> (path: () throws(MPIError) -> Void, output: CommBuffer<Float>) {
+        let h = hidden, count = traffic.count, plan = traffic.plan, tokens = traffic.tokens
+        let exchange = RowExchange(sendCounts: plan.sendCounts, receiveCounts: traffic.receiveCounts, rank: world.rank)
         let buffers = DispatchBuffers()
-        try buffers.reserve(sendRows: count, receiveRows: received, hidden: h)
+        try buffers.reserve(sendRows: count, receiveRows: traffic.received, hidden: h)
         let output = try CommBuffer<Float>.make(count: count * h)
-        func path() throws(MPIError) {
+        let path = { () throws(MPIError) in
             plan.pack(tokens[...], hidden: h, topK: 1, exchange: exchange, send: buffers.sendRows, receive: buffers.receiveRows)
             try exchange.startDispatch(world, send: buffers.sendRows, into: buffers.receiveRows, hidden: h).wait()
             try exchange.startCombine(world, expertOutput: buffers.receiveRows, into: buffers.combineReceive, hidden: h).wait()
@@ -122,34 +173,7 @@ public struct AlltoallvBenchmark {
                 }
             }
         }
-
-        for _ in 0..<3 { try bare(); try path() }   // warm-up
-        var bareTimes: [Double] = [], pathTimes: [Double] = []
-        for _ in 0..<repetitions {
-            try world.barrier()
-            var start = MPIEnvironment.wallTime
-            try bare()
-            bareTimes.append(MPIEnvironment.wallTime - start)
-            try world.barrier()
-            start = MPIEnvironment.wallTime
-            try path()
-            pathTimes.append(MPIEnvironment.wallTime - start)
-        }
-        // The slowest rank's time per repetition.
-        let bareSlowest = try world.allreduce(array: bareTimes, .max), pathSlowest = try world.allreduce(array: pathTimes, .max)
-        var wrong = 0
-        let returned = output.array
-        for row in 0..<count where returned[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
-        let totalWrong = try world.allreduce(array: [wrong], .sum)[0]
-
-        let bareSeconds = Statistics.median(bareSlowest) ?? 0, pathSeconds = Statistics.median(pathSlowest) ?? 0
-        let size = Double(count * h * 4), factor = Double(ranks - 1) / Double(ranks)
-        let bareAlgbw = 2 * size / bareSeconds / 1e9, pathAlgbw = 2 * size / pathSeconds / 1e9
-        return Row(bytes: count * h * 4, rows: count, bareMicroseconds: bareSeconds * 1e6, pathMicroseconds: pathSeconds * 1e6,
-                   bareAlgbwGbPerSecond: bareAlgbw, bareBusbwGbPerSecond: bareAlgbw * factor,
-                   pathAlgbwGbPerSecond: pathAlgbw, pathBusbwGbPerSecond: pathAlgbw * factor,
-                   ratio: bareSeconds / pathSeconds, modelRatioSingleCopy: Self.modelRatios(ranks: ranks).singleCopy,
-                   modelRatioCopyInOut: Self.modelRatios(ranks: ranks).copyInOut, wrong: totalWrong)
+        return (path, output)
     }
 
     /// The copy-count model's ratio on `ranks` ranks of one host: `n/(2n−1)` with a single-copy

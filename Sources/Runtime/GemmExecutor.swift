@@ -192,15 +192,3 @@ struct GemmExecutor {
         return full
     }
 }
-
-/// `C = A·B` (or `C += A·B`) on dense row-major arrays through the Kernels GEMM.
-func multiply(a: [Float], b: [Float], into c: inout [Float], m: Int, n: Int, k: Int, accumulate: Bool = false) {
-    guard m > 0, n > 0 else { return }
-    a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            c.withUnsafeMutableBufferPointer { c in
-                sgemm(m: m, n: n, k: k, a: a, lda: max(1, k), b: b, ldb: n, beta: accumulate ? 1 : 0, c: c, ldc: n)
-            }
-        }
-    }
-}

@@ -16,7 +16,7 @@ extension JobRunner {
 
         // (item, seconds, checksum) triples and the finish time, to rank 0.
         let flat = measurement.items.flatMap { [Double($0.index), $0.seconds, $0.checksum] }
-        let counts = try world.allgatherCounts([flat.count]).map { $0[0] }
+        let counts = try world.allgather(array: [flat.count]).map { $0[0] }
         var all = [Double](repeating: 0, count: world.isRoot ? counts.reduce(0, +) : 0)
         try flat.withUnsafeBufferPointer { (send) throws(MPIError) in
             try all.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in

@@ -58,12 +58,42 @@ public struct JobRunner {
     }
 
     private func coordinate(_ world: Communicator, outcome: inout Outcome) throws -> RunExitStatus {
-        // 1. Rank 0 validates; everyone learns the outcome.
-        var job: Job?
-        var prepared = RootSetup()
-        var message: [UInt8] = []
         let hostnames = try gatherHostnames(world)
         let startTime = ISO8601DateFormatter().string(from: Date())
+        // 1. Rank 0 validates; everyone learns the outcome.
+        var prepared = RootSetup()
+        defer { prepared.lock?.release() }
+        guard let job = try agreeOnJob(world, hostnames: hostnames, startTime: startTime, prepared: &prepared) else {
+            return .badInput
+        }
+        let start = try shareResumePoint(prepared.resume, job: job, world: world)
+
+        // 2. Tasks, one after another.
+        let records = try runTasks(job, from: start, world: world, hostnames: hostnames, log: prepared.log)
+        if world.isRoot && options.resume && options.format == .table {
+            let replaced = prepared.droppedRecords > 0 ? "; \(prepared.droppedRecords) record(s) of unfinished steps replaced" : ""
+            print("# resumed: \(start.completedSteps.reduce(0, +)) step(s) were already complete in \(prepared.log?.path ?? "")\(replaced)")
+        }
+
+        // 3. One verdict for all ranks.
+        let failed = try world.broadcast(array: [Int32(records.unverifiedCount)])[0] > 0
+        if world.isRoot {
+            try printResults(records, job: job, hostnames: hostnames, startTime: startTime, log: prepared.log, failed: failed)
+        }
+        outcome.job = job
+        outcome.tasks = records.tasks
+        outcome.moeSteps = records.moeSteps
+        outcome.batches = records.batches
+        return failed ? .verificationFailed : .success
+    }
+
+    /// Rank 0 reads and validates the job file for this rank count and prepares the results
+    /// folder (`prepared`); it broadcasts the file's text or the error. Every rank returns the
+    /// same job, or nil when rank 0 rejected it (and printed why).
+    private func agreeOnJob(_ world: Communicator, hostnames: [String], startTime: String,
+                            prepared: inout RootSetup) throws -> Job? {
+        var job: Job?
+        var message: [UInt8] = []
         if world.isRoot {
             do {
                 let document = try ConfigDocument(contentsOfFile: options.jobPath)
@@ -84,24 +114,23 @@ public struct JobRunner {
                 message = [1] + Array(error.description.utf8)
             }
         }
-        defer { prepared.lock?.release() }
-        let log = prepared.log, resume = prepared.resume
         message = try world.broadcast(array: message)
         guard message.first == 0 else {
             if world.isRoot { printError(String(decoding: message.dropFirst(), as: UTF8.self)) }
-            return .badInput
+            return nil
         }
         if !world.isRoot {
             let document = try ConfigDocument(text: String(decoding: message.dropFirst(), as: UTF8.self), file: options.jobPath)
             job = try Job(document: document, limits: JobLimits(ranks: world.size, availableMemoryBytes: nil))
         }
-        guard let job else { return .badInput }
-        let start = try shareResumePoint(resume, job: job, world: world)
+        return job
+    }
 
-        // 2. Tasks, one after another.
-        var records: [TaskRecord] = []
-        var moeRecords: [MoEStepRecord] = []
-        var batchRecords: [BatchRecord] = []
+    /// Every task of the job in order, skipping the steps `start` says are complete; rank 0
+    /// writes each task's records to the log and prints its rows as they come, and returns them all.
+    private func runTasks(_ job: Job, from start: ResumePoint, world: Communicator, hostnames: [String],
+                          log: ResultsLog?) throws -> RunRecords {
+        var records = RunRecords()
         if world.isRoot && options.format == .table {
             print(TaskTable.title(job: job, jobPath: options.jobPath, ranks: world.size))
             if job.tasks.contains(where: { $0.kind == .gemm }) { print(TaskTable.header) }
@@ -120,7 +149,7 @@ public struct JobRunner {
                 if world.isRoot {
                     try sink.write(taskRecords.map(ResultRecord.task), globalStep: firstStep)
                     if options.format == .table { print(TaskTable.rows(taskRecords), terminator: "") }
-                    records += taskRecords
+                    records.tasks += taskRecords
                 }
             case .moe(let moe):
                 if done >= moe.steps { continue }
@@ -129,7 +158,7 @@ public struct JobRunner {
                                              beforeStep: { step in try injectFailureIfAsked(step: firstStep + step, rank: world.rank) })
                 if world.isRoot {
                     if options.format == .table { print(MoETable.rows(stepRecords), terminator: "") }
-                    moeRecords += stepRecords
+                    records.moeSteps += stepRecords
                 }
             case .batch(let batch):
                 if done > 0 { continue }
@@ -139,47 +168,37 @@ public struct JobRunner {
                 if world.isRoot {
                     try sink.write(taskRecords.map(ResultRecord.batch), globalStep: firstStep)
                     if options.format == .table { print(BatchTable.rows(taskRecords), terminator: "") }
-                    batchRecords += taskRecords
+                    records.batches += taskRecords
                 }
             }
         }
-        if world.isRoot && options.resume && options.format == .table {
-            let replaced = prepared.droppedRecords > 0 ? "; \(prepared.droppedRecords) record(s) of unfinished steps replaced" : ""
-            print("# resumed: \(start.completedSteps.reduce(0, +)) step(s) were already complete in \(log?.path ?? "")\(replaced)")
-        }
+        return records
+    }
 
-        // 3. One verdict for all ranks.
-        var failed = [Int32(records.filter { !$0.verified }.count + moeRecords.filter { !$0.verified }.count
-                            + batchRecords.filter { !$0.verified }.count)]
-        failed = try world.broadcast(array: failed)
-        if world.isRoot {
-            if options.format == .json {
-                print(try jsonDocument(job: job, hostnames: hostnames, startTime: startTime, records: records, moeRecords: moeRecords,
-                                       batchRecords: batchRecords))
-            } else {
-                let unverified = Set(job.tasks.compactMap { task -> String? in
-                    switch task {
-                    case .gemm(let t): return t.verify ? nil : t.name
-                    case .moe(let t): return t.verify ? nil : t.name
-                    case .batch(let t): return t.verify ? nil : t.name
-                    }
-                })
-                if !records.isEmpty { print(TaskTable.footer(records, unverified: unverified)) }
-                if !moeRecords.isEmpty { print(MoETable.footer(moeRecords, unverified: unverified)) }
-                if let log { print("# results: \(log.path)") }
-            }
-            if failed[0] > 0 {
-                let worst = records.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
-                    + moeRecords.filter { !$0.verified }.map { "task '\($0.task)' step \($0.step) rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
-                    + batchRecords.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): items differ from rank 0's recomputation" }
-                printError("verification failed: " + worst.prefix(4).joined(separator: "; "))
-            }
+    /// Rank 0, at the end: the JSON document or the tables' footers, and the verification
+    /// failures (the first four) as one error.
+    private func printResults(_ records: RunRecords, job: Job, hostnames: [String], startTime: String, log: ResultsLog?,
+                              failed: Bool) throws {
+        if options.format == .json {
+            print(try jsonDocument(job: job, hostnames: hostnames, startTime: startTime, records: records.tasks,
+                                   moeRecords: records.moeSteps, batchRecords: records.batches))
+        } else {
+            let unverified = Set(job.tasks.compactMap { task -> String? in
+                switch task {
+                case .gemm(let t): return t.verify ? nil : t.name
+                case .moe(let t): return t.verify ? nil : t.name
+                case .batch(let t): return t.verify ? nil : t.name
+                }
+            })
+            if !records.tasks.isEmpty { print(TaskTable.footer(records.tasks, unverified: unverified)) }
+            if !records.moeSteps.isEmpty { print(MoETable.footer(records.moeSteps, unverified: unverified)) }
+            if let log { print("# results: \(log.path)") }
         }
-        outcome.job = job
-        outcome.tasks = records
-        outcome.moeSteps = moeRecords
-        outcome.batches = batchRecords
-        return failed[0] > 0 ? .verificationFailed : .success
+        guard failed else { return }
+        let worst = records.tasks.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
+            + records.moeSteps.filter { !$0.verified }.map { "task '\($0.task)' step \($0.step) rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
+            + records.batches.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): items differ from rank 0's recomputation" }
+        printError("verification failed: " + worst.prefix(4).joined(separator: "; "))
     }
 
     /// Rank 0's resume point, made known to every rank.
@@ -260,6 +279,18 @@ public struct JobRunner {
                                                hostnames: hostnames, seed: job.seed, startTime: startTime, tasks: records,
                                                moeSteps: moeRecords, batches: batchRecords))
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Rank 0's records of one run, by kind (other ranks' stay empty).
+struct RunRecords {
+    var tasks: [TaskRecord] = []
+    var moeSteps: [MoEStepRecord] = []
+    var batches: [BatchRecord] = []
+
+    /// How many records failed verification.
+    var unverifiedCount: Int {
+        tasks.filter { !$0.verified }.count + moeSteps.filter { !$0.verified }.count + batches.filter { !$0.verified }.count
     }
 }
 

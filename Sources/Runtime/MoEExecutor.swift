@@ -41,7 +41,7 @@ struct MoEExecutor {
     private(set) var balance: MoEBalanceState
     private(set) var layer: MoELayer
     /// One set of reusable communication buffers per micro-batch.
-    private let buffers: [DispatchBuffers]
+    let buffers: [DispatchBuffers]
 
     init(task: MoETask, communicator: Communicator, balance: MoEBalanceState, constraints: Constraints? = nil) throws {
         self.task = task
@@ -52,20 +52,40 @@ struct MoEExecutor {
         layer = try MoELayer(task: task, heldExperts: balance.placement.experts(on: communicator.rank))
     }
 
+    /// One step: route, dispatch, experts, combine (and with `backward` the backward pass), timed
+    /// by phase, then the balance for the next step. Numbered as in the type's description.
     mutating func step(_ step: Int) throws -> MoEStepMeasurement {
-        let ranks = communicator.size, rank = communicator.rank
-        let h = task.hidden, k = task.topK, m = task.microBatches, chunk = task.tokens / m
         var measurement = MoEStepMeasurement()
-        let placement = balance.placement
-        if layer.heldExperts != placement.experts(on: rank) {
-            // EPLB moved experts: this rank now serves other ones (their weights come from the seed).
-            layer = try MoELayer(task: task, heldExperts: placement.experts(on: rank))
-        }
-        let x = MoELayer.tokens(task: task, step: step, rank: rank)
+        try placeExperts()
+        let x = MoELayer.tokens(task: task, step: step, rank: communicator.rank)
         try communicator.barrier()
         var timer = PhaseTimer()
+        let routings = try route(x, step: step, timer: &timer)                              // 1
+        let keep = try capacityMask(routings, measurement: &measurement)                      // 2
+        let plans = MoERouter.dispatchPlans(task: task, rank: communicator.rank, routings: routings, keep: keep,
+                                            placement: balance.placement)                     // 3
+        let routes = try exchangeCounts(routings: routings, plans: plans, measurement: &measurement)   // 4
+        let savedRows = try dispatchExpertsAndCombine(x, routes, timer: &timer, measurement: &measurement)  // 5
+        measurement.output = weightedSums(x, routes, timer: &timer)                           // 6
+        if task.backward {
+            try backward(step: step, x: x, plans: routes.plans, exchanges: routes.exchanges, routings: routes.routings,
+                         receiveCounts: routes.receiveCounts, segments: routes.segments, savedRows: savedRows,
+                         timer: &timer, measurement: &measurement)
+        }
+        measurement.computeSeconds = timer.compute
+        try finish(routes, timer: timer, measurement: &measurement)                           // 7
+        return measurement
+    }
 
-        // 1. Route every micro-batch.
+    /// Serve the experts the current placement gives this rank: EPLB may have moved experts
+    /// since the last step (their weights come from the seed).
+    private mutating func placeExperts() throws {
+        let held = balance.placement.experts(on: communicator.rank)
+        if layer.heldExperts != held { layer = try MoELayer(task: task, heldExperts: held) }
+    }
+
+    /// 1. Route every micro-batch of this rank's tokens.
+    private func route(_ x: [Float], step: Int, timer: inout PhaseTimer) throws -> [GatingResult] {
         let offsets = layer.affinityOffsets(step: step)
         var routings: [GatingResult] = []
         try timer.measure(.compute) {
@@ -73,28 +93,36 @@ struct MoEExecutor {
                 routings = try layer.router.routeMicroBatches(x, bias: balance.bias, offsets: offsets)
             }
         }
+        return routings
+    }
+
+    /// 2. Global loads (every expert's routed pairs over all ranks), and with a capacity factor
+    ///    which of this rank's (token, choice) pairs are kept: the rule needs every rank's counts.
+    private func capacityMask(_ routings: [GatingResult], measurement: inout MoEStepMeasurement) throws -> [Bool] {
+        let rank = communicator.rank
         var localCounts = [Int](repeating: 0, count: task.routedExperts)
         for routing in routings { for (expert, count) in routing.tokensPerExpert.enumerated() { localCounts[expert] += count } }
-
-        // 2. Global loads; the capacity rule needs every rank's counts.
-        var keep = [Bool](repeating: true, count: task.tokens * k)
+        var keep = [Bool](repeating: true, count: task.tokens * task.topK)
         var loadsTimer = PhaseTimer()
         try loadsTimer.measure(.comm) { () throws(MPIError) in
             measurement.expertLoads = try communicator.allreduce(array: localCounts, .sum)
             if task.capacityFactor != nil {
-                let all = try communicator.allgatherCounts(localCounts)
+                let all = try communicator.allgather(array: localCounts)
                 keep = MoERouter.keepMask(task: task, rank: rank, routings: routings, countsByRank: all)
                 let dropped = [keep.filter { !$0 }.count]
                 measurement.droppedPairs = try communicator.allreduce(array: dropped, .sum)[0]
             }
         }
+        measurement.otherCommSeconds = loadsTimer.comm
+        return keep
+    }
 
-        // 3. Send buffers per micro-batch, rows ordered by destination rank.
-        let plans = MoERouter.dispatchPlans(task: task, rank: rank, routings: routings, keep: keep, placement: placement)
-
-        // 4. Exchange counts: block d of the send holds, for every micro-batch, the rows for each
-        //    of rank d's expert slots. The receiver learns its layout: per source, runs by slot.
-        let slots = placement.slotsPerRank
+    /// 4. Exchange counts: block d of the send holds, for every micro-batch, the rows for each of
+    ///    rank d's expert slots. The receiver learns its layout: per source, runs by slot.
+    private func exchangeCounts(routings: [GatingResult], plans: [DispatchPlan],
+                                measurement: inout MoEStepMeasurement) throws -> MoEStepRoutes {
+        let ranks = communicator.size, rank = communicator.rank, m = task.microBatches
+        let placement = balance.placement, slots = placement.slotsPerRank
         var receiveSlotCounts = [[[Int]]](repeating: [[Int]](repeating: [Int](repeating: 0, count: slots), count: ranks), count: m)
         var countsTimer = PhaseTimer()
         try countsTimer.measure(.comm) { () throws(MPIError) in
@@ -112,145 +140,71 @@ struct MoEExecutor {
                 }
             }
         }
-        let receiveCounts = receiveSlotCounts.map { batch in batch.map { $0.reduce(0, +) } }
-        let exchanges = (0..<m).map { RowExchange(sendCounts: plans[$0].sendCounts, receiveCounts: receiveCounts[$0], rank: rank) }
-        let segments = receiveSlotCounts.map(ExpertSegment.segments(counts:))
-        measurement.otherCommSeconds = loadsTimer.comm
         measurement.dispatchSeconds = countsTimer.comm
+        let receiveCounts = receiveSlotCounts.map { batch in batch.map { $0.reduce(0, +) } }
+        return MoEStepRoutes(placement: placement, routings: routings, plans: plans, receiveCounts: receiveCounts,
+                             exchanges: (0..<m).map { RowExchange(sendCounts: plans[$0].sendCounts, receiveCounts: receiveCounts[$0], rank: rank) },
+                             segments: receiveSlotCounts.map(ExpertSegment.segments(counts:)))
+    }
 
-        // 5. Dispatch, experts, combine — overlapped across micro-batches when there are several.
-        let overlap = m > 1
-        var savedRows = [[Float]](repeating: [], count: m)
-        for batch in 0..<m {
-            try buffers[batch].reserve(sendRows: plans[batch].rowCount, receiveRows: receiveCounts[batch].reduce(0, +), hidden: h)
-        }
-        var dispatchRequests: [[Request]] = Array(repeating: [], count: m)
-        var combineRequests: [(request: Request, deadline: Double)] = []
-        var dispatchDeadline = [Double](repeating: 0, count: m)
-        let rowBytes = h * MemoryLayout<Float>.size
-        func linkSeconds(send: [Int], receive: [Int]) -> Double {
-            pacer.linkSeconds(sendBytes: send.map { $0 * rowBytes }, receiveBytes: receive.map { $0 * rowBytes })
-        }
-        // The pack copies token rows (kernel work on a GPU): timed and paced as compute; only
-        // the MPI calls count as dispatch time.
-        func pack(_ batch: Int) {
-            timer.measure(.compute) {
-                pacer.compute {
-                    plans[batch].pack(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h, topK: k, exchange: exchanges[batch],
-                                      send: buffers[batch].sendRows, receive: buffers[batch].receiveRows)
-                }
-            }
-        }
-        func startDispatch(_ batch: Int) throws(MPIError) {
-            let buffer = buffers[batch], exchange = exchanges[batch]
-            var start = PhaseTimer()
-            try start.measure(.comm) { () throws(MPIError) in
-                dispatchDeadline[batch] = MPIEnvironment.wallTime + linkSeconds(send: plans[batch].sendCounts, receive: receiveCounts[batch])
-                dispatchRequests[batch] = [try exchange.startDispatch(communicator, send: buffer.sendRows, into: buffer.receiveRows, hidden: h)]
-            }
-            measurement.dispatchSeconds += start.comm
-        }
-        let pending = { () in
-            for request in dispatchRequests.joined() { _ = try? request.test() }
-            for pending in combineRequests { _ = try? pending.request.test() }
-        }
-        pack(0)
-        try startDispatch(0)
-        for batch in 0..<m {
-            var wait = PhaseTimer()
-            try wait.measure(.comm) { () throws(MPIError) in
-                try Request.waitAll(dispatchRequests[batch])
-                Pacer.sleep(until: dispatchDeadline[batch])
-            }
-            measurement.dispatchSeconds += wait.comm
-            // The next micro-batch's dispatch goes out before this one's experts compute.
-            if batch + 1 < m {
-                pack(batch + 1)
-                try startDispatch(batch + 1)
-            }
-            let received = receiveCounts[batch].reduce(0, +), buffer = buffers[batch]
-            if task.backward {
-                savedRows[batch] = buffer.receiveRows.withUnsafeBufferPointer { Array($0.prefix(received * h)) }
-            }
-            timer.measure(.compute) {
-                pacer.compute {
-                    buffer.receiveRows.withUnsafeBufferPointer { input in
-                        buffer.combineSend.withUnsafeMutableBufferPointer { output in
-                            layer.expertOutputs(segments: segments[batch], input: input, output: output,
-                                                progress: overlap ? pending : {})
-                        }
-                    }
-                }
-            }
-            measurement.rowsReceived += received
-            var combineWait = PhaseTimer()
-            try combineWait.measure(.comm) { () throws(MPIError) in
-                let deadline = MPIEnvironment.wallTime + linkSeconds(send: receiveCounts[batch], receive: plans[batch].sendCounts)
-                let request = try exchanges[batch].startCombine(communicator, expertOutput: buffer.combineSend,
-                                                                into: buffer.combineReceive, hidden: h)
-                if overlap {
-                    combineRequests.append((request, deadline))
-                } else {
-                    try request.wait()
-                    Pacer.sleep(until: deadline)
-                }
-            }
-            measurement.combineSeconds += combineWait.comm
-        }
-        var finalWait = PhaseTimer()
-        try finalWait.measure(.comm) { () throws(MPIError) in
-            for pending in combineRequests {
-                try pending.request.wait()
-                Pacer.sleep(until: pending.deadline)
-            }
-        }
-        measurement.combineSeconds += finalWait.comm
-
-        // 6. Weighted sums plus shared experts, per micro-batch, in original token order.
+    /// 6. Weighted sums plus shared experts, per micro-batch, in original token order.
+    private func weightedSums(_ x: [Float], _ routes: MoEStepRoutes, timer: inout PhaseTimer) -> [Float] {
+        let h = task.hidden, chunk = task.tokens / task.microBatches
         var output: [Float] = []
         output.reserveCapacity(task.tokens * h)
         timer.measure(.compute) { pacer.compute {
-            for batch in 0..<m {
-                let buffer = buffers[batch], exchange = exchanges[batch]
+            for batch in 0..<task.microBatches {
+                let buffer = buffers[batch], exchange = routes.exchanges[batch]
                 output += buffer.combineReceive.withUnsafeBufferPointer { returned in
                     buffer.combineSend.withUnsafeBufferPointer { expertOutput in
                         layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                      routing: routings[batch], position: plans[batch].position) {
+                                      routing: routes.routings[batch], position: routes.plans[batch].position) {
                             exchange.resultRow($0, returned: returned.baseAddress!, expertOutput: expertOutput.baseAddress!, hidden: h)
                         }
                     }
                 }
             }
         } }
-        if task.backward {
-            try backward(step: step, x: x, plans: plans, exchanges: exchanges, routings: routings, receiveCounts: receiveCounts,
-                         segments: segments, savedRows: savedRows, timer: &timer, measurement: &measurement)
-        }
-        measurement.computeSeconds = timer.compute
+        return output
+    }
 
-        // 7. Balance for the next step, and the load picture.
+    /// 7. Balance for the next step, and the load picture; then, after the step's clock stopped,
+    ///    the bookkeeping for the imbalance figure and the gradient check.
+    private mutating func finish(_ routes: MoEStepRoutes, timer: PhaseTimer, measurement: inout MoEStepMeasurement) throws {
+        let ranks = communicator.size, h = task.hidden
         balance.record(loads: measurement.expertLoads)
-        measurement.bytesSentPerPeer = (0..<ranks).map { peer in plans.reduce(0) { $0 + $1.sendCounts[peer] } * h * 4 }
-        measurement.bytesReceivedPerPeer = (0..<ranks).map { peer in receiveCounts.reduce(0) { $0 + $1[peer] } * h * 4 }
+        measurement.bytesSentPerPeer = (0..<ranks).map { peer in routes.plans.reduce(0) { $0 + $1.sendCounts[peer] } * h * 4 }
+        measurement.bytesReceivedPerPeer = (0..<ranks).map { peer in routes.receiveCounts.reduce(0) { $0 + $1[peer] } * h * 4 }
         measurement.wallSeconds = timer.elapsed
         // Per routed row and per token of each shared expert: 3 GEMMs forward; backward recomputes
         // them and adds input and weight gradients (6 more).
         let rowFlops = 6 * Double(task.hidden) * Double(task.expertFfnWidth) * (task.backward ? 4 : 1)
         measurement.flops = 2 * Double(task.tokens * task.hidden * task.routedExperts)
             + Double(measurement.rowsReceived) * rowFlops + Double(task.tokens * task.sharedExperts) * rowFlops
-        measurement.output = output
-        // Bookkeeping for the imbalance figure and the gradient check, after the step's clock stopped.
         if task.backward {
-            let all = try communicator.allgatherCounts(measurement.slotGradientSums)
+            // Slots map to experts by the placement the step ran with (EPLB may just have moved them).
+            let placement = routes.placement
+            let all = try communicator.allgather(array: measurement.slotGradientSums)
             var perExpert = [Double](repeating: 0, count: task.routedExperts)
             for (rank, sums) in all.enumerated() {
                 for (slot, sum) in sums.enumerated() { perExpert[placement.slotExpert[rank * placement.slotsPerRank + slot]] += sum }
             }
             measurement.expertGradientSums = perExpert
         }
-        measurement.rowsReceivedByRank = try communicator.allgatherCounts([measurement.rowsReceived]).map { $0[0] }
-        return measurement
+        measurement.rowsReceivedByRank = try communicator.allgather(array: [measurement.rowsReceived]).map { $0[0] }
     }
+}
+
+/// How one MoE step's rows travel, per micro-batch: the routing, the dispatch plan (rows by
+/// destination), the rows received from each rank, the exchange's offsets and the receive
+/// buffer's runs by expert slot; and the placement the step ran with.
+struct MoEStepRoutes {
+    let placement: ExpertPlacement
+    let routings: [GatingResult]
+    let plans: [DispatchPlan]
+    let receiveCounts: [[Int]]
+    let exchanges: [RowExchange]
+    let segments: [[ExpertSegment]]
 }
 
 extension MoEExecutor {
@@ -328,16 +282,5 @@ extension MoEExecutor {
         }
         measurement.inputGradient = dX
         measurement.slotGradientSums = slotSums
-    }
-}
-
-extension Communicator {
-    /// Every rank's copy of a small array (the same length on every rank), by rank.
-    func allgatherCounts<T: MPIScalar & Numeric>(_ values: [T]) throws(MPIError) -> [[T]] {
-        var all = [T](repeating: 0, count: values.count * size)
-        try values.withUnsafeBufferPointer { (s) throws(MPIError) in
-            try all.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try allgather(s, into: r) }
-        }
-        return (0..<size).map { Array(all[($0 * values.count)..<(($0 + 1) * values.count)]) }
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import Hardware
 import Reports
-import Runtime
 import Simulator
 
 extension Frugal {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `frugal bench alltoallv` moves every row there and back intact, at every size and rank count.
 @Suite(.serialized) struct AlltoallvBenchmarkTests {

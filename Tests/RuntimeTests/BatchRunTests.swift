@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 /// Batch tasks under mpirun: every policy computes every item exactly once, correctly, and
 /// reports a consistent schedule.

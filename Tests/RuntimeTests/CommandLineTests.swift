@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Hostile flags and their exit statuses (docs/running-jobs.md, "Exit status"): each launches the built
 /// `frugal` (no mpirun) and checks the status and that standard error names the flag. Nothing

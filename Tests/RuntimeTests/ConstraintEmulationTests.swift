@@ -2,6 +2,7 @@ import Config
 import Foundation
 import Reports
 import Testing
+import TestSupport
 @testable import Runtime
 import Workload
 

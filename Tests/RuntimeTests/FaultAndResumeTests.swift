@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 /// A rank killed mid-job ends the job within seconds, the results keep every completed step,
 /// and `--resume` finishes the job with the same final result as an uninterrupted run.

@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 /// `frugal run` end to end: mpirun on the built executable with 1–4 ranks (oversubscribed),
 /// checking the records it writes and how bad input ends.

@@ -1,17 +1,11 @@
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 /// Job files and their results for the MPI tests: write a job, run it under mpirun, read back
 /// what it recorded.
 extension MPIRunner {
-    /// Writes `text` as `name` in a fresh temporary folder; returns the file's path and the folder.
-    static func writeJob(_ text: String, name: String = "job.toml") -> (path: String, directory: String) {
-        let directory = temporaryDirectory(), path = directory + "/" + name
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        return (path, directory)
-    }
-
     /// Writes `text` and runs `frugal run FILE --out FOLDER` (plus `extra`) on `ranks` ranks:
     /// the outcome, and the folder that holds `results.jsonl`.
     static func runJob(_ text: String, ranks: Int, _ extra: [String] = [],

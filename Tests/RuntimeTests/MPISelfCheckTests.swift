@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// MPIKit under mpirun: `frugal check-mpi` runs every wrapped operation (point to point, every
 /// collective, the non-blocking variants, split, typed errors) on known data and counts wrong

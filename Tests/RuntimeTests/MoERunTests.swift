@@ -3,6 +3,7 @@ import Foundation
 import Planner
 import Reports
 import Testing
+import TestSupport
 import Workload
 
 /// Distributed MoE layers under mpirun, checked against rank 0's single-rank run of the same

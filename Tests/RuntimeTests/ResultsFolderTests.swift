@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 /// One writer per results folder, records exactly once, and the runtime's own checks of its
 /// options: a second writer is refused naming the holder, a stale lock is taken over, concurrent

@@ -2,6 +2,7 @@ import Foundation
 import Hardware
 import Reports
 import Testing
+import TestSupport
 
 /// The bridge between the two executors: calibrate this machine under mpirun, then check that
 /// the simulator's prediction of the demo job matches the measured run at 1 and 2 ranks.

@@ -1,17 +1,18 @@
 import Foundation
 
 /// Launches the built `frugal` executable, alone or under `mpirun`, and captures what it did.
-/// Tests never call MPI themselves.
-struct MPIRunner {
-    struct Outcome {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-        var seconds: Double
+/// Tests never call MPI themselves. Shared by the test targets of the executor (RuntimeTests)
+/// and of the experiments run on it (ExperimentsTests).
+public struct MPIRunner {
+    public struct Outcome {
+        public var status: Int32
+        public var standardOutput: String
+        public var standardError: String
+        public var seconds: Double
     }
 
     /// The `frugal` executable beside this test bundle in the build folder.
-    static var executable: String {
+    public static var executable: String {
         let bundle = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = URL(fileURLWithPath: bundle).deletingLastPathComponent()
         // The test binary lives in `…/debug/frugalPackageTests.xctest` (a file on Linux).
@@ -22,13 +23,13 @@ struct MPIRunner {
     }
 
     /// The package root (for `Cluster/…`).
-    static var packageRoot: URL {
+    public static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// Environment for Open MPI inside containers and as root (see docs/running-jobs.md,
     /// "Running mpirun yourself").
-    static var environment: [String: String] {
+    public static var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
@@ -38,7 +39,7 @@ struct MPIRunner {
     }
 
     /// Runs `frugal arguments…` on `ranks` ranks (`nil`: without mpirun), killing it after `timeout`.
-    static func run(ranks: Int?, _ arguments: [String], quiet: Bool = true, timeout: Double = 240,
+    public static func run(ranks: Int?, _ arguments: [String], quiet: Bool = true, timeout: Double = 240,
                     environment extra: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         if let ranks {
@@ -77,9 +78,16 @@ struct MPIRunner {
     }
 
     /// A fresh temporary folder.
-    static func temporaryDirectory() -> String {
+    public static func temporaryDirectory() -> String {
         let path = NSTemporaryDirectory() + "frugal-test-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
+    }
+
+    /// Writes `text` as `name` in a fresh temporary folder; returns the file's path and the folder.
+    public static func writeJob(_ text: String, name: String = "job.toml") -> (path: String, directory: String) {
+        let directory = temporaryDirectory(), path = directory + "/" + name
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return (path, directory)
     }
 }

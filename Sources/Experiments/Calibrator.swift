@@ -45,8 +45,27 @@ public struct Calibrator {
     ]
     static let transferSizes = [8, 64, 512, 4096, 32768, 262_144, 1 << 20, 4 << 20, 16 << 20]
 
+    /// Every measurement, in this order on every rank (each is collective).
     public func measure(_ world: Communicator) throws -> CalibrationMeasurement {
-        // FMA peak.
+        let peak = try fmaPeak(world)
+        let gemm = try gemmThroughput(world)
+        let memory = try memoryBandwidth(world)
+        let transfers = world.size > 1 ? try pointToPoint(world) : []
+        let allGather = world.size > 1 ? try allGatherTimes(world) : []
+        let hosts = try hostCount(world)
+        // The link the simulator should use is the one collectives see: from the all-gather times,
+        // t = (n−1)·α + (n−1)/n · S / B.
+        let steps = Double(world.size - 1), fraction = steps / Double(world.size)
+        let normalized = allGather.map { CalibrationMeasurement.TransferPoint(bytes: Int(Double($0.bytes) * fraction), seconds: $0.seconds / 1) }
+        var fit = Self.fitLink(normalized)
+        if let linear = fit { fit = (linear.latency / max(1, steps), linear.gbPerSecond) }
+        return CalibrationMeasurement(ranks: world.size, hosts: max(1, hosts), fmaPeakGflops: peak, gemm: gemm,
+                                      memoryGbPerSecond: memory, pointToPoint: transfers, allGather: allGather,
+                                      latencySeconds: fit?.latency, linkGbPerSecond: fit?.gbPerSecond)
+    }
+
+    /// One core's FMA peak, all ranks running: the median over ranks of each rank's median of five.
+    private func fmaPeak(_ world: Communicator) throws -> Double {
         var samples: [Double] = []
         for _ in 0..<5 {
             try world.barrier()
@@ -55,10 +74,12 @@ public struct Calibrator {
             _ = FMAPeak.run(iterations: iterations)
             samples.append(FMAPeak.flops(iterations: iterations) / (MPIEnvironment.wallTime - start) / 1e9)
         }
-        let peaks = try world.allgatherCounts([Statistics.median(samples) ?? 0]).map { $0[0] }
+        return median(try world.allgather(array: [median(samples)]).map { $0[0] })
+    }
 
-        // GEMM throughput by shape, as a run sees it: operands freshly written (the run generates
-        // or receives them just before), so each repetition starts with the caches cold.
+    /// GEMM throughput by shape, as a run sees it: operands freshly written (the run generates or
+    /// receives them just before), so each repetition starts with the caches cold.
+    private func gemmThroughput(_ world: Communicator) throws -> [CalibrationMeasurement.GemmPoint] {
         var gemm: [CalibrationMeasurement.GemmPoint] = []
         var scrub = [Float](repeating: 0, count: 4 << 20)   // 16 MiB: larger than the core's L2
         for (m, n, k) in Self.gemmShapes {
@@ -77,11 +98,14 @@ public struct Calibrator {
                 multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
                 rates.append(2 * Double(m * n * k) / (MPIEnvironment.wallTime - start) / 1e9)
             }
-            let all = try world.allgatherCounts([Statistics.median(rates) ?? 0]).map { $0[0] }
-            gemm.append(.init(m: m, n: n, k: k, gflops: Statistics.median(all) ?? 0))
+            let all = try world.allgather(array: [median(rates)]).map { $0[0] }
+            gemm.append(.init(m: m, n: n, k: k, gflops: median(all)))
         }
+        return gemm
+    }
 
-        // Memory bandwidth: triad, every rank at once.
+    /// Memory bandwidth per rank: a triad over 3 × 32 MiB, every rank at once.
+    private func memoryBandwidth(_ world: Communicator) throws -> Double {
         let count = 8 << 20
         var x = [Float](repeating: 1, count: count), y = [Float](repeating: 2, count: count), z = [Float](repeating: 3, count: count)
         var bandwidth: [Double] = []
@@ -98,59 +122,59 @@ public struct Calibrator {
             bandwidth.append(3 * Double(count * 4) / (MPIEnvironment.wallTime - start) / 1e9)
         }
         x[0] += y[0] + z[0]
-        let memory = Statistics.median(try world.allgatherCounts([Statistics.median(bandwidth) ?? 0]).map { $0[0] }) ?? 0
+        return median(try world.allgather(array: [median(bandwidth)]).map { $0[0] })
+    }
 
-        // Point to point between ranks 0 and 1: half the round trip.
+    /// Point to point between ranks 0 and 1 (two or more ranks): half the round trip, rank 0's
+    /// medians made known to every rank.
+    private func pointToPoint(_ world: Communicator) throws -> [CalibrationMeasurement.TransferPoint] {
         var transfers: [CalibrationMeasurement.TransferPoint] = []
-        if world.size > 1 {
-            for bytes in Self.transferSizes {
-                let buffer = CommBuffer<UInt8>(count: bytes)
-                var times: [Double] = []
-                for _ in 0..<(bytes >= 1 << 20 ? 10 : 50) {
-                    try world.barrier()
-                    let start = MPIEnvironment.wallTime
-                    if world.rank == 0 {
-                        try world.sendNonblocking(buffer, to: 1, tag: 5).wait()
-                        try world.receiveNonblocking(into: buffer, from: 1, tag: 6).wait()
-                    } else if world.rank == 1 {
-                        try world.receiveNonblocking(into: buffer, from: 0, tag: 5).wait()
-                        try world.sendNonblocking(buffer, to: 0, tag: 6).wait()
-                    }
-                    times.append((MPIEnvironment.wallTime - start) / 2)
+        for bytes in Self.transferSizes {
+            let buffer = CommBuffer<UInt8>(count: bytes)
+            var times: [Double] = []
+            for _ in 0..<(bytes >= 1 << 20 ? 10 : 50) {
+                try world.barrier()
+                let start = MPIEnvironment.wallTime
+                if world.rank == 0 {
+                    try world.sendNonblocking(buffer, to: 1, tag: 5).wait()
+                    try world.receiveNonblocking(into: buffer, from: 1, tag: 6).wait()
+                } else if world.rank == 1 {
+                    try world.receiveNonblocking(into: buffer, from: 0, tag: 5).wait()
+                    try world.sendNonblocking(buffer, to: 0, tag: 6).wait()
                 }
-                transfers.append(.init(bytes: bytes, seconds: Statistics.median(times) ?? 0))
+                times.append((MPIEnvironment.wallTime - start) / 2)
             }
-            transfers = try world.broadcast(array: transfers.map(\.seconds)).enumerated().map {
-                .init(bytes: Self.transferSizes[$0.offset], seconds: $0.element)
-            }
+            transfers.append(.init(bytes: bytes, seconds: median(times)))
         }
-        // Collectives as MPI runs them (software overhead included): ring all-gather fit.
+        return try world.broadcast(array: transfers.map(\.seconds)).enumerated().map {
+            .init(bytes: Self.transferSizes[$0.offset], seconds: $0.element)
+        }
+    }
+
+    /// Collectives as MPI runs them (software overhead included), two or more ranks: the slowest
+    /// rank's median `MPI_Allgather` time by total size, for the ring fit.
+    private func allGatherTimes(_ world: Communicator) throws -> [CalibrationMeasurement.TransferPoint] {
         var allGather: [CalibrationMeasurement.TransferPoint] = []
-        if world.size > 1 {
-            for bytes in Self.transferSizes where bytes >= 64 {
-                let per = bytes / 4 / world.size
-                let send = CommBuffer<Float>(count: max(1, per)), receive = CommBuffer<Float>(count: max(1, per) * world.size)
-                var times: [Double] = []
-                for _ in 0..<(bytes >= 1 << 20 ? 10 : 30) {
-                    try world.barrier()
-                    let start = MPIEnvironment.wallTime
-                    try world.allgatherNonblocking(send, into: receive).wait()
-                    times.append(MPIEnvironment.wallTime - start)
-                }
-                let slowest = try world.allreduce(array: [Statistics.median(times) ?? 0], .max)[0]
-                allGather.append(.init(bytes: max(1, per) * world.size * 4, seconds: slowest))
+        for bytes in Self.transferSizes where bytes >= 64 {
+            let per = bytes / 4 / world.size
+            let send = CommBuffer<Float>(count: max(1, per)), receive = CommBuffer<Float>(count: max(1, per) * world.size)
+            var times: [Double] = []
+            for _ in 0..<(bytes >= 1 << 20 ? 10 : 30) {
+                try world.barrier()
+                let start = MPIEnvironment.wallTime
+                try world.allgatherNonblocking(send, into: receive).wait()
+                times.append(MPIEnvironment.wallTime - start)
             }
+            let slowest = try world.allreduce(array: [median(times)], .max)[0]
+            allGather.append(.init(bytes: max(1, per) * world.size * 4, seconds: slowest))
         }
-        let hosts = Set(try world.gather(array: Array(MPIEnvironment.processorName.utf8.prefix(64)) + [UInt8](repeating: 0, count: 64 - min(64, MPIEnvironment.processorName.utf8.count)))).count
-        // The link the simulator should use is the one collectives see: from the all-gather times,
-        // t = (n−1)·α + (n−1)/n · S / B.
-        let steps = Double(world.size - 1), fraction = steps / Double(world.size)
-        let normalized = allGather.map { CalibrationMeasurement.TransferPoint(bytes: Int(Double($0.bytes) * fraction), seconds: $0.seconds / 1) }
-        var fit = Self.fitLink(normalized)
-        if let linear = fit { fit = (linear.latency / max(1, steps), linear.gbPerSecond) }
-        return CalibrationMeasurement(ranks: world.size, hosts: max(1, hosts), fmaPeakGflops: Statistics.median(peaks) ?? 0, gemm: gemm,
-                                      memoryGbPerSecond: memory, pointToPoint: transfers, allGather: allGather,
-                                      latencySeconds: fit?.latency, linkGbPerSecond: fit?.gbPerSecond)
+        return allGather
+    }
+
+    /// The number of distinct host names (on rank 0; other ranks see 0).
+    private func hostCount(_ world: Communicator) throws -> Int {
+        let name = Array(MPIEnvironment.processorName.utf8.prefix(64))
+        return Set(try world.gather(array: name + [UInt8](repeating: 0, count: 64 - name.count))).count
     }
 
     /// Alpha-beta fit: latency = the smallest message's time; bandwidth = the slope between the
@@ -163,3 +187,6 @@ public struct Calibrator {
         return (max(first.seconds, 1e-7), gbPerSecond)
     }
 }
+
+/// The median of a list (the mean of the two middle values for even counts), 0 for none.
+private func median(_ values: [Double]) -> Double { Statistics.median(values) ?? 0 }

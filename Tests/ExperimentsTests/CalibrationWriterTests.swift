@@ -1,7 +1,8 @@
+import Experiments
 import Foundation
 import Hardware
-import Runtime
 import Testing
+import TestSupport
 
 /// `frugal calibrate` writes its cluster file through TOMLKit's encoder: any name reads back as
 /// itself and never adds keys.

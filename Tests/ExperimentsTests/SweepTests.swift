@@ -1,7 +1,8 @@
+import Experiments
 import Foundation
 import Reports
-import Runtime
 import Testing
+import TestSupport
 
 /// `frugal sweep` end to end: measured points under mpirun (resumed after an interruption,
 /// oversubscription marked, weak scaling's derived jobs), simulated points through a stand-in
