@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Config", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
 
         // What to compute, on what hardware, and how to spread it.
-        .target(name: "Workload", dependencies: ["Config", "Kernels"]),
+        .target(name: "Workload", dependencies: ["Config", "Hardware", "Kernels"]),
         .target(name: "Hardware", dependencies: ["Config"]),
         .target(name: "Planner", dependencies: ["Workload", "Kernels"]),
         // The per-rank op program both executors read (no durations), and the lowerings to it.
@@ -82,14 +82,14 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdSettings),
         // Test helpers shared by several test targets (hostile values, TOML sketches, the mpirun launcher).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config", "TestSupport"]),
+        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Config", "Hardware", "TestSupport"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Config", "TestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload", "Kernels"]),
         .testTarget(name: "ProgramTests", dependencies: ["Program", "Workload", "Planner"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Planner", "Config"]),
         // Launch `mpirun` on the built `frugal` executable (a dependency so that it is built, not
         // imported); they never call MPI_Init themselves.
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Workload", "Planner", "Reports", "TestSupport", "frugal"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Hardware", "Workload", "Planner", "Reports", "TestSupport", "frugal"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Hardware", "Reports", "TestSupport", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzTests", dependencies: ["FrugalFuzz", "frugal"]),

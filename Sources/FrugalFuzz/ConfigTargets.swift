@@ -8,7 +8,7 @@ import Workload
 extension FuzzTarget {
     static let job = FuzzTarget(
         name: "job", fileName: "job.toml", seedPaths: ["Cluster/jobs"], inlineSeeds: [],
-        dictionary: Job.keys + Job.gemmKeys + Job.moeKeys + Job.batchKeys + Job.kinds + ["[[tasks]]", "[tasks.generate]", "[constraints]"]
+        dictionary: Job.keys + Job.gemmKeys + Job.moeKeys + Job.batchKeys + Job.kinds + ["[[tasks]]", "[tasks.generate]", "[constraints]", "[cluster]", "[cluster.intraNode]", "[cluster.scaleOut]", "slowdown", "gpusPerNode", "gbPerSecond", "latencyUs"]
     ) { path, context in
         let ranks = 4
         let job = try Job(document: ConfigDocument(contentsOfFile: path), limits: JobLimits(ranks: ranks, availableMemoryBytes: 16 << 30))

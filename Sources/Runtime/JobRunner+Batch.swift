@@ -10,7 +10,7 @@ extension JobRunner {
     /// max(total work / ranks, largest item).
     func runBatch(_ task: BatchTask, index: Int, job: Job, world: Communicator, hostnames: [String]) throws -> [BatchRecord] {
         let executor = BatchExecutor(task: task, communicator: world,
-                                     pacer: job.constraints.map { Pacer(constraints: $0, rank: world.rank) })
+                                     pacer: job.cluster.map { Pacer(cluster: $0, rank: world.rank) })
         let speed = try options.gemmSpeed ?? executor.measureGemmSpeed()
         let measurement = try executor.run(speed: speed)
 

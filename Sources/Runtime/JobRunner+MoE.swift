@@ -13,7 +13,7 @@ extension JobRunner {
         // The balancing state at `firstStep`, replayed from the loads of the steps already done.
         var balance = MoEBalanceState(task: task, ranks: world.size)
         for loads in loadsHistory { balance.record(loads: loads) }
-        var executor = try MoEExecutor(task: task, communicator: world, balance: balance, constraints: job.constraints)
+        var executor = try MoEExecutor(task: task, communicator: world, balance: balance, cluster: job.cluster)
         var reference = world.isRoot && task.verify ? try MoEReference(task: task, ranks: world.size, balance: balance) : nil
         var records: [MoEStepRecord] = []
         for step in firstStep..<task.steps {

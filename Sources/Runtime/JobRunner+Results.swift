@@ -15,7 +15,7 @@ struct RootSetup {
 
 extension JobRunner {
     /// Checks the flags that depend on the job and the rank count, and the job's values the
-    /// runtime works with (constraints the pacer divides by, MPI counts), before any rank computes.
+    /// runtime works with (the emulated cluster the pacer divides by, MPI counts), before any rank computes.
     /// Throws a ``FlagError`` or a ``ConfigError`` naming the job file.
     func checkOptions(job: Job, ranks: Int) throws {
         if let rank = options.failRank, !(0..<ranks).contains(rank) {
@@ -28,11 +28,11 @@ extension JobRunner {
                             expected: "a step in 0...\(steps - 1) (the job has \(steps) step\(steps == 1 ? "" : "s"): one per GEMM or batch task, one per MoE step)")
         }
         try checkMPICounts(job: job, ranks: ranks)
-        if let constraints = job.constraints {
+        if let cluster = job.cluster {
             do {
-                try Pacer.check(constraints)
+                try Pacer.check(cluster)
             } catch {
-                throw ConfigError(file: options.jobPath, keyPath: "constraints", expected: error.expected, found: error.key)
+                throw ConfigError(file: options.jobPath, keyPath: "cluster", expected: error.expected, found: error.key)
             }
         }
     }

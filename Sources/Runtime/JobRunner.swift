@@ -221,7 +221,7 @@ public struct JobRunner {
     private func runGemm(_ task: GemmTask, index: Int, job: Job, world: Communicator, hostnames: [String]) throws -> [TaskRecord] {
         let plan = GemmPlan(task: task, ranks: world.size)
         let result = try GemmExecutor(plan: plan, communicator: world,
-                                      pacer: job.constraints.map { Pacer(constraints: $0, rank: world.rank) }).run()
+                                      pacer: job.cluster.map { Pacer(cluster: $0, rank: world.rank) }).run()
         let mine = [result.computeSeconds, result.commSeconds, result.wallSeconds]
         let all = try world.gather(array: mine)
         guard world.isRoot else { return [] }

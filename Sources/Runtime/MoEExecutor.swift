@@ -1,3 +1,4 @@
+import Hardware
 import Kernels
 import MPIKit
 import Planner
@@ -43,10 +44,10 @@ struct MoEExecutor {
     /// One set of reusable communication buffers per micro-batch.
     let buffers: [DispatchBuffers]
 
-    init(task: MoETask, communicator: Communicator, balance: MoEBalanceState, constraints: Constraints? = nil) throws {
+    init(task: MoETask, communicator: Communicator, balance: MoEBalanceState, cluster: EmulatedCluster? = nil) throws {
         self.task = task
         self.communicator = communicator
-        pacer = Pacer(constraints: constraints, rank: communicator.rank)
+        pacer = Pacer(cluster: cluster, rank: communicator.rank)
         buffers = (0..<task.microBatches).map { _ in DispatchBuffers() }
         self.balance = balance
         layer = try MoELayer(task: task, heldExperts: balance.placement.experts(on: communicator.rank))

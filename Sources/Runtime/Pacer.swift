@@ -1,11 +1,13 @@
 import Foundation
+import Hardware
 import MPIKit
 import Workload
 
-/// Enforces a job's emulated cluster (``Constraints``: `[cluster]`) on this rank by pacing: a slow rank's compute phases are
-/// stretched to `seconds / computeScale` by sleeping the difference, and a transfer is not
-/// complete until `issue time + latency + bytes / cap` (per link tier that moves bytes, the larger
-/// of send and receive; the slower tier), sleeping after MPI finishes if it finished sooner.
+/// Enforces a job's emulated cluster (``EmulatedCluster``, `[cluster]`) on this rank by pacing:
+/// a slow rank's compute phases are stretched to `seconds × slowdown` by sleeping the difference,
+/// and a transfer is not complete until `issue time + latency + bytes / cap` (per link tier that
+/// moves bytes, the larger of send and receive; the slower tier), sleeping after MPI finishes if
+/// it finished sooner.
 ///
 /// Accuracy: pacing can only slow things down — a transfer MPI itself makes slower than the cap
 /// is not sped up, so caps well below the machine's real bandwidth are the meaningful ones;
@@ -14,51 +16,43 @@ import Workload
 /// as each GPU has its own NVLink ports and NIC.
 struct Pacer {
     let rank: Int
-    let computeScale: Double
-    let ranksPerNode: Int
-    let intraBytesPerSecond: Double?
-    let interBytesPerSecond: Double?
-    let intraLatencySeconds: Double
-    let interLatencySeconds: Double
+    /// The cluster paced to (an unpaced one when the job has none).
+    let cluster: EmulatedCluster
 
-    init(constraints: Constraints?, rank: Int) {
+    init(cluster: EmulatedCluster?, rank: Int) {
         self.rank = rank
-        let scales = constraints?.computeScale ?? []
-        computeScale = scales.indices.contains(rank) ? scales[rank] : 1
-        ranksPerNode = constraints?.ranksPerNode ?? 1
-        intraBytesPerSecond = constraints?.intraNodeGbPerSecond.map { $0 * 1e9 }
-        interBytesPerSecond = constraints?.interNodeGbPerSecond.map { $0 * 1e9 }
-        intraLatencySeconds = constraints?.intraNodeLatencySeconds ?? 0
-        interLatencySeconds = constraints?.interNodeLatencySeconds ?? 0
+        self.cluster = cluster ?? EmulatedCluster(slowdown: [])
     }
 
-    /// Runs `body` and stretches it as a rank running at `computeScale` would take.
+    /// Runs `body` and stretches it as this rank's slowdown says.
     func compute<R>(_ body: () throws -> R) rethrows -> R {
         let start = MPIEnvironment.wallTime
         let result = try body()
-        if computeScale < 1 {
-            Pacer.sleep(until: start + (MPIEnvironment.wallTime - start) / computeScale)
+        let slowdown = cluster.slowdown(of: rank)
+        if slowdown > 1 {
+            Pacer.sleep(until: start + (MPIEnvironment.wallTime - start) * slowdown)
         }
         return result
     }
 
     /// Seconds the emulated links need for these per-peer byte counts: per tier that moves
-    /// bytes, its latency plus the larger direction over its cap (0 when uncapped, no latency).
+    /// bytes, its latency plus the larger direction over its cap (0 over a tier not paced).
     func linkSeconds(sendBytes: [Int], receiveBytes: [Int]) -> Double {
-        guard intraBytesPerSecond != nil || interBytesPerSecond != nil || intraLatencySeconds > 0 || interLatencySeconds > 0 else { return 0 }
+        guard cluster.intraNode != nil || cluster.scaleOut != nil else { return 0 }
         var intra = (send: 0.0, receive: 0.0), inter = (send: 0.0, receive: 0.0)
         for peer in sendBytes.indices where peer != rank {
-            if peer / max(1, ranksPerNode) == rank / max(1, ranksPerNode) {
+            if cluster.sameNode(peer, rank) {
                 intra.send += Double(sendBytes[peer]); intra.receive += Double(receiveBytes[peer])
             } else {
                 inter.send += Double(sendBytes[peer]); inter.receive += Double(receiveBytes[peer])
             }
         }
-        func tier(_ bytes: Double, cap: Double?, latency: Double) -> Double {
-            bytes > 0 ? latency + (cap.map { bytes / $0 } ?? 0) : 0
+        func seconds(_ bytes: Double, over tier: LinkTier?) -> Double {
+            guard bytes > 0, let tier else { return 0 }
+            return tier.seconds(bytes: bytes)
         }
-        return max(tier(max(intra.send, intra.receive), cap: intraBytesPerSecond, latency: intraLatencySeconds),
-                   tier(max(inter.send, inter.receive), cap: interBytesPerSecond, latency: interLatencySeconds))
+        return max(seconds(max(intra.send, intra.receive), over: cluster.intraNode),
+                   seconds(max(inter.send, inter.receive), over: cluster.scaleOut))
     }
 
     /// Runs a blocking collective and holds it to the capped links: it is not complete before
@@ -85,9 +79,9 @@ struct Pacer {
         return (send, receive)
     }
 
-    /// The smallest compute scale and link cap the pacer accepts: below them one phase would
+    /// The largest slowdown and smallest link cap the pacer accepts: beyond them one phase would
     /// be stretched by more than a million times.
-    static let minimumComputeScale = 1e-6
+    static let largestSlowdown = 1e6
     static let minimumGbPerSecond = 1e-6
     /// The longest single sleep (a day): a longer deadline is clamped, never converted to an
     /// integer that overflows.
@@ -99,27 +93,23 @@ struct Pacer {
         var expected: String
     }
 
-    /// Checks the values `Pacer` divides by: compute scales finite in [1e-6, 1], link caps
-    /// finite and at least 1e-6 GB/s.
-    static func check(_ constraints: Constraints) throws(ValueError) {
-        for (rank, scale) in constraints.computeScale.enumerated()
-        where !(scale.isFinite && scale >= minimumComputeScale && scale <= 1) {
-            throw ValueError(key: "computeScale = \(scale) (rank \(rank))",
-                             expected: "a compute scale in [\(minimumComputeScale), 1]")
+    /// Checks the values `Pacer` multiplies and divides by: slowdowns finite in [1, 10⁶], link caps
+    /// at least 1e-6 GB/s (or uncapped), latencies finite from 0 to a day, a node of at least one rank.
+    static func check(_ cluster: EmulatedCluster) throws(ValueError) {
+        for (rank, slowdown) in cluster.slowdown.enumerated() where !(slowdown.isFinite && slowdown >= 1 && slowdown <= largestSlowdown) {
+            throw ValueError(key: "slowdown = \(slowdown) (rank \(rank))", expected: "a slowdown in [1, \(largestSlowdown)]")
         }
-        for (key, value) in [("intraNodeGbPerSecond", constraints.intraNodeGbPerSecond),
-                             ("interNodeGbPerSecond", constraints.interNodeGbPerSecond)] {
-            guard let value else { continue }
-            guard value.isFinite, value >= minimumGbPerSecond else {
-                throw ValueError(key: "\(key) = \(value)", expected: "a finite link cap of at least \(minimumGbPerSecond) GB/s")
+        for (key, tier) in [("intraNode", cluster.intraNode), ("scaleOut", cluster.scaleOut)] {
+            guard let tier else { continue }
+            guard tier.gbPerSecond >= minimumGbPerSecond, !tier.gbPerSecond.isNaN else {
+                throw ValueError(key: "\(key).gbPerSecond = \(tier.gbPerSecond)", expected: "a link cap of at least \(minimumGbPerSecond) GB/s")
+            }
+            guard tier.latencySeconds.isFinite, tier.latencySeconds >= 0, tier.latencySeconds <= longestSleepSeconds else {
+                throw ValueError(key: "\(key) latency = \(tier.latencySeconds) s", expected: "a finite latency of 0 to \(longestSleepSeconds) s")
             }
         }
-        for (key, value) in [("intraNode latency", constraints.intraNodeLatencySeconds), ("scaleOut latency", constraints.interNodeLatencySeconds)]
-        where !(value.isFinite && value >= 0 && value <= longestSleepSeconds) {
-            throw ValueError(key: "\(key) = \(value) s", expected: "a finite latency of 0 to \(longestSleepSeconds) s")
-        }
-        guard constraints.ranksPerNode >= 1 else {
-            throw ValueError(key: "ranksPerNode = \(constraints.ranksPerNode)", expected: "at least 1 rank per node")
+        guard cluster.gpusPerNode >= 1 else {
+            throw ValueError(key: "gpusPerNode = \(cluster.gpusPerNode)", expected: "at least 1 rank per node")
         }
     }
 

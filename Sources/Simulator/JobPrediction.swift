@@ -31,12 +31,12 @@ public struct TaskPrediction: Codable, Sendable {
     }
 
     /// Every task of `job` run on `ranks` ranks of `cluster`.
-    /// With the job's emulated cluster (`[cluster]`, ``Job/constraints``), the costs are those of
+    /// With the job's emulated cluster (`[cluster]`, ``Job/cluster``), the costs are those of
     /// the run paced to it: its links replace the cluster's (``OpCostModel/init(jobOn:emulating:ranks:)``)
     /// and each rank's compute is multiplied by its slowdown.
     public static func predict(job: Job, ranks: Int, cluster: ClusterSpec) -> [TaskPrediction] {
         let lowering = JobLowering(ranks: ranks)
-        let costs = job.constraints.map { OpCostModel(jobOn: cluster, emulating: $0, ranks: lowering.ranks) } ?? OpCostModel(jobOn: cluster)
+        let costs = job.cluster.map { OpCostModel(jobOn: cluster, emulating: $0, ranks: lowering.ranks) } ?? OpCostModel(jobOn: cluster)
         return job.tasks.map { task in
             var (compute, comm): ([Double], [Double])
             if case .moe(let moe) = task {
@@ -44,8 +44,8 @@ public struct TaskPrediction: Codable, Sendable {
             } else {
                 (compute, comm) = cost(task, lowering: lowering, costs: costs)
             }
-            if let constraints = job.constraints {
-                for rank in compute.indices { compute[rank] *= constraints.slowdown(of: rank) }
+            if let emulated = job.cluster {
+                for rank in compute.indices { compute[rank] *= emulated.slowdown(of: rank) }
             }
             return TaskPrediction(task: task.name, kind: task.kind, computeSeconds: compute, commSeconds: comm)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Config
+import Hardware
 
 /// What a job is checked against besides its own keys: the rank count it will run on and the
 /// memory of the coordinating host.
@@ -75,72 +76,64 @@ extension Job {
             tasks.append(task)
         }
         self.tasks = tasks
-        constraints = try Job.decodeCluster(root, ranks: limits.ranks, warnings: &warnings)
+        cluster = try Job.decodeCluster(root, ranks: limits.ranks, warnings: &warnings)
     }
 
     /// The emulated cluster: `[cluster]`, or the deprecated `[constraints]` (a warning for the
     /// caller to print), not both.
-    static func decodeCluster(_ root: ConfigTable, ranks: Int, warnings: inout ConfigWarnings) throws(ConfigError) -> Constraints? {
+    static func decodeCluster(_ root: ConfigTable, ranks: Int, warnings: inout ConfigWarnings) throws(ConfigError) -> EmulatedCluster? {
         let key = try root.renamedKey("cluster", old: "constraints", warnings: &warnings)
         guard let table = try root.table(key) else { return nil }
         return key == "cluster" ? try decodeEmulatedCluster(table, ranks: ranks) : try decodeConstraints(table, ranks: ranks)
     }
 
     /// `[cluster]`: `gpusPerNode`, `slowdown` (per rank or one number, ≥ 1), and per tier
-    /// (`[cluster.intraNode]`, `[cluster.scaleOut]`) `gbPerSecond` and `latencyUs`.
-    static func decodeEmulatedCluster(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {
+    /// (`[cluster.intraNode]`, `[cluster.scaleOut]`) `gbPerSecond` (absent: uncapped) and `latencyUs`.
+    static func decodeEmulatedCluster(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> EmulatedCluster {
         try table.rejectUnknownKeys(allowed: ["gpusPerNode", "slowdown", "intraNode", "scaleOut"])
-        var slowdowns = Array(repeating: 1.0, count: ranks)
-        if table.isArray("slowdown") {
-            let list = try table.doubleArray("slowdown", in: WorkloadBounds.slowdown, maxCount: WorkloadBounds.ranks.upperBound) ?? []
-            guard list.count == ranks else {
-                throw table.error("slowdown", expected: "one slowdown per rank (\(ranks)) or a single number", found: "\(list.count) values")
-            }
-            slowdowns = list
-        } else if table.contains("slowdown") {
-            slowdowns = Array(repeating: try table.double("slowdown", in: WorkloadBounds.slowdown), count: ranks)
-        }
-        let gpusPerNode = try table.int("gpusPerNode", in: 1...max(1, ranks), default: 1)
-        guard ranks % gpusPerNode == 0 else {
-            throw table.error("gpusPerNode", expected: "a divisor of the rank count (\(ranks))", found: "\(gpusPerNode)")
-        }
-        func tier(_ key: String) throws(ConfigError) -> (gbPerSecond: Double?, latencySeconds: Double) {
-            guard let link = try table.table(key) else { return (nil, 0) }
+        let slowdown = try perRank(table, "slowdown", in: WorkloadBounds.slowdown, ranks: ranks, what: "slowdown")
+        let gpusPerNode = try nodeSize(table, "gpusPerNode", ranks: ranks)
+        func tier(_ key: String) throws(ConfigError) -> LinkTier? {
+            guard let link = try table.table(key) else { return nil }
             try link.rejectUnknownKeys(allowed: ["gbPerSecond", "latencyUs"])
-            return (try link.optionalDouble("gbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond),
-                    try link.double("latencyUs", in: WorkloadBounds.latencyUs, default: 0) * 1e-6)
+            return LinkTier(gbPerSecond: try link.optionalDouble("gbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond) ?? .infinity,
+                            latencySeconds: try link.double("latencyUs", in: WorkloadBounds.latencyUs, default: 0) * 1e-6)
         }
-        let intra = try tier("intraNode"), inter = try tier("scaleOut")
-        return Constraints(computeScale: slowdowns.map { 1 / $0 }, ranksPerNode: gpusPerNode,
-                           intraNodeGbPerSecond: intra.gbPerSecond, interNodeGbPerSecond: inter.gbPerSecond,
-                           intraNodeLatencySeconds: intra.latencySeconds, interNodeLatencySeconds: inter.latencySeconds)
+        return EmulatedCluster(gpusPerNode: gpusPerNode, slowdown: slowdown, intraNode: try tier("intraNode"), scaleOut: try tier("scaleOut"))
     }
 
-    static func decodeConstraints(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> Constraints {
+    /// The deprecated `[constraints]`: `computeScale` (= 1 / slowdown, per rank or one number),
+    /// `ranksPerNode`, `intraNodeGbPerSecond` and `interNodeGbPerSecond` (bandwidth caps, no latency).
+    static func decodeConstraints(_ table: ConfigTable, ranks: Int) throws(ConfigError) -> EmulatedCluster {
         try table.rejectUnknownKeys(allowed: ["computeScale", "ranksPerNode", "intraNodeGbPerSecond", "interNodeGbPerSecond"])
-        var scales = Array(repeating: 1.0, count: ranks)
-        if table.contains("computeScale") {
-            // One scale per rank, or one number for every rank; each in (0, 1] and no slower
-            // than 1/1000 (the pacer divides measured time by it).
-            if table.isArray("computeScale") {
-                let list = try table.doubleArray("computeScale", in: WorkloadBounds.computeScale,
-                                                 maxCount: WorkloadBounds.ranks.upperBound) ?? []
-                guard list.count == ranks else {
-                    throw table.error("computeScale", expected: "one scale per rank (\(ranks)) or a single number",
-                                      found: "\(list.count) values")
-                }
-                scales = list
-            } else {
-                scales = Array(repeating: try table.double("computeScale", in: WorkloadBounds.computeScale), count: ranks)
+        let scales = try perRank(table, "computeScale", in: WorkloadBounds.computeScale, ranks: ranks, what: "scale")
+        func tier(_ key: String) throws(ConfigError) -> LinkTier? {
+            try table.optionalDouble(key, in: WorkloadBounds.bandwidthGbPerSecond).map { LinkTier(gbPerSecond: $0, latencySeconds: 0) }
+        }
+        return EmulatedCluster(gpusPerNode: try nodeSize(table, "ranksPerNode", ranks: ranks), slowdown: scales.map { 1 / $0 },
+                               intraNode: try tier("intraNodeGbPerSecond"), scaleOut: try tier("interNodeGbPerSecond"))
+    }
+
+    /// A per-rank number: one value per rank, or a single number for every rank (default 1).
+    private static func perRank(_ table: ConfigTable, _ key: String, in bounds: ClosedRange<Double>, ranks: Int,
+                                what: String) throws(ConfigError) -> [Double] {
+        if table.isArray(key) {
+            let list = try table.doubleArray(key, in: bounds, maxCount: WorkloadBounds.ranks.upperBound) ?? []
+            guard list.count == ranks else {
+                throw table.error(key, expected: "one \(what) per rank (\(ranks)) or a single number", found: "\(list.count) values")
             }
+            return list
         }
-        let ranksPerNode = try table.int("ranksPerNode", in: 1...max(1, ranks), default: 1)
-        guard ranks % ranksPerNode == 0 else {
-            throw table.error("ranksPerNode", expected: "a divisor of the rank count (\(ranks))", found: "\(ranksPerNode)")
+        return Array(repeating: table.contains(key) ? try table.double(key, in: bounds) : 1, count: ranks)
+    }
+
+    /// Ranks per virtual node: a divisor of the rank count (default 1).
+    private static func nodeSize(_ table: ConfigTable, _ key: String, ranks: Int) throws(ConfigError) -> Int {
+        let size = try table.int(key, in: 1...max(1, ranks), default: 1)
+        guard ranks % size == 0 else {
+            throw table.error(key, expected: "a divisor of the rank count (\(ranks))", found: "\(size)")
         }
-        return Constraints(computeScale: scales, ranksPerNode: ranksPerNode,
-                           intraNodeGbPerSecond: try table.optionalDouble("intraNodeGbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond),
-                           interNodeGbPerSecond: try table.optionalDouble("interNodeGbPerSecond", in: WorkloadBounds.bandwidthGbPerSecond))
+        return size
     }
 
     private static func decodeTask(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits,

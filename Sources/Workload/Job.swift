@@ -1,4 +1,5 @@
 import Config
+import Hardware
 
 /// A batch of work for `frugal run`: named tasks executed one after another on every rank.
 ///
@@ -10,14 +11,14 @@ public struct Job: Sendable, Equatable {
     public var seed: UInt64
     /// The tasks, in order.
     public var tasks: [JobTask]
-    /// Emulated slow ranks and capped links (`[constraints]`), or nil.
-    public var constraints: Constraints?
+    /// The cluster the run is paced to (`[cluster]`: slow ranks, capped links), or nil.
+    public var cluster: EmulatedCluster?
 
-    public init(name: String, seed: UInt64, tasks: [JobTask], constraints: Constraints? = nil) {
+    public init(name: String, seed: UInt64, tasks: [JobTask], cluster: EmulatedCluster? = nil) {
         self.name = name
         self.seed = seed
         self.tasks = tasks
-        self.constraints = constraints
+        self.cluster = cluster
     }
 }
 

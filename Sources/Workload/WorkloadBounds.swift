@@ -40,7 +40,7 @@ public enum WorkloadBounds {
     public static let biasStep = 1e-9...1.0
     /// Affinity drift: a fraction of the experts per step (the ranking is cyclic, so ±1 covers every rotation).
     public static let drift = -1.0...1.0
-    /// `[constraints] computeScale`: a rank at most 1000× slower (the pacer divides by it).
+    /// The deprecated `[constraints] computeScale` (1 / slowdown): a rank at most 1000× slower.
     public static let computeScale = 1e-3...1.0
     /// Bandwidth caps in GB/s: 1 MB/s to 1 PB/s (the pacer divides bytes by it).
     public static let bandwidthGbPerSecond = 1e-3...1e6

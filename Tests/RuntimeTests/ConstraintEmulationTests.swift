@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Hardware
 import Reports
 import Testing
 import TestSupport
@@ -128,31 +129,31 @@ import Workload
 
 /// The pacer's schedule from a job's `[cluster]` and from the deprecated `[constraints]`.
 @Suite struct PacerScheduleTests {
-    static func constraints(_ table: String) throws -> Constraints {
+    static func cluster(_ table: String) throws -> EmulatedCluster {
         let text = table + "\n[[tasks]]\nkind = \"gemm\"\nname = \"g\"\nm = 8\nn = 8\nk = 8\n"
         let job = try Job(document: ConfigDocument(text: text, file: "job.toml"), limits: JobLimits(ranks: 4, availableMemoryBytes: nil))
-        return try #require(job.constraints)
+        return try #require(job.cluster)
     }
 
     @Test func theOldAndTheNewFormPaceIdentically() throws {
-        let old = try Self.constraints("[constraints]\nranksPerNode = 2\ncomputeScale = [1.0, 0.5, 1.0, 1.0]\nintraNodeGbPerSecond = 4\ninterNodeGbPerSecond = 1")
-        let new = try Self.constraints("[cluster]\ngpusPerNode = 2\nslowdown = [1, 2, 1, 1]\n[cluster.intraNode]\ngbPerSecond = 4\n[cluster.scaleOut]\ngbPerSecond = 1")
+        let old = try Self.cluster("[constraints]\nranksPerNode = 2\ncomputeScale = [1.0, 0.5, 1.0, 1.0]\nintraNodeGbPerSecond = 4\ninterNodeGbPerSecond = 1")
+        let new = try Self.cluster("[cluster]\ngpusPerNode = 2\nslowdown = [1, 2, 1, 1]\n[cluster.intraNode]\ngbPerSecond = 4\n[cluster.scaleOut]\ngbPerSecond = 1")
         let traffic: [([Int], [Int])] = [([0, 1000, 0, 0], [0, 0, 0, 0]), ([5, 4000, 3000, 0], [0, 100, 7000, 9000]), ([0, 0, 0, 0], [0, 0, 0, 0])]
         for rank in 0..<4 {
-            let a = Pacer(constraints: old, rank: rank), b = Pacer(constraints: new, rank: rank)
-            #expect(a.computeScale == b.computeScale)
+            let a = Pacer(cluster: old, rank: rank), b = Pacer(cluster: new, rank: rank)
+            #expect(a.cluster.slowdown(of: rank) == b.cluster.slowdown(of: rank))
             for (send, receive) in traffic {
                 #expect(a.linkSeconds(sendBytes: send, receiveBytes: receive) == b.linkSeconds(sendBytes: send, receiveBytes: receive))
             }
         }
         // Rank 0: 4000 B to rank 1 (same node) at 4 GB/s; 3000 out / 9000 in across nodes at 1 GB/s.
-        let rank0 = Pacer(constraints: new, rank: 0)
+        let rank0 = Pacer(cluster: new, rank: 0)
         #expect(abs(rank0.linkSeconds(sendBytes: [5, 4000, 3000, 0], receiveBytes: [0, 100, 7000, 9000]) - 16000e-9) < 1e-15)
     }
 
     @Test func aTiersLatencyIsPaidWhenItMovesBytes() throws {
-        let c = try Self.constraints("[cluster]\ngpusPerNode = 2\n[cluster.scaleOut]\ngbPerSecond = 1\nlatencyUs = 50")
-        let pacer = Pacer(constraints: c, rank: 0)
+        let c = try Self.cluster("[cluster]\ngpusPerNode = 2\n[cluster.scaleOut]\ngbPerSecond = 1\nlatencyUs = 50")
+        let pacer = Pacer(cluster: c, rank: 0)
         #expect(abs(pacer.linkSeconds(sendBytes: [0, 0, 1000, 0], receiveBytes: [0, 0, 0, 0]) - (50e-6 + 1e-6)) < 1e-15)
         #expect(pacer.linkSeconds(sendBytes: [0, 1000, 0, 0], receiveBytes: [0, 0, 0, 0]) == 0)
     }

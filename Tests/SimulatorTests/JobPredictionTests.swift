@@ -73,9 +73,9 @@ import Workload
         var cluster = try Fixtures.cluster("h800-2048")
         cluster.nodes = 1
         let task = GemmTask(name: "rows", m: 512, n: 512, k: 512, sharding: .rows)
-        let constraints = Constraints(computeScale: [1, 0.5], ranksPerNode: 2, intraNodeGbPerSecond: 2, intraNodeLatencySeconds: 1e-3)
+        let emulated = EmulatedCluster(gpusPerNode: 2, slowdown: [1, 2], intraNode: LinkTier(gbPerSecond: 2, latencySeconds: 1e-3))
         let free = try #require(TaskPrediction.predict(job: Job(name: "j", seed: 1, tasks: [.gemm(task)]), ranks: 2, cluster: cluster).first)
-        let capped = try #require(TaskPrediction.predict(job: Job(name: "j", seed: 1, tasks: [.gemm(task)], constraints: constraints),
+        let capped = try #require(TaskPrediction.predict(job: Job(name: "j", seed: 1, tasks: [.gemm(task)], cluster: emulated),
                                                          ranks: 2, cluster: cluster).first)
         var slow = cluster
         slow.intraNode = LinkTier(gbPerSecond: 2, latencySeconds: 1e-3)

@@ -1,10 +1,11 @@
 import Config
+import Hardware
 import Testing
 import Workload
 
 /// A job's emulated cluster: `[cluster]` (cluster-file key names) and the deprecated
-/// `[constraints]` decode to the same ``Constraints``; bad values are refused with their place.
-@Suite struct ConstraintsDecodingTests {
+/// `[constraints]` decode to the same ``EmulatedCluster``; bad values are refused with their place.
+@Suite struct EmulatedClusterDecodingTests {
     static let task = """
 
         [[tasks]]
@@ -43,15 +44,15 @@ import Workload
         """
 
     @Test func theOldAndTheNewFormAreTheSameCluster() throws {
-        let a = try #require(try Self.decode(Self.old).constraints), b = try #require(try Self.decode(Self.new).constraints)
+        let a = try #require(try Self.decode(Self.old).cluster), b = try #require(try Self.decode(Self.new).cluster)
         #expect(a == b)
-        #expect(b.slowdown(of: 3) == 4 && b.ranksPerNode == 2 && b.interNodeGbPerSecond == 0.5)
+        #expect(b.slowdown(of: 3) == 4 && b.gpusPerNode == 2 && b.scaleOut == LinkTier(gbPerSecond: 0.5, latencySeconds: 0))
     }
 
     @Test func latenciesAndOneSlowdownForEveryRank() throws {
-        let c = try #require(try Self.decode("[cluster]\nslowdown = 2\n[cluster.scaleOut]\nlatencyUs = 25\n").constraints)
-        #expect(c.computeScale == [0.5, 0.5, 0.5, 0.5] && abs(c.interNodeLatencySeconds - 25e-6) < 1e-18 && c.interNodeGbPerSecond == nil)
-        #expect(!c.isNone)
+        let c = try #require(try Self.decode("[cluster]\nslowdown = 2\n[cluster.scaleOut]\nlatencyUs = 25\n").cluster)
+        #expect(c.slowdown == [2, 2, 2, 2] && abs((c.scaleOut?.latencySeconds ?? 0) - 25e-6) < 1e-18)
+        #expect(c.scaleOut?.gbPerSecond == .infinity && c.intraNode == nil && !c.isUnpaced)
     }
 
     @Test(arguments: [
