@@ -22,8 +22,9 @@ public struct MoEDispatchPlanner: Sendable {
     /// The step ``next()`` plans.
     public private(set) var step = 0
 
-    /// Router multiply-adds (plus token draws) one step may route exactly: about a second.
-    public static let routingBudget = 1 << 31
+    /// Router multiply-adds (plus token draws) one step may route exactly: about 30 ms, so a
+    /// prediction (a few budgets in all) stays well under a second; larger steps are sampled.
+    public static let routingBudget = 1 << 26
 
     /// A task that cannot be placed on the ranks (a decoded job file never is one).
     public struct ShapeError: Error, Equatable, CustomStringConvertible {
