@@ -1,9 +1,10 @@
 // swift-tools-version: 6.1
 // Frugal: how fast, and at what cost, training-style work runs on constrained GPUs.
 // Layout and dependency direction: see docs/architecture.md ("Modules") —
-// frugal → Experiments/Runtime/Simulator → Program → Planner → Workload/Hardware → Config, Kernels/MPIKit → CMPI
-// (Experiments: sweeps and calibration, which orchestrate runs and import neither executor;
-// Runtime: the MPI executor).
+// frugal → Experiments, Runtime (the MPI executor), Simulator (the event executor);
+// Simulator → Program → Planner → Workload → Hardware → Config; Runtime → Planner, MPIKit → CMPI;
+// Kernels and Reports (records, statistics, charts) are leaves the others share.
+// (Experiments: sweeps and calibration, which orchestrate runs and import neither executor.)
 // Every target lists exactly the modules its sources import (Scripts/lint.sh checks).
 import PackageDescription
 
@@ -56,7 +57,7 @@ let package = Package(
         // The two executors and the reports.
         .target(name: "Runtime", dependencies: ["Config", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports"],
                 swiftSettings: optimizedSettings),
-        .target(name: "Simulator", dependencies: ["Config", "Program", "Planner", "Workload", "Hardware", "Kernels"],
+        .target(name: "Simulator", dependencies: ["Config", "Program", "Planner", "Workload", "Hardware", "Kernels", "Reports"],
                 swiftSettings: optimizedSettings),
         .target(name: "Reports"),
         // What runs the executors rather than being one: sweeps (a child process per point) and

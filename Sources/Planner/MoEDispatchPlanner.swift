@@ -9,15 +9,25 @@ import Workload
 /// These are the functions the runtime's executor calls on each rank, so a skewed load gives
 /// the same per-rank rows in the prediction as in the run.
 ///
-/// Routing every rank costs `ranks × tokens × hidden × experts` multiply-adds per step. Beyond
-/// its budget (``routingBudget`` by default) only the first ranks that fit are routed and the rest are taken to route
-/// like them: each expert's load is the sample's scaled to all ranks, capacity caps it, and its
-/// rows split evenly over its replicas, source ranks and micro-batches (``MoEStepDispatch/isExact``
-/// is then false).
+/// Routing every rank costs about `ranks × tokens × hidden × experts` multiply-adds per step.
+/// Beyond its budget (``routingBudget`` by default) the step is estimated from a sample
+/// (``MoEStepDispatch/isExact`` is then false): the first ranks that fit are routed and the
+/// rest are taken to route like them; when one rank alone does not fit, the first tokens of
+/// rank 0 that do (at least ``minimumSampledTokens``, through a router narrowed to a width that
+/// fits — its logits, scaled by 1/√width, have the same spread). Each expert's load is the
+/// sample's scaled to every token of every rank, capacity caps it, and its rows split evenly
+/// over its replicas, source ranks and micro-batches. So no task the job decoder accepts takes
+/// more than a few budgets to predict.
 public struct MoEDispatchPlanner: Sendable {
     public let task: MoETask
     public let ranks: Int
+    /// The router of ``routedTask``: the task's own, or a narrowed one for a token sample.
     public let router: MoERouter
+    /// What one routed rank routes per step: the task itself, or (one rank over the budget) its
+    /// first ``MoETask/tokens`` tokens at ``MoETask/hidden`` width in one micro-batch.
+    public let routedTask: MoETask
+    /// Ranks whose tokens one step routes: all when they fit in the budget, else as many as fit (at least one).
+    public let routedRanks: Int
     public private(set) var balance: MoEBalanceState
     /// The step ``next()`` plans.
     public private(set) var step = 0
@@ -25,6 +35,8 @@ public struct MoEDispatchPlanner: Sendable {
     /// Router multiply-adds (plus token draws) one step may route exactly: about 30 ms, so a
     /// prediction (a few budgets in all) stays well under a second; larger steps are sampled.
     public static let routingBudget = 1 << 26
+    /// Fewest tokens a sample of one rank routes (a narrower router rather than fewer tokens).
+    public static let minimumSampledTokens = 256
 
     /// A task that cannot be placed on the ranks (a decoded job file never is one).
     public struct ShapeError: Error, Equatable, CustomStringConvertible {
@@ -45,40 +57,62 @@ public struct MoEDispatchPlanner: Sendable {
         self.task = task
         self.ranks = ranks
         budget = max(1, routingBudget)
-        router = try MoERouter(task: task)
+        let rankWork = Self.routingWork(task, slots: slots)
+        routedRanks = max(1, min(ranks, budget / rankWork))
+        routedTask = rankWork <= budget ? task : Self.tokenSample(task, budget: budget)
+        router = try MoERouter(task: routedTask)
         balance = MoEBalanceState(task: task, ranks: ranks)
     }
 
-    /// Router multiply-adds (plus token draws) of one rank's step, saturating.
-    var rankRoutingWork: Int {
-        let perRank = task.tokens.multipliedReportingOverflow(by: task.hidden)
-        let work = perRank.partialValue.multipliedReportingOverflow(by: task.routedExperts + 1)
-        return perRank.overflow || work.overflow ? Int.max : max(1, work.partialValue)
+    /// Router multiply-adds and token draws of one rank routing `task`'s tokens, plus the
+    /// dispatch plans' per-slot counts (`slots` over all ranks per micro-batch); saturating.
+    static func routingWork(_ task: MoETask, slots: Int) -> Int {
+        let perToken = task.hidden.multipliedReportingOverflow(by: task.routedExperts + 1)
+        let tokens = perToken.partialValue.multipliedReportingOverflow(by: task.tokens)
+        let plans = slots.multipliedReportingOverflow(by: task.microBatches)
+        guard !perToken.overflow, !tokens.overflow, !plans.overflow else { return Int.max }
+        let (work, overflow) = tokens.partialValue.addingReportingOverflow(plans.partialValue)
+        return overflow ? Int.max : max(1, work)
     }
 
-    /// Ranks whose tokens one step routes: all when they fit in ``routingBudget``, else as many as fit (at least one).
-    public var routedRanks: Int { max(1, min(ranks, budget / rankRoutingWork)) }
+    /// The first tokens of one rank that fit in `budget`: at least ``minimumSampledTokens``
+    /// (or all, or as many as fit at width 1), at a narrower router width when that many do not
+    /// fit at the task's.
+    static func tokenSample(_ task: MoETask, budget: Int) -> MoETask {
+        let perWidth = task.routedExperts + 1
+        let fitAtFullWidth = budget / max(1, task.hidden * perWidth)
+        var sample = task
+        sample.microBatches = 1
+        sample.capacityFactor = nil
+        let fitAtWidthOne = max(1, budget / perWidth)
+        sample.tokens = min(task.tokens, max(fitAtFullWidth, min(minimumSampledTokens, fitAtWidthOne)))
+        sample.hidden = min(task.hidden, max(1, budget / (sample.tokens * perWidth)))
+        return sample
+    }
+
+    /// Whether a step routes all of each routed rank's tokens at the task's width.
+    public var routesWholeRanks: Bool { routedTask.tokens == task.tokens && routedTask.hidden == task.hidden }
 
     /// Router work of one planned step (``routedRanks`` ranks), saturating.
     public var routingWork: Int {
-        let (work, overflow) = rankRoutingWork.multipliedReportingOverflow(by: routedRanks)
+        let slots = balance.placement.slotExpert.count
+        let (work, overflow) = Self.routingWork(routedTask, slots: slots).multipliedReportingOverflow(by: routedRanks)
         return overflow ? Int.max : work
     }
 
     /// The dispatch of the next step; records its loads into the balancing state.
     public mutating func next() throws -> MoEStepDispatch {
-        let sample = routedRanks
         let offsets = router.affinityOffsets(step: step)
         var routings: [[GatingResult]] = []
-        for rank in 0..<sample {
-            let x = MoERouter.tokens(task: task, step: step, rank: rank)
+        for rank in 0..<routedRanks {
+            let x = MoERouter.tokens(task: routedTask, step: step, rank: rank)
             routings.append(try router.routeMicroBatches(x, bias: balance.bias, offsets: offsets))
         }
         let countsByRank = routings.map { batches in
             (0..<task.routedExperts).map { expert in batches.reduce(0) { $0 + $1.tokensPerExpert[expert] } }
         }
-        let dispatch = sample == ranks ? exact(routings: routings, countsByRank: countsByRank)
-                                       : estimated(countsByRank: countsByRank)
+        let dispatch = routedRanks == ranks && routesWholeRanks ? exact(routings: routings, countsByRank: countsByRank)
+                                                                : estimated(countsByRank: countsByRank)
         balance.record(loads: dispatch.loads)
         step += 1
         return dispatch
@@ -114,17 +148,19 @@ public struct MoEDispatchPlanner: Sendable {
         return result
     }
 
-    /// A leading sample routed: loads scaled to every rank, capped by the capacity, each slot's
-    /// rows split evenly over source ranks and micro-batches.
+    /// A leading sample routed: loads scaled to every token of every rank, capped by the
+    /// capacity, each slot's rows split evenly over source ranks and micro-batches.
     func estimated(countsByRank: [[Int]]) -> MoEStepDispatch {
         let placement = balance.placement, slots = placement.slotsPerRank, sample = countsByRank.count
+        let scale = Double(ranks) / Double(sample) * Double(task.tokens) / Double(routedTask.tokens)
         let loads = (0..<task.routedExperts).map { expert in
-            Int((Double(countsByRank.reduce(0) { $0 + $1[expert] }) * Double(ranks) / Double(sample)).rounded())
+            Int((Double(countsByRank.reduce(0) { $0 + $1[expert] }) * scale).rounded())
         }
         let capacity = task.capacityFactor.map { CapacityPolicy(factor: $0, meanTokensPerExpert: task.meanTokensPerExpert(ranks: ranks)).capacity }
         let kept = loads.map { min($0, capacity ?? $0) }
         var result = MoEStepDispatch(step: step, ranks: Array(repeating: .init(), count: ranks), loads: loads,
-                                     droppedPairs: zip(loads, kept).reduce(0) { $0 + $1.0 - $1.1 }, routedRanks: sample)
+                                     droppedPairs: zip(loads, kept).reduce(0) { $0 + $1.0 - $1.1 }, routedRanks: sample,
+                                     routedTokens: routesWholeRanks ? nil : routedTask.tokens)
         let pieces = ranks * task.microBatches, peers = Double(ranks - 1) / Double(ranks)
         let sentPerRank = Int((Double(kept.reduce(0, +)) / Double(ranks) * peers).rounded())
         for rank in 0..<ranks {

@@ -40,15 +40,19 @@ public struct MoEStepDispatch: Sendable, Equatable {
     /// Ranks whose tokens were routed: all of them (then the dispatch is exactly the runtime's), or
     /// a leading sample when routing every rank would cost too much (see ``MoEDispatchPlanner``).
     public var routedRanks: Int
+    /// Tokens routed of the one routed rank when routing even one whole rank would cost too much
+    /// (a sample, possibly through a narrowed router); nil when whole ranks were routed.
+    public var routedTokens: Int?
 
-    public init(step: Int, ranks: [Rank], loads: [Int], droppedPairs: Int, routedRanks: Int) {
+    public init(step: Int, ranks: [Rank], loads: [Int], droppedPairs: Int, routedRanks: Int, routedTokens: Int? = nil) {
         self.step = step
         self.ranks = ranks
         self.loads = loads
         self.droppedPairs = droppedPairs
         self.routedRanks = routedRanks
+        self.routedTokens = routedTokens
     }
 
-    /// Whether every rank's tokens were routed.
-    public var isExact: Bool { routedRanks == ranks.count }
+    /// Whether every token of every rank was routed (the dispatch is then exactly the runtime's).
+    public var isExact: Bool { routedRanks == ranks.count && routedTokens == nil }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hardware
 import Planner
 import Program
+import Reports
 import Workload
 
 /// The predicted `frugal run` of one job task — usually on the cluster file `frugal calibrate`
@@ -89,7 +90,7 @@ public struct TaskPrediction: Codable, Sendable {
         }
         guard !computes.isEmpty else { return cost(.moe(task), lowering: lowering, costs: costs) }
         func median(_ byStep: [[Double]]) -> [Double] {
-            (0..<lowering.ranks).map { rank in byStep.map { $0[rank] }.sorted()[byStep.count / 2] }
+            (0..<lowering.ranks).map { rank in Statistics.median(byStep.map { $0[rank] }) ?? 0 }
         }
         return (median(computes), median(comms))
     }

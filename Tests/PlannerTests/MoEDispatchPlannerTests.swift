@@ -64,7 +64,8 @@ import Workload
     @Test func overTheBudgetTheSampleIsScaled() throws {
         let task = Self.skewed()
         var exact = try MoEDispatchPlanner(task: task, ranks: 8)
-        var sampled = try MoEDispatchPlanner(task: task, ranks: 8, routingBudget: 2 * 64 * 32 * 9)
+        // Two ranks fit: each routes 64 tokens × 32 wide × (8 experts + 1), plus 8 slots × 2 micro-batches of counts.
+        var sampled = try MoEDispatchPlanner(task: task, ranks: 8, routingBudget: 2 * (64 * 32 * 9 + 8 * 2))
         #expect(sampled.routedRanks == 2)
         let a = try exact.next(), b = try sampled.next()
         #expect(!b.isExact && b.routedRanks == 2)
@@ -77,5 +78,32 @@ import Workload
 
     @Test func aTaskThatDoesNotFitIsAShapeError() {
         #expect(throws: MoEDispatchPlanner.ShapeError.self) { try MoEDispatchPlanner(task: Self.skewed(), ranks: 3) }
+    }
+    /// When one rank alone is over the budget, rank 0's first tokens are the sample (through a
+    /// narrowed router when even those do not fit): totals hold and the hot experts stay hot.
+    @Test(arguments: [9 * 32 * 256, 9 * 4 * 256])
+    func overTheBudgetOnOneRankItsFirstTokensAreTheSample(budget: Int) throws {
+        var task = Self.skewed()
+        task.tokens = 1024
+        var exact = try MoEDispatchPlanner(task: task, ranks: 4)
+        var sampled = try MoEDispatchPlanner(task: task, ranks: 4, routingBudget: budget)
+        #expect(sampled.routedRanks == 1 && !sampled.routesWholeRanks)
+        #expect(sampled.routedTask.tokens == 256 && sampled.routedTask.hidden == min(32, max(1, budget / (256 * 9))))
+        let a = try exact.next(), b = try sampled.next()
+        #expect(!b.isExact && b.routedTokens == 256)
+        #expect(b.loads.reduce(0, +) == 1024 * 4 * 2)
+        #expect(b.ranks.map(\.rowsReceived).reduce(0, +) == b.loads.reduce(0, +))
+        let hottest = { (d: MoEStepDispatch) in d.loads.indices.max { d.loads[$0] < d.loads[$1] } }
+        #expect(hottest(a) == hottest(b))
+    }
+
+    /// The largest tasks a job file may hold plan a step within a small multiple of the budget
+    /// (a small one here: the debug build generates router weights slowly).
+    @Test(arguments: [(16_777_216, 65_536, 65_536), (16_777_216, 65_536, 4), (1, 65_536, 65_536), (4096, 7168, 256)])
+    func everyStepFitsTheBudget(tokens: Int, hidden: Int, experts: Int) throws {
+        let task = MoETask(name: "huge", tokens: tokens, hidden: hidden, expertFfnWidth: 1, routedExperts: experts, topK: 1)
+        let planner = try MoEDispatchPlanner(task: task, ranks: 4, routingBudget: 1 << 20)
+        #expect(planner.routingWork <= 2 * planner.budget)
+        #expect(planner.router.weights.count <= planner.budget)
     }
 }
