@@ -26,25 +26,16 @@ public struct RankParameters: Sendable {
     public init(model: TransformerModel, setup: TrainingSetup, layout: PipelineLayout, gpusPerNode: Int) {
         self.setup = setup
         self.layout = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode)
-        let tp = Double(setup.tp), h = model.hidden
+        let blocks = BlockParameters(model: model)
         var stages: [Counts] = []
         for stage in 0..<setup.pp {
             var counts = Counts()
             for chunk in 0..<layout.chunksPerRank {
                 let position = layout.position(stage: stage, chunk: chunk).position
-                for block in layout.blocks[position] {
-                    let layer = min(block, model.layers - 1)
-                    if let moe = model.moe, model.isMoELayer(layer) {
-                        let routed = Double(moe.routedExperts * model.expertParameters)
-                        counts.nonExpert += Double(model.layerParameters(layer)) - routed
-                        counts.expert += routed / Double(setup.ep)
-                    } else {
-                        counts.nonExpert += Double(model.layerParameters(layer)) / tp
-                    }
-                    if block >= model.layers { counts.nonExpert += Double(2 * h * h + 3 * h) / tp }
-                }
-                if position == 0 { counts.nonExpert += Double(model.embeddingParameters) / tp }
-                if position == layout.positions - 1 { counts.nonExpert += Double(model.headParameters + h) / tp }
+                let held = blocks.rankCounts(blocks: layout.blocks[position], first: position == 0,
+                                             last: position == layout.positions - 1, tp: setup.tp, ep: setup.ep)
+                counts.nonExpert += held.nonExpert
+                counts.expert += held.expert
             }
             stages.append(counts)
         }

@@ -57,32 +57,15 @@ public struct AnalyticalStepEstimator: Sendable {
     public let base: TrainingSetup
     public let cluster: ClusterSpec
     let collectives: CollectiveCostModel
-    /// Per block (layers, then MTP modules): parameters that are not routed experts, and routed-expert parameters.
-    let blockNonExpertParameters: [Double]
-    let blockExpertParameters: [Double]
-    let blockIsMoE: [Bool]
+    /// Per block (layers, then MTP modules): parameters, expert and not, and whether it is MoE.
+    let parameters: BlockParameters
 
     public init(model: TransformerModel, base: TrainingSetup, cluster: ClusterSpec) {
         self.model = model
         self.base = base
         self.cluster = cluster
         collectives = CollectiveCostModel(cluster: cluster)
-        var nonExpert: [Double] = [], expert: [Double] = [], moe: [Bool] = []
-        for block in 0..<(model.layers + model.mtpModules) {
-            let layer = min(block, model.layers - 1)
-            var common = Double(model.layerParameters(layer)), routed = 0.0
-            if let spec = model.moe, model.isMoELayer(layer) {
-                routed = Double(spec.routedExperts * model.expertParameters)
-                common -= routed
-            }
-            if block >= model.layers { common += Double(2 * model.hidden * model.hidden + 3 * model.hidden) }
-            nonExpert.append(common)
-            expert.append(routed)
-            moe.append(model.isMoELayer(layer))
-        }
-        blockNonExpertParameters = nonExpert
-        blockExpertParameters = expert
-        blockIsMoE = moe
+        parameters = BlockParameters(model: model)
     }
 
     /// Seconds of one block for one micro-batch on one rank.
@@ -147,8 +130,8 @@ public struct AnalyticalStepEstimator: Sendable {
         }
         // Every dense layer costs the same, every MoE layer (at uniform load) and every MTP module too.
         var result = BlockCosts()
-        if let dense = blockIsMoE.firstIndex(of: false) { result.dense = blockSeconds(dense).0 }
-        if let moe = blockIsMoE.prefix(model.layers).firstIndex(of: true) { (result.moe, result.moeAllToAll) = blockSeconds(moe) }
+        if let dense = parameters.isMoE.firstIndex(of: false) { result.dense = blockSeconds(dense).0 }
+        if let moe = parameters.isMoE.prefix(model.layers).firstIndex(of: true) { (result.moe, result.moeAllToAll) = blockSeconds(moe) }
         if model.mtpModules > 0 { (result.mtp, result.mtpAllToAll) = blockSeconds(model.layers) }
         result.head = BlockSeconds(forward: seconds(work.headForward()), backward: seconds(work.headBackward()),
                                    weight: seconds([work.headWeight()]))
@@ -228,30 +211,18 @@ public struct AnalyticalStepEstimator: Sendable {
     }
 
     /// Each pipeline position's blocks summed, with the embedding on the first and the head on the last.
-    func positionCosts(_ blocks: BlockCosts, setup: TrainingSetup, layout: PipelineLayout) -> [PositionCost] {
-        let tp = Double(setup.tp)
-        return (0..<layout.positions).map { position in
+    func positionCosts(_ costs: BlockCosts, setup: TrainingSetup, layout: PipelineLayout) -> [PositionCost] {
+        (0..<layout.positions).map { position in
             var sum = PositionCost()
             for block in layout.blocks[position] {
-                sum.seconds = sum.seconds + (block >= model.layers ? blocks.mtp : blockIsMoE[block] ? blocks.moe : blocks.dense)
-                if blockIsMoE[block] {
-                    sum.nonExpert += blockNonExpertParameters[block]
-                    sum.expert += blockExpertParameters[block] / Double(setup.ep)
-                } else {
-                    sum.nonExpert += (blockNonExpertParameters[block] + blockExpertParameters[block]) / tp
-                }
-                if block >= model.layers && blockIsMoE[block] {
-                    sum.nonExpert -= Double(2 * model.hidden * model.hidden + 3 * model.hidden) * (1 - 1 / tp)
-                }
+                sum.seconds = sum.seconds + (block >= model.layers ? costs.mtp : parameters.isMoE[block] ? costs.moe : costs.dense)
             }
-            if position == 0 {
-                sum.seconds.forward += blocks.embedding; sum.seconds.backward += blocks.embedding
-                sum.nonExpert += Double(model.embeddingParameters) / tp
-            }
-            if position == layout.positions - 1 {
-                sum.seconds = sum.seconds + blocks.head
-                sum.nonExpert += Double(model.headParameters + model.hidden) / tp
-            }
+            let first = position == 0, last = position == layout.positions - 1
+            if first { sum.seconds.forward += costs.embedding; sum.seconds.backward += costs.embedding }
+            if last { sum.seconds = sum.seconds + costs.head }
+            let held = parameters.rankCounts(blocks: layout.blocks[position], first: first, last: last, tp: setup.tp, ep: setup.ep)
+            sum.nonExpert = held.nonExpert
+            sum.expert = held.expert
             return sum
         }
     }
