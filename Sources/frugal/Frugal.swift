@@ -45,6 +45,9 @@ struct Frugal: ParsableCommand {
     static func main() {
         var command: ParsableCommand
         do {
+            if let topic = unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
+                throw ValidationError("no command '\(topic)' to show help for")
+            }
             command = try parseAsRoot()
         } catch {
             exit(parsing: error)
@@ -54,6 +57,18 @@ struct Frugal: ParsableCommand {
         } catch {
             exit(status: error)
         }
+    }
+
+    /// The first word of `frugal help WORD…` that names no command (argument-parser would print the
+    /// root help and exit 0 for it), or nil.
+    static func unknownHelpTopic(_ arguments: [String]) -> String? {
+        guard arguments.first == "help" else { return nil }
+        var command: ParsableCommand.Type = Frugal.self
+        for word in arguments.dropFirst() where !word.hasPrefix("-") {
+            guard let next = command.configuration.subcommands.first(where: { $0._commandName == word }) else { return word }
+            command = next
+        }
+        return nil
     }
 
     /// Ends after the arguments could not be parsed or validated: argument-parser's message and

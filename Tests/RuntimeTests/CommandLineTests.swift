@@ -135,12 +135,13 @@ import TestSupport
 
     /// Argument-parser's own errors exit 2 with its message and help hint; help and version exit 0.
     @Test func usageErrorsExit2AndHelpExits0() throws {
-        for arguments in [["nosuch"], ["simulate"], ["run"], ["bench", "gemm", "--format", "xml"], ["run", "Cluster/jobs/demo.toml", "--fail-rank", "1"]] {
+        for arguments in [["nosuch"], ["simulate"], ["run"], ["bench", "gemm", "--format", "xml"], ["run", "Cluster/jobs/demo.toml", "--fail-rank", "1"],
+                          ["help", "nosuch"], ["help", "bench", "nosuch"]] {
             let outcome = try Self.run(arguments)
             #expect(outcome.status == 2, "\(arguments): \(outcome.status) \(outcome.standardError)")
             #expect(outcome.standardError.contains("Error:") && outcome.standardError.contains("--help"), "\(outcome.standardError)")
         }
-        for arguments in [["--help"], ["--version"], ["simulate", "--help"], ["version"]] {
+        for arguments in [["--help"], ["--version"], ["simulate", "--help"], ["version"], ["help"], ["help", "bench", "gemm"]] {
             let outcome = try Self.run(arguments)
             #expect(outcome.status == 0, "\(arguments): \(outcome.status) \(outcome.standardError)")
         }
