@@ -57,11 +57,43 @@ public struct RankLayout: Sendable, Equatable {
         public var perNode: Int
     }
 
-    /// The placement of the group of `ranks`.
+    /// The placement of the group of `ranks` (any order).
     public func shape(of ranks: [Int]) -> GroupShape {
-        var perNode: [Int: Int] = [:]
-        for rank in ranks { perNode[rank / gpusPerNode, default: 0] += 1 }
-        return GroupShape(members: ranks.count, nodes: perNode.count, perNode: perNode.values.max() ?? 1)
+        let sorted = zip(ranks, ranks.dropFirst()).allSatisfy { $0 <= $1 } ? ranks : ranks.sorted()
+        var nodes = 0, perNode = 0, run = 0, last = Int.min
+        for rank in sorted {
+            let node = rank / gpusPerNode
+            if node != last { nodes += 1; run = 0; last = node }
+            run += 1
+            perNode = max(perNode, run)
+        }
+        return GroupShape(members: ranks.count, nodes: nodes, perNode: max(1, perNode))
+    }
+
+    /// The placement of the `count` ranks `first`, `first + stride`, …: in constant time when the
+    /// stride divides or exceeds a node (every group this layout makes on usual nodes), else by
+    /// walking the members. A 98,304-rank layout asks for one shape per rank.
+    public func shape(first: Int, stride: Int, count: Int) -> GroupShape {
+        let g = gpusPerNode, last = first + (count - 1) * stride
+        guard count > 1, stride > 0 else { return shape(of: (0..<max(0, count)).map { first + $0 * stride }) }
+        if stride >= g { return GroupShape(members: count, nodes: count, perNode: 1) }
+        let nodes = last / g - first / g + 1
+        guard g % stride == 0 else { return shape(of: (0..<count).map { first + $0 * stride }) }
+        // Members below `first` in its node, and up to `last` in its node, are whole strides apart.
+        let firstNodeMembers = ((first / g + 1) * g - 1 - first) / stride + 1
+        let lastNodeMembers = (last - last / g * g) / stride + 1
+        let perNode = nodes == 1 ? count : max(firstNodeMembers, lastNodeMembers, nodes > 2 ? g / stride : 0)
+        return GroupShape(members: count, nodes: nodes, perNode: perNode)
+    }
+
+    /// The placement of ``dataParallelGroup(stage:column:)``, without listing it.
+    public func dataParallelShape(stage: Int, column: Int) -> GroupShape {
+        shape(first: rank(stage: stage, column: column % tp), stride: tp, count: dp)
+    }
+
+    /// The placement of ``expertDataParallelGroup(stage:column:)``, without listing it.
+    public func expertDataParallelShape(stage: Int, column: Int) -> GroupShape {
+        shape(first: rank(stage: stage, column: column % ep), stride: ep, count: expertGroupsPerStage)
     }
 
     /// Whether two ranks share a node.

@@ -44,12 +44,12 @@ public struct RankParameters: Sendable {
 
     /// The data-parallel group of non-expert weights of the rank at (`stage`, `column`).
     public func dataParallelShape(stage: Int, column: Int) -> GroupShape {
-        layout.shape(of: layout.dataParallelGroup(stage: stage, column: column))
+        layout.dataParallelShape(stage: stage, column: column)
     }
 
     /// The group of ranks holding the same experts (same place in different expert-parallel groups).
     public func expertDataParallelShape(stage: Int, column: Int) -> GroupShape {
-        layout.shape(of: layout.expertDataParallelGroup(stage: stage, column: column))
+        layout.expertDataParallelShape(stage: stage, column: column)
     }
 
     /// Parameters whose optimizer state the rank updates (ZeRO ≥ 1 shards them over the groups).
