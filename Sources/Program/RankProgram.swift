@@ -45,6 +45,9 @@ public struct RankProgram: Sendable {
     /// How many times the ops run in one step: 1 for a training step; a job's MoE task lowers one
     /// micro-batch and runs it once per micro-batch.
     public var loopCount = 1
+    /// The data-parallel replicas folded away (``RankFold``): op ranks are then folded ranks; nil
+    /// when every rank is in the program.
+    public var fold: RankFold?
 
     /// Number of ops.
     public var count: Int { kind.count }

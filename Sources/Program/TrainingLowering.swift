@@ -27,9 +27,15 @@ public struct TrainingLowering {
     /// The ops of the rank being lowered, appended to the program when it is done.
     private var rankOps: [RankProgram.Op] = []
 
-    public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int) {
+    /// Replicas lowered once (``RankFold``), or nil for every rank.
+    public let fold: RankFold?
+
+    /// The lowering of `model` trained with `setup` on nodes of `gpusPerNode`; with `fold`, only
+    /// the ranks it keeps (see ``RankFold/exact(layout:slowdown:)`` for when that is exact).
+    public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int, fold: RankFold? = nil) {
         self.model = model
         self.setup = setup
+        self.fold = fold
         layout = PipelineLayout(model: model, setup: setup)
         ranks = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode)
         work = TrainingWork(model: model, setup: setup, gpusPerNode: gpusPerNode)
@@ -48,8 +54,9 @@ public struct TrainingLowering {
             TrainingWork.isMoE(model: model, block: block) && model.moe != nil
                 ? work.route(block: block) : Route(hostShare: [], nodeLimit: 0, gpusPerNode: ranks.gpusPerNode)
         }
+        program.fold = fold
         makeTemplates()
-        let rankCount = setup.gpuCount
+        let rankCount = fold.map { setup.pp * $0.period } ?? setup.gpuCount
         let slots = columns * layout.microBatches * layout.positions
         forwardEnd = [Int32](repeating: -1, count: slots)
         backwardEnd = [Int32](repeating: -1, count: slots)
@@ -59,12 +66,13 @@ public struct TrainingLowering {
         groupCollectives = Array(repeating: [], count: epGroups + dpGroups + expertGroups)
         let actions = (0..<setup.pp).map { PipelineScheduleBuilder(kind: setup.schedule, layout: layout).actions(stage: $0) }
         var estimate = 0
-        for stage in 0..<setup.pp { estimate += actions[stage].count * 24 * columns }
+        for stage in 0..<setup.pp { estimate += actions[stage].count * 24 * (fold?.period ?? columns) }
         program.reserve(ops: estimate)
         program.rankStart.reserveCapacity(rankCount + 1)
         for rank in 0..<rankCount {
             program.rankStart.append(program.count)
-            emitRank(rank, actions: actions[rank / columns])
+            let real = fold?.realRank(rank) ?? rank
+            emitRank(real, as: rank, actions: actions[real / columns])
             program.append(contentsOf: rankOps)
             rankOps.removeAll(keepingCapacity: true)
         }
@@ -154,8 +162,9 @@ public struct TrainingLowering {
         (column * layout.microBatches + microBatch) * layout.positions + position
     }
 
-    private mutating func emitRank(_ rank: Int, actions: [PipelineAction]) {
-        let at = ranks.coordinates(of: rank)
+    /// Lowers real rank `real` as the program's rank `rank` (they differ in a folded program).
+    private mutating func emitRank(_ real: Int, as rank: Int, actions: [PipelineAction]) {
+        let at = ranks.coordinates(of: real)
         let stage = at.stage, column = at.column
         var context = RankContext(rank: rank, stage: stage, column: column, epIndex: at.epIndex, epGroup: at.epGroup)
         for action in actions {
@@ -274,6 +283,9 @@ public struct TrainingLowering {
         return groupCollectives[group][sequence]
     }
 
+    /// Members of a data-parallel group the program holds: one per class under the fold.
+    private func keptMembers(_ shape: RankLayout.GroupShape) -> Int { shape.members / (fold?.factor ?? 1) }
+
     /// Gradient synchronisation, optimizer and parameter gathering at the end of the step.
     private mutating func emitOptimizer(_ context: inout RankContext) {
         let stage = context.stage, tpIndex = context.column % setup.tp
@@ -291,7 +303,7 @@ public struct TrainingLowering {
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * gradientBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
-            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: shape.members)
+            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: keptMembers(shape))
             sequence[group, default: 0] += 1
             lastSync = emit(.init(rank: context.rank, kind: .gradientSync, microBatch: -1,
                                   segment: program.work.append(segment: [item]), dependency: last, collective: collective))
@@ -307,7 +319,7 @@ public struct TrainingLowering {
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(.allGather, group: name, bytes: count * weightBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
-            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: shape.members)
+            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: keptMembers(shape))
             sequence[group, default: 0] += 1
             _ = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: -1,
                            segment: program.work.append(segment: [item]), dependency: last, collective: collective))

@@ -110,7 +110,7 @@ public struct OpCostModel: Sendable {
         return result
     }
 
-    /// Costs `program`: every op's duration (compute ops slowed by their rank's `slowdown`;
+    /// Costs `program`: every op's duration (compute ops slowed by their (real) rank's `slowdown`;
     /// collective members take the collective's duration) and every pipeline transfer's delay.
     public func cost(_ program: RankProgram, slowdown: [Double]) -> CostedProgram {
         let segments = segmentSeconds(program.work, routes: program.routes)
@@ -120,7 +120,7 @@ public struct OpCostModel: Sendable {
             program.rank.withUnsafeBufferPointer { rank in
             program.stream.withUnsafeBufferPointer { stream in
                 for op in 0..<count {
-                    let index = Int(segment[op]), onRank = Int(rank[op])
+                    let index = Int(segment[op]), onRank = program.fold?.realRank(Int(rank[op])) ?? Int(rank[op])
                     var seconds = index >= 0 && index < segments.count ? segments[index] : 0
                     if stream[op] == 0 && onRank < slowdown.count { seconds *= slowdown[onRank] }
                     duration.initializeElement(at: op, to: seconds)
@@ -131,7 +131,8 @@ public struct OpCostModel: Sendable {
         var remoteDelay = [Float](repeating: 0, count: count)
         let gpusPerNode = collectives.cluster.gpusPerNode
         for op in 0..<count where program.remoteDependency[op] >= 0 {
-            let from = Int(program.rank[Int(program.remoteDependency[op])]), to = Int(program.rank[op])
+            var from = Int(program.rank[Int(program.remoteDependency[op])]), to = Int(program.rank[op])
+            if let fold = program.fold { (from, to) = (fold.realRank(from), fold.realRank(to)) }
             guard from != to else { continue }
             let sameNode = from / gpusPerNode == to / gpusPerNode
             remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), sameNode: sameNode))

@@ -41,6 +41,9 @@ public struct SimulationResult: Sendable, Codable {
     public var costUsdWithFailures: Double?
     /// Simulation bookkeeping.
     public var ranksSimulated: Int
+    /// Ranks the event simulation ran: every rank, or one per class of identical data-parallel
+    /// replicas (``RankFold``), whose timelines stand for the rest.
+    public var ranksRun = 0
     public var events: Int
     public var simulationWallSeconds: Double
     public var eventsPerSecond: Double
@@ -64,7 +67,8 @@ public struct SimulationResult: Sendable, Codable {
         try c.encode(energyKwh, forKey: .energyKwh); try c.encode(breakdown, forKey: .breakdown)
         try c.encode(goodput, forKey: .goodput); try c.encode(trainDaysWithFailures, forKey: .trainDaysWithFailures)
         try c.encode(gpuHoursWithFailures, forKey: .gpuHoursWithFailures); try c.encode(costUsdWithFailures, forKey: .costUsdWithFailures)
-        try c.encode(ranksSimulated, forKey: .ranksSimulated); try c.encode(events, forKey: .events)
+        try c.encode(ranksSimulated, forKey: .ranksSimulated); try c.encode(ranksRun, forKey: .ranksRun)
+        try c.encode(events, forKey: .events)
         try c.encode(simulationWallSeconds, forKey: .simulationWallSeconds); try c.encode(eventsPerSecond, forKey: .eventsPerSecond)
         try c.encode(seed, forKey: .seed)
     }

@@ -55,8 +55,10 @@ public struct TrainingSimulator: Sendable {
         public var timeline: EventSimulator?
     }
 
-    /// Runs the simulation.
-    public func run(keepTimeline: Bool = false) throws(SimulationError) -> Run {
+    /// Runs the simulation. Identical data-parallel replicas are simulated once when that changes
+    /// nothing (``RankFold/exact(layout:slowdown:)``) unless `fold` is false or the timeline is
+    /// kept (a trace shows every rank).
+    public func run(keepTimeline: Bool = false, fold: Bool = true) throws(SimulationError) -> Run {
         try validate()
         let clock = ContinuousClock.now
         let layout = PipelineLayout(model: model, setup: setup)
@@ -75,10 +77,15 @@ public struct TrainingSimulator: Sendable {
             ranksSimulated: 0, events: 0, simulationWallSeconds: 0, eventsPerSecond: 0, seed: setup.seed)
         guard memory.fits else { return Run(result: result) }
 
-        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode)
+        let slowdown = slowdownFactors()
+        let folding = fold && !keepTimeline
+            ? RankFold.exact(layout: RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: cluster.gpusPerNode),
+                             slowdown: slowdown)
+            : nil
+        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode, fold: folding)
         let program = lowering.lower()
         let costs = OpCostModel(cluster: cluster, setup: setup)
-        let timeline = try EventSimulator(costed: costs.cost(program, slowdown: slowdownFactors()))
+        let timeline = try EventSimulator(costed: costs.cost(program, slowdown: slowdown))
         let wall = ContinuousClock.now - clock
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
 
@@ -91,6 +98,7 @@ public struct TrainingSimulator: Sendable {
         }
         result.breakdown = breakdown
         result.ranksSimulated = cluster.gpuCount
+        result.ranksRun = program.ranks
         result.events = program.count
         result.simulationWallSeconds = wallSeconds
         result.eventsPerSecond = Double(program.count) / max(wallSeconds, 1e-9)

@@ -47,6 +47,8 @@ struct Simulate: ParsableCommand {
     @Option(help: "Also write the result (in --format) to this file.") var out: String?
     @Option(help: "Write a Chrome/Perfetto trace of the step to this file.") var trace: String?
     @Option(name: .customLong("trace-ranks"), help: "Ranks in the trace, e.g. 0-15 (default: the first 16).") var traceRanks: String?
+    @Flag(name: .customLong("no-fold"), help: "Simulate every rank, even identical data-parallel replicas (the result is the same; for checking it).")
+    var noFold = false
     @Option(name: .customLong("clusters-dir")) var clustersDirectory = "Cluster/clusters"
     @Option(name: .customLong("models-dir")) var modelsDirectory = "Cluster/models"
     @Option(name: .customLong("train-dir")) var trainDirectory = "Cluster/train"
@@ -69,7 +71,7 @@ struct Simulate: ParsableCommand {
                 ?? RankRanges.first(16, of: gpus)
             if let out { try OutputPath.checkFile(out, flag: "--out") }
             if let trace { try OutputPath.checkFile(trace, flag: "--trace") }
-            let run = try simulator.run(keepTimeline: trace != nil)
+            let run = try simulator.run(keepTimeline: trace != nil, fold: !noFold)
             if let message = run.result.nonFiniteMessage() { try failResult(message) }
             if trace != nil, let program = run.program {
                 let events = ChromeTraceWriter.eventCount(program: program, ranks: traced)

@@ -55,6 +55,7 @@ enum SimulationReportFormatter {
             rows.append(("optimizer", number(b.optimizerSeconds)))
             rows.append(("imbalanceWait", number(b.imbalanceWaitSeconds)))
         }
+        rows.append(("ranksRun", "\(r.ranksRun)"))
         rows.append(("events", "\(r.events)"))
         rows.append(("simulationWallSeconds", number(r.simulationWallSeconds)))
         rows.append(("eventsPerSecond", number(r.eventsPerSecond, 0)))

@@ -1,0 +1,74 @@
+import Hardware
+import Program
+import Simulator
+import Testing
+import Workload
+
+/// Identical data-parallel replicas simulated once give the unfolded step: the step and every
+/// breakdown part within 1e-9 relative, for every schedule, ZeRO stage, expert load, node size
+/// and straggler kind; where ranks differ the fold is refused.
+@Suite struct RankFoldTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var tp = 1, pp = 2, ep = 4, dp = 16, gpusPerNode = 8
+        var schedule = PipelineScheduleKind.oneFOneB, virtualStages = 1, zero = 1, microBatches = 4
+        var load = ExpertLoadModel.uniform
+        var stragglers = StragglerModel()
+        /// Whether the fold applies (ranks simulated fewer than the GPUs).
+        var folds = true
+        var testDescription: String { "tp\(tp) pp\(pp) ep\(ep) dp\(dp) /\(gpusPerNode) \(schedule) z\(zero) \(load) \(stragglers.slowRanks)" }
+    }
+
+    static let cases: [Case] = [
+        Case(),
+        Case(tp: 2, pp: 2, ep: 4, dp: 8, schedule: .interleaved, virtualStages: 2),
+        Case(pp: 4, ep: 2, dp: 8, schedule: .zb1p, zero: 0),
+        Case(pp: 2, ep: 8, dp: 16, schedule: .dualpipe, zero: 3),
+        Case(tp: 2, pp: 1, ep: 8, dp: 16, zero: 2),
+        Case(pp: 2, ep: 4, dp: 16, load: .zipf(exponent: 1.2)),
+        Case(tp: 2, pp: 2, ep: 2, dp: 12, gpusPerNode: 6),
+        Case(pp: 4, ep: 2, dp: 6, gpusPerNode: 4, schedule: .dualpipe, microBatches: 8),
+        Case(stragglers: StragglerModel(slowRanks: [3], slowdown: 1.5), folds: false),
+        Case(stragglers: StragglerModel(logNormalSigma: 0.05), folds: false),
+        Case(pp: 2, ep: 16, dp: 16, folds: false),
+    ]
+
+    @Test(arguments: cases)
+    func theFoldedStepIsTheUnfoldedStep(_ c: Case) throws {
+        var cluster = try PlanSearchTests.cluster(nodes: 1)
+        cluster.gpusPerNode = c.gpusPerNode
+        cluster.nodes = c.tp * c.pp * c.dp / c.gpusPerNode
+        var setup = PlanSearchTests.base(globalBatch: c.microBatches * c.dp)
+        setup.tp = c.tp; setup.pp = c.pp; setup.ep = c.ep; setup.dp = c.dp
+        setup.schedule = c.schedule; setup.virtualStages = c.virtualStages; setup.zeroStage = c.zero
+        setup.expertLoad = c.load; setup.stragglers = c.stragglers
+        let simulator = TrainingSimulator(model: PlanSearchTests.tinyMoEModel(), setup: setup, cluster: cluster)
+        let folded = try simulator.run().result, full = try simulator.run(fold: false).result
+        #expect(full.ranksRun == cluster.gpuCount && folded.ranksSimulated == cluster.gpuCount)
+        #expect((folded.ranksRun < cluster.gpuCount) == c.folds)
+        #expect(close(try #require(folded.stepSeconds), try #require(full.stepSeconds)))
+        let a = try #require(folded.breakdown), b = try #require(full.breakdown)
+        #expect(close(a.computeSeconds, b.computeSeconds) && close(a.optimizerSeconds, b.optimizerSeconds))
+        #expect(close(a.bubbleSeconds, b.bubbleSeconds) && close(a.imbalanceWaitSeconds, b.imbalanceWaitSeconds))
+        #expect(Set(a.exposedCommunicationSeconds.keys) == Set(b.exposedCommunicationSeconds.keys))
+        for (part, seconds) in b.exposedCommunicationSeconds {
+            #expect(close(a.exposedCommunicationSeconds[part] ?? .nan, seconds), "\(part)")
+        }
+    }
+
+    /// The fold's rank numbering, and when it is refused.
+    @Test func foldedRanksMapBackAndStragglersRefuseIt() throws {
+        let layout = RankLayout(tp: 2, pp: 3, ep: 4, dp: 8, gpusPerNode: 8)
+        let fold = try #require(RankFold.exact(layout: layout, slowdown: []))
+        #expect(fold.period == 4 && fold.factor == 4)
+        for folded in 0..<(3 * fold.period) { #expect(fold.foldedRank(fold.realRank(folded)) == folded) }
+        var slow = [Double](repeating: 1, count: layout.ranks)
+        slow[5] = 2
+        #expect(RankFold.exact(layout: layout, slowdown: slow) == nil)
+        // Every replica of rank 5 slowed alike: the fold stands.
+        for rank in 0..<layout.ranks where rank % layout.columns % 4 == 1 { slow[rank] = 2 }
+        #expect(RankFold.exact(layout: layout, slowdown: slow) != nil)
+        #expect(RankFold.exact(layout: RankLayout(tp: 1, pp: 2, ep: 8, dp: 8, gpusPerNode: 8), slowdown: []) == nil)
+    }
+
+    func close(_ a: Double, _ b: Double) -> Bool { a == b || abs(a - b) <= 1e-9 * max(abs(a), abs(b)) }
+}
