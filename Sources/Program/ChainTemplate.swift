@@ -29,4 +29,9 @@ struct ChainTemplate: Sendable {
         segments = items.map { table.append(segment: $0) }
         items = []
     }
+
+    /// Whether `other` (flushed into the same `table`) has the same ops with the same work.
+    func sameWork(as other: ChainTemplate, in table: WorkTable) -> Bool {
+        kinds == other.kinds && zip(segments, other.segments).allSatisfy { table.items(of: $0) == table.items(of: $1) }
+    }
 }

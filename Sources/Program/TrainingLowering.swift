@@ -27,15 +27,12 @@ public struct TrainingLowering {
     /// The ops of the rank being lowered, appended to the program when it is done.
     private var rankOps: [RankProgram.Op] = []
 
-    /// Replicas lowered once (``RankFold``), or nil for every rank.
-    public let fold: RankFold?
+    /// Replicas lowered once by the last ``lower(folding:)`` (``RankFold``), or nil for every rank.
+    public private(set) var fold: RankFold?
 
-    /// The lowering of `model` trained with `setup` on nodes of `gpusPerNode`; with `fold`, only
-    /// the ranks it keeps (see ``RankFold/exact(layout:slowdown:)`` for when that is exact).
-    public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int, fold: RankFold? = nil) {
+    public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int) {
         self.model = model
         self.setup = setup
-        self.fold = fold
         layout = PipelineLayout(model: model, setup: setup)
         ranks = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode)
         work = TrainingWork(model: model, setup: setup, gpusPerNode: gpusPerNode)
@@ -47,15 +44,18 @@ public struct TrainingLowering {
     /// Bytes of one pipeline transfer (a micro-batch's activations or their gradients).
     public var transferBytes: Double { work.tokens * Double(model.hidden) * 2 / Double(setup.tp) }
 
-    /// Every rank's program for one step.
-    public mutating func lower() -> RankProgram {
+    /// Every rank's program for one step. Given the ranks' compute `slowdown`, identical
+    /// data-parallel replicas are lowered once where that leaves every timeline as it is
+    /// (``RankFold/exact(layout:slowdown:expertsAlike:)``; the program's ``RankProgram/fold``).
+    public mutating func lower(folding slowdown: [Double]? = nil) -> RankProgram {
         program = RankProgram()
         program.routes = (0..<(model.layers + model.mtpModules)).map { block in
             TrainingWork.isMoE(model: model, block: block) && model.moe != nil
                 ? work.route(block: block) : Route(hostShare: [], nodeLimit: 0, gpusPerNode: ranks.gpusPerNode)
         }
-        program.fold = fold
         makeTemplates()
+        fold = slowdown.flatMap { RankFold.exact(layout: ranks, slowdown: $0, expertsAlike: expertsAlike()) }
+        program.fold = fold
         let rankCount = fold.map { setup.pp * $0.period } ?? setup.gpuCount
         let slots = columns * layout.microBatches * layout.positions
         forwardEnd = [Int32](repeating: -1, count: slots)
@@ -88,6 +88,19 @@ public struct TrainingLowering {
     }
 
     // MARK: Templates
+
+    /// Whether every expert-parallel index of every position has the same work (uniform load).
+    private func expertsAlike() -> Bool {
+        (0..<layout.positions).allSatisfy { position in
+            let first = position * setup.ep
+            return (first + 1..<first + setup.ep).allSatisfy { index in
+                forwardTemplates[index].sameWork(as: forwardTemplates[first], in: program.work)
+                    && backwardTemplates[index].sameWork(as: backwardTemplates[first], in: program.work)
+                    && splitBackwardTemplates[index].sameWork(as: splitBackwardTemplates[first], in: program.work)
+                    && program.work.items(of: weightSegments[index]) == program.work.items(of: weightSegments[first])
+            }
+        }
+    }
 
     private mutating func makeTemplates() {
         let positions = layout.positions
@@ -219,7 +232,8 @@ public struct TrainingLowering {
         let kind = place.template.kinds[place.next]
         var collective: Int32 = -1
         if kind.isCommunication {
-            collective = groupCollective(group: context.epGroup, sequence: context.epSequence, members: setup.ep)
+            collective = groupCollective(group: context.epGroup, sequence: context.epSequence,
+                                         members: fold?.keptExpertParallelMembers ?? setup.ep)
             context.epSequence += 1
         }
         var dependency = place.previous
@@ -283,8 +297,11 @@ public struct TrainingLowering {
         return groupCollectives[group][sequence]
     }
 
-    /// Members of a data-parallel group the program holds: one per class under the fold.
-    private func keptMembers(_ shape: RankLayout.GroupShape) -> Int { shape.members / (fold?.factor ?? 1) }
+    /// Members of a data- or expert-data-parallel group the program holds (fewer under the fold).
+    private func keptMembers(_ shape: RankLayout.GroupShape, _ group: ProcessGroup) -> Int {
+        guard let fold else { return shape.members }
+        return group == .expertData ? fold.keptExpertDataParallelMembers : fold.keptDataParallelMembers
+    }
 
     /// Gradient synchronisation, optimizer and parameter gathering at the end of the step.
     private mutating func emitOptimizer(_ context: inout RankContext) {
@@ -303,7 +320,7 @@ public struct TrainingLowering {
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * gradientBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
-            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: keptMembers(shape))
+            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: keptMembers(shape, name))
             sequence[group, default: 0] += 1
             lastSync = emit(.init(rank: context.rank, kind: .gradientSync, microBatch: -1,
                                   segment: program.work.append(segment: [item]), dependency: last, collective: collective))
@@ -319,7 +336,7 @@ public struct TrainingLowering {
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(.allGather, group: name, bytes: count * weightBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
-            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: keptMembers(shape))
+            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: keptMembers(shape, name))
             sequence[group, default: 0] += 1
             _ = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: -1,
                            segment: program.work.append(segment: [item]), dependency: last, collective: collective))

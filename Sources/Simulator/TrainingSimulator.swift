@@ -56,7 +56,7 @@ public struct TrainingSimulator: Sendable {
     }
 
     /// Runs the simulation. Identical data-parallel replicas are simulated once when that changes
-    /// nothing (``RankFold/exact(layout:slowdown:)``) unless `fold` is false or the timeline is
+    /// nothing (``TrainingLowering/lower(folding:)``) unless `fold` is false or the timeline is
     /// kept (a trace shows every rank).
     public func run(keepTimeline: Bool = false, fold: Bool = true) throws(SimulationError) -> Run {
         try validate()
@@ -78,12 +78,8 @@ public struct TrainingSimulator: Sendable {
         guard memory.fits else { return Run(result: result) }
 
         let slowdown = slowdownFactors()
-        let folding = fold && !keepTimeline
-            ? RankFold.exact(layout: RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: cluster.gpusPerNode),
-                             slowdown: slowdown)
-            : nil
-        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode, fold: folding)
-        let program = lowering.lower()
+        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode)
+        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil)
         let costs = OpCostModel(cluster: cluster, setup: setup)
         let timeline = try EventSimulator(costed: costs.cost(program, slowdown: slowdown))
         let wall = ContinuousClock.now - clock

@@ -29,7 +29,8 @@ import Workload
         Case(pp: 4, ep: 2, dp: 6, gpusPerNode: 4, schedule: .dualpipe, microBatches: 8),
         Case(stragglers: StragglerModel(slowRanks: [3], slowdown: 1.5), folds: false),
         Case(stragglers: StragglerModel(logNormalSigma: 0.05), folds: false),
-        Case(pp: 2, ep: 16, dp: 16, folds: false),
+        Case(pp: 2, ep: 16, dp: 16, load: .zipf(exponent: 1.2), folds: false),
+        Case(pp: 2, ep: 16, dp: 16),
     ]
 
     @Test(arguments: cases)
@@ -45,6 +46,8 @@ import Workload
         let folded = try simulator.run().result, full = try simulator.run(fold: false).result
         #expect(full.ranksRun == cluster.gpuCount && folded.ranksSimulated == cluster.gpuCount)
         #expect((folded.ranksRun < cluster.gpuCount) == c.folds)
+        // At uniform expert load every expert-parallel index is alike: one column per tensor-parallel index.
+        if c.folds, case .uniform = c.load { #expect(folded.ranksRun == c.pp * c.tp) }
         #expect(close(try #require(folded.stepSeconds), try #require(full.stepSeconds)))
         let a = try #require(folded.breakdown), b = try #require(full.breakdown)
         #expect(close(a.computeSeconds, b.computeSeconds) && close(a.optimizerSeconds, b.optimizerSeconds))
@@ -58,16 +61,17 @@ import Workload
     /// The fold's rank numbering, and when it is refused.
     @Test func foldedRanksMapBackAndStragglersRefuseIt() throws {
         let layout = RankLayout(tp: 2, pp: 3, ep: 4, dp: 8, gpusPerNode: 8)
-        let fold = try #require(RankFold.exact(layout: layout, slowdown: []))
+        let fold = try #require(RankFold.exact(layout: layout, slowdown: [], expertsAlike: false))
         #expect(fold.period == 4 && fold.factor == 4)
+        #expect(RankFold.exact(layout: layout, slowdown: [], expertsAlike: true)?.period == 2)
         for folded in 0..<(3 * fold.period) { #expect(fold.foldedRank(fold.realRank(folded)) == folded) }
         var slow = [Double](repeating: 1, count: layout.ranks)
         slow[5] = 2
-        #expect(RankFold.exact(layout: layout, slowdown: slow) == nil)
+        #expect(RankFold.exact(layout: layout, slowdown: slow, expertsAlike: false) == nil)
         // Every replica of rank 5 slowed alike: the fold stands.
         for rank in 0..<layout.ranks where rank % layout.columns % 4 == 1 { slow[rank] = 2 }
-        #expect(RankFold.exact(layout: layout, slowdown: slow) != nil)
-        #expect(RankFold.exact(layout: RankLayout(tp: 1, pp: 2, ep: 8, dp: 8, gpusPerNode: 8), slowdown: []) == nil)
+        #expect(RankFold.exact(layout: layout, slowdown: slow, expertsAlike: false) != nil)
+        #expect(RankFold.exact(layout: RankLayout(tp: 1, pp: 2, ep: 8, dp: 8, gpusPerNode: 8), slowdown: [], expertsAlike: false) == nil)
     }
 
     func close(_ a: Double, _ b: Double) -> Bool { a == b || abs(a - b) <= 1e-9 * max(abs(a), abs(b)) }
