@@ -2,7 +2,10 @@ import Config
 
 /// The scale-out fabric: a (multi-plane) fat tree. Each GPU's NIC sits on one plane; `nodesPerLeaf`
 /// nodes share a leaf switch; traffic that leaves a leaf crosses the upper levels, which carry
-/// `1 / oversubscription` of the leaf's down-link bandwidth and add latency.
+/// `1 / oversubscription` of the leaf's down-link bandwidth and add latency. With three levels,
+/// `nodesPerPod` nodes share a pod (the leaves under one set of spine switches); traffic that
+/// leaves a pod crosses the core, which carries a further `1 / podOversubscription` and adds
+/// `crossPodLatencySeconds`.
 public struct FatTreeTopology: Sendable, Equatable {
     /// Switch levels (1: one switch; 2: leaf + spine; 3: leaf + spine + core).
     public var levels: Int
@@ -16,21 +19,32 @@ public struct FatTreeTopology: Sendable, Equatable {
     public var sameLeafLatencySeconds: Double
     /// Latency of a message that crosses leaves.
     public var crossLeafLatencySeconds: Double
+    /// Nodes under one pod (three or more levels; nil: the upper levels are one pod).
+    public var nodesPerPod: Int?
+    /// Pod up-link to core bandwidth ratio (1 = non-blocking).
+    public var podOversubscription: Double
+    /// Latency of a message that crosses pods.
+    public var crossPodLatencySeconds: Double
 
     public init(levels: Int, planes: Int, nodesPerLeaf: Int, oversubscription: Double,
-                sameLeafLatencySeconds: Double, crossLeafLatencySeconds: Double) {
+                sameLeafLatencySeconds: Double, crossLeafLatencySeconds: Double,
+                nodesPerPod: Int? = nil, podOversubscription: Double = 1, crossPodLatencySeconds: Double? = nil) {
         self.levels = levels
         self.planes = planes
         self.nodesPerLeaf = nodesPerLeaf
         self.oversubscription = oversubscription
         self.sameLeafLatencySeconds = sameLeafLatencySeconds
         self.crossLeafLatencySeconds = crossLeafLatencySeconds
+        self.nodesPerPod = nodesPerPod
+        self.podOversubscription = podOversubscription
+        self.crossPodLatencySeconds = crossPodLatencySeconds ?? crossLeafLatencySeconds
     }
 
     /// Decodes a `[topology]` table.
     public init(table: ConfigTable) throws(ConfigError) {
         try table.rejectUnknownKeys(allowed: ["kind", "levels", "planes", "nodesPerLeaf", "oversubscription",
-                                              "sameLeafLatencyUs", "crossLeafLatencyUs"])
+                                              "sameLeafLatencyUs", "crossLeafLatencyUs", "nodesPerPod", "podOversubscription",
+                                              "crossPodLatencyUs"])
         let kind = try table.string("kind", default: "fat-tree")
         guard kind == "fat-tree" else { throw table.error("kind", expected: "'fat-tree'", found: "'\(kind)'") }
         let bounds = HardwareBounds.self
@@ -40,14 +54,42 @@ public struct FatTreeTopology: Sendable, Equatable {
         oversubscription = try table.double("oversubscription", in: bounds.oversubscription, default: 1)
         sameLeafLatencySeconds = try table.double("sameLeafLatencyUs", in: bounds.latencyUs) * 1e-6
         crossLeafLatencySeconds = try table.double("crossLeafLatencyUs", in: bounds.latencyUs) * 1e-6
+        (nodesPerPod, podOversubscription, crossPodLatencySeconds)
+            = try Self.pods(table, levels: levels, nodesPerLeaf: nodesPerLeaf, crossLeafLatencySeconds: crossLeafLatencySeconds)
+    }
+
+    /// The pod keys of a `[topology]` table: required (`nodesPerPod`) from three levels on,
+    /// refused below.
+    private static func pods(_ table: ConfigTable, levels: Int, nodesPerLeaf: Int, crossLeafLatencySeconds: Double)
+        throws(ConfigError) -> (nodesPerPod: Int?, oversubscription: Double, latencySeconds: Double) {
+        let bounds = HardwareBounds.self
+        guard levels >= 3 else {
+            for key in ["nodesPerPod", "podOversubscription", "crossPodLatencyUs"] where table.contains(key) {
+                throw table.error(key, expected: "no pod keys with \(levels) level\(levels == 1 ? "" : "s") (pods need levels = 3 or more)",
+                                  found: "'\(key)'")
+            }
+            return (nil, 1, crossLeafLatencySeconds)
+        }
+        let pod = try table.int("nodesPerPod", in: bounds.nodes)
+        guard pod % nodesPerLeaf == 0 else {
+            throw table.error("nodesPerPod", expected: "a multiple of nodesPerLeaf (\(nodesPerLeaf)): a pod is whole leaves",
+                              found: "\(pod)")
+        }
+        let oversubscription = try table.double("podOversubscription", in: bounds.oversubscription, default: 1)
+        let latency = try table.double("crossPodLatencyUs", in: bounds.latencyUs, default: crossLeafLatencySeconds * 1e6) * 1e-6
+        return (pod, oversubscription, latency)
     }
 
     /// The scale-out tier seen by a collective that spans `nodes` consecutive nodes: crossing
     /// leaves divides bandwidth by the oversubscription (all ranks send at once) and uses the
-    /// cross-leaf latency.
+    /// cross-leaf latency; crossing pods divides it by the pod oversubscription too and uses the
+    /// cross-pod latency.
     public func tier(nicGbPerSecond: Double, spanningNodes nodes: Int) -> LinkTier {
         if nodes <= nodesPerLeaf || levels == 1 {
             return LinkTier(gbPerSecond: nicGbPerSecond, latencySeconds: sameLeafLatencySeconds)
+        }
+        if levels >= 3, let nodesPerPod, nodes > nodesPerPod {
+            return LinkTier(gbPerSecond: nicGbPerSecond / (oversubscription * podOversubscription), latencySeconds: crossPodLatencySeconds)
         }
         return LinkTier(gbPerSecond: nicGbPerSecond / oversubscription, latencySeconds: crossLeafLatencySeconds)
     }
