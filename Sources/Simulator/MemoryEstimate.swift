@@ -95,6 +95,14 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
         var worst = MemoryEstimate()
         worst.capacityBytes = capacityBytes
         var worstTotal = -1.0
+        // Full recompute: one block's full activations are live while it is recomputed.
+        var recomputedBlockBytes = 0.0
+        if setup.recompute == .full {
+            var full = setup
+            full.recompute = .none
+            let largest = (0..<(model.layers + model.mtpModules)).map { activationBytesPerToken(model: model, setup: full, block: $0) }.max() ?? 0
+            recomputedBlockBytes = largest * tokens
+        }
         for stage in 0..<setup.pp {
             var estimate = MemoryEstimate()
             estimate.capacityBytes = capacityBytes
@@ -107,33 +115,17 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
             estimate.weightsBytes = 2 * sharded(setup.zeroStage >= 3)
             estimate.gradientsBytes = 4 * sharded(setup.zeroStage >= 2)
             estimate.optimizerBytes = (setup.precision == .fp8 ? 8 : 12) * sharded(setup.zeroStage >= 1)
-            // Activations: walk the schedule, counting what each chunk holds.
+            // Activations: the schedule's peak of what each chunk holds.
             var chunkBytes: [Double] = []
             for chunk in 0..<layout.chunksPerRank {
                 let position = layout.position(stage: stage, chunk: chunk).position
                 let bytes = layout.blocks[position].reduce(0.0) { $0 + activationBytesPerToken(model: model, setup: setup, block: $1) }
                 chunkBytes.append(bytes * tokens)
             }
-            if setup.recompute == .full {
-                // One block's full activations are live while it is recomputed.
-                var full = setup
-                full.recompute = .none
-                let largest = (0..<(model.layers + model.mtpModules)).map { activationBytesPerToken(model: model, setup: full, block: $0) }.max() ?? 0
-                estimate.activationsBytes += largest * tokens
-            }
-            var live = 0.0, peak = 0.0
-            for action in builder.actions(stage: stage) {
-                switch action {
-                case .forward(let chunk, _): live += chunkBytes[chunk]
-                case .backward(let chunk, _, _): live -= chunkBytes[chunk]
-                case .weight: break
-                case .overlapped(let fc, _, let bc, _):
-                    live += chunkBytes[fc]
-                    peak = max(peak, live)
-                    live -= chunkBytes[bc]
-                }
-                peak = max(peak, live)
-            }
+            estimate.activationsBytes += recomputedBlockBytes
+            let peak = builder.liveChunkPeaks(stage: stage).map { counts in
+                zip(counts, chunkBytes).reduce(0.0) { $0 + Double($1.0) * $1.1 }
+            }.max() ?? 0
             estimate.activationsBytes += peak
             if estimate.totalBytes > worstTotal {
                 worstTotal = estimate.totalBytes
