@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "Hardware", dependencies: ["Config"]),
         .target(name: "Planner", dependencies: ["Workload", "Kernels"]),
         // The per-rank op program both executors read (no durations), and the lowerings to it.
-        .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels"], swiftSettings: optimizedSettings),
+        .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels", "Reports"], swiftSettings: optimizedSettings),
 
         // The two executors and the reports.
         .target(name: "Runtime", dependencies: ["Config", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports"],

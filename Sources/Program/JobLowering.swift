@@ -10,7 +10,8 @@ import Workload
 ///   replicated operand (with the copy of the rank's own block), the rank's GEMM; `grid`: per SUMMA
 ///   panel the row and column broadcasts, then the panel's GEMM; all: the gather of C to rank 0
 ///   (rank 0 copies its own block and receives the others', every other rank sends its block).
-/// - **moe** (one step, every micro-batch: items repeated `microBatches` times), from the step's
+/// - **moe** (one step, every micro-batch: items repeated `microBatches` times, so its ops have no
+///   micro-batch of their own), from the step's
 ///   ``MoEStepDispatch`` (the runtime's routing, capacity and placement, per rank): the gate, one
 ///   SwiGLU FFN (three grouped GEMMs) per run of rows the rank receives — per source rank,
 ///   micro-batch and local expert slot, as the runtime computes them; runs of equal rows share
@@ -196,14 +197,14 @@ public struct JobLowering: Sendable {
                     repeated([gemm(Double(run.rows), f, h, grouped: true), gemm(Double(run.rows), f, h, grouped: true),
                               gemm(Double(run.rows), h, f, grouped: true)], run.segments)
                 }
-                var last = op(rank, .forward, [gate], after: -1, microBatch: 0)
-                last = op(rank, .dispatch, [exchange(.dispatch, mine)], after: last, microBatch: 0, collective: collectives[0])
-                last = op(rank, .forward, routed + shared, after: last, microBatch: 0)
-                last = op(rank, .combine, [exchange(.combine, mine)], after: last, microBatch: 0, collective: collectives[1])
+                var last = op(rank, .forward, [gate], after: -1)
+                last = op(rank, .dispatch, [exchange(.dispatch, mine)], after: last, collective: collectives[0])
+                last = op(rank, .forward, routed + shared, after: last)
+                last = op(rank, .combine, [exchange(.combine, mine)], after: last, collective: collectives[1])
                 guard task.backward else { continue }
-                last = op(rank, .dispatchBackward, [exchange(.dispatch, mine)], after: last, microBatch: 0, collective: collectives[2])
-                last = op(rank, .backward, backward(routed + shared), after: last, microBatch: 0)
-                op(rank, .combineBackward, [exchange(.combine, mine)], after: last, microBatch: 0, collective: collectives[3])
+                last = op(rank, .dispatchBackward, [exchange(.dispatch, mine)], after: last, collective: collectives[2])
+                last = op(rank, .backward, backward(routed + shared), after: last)
+                op(rank, .combineBackward, [exchange(.combine, mine)], after: last, collective: collectives[3])
             }
             program.rankStart.append(program.count)
         }

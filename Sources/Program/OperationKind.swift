@@ -1,3 +1,5 @@
+import Reports
+
 /// What an op of the step program does (for the breakdown and the trace).
 public enum OperationKind: UInt8, Sendable, CaseIterable {
     case forward, backward, weight, optimizer
@@ -16,21 +18,26 @@ public enum OperationKind: UInt8, Sendable, CaseIterable {
         }
     }
 
-    /// Name in traces.
-    public var label: String {
+    /// Name in traces: the vocabulary the measured run's spans share (``OperationName``).
+    public var name: OperationName {
         switch self {
-        case .forward: return "F"
-        case .backward: return "B"
-        case .weight: return "W"
-        case .optimizer: return "optimizer"
-        case .dispatch: return "dispatch"
-        case .combine: return "combine"
-        case .dispatchBackward: return "dispatch-bwd"
-        case .combineBackward: return "combine-bwd"
-        case .gradientSync: return "grad-sync"
-        case .parameterGather: return "param-gather"
-        case .collective: return "collective"
-        case .pool: return "pool"
+        case .forward: return .forward
+        case .backward: return .backward
+        case .weight: return .weight
+        case .optimizer: return .optimizer
+        case .dispatch: return .dispatch
+        case .combine: return .combine
+        case .dispatchBackward: return .dispatchBackward
+        case .combineBackward: return .combineBackward
+        case .gradientSync: return .gradientSync
+        case .parameterGather: return .parameterGather
+        case .collective: return .collective
+        case .pool: return .pool
         }
     }
+
+    /// Name in traces and tables (``name``'s text).
+    public var label: String { name.rawValue }
+    /// The trace thread of the op's stream.
+    public var stream: TraceStream { isCommunication ? .communication : .compute }
 }

@@ -22,6 +22,8 @@ struct BatchExecutor {
     let task: BatchTask
     let communicator: Communicator
     var pacer: Pacer? = nil
+    /// Where each item's span goes (`--trace`), or nil.
+    var trace: TraceRecorder? = nil
 
     private static let requestTag = 71, replyTag = 72
 
@@ -99,7 +101,9 @@ struct BatchExecutor {
                 }
             }
             if let pacer { pacer.compute(work) } else { work() }
-            timings.append((item, MPIEnvironment.wallTime - begin))
+            let end = MPIEnvironment.wallTime
+            timings.append((item, end - begin))
+            trace?.record(.pool, .compute, from: begin, to: end, item: item)
         }
 
         switch task.policy {

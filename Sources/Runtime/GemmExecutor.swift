@@ -21,6 +21,8 @@ struct GemmExecutor {
     let plan: GemmPlan
     let communicator: Communicator
     var pacer: Pacer? = nil
+    /// Where the phases' spans go (`--trace`), or nil.
+    var trace: TraceRecorder? = nil
 
     func run() throws(MPIError) -> GemmRankResult {
         let task = plan.task
@@ -42,18 +44,19 @@ struct GemmExecutor {
 
         var compute: [Double] = [], comm: [Double] = [], wall: [Double] = []
         var gathered: [Float] = []
-        for _ in 0..<task.repetitions {
+        for repetition in 0..<task.repetitions {
             try communicator.barrier()
-            var timer = PhaseTimer()
+            trace?.repetition = repetition
+            var timer = PhaseTimer(trace: trace)
             switch task.sharding {
             case .rows:
                 let fullB = try allgatherRowBlocks(localB, rowCounts: BlockPartition(count: task.k, parts: plan.ranks).ranges.map(\.count),
                                                    columns: task.n, timer: &timer)
-                timer.measure(.compute) { paced { multiply(a: localA, b: fullB, into: &localC, m: block.rows.count, n: task.n, k: task.k) } }
+                timer.measure(.compute, .forward) { paced { multiply(a: localA, b: fullB, into: &localC, m: block.rows.count, n: task.n, k: task.k) } }
             case .cols:
                 let fullA = try allgatherRowBlocks(localA, rowCounts: BlockPartition(count: task.m, parts: plan.ranks).ranges.map(\.count),
                                                    columns: task.k, timer: &timer)
-                timer.measure(.compute) { paced { multiply(a: fullA, b: localB, into: &localC, m: task.m, n: block.columns.count, k: task.k) } }
+                timer.measure(.compute, .forward) { paced { multiply(a: fullA, b: localB, into: &localC, m: task.m, n: block.columns.count, k: task.k) } }
             case .grid:
                 try summa(localA: localA, localB: localB, into: &localC, rowCommunicator: rowCommunicator!,
                           columnCommunicator: columnCommunicator!, timer: &timer)
@@ -93,7 +96,7 @@ struct GemmExecutor {
         let counts = rowCounts.map { $0 * columns }
         var full = [Float](repeating: 0, count: counts.reduce(0, +))
         let rank = communicator.rank, floatBytes = MemoryLayout<Float>.size
-        try timer.measure(.comm) { () throws(MPIError) in
+        try timer.measure(.comm, .collective) { () throws(MPIError) in
             try pacedTransfer(sendBytes: bytes(counts[rank] * floatBytes, to: Array(counts.indices)),
                               receiveBytes: counts.map { $0 * floatBytes }) { () throws(MPIError) in
                 try local.withUnsafeBufferPointer { (send) throws(MPIError) in
@@ -140,7 +143,7 @@ struct GemmExecutor {
             let alongColumn = Pacer.chainBroadcast(bytes: panelB.count * floatBytes, members: columnMembers, root: panel.ownerRowOfB,
                                                    rank: rank, ranks: communicator.size)
             let sendBytes = zip(alongRow.send, alongColumn.send).map(+), receiveBytes = zip(alongRow.receive, alongColumn.receive).map(+)
-            try timer.measure(.comm) { () throws(MPIError) in
+            try timer.measure(.comm, .collective) { () throws(MPIError) in
                 try pacedTransfer(sendBytes: sendBytes, receiveBytes: receiveBytes) { () throws(MPIError) in
                     try panelA.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in
                         try rowCommunicator.broadcast(buffer, root: panel.ownerColumnOfA)
@@ -150,7 +153,7 @@ struct GemmExecutor {
                     }
                 }
             }
-            timer.measure(.compute) {
+            timer.measure(.compute, .forward) {
                 paced { multiply(a: panelA, b: panelB, into: &localC, m: rows, n: columns, k: width, accumulate: index > 0) }
             }
         }
@@ -161,7 +164,7 @@ struct GemmExecutor {
         let counts = (0..<plan.ranks).map { plan.outputBlock(of: $0).elementCount }
         var gathered = [Float](repeating: 0, count: communicator.rank == 0 ? counts.reduce(0, +) : 0)
         let isRoot = communicator.rank == 0, floatBytes = MemoryLayout<Float>.size
-        try timer.measure(.comm) { () throws(MPIError) in
+        try timer.measure(.comm, .collective) { () throws(MPIError) in
             // Every other rank's block to rank 0.
             let sendBytes = bytes(isRoot ? 0 : localC.count * floatBytes, to: [0])
             let receiveBytes = isRoot ? counts.map { $0 * floatBytes } : [Int](repeating: 0, count: communicator.size)

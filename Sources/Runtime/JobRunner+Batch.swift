@@ -8,9 +8,10 @@ import Workload
 extension JobRunner {
     /// Runs a batch task and reports each rank's share and the schedule's efficiency against
     /// max(total work / ranks, largest item).
-    func runBatch(_ task: BatchTask, index: Int, job: Job, world: Communicator, hostnames: [String]) throws -> [BatchRecord] {
+    func runBatch(_ task: BatchTask, index: Int, job: Job, world: Communicator, hostnames: [String],
+                  trace: TraceRecorder? = nil) throws -> [BatchRecord] {
         let executor = BatchExecutor(task: task, communicator: world,
-                                     pacer: job.cluster.map { Pacer(cluster: $0, rank: world.rank) })
+                                     pacer: job.cluster.map { Pacer(cluster: $0, rank: world.rank) }, trace: trace)
         let speed = try options.gemmSpeed ?? executor.measureGemmSpeed()
         let measurement = try executor.run(speed: speed)
 

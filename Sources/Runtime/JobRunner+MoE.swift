@@ -9,11 +9,12 @@ extension JobRunner {
     /// completed step.
     func runMoE(_ task: MoETask, index: Int, job: Job, world: Communicator, hostnames: [String],
                 sink: RecordSink, firstStep: Int = 0, globalStepOffset: Int = 0, loadsHistory: [[Int]] = [],
-                beforeStep: (Int) throws -> Void = { _ in }) throws -> [MoEStepRecord] {
+                trace: TraceRecorder? = nil, beforeStep: (Int) throws -> Void = { _ in }) throws -> [MoEStepRecord] {
         // The balancing state at `firstStep`, replayed from the loads of the steps already done.
         var balance = MoEBalanceState(task: task, ranks: world.size)
         for loads in loadsHistory { balance.record(loads: loads) }
         var executor = try MoEExecutor(task: task, communicator: world, balance: balance, cluster: job.cluster)
+        executor.trace = trace
         var reference = world.isRoot && task.verify ? try MoEReference(task: task, ranks: world.size, balance: balance) : nil
         var records: [MoEStepRecord] = []
         for step in firstStep..<task.steps {

@@ -68,8 +68,10 @@ public struct JobRunner {
         }
         let start = try shareResumePoint(prepared.resume, job: job, world: world)
 
-        // 2. Tasks, one after another.
-        let records = try runTasks(job, from: start, world: world, hostnames: hostnames, log: prepared.log)
+        // 2. Tasks, one after another (with `--trace`, timed from a common start and traced).
+        let trace = options.tracePath == nil ? nil : try TraceRecorder(world: world)
+        let records = try runTasks(job, from: start, world: world, hostnames: hostnames, log: prepared.log, trace: trace)
+        if let trace { try writeTrace(trace, job: job, world: world) }
         if world.isRoot && options.resume && options.format == .table {
             let replaced = prepared.droppedRecords > 0 ? "; \(prepared.droppedRecords) record(s) of unfinished steps replaced" : ""
             print("# resumed: \(start.completedSteps.reduce(0, +)) step(s) were already complete in \(prepared.log?.path ?? "")\(replaced)")
@@ -129,7 +131,7 @@ public struct JobRunner {
     /// Every task of the job in order, skipping the steps `start` says are complete; rank 0
     /// writes each task's records to the log and prints its rows as they come, and returns them all.
     private func runTasks(_ job: Job, from start: ResumePoint, world: Communicator, hostnames: [String],
-                          log: ResultsLog?) throws -> RunRecords {
+                          log: ResultsLog?, trace: TraceRecorder?) throws -> RunRecords {
         var records = RunRecords()
         if world.isRoot && options.format == .table {
             print(TaskTable.title(job: job, jobPath: options.jobPath, ranks: world.size))
@@ -139,13 +141,14 @@ public struct JobRunner {
         var firstStep = 0
         for (index, task) in job.tasks.enumerated() {
             defer { firstStep += task.steps }
+            trace?.task = index
             let done = start.completedSteps[index]
             switch task {
             case .gemm(let gemm):
                 if done > 0 { continue }
                 try world.barrier()   // earlier records are written before a failure can strike
                 try injectFailureIfAsked(step: firstStep, rank: world.rank)
-                let taskRecords = try runGemm(gemm, index: index, job: job, world: world, hostnames: hostnames)
+                let taskRecords = try runGemm(gemm, index: index, job: job, world: world, hostnames: hostnames, trace: trace)
                 if world.isRoot {
                     try sink.write(taskRecords.map(ResultRecord.task), globalStep: firstStep)
                     if options.format == .table { print(TaskTable.rows(taskRecords), terminator: "") }
@@ -154,7 +157,7 @@ public struct JobRunner {
             case .moe(let moe):
                 if done >= moe.steps { continue }
                 let stepRecords = try runMoE(moe, index: index, job: job, world: world, hostnames: hostnames, sink: sink,
-                                             firstStep: done, globalStepOffset: firstStep, loadsHistory: start.loads[index] ?? [],
+                                             firstStep: done, globalStepOffset: firstStep, loadsHistory: start.loads[index] ?? [], trace: trace,
                                              beforeStep: { step in try injectFailureIfAsked(step: firstStep + step, rank: world.rank) })
                 if world.isRoot {
                     if options.format == .table { print(MoETable.rows(stepRecords), terminator: "") }
@@ -164,7 +167,7 @@ public struct JobRunner {
                 if done > 0 { continue }
                 try world.barrier()
                 try injectFailureIfAsked(step: firstStep, rank: world.rank)
-                let taskRecords = try runBatch(batch, index: index, job: job, world: world, hostnames: hostnames)
+                let taskRecords = try runBatch(batch, index: index, job: job, world: world, hostnames: hostnames, trace: trace)
                 if world.isRoot {
                     try sink.write(taskRecords.map(ResultRecord.batch), globalStep: firstStep)
                     if options.format == .table { print(BatchTable.rows(taskRecords), terminator: "") }
@@ -218,10 +221,11 @@ public struct JobRunner {
         if options.failRank == rank && options.failAtStep == step { throw InjectedFailure(step: step) }
     }
 
-    private func runGemm(_ task: GemmTask, index: Int, job: Job, world: Communicator, hostnames: [String]) throws -> [TaskRecord] {
+    private func runGemm(_ task: GemmTask, index: Int, job: Job, world: Communicator, hostnames: [String],
+                         trace: TraceRecorder?) throws -> [TaskRecord] {
         let plan = GemmPlan(task: task, ranks: world.size)
         let result = try GemmExecutor(plan: plan, communicator: world,
-                                      pacer: job.cluster.map { Pacer(cluster: $0, rank: world.rank) }).run()
+                                      pacer: job.cluster.map { Pacer(cluster: $0, rank: world.rank) }, trace: trace).run()
         let mine = [result.computeSeconds, result.commSeconds, result.wallSeconds]
         let all = try world.gather(array: mine)
         guard world.isRoot else { return [] }

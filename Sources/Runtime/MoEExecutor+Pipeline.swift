@@ -35,8 +35,8 @@ extension MoEExecutor {
         pack(0, x, routes, timer: &timer)
         try startDispatch(0, routes, inFlight: &inFlight, measurement: &measurement)
         for batch in 0..<m {
-            var wait = PhaseTimer()
-            try wait.measure(.comm) { () throws(MPIError) in
+            var wait = PhaseTimer(trace: trace)
+            try wait.measure(.comm, .dispatch) { () throws(MPIError) in
                 try Request.waitAll(inFlight.dispatch[batch])
                 Pacer.sleep(until: inFlight.dispatchDeadline[batch])
             }
@@ -51,7 +51,7 @@ extension MoEExecutor {
                 savedRows[batch] = buffer.receiveRows.withUnsafeBufferPointer { Array($0.prefix(received * h)) }
             }
             let pending = overlap ? inFlight.requests : []
-            timer.measure(.compute) {
+            timer.measure(.compute, .forward) {
                 pacer.compute {
                     buffer.receiveRows.withUnsafeBufferPointer { input in
                         buffer.combineSend.withUnsafeMutableBufferPointer { output in
@@ -64,8 +64,8 @@ extension MoEExecutor {
             measurement.rowsReceived += received
             try startCombine(batch, routes, overlap: overlap, inFlight: &inFlight, measurement: &measurement)
         }
-        var finalWait = PhaseTimer()
-        try finalWait.measure(.comm) { () throws(MPIError) in
+        var finalWait = PhaseTimer(trace: trace)
+        try finalWait.measure(.comm, .combine) { () throws(MPIError) in
             for pending in inFlight.combine {
                 try pending.request.wait()
                 Pacer.sleep(until: pending.deadline)
@@ -80,7 +80,7 @@ extension MoEExecutor {
     /// as dispatch time.
     private func pack(_ batch: Int, _ x: [Float], _ routes: MoEStepRoutes, timer: inout PhaseTimer) {
         let h = task.hidden, chunk = task.tokens / task.microBatches
-        timer.measure(.compute) {
+        timer.measure(.compute, .forward) {
             pacer.compute {
                 routes.plans[batch].pack(x[(batch * chunk * h)..<((batch + 1) * chunk * h)], hidden: h, topK: task.topK,
                                          exchange: routes.exchanges[batch],
@@ -93,8 +93,8 @@ extension MoEExecutor {
     private func startDispatch(_ batch: Int, _ routes: MoEStepRoutes, inFlight: inout InFlight,
                                measurement: inout MoEStepMeasurement) throws(MPIError) {
         let buffer = buffers[batch], exchange = routes.exchanges[batch]
-        var start = PhaseTimer()
-        try start.measure(.comm) { () throws(MPIError) in
+        var start = PhaseTimer(trace: trace)
+        try start.measure(.comm, .dispatch) { () throws(MPIError) in
             inFlight.dispatchDeadline[batch] = MPIEnvironment.wallTime
                 + linkSeconds(send: routes.plans[batch].sendCounts, receive: routes.receiveCounts[batch])
             inFlight.dispatch[batch] = [try exchange.startDispatch(communicator, send: buffer.sendRows, into: buffer.receiveRows,
@@ -108,8 +108,8 @@ extension MoEExecutor {
     private func startCombine(_ batch: Int, _ routes: MoEStepRoutes, overlap: Bool, inFlight: inout InFlight,
                               measurement: inout MoEStepMeasurement) throws(MPIError) {
         let buffer = buffers[batch]
-        var combineWait = PhaseTimer()
-        try combineWait.measure(.comm) { () throws(MPIError) in
+        var combineWait = PhaseTimer(trace: trace)
+        try combineWait.measure(.comm, .combine) { () throws(MPIError) in
             let deadline = MPIEnvironment.wallTime + linkSeconds(send: routes.receiveCounts[batch], receive: routes.plans[batch].sendCounts)
             let request = try routes.exchanges[batch].startCombine(communicator, expertOutput: buffer.combineSend,
                                                                    into: buffer.combineReceive, hidden: task.hidden)

@@ -43,6 +43,8 @@ struct MoEExecutor {
     private(set) var layer: MoELayer
     /// One set of reusable communication buffers per micro-batch.
     let buffers: [DispatchBuffers]
+    /// Where the phases' spans go (`--trace`), or nil.
+    var trace: TraceRecorder?
 
     init(task: MoETask, communicator: Communicator, balance: MoEBalanceState, cluster: EmulatedCluster? = nil) throws {
         self.task = task
@@ -57,10 +59,11 @@ struct MoEExecutor {
     /// by phase, then the balance for the next step. Numbered as in the type's description.
     mutating func step(_ step: Int) throws -> MoEStepMeasurement {
         var measurement = MoEStepMeasurement()
+        trace?.repetition = step
         try placeExperts()
         let x = MoELayer.tokens(task: task, step: step, rank: communicator.rank)
         try communicator.barrier()
-        var timer = PhaseTimer()
+        var timer = PhaseTimer(trace: trace)
         let routings = try route(x, step: step, timer: &timer)                              // 1
         let keep = try capacityMask(routings, measurement: &measurement)                      // 2
         let plans = MoERouter.dispatchPlans(task: task, rank: communicator.rank, routings: routings, keep: keep,
@@ -89,7 +92,7 @@ struct MoEExecutor {
     private func route(_ x: [Float], step: Int, timer: inout PhaseTimer) throws -> [GatingResult] {
         let offsets = layer.affinityOffsets(step: step)
         var routings: [GatingResult] = []
-        try timer.measure(.compute) {
+        try timer.measure(.compute, .forward) {
             try pacer.compute {
                 routings = try layer.router.routeMicroBatches(x, bias: balance.bias, offsets: offsets)
             }
@@ -104,8 +107,8 @@ struct MoEExecutor {
         var localCounts = [Int](repeating: 0, count: task.routedExperts)
         for routing in routings { for (expert, count) in routing.tokensPerExpert.enumerated() { localCounts[expert] += count } }
         var keep = [Bool](repeating: true, count: task.tokens * task.topK)
-        var loadsTimer = PhaseTimer()
-        try loadsTimer.measure(.comm) { () throws(MPIError) in
+        var loadsTimer = PhaseTimer(trace: trace)
+        try loadsTimer.measure(.comm, .dispatch) { () throws(MPIError) in
             measurement.expertLoads = try communicator.allreduce(array: localCounts, .sum)
             if task.capacityFactor != nil {
                 let all = try communicator.allgather(array: localCounts)
@@ -125,8 +128,8 @@ struct MoEExecutor {
         let ranks = communicator.size, rank = communicator.rank, m = task.microBatches
         let placement = balance.placement, slots = placement.slotsPerRank
         var receiveSlotCounts = [[[Int]]](repeating: [[Int]](repeating: [Int](repeating: 0, count: slots), count: ranks), count: m)
-        var countsTimer = PhaseTimer()
-        try countsTimer.measure(.comm) { () throws(MPIError) in
+        var countsTimer = PhaseTimer(trace: trace)
+        try countsTimer.measure(.comm, .dispatch) { () throws(MPIError) in
             let send = (0..<ranks).flatMap { peer in
                 plans.flatMap { Array($0.slotCounts[(peer * slots)..<((peer + 1) * slots)]) }
             }
@@ -153,7 +156,7 @@ struct MoEExecutor {
         let h = task.hidden, chunk = task.tokens / task.microBatches
         var output: [Float] = []
         output.reserveCapacity(task.tokens * h)
-        timer.measure(.compute) { pacer.compute {
+        timer.measure(.compute, .forward) { pacer.compute {
             for batch in 0..<task.microBatches {
                 let buffer = buffers[batch], exchange = routes.exchanges[batch]
                 output += buffer.combineReceive.withUnsafeBufferPointer { returned in
@@ -224,7 +227,7 @@ extension MoEExecutor {
         for batch in 0..<m {
             let plan = plans[batch], buffer = buffers[batch], routing = routings[batch], exchange = exchanges[batch]
             let tokenBase = batch * chunk
-            timer.measure(.compute) {
+            timer.measure(.compute, .backward) {
                 buffer.sendRows.withUnsafeMutableBufferPointer { send in
                     buffer.receiveRows.withUnsafeMutableBufferPointer { receive in
                         for (pair, slot) in plan.position.enumerated() where slot >= 0 {
@@ -235,15 +238,15 @@ extension MoEExecutor {
                     }
                 }
             }
-            var dispatchTimer = PhaseTimer()
-            try dispatchTimer.measure(.comm) { () throws(MPIError) in
+            var dispatchTimer = PhaseTimer(trace: trace)
+            try dispatchTimer.measure(.comm, .dispatchBackward) { () throws(MPIError) in
                 try pacer.transfer(sendBytes: plan.sendCounts.map { $0 * rowBytes },
                                    receiveBytes: receiveCounts[batch].map { $0 * rowBytes }) { () throws(MPIError) in
                     try exchange.startDispatch(communicator, send: buffer.sendRows, into: buffer.receiveRows, hidden: h).wait()
                 }
             }
             measurement.dispatchSeconds += dispatchTimer.comm
-            timer.measure(.compute) {
+            timer.measure(.compute, .backward) {
                 pacer.compute {
                     savedRows[batch].withUnsafeBufferPointer { rows in
                         buffer.receiveRows.withUnsafeBufferPointer { dOut in
@@ -254,15 +257,15 @@ extension MoEExecutor {
                     }
                 }
             }
-            var back = PhaseTimer()
-            try back.measure(.comm) { () throws(MPIError) in
+            var back = PhaseTimer(trace: trace)
+            try back.measure(.comm, .combineBackward) { () throws(MPIError) in
                 try pacer.transfer(sendBytes: receiveCounts[batch].map { $0 * rowBytes },
                                    receiveBytes: plan.sendCounts.map { $0 * rowBytes }) { () throws(MPIError) in
                     try exchange.startCombine(communicator, expertOutput: buffer.combineSend, into: buffer.combineReceive, hidden: h).wait()
                 }
             }
             measurement.combineSeconds += back.comm
-            timer.measure(.compute) {
+            timer.measure(.compute, .backward) {
                 pacer.compute {
                     var part = layer.sharedBackward(x: x[(tokenBase * h)..<((tokenBase + chunk) * h)],
                                                     dY: Array(dY[(tokenBase * h)..<((tokenBase + chunk) * h)]), count: chunk)

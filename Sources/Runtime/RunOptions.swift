@@ -24,9 +24,12 @@ public struct RunOptions: Sendable {
     /// The GEMM speed batch tasks schedule by (from a calibrated cluster file); nil: every batch
     /// task measures one with a short probe on all ranks first.
     public var gemmSpeed: GemmSpeed?
+    /// Where rank 0 writes the run's Chrome trace-event JSON (every rank's timed phases), or nil:
+    /// nothing is recorded.
+    public var tracePath: String?
 
     public init(jobPath: String, outDirectory: String? = nil, format: Format = .table, resume: Bool = false,
-                failRank: Int? = nil, failAtStep: Int? = nil, gemmSpeed: GemmSpeed? = nil) {
+                failRank: Int? = nil, failAtStep: Int? = nil, gemmSpeed: GemmSpeed? = nil, tracePath: String? = nil) {
         self.jobPath = jobPath
         self.outDirectory = outDirectory
         self.format = format
@@ -34,6 +37,7 @@ public struct RunOptions: Sendable {
         self.failRank = failRank
         self.failAtStep = failAtStep
         self.gemmSpeed = gemmSpeed
+        self.tracePath = tracePath
     }
 }
 

@@ -1,14 +1,13 @@
 import Foundation
 import Program
+import Reports
 
-/// Writes a simulated step as Chrome trace-event JSON (loadable in Perfetto and chrome://tracing):
-/// one process per rank, one thread per stream (compute, communication), one complete ("X")
-/// event per op, times in microseconds.
+/// Writes a simulated step as Chrome trace-event JSON (``ChromeTrace``: loadable in Perfetto and
+/// chrome://tracing): one process per rank, one thread per stream (compute, communication), one
+/// complete ("X") event per op named by its kind's ``OperationKind/label`` and micro-batch.
 public enum ChromeTraceWriter {
-    /// The most op events one trace holds: 2²³, about 800 MB of JSON (DeepSeek-V3's 7.55 M ops
-    /// on all 2048 ranks fit). Past it the text would not fit in memory on a laptop, nor open in
-    /// a viewer.
-    public static let eventLimit = 1 << 23
+    /// The most op events one trace holds (``ChromeTrace/eventLimit``).
+    public static let eventLimit = ChromeTrace.eventLimit
 
     /// The op events a trace of `ranks` would hold.
     public static func eventCount(program: RankProgram, ranks: RankRanges) -> Int {
@@ -21,29 +20,24 @@ public enum ChromeTraceWriter {
 
     /// The trace text for `ranks` (ranks the program does not have are left out).
     public static func json(program: RankProgram, timeline: EventSimulator, ranks: RankRanges) -> String {
-        var out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
-        var first = true
-        func emit(_ line: String) {
-            if !first { out += ",\n" }
-            out += line
-            first = false
-        }
+        var trace = ChromeTrace()
         let total = program.rankStart.count - 1
         for rank in ranks.ranks where rank < total {
-            emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(rank),\"args\":{\"name\":\"rank \(rank)\"}}")
-            emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(rank),\"tid\":0,\"args\":{\"name\":\"compute\"}}")
-            emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(rank),\"tid\":1,\"args\":{\"name\":\"communication\"}}")
-            for op in program.rankStart[rank]..<program.rankStart[rank + 1] {
-                let kind = OperationKind(rawValue: program.kind[op])!
-                let start = timeline.start[op] * 1e6
-                let duration = (timeline.finish[op] - timeline.start[op]) * 1e6
-                let microBatch = program.microBatch[op]
-                let name = microBatch >= 0 ? "\(kind.label) mb\(microBatch)" : kind.label
-                emit("{\"ph\":\"X\",\"name\":\"\(name)\",\"cat\":\"\(kind.label)\",\"pid\":\(rank),\"tid\":\(program.stream[op]),"
-                     + "\"ts\":\(String(format: "%.3f", start)),\"dur\":\(String(format: "%.3f", duration))}")
-            }
+            trace.addProcess(rank)
+            append(program, timeline: timeline, rank: rank, to: &trace)
         }
-        out += "\n]}\n"
-        return out
+        return trace.json
+    }
+
+    /// Appends `rank`'s ops of `program` as timed by `timeline`, shifted by `offset` seconds, with `arguments`.
+    static func append(_ program: RankProgram, timeline: EventSimulator, rank: Int, offset: Double = 0,
+                       arguments: [TraceArgument] = [], to trace: inout ChromeTrace) {
+        for op in program.rankStart[rank]..<program.rankStart[rank + 1] {
+            guard let kind = OperationKind(rawValue: program.kind[op]) else { continue }
+            let microBatch = program.microBatch[op]
+            trace.append(TraceEvent(process: rank, thread: kind.stream, name: microBatch >= 0 ? "\(kind.label) mb\(microBatch)" : kind.label,
+                                    category: kind.label, start: offset + timeline.start[op],
+                                    duration: timeline.finish[op] - timeline.start[op], arguments: arguments))
+        }
     }
 }

@@ -20,6 +20,7 @@ extension Frugal {
               frugal run Cluster/jobs/demo.toml      # a single rank, without mpirun
               mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --out r/ --fail-rank 1 --fail-at-step 2
               mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --out r/ --resume
+              mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --trace run.json   # open in ui.perfetto.dev
 
             Exit status: 0 success, 1 verification failed, 2 bad job file or options,
             3 MPI or system failure (the job is aborted on every rank).
@@ -39,6 +40,11 @@ extension Frugal {
 
         @Option(help: "Cluster file for --predict, e.g. the one `frugal calibrate` wrote; with --predict its GEMM curve also schedules batch tasks.")
         var cluster: String = "Cluster/clusters/local.toml"
+
+        @Option(help: ArgumentHelp(
+            "Write a Chrome/Perfetto trace of the run to this file: per rank, one event per timed phase of each task.",
+            discussion: "Open it in https://ui.perfetto.dev beside `frugal simulate --job JOB --ranks N --trace FILE`, its simulated twin."))
+        var trace: String?
 
         @Flag(help: "Continue the run recorded in --out after its last completed step.")
         var resume = false
@@ -60,8 +66,11 @@ extension Frugal {
             if let out {
                 do { try OutputPath.checkFolder(out, flag: "--out") } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
             }
+            if let trace {
+                do { try OutputPath.checkFile(trace, flag: "--trace") } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
+            }
             var options = RunOptions(jobPath: job, outDirectory: out, format: format, resume: resume,
-                                     failRank: failRank, failAtStep: failAtStep)
+                                     failRank: failRank, failAtStep: failAtStep, tracePath: trace)
             if predict {
                 // Check the cluster file before any rank computes; only rank 0 says what is wrong.
                 let clusterSpec: ClusterSpec

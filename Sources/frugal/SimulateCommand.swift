@@ -21,6 +21,8 @@ struct Simulate: ParsableCommand {
                 --schedule dualpipe --precision fp8 --seq 4096 --global-batch 15360 --comm-sms 20
             A local run, predicted on the calibrated cluster file (see `frugal calibrate`):
               frugal simulate --cluster Cluster/clusters/local.toml --job Cluster/jobs/demo.toml --ranks 2
+            Its trace, to open beside the measured run's (`mpirun -np 2 frugal run JOB --trace run.json`):
+              frugal simulate --cluster Cluster/clusters/local.toml --job Cluster/jobs/demo.toml --ranks 2 --trace sim.json
             """)
 
     @Option(help: "Cluster file, or a name in --clusters-dir (e.g. h800-2048).") var cluster: String
@@ -45,7 +47,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "Seed of all random draws.") var seed: UInt64?
     @Option(help: "table | json | csv.") var format: OutputFormat = .table
     @Option(help: "Also write the result (in --format) to this file.") var out: String?
-    @Option(help: "Write a Chrome/Perfetto trace of the step to this file.") var trace: String?
+    @Option(help: "Write a Chrome/Perfetto trace of the step (with --job: of the predicted run) to this file.") var trace: String?
     @Option(name: .customLong("trace-ranks"), help: "Ranks in the trace, e.g. 0-15 (default: the first 16).") var traceRanks: String?
     @Flag(name: .customLong("no-fold"), help: "Simulate every rank, even identical data-parallel replicas (the result is the same; for checking it).")
     var noFold = false
@@ -125,9 +127,19 @@ struct Simulate: ParsableCommand {
             let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, Self.jobRanksLimit)),
                                                "a rank count (one rank per GPU of the cluster, at most \(Self.jobRanksLimit))")
             if let out { try OutputPath.checkFile(out, flag: "--out") }
+            if let trace { try OutputPath.checkFile(trace, flag: "--trace") }
+            let traced = try traceRanks.map { text throws(SimulationError) in try RankRanges(parsing: text, flag: "--trace-ranks", rankCount: ranks) }
+                ?? RankRanges.first(16, of: ranks)
             var warnings = ConfigWarnings()
             let job = try Job(contentsOfFile: path, limits: JobLimits(ranks: ranks, availableMemoryBytes: nil), warnings: &warnings)
             printWarnings(warnings)
+            if trace != nil {
+                let events = TaskPrediction.traceEventCount(job: job, ranks: ranks, traced: traced)
+                guard events <= ChromeTraceWriter.eventLimit else {
+                    try failBadInput("--trace: the trace of ranks \(traced.description) would hold \(events) op events, more than "
+                                     + "\(ChromeTraceWriter.eventLimit) (about 800 MB of JSON); trace fewer ranks (--trace-ranks) or repetitions")
+                }
+            }
             let predictions = TaskPrediction.predict(job: job, ranks: ranks, cluster: cluster)
             for prediction in predictions {
                 for (term, values) in [("computeSeconds", prediction.computeSeconds), ("commSeconds", prediction.commSeconds)] {
@@ -162,6 +174,11 @@ struct Simulate: ParsableCommand {
             }
             print(text)
             if let out { try Self.write(text, to: out) }
+            if let trace {
+                let twin = try TaskPrediction.trace(job: job, ranks: ranks, cluster: cluster, traced: traced)
+                try Self.write(twin.trace.json, to: trace)
+                FileHandle.standardError.write(Data("trace: \(trace) (ranks \(traced.description))\n".utf8))
+            }
         }
     }
 }
