@@ -101,9 +101,8 @@ struct BatchExecutor {
                 }
             }
             if let pacer { pacer.compute(work) } else { work() }
-            let end = MPIEnvironment.wallTime
-            timings.append((item, end - begin))
-            trace?.record(.pool, .compute, from: begin, to: end, item: item)
+            timings.append((item, MPIEnvironment.wallTime - begin))
+            trace?.record(.pool, .compute, from: begin, to: begin + (timings.last?.seconds ?? 0), item: item)
         }
 
         switch task.policy {
