@@ -70,9 +70,19 @@ import TestSupport
         return (try ParsedTrace(path: measuredPath), try ParsedTrace(path: simulatedPath))
     }
 
-    @Test(arguments: ["Cluster/jobs/demo.toml", "Cluster/jobs/moe-layer.toml", "batch"])
+    /// moe-layer.toml with the backward pass, 2 steps.
+    static func moeBackwardJob() throws -> String {
+        let layer = try String(contentsOf: MPIRunner.packageRoot.appendingPathComponent("Cluster/jobs/moe-layer.toml"), encoding: .utf8)
+        return layer.replacingOccurrences(of: "steps = 4", with: "steps = 2\nbackward = true")
+    }
+
+    @Test(arguments: ["Cluster/jobs/demo.toml", "Cluster/jobs/moe-layer.toml", "batch", "moe-backward"])
     func theMeasuredTraceReadsBesideTheSimulatedTwin(job: String) throws {
-        let path = job == "batch" ? MPIRunner.writeJob(Self.batchJob).path : job
+        let path = switch job {
+        case "batch": MPIRunner.writeJob(Self.batchJob).path
+        case "moe-backward": MPIRunner.writeJob(try Self.moeBackwardJob()).path
+        default: job
+        }
         let (measured, simulated) = try traces(of: path)
         for trace in [measured, simulated] {
             #expect(trace.processNames == [0: "rank 0", 1: "rank 1"])
@@ -96,6 +106,7 @@ import TestSupport
         }
         #expect(measured.names.isSubset(of: simulated.names), "measured \(measured.names), simulated \(simulated.names)")
         if job == "batch" { #expect(measured.names == ["collective", "F", "pool"]) }
+        if job == "moe-backward" { #expect(measured.names == ["F", "dispatch", "combine", "dispatch-bwd", "B", "combine-bwd"]) }
     }
 
     @Test func aTracePathThatCannotBeWrittenFailsBeforeTheRun() throws {
