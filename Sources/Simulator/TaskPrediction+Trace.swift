@@ -21,9 +21,11 @@ extension TaskPrediction {
     /// The op events ``trace(job:ranks:cluster:traced:)`` would write.
     public static func traceEventCount(job: Job, ranks: Int, traced: RankRanges) -> Int {
         let lowering = JobLowering(ranks: ranks)
+        // The ops of the ranks up to the last traced one are all the count needs.
+        let window = 0..<min(lowering.ranks, (traced.ranges.map(\.upperBound).max() ?? 0) + 1)
         var total = 0
         for task in job.tasks {
-            let program = lowering.lower(task, ranks: 0..<lowering.ranks)
+            let program = lowering.lower(task, ranks: window)
             let (count, overflow) = ChromeTraceWriter.eventCount(program: program, ranks: traced)
                 .multipliedReportingOverflow(by: repetitions(of: task))
             total = overflow ? Int.max : total.addingReportingOverflow(count).overflow ? Int.max : total + count

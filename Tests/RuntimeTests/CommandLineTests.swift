@@ -124,6 +124,10 @@ import TestSupport
         Case(arguments: ["run", "Cluster/jobs/demo.toml", "--fail-rank", "5", "--fail-at-step", "0"], status: 2, mentions: "--fail-rank"),
         Case(arguments: ["run", "Cluster/jobs/demo.toml", "--fail-rank", "0", "--fail-at-step", "999"], status: 2, mentions: "--fail-at-step"),
         Case(arguments: ["run", "Cluster/jobs/demo.toml", "--out", aFile], status: 2, mentions: "--out"),
+        Case(arguments: ["run", "Cluster/jobs/demo.toml", "--trace", NSTemporaryDirectory()], status: 2, mentions: "--trace"),
+        Case(arguments: ["run", "Cluster/jobs/demo.toml", "--trace", aFile + "/trace.json"], status: 2, mentions: "--trace"),
+        Case(arguments: ["simulate", "--cluster", "h800-2048", "--job", "Cluster/jobs/demo.toml", "--ranks", "2", "--trace", aFile + "/t.json"],
+             status: 2, mentions: "--trace"),
         Case(arguments: ["check-mpi", "--fail-rank", "3"], status: 2, mentions: "--fail-rank"),
         Case(arguments: ["sweep", "Cluster/jobs/demo.toml", "--ranks", "1", "--out", aFile], status: 2, mentions: "--out"),
         Case(arguments: ["report", "Cluster", "--out", aFile], status: 2, mentions: "--out"),
@@ -171,7 +175,8 @@ import TestSupport
         #expect(mkfifo(pipe, 0o644) == 0)
         try "keep".write(toFile: target, atomically: false, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
-        for arguments in [Self.step + ["--out", pipe], Self.step + ["--trace", link], ["calibrate", "--out", pipe]] {
+        for arguments in [Self.step + ["--out", pipe], Self.step + ["--trace", link], ["calibrate", "--out", pipe],
+                          ["run", "Cluster/jobs/demo.toml", "--trace", pipe]] {
             let outcome = try Self.run(arguments)
             #expect(outcome.status == 2, "\(arguments): \(outcome.status) \(outcome.standardError)")
             #expect(outcome.standardError.contains("expected a regular file"), "\(outcome.standardError)")
