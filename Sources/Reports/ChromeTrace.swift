@@ -106,12 +106,15 @@ public struct ChromeTrace: Sendable {
         eventCount += 1
     }
 
-    /// The whole JSON document.
-    public var json: String { text + (isEmpty ? "" : "\n") + "]}\n" }
+    /// The whole JSON document (closed in place: a trace of millions of events is not copied).
+    public consuming func json() -> String {
+        text += (isEmpty ? "" : "\n") + "]}\n"
+        return text
+    }
 
     /// Writes the document to `path` atomically (a temporary file renamed into place).
-    public func write(to path: String) throws {
-        try AtomicFile.write(json, to: path)
+    public consuming func write(to path: String) throws {
+        try AtomicFile.write(json(), to: path)
     }
 
     private mutating func emit(_ line: String) {

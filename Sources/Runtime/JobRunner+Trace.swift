@@ -9,8 +9,8 @@ extension JobRunner {
     func writeTrace(_ trace: TraceRecorder, job: Job, world: Communicator) throws {
         guard let path = options.tracePath, let gathered = try trace.gather(on: world) else { return }
         let document = TraceRecorder.trace(gathered.spans, job: job)
-        try document.write(to: path)
         var note = "trace: \(path) (\(document.eventCount) spans, \(world.size) rank(s))\n"
+        try document.write(to: path)
         if gathered.dropped > 0 {
             note += "trace: \(gathered.dropped) span(s) past the limit of \(ChromeTrace.eventLimit) (\(trace.limit) per rank) were not recorded\n"
         }

@@ -26,7 +26,7 @@ public enum ChromeTraceWriter {
             trace.addProcess(rank)
             append(program, timeline: timeline, rank: rank, to: &trace)
         }
-        return trace.json
+        return trace.json()
     }
 
     /// Appends `rank`'s ops of `program` as timed by `timeline`, shifted by `offset` seconds, with `arguments`.

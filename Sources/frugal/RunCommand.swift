@@ -20,7 +20,7 @@ extension Frugal {
               frugal run Cluster/jobs/demo.toml      # a single rank, without mpirun
               mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --out r/ --fail-rank 1 --fail-at-step 2
               mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --out r/ --resume
-              mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --trace run.json   # open in ui.perfetto.dev
+              mpirun -np 2 frugal run Cluster/jobs/moe-layer.toml --trace run.json
 
             Exit status: 0 success, 1 verification failed, 2 bad job file or options,
             3 MPI or system failure (the job is aborted on every rank).

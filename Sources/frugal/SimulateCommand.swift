@@ -176,7 +176,7 @@ struct Simulate: ParsableCommand {
             if let out { try Self.write(text, to: out) }
             if let trace {
                 let twin = try TaskPrediction.trace(job: job, ranks: ranks, cluster: cluster, traced: traced)
-                try Self.write(twin.trace.json, to: trace)
+                try Self.write(twin.trace.json(), to: trace)
                 FileHandle.standardError.write(Data("trace: \(trace) (ranks \(traced.description))\n".utf8))
             }
         }

@@ -5,7 +5,7 @@ import Testing
 /// The one Chrome trace-event writer: its text parses as JSON and says what was appended.
 struct ChromeTraceTests {
     func parsed(_ trace: ChromeTrace) throws -> [[String: Any]] {
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(trace.json.utf8)) as? [String: Any])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(trace.json().utf8)) as? [String: Any])
         return try #require(document["traceEvents"] as? [[String: Any]])
     }
 
@@ -45,8 +45,8 @@ struct ChromeTraceTests {
         trace.append(TraceEvent(process: 0, thread: .compute, name: "F", category: "F", start: 0.1, duration: 0.2))
         trace.append(TraceEvent(process: 0, thread: .compute, name: "F", category: "F", start: 0.3, duration: 1.5e-9))
         trace.append(TraceEvent(process: 0, thread: .compute, name: "B", category: "B", start: -1, duration: .nan))
-        #expect(trace.json.contains("\"ts\":100000.000,\"dur\":200000.000"))
-        #expect(trace.json.contains("\"ts\":300000.000,\"dur\":0.002"))
+        #expect(trace.json().contains("\"ts\":100000.000,\"dur\":200000.000"))
+        #expect(trace.json().contains("\"ts\":300000.000,\"dur\":0.002"))
         let events = try parsed(trace)
         #expect(events[2]["ts"] as? Double == 0 && events[2]["dur"] as? Double == 0)
         #expect(trace.eventCount == 3)

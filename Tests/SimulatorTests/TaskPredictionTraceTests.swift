@@ -14,7 +14,7 @@ import Workload
         let job = Job(name: "j", seed: 1, tasks: [.gemm(gemm), .batch(batch)])
         let ranks = RankRanges.first(2, of: 2)
         let twin = try TaskPrediction.trace(job: job, ranks: 2, cluster: cluster, traced: ranks)
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(twin.trace.json.utf8)) as? [String: Any])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(twin.trace.json().utf8)) as? [String: Any])
         let events = try #require(document["traceEvents"] as? [[String: Any]]).filter { $0["ph"] as? String == "X" }
         #expect(events.count == TaskPrediction.traceEventCount(job: job, ranks: 2, traced: ranks))
         #expect(events.count == 2 * (3 * 3 + 1), "per rank: all-gather, GEMM, gather per repetition; one pool")
