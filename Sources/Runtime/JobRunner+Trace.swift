@@ -12,7 +12,7 @@ extension JobRunner {
         var note = "trace: \(path) (\(document.eventCount) spans, \(world.size) rank(s))\n"
         try document.write(to: path)
         if gathered.dropped > 0 {
-            note += "trace: \(gathered.dropped) span(s) past the limit of \(ChromeTrace.eventLimit) (\(trace.limit) per rank) were not recorded\n"
+            note += "trace: \(gathered.dropped) span(s) past the limit of \(trace.limit) per rank were not recorded (the trace holds each rank's first ones)\n"
         }
         FileHandle.standardError.write(Data(note.utf8))
     }

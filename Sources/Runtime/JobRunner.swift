@@ -69,7 +69,7 @@ public struct JobRunner {
         let start = try shareResumePoint(prepared.resume, job: job, world: world)
 
         // 2. Tasks, one after another (with `--trace`, timed from a common start and traced).
-        let trace = options.tracePath == nil ? nil : try TraceRecorder(world: world)
+        let trace = options.tracePath == nil ? nil : try TraceRecorder(world: world, eventLimit: options.traceEventLimit)
         let records = try runTasks(job, from: start, world: world, hostnames: hostnames, log: prepared.log, trace: trace)
         if let trace { try writeTrace(trace, job: job, world: world) }
         if world.isRoot && options.resume && options.format == .table {

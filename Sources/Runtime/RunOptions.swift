@@ -1,4 +1,5 @@
 import Hardware
+import Reports
 
 /// What `frugal run` was asked to do.
 public struct RunOptions: Sendable {
@@ -27,6 +28,8 @@ public struct RunOptions: Sendable {
     /// Where rank 0 writes the run's Chrome trace-event JSON (every rank's timed phases), or nil:
     /// nothing is recorded.
     public var tracePath: String?
+    /// The most spans the trace keeps, shared evenly by the ranks (at most ``ChromeTrace/eventLimit``).
+    public var traceEventLimit = ChromeTrace.eventLimit
 
     public init(jobPath: String, outDirectory: String? = nil, format: Format = .table, resume: Bool = false,
                 failRank: Int? = nil, failAtStep: Int? = nil, gemmSpeed: GemmSpeed? = nil, tracePath: String? = nil) {

@@ -33,9 +33,10 @@ final class TraceRecorder {
     /// The task (its index in the job) and its repetition or step the next spans belong to.
     var task = 0, repetition = 0
 
-    /// Starts the clock on every rank of `world` together (a barrier, then `MPI_Wtime`).
-    init(world: Communicator) throws(MPIError) {
-        limit = ChromeTrace.eventLimit / max(1, world.size)
+    /// Starts the clock on every rank of `world` together (a barrier, then `MPI_Wtime`); each rank
+    /// keeps its share of `eventLimit` spans (at least one).
+    init(world: Communicator, eventLimit: Int = ChromeTrace.eventLimit) throws(MPIError) {
+        limit = max(1, min(eventLimit, ChromeTrace.eventLimit) / max(1, world.size))
         try world.barrier()
         origin = MPIEnvironment.wallTime
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hardware
+import Reports
 import Runtime
 import Simulator
 import Workload
@@ -46,6 +47,10 @@ extension Frugal {
             discussion: "Open it in https://ui.perfetto.dev beside `frugal simulate --job JOB --ranks N --trace FILE`, its simulated twin."))
         var trace: String?
 
+        @Option(name: .customLong("trace-event-limit"),
+                help: ArgumentHelp("The most events --trace keeps, shared by the ranks (1…2²³, the default).", visibility: .hidden))
+        var traceEventLimit: Int = ChromeTrace.eventLimit
+
         @Flag(help: "Continue the run recorded in --out after its last completed step.")
         var resume = false
 
@@ -67,10 +72,14 @@ extension Frugal {
                 do { try OutputPath.checkFolder(out, flag: "--out") } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
             }
             if let trace {
-                do { try OutputPath.checkFile(trace, flag: "--trace") } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
+                do {
+                    try OutputPath.checkFile(trace, flag: "--trace")
+                    _ = try FlagBounds.integer(traceEventLimit, "--trace-event-limit", in: 1...ChromeTrace.eventLimit, "an event count")
+                } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
             }
             var options = RunOptions(jobPath: job, outDirectory: out, format: format, resume: resume,
                                      failRank: failRank, failAtStep: failAtStep, tracePath: trace)
+            options.traceEventLimit = traceEventLimit
             if predict {
                 // Check the cluster file before any rank computes; only rank 0 says what is wrong.
                 let clusterSpec: ClusterSpec

@@ -109,6 +109,21 @@ import TestSupport
         if job == "moe-backward" { #expect(measured.names == ["F", "dispatch", "combine", "dispatch-bwd", "B", "combine-bwd"]) }
     }
 
+    /// Past the limit a rank keeps its first spans and rank 0 says how many were not recorded.
+    @Test func spansPastTheLimitAreCountedNotKept() throws {
+        let path = MPIRunner.temporaryDirectory() + "/run.json"
+        let outcome = try MPIRunner.run(ranks: 2, ["run", "Cluster/jobs/demo.toml", "--trace", path, "--trace-event-limit", "10"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        // demo.toml's first task alone has 3 spans per repetition on each rank, 10 repetitions.
+        #expect(outcome.standardError.contains("span(s) past the limit of 5 per rank were not recorded"), "\(outcome.standardError)")
+        let trace = try ParsedTrace(path: path)
+        #expect(trace.events.count == 10)
+        #expect(Set(trace.events.compactMap { $0["pid"] as? Int }) == [0, 1])
+        #expect(trace.events.allSatisfy { ($0["args"] as? [String: Any])?["task"] as? String == "rows-512" })
+        let refused = try MPIRunner.run(ranks: nil, ["run", "Cluster/jobs/demo.toml", "--trace", path, "--trace-event-limit", "0"])
+        #expect(refused.status == 2 && refused.standardError.contains("--trace-event-limit"), "\(refused.standardError)")
+    }
+
     @Test func aTracePathThatCannotBeWrittenFailsBeforeTheRun() throws {
         let missing = MPIRunner.temporaryDirectory() + "/no-such-folder/run.json"
         let outcome = try MPIRunner.run(ranks: 2, ["run", "Cluster/jobs/demo.toml", "--trace", missing])
