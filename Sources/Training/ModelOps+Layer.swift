@@ -10,6 +10,7 @@ extension ModelOps {
         guard (0..<model.layers).contains(layer) else {
             throw TrainingError.invalidBatch("layer \(layer) is outside 0..<\(model.layers)")
         }
+        try check(weights)
         try checkRows(input, shape.tokens, "layer \(layer) input")
         let t = shape.tokens, h = model.hidden, qw = model.queryWidth, kw = model.keyWidth
         let attentionShape = model.attentionShape(sequences: shape.sequences, length: shape.sequenceLength)
@@ -54,6 +55,7 @@ extension ModelOps {
     public func layerBackward(_ saved: LayerActivations, dOutput: [Float], weights: ModelWeights,
                               gradients: inout ParameterGradients) throws -> [Float] {
         let layer = saved.layer, t = saved.shape.tokens, h = model.hidden
+        try check(weights)
         try checkRows(dOutput, t, "layer \(layer) dOutput")
         return try gradients.withBuffers(reading: weights) { p, g in
             func name(_ kind: ParameterKind) -> ParameterName { ParameterName(kind, layer: layer) }

@@ -9,16 +9,20 @@ public struct ModelOps: Sendable {
     public let model: TrainingModel
     /// Threads per GEMM (results do not depend on it).
     public let threads: Int
+    /// The parameter layout every op expects its weights and gradients in.
+    public let layout: ParameterLayout
 
     public init(model: TrainingModel, threads: Int = 1) {
         self.model = model
         self.threads = max(1, threads)
+        self.layout = ParameterLayout(model: model)
     }
 
     // MARK: Embedding
 
     /// The embedding rows of `tokens` (tokens × hidden).
     public func embeddingForward(tokens: [Int32], weights: ModelWeights) throws -> [Float] {
+        try check(weights)
         let h = model.hidden
         var out = [Float](repeating: 0, count: tokens.count * h)
         try weights.withBuffers { p in
@@ -35,6 +39,7 @@ public struct ModelOps: Sendable {
     /// Adds the embedding table's gradient for `tokens` with output gradient `dOut`.
     public func embeddingBackward(tokens: [Int32], dOut: [Float], weights: ModelWeights,
                                   gradients: inout ParameterGradients) throws {
+        try check(weights)
         try checkRows(dOut, tokens.count, "embedding dOut")
         try gradients.withBuffers(reading: weights) { _, g in
             try tokens.withUnsafeBufferPointer { ids in
@@ -52,6 +57,7 @@ public struct ModelOps: Sendable {
     public func headForward(input: [Float], targets: [Int32], shape: ActivationShape,
                             weights: ModelWeights) throws -> HeadActivations {
         let t = shape.tokens, h = model.hidden, v = model.vocabulary
+        try check(weights)
         try checkRows(input, t, "head input")
         guard targets.count == t else { throw TrainingError.invalidBatch("head: \(targets.count) targets for \(t) tokens") }
         return try weights.withBuffers { p in
@@ -78,6 +84,7 @@ public struct ModelOps: Sendable {
     public func headBackward(_ saved: HeadActivations, lossWeight: Float, weights: ModelWeights,
                              gradients: inout ParameterGradients) throws -> [Float] {
         let t = saved.shape.tokens, h = model.hidden, v = model.vocabulary
+        try check(weights)
         let dLogits = saved.dLogits.map { $0 * lossWeight }
         return try gradients.withBuffers(reading: weights) { p, g in
             var dNormed = [Float](repeating: 0, count: t * h)
@@ -86,6 +93,14 @@ public struct ModelOps: Sendable {
                             threads: threads)
             return try Norm.backward(dY: dNormed, x: saved.input, inverseRMS: saved.inverseRMS, rows: t, width: h,
                                      weight: p(ParameterName(.finalNorm)), dWeight: g(ParameterName(.finalNorm)))
+        }
+    }
+
+    /// Throws unless `weights` are laid out for this model.
+    func check(_ weights: ModelWeights) throws {
+        guard weights.layout == layout else {
+            throw TrainingError.invalidConfiguration("weights of another model (\(weights.layout.count) parameters, "
+                                                     + "this one has \(layout.count))")
         }
     }
 

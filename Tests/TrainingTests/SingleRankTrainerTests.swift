@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import Testing
 import Training
@@ -12,7 +13,7 @@ import Training
     /// Backward against central differences of the loss, for sampled entries of every
     /// parameter tensor of a 2-layer model (dense + MoE with shared expert, grouped gate,
     /// non-zero bias). Entries whose ±h perturbation changes any token's experts are skipped.
-    /// Tolerance: |analytic − numeric| ≤ 2e-3 + 2e-2 · |numeric| with h = 1e-2 (FP32 forward).
+    /// Tolerance: |analytic − numeric| ≤ 1e-4 + 1e-2 · |numeric| with h = 1e-2 (FP32 forward).
     @Test("backward matches central differences of the loss", arguments: [GatingScoreFunction.sigmoid, .softmax])
     func backwardMatchesFiniteDifferences(scoreFunction: GatingScoreFunction) throws {
         var trainer = try SingleRankTrainer(model: TrainingFixtures.smallModel(scoreFunction: scoreFunction), seed: 5,
@@ -38,31 +39,34 @@ import Training
                     continue
                 }
                 let numeric = (up.loss - down.loss) / Double(2 * h), analytic = Double(base.gradients.values[index])
-                let error = abs(analytic - numeric) - 2e-2 * abs(numeric)
-                worst = max(worst, error)
-                #expect(error <= 2e-3, "\(tensor.name)[\(index - tensor.offset)]: analytic \(analytic), numeric \(numeric)")
+                let error = abs(analytic - numeric)
+                worst = max(worst, error / (1e-3 + abs(numeric)))
+                #expect(error <= 1e-4 + 1e-2 * abs(numeric), "\(tensor.name)[\(index - tensor.offset)]: analytic \(analytic), numeric \(numeric)")
                 checked += 1
             }
         }
         try trainer.setWeights(values)
+        print("finite differences (\(scoreFunction)): \(checked) entries checked, \(skipped) skipped, worst error / (1e-3 + |numeric|) \(worst)")
         #expect(checked >= 3 * trainer.weights.layout.tensors.count * 3 / 4, "checked \(checked), skipped \(skipped)")
         #expect(base.gradients.tensor(ParameterName(.router, layer: 1))?.contains { $0 != 0 } == true)
     }
 
-    /// tiny-moe on the synthetic corpus, 8 sequences of 16 tokens per step, lr 3e-3.
+    /// tiny-moe on the synthetic corpus, 16 sequences of 16 tokens per step, AdamW lr 3e-3:
+    /// 6.86 at the first step, last-5 mean ≈ 1.38 (0.20×); asserted below 0.5× for room.
     @Test("the loss of tiny-moe falls over 50 steps")
     func lossFalls() throws {
         let model = try TrainingFixtures.tinyMoE()
         var trainer = try SingleRankTrainer(model: model, seed: 1, optimizer: Self.optimizer)
-        let corpus = try SyntheticCorpus(vocabulary: model.vocabulary, sequenceLength: 16, sequences: 8, seed: 2)
+        let corpus = try SyntheticCorpus(vocabulary: model.vocabulary, sequenceLength: 16, sequences: 16, seed: 2)
         var losses: [Double] = []
         for step in 0..<50 {
             losses.append(try trainer.step(batch: corpus.batch(step: step)).loss)
         }
         let last5 = losses.suffix(5).reduce(0, +) / 5
+        print(losses.map { String(format: "%.2f", $0) }.joined(separator: " "))
         print("tiny-moe losses: first \(losses[0]), steps 10/20/30/40: \(losses[10]) \(losses[20]) \(losses[30]) \(losses[40]), last-5 mean \(last5)")
-        #expect(abs(losses[0] - 6.238) < 0.3)  // ≈ ln 512 at the start
-        #expect(last5 < 0.7 * losses[0])
+        #expect(abs(losses[0] - log(512)) < 1)  // near ln 512 at the start
+        #expect(last5 < 0.5 * losses[0])
         #expect(trainer.routerBias[1].contains { $0 != 0 })
     }
 
