@@ -79,6 +79,9 @@ public struct SingleRankTrainer: Sendable {
     /// Loss, gradients and expert load of `batch` split into `microBatches` (which must divide
     /// its sequences), without changing anything.
     public func gradients(batch: TrainingBatch, microBatches: Int = 1) throws -> StepGradients {
+        guard microBatches >= 1, batch.sequences % microBatches == 0 else {
+            throw TrainingError.invalidBatch("\(microBatches) micro-batches must divide \(batch.sequences) sequences")
+        }
         var gradients = ParameterGradients(layout: weights.layout)
         let layers = ops.model.layers
         var load = routerBias.map { [Int](repeating: 0, count: $0.count) }

@@ -99,6 +99,8 @@ import Training
             let diff = zip(one.gradients.values, other.gradients.values).map { abs(Double($0) - Double($1)) }.max() ?? 0
             #expect(diff <= 1e-5 * scale + 1e-7)
         }
+        #expect(throws: TrainingError.self) { try trainer.gradients(batch: batch, microBatches: 0) }
+        #expect(throws: TrainingError.self) { try trainer.gradients(batch: batch, microBatches: 3) }
     }
 
     @Test("the bias moves against the load's excess over the mean")
