@@ -60,6 +60,8 @@ let package = Package(
         .target(name: "Simulator", dependencies: ["Config", "Program", "Planner", "Workload", "Hardware", "Kernels", "Reports"],
                 swiftSettings: optimizedSettings),
         .target(name: "Reports"),
+        // The single-rank training step (forward, backward, AdamW) that distributed steps are verified against.
+        .target(name: "Training", dependencies: ["Workload", "Kernels"], swiftSettings: optimizedSettings),
         // What runs the executors rather than being one: sweeps (a child process per point) and
         // calibration (measure this machine into a cluster file). Its measuring loops are hot.
         .target(name: "Experiments", dependencies: ["Config", "Workload", "Reports", "Kernels", "MPIKit",
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Hardware", "Workload", "Planner", "Reports", "TestSupport", "frugal"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Hardware", "Reports", "TestSupport", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Workload", "Kernels"]),
         .testTarget(name: "FuzzTests", dependencies: ["FrugalFuzz", "frugal"]),
     ]
 )

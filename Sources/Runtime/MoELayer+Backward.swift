@@ -16,33 +16,17 @@ extension MoELayer {
     static func swigluBackward(x: UnsafeBufferPointer<Float>, dOut: UnsafeBufferPointer<Float>, rows m: Int, hidden h: Int,
                                intermediate f: Int, w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>,
                                w2: UnsafeBufferPointer<Float>) -> (dX: [Float], gradientSum: Double) {
-        var a1 = [Float](repeating: 0, count: m * f), a3 = a1, dH = a1
-        a1.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: h, a: x, lda: h, b: w1, ldb: f, c: $0, ldc: f) }
-        a3.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: h, a: x, lda: h, b: w3, ldb: f, c: $0, ldc: f) }
-        // dH = dOut · W2ᵀ
-        dH.withUnsafeMutableBufferPointer { sgemm(transB: .transposed, m: m, n: f, k: h, a: dOut, lda: h, b: w2, ldb: h, c: $0, ldc: f) }
-        var hidden = [Float](repeating: 0, count: m * f), dA1 = hidden, dA3 = hidden
-        for i in 0..<(m * f) {
-            let z = a1[i], sigma = 1 / (1 + expf(-z)), silu = z * sigma
-            hidden[i] = silu * a3[i]
-            dA3[i] = dH[i] * silu
-            dA1[i] = dH[i] * a3[i] * sigma * (1 + z * (1 - sigma))
-        }
-        var dW2 = [Float](repeating: 0, count: f * h), dW1 = [Float](repeating: 0, count: h * f), dW3 = dW1
-        hidden.withUnsafeBufferPointer { hp in
-            dW2.withUnsafeMutableBufferPointer { sgemm(transA: .transposed, m: f, n: h, k: m, a: hp, lda: f, b: dOut, ldb: h, c: $0, ldc: h) }
-        }
-        dA1.withUnsafeBufferPointer { d in
-            dW1.withUnsafeMutableBufferPointer { sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: d, ldb: f, c: $0, ldc: f) }
-        }
-        dA3.withUnsafeBufferPointer { d in
-            dW3.withUnsafeMutableBufferPointer { sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: d, ldb: f, c: $0, ldc: f) }
-        }
         var dX = [Float](repeating: 0, count: m * h)
-        dX.withUnsafeMutableBufferPointer { out in
-            dA1.withUnsafeBufferPointer { sgemm(transB: .transposed, m: m, n: h, k: f, a: $0, lda: f, b: w1, ldb: f, c: out, ldc: h) }
-            dA3.withUnsafeBufferPointer {
-                sgemm(transB: .transposed, m: m, n: h, k: f, a: $0, lda: f, b: w3, ldb: f, beta: 1, c: out, ldc: h)
+        var dW1 = [Float](repeating: 0, count: h * f), dW3 = dW1, dW2 = dW1
+        // Shapes come from the task and the held weights, so they always fit.
+        try? dX.withUnsafeMutableBufferPointer { dx in
+            try dW1.withUnsafeMutableBufferPointer { g1 in
+                try dW3.withUnsafeMutableBufferPointer { g3 in
+                    try dW2.withUnsafeMutableBufferPointer { g2 in
+                        try Kernels.swigluBackward(x: x, dOut: dOut, tokens: m, hidden: h, intermediate: f, w1: w1, w3: w3, w2: w2,
+                                                   dX: dx, dW1: g1, dW3: g3, dW2: g2)
+                    }
+                }
             }
         }
         var sum = 0.0

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The backward pass of the SwiGLU FFN `out = (silu(x · W1) ⊙ (x · W3)) · W2` (see
+/// ``swigluFFN(x:tokens:hidden:intermediate:w1:w3:w2:out:chunkRows:threads:)``), with the
+/// up-projections recomputed from `x` (as with full activation recompute).
+///
+/// With `a1 = x·W1`, `a3 = x·W3`, `g = silu(a1) ⊙ a3` and `dG = dOut · W2ᵀ`:
+/// `dW2 += gᵀ·dOut`, `dA3 = dG ⊙ silu(a1)`, `dA1 = dG ⊙ a3 ⊙ σ(a1)(1 + a1(1 − σ(a1)))`,
+/// `dW1 += xᵀ·dA1`, `dW3 += xᵀ·dA3`, `dX = dA1·W1ᵀ + dA3·W3ᵀ`.
+///
+/// Shapes (row-major): `x`, `dOut`, `dX` tokens×hidden; `w1`, `w3`, `dW1`, `dW3`
+/// hidden×intermediate; `w2`, `dW2` intermediate×hidden. `dX` is overwritten; the weight
+/// gradients are accumulated (`+=`), so zero them before the first call of a step.
+/// Throws `TrainingKernelError.invalidShape` if a dimension is negative or a buffer too small.
+public func swigluBackward(
+    x: UnsafeBufferPointer<Float>, dOut: UnsafeBufferPointer<Float>, tokens: Int, hidden: Int, intermediate: Int,
+    w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>, w2: UnsafeBufferPointer<Float>,
+    dX: UnsafeMutableBufferPointer<Float>, dW1: UnsafeMutableBufferPointer<Float>,
+    dW3: UnsafeMutableBufferPointer<Float>, dW2: UnsafeMutableBufferPointer<Float>, threads: Int = 1
+) throws {
+    let m = tokens, h = hidden, f = intermediate
+    try TrainingKernelError.check("swigluBackward", dimensions: [m, h, f], buffers: [
+        ("x", x.count, (m, h)), ("dOut", dOut.count, (m, h)), ("dX", dX.count, (m, h)),
+        ("w1", w1.count, (h, f)), ("w3", w3.count, (h, f)), ("w2", w2.count, (f, h)),
+        ("dW1", dW1.count, (h, f)), ("dW3", dW3.count, (h, f)), ("dW2", dW2.count, (f, h)),
+    ])
+    guard threads >= 1 else { throw TrainingKernelError.invalidShape("swigluBackward: threads must be ≥ 1, found \(threads)") }
+    if m == 0 || h == 0 { return }
+    if f == 0 {
+        for i in 0..<(m * h) { dX[i] = 0 }
+        return
+    }
+    var a1 = [Float](repeating: 0, count: m * f), a3 = a1, dG = a1
+    a1.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: h, a: x, lda: h, b: w1, ldb: f, c: $0, ldc: f, threads: threads) }
+    a3.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: h, a: x, lda: h, b: w3, ldb: f, c: $0, ldc: f, threads: threads) }
+    dG.withUnsafeMutableBufferPointer {
+        sgemm(transB: .transposed, m: m, n: f, k: h, a: dOut, lda: h, b: w2, ldb: h, c: $0, ldc: f, threads: threads)
+    }
+    // Reuse the buffers in place: a1 → dA1, a3 → dA3, dG → g (the gated activations).
+    for i in 0..<(m * f) {
+        let z = a1[i], up = a3[i], dGate = dG[i]
+        let sigma = 1 / (1 + expf(-z)), silu = z * sigma
+        dG[i] = silu * up
+        a3[i] = dGate * silu
+        a1[i] = dGate * up * sigma * (1 + z * (1 - sigma))
+    }
+    dG.withUnsafeBufferPointer { g in
+        sgemm(transA: .transposed, m: f, n: h, k: m, a: g, lda: f, b: dOut, ldb: h, beta: 1, c: dW2, ldc: h, threads: threads)
+    }
+    a1.withUnsafeBufferPointer { dA1 in
+        sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: dA1, ldb: f, beta: 1, c: dW1, ldc: f, threads: threads)
+        sgemm(transB: .transposed, m: m, n: h, k: f, a: dA1, lda: f, b: w1, ldb: f, c: dX, ldc: h, threads: threads)
+    }
+    a3.withUnsafeBufferPointer { dA3 in
+        sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: dA3, ldb: f, beta: 1, c: dW3, ldc: f, threads: threads)
+        sgemm(transB: .transposed, m: m, n: h, k: f, a: dA3, lda: f, b: w3, ldb: f, beta: 1, c: dX, ldc: h, threads: threads)
+    }
+}

@@ -1,0 +1,62 @@
+import Kernels
+
+/// The token rows one op works on: `sequences` sequences of `sequenceLength` tokens,
+/// sequence-major (a micro-batch).
+public struct ActivationShape: Sendable, Equatable {
+    public var sequences: Int
+    public var sequenceLength: Int
+    public init(sequences: Int, sequenceLength: Int) {
+        self.sequences = sequences
+        self.sequenceLength = sequenceLength
+    }
+    /// Token rows.
+    public var tokens: Int { sequences * sequenceLength }
+}
+
+/// What the forward pass of one transformer layer keeps for its backward pass, and its output.
+public struct LayerActivations: Sendable {
+    /// The layer (0-based).
+    public let layer: Int
+    public let shape: ActivationShape
+    /// The layer's input (tokens × hidden).
+    public let input: [Float]
+    /// The layer's output (tokens × hidden): the next layer's input.
+    public let output: [Float]
+    /// The MoE gate's decision (nil for a dense layer).
+    public let routing: MoERouting?
+
+    let attentionNormed: [Float], attentionInverseRMS: [Float]
+    let query: [Float], key: [Float], value: [Float]
+    let attention: [Float], logSumExp: [Float]
+    /// The residual after attention: the FFN's input before its norm.
+    let afterAttention: [Float]
+    let ffnNormed: [Float], ffnInverseRMS: [Float]
+}
+
+/// An MoE layer's routing for one micro-batch, with the expert outputs its backward needs.
+public struct MoERouting: Sendable {
+    /// The gate's choice: expert ids and weights per token (tokens × topK).
+    public let gating: GatingResult
+    /// Router logits (tokens × routedExperts), for the gate's backward.
+    let logits: [Float]
+    /// Chosen (token, k) slots (`token · topK + k`) sorted by expert, tokens ascending within
+    /// an expert: row `r` of the grouped expert input is token `order[r] / topK`.
+    let order: [Int]
+    /// Rows per expert in ``order``.
+    let groupSizes: [Int]
+    /// The routed experts' outputs, rows as in ``order`` (unweighted).
+    let expertOutputs: [Float]
+    /// The grouped expert input (normed token rows, as in ``order``).
+    let expertInputs: [Float]
+}
+
+/// The head's forward: the loss of a micro-batch and what its backward needs.
+public struct HeadActivations: Sendable {
+    public let shape: ActivationShape
+    /// Mean cross-entropy over the micro-batch's tokens.
+    public let loss: Double
+    let input: [Float]
+    let normed: [Float], inverseRMS: [Float]
+    /// `(softmax − onehot) / tokens`: the gradient of ``loss`` with respect to the logits.
+    let dLogits: [Float]
+}
