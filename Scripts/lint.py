@@ -133,6 +133,29 @@ def check_imports(root):
     return findings
 
 
+def check_architecture_table(root):
+    """The module table of docs/architecture.md lists each source target's dependencies as Package.swift does."""
+    path = os.path.join(root, "docs", "architecture.md")
+    if not os.path.exists(path):
+        return []
+    documented = {}
+    for line in open(path, encoding="utf-8").read().split("\n"):
+        match = re.match(r"^\|\s*`([A-Za-z]+)`\s*\|\s*([^|]*)\|\s*$", line)
+        if match:
+            listed = match.group(2).split("(")[0]
+            documented[match.group(1)] = {m.strip() for m in listed.split(",") if m.strip() and m.strip() != "—"}
+    findings = []
+    for kind, name, path, dependencies in package_targets(root):
+        if kind not in ("target", "executableTarget") or path.startswith("Tests") or (name.startswith("C") and name[1:2].isupper()):
+            continue
+        declared = set(dependencies)
+        if name not in documented:
+            findings.append(f"lint: docs/architecture.md: the module table has no row for target '{name}'")
+        elif documented[name] != declared:
+            findings.append(f"lint: docs/architecture.md: target '{name}' lists {sorted(documented[name])}, Package.swift {sorted(declared)}")
+    return findings
+
+
 # ---------------------------------------------------------------------------------------------
 # Function length
 
@@ -316,6 +339,7 @@ def main():
     sections = []
     if arguments.only in (None, "imports"):
         sections.append(("imports match Package.swift dependencies", check_imports(root)))
+        sections.append(("docs/architecture.md's module table matches Package.swift", check_architecture_table(root)))
     if arguments.only in (None, "length"):
         sections.append((f"functions in Sources at most {arguments.limit} lines", check_length(root, arguments.limit)))
     failed = False
