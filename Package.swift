@@ -3,7 +3,8 @@
 // Layout and dependency direction: see docs/architecture.md ("Modules") —
 // frugal → Experiments, Runtime (the MPI executor), Simulator (the event executor);
 // Simulator → Program → Planner → Workload → Hardware → Config; Runtime → Planner, MPIKit → CMPI;
-// Kernels and Reports (records, statistics, charts) are leaves the others share.
+// Training (a model's forward, backward and optimizer step on one rank) → Workload, Kernels;
+// Kernels and Reports (records, statistics, traces, charts) are leaves the others share.
 // (Experiments: sweeps and calibration, which orchestrate runs and import neither executor.)
 // Every target lists exactly the modules its sources import (Scripts/lint.sh checks).
 import PackageDescription
