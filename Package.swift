@@ -73,7 +73,7 @@ let package = Package(
             name: "frugal",
             dependencies: [
                 "Experiments", "Runtime", "Simulator", "Program", "Workload", "Hardware", "Config", "Reports",
-                "Kernels", "CBLAS",
+                "Kernels", "MPIKit", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdSettings),

@@ -48,6 +48,80 @@ public struct RankProgram: Sendable {
     /// The data-parallel replicas folded away (``RankFold``): op ranks are then folded ranks; nil
     /// when every rank is in the program.
     public var fold: RankFold?
+    /// Where the program's ranks sit in the real layout; nil: program rank = real rank.
+    public var placement: Placement?
+    /// Ops of other processes this part waits for (pipeline transfers into its stages): op
+    /// `rankStart[ranks] + i` stands for `imports[i]`; it belongs to no rank and finishes when
+    /// the other process says so.
+    public var imports: [ExternalOp] = []
+    /// This part's ops that other processes wait for (pipeline transfers out of its stages).
+    public var exports: [ExternalOp] = []
+    /// Collectives whose other members run in other processes (data-parallel groups split by
+    /// columns): each has one more member here, an op that belongs to no rank and arrives when
+    /// every other process's members have (at the latest of their arrivals).
+    public var sharedCollectives: [SharedCollective] = []
+
+    /// A block of stages × columns of the real layout (``RankLayout``), in stage-major order:
+    /// one process's part of a distributed simulation, or the columns a fold keeps.
+    public struct Placement: Sendable, Equatable {
+        public var firstStage: Int, firstColumn: Int
+        /// Columns the program holds per stage, and the real layout's.
+        public var columns: Int, realColumns: Int
+
+        public init(firstStage: Int, firstColumn: Int, columns: Int, realColumns: Int) {
+            self.firstStage = firstStage
+            self.firstColumn = firstColumn
+            self.columns = columns
+            self.realColumns = realColumns
+        }
+    }
+
+    /// A collective shared with other processes: its name on every process, and the stand-in op
+    /// of the other processes' members.
+    public struct SharedCollective: Sendable, Equatable {
+        public var key: Int64
+        public var collective: Int32
+        public var standIn: Int32
+
+        public init(key: Int64, collective: Int32, standIn: Int32) {
+            self.key = key
+            self.collective = collective
+            self.standIn = standIn
+        }
+    }
+
+    /// A pipeline transfer between the parts of a distributed simulation.
+    public struct ExternalOp: Sendable, Equatable {
+        /// The transfer's name on both sides: the producing chain's slot and direction.
+        public var key: Int64
+        /// The op here: the export's producer, or the import's stand-in.
+        public var op: Int32
+        /// The process at the other end.
+        public var process: Int32
+        /// The real rank of the producer (imports: to cost the transfer).
+        public var producerRank: Int32
+
+        public init(key: Int64, op: Int32, process: Int32, producerRank: Int32) {
+            self.key = key
+            self.op = op
+            self.process = process
+            self.producerRank = producerRank
+        }
+    }
+
+    /// The index of this program's rank `rank` in the whole program's numbering (stage-major over
+    /// the columns it keeps): where its rows go when the parts of a distributed simulation meet.
+    public func wholeProgramRank(_ rank: Int) -> Int {
+        guard let p = placement else { return rank }
+        return (p.firstStage + rank / p.columns) * (fold?.period ?? p.realColumns) + p.firstColumn + rank % p.columns
+    }
+
+    /// The real rank (``RankLayout``) of this program's rank `rank`.
+    @inline(__always)
+    public func realRank(_ rank: Int) -> Int {
+        guard let p = placement else { return rank }
+        return (p.firstStage + rank / p.columns) * p.realColumns + p.firstColumn + rank % p.columns
+    }
 
     /// Number of ops.
     public var count: Int { kind.count }

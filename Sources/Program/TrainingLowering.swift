@@ -26,6 +26,10 @@ public struct TrainingLowering {
     private var groupCollectives: [[Int32]] = []
     /// The ops of the rank being lowered, appended to the program when it is done.
     private var rankOps: [RankProgram.Op] = []
+    /// This process's block of a distributed simulation, set by ``lower(folding:processes:process:)``.
+    public private(set) var partition: RankPartition?
+    /// Collectives shared with other processes, created while lowering: their stand-ins come last.
+    private var sharedPending: [(key: Int64, collective: Int32, kind: OperationKind, segment: Int32)] = []
 
     /// Replicas lowered once by the last ``lower(folding:)`` (``RankFold``), or nil for every rank.
     public private(set) var fold: RankFold?
@@ -47,8 +51,13 @@ public struct TrainingLowering {
     /// Every rank's program for one step. Given the ranks' compute `slowdown`, identical
     /// data-parallel replicas are lowered once where that leaves every timeline as it is
     /// (``RankFold/exact(layout:slowdown:expertsAlike:)``; the program's ``RankProgram/fold``).
-    public mutating func lower(folding slowdown: [Double]? = nil) -> RankProgram {
+    /// Given several `processes`, only this `process`'s block of ranks (``RankPartition``;
+    /// ``partition``): transfers from other blocks become ``RankProgram/imports``, those to them
+    /// ``RankProgram/exports``, and collectives with members elsewhere
+    /// ``RankProgram/sharedCollectives``. A folded step that cannot be split is lowered whole.
+    public mutating func lower(folding slowdown: [Double]? = nil, processes: Int = 1, process: Int = 0) -> RankProgram {
         program = RankProgram()
+        pending = []
         program.routes = (0..<(model.layers + model.mtpModules)).map { block in
             TrainingWork.isMoE(model: model, block: block) && model.moe != nil
                 ? work.route(block: block) : Route(hostShare: [], nodeLimit: 0, gpusPerNode: ranks.gpusPerNode)
@@ -56,7 +65,11 @@ public struct TrainingLowering {
         makeTemplates()
         fold = slowdown.flatMap { RankFold.exact(layout: ranks, slowdown: $0, expertsAlike: expertsAlike()) }
         program.fold = fold
-        let rankCount = fold.map { setup.pp * $0.period } ?? setup.gpuCount
+        let kept = fold?.period ?? columns
+        partition = processes > 1 ? RankPartition(processes: processes, process: process, pp: setup.pp, columns: kept,
+                                                  unit: fold == nil ? RankFold.leastCommonMultiple(setup.ep, setup.tp) : kept) : nil
+        let stages = partition?.stages ?? 0..<setup.pp, held = partition?.columnRange ?? 0..<kept
+        program.placement = .init(firstStage: stages.lowerBound, firstColumn: held.lowerBound, columns: held.count, realColumns: columns)
         let slots = columns * layout.microBatches * layout.positions
         forwardEnd = [Int32](repeating: -1, count: slots)
         backwardEnd = [Int32](repeating: -1, count: slots)
@@ -64,27 +77,74 @@ public struct TrainingLowering {
         let dpGroups = setup.pp * setup.tp
         let expertGroups = setup.pp * setup.ep
         groupCollectives = Array(repeating: [], count: epGroups + dpGroups + expertGroups)
-        let actions = (0..<setup.pp).map { PipelineScheduleBuilder(kind: setup.schedule, layout: layout).actions(stage: $0) }
-        var estimate = 0
-        for stage in 0..<setup.pp { estimate += actions[stage].count * 24 * (fold?.period ?? columns) }
-        program.reserve(ops: estimate)
-        program.rankStart.reserveCapacity(rankCount + 1)
-        for rank in 0..<rankCount {
+        let builder = PipelineScheduleBuilder(kind: setup.schedule, layout: layout)
+        let actions = stages.map { builder.actions(stage: $0) }
+        program.reserve(ops: actions.reduce(0) { $0 + $1.count } * 24 * held.count)
+        program.rankStart.reserveCapacity(stages.count * held.count + 1)
+        for rank in 0..<(stages.count * held.count) {
             program.rankStart.append(program.count)
-            let real = fold?.realRank(rank) ?? rank
-            emitRank(real, as: rank, actions: actions[real / columns])
+            let real = program.realRank(rank)
+            emitRank(real, as: rank, actions: actions[real / columns - stages.lowerBound])
             program.append(contentsOf: rankOps)
             rankOps.removeAll(keepingCapacity: true)
         }
         program.rankStart.append(program.count)
+        connectPipelineTransfers()
+        addSharedCollectiveStandIns()
+        return program
+    }
+
+    /// Makes each chain's wait for the chain before it on another stage a pipeline transfer:
+    /// to the producing op when this program has it, else to an import standing for it; and
+    /// lists the ops other processes' chains wait for as exports.
+    private mutating func connectPipelineTransfers() {
         let bytes = transferBytes
         for entry in pending {
-            let table = entry.backward ? backwardEnd : forwardEnd
-            let source = table[entry.key]
-            precondition(source >= 0, "pipeline dependency without a producer (schedule bug)")
-            program.receive(op: entry.op, from: source, bytes: bytes)
+            let source = (entry.backward ? backwardEnd : forwardEnd)[entry.key]
+            if source >= 0 {
+                program.receive(op: entry.op, from: source, bytes: bytes)
+                continue
+            }
+            let producer = slotPlace(entry.key)
+            let owner = partition?.process(stage: producer.stage, column: producer.column)
+            precondition(owner.map { $0 != partition?.process } ?? false, "pipeline dependency without a producer (schedule bug)")
+            let stand = program.append(rank: -1, kind: entry.backward ? .backward : .forward, microBatch: producer.microBatch,
+                                       segment: -1, dependency: -1)
+            program.imports.append(.init(key: Int64(entry.key) * 2 + (entry.backward ? 1 : 0), op: stand, process: Int32(owner ?? 0),
+                                         producerRank: Int32(ranks.rank(stage: producer.stage, column: producer.column))))
+            program.receive(op: entry.op, from: stand, bytes: bytes)
         }
-        return program
+        guard let partition, !partition.byColumns else { return }
+        for (backward, table) in [(false, forwardEnd), (true, backwardEnd)] {
+            for key in table.indices where table[key] >= 0 {
+                let producer = slotPlace(key)
+                let next = producer.position + (backward ? -1 : 1)
+                guard next >= 0 && next < layout.positions else { continue }
+                let consumer = layout.stageAndChunk(direction: layout.direction(ofMicroBatch: producer.microBatch), position: next).stage
+                let process = partition.process(stage: consumer, column: producer.column)
+                guard process != partition.process else { continue }
+                program.exports.append(.init(key: Int64(key) * 2 + (backward ? 1 : 0), op: table[key], process: Int32(process),
+                                             producerRank: Int32(ranks.rank(stage: producer.stage, column: producer.column))))
+            }
+        }
+    }
+
+    /// One member per shared collective standing for the other processes' members (same work).
+    private mutating func addSharedCollectiveStandIns() {
+        for shared in sharedPending {
+            let stand = program.append(rank: -1, kind: shared.kind, microBatch: -1, segment: shared.segment, dependency: -1,
+                                       collective: shared.collective)
+            program.sharedCollectives.append(.init(key: shared.key, collective: shared.collective, standIn: stand))
+        }
+        sharedPending = []
+    }
+
+    /// Where a chain slot is: its column, micro-batch, position and the stage running it.
+    private func slotPlace(_ key: Int) -> (column: Int, microBatch: Int, position: Int, stage: Int) {
+        let position = key % layout.positions, rest = key / layout.positions
+        let microBatch = rest % layout.microBatches, column = rest / layout.microBatches
+        let stage = layout.stageAndChunk(direction: layout.direction(ofMicroBatch: microBatch), position: position).stage
+        return (column, microBatch, position, stage)
     }
 
     // MARK: Templates
@@ -297,10 +357,20 @@ public struct TrainingLowering {
         return groupCollectives[group][sequence]
     }
 
-    /// Members of a data- or expert-data-parallel group the program holds (fewer under the fold).
-    private func keptMembers(_ shape: RankLayout.GroupShape, _ group: ProcessGroup) -> Int {
-        guard let fold else { return shape.members }
-        return group == .expertData ? fold.keptExpertDataParallelMembers : fold.keptDataParallelMembers
+    /// The next collective of a data- or expert-data-parallel group, with the members the program
+    /// holds: fewer under the fold; split by columns, this process's plus one standing for the rest.
+    private mutating func dataParallelCollective(group: Int, sequence: inout [Int: Int], shape: RankLayout.GroupShape,
+                                                 name: ProcessGroup, kind: OperationKind, segment: Int32) -> Int32 {
+        var members = shape.members
+        if let fold { members = name == .expertData ? fold.keptExpertDataParallelMembers : fold.keptDataParallelMembers }
+        let shared = partition?.byColumns == true
+        if let partition, shared { members = partition.columnRange.count / (name == .expertData ? setup.ep : setup.tp) + 1 }
+        let index = sequence[group, default: 0]
+        sequence[group] = index + 1
+        let created = groupCollectives[group].count == index
+        let collective = groupCollective(group: group, sequence: index, members: members)
+        if shared && created { sharedPending.append((Int64(group) << 20 | Int64(index), collective, kind, segment)) }
+        return collective
     }
 
     /// Gradient synchronisation, optimizer and parameter gathering at the end of the step.
@@ -320,10 +390,11 @@ public struct TrainingLowering {
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * gradientBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
-            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: keptMembers(shape, name))
-            sequence[group, default: 0] += 1
-            lastSync = emit(.init(rank: context.rank, kind: .gradientSync, microBatch: -1,
-                                  segment: program.work.append(segment: [item]), dependency: last, collective: collective))
+            let segment = program.work.append(segment: [item])
+            let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, name: name,
+                                                    kind: .gradientSync, segment: segment)
+            lastSync = emit(.init(rank: context.rank, kind: .gradientSync, microBatch: -1, segment: segment, dependency: last,
+                                  collective: collective))
         }
         last = lastSync
         var update = WorkItem(kind: .optimizerUpdate)
@@ -336,10 +407,11 @@ public struct TrainingLowering {
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(.allGather, group: name, bytes: count * weightBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
-            let collective = groupCollective(group: group, sequence: sequence[group, default: 0], members: keptMembers(shape, name))
-            sequence[group, default: 0] += 1
-            _ = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: -1,
-                           segment: program.work.append(segment: [item]), dependency: last, collective: collective))
+            let segment = program.work.append(segment: [item])
+            let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, name: name,
+                                                    kind: .parameterGather, segment: segment)
+            _ = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: -1, segment: segment, dependency: last,
+                           collective: collective))
         }
     }
 }

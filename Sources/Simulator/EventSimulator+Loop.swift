@@ -31,6 +31,10 @@ extension EventState {
             let ops = EventOps(stream: stream, kind: kind, rank: rank, dependency: dependency, remote: remote, delay: delay,
                                collective: collective, duration: duration, wakes: wakes, nextMember: nextMember,
                                collectiveHead: head, start: start, finish: finish)
+            for (op, time) in standInArrivals {
+                arrive(op: op, collective: Int(ops.collective[op]), at: time, remote: false, rank: -1, ops)
+            }
+            standInArrivals = []
             while workCount > 0 {
                 workCount -= 1
                 let rank = Int(work[workCount])
@@ -106,7 +110,7 @@ extension EventState {
         while member >= 0 {
             ops.finish[member] = done
             let memberRank = Int(ops.rank[member])
-            if memberRank != rank { wake(memberRank) }
+            if memberRank != rank && memberRank >= 0 { wake(memberRank) }
             member = Int(ops.nextMember[member])
         }
     }
@@ -116,6 +120,7 @@ extension EventState {
     @inline(__always)
     func accountCompute(op i: Int, rank: Int, ready: Double, reason: Int, holder: Int, _ ops: EventOps) {
         let from = free[2 * rank]
+        let sums = self.sums + rank * Sum.count
         if ready > from {
             let gap = ready - from
             if reason == 2 {

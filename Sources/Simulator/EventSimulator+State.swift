@@ -21,8 +21,12 @@ struct EventState {
     var workCount: Int
     /// Rank → first op; `rankStart[ranks]` = op count.
     let rankStart: UnsafeMutablePointer<Int>
-    /// Accumulated seconds over all ranks, indexed by ``Sum``.
+    /// Accumulated seconds per rank (`rank · Sum.count + slot`, slots by ``Sum``): summed per
+    /// rank in its own op order, then over ranks in rank order, so the totals do not depend on
+    /// the order the work list visits ranks (or on how ranks are spread over processes).
     let sums: UnsafeMutablePointer<Double>
+    /// Stand-ins of other processes' collective members that arrive at the next ``run(_:start:finish:)``.
+    var standInArrivals: [(op: Int, time: Double)] = []
 
     /// Slots of `sums`: compute, optimizer, bubble, imbalance wait, then exposed communication by
     /// ``OperationKind`` raw value, then pipeline transfers.
@@ -57,8 +61,8 @@ struct EventState {
         rankStart = .allocate(capacity: ranks + 1)
         for rank in 0...ranks { rankStart[rank] = program.rankStart[rank] }
         for rank in 0..<ranks { cursor[2 * rank] = rankStart[rank]; cursor[2 * rank + 1] = rankStart[rank] }
-        sums = .allocate(capacity: Sum.count)
-        sums.initialize(repeating: 0, count: Sum.count)
+        sums = .allocate(capacity: max(1, ranks) * Sum.count)
+        sums.initialize(repeating: 0, count: max(1, ranks) * Sum.count)
     }
 
     func deallocate() {

@@ -9,35 +9,51 @@ extension EventState {
         var breakdown: StepBreakdown
     }
 
-    /// Totals of the finished evaluation of `program`: a rank's communication still running after
-    /// its last compute op is exposed (under the kind of its last communication op), and the time
-    /// from a rank's end to the step's end is bubble.
+    /// Totals of the finished evaluation of `program` on one process: the step is the latest
+    /// rank end, and the breakdown the ranks' rows (``rankRows(_:stepSeconds:)``) averaged.
     func summary(_ program: RankProgram) -> Summary {
-        var bubble = sums[Sum.bubble]
-        var exposed = (Sum.exposedBase...Sum.transfer).map { sums[$0] }
-        // Streams run in order, so a rank ends when the later of its two streams' last ops ends.
-        var rankEnd = [Double](repeating: 0, count: ranks)
-        var lastCommKind = [Int](repeating: -1, count: ranks)
+        let rankEnd = rankEnds()
+        let step = rankEnd.max() ?? 0
+        let rows = rankRows(program, stepSeconds: step)
+        return Summary(rankEnd: rankEnd, stepSeconds: step, breakdown: Self.breakdown(rows: rows, ranks: ranks))
+    }
+
+    /// Per rank: when it ended (streams run in order, so the later of its two streams' last ops).
+    func rankEnds() -> [Double] {
+        (0..<ranks).map { max(free[2 * $0], free[2 * $0 + 1]) }
+    }
+
+    /// Each rank's seconds by ``Sum`` slot (`rank · Sum.count + slot`), given when the step
+    /// ended: what its compute stream summed, its communication still running after its last
+    /// compute op (exposed, under the kind of its last communication op), and the time from its
+    /// end to the step's end (bubble).
+    func rankRows(_ program: RankProgram, stepSeconds step: Double) -> [Double] {
+        var rows = Array(UnsafeBufferPointer(start: sums, count: ranks * Sum.count))
         for rank in 0..<ranks {
-            rankEnd[rank] = max(free[2 * rank], free[2 * rank + 1])
+            let end = max(free[2 * rank], free[2 * rank + 1])
             var op = program.rankStart[rank + 1] - 1
             while op >= program.rankStart[rank] && program.stream[op] != 1 { op -= 1 }
-            if op >= program.rankStart[rank] { lastCommKind[rank] = Int(program.kind[op]) }
+            let tail = end - lastCompute[rank]
+            if tail > 0 && op >= program.rankStart[rank] { rows[rank * Sum.count + Sum.exposedBase + Int(program.kind[op])] += tail }
+            rows[rank * Sum.count + Sum.bubble] += step - max(end, lastCompute[rank])
         }
-        let step = rankEnd.max() ?? 0
+        return rows
+    }
+
+    /// The breakdown of rows of `ranks` ranks (summed in rank order, averaged).
+    static func breakdown(rows: [Double], ranks: Int) -> StepBreakdown {
+        var totals = [Double](repeating: 0, count: Sum.count)
         for rank in 0..<ranks {
-            let tail = rankEnd[rank] - lastCompute[rank]
-            if tail > 0 && lastCommKind[rank] >= 0 { exposed[lastCommKind[rank]] += tail }
-            bubble += step - max(rankEnd[rank], lastCompute[rank])
+            for slot in 0..<Sum.count { totals[slot] += rows[rank * Sum.count + slot] }
         }
         let scale = 1 / Double(max(1, ranks))
         var breakdown = StepBreakdown()
-        breakdown.computeSeconds = sums[Sum.compute] * scale
-        breakdown.optimizerSeconds = sums[Sum.optimizer] * scale
-        breakdown.bubbleSeconds = bubble * scale
-        breakdown.imbalanceWaitSeconds = sums[Sum.imbalance] * scale
-        breakdown.exposedCommunicationSeconds = Self.exposedCommunication(exposed, scale: scale)
-        return Summary(rankEnd: rankEnd, stepSeconds: step, breakdown: breakdown)
+        breakdown.computeSeconds = totals[Sum.compute] * scale
+        breakdown.optimizerSeconds = totals[Sum.optimizer] * scale
+        breakdown.bubbleSeconds = totals[Sum.bubble] * scale
+        breakdown.imbalanceWaitSeconds = totals[Sum.imbalance] * scale
+        breakdown.exposedCommunicationSeconds = exposedCommunication(Array(totals[Sum.exposedBase...Sum.transfer]), scale: scale)
+        return breakdown
     }
 
     /// Exposed communication seconds by part, from totals indexed by ``OperationKind`` raw value

@@ -14,15 +14,15 @@ import Program
 /// loop (`EventSimulator+Loop.swift`) and the step's totals (`EventSimulator+Summary.swift`).
 public struct EventSimulator: Sendable {
     /// Op start times (for collectives: when the collective started).
-    public private(set) var start: [Double]
+    public internal(set) var start: [Double]
     /// Op finish times.
-    public private(set) var finish: [Double]
+    public internal(set) var finish: [Double]
     /// Step time: the last op's finish.
-    public private(set) var stepSeconds = 0.0
+    public internal(set) var stepSeconds = 0.0
     /// Average over ranks.
-    public private(set) var breakdown = StepBreakdown()
+    public internal(set) var breakdown = StepBreakdown()
     /// Per rank: when its last op finished.
-    public private(set) var rankEndSeconds: [Double] = []
+    public internal(set) var rankEndSeconds: [Double] = []
 
     public init(costed: CostedProgram) throws(SimulationError) {
         let program = costed.program

@@ -120,9 +120,12 @@ public struct OpCostModel: Sendable {
             program.rank.withUnsafeBufferPointer { rank in
             program.stream.withUnsafeBufferPointer { stream in
                 for op in 0..<count {
-                    let index = Int(segment[op]), onRank = program.fold?.realRank(Int(rank[op])) ?? Int(rank[op])
+                    let index = Int(segment[op]), local = Int(rank[op])
                     var seconds = index >= 0 && index < segments.count ? segments[index] : 0
-                    if stream[op] == 0 && onRank < slowdown.count { seconds *= slowdown[onRank] }
+                    if stream[op] == 0 && local >= 0 {
+                        let onRank = program.realRank(local)
+                        if onRank < slowdown.count { seconds *= slowdown[onRank] }
+                    }
                     duration.initializeElement(at: op, to: seconds)
                 }
             }}}
@@ -130,9 +133,11 @@ public struct OpCostModel: Sendable {
         }
         var remoteDelay = [Float](repeating: 0, count: count)
         let gpusPerNode = collectives.cluster.gpusPerNode
+        let firstImport = program.rankStart.last ?? count
         for op in 0..<count where program.remoteDependency[op] >= 0 {
-            var from = Int(program.rank[Int(program.remoteDependency[op])]), to = Int(program.rank[op])
-            if let fold = program.fold { (from, to) = (fold.realRank(from), fold.realRank(to)) }
+            let source = Int(program.remoteDependency[op])
+            let from = source >= firstImport ? Int(program.imports[source - firstImport].producerRank) : program.realRank(Int(program.rank[source]))
+            let to = program.realRank(Int(program.rank[op]))
             guard from != to else { continue }
             let sameNode = from / gpusPerNode == to / gpusPerNode
             remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), sameNode: sameNode))

@@ -139,16 +139,16 @@ public struct PlanSearch: Sendable {
     }
 
     /// Ranks, then re-simulates the best `top` with ``TrainingSimulator`` (and the base setup's own
-    /// configuration when `includeBase` and it fits but is not among them).
-    public func run(top: Int, includeBase: Bool = true) throws(SimulationError) -> Outcome {
+    /// configuration when `includeBase` and it fits but is not among them). With an `exchange`
+    /// of several processes, each re-simulates every P-th candidate and they share the results:
+    /// every process ends with the same outcome.
+    public func run(top: Int, includeBase: Bool = true, exchange: SimulationExchange? = nil) throws(SimulationError) -> Outcome {
         var outcome = rank()
         let clock = ContinuousClock.now
         var chosen = Array(outcome.ranked.prefix(top).enumerated().map { ($0.element, $0.offset + 1) })
         if includeBase, let rank = outcome.baseAnalyticalRank, rank > top { chosen.append((outcome.ranked[rank - 1], rank)) }
-        for (candidate, rank) in chosen {
-            let simulator = TrainingSimulator(model: candidate.config.applied(to: space.model),
-                                              setup: candidate.config.applied(to: space.base), cluster: space.cluster)
-            let result = try simulator.run().result
+        let results = try simulate(chosen.map(\.0), exchange: exchange)
+        for ((candidate, rank), result) in zip(chosen, results) {
             if let message = result.nonFiniteMessage() {
                 outcome.nonFinite.append((candidate.config, message))
                 continue
@@ -159,6 +159,61 @@ public struct PlanSearch: Sendable {
         outcome.simulated.sort { ($0.result.stepSeconds ?? .infinity, $0.analyticalRank) < ($1.result.stepSeconds ?? .infinity, $1.analyticalRank) }
         outcome.simulationSeconds = Self.seconds(since: clock)
         return outcome
+    }
+
+    /// The simulated results of `candidates`, in order: on one process each in turn; on several,
+    /// every P-th here and the rest from the others (as JSON), the first failure failing all.
+    func simulate(_ candidates: [Candidate], exchange: SimulationExchange?) throws(SimulationError) -> [SimulationResult] {
+        let processes = exchange?.processes ?? 1, process = exchange?.process ?? 0
+        var results = [SimulationResult?](repeating: nil, count: candidates.count)
+        var failures: [Int: String] = [:]
+        for index in candidates.indices where index % processes == process {
+            let config = candidates[index].config
+            let simulator = TrainingSimulator(model: config.applied(to: space.model), setup: config.applied(to: space.base), cluster: space.cluster)
+            do { results[index] = try simulator.run().result } catch { failures[index] = error.description }
+        }
+        if let exchange, processes > 1 {
+            let shared = try exchange.allGather(Self.pack(results, failures: failures))
+            try Self.unpack(shared, into: &results, failures: &failures)
+        }
+        if let first = failures.keys.min(), let message = failures[first] { throw SimulationError(message) }
+        return results.compactMap { $0 }
+    }
+
+    /// Results and failures as numbers: per entry its index, 0 (a JSON result) or 1 (a failure's
+    /// message), the byte count, then the bytes.
+    static func pack(_ results: [SimulationResult?], failures: [Int: String]) -> [Double] {
+        let encoder = JSONEncoder()
+        var packed: [Double] = []
+        for (index, result) in results.enumerated() {
+            if let result, let data = try? encoder.encode(result) {
+                packed += [Double(index), 0, Double(data.count)] + data.map { Double($0) }
+            } else if let message = failures[index] {
+                let bytes = Array(message.utf8)
+                packed += [Double(index), 1, Double(bytes.count)] + bytes.map { Double($0) }
+            }
+        }
+        return packed
+    }
+
+    static func unpack(_ packed: [Double], into results: inout [SimulationResult?], failures: inout [Int: String]) throws(SimulationError) {
+        var at = 0
+        while at + 3 <= packed.count {
+            let index = Int(packed[at]), failed = packed[at + 1] == 1, count = Int(packed[at + 2])
+            guard results.indices.contains(index), count >= 0, at + 3 + count <= packed.count else {
+                throw SimulationError("plan: a process sent a malformed result")
+            }
+            let bytes = packed[(at + 3)..<(at + 3 + count)].map { UInt8($0) }
+            if failed {
+                failures[index] = String(decoding: bytes, as: UTF8.self)
+            } else if results[index] == nil {
+                guard let result = try? JSONDecoder().decode(SimulationResult.self, from: Data(bytes)) else {
+                    throw SimulationError("plan: a process sent a result that does not decode")
+                }
+                results[index] = result
+            }
+            at += 3 + count
+        }
     }
 
     /// A short phrase naming the largest non-compute part of a simulated step (with its share), or

@@ -58,7 +58,9 @@ public struct TrainingSimulator: Sendable {
     /// Runs the simulation. Identical data-parallel replicas are simulated once when that changes
     /// nothing (``TrainingLowering/lower(folding:)``) unless `fold` is false or the timeline is
     /// kept (a trace shows every rank).
-    public func run(keepTimeline: Bool = false, fold: Bool = true) throws(SimulationError) -> Run {
+    /// With an `exchange` of several processes, this process simulates its block of pipeline
+    /// stages (``StagePartition``) and every process ends with the whole step's result.
+    public func run(keepTimeline: Bool = false, fold: Bool = true, exchange: SimulationExchange? = nil) throws(SimulationError) -> Run {
         try validate()
         let clock = ContinuousClock.now
         let layout = PipelineLayout(model: model, setup: setup)
@@ -78,26 +80,37 @@ public struct TrainingSimulator: Sendable {
         guard memory.fits else { return Run(result: result) }
 
         let slowdown = slowdownFactors()
+        let processes = exchange?.processes ?? 1
+        if processes > 1 && keepTimeline { throw SimulationError("a trace needs the whole step in one process: run it without mpirun") }
         var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode)
-        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil)
+        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil, processes: processes, process: exchange?.process ?? 0)
         let costs = OpCostModel(cluster: cluster, setup: setup)
-        let timeline = try EventSimulator(costed: costs.cost(program, slowdown: slowdown))
+        let costed = costs.cost(program, slowdown: slowdown)
+        // A step that could not be split (a folded step with fewer stages than processes) runs whole everywhere.
+        let distributed = lowering.partition == nil ? nil : exchange
+        let timeline: EventSimulator
+        if let distributed { timeline = try EventSimulator(costed: costed, exchange: distributed) } else { timeline = try EventSimulator(costed: costed) }
         let wall = ContinuousClock.now - clock
         let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
 
         fillStepFigures(&result, stepSeconds: timeline.stepSeconds)
         var breakdown = timeline.breakdown
-        let tensorParallel = tensorParallelSecondsPerRank(program, costs: costs)
+        // Ops over every process's part; tensor-parallel seconds per rank, summed in rank order.
+        let localEvents = Double(program.count - program.imports.count - program.sharedCollectives.count)
+        let events = try distributed?.allGather([localEvents]).reduce(0, +) ?? localEvents
+        let perRank = try distributed?.allGather(tensorParallelSeconds(program, costs: costs)) ?? tensorParallelSeconds(program, costs: costs)
+        let ranksRun = Double(timeline.rankEndSeconds.count)
+        let tensorParallel = perRank.reduce(0, +) / max(1, ranksRun)
         if tensorParallel > 0 {
             breakdown.computeSeconds -= tensorParallel
             breakdown.exposedCommunicationSeconds[.tensorParallel] = tensorParallel
         }
         result.breakdown = breakdown
         result.ranksSimulated = cluster.gpuCount
-        result.ranksRun = program.ranks
-        result.events = program.count
+        result.ranksRun = Int(ranksRun)
+        result.events = Int(events)
         result.simulationWallSeconds = wallSeconds
-        result.eventsPerSecond = Double(program.count) / max(wallSeconds, 1e-9)
+        result.eventsPerSecond = events / max(wallSeconds, 1e-9)
         return Run(result: result, program: keepTimeline ? program : nil, timeline: keepTimeline ? timeline : nil)
     }
 
@@ -129,10 +142,10 @@ public struct TrainingSimulator: Sendable {
         result.costUsdWithFailures = gpus * goodput.wallSeconds / 3600 * cluster.usdPerGpuHour
     }
 
-    /// Tensor-parallel all-reduce seconds in the compute ops of `program` (the all-reduces the
-    /// lowering folds into forward, backward and recomputed work), averaged over ranks.
-    func tensorParallelSecondsPerRank(_ program: RankProgram, costs: OpCostModel) -> Double {
-        guard setup.tp > 1, program.ranks > 0 else { return 0 }
+    /// Per rank of `program`, the tensor-parallel all-reduce seconds in its compute ops (the
+    /// all-reduces the lowering folds into forward, backward and recomputed work).
+    func tensorParallelSeconds(_ program: RankProgram, costs: OpCostModel) -> [Double] {
+        guard setup.tp > 1, program.ranks > 0 else { return [Double](repeating: 0, count: program.ranks) }
         let work = program.work
         var perSegment = [Double](repeating: 0, count: work.segmentCount)
         for segment in 0..<work.segmentCount {
@@ -140,10 +153,12 @@ public struct TrainingSimulator: Sendable {
                 perSegment[segment] += costs.seconds(item, routes: program.routes)
             }
         }
-        var total = 0.0
-        for op in 0..<program.count where program.stream[op] == 0 && program.segment[op] >= 0 {
-            total += perSegment[Int(program.segment[op])]
+        return (0..<program.ranks).map { rank in
+            var total = 0.0
+            for op in program.rankStart[rank]..<program.rankStart[rank + 1] where program.stream[op] == 0 && program.segment[op] >= 0 {
+                total += perSegment[Int(program.segment[op])]
+            }
+            return total
         }
-        return total / Double(program.ranks)
     }
 }

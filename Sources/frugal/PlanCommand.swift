@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Foundation
 import Hardware
+import MPIKit
 import Simulator
 import Workload
 
@@ -47,7 +48,11 @@ struct Plan: ParsableCommand {
             try FlagBounds.integer(top, "--top", in: 1...1000, "a number of configurations to re-simulate")
             let space = try makeSpace()
             let search = PlanSearch(space: space)
-            let outcome = try search.run(top: top)
+            // Under mpirun the processes share the re-simulations; process 0 reports.
+            let exchange = try MPISimulationExchange.launched()
+            defer { if exchange != nil { try? MPIEnvironment.finalize() } }
+            if let exchange, exchange.process != 0 { Simulate.silence() }
+            let outcome = try search.run(top: top, exchange: exchange)
             var rate: (count: Int, seconds: Double)?
             if benchmark {
                 let valid = space.validConfigurations()

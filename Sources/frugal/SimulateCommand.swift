@@ -1,6 +1,7 @@
 import ArgumentParser
 import Config
 import Foundation
+import MPIKit
 import Hardware
 import Reports
 import Runtime
@@ -68,12 +69,16 @@ struct Simulate: ParsableCommand {
         try reportingBadInput {
             guard model != nil else { try failBadInput("give --model (a training step) or --job (a frugal run job file)") }
             let simulator = try SimulationRequest(command: self).prepare()
+            // Under mpirun the processes share the step (whole pipeline stages each); process 0 reports.
+            let exchange = try MPISimulationExchange.launched()
+            defer { if exchange != nil { try? MPIEnvironment.finalize() } }
+            if let exchange, exchange.process != 0 { Self.silence() }
             let gpus = simulator.cluster.gpuCount
             let traced = try traceRanks.map { text throws(SimulationError) in try RankRanges(parsing: text, flag: "--trace-ranks", rankCount: gpus) }
                 ?? RankRanges.first(16, of: gpus)
             if let out { try OutputPath.checkFile(out, flag: "--out") }
             if let trace { try OutputPath.checkFile(trace, flag: "--trace") }
-            let run = try simulator.run(keepTimeline: trace != nil, fold: !noFold)
+            let run = try simulator.run(keepTimeline: trace != nil, fold: !noFold, exchange: exchange)
             if let message = run.result.nonFiniteMessage() { try failResult(message) }
             if trace != nil, let program = run.program {
                 let events = ChromeTraceWriter.eventCount(program: program, ranks: traced)
@@ -101,6 +106,16 @@ struct Simulate: ParsableCommand {
     /// and a SUMMA grid's prediction grows as ranks × panels (12 s at 16,384 ranks here, hours at
     /// 2²⁰), so past this the answer would take longer than the question is worth.
     static let jobRanksLimit = 16_384
+
+    /// Sends this process's standard output and error to /dev/null: under mpirun only process 0
+    /// reports (every process computes the same result and meets the same input errors).
+    static func silence() {
+        let null = open("/dev/null", O_WRONLY)
+        guard null >= 0 else { return }
+        dup2(null, STDOUT_FILENO)
+        dup2(null, STDERR_FILENO)
+        close(null)
+    }
 
     /// Writes `text` atomically; a failure now (the disk, permissions) is a system failure: exit 3.
     static func write(_ text: String, to path: String) throws {
