@@ -55,7 +55,7 @@ public enum ReportPointBuilder {
         if !run.moe.isEmpty {
             // Per step: the slowest rank's parts; the run: medians over steps.
             let steps = Dictionary(grouping: run.moe, by: \.step).values
-            let tokens = Statistics.median(steps.map { $0.reduce(0) { $0 + ($1.tokensPerSecond ?? 0) } }) ?? 0
+            let tokens = Statistics.median(steps.map { $0.reduce(0) { $0 + $1.tokensPerSecond } }) ?? 0
             let compute = Statistics.median(steps.map { $0.compactMap(\.computeSeconds).max() ?? 0 }) ?? 0
             let dispatch = Statistics.median(steps.map { $0.compactMap(\.dispatchSeconds).max() ?? 0 }) ?? 0
             let combine = Statistics.median(steps.map { $0.compactMap(\.combineSeconds).max() ?? 0 }) ?? 0
