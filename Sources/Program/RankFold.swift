@@ -1,97 +1,131 @@
 /// Identical data-parallel replicas simulated once. Ranks are numbered stage by stage
-/// (``RankLayout``); within a stage, columns `c` and `c + period` (period = lcm(ep, tp)) hold the
-/// same experts, the same tensor-parallel index and the same groups' shapes, so when their
-/// slowdowns and their pipeline links match, their timelines are identical and only the first
-/// `period` columns of every stage need to be lowered and run. When every expert-parallel index
-/// does the same work (uniform expert load) the period can be `tp`. The fold is a covering of the
-/// group structure: every real group's members are alike to members of one kept group, a kept
-/// collective starts when its kept members arrive, and a pipeline transfer keeps its column.
+/// (``RankLayout``); a stage's columns fall in units of lcm(ep, tp) — whole expert- and
+/// tensor-parallel groups, which exchange only with their own unit until the data-parallel
+/// collectives that end the step. Units whose ranks have the same compute slowdowns and the
+/// same pipeline links (same node or not) at every stage have identical timelines, so one unit
+/// per class of alike units is lowered and run, and stands for the rest of its class. When
+/// every expert-parallel index does the same work (uniform expert load) and every unit is alike,
+/// the unit can be `tp` columns. A straggler makes its unit a class of its own; a straggler on
+/// every unit leaves nothing to fold.
 ///
-/// A folded program numbers its ranks `stage · period + column`; ``realRank(_:)`` maps back.
+/// The fold is a covering of the group structure: every real group's members are alike to the
+/// members of one kept group, a kept collective starts when its kept members arrive (so at the
+/// latest arrival of the real group), and a pipeline transfer keeps its column. A folded program
+/// numbers its columns 0..<``keptColumns``; ``realColumn(_:)`` maps back.
 public struct RankFold: Sendable, Equatable {
     /// Ranks per stage of the real layout.
     public let columns: Int
-    /// Columns kept per stage.
-    public let period: Int
+    /// Columns per unit.
+    public let unit: Int
+    /// Per class, the unit that stands for it (ascending), and how many units it stands for.
+    public let keptUnits: [Int]
+    public let weights: [Int]
+    /// Per unit of the real layout, its class (an index into ``keptUnits``).
+    public let classOfUnit: [Int]
     /// Tensor- and expert-parallel degrees of the real layout.
     public let tp: Int, ep: Int
 
-    /// A fold of `columns` per stage to `period`, which must divide `columns`, be a multiple of
-    /// `tp`, and divide or be a multiple of `ep`.
-    public init?(columns: Int, period: Int, tp: Int, ep: Int) {
-        guard period >= 1, tp >= 1, ep >= 1, columns >= period, columns % period == 0, period % tp == 0,
-              period % ep == 0 || ep % period == 0 else { return nil }
+    /// A fold of `columns` per stage in units of `unit` columns (dividing `columns`, a multiple
+    /// of `tp`, dividing or a multiple of `ep`), each unit in the class `classOfUnit` gives; a
+    /// class's first unit stands for it.
+    public init?(columns: Int, unit: Int, classOfUnit: [Int], tp: Int, ep: Int) {
+        guard unit >= 1, tp >= 1, ep >= 1, columns >= unit, columns % unit == 0, unit % tp == 0, unit % ep == 0 || ep % unit == 0,
+              classOfUnit.count == columns / unit else { return nil }
+        var kept: [Int] = [], weights: [Int] = []
+        for (unit, index) in classOfUnit.enumerated() {
+            guard index >= 0, index <= kept.count else { return nil }   // classes numbered in order of first unit
+            if index == kept.count { kept.append(unit); weights.append(0) }
+            weights[index] += 1
+        }
         self.columns = columns
-        self.period = period
+        self.unit = unit
+        self.keptUnits = kept
+        self.weights = weights
+        self.classOfUnit = classOfUnit
         self.tp = tp
         self.ep = ep
     }
 
-    /// Real ranks each kept rank stands for.
-    public var factor: Int { columns / period }
+    /// Columns kept per stage.
+    public var keptColumns: Int { keptUnits.count * unit }
 
-    /// Members of a data-parallel group (same tensor-parallel index) the program keeps.
-    public var keptDataParallelMembers: Int { period / tp }
-    /// Members of an expert-data-parallel group (same experts) the program keeps.
-    public var keptExpertDataParallelMembers: Int { period % ep == 0 ? period / ep : 1 }
-    /// Members of an expert-parallel group (an all-to-all) the program keeps.
-    public var keptExpertParallelMembers: Int { min(period, ep) }
-
-    /// The real rank a folded rank is.
+    /// The real column of kept column `column`.
     @inline(__always)
-    public func realRank(_ folded: Int) -> Int { folded / period * columns + folded % period }
+    public func realColumn(_ column: Int) -> Int { keptUnits[column / unit] * unit + column % unit }
 
-    /// The folded rank standing for a real rank.
-    @inline(__always)
-    public func foldedRank(_ real: Int) -> Int { real / columns * period + real % columns % period }
-
-    /// The fold of `layout` that leaves every rank's timeline as it is, or nil when none saves
-    /// anything. Period `tp` when every expert-parallel index has the same work
-    /// (`expertsAlike`: uniform expert load) and every expert-data-parallel group has the same
-    /// shape, else lcm(ep, tp); taken only when every rank's compute `slowdown` equals its
-    /// representative's and every pipeline link (same node or not) between two stages is the
-    /// representative's.
-    public static func exact(layout: RankLayout, slowdown: [Double], expertsAlike: Bool) -> RankFold? {
-        let narrow = expertsAlike ? RankFold(columns: layout.columns, period: layout.tp, tp: layout.tp, ep: layout.ep) : nil
-        let candidates = [narrow, RankFold(columns: layout.columns, period: leastCommonMultiple(layout.ep, layout.tp), tp: layout.tp, ep: layout.ep)]
-        for case let fold? in candidates where fold.period < layout.columns && fold.keeps(layout, slowdown: slowdown) {
-            return fold
-        }
-        return nil
+    /// The kept column standing for real column `column` (itself, or its unit's class's).
+    public func keptColumn(ofReal column: Int) -> Int? {
+        guard classOfUnit.indices.contains(column / unit) else { return nil }
+        return classOfUnit[column / unit] * unit + column % unit
     }
 
-    /// Whether every rank of `layout` has its representative's slowdown, pipeline links and
-    /// expert-data-parallel group shape.
-    func keeps(_ layout: RankLayout, slowdown: [Double]) -> Bool {
-        for rank in 0..<min(slowdown.count, layout.ranks) where slowdown[rank] != slowdown[representative(rank)] {
-            return false
+    /// Real columns kept column `column` stands for.
+    public func weight(ofKeptColumn column: Int) -> Int { weights[column / unit] }
+
+    /// Members of a data-parallel group (same tensor-parallel index) the program keeps.
+    public var keptDataParallelMembers: Int { keptColumns / tp }
+    /// Members of an expert-data-parallel group (same experts) the program keeps.
+    public var keptExpertDataParallelMembers: Int { unit % ep == 0 ? keptColumns / ep : keptUnits.count }
+    /// Members of an expert-parallel group (an all-to-all) the program keeps.
+    public var keptExpertParallelMembers: Int { min(unit, ep) }
+
+    /// The fold of `layout` that leaves every rank's timeline as it is, or nil when it would keep
+    /// every rank: units of `tp` when every expert-parallel index does the same work
+    /// (`expertsAlike`) and all units are alike, else units of lcm(ep, tp) in classes.
+    public static func exact(layout: RankLayout, slowdown: [Double], expertsAlike: Bool) -> RankFold? {
+        if expertsAlike, layout.tp < leastCommonMultiple(layout.ep, layout.tp),
+           let narrow = classes(layout, slowdown: slowdown, unit: layout.tp), narrow.keptUnits.count == 1,
+           narrow.sameExpertGroupShapes(layout) {
+            return narrow
         }
-        if period < ep {
+        guard let fold = classes(layout, slowdown: slowdown, unit: leastCommonMultiple(layout.ep, layout.tp)),
+              fold.keptColumns < layout.columns else { return nil }
+        return fold
+    }
+
+    /// Units of `unit` columns grouped by what sets a timeline apart: each rank's slowdown and,
+    /// when stages do not start on node boundaries, its pipeline links to every other stage.
+    static func classes(_ layout: RankLayout, slowdown: [Double], unit: Int) -> RankFold? {
+        guard unit >= 1, layout.columns % unit == 0 else { return nil }
+        let units = layout.columns / unit
+        let links = layout.columns % layout.gpusPerNode != 0 && layout.pp > 1
+        var classOf: [[Double]: Int] = [:]
+        var classOfUnit: [Int] = []
+        classOfUnit.reserveCapacity(units)
+        for u in 0..<units {
+            var signature: [Double] = []
+            signature.reserveCapacity(layout.pp * unit * (links ? layout.pp + 1 : 1))
             for stage in 0..<layout.pp {
-                for column in 0..<layout.columns where layout.expertDataParallelShape(stage: stage, column: column)
-                    != layout.expertDataParallelShape(stage: stage, column: column % period) {
-                    return false
-                }
-            }
-        }
-        // Stages a whole number of nodes apart never share a node, whatever the column.
-        guard layout.columns % layout.gpusPerNode != 0, layout.pp > 1 else { return true }
-        for a in 0..<layout.pp {
-            for b in 0..<layout.pp where b != a {
-                for column in 0..<layout.columns {
-                    let kept = column % period
-                    if layout.sameNode(layout.rank(stage: a, column: column), layout.rank(stage: b, column: column))
-                        != layout.sameNode(layout.rank(stage: a, column: kept), layout.rank(stage: b, column: kept)) {
-                        return false
+                for column in (u * unit)..<((u + 1) * unit) {
+                    let rank = layout.rank(stage: stage, column: column)
+                    signature.append(rank < slowdown.count ? slowdown[rank] : 1)
+                    guard links else { continue }
+                    for other in 0..<layout.pp where other != stage {
+                        signature.append(layout.sameNode(rank, layout.rank(stage: other, column: column)) ? 1 : 0)
                     }
                 }
             }
+            // Same position in the unit: the same expert-parallel and tensor-parallel indices.
+            if let known = classOf[signature] {
+                classOfUnit.append(known)
+            } else {
+                classOf[signature] = classOf.count
+                classOfUnit.append(classOf.count - 1)
+            }
         }
-        return true
+        return RankFold(columns: layout.columns, unit: unit, classOfUnit: classOfUnit, tp: layout.tp, ep: layout.ep)
     }
 
-    /// The real rank whose timeline `real`'s equals under the fold.
-    func representative(_ real: Int) -> Int { realRank(foldedRank(real)) }
+    /// Whether every column's expert-data-parallel group has the shape of its kept column's
+    /// (needed when a unit is narrower than an expert-parallel group).
+    func sameExpertGroupShapes(_ layout: RankLayout) -> Bool {
+        (0..<layout.pp).allSatisfy { stage in
+            (0..<layout.columns).allSatisfy { column in
+                layout.expertDataParallelShape(stage: stage, column: column)
+                    == layout.expertDataParallelShape(stage: stage, column: column % unit)
+            }
+        }
+    }
 
     static func leastCommonMultiple(_ a: Int, _ b: Int) -> Int {
         var x = max(1, a), y = max(1, b)

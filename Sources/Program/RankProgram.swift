@@ -61,8 +61,9 @@ public struct RankProgram: Sendable {
     /// every other process's members have (at the latest of their arrivals).
     public var sharedCollectives: [SharedCollective] = []
 
-    /// A block of stages × columns of the real layout (``RankLayout``), in stage-major order:
-    /// one process's part of a distributed simulation, or the columns a fold keeps.
+    /// A block of stages × columns, in stage-major order: one process's part of a distributed
+    /// simulation. Columns are the fold's kept columns when folded (``RankFold/realColumn(_:)``),
+    /// else real ones (``RankLayout``).
     public struct Placement: Sendable, Equatable {
         public var firstStage: Int, firstColumn: Int
         /// Columns the program holds per stage, and the real layout's.
@@ -113,14 +114,21 @@ public struct RankProgram: Sendable {
     /// the columns it keeps): where its rows go when the parts of a distributed simulation meet.
     public func wholeProgramRank(_ rank: Int) -> Int {
         guard let p = placement else { return rank }
-        return (p.firstStage + rank / p.columns) * (fold?.period ?? p.realColumns) + p.firstColumn + rank % p.columns
+        return (p.firstStage + rank / p.columns) * (fold?.keptColumns ?? p.realColumns) + p.firstColumn + rank % p.columns
+    }
+
+    /// Real ranks the whole program's rank `rank` stands for (1 unless folded).
+    public func weight(ofWholeProgramRank rank: Int) -> Int {
+        guard let fold else { return 1 }
+        return fold.weight(ofKeptColumn: rank % fold.keptColumns)
     }
 
     /// The real rank (``RankLayout``) of this program's rank `rank`.
     @inline(__always)
     public func realRank(_ rank: Int) -> Int {
         guard let p = placement else { return rank }
-        return (p.firstStage + rank / p.columns) * p.realColumns + p.firstColumn + rank % p.columns
+        let column = p.firstColumn + rank % p.columns
+        return (p.firstStage + rank / p.columns) * p.realColumns + (fold?.realColumn(column) ?? column)
     }
 
     /// Number of ops.

@@ -65,9 +65,9 @@ public struct TrainingLowering {
         makeTemplates()
         fold = slowdown.flatMap { RankFold.exact(layout: ranks, slowdown: $0, expertsAlike: expertsAlike()) }
         program.fold = fold
-        let kept = fold?.period ?? columns
+        let kept = fold?.keptColumns ?? columns
         partition = processes > 1 ? RankPartition(processes: processes, process: process, pp: setup.pp, columns: kept,
-                                                  unit: fold == nil ? RankFold.leastCommonMultiple(setup.ep, setup.tp) : kept) : nil
+                                                  unit: fold?.unit ?? RankFold.leastCommonMultiple(setup.ep, setup.tp)) : nil
         let stages = partition?.stages ?? 0..<setup.pp, held = partition?.columnRange ?? 0..<kept
         program.placement = .init(firstStage: stages.lowerBound, firstColumn: held.lowerBound, columns: held.count, realColumns: columns)
         let slots = columns * layout.microBatches * layout.positions
@@ -106,7 +106,7 @@ public struct TrainingLowering {
                 continue
             }
             let producer = slotPlace(entry.key)
-            let owner = partition?.process(stage: producer.stage, column: producer.column)
+            let owner = partition?.process(stage: producer.stage, column: keptColumn(producer.column))
             precondition(owner.map { $0 != partition?.process } ?? false, "pipeline dependency without a producer (schedule bug)")
             let stand = program.append(rank: -1, kind: entry.backward ? .backward : .forward, microBatch: producer.microBatch,
                                        segment: -1, dependency: -1)
@@ -121,7 +121,7 @@ public struct TrainingLowering {
                 let next = producer.position + (backward ? -1 : 1)
                 guard next >= 0 && next < layout.positions else { continue }
                 let consumer = layout.stageAndChunk(direction: layout.direction(ofMicroBatch: producer.microBatch), position: next).stage
-                let process = partition.process(stage: consumer, column: producer.column)
+                let process = partition.process(stage: consumer, column: keptColumn(producer.column))
                 guard process != partition.process else { continue }
                 program.exports.append(.init(key: Int64(key) * 2 + (backward ? 1 : 0), op: table[key], process: Int32(process),
                                              producerRank: Int32(ranks.rank(stage: producer.stage, column: producer.column))))
@@ -138,6 +138,9 @@ public struct TrainingLowering {
         }
         sharedPending = []
     }
+
+    /// The program's column for real column `column` (the fold's kept column, or itself).
+    private func keptColumn(_ column: Int) -> Int { fold?.keptColumn(ofReal: column) ?? column }
 
     /// Where a chain slot is: its column, micro-batch, position and the stage running it.
     private func slotPlace(_ key: Int) -> (column: Int, microBatch: Int, position: Int, stage: Int) {

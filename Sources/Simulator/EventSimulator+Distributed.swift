@@ -34,7 +34,7 @@ extension EventSimulator {
         self.start = start
         self.finish = finish
         stepSeconds = step
-        breakdown = EventState.breakdown(rows: rows, ranks: rankEnd.count)
+        breakdown = EventState.breakdown(rows: rows, weights: rankEnd.indices.map { program.weight(ofWholeProgramRank: $0) })
         rankEndSeconds = rankEnd
     }
 }

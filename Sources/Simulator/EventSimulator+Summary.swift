@@ -15,7 +15,8 @@ extension EventState {
         let rankEnd = rankEnds()
         let step = rankEnd.max() ?? 0
         let rows = rankRows(program, stepSeconds: step)
-        return Summary(rankEnd: rankEnd, stepSeconds: step, breakdown: Self.breakdown(rows: rows, ranks: ranks))
+        let weights = (0..<ranks).map { program.weight(ofWholeProgramRank: program.wholeProgramRank($0)) }
+        return Summary(rankEnd: rankEnd, stepSeconds: step, breakdown: Self.breakdown(rows: rows, weights: weights))
     }
 
     /// Per rank: when it ended (streams run in order, so the later of its two streams' last ops).
@@ -40,13 +41,14 @@ extension EventState {
         return rows
     }
 
-    /// The breakdown of rows of `ranks` ranks (summed in rank order, averaged).
-    static func breakdown(rows: [Double], ranks: Int) -> StepBreakdown {
+    /// The breakdown of the rows of ranks standing for `weights` real ranks each (summed in rank
+    /// order, averaged over the real ranks).
+    static func breakdown(rows: [Double], weights: [Int]) -> StepBreakdown {
         var totals = [Double](repeating: 0, count: Sum.count)
-        for rank in 0..<ranks {
-            for slot in 0..<Sum.count { totals[slot] += rows[rank * Sum.count + slot] }
+        for (rank, weight) in weights.enumerated() {
+            for slot in 0..<Sum.count { totals[slot] += weight == 1 ? rows[rank * Sum.count + slot] : Double(weight) * rows[rank * Sum.count + slot] }
         }
-        let scale = 1 / Double(max(1, ranks))
+        let scale = 1 / Double(max(1, weights.reduce(0, +)))
         var breakdown = StepBreakdown()
         breakdown.computeSeconds = totals[Sum.compute] * scale
         breakdown.optimizerSeconds = totals[Sum.optimizer] * scale

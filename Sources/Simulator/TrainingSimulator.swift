@@ -98,9 +98,14 @@ public struct TrainingSimulator: Sendable {
         // Ops over every process's part; tensor-parallel seconds per rank, summed in rank order.
         let localEvents = Double(program.count - program.imports.count - program.sharedCollectives.count)
         let events = try distributed?.allGather([localEvents]).reduce(0, +) ?? localEvents
-        let perRank = try distributed?.allGather(tensorParallelSeconds(program, costs: costs)) ?? tensorParallelSeconds(program, costs: costs)
-        let ranksRun = Double(timeline.rankEndSeconds.count)
-        let tensorParallel = perRank.reduce(0, +) / max(1, ranksRun)
+        let local = tensorParallelSeconds(program, costs: costs)
+        var perRank = [Double](repeating: 0, count: timeline.rankEndSeconds.count)
+        let pairs = try distributed?.allGather(local.indices.flatMap { [Double(program.wholeProgramRank($0)), local[$0]] })
+            ?? local.indices.flatMap { [Double(program.wholeProgramRank($0)), local[$0]] }
+        for pair in stride(from: 0, to: pairs.count, by: 2) { perRank[Int(pairs[pair])] = pairs[pair + 1] }
+        let ranksRun = Double(perRank.count)
+        let weights = perRank.indices.map { Double(program.weight(ofWholeProgramRank: $0)) }
+        let tensorParallel = zip(perRank, weights).reduce(0) { $0 + $1.0 * $1.1 } / max(1, weights.reduce(0, +))
         if tensorParallel > 0 {
             breakdown.computeSeconds -= tensorParallel
             breakdown.exposedCommunicationSeconds[.tensorParallel] = tensorParallel

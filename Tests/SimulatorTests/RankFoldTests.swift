@@ -27,7 +27,8 @@ import Workload
         Case(pp: 2, ep: 4, dp: 16, load: .zipf(exponent: 1.2)),
         Case(tp: 2, pp: 2, ep: 2, dp: 12, gpusPerNode: 6),
         Case(pp: 4, ep: 2, dp: 6, gpusPerNode: 4, schedule: .dualpipe, microBatches: 8),
-        Case(stragglers: StragglerModel(slowRanks: [3], slowdown: 1.5), folds: false),
+        Case(stragglers: StragglerModel(slowRanks: [3], slowdown: 1.5)),                 // its unit is a class of its own
+        Case(tp: 2, pp: 2, ep: 2, dp: 16, stragglers: StragglerModel(slowRanks: [5, 40], slowdown: 1.3), folds: true),
         Case(stragglers: StragglerModel(logNormalSigma: 0.05), folds: false),
         Case(pp: 2, ep: 16, dp: 16, load: .zipf(exponent: 1.2), folds: false),
         Case(pp: 2, ep: 16, dp: 16),
@@ -46,8 +47,8 @@ import Workload
         let folded = try simulator.run().result, full = try simulator.run(fold: false).result
         #expect(full.ranksRun == cluster.gpuCount && folded.ranksSimulated == cluster.gpuCount)
         #expect((folded.ranksRun < cluster.gpuCount) == c.folds)
-        // At uniform expert load every expert-parallel index is alike: one column per tensor-parallel index.
-        if c.folds, case .uniform = c.load { #expect(folded.ranksRun == c.pp * c.tp) }
+        // At uniform expert load and no straggler every expert-parallel index is alike: one column per tensor-parallel index.
+        if c.folds, case .uniform = c.load, c.stragglers.slowRanks.isEmpty { #expect(folded.ranksRun == c.pp * c.tp) }
         #expect(close(try #require(folded.stepSeconds), try #require(full.stepSeconds)))
         let a = try #require(folded.breakdown), b = try #require(full.breakdown)
         #expect(close(a.computeSeconds, b.computeSeconds) && close(a.optimizerSeconds, b.optimizerSeconds))
@@ -58,19 +59,23 @@ import Workload
         }
     }
 
-    /// The fold's rank numbering, and when it is refused.
-    @Test func foldedRanksMapBackAndStragglersRefuseIt() throws {
+    /// The fold's classes and numbering, and when it is refused.
+    @Test func unitsFallInClassesAndStragglersMakeTheirOwn() throws {
         let layout = RankLayout(tp: 2, pp: 3, ep: 4, dp: 8, gpusPerNode: 8)
         let fold = try #require(RankFold.exact(layout: layout, slowdown: [], expertsAlike: false))
-        #expect(fold.period == 4 && fold.factor == 4)
-        #expect(RankFold.exact(layout: layout, slowdown: [], expertsAlike: true)?.period == 2)
-        for folded in 0..<(3 * fold.period) { #expect(fold.foldedRank(fold.realRank(folded)) == folded) }
+        #expect(fold.unit == 4 && fold.keptUnits == [0] && fold.weights == [4] && fold.keptColumns == 4)
+        #expect(RankFold.exact(layout: layout, slowdown: [], expertsAlike: true)?.unit == 2)
         var slow = [Double](repeating: 1, count: layout.ranks)
-        slow[5] = 2
+        slow[layout.rank(stage: 1, column: 9)] = 2          // unit 2 of 4
+        let split = try #require(RankFold.exact(layout: layout, slowdown: slow, expertsAlike: true))
+        #expect(split.unit == 4 && split.keptUnits == [0, 2] && split.weights == [3, 1])
+        #expect(split.realColumn(5) == 9 && split.keptColumn(ofReal: 13) == 1 && split.keptColumn(ofReal: 9) == 5)
+        // Every replica of that rank slowed alike: one class again.
+        for column in stride(from: 1, to: layout.columns, by: 4) { slow[layout.rank(stage: 1, column: column)] = 2 }
+        #expect(RankFold.exact(layout: layout, slowdown: slow, expertsAlike: false)?.keptUnits == [0])
+        // A straggler on every unit: nothing to fold.
+        for unit in 0..<4 { slow[layout.rank(stage: 0, column: unit * 4)] = 1 + Double(unit) }
         #expect(RankFold.exact(layout: layout, slowdown: slow, expertsAlike: false) == nil)
-        // Every replica of rank 5 slowed alike: the fold stands.
-        for rank in 0..<layout.ranks where rank % layout.columns % 4 == 1 { slow[rank] = 2 }
-        #expect(RankFold.exact(layout: layout, slowdown: slow, expertsAlike: false) != nil)
         #expect(RankFold.exact(layout: RankLayout(tp: 1, pp: 2, ep: 8, dp: 8, gpusPerNode: 8), slowdown: [], expertsAlike: false) == nil)
     }
 
