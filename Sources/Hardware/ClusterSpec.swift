@@ -7,7 +7,8 @@ import Foundation
 ///
 /// A calibration run writes the same format (`local.toml`): a measured `[gemm]` table
 /// overrides the chip's efficiencies, `memoryGbPerSecond` overrides the chip's bandwidth and the
-/// `[intraNode]` / `[scaleOut]` tables hold the measured alpha-beta of each tier.
+/// `[intraNode]` / `[scaleOut]` tables hold the measured alpha-beta of each tier. `memoryGB`
+/// overrides the chip's memory capacity (a cluster of a chip's smaller or larger variant).
 public struct ClusterSpec: Sendable {
     /// Name for reports.
     public var name: String
@@ -46,7 +47,7 @@ public struct ClusterSpec: Sendable {
     /// Decodes a cluster document against `catalog`.
     public init(document: ConfigDocument, catalog: ChipCatalog) throws(ConfigError) {
         let root = try document.root
-        try root.rejectUnknownKeys(allowed: ["name", "chip", "nodes", "gpusPerNode", "usdPerGpuHour", "memoryGbPerSecond",
+        try root.rejectUnknownKeys(allowed: ["name", "chip", "nodes", "gpusPerNode", "usdPerGpuHour", "memoryGbPerSecond", "memoryGB",
                                              "powerFractionOfTdp", "powerUsageEffectiveness",
                                              "intraNode", "scaleOut", "topology", "gemm"])
         name = try root.string("name")
@@ -63,6 +64,8 @@ public struct ClusterSpec: Sendable {
         }
         let bounds = HardwareBounds.self
         if let bandwidth = try root.optionalDouble("memoryGbPerSecond", in: bounds.gbPerSecond) { chip.memoryGbPerSecond = bandwidth }
+        // The chip's memory in this cluster (A100 40 GB rather than 80, H20 96 rather than 141).
+        if let capacity = try root.optionalDouble("memoryGB", in: bounds.memoryGB) { chip.memoryBytes = capacity * 1e9 }
         if let gemm = try root.table("gemm") { chip.efficiency = try GemmEfficiencyCurve(table: gemm) }
         nodes = try root.int("nodes", in: bounds.nodes)
         gpusPerNode = try root.int("gpusPerNode", in: bounds.gpusPerNode)

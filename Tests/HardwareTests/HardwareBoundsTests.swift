@@ -55,7 +55,7 @@ import Testing
 
     static let cluster = TOMLSketch(sections: [
         ("", [("name", "\"c\""), ("chip", "\"H800\""), ("nodes", "256"), ("gpusPerNode", "8"), ("usdPerGpuHour", "2.0"),
-              ("powerFractionOfTdp", "0.8"), ("powerUsageEffectiveness", "1.2"), ("memoryGbPerSecond", "3350")]),
+              ("powerFractionOfTdp", "0.8"), ("powerUsageEffectiveness", "1.2"), ("memoryGbPerSecond", "3350"), ("memoryGB", "40")]),
         ("[intraNode]", [("gbPerSecond", "160"), ("latencyUs", "3.3")]),
         ("[scaleOut]", [("gbPerSecond", "50")]),
         ("[topology]", [("kind", "\"fat-tree\""), ("levels", "2"), ("planes", "8"), ("nodesPerLeaf", "32"), ("oversubscription", "1.0"),
@@ -72,12 +72,16 @@ import Testing
         }
     }
 
-    @Test func theClusterSketchIsValid() {
+    @Test func theClusterSketchIsValid() throws {
         #expect(Self.clusterError(Self.cluster.text) == nil)
+        // memoryGB is the cluster's chip's capacity: an 80 GB H800 catalog entry at 40 GB here.
+        let catalog = try ChipCatalog(directory: RepositoryPaths.chips)
+        let cluster = try ClusterSpec(document: ConfigDocument(text: Self.cluster.text, file: "cluster.toml"), catalog: catalog)
+        #expect(cluster.chip.memoryBytes == 40e9 && catalog.chip(named: "H800")?.memoryBytes == 80e9)
     }
 
     @Test(arguments: Hostile.cases(["nodes", "gpusPerNode", "usdPerGpuHour", "powerFractionOfTdp", "powerUsageEffectiveness",
-                                    "memoryGbPerSecond", "[intraNode]/gbPerSecond", "[intraNode]/latencyUs", "[scaleOut]/gbPerSecond",
+                                    "memoryGbPerSecond", "memoryGB", "[intraNode]/gbPerSecond", "[intraNode]/latencyUs", "[scaleOut]/gbPerSecond",
                                     "[topology]/levels", "[topology]/planes", "[topology]/nodesPerLeaf", "[topology]/oversubscription",
                                     "[topology]/sameLeafLatencyUs", "[topology]/crossLeafLatencyUs"],
                                    accepting: ["usdPerGpuHour": ["0", "1e-300"]]))
