@@ -45,13 +45,13 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         try reportingBadInput {
-            try FlagBounds.integer(top, "--top", in: 1...1000, "a number of configurations to re-simulate")
-            let space = try makeSpace()
-            let search = PlanSearch(space: space)
-            // Under mpirun the processes share the re-simulations; process 0 reports.
+            // Under mpirun the processes share the re-simulations; process 0 reports (input errors too: once).
             let exchange = try MPISimulationExchange.launched()
             defer { if exchange != nil { try? MPIEnvironment.finalize() } }
             if let exchange, exchange.process != 0 { Simulate.silence() }
+            try FlagBounds.integer(top, "--top", in: 1...1000, "a number of configurations to re-simulate")
+            let space = try makeSpace()
+            let search = PlanSearch(space: space)
             let outcome = try search.run(top: top, exchange: exchange)
             var rate: (count: Int, seconds: Double)?
             if benchmark {

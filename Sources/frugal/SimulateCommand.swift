@@ -68,11 +68,11 @@ struct Simulate: ParsableCommand {
         }
         try reportingBadInput {
             guard model != nil else { try failBadInput("give --model (a training step) or --job (a frugal run job file)") }
-            let simulator = try SimulationRequest(command: self).prepare()
-            // Under mpirun the processes share the step (whole pipeline stages each); process 0 reports.
+            // Under mpirun the processes share the step; process 0 reports (input errors too: once).
             let exchange = try MPISimulationExchange.launched()
             defer { if exchange != nil { try? MPIEnvironment.finalize() } }
             if let exchange, exchange.process != 0 { Self.silence() }
+            let simulator = try SimulationRequest(command: self).prepare()
             let gpus = simulator.cluster.gpuCount
             let traced = try traceRanks.map { text throws(SimulationError) in try RankRanges(parsing: text, flag: "--trace-ranks", rankCount: gpus) }
                 ?? RankRanges.first(16, of: gpus)
