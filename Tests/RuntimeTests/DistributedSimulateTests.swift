@@ -43,6 +43,14 @@ import Testing
         #expect(try Self.comparable(shared.standardOutput) == Self.comparable(alone.standardOutput))
     }
 
+    @Test func aBadInputUnderMpirunIsOneErrorAndExit2() throws {
+        for command in [["simulate", "--cluster", "nosuch", "--model", "deepseek-v3"], ["plan", "--cluster", "h800-2048", "--model", "deepseek-v3", "--top", "0"]] {
+            let outcome = try MPIRunner.run(ranks: 2, command)
+            #expect(outcome.status == 2, "\(outcome.standardError)")
+            #expect(outcome.standardError.components(separatedBy: "frugal: error:").count == 2, "\(outcome.standardError)")
+        }
+    }
+
     @Test func aTraceNeedsOneProcess() throws {
         let outcome = try MPIRunner.run(ranks: 2, Self.simulate + ["--trace", MPIRunner.temporaryDirectory() + "/t.json"])
         #expect(outcome.status == 2 && outcome.standardError.contains("one process"), "\(outcome.standardError)")
