@@ -114,4 +114,10 @@ public struct ClusterSpec: Sendable {
     public func scaleOutTier(spanningNodes nodes: Int) -> LinkTier {
         topology.tier(nicGbPerSecond: scaleOutGbPerSecond, spanningNodes: nodes)
     }
+
+    /// How far apart ranks `a` and `b` sit: 0 the same node, then the fabric's distance between
+    /// their nodes (``FatTreeTopology/distance(node:node:)``).
+    public func distance(rank a: Int, rank b: Int) -> Int {
+        topology.distance(node: a / max(1, gpusPerNode), node: b / max(1, gpusPerNode))
+    }
 }

@@ -82,4 +82,12 @@ public struct CollectiveCostModel: Sendable {
     public func pointToPointSeconds(bytes: Double, sameNode: Bool) -> Double {
         sameNode ? cluster.intraNode.seconds(bytes: bytes) : cluster.scaleOutTier(spanningNodes: 2).seconds(bytes: bytes)
     }
+
+    /// One message of `bytes` from rank `from` to rank `to`: NVLink within a node, else the
+    /// fabric's tier between their nodes (same leaf, across leaves, across pods).
+    public func pointToPointSeconds(bytes: Double, from: Int, to: Int) -> Double {
+        let g = max(1, cluster.gpusPerNode)
+        guard from / g != to / g else { return cluster.intraNode.seconds(bytes: bytes) }
+        return cluster.topology.tier(nicGbPerSecond: cluster.scaleOutGbPerSecond, between: from / g, and: to / g).seconds(bytes: bytes)
+    }
 }

@@ -77,6 +77,10 @@ public struct FatTreeTopology: Sendable, Equatable {
         }
         let oversubscription = try table.double("podOversubscription", in: bounds.oversubscription, default: 1)
         let latency = try table.double("crossPodLatencyUs", in: bounds.latencyUs, default: crossLeafLatencySeconds * 1e6) * 1e-6
+        guard latency >= crossLeafLatencySeconds else {
+            throw table.error("crossPodLatencyUs", expected: "at least crossLeafLatencyUs (\(crossLeafLatencySeconds * 1e6)): a message across pods crosses leaves too",
+                              found: "\(latency * 1e6)")
+        }
         return (pod, oversubscription, latency)
     }
 
@@ -92,5 +96,23 @@ public struct FatTreeTopology: Sendable, Equatable {
             return LinkTier(gbPerSecond: nicGbPerSecond / (oversubscription * podOversubscription), latencySeconds: crossPodLatencySeconds)
         }
         return LinkTier(gbPerSecond: nicGbPerSecond / oversubscription, latencySeconds: crossLeafLatencySeconds)
+    }
+
+    /// How far apart nodes `a` and `b` sit in the fabric: 0 the same node, 1 the same leaf, 2 the
+    /// same pod (or any two leaves below three levels), 3 different pods.
+    public func distance(node a: Int, node b: Int) -> Int {
+        if a == b { return 0 }
+        if levels == 1 || a / max(1, nodesPerLeaf) == b / max(1, nodesPerLeaf) { return 1 }
+        if levels >= 3, let nodesPerPod, a / max(1, nodesPerPod) != b / max(1, nodesPerPod) { return 3 }
+        return 2
+    }
+
+    /// The scale-out tier between two different nodes, by where they sit (``distance(node:node:)``).
+    public func tier(nicGbPerSecond: Double, between a: Int, and b: Int) -> LinkTier {
+        switch distance(node: a, node: b) {
+        case 0, 1: return LinkTier(gbPerSecond: nicGbPerSecond, latencySeconds: sameLeafLatencySeconds)
+        case 2: return LinkTier(gbPerSecond: nicGbPerSecond / oversubscription, latencySeconds: crossLeafLatencySeconds)
+        default: return LinkTier(gbPerSecond: nicGbPerSecond / (oversubscription * podOversubscription), latencySeconds: crossPodLatencySeconds)
+        }
     }
 }

@@ -39,7 +39,7 @@ public enum HardwareBounds {
     /// One-message latencies in µs: 1 ps to 1 s.
     public static let latencyUs = 1e-6...1e6
     /// Fat-tree switch levels.
-    public static let levels = 1...8
+    public static let levels = 1...3
     /// Fat-tree planes (DeepSeek: 8).
     public static let planes = 1...1_024
     /// Leaf over-subscription (1 = non-blocking).

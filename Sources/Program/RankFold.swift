@@ -1,8 +1,8 @@
 /// Identical data-parallel replicas simulated once. Ranks are numbered stage by stage
 /// (``RankLayout``); a stage's columns fall in units of lcm(ep, tp) — whole expert- and
 /// tensor-parallel groups, which exchange only with their own unit until the data-parallel
-/// collectives that end the step. Units whose ranks have the same compute slowdowns and the
-/// same pipeline links (same node or not) at every stage have identical timelines, so one unit
+/// collectives that end the step. Units whose ranks have the same compute slowdowns and
+/// pipeline links of the same reach (same node, leaf, pod) at every stage have identical timelines, so one unit
 /// per class of alike units is lowered and run, and stands for the rest of its class. When
 /// every expert-parallel index does the same work (uniform expert load) and every unit is alike,
 /// the unit can be `tp` columns. A straggler makes its unit a class of its own; a straggler on
@@ -72,23 +72,27 @@ public struct RankFold: Sendable, Equatable {
     /// The fold of `layout` that leaves every rank's timeline as it is, or nil when it would keep
     /// every rank: units of `tp` when every expert-parallel index does the same work
     /// (`expertsAlike`) and all units are alike, else units of lcm(ep, tp) in classes.
-    public static func exact(layout: RankLayout, slowdown: [Double], expertsAlike: Bool) -> RankFold? {
+    /// `distance(a, b)` says how far apart two real ranks sit (the cluster's fabric: same node,
+    /// same leaf, same pod…; by default same node or not), which prices a pipeline transfer.
+    public static func exact(layout: RankLayout, slowdown: [Double], expertsAlike: Bool,
+                             distance: ((Int, Int) -> Int)? = nil) -> RankFold? {
+        let distance = distance ?? { layout.sameNode($0, $1) ? 0 : 1 }
         if expertsAlike, layout.tp < leastCommonMultiple(layout.ep, layout.tp),
-           let narrow = classes(layout, slowdown: slowdown, unit: layout.tp), narrow.keptUnits.count == 1,
+           let narrow = classes(layout, slowdown: slowdown, unit: layout.tp, distance: distance), narrow.keptUnits.count == 1,
            narrow.sameExpertGroupShapes(layout) {
             return narrow
         }
-        guard let fold = classes(layout, slowdown: slowdown, unit: leastCommonMultiple(layout.ep, layout.tp)),
+        guard let fold = classes(layout, slowdown: slowdown, unit: leastCommonMultiple(layout.ep, layout.tp), distance: distance),
               fold.keptColumns < layout.columns else { return nil }
         return fold
     }
 
-    /// Units of `unit` columns grouped by what sets a timeline apart: each rank's slowdown and,
-    /// when stages do not start on node boundaries, its pipeline links to every other stage.
-    static func classes(_ layout: RankLayout, slowdown: [Double], unit: Int) -> RankFold? {
+    /// Units of `unit` columns grouped by what sets a timeline apart: each rank's slowdown and
+    /// how far its pipeline links to every other stage reach.
+    static func classes(_ layout: RankLayout, slowdown: [Double], unit: Int, distance: (Int, Int) -> Int) -> RankFold? {
         guard unit >= 1, layout.columns % unit == 0 else { return nil }
         let units = layout.columns / unit
-        let links = layout.columns % layout.gpusPerNode != 0 && layout.pp > 1
+        let links = layout.pp > 1
         var classOf: [[Double]: Int] = [:]
         var classOfUnit: [Int] = []
         classOfUnit.reserveCapacity(units)
@@ -101,7 +105,7 @@ public struct RankFold: Sendable, Equatable {
                     signature.append(rank < slowdown.count ? slowdown[rank] : 1)
                     guard links else { continue }
                     for other in 0..<layout.pp where other != stage {
-                        signature.append(layout.sameNode(rank, layout.rank(stage: other, column: column)) ? 1 : 0)
+                        signature.append(Double(distance(rank, layout.rank(stage: other, column: column))))
                     }
                 }
             }

@@ -26,12 +26,12 @@ public struct TrainingLowering {
     private var groupCollectives: [[Int32]] = []
     /// The ops of the rank being lowered, appended to the program when it is done.
     private var rankOps: [RankProgram.Op] = []
-    /// This process's block of a distributed simulation, set by ``lower(folding:processes:process:)``.
+    /// This process's block of a distributed simulation, set by ``lower(folding:distance:processes:process:)``.
     public private(set) var partition: RankPartition?
     /// Collectives shared with other processes, created while lowering: their stand-ins come last.
     private var sharedPending: [(key: Int64, collective: Int32, kind: OperationKind, segment: Int32)] = []
 
-    /// Replicas lowered once by the last ``lower(folding:)`` (``RankFold``), or nil for every rank.
+    /// Replicas lowered once by the last ``lower(folding:distance:processes:process:)`` (``RankFold``), or nil for every rank.
     public private(set) var fold: RankFold?
 
     public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int) {
@@ -50,12 +50,13 @@ public struct TrainingLowering {
 
     /// Every rank's program for one step. Given the ranks' compute `slowdown`, identical
     /// data-parallel replicas are lowered once where that leaves every timeline as it is
-    /// (``RankFold/exact(layout:slowdown:expertsAlike:)``; the program's ``RankProgram/fold``).
+    /// (``RankFold/exact(layout:slowdown:expertsAlike:distance:)``; the program's ``RankProgram/fold``).
     /// Given several `processes`, only this `process`'s block of ranks (``RankPartition``;
     /// ``partition``): transfers from other blocks become ``RankProgram/imports``, those to them
     /// ``RankProgram/exports``, and collectives with members elsewhere
     /// ``RankProgram/sharedCollectives``. A folded step that cannot be split is lowered whole.
-    public mutating func lower(folding slowdown: [Double]? = nil, processes: Int = 1, process: Int = 0) -> RankProgram {
+    public mutating func lower(folding slowdown: [Double]? = nil, distance: ((Int, Int) -> Int)? = nil,
+                               processes: Int = 1, process: Int = 0) -> RankProgram {
         program = RankProgram()
         pending = []
         program.routes = (0..<(model.layers + model.mtpModules)).map { block in
@@ -63,7 +64,7 @@ public struct TrainingLowering {
                 ? work.route(block: block) : Route(hostShare: [], nodeLimit: 0, gpusPerNode: ranks.gpusPerNode)
         }
         makeTemplates()
-        fold = slowdown.flatMap { RankFold.exact(layout: ranks, slowdown: $0, expertsAlike: expertsAlike()) }
+        fold = slowdown.flatMap { RankFold.exact(layout: ranks, slowdown: $0, expertsAlike: expertsAlike(), distance: distance) }
         program.fold = fold
         let kept = fold?.keptColumns ?? columns
         partition = processes > 1 ? RankPartition(processes: processes, process: process, pp: setup.pp, columns: kept,

@@ -2,7 +2,7 @@ import Program
 
 extension EventSimulator {
     /// Runs this process's part of a distributed simulation (``RankProgram/imports`` and
-    /// ``RankProgram/exports`` from ``TrainingLowering/lower(folding:partition:)``) in rounds: the
+    /// ``RankProgram/exports`` from ``TrainingLowering/lower(folding:distance:processes:process:)``) in rounds: the
     /// work list runs until it is blocked on other processes, then the processes trade the finish
     /// times of the transfers between them. Every process ends with the whole step's time,
     /// breakdown and rank ends, which equal a one-process simulation's: each rank's seconds are

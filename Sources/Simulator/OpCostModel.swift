@@ -132,15 +132,13 @@ public struct OpCostModel: Sendable {
             initialized = count
         }
         var remoteDelay = [Float](repeating: 0, count: count)
-        let gpusPerNode = collectives.cluster.gpusPerNode
         let firstImport = program.rankStart.last ?? count
         for op in 0..<count where program.remoteDependency[op] >= 0 {
             let source = Int(program.remoteDependency[op])
             let from = source >= firstImport ? Int(program.imports[source - firstImport].producerRank) : program.realRank(Int(program.rank[source]))
             let to = program.realRank(Int(program.rank[op]))
             guard from != to else { continue }
-            let sameNode = from / gpusPerNode == to / gpusPerNode
-            remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), sameNode: sameNode))
+            remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), from: from, to: to))
         }
         return CostedProgram(program: program, duration: duration, remoteDelay: remoteDelay)
     }

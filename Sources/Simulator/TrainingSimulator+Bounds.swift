@@ -69,13 +69,13 @@ extension TrainingSimulator {
 
     /// The size of the step's program in ranks × micro-batches × blocks per rank; an error past
     /// ``Limits/stepWorkUnits`` (called after the setup's own checks, so micro-batches ≥ 1).
-    func checkProgramSize() throws(SimulationError) {
+    public func checkProgramSize(ranks: Int) throws(SimulationError) {
         let blocksPerRank = (Self.blocks(of: model) + setup.pp - 1) / setup.pp
         let directions = setup.schedule == .dualpipe ? 2 : 1
-        var units = cluster.gpuCount.multipliedReportingOverflow(by: max(1, setup.microBatches))
+        var units = ranks.multipliedReportingOverflow(by: max(1, setup.microBatches))
         if !units.overflow { units = units.partialValue.multipliedReportingOverflow(by: max(1, blocksPerRank) * directions) }
         guard !units.overflow, units.partialValue <= Limits.stepWorkUnits else {
-            throw SimulationError("the step is too large to simulate: \(cluster.gpuCount) ranks × \(setup.microBatches) micro-batches × \(blocksPerRank) blocks per rank"
+            throw SimulationError("the step is too large to simulate: \(ranks) ranks to run × \(setup.microBatches) micro-batches × \(blocksPerRank) blocks per rank"
                                   + "\(directions > 1 ? " × 2 directions" : "") exceeds \(Limits.stepWorkUnits): lower the global batch or raise the micro-batch size")
         }
     }

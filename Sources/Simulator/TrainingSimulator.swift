@@ -21,7 +21,10 @@ public struct TrainingSimulator: Sendable {
     public func validate() throws(SimulationError) {
         try checkBounds()
         do { try setup.validate(model: model, gpuCount: cluster.gpuCount) } catch { throw SimulationError(error.description) }
-        try checkProgramSize()
+        // Too large to run every rank: still simulable if folding leaves few enough (run() checks again).
+        if (try? checkProgramSize(ranks: cluster.gpuCount)) == nil {
+            try checkProgramSize(ranks: ranksToRun(folding: true, slowdown: slowdownFactors()))
+        }
         if setup.precision == .fp8 && cluster.chip.fp8DenseTflops == nil {
             throw SimulationError("\(cluster.chip.name) has no FP8 tensor cores: use --precision bf16")
         }
@@ -56,7 +59,7 @@ public struct TrainingSimulator: Sendable {
     }
 
     /// Runs the simulation. Identical data-parallel replicas are simulated once when that changes
-    /// nothing (``TrainingLowering/lower(folding:)``) unless `fold` is false or the timeline is
+    /// nothing (``TrainingLowering/lower(folding:distance:processes:process:)``) unless `fold` is false or the timeline is
     /// kept (a trace shows every rank).
     /// With an `exchange` of several processes, this process simulates its block of pipeline
     /// stages (``StagePartition``) and every process ends with the whole step's result.
@@ -80,10 +83,13 @@ public struct TrainingSimulator: Sendable {
         guard memory.fits else { return Run(result: result) }
 
         let slowdown = slowdownFactors()
+        try checkProgramSize(ranks: ranksToRun(folding: fold && !keepTimeline, slowdown: slowdown))
         let processes = exchange?.processes ?? 1
         if processes > 1 && keepTimeline { throw SimulationError("a trace needs the whole step in one process: run it without mpirun") }
         var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode)
-        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil, processes: processes, process: exchange?.process ?? 0)
+        let cluster = self.cluster
+        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil, distance: { cluster.distance(rank: $0, rank: $1) },
+                                     processes: processes, process: exchange?.process ?? 0)
         let costs = OpCostModel(cluster: cluster, setup: setup)
         let costed = costs.cost(program, slowdown: slowdown)
         // A step that could not be split (a folded step with fewer stages than processes) runs whole everywhere.
@@ -145,6 +151,18 @@ public struct TrainingSimulator: Sendable {
         result.trainDaysWithFailures = goodput.wallSeconds / 86400
         result.gpuHoursWithFailures = gpus * goodput.wallSeconds / 3600
         result.costUsdWithFailures = gpus * goodput.wallSeconds / 3600 * cluster.usdPerGpuHour
+    }
+
+    /// The ranks the event simulation will run, at most: every rank, or when folding and every
+    /// rank would be too many, one unit of lcm(ep, tp) columns per class of alike units (the
+    /// fold may keep fewer). Clusters past 2²⁰ GPUs are never folded for this bound.
+    func ranksToRun(folding: Bool, slowdown: [Double]) -> Int {
+        let all = cluster.gpuCount
+        guard folding, all <= 1 << 20, (try? checkProgramSize(ranks: all)) == nil else { return all }
+        let layout = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: cluster.gpusPerNode)
+        let cluster = self.cluster
+        let fold = RankFold.exact(layout: layout, slowdown: slowdown, expertsAlike: false, distance: { cluster.distance(rank: $0, rank: $1) })
+        return fold.map { setup.pp * $0.keptColumns } ?? all
     }
 
     /// Per rank of `program`, the tensor-parallel all-reduce seconds in its compute ops (the

@@ -64,13 +64,21 @@ struct ProgramCommand: ParsableCommand, SimulationFlags {
             let gpus = simulator.cluster.gpuCount
             let chosen = try ranks.map { text throws(SimulationError) in try RankRanges(parsing: text, flag: "--ranks", rankCount: gpus) }
                 ?? RankRanges.first(1, of: gpus)
+            try simulator.checkProgramSize(ranks: gpus)
             var lowering = TrainingLowering(model: simulator.model, setup: simulator.setup, gpusPerNode: simulator.cluster.gpusPerNode)
             let program = lowering.lower()
+            let ops = chosen.ranks.reduce(0) { $0 + program.rankStart[$1 + 1] - program.rankStart[$1] }
+            guard ops <= Self.opLimit else {
+                try failBadInput("--ranks \(chosen.description): \(ops) ops to print, more than \(Self.opLimit); print fewer ranks")
+            }
             let listing = ProgramListing(program: program, layout: lowering.ranks)
             let text = format == .json ? try listing.json(ranks: chosen.ranks) : listing.table(ranks: chosen.ranks)
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }
     }
+
+    /// The most ops one listing prints (as many as a trace holds: 2²³).
+    static let opLimit = ChromeTraceWriter.eventLimit
 
     /// `--job`: every task's program, lowered as `frugal simulate --job` costs it.
     func runJob(_ path: String) throws {

@@ -31,7 +31,9 @@ struct Simulate: ParsableCommand {
     @Option(help: "Training file; flags below override it. Default: the model's own file in --train-dir, if any.") var train: String?
     @Option(help: "A frugal run job file: predict that run on the cluster (e.g. a calibrated local.toml) instead of a training step.")
     var job: String?
-    @Option(help: "Ranks of the predicted --job run.") var ranks: Int?
+    @Option(name: [.customLong("ranks-total"), .customLong("ranks")],
+            help: "Ranks of the predicted --job run (as `frugal program --job --ranks-total`; --ranks is the older spelling).")
+    var ranks: Int?
     @Option(help: "Parallel degrees, e.g. pp=16,ep=64,dp=128[,tp=1,zero=1].") var parallel: String?
     @Option(help: "1f1b | interleaved(v) | zb1p | dualpipe.") var schedule: String?
     @Option(help: "bf16 | fp8.") var precision: String?
@@ -91,7 +93,7 @@ struct Simulate: ParsableCommand {
                 try failResult("the simulated result cannot be written as \(format.rawValue)")
             }
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-            if let out { try Self.write(text, to: out) }
+            if let out, (exchange?.process ?? 0) == 0 { try Self.write(text, to: out) }
             if let trace, let program = run.program, let timeline = run.timeline {
                 try Self.write(ChromeTraceWriter.json(program: program, timeline: timeline, ranks: traced), to: trace)
                 FileHandle.standardError.write(Data("trace: \(trace) (ranks \(traced.description))\n".utf8))
@@ -106,6 +108,15 @@ struct Simulate: ParsableCommand {
     /// and a SUMMA grid's prediction grows as ranks × panels (12 s at 16,384 ranks here, hours at
     /// 2²⁰), so past this the answer would take longer than the question is worth.
     static let jobRanksLimit = 16_384
+
+    /// Whether this process was started by mpirun (or another PMI launcher) as one other than the
+    /// first: then simulate, plan and program report nothing (process 0 does), from the start,
+    /// so argument errors are printed once too.
+    static var isOtherMPIProcess: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        let rank = (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMI_RANK"]).flatMap { Int($0) }
+        return (rank ?? 0) != 0
+    }
 
     /// Sends this process's standard output and error to /dev/null: under mpirun only process 0
     /// reports (every process computes the same result and meets the same input errors).
@@ -138,8 +149,9 @@ struct Simulate: ParsableCommand {
     /// `--job`: the predicted `frugal run` of a job file on this cluster, per task and rank.
     private func predictJob(_ path: String) throws {
         try reportingBadInput {
+            if model != nil { try failBadInput("give --job (a frugal run job file) or --model (a training step), not both") }
             let cluster = try loadCluster(resolveClusterPath())
-            let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks", in: 1...max(1, min(cluster.gpuCount, Self.jobRanksLimit)),
+            let ranks = try FlagBounds.integer(self.ranks ?? cluster.gpuCount, "--ranks-total", in: 1...max(1, min(cluster.gpuCount, Self.jobRanksLimit)),
                                                "a rank count (one rank per GPU of the cluster, at most \(Self.jobRanksLimit))")
             if let out { try OutputPath.checkFile(out, flag: "--out") }
             if let trace { try OutputPath.checkFile(trace, flag: "--trace") }
@@ -188,7 +200,7 @@ struct Simulate: ParsableCommand {
                 text = lines.joined(separator: "\n")
             }
             print(text)
-            if let out { try Self.write(text, to: out) }
+            if let out, !Self.isOtherMPIProcess { try Self.write(text, to: out) }
             if let trace {
                 let twin = try TaskPrediction.trace(job: job, ranks: ranks, cluster: cluster, traced: traced)
                 try Self.write(twin.trace.json(), to: trace)

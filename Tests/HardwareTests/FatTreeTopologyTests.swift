@@ -21,6 +21,16 @@ import Testing
         #expect(two.tier(nicGbPerSecond: 42, spanningNodes: 1000) == LinkTier(gbPerSecond: 14, latencySeconds: 3e-6))
     }
 
+    /// A message between two nodes is priced by where they sit, not by how many nodes it touches.
+    @Test func aMessageCrossesTheTiersBetweenItsNodes() {
+        let t = Self.threeLevels   // leaves of 2 nodes, pods of 4
+        #expect(t.distance(node: 5, node: 5) == 0 && t.distance(node: 4, node: 5) == 1)
+        #expect(t.distance(node: 5, node: 6) == 2 && t.distance(node: 3, node: 4) == 3 && t.distance(node: 0, node: 9) == 3)
+        #expect(t.tier(nicGbPerSecond: 42, between: 4, and: 5) == LinkTier(gbPerSecond: 42, latencySeconds: 2e-6))
+        #expect(t.tier(nicGbPerSecond: 42, between: 5, and: 6) == LinkTier(gbPerSecond: 14, latencySeconds: 3e-6))
+        #expect(t.tier(nicGbPerSecond: 42, between: 3, and: 4) == LinkTier(gbPerSecond: 2, latencySeconds: 5e-6))
+    }
+
     static let sketch = TOMLSketch(sections: [
         ("[topology]", [("kind", "\"fat-tree\""), ("levels", "3"), ("nodesPerLeaf", "2"), ("oversubscription", "1.0"),
                         ("nodesPerPod", "384"), ("podOversubscription", "7.0"),

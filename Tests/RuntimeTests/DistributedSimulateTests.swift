@@ -51,6 +51,17 @@ import Testing
         }
     }
 
+    /// Only process 0 writes `--out` (every process writing it raced: exit 3 on a lost rename).
+    @Test func outIsWrittenOnceUnderMpirun() throws {
+        for _ in 0..<3 {
+            let path = MPIRunner.temporaryDirectory() + "/result.json"
+            let outcome = try MPIRunner.run(ranks: 3, Self.simulate + ["--out", path])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let written = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(written.trimmingCharacters(in: .newlines) == outcome.standardOutput.trimmingCharacters(in: .newlines))
+        }
+    }
+
     @Test func aTraceNeedsOneProcess() throws {
         let outcome = try MPIRunner.run(ranks: 2, Self.simulate + ["--trace", MPIRunner.temporaryDirectory() + "/t.json"])
         #expect(outcome.status == 2 && outcome.standardError.contains("one process"), "\(outcome.standardError)")

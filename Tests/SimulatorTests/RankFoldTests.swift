@@ -79,5 +79,25 @@ import Workload
         #expect(RankFold.exact(layout: RankLayout(tp: 1, pp: 2, ep: 8, dp: 8, gpusPerNode: 8), slowdown: [], expertsAlike: false) == nil)
     }
 
+    /// Pipeline transfers between pods pay the pod oversubscription (they did not when priced as
+    /// "two nodes"), and folding keeps them exact where stages straddle pods.
+    @Test func transfersAcrossPodsPayTheCore() throws {
+        var cluster = try PlanSearchTests.cluster(nodes: 8)
+        cluster.topology = FatTreeTopology(levels: 3, planes: 1, nodesPerLeaf: 1, oversubscription: 1, sameLeafLatencySeconds: 2e-6,
+                                           crossLeafLatencySeconds: 3e-6, nodesPerPod: 3, podOversubscription: 1, crossPodLatencySeconds: 4e-6)
+        var setup = PlanSearchTests.base(globalBatch: 64)
+        setup.pp = 2; setup.ep = 4; setup.dp = 32
+        let model = PlanSearchTests.tinyMoEModel()
+        func transfer(_ pod: Double, fold: Bool) throws -> (Double, Double) {
+            cluster.topology.podOversubscription = pod
+            let result = try TrainingSimulator(model: model, setup: setup, cluster: cluster).run(fold: fold).result
+            let breakdown = try #require(result.breakdown)
+            return (breakdown.exposedCommunicationSeconds[.pipelineTransfer] ?? 0, try #require(result.stepSeconds))
+        }
+        let cheap = try transfer(1, fold: true), dear = try transfer(1000, fold: true), dearFull = try transfer(1000, fold: false)
+        #expect(dear.0 > cheap.0 && dear.1 > cheap.1)
+        #expect(close(dear.1, dearFull.1) && close(dear.0, dearFull.0))
+    }
+
     func close(_ a: Double, _ b: Double) -> Bool { a == b || abs(a - b) <= 1e-9 * max(abs(a), abs(b)) }
 }

@@ -41,7 +41,7 @@ import Workload
     @Test func aStepTooLargeToSimulateIsRefused() throws {
         let simulator = try simulator({ $0.globalBatchSequences = 1 << 20 }, model: Fixtures.tinyDenseModel(layers: 64))
         #expect {
-            try simulator.validate()
+            try simulator.run(fold: false)
         } throws: { error in
             (error as? SimulationError)?.description.contains("too large to simulate") ?? false
         }
