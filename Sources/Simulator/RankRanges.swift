@@ -24,7 +24,7 @@ public struct RankRanges: Sendable, Equatable {
                 throw SimulationError("\(flag): '\(part)' is not a rank or a range like 0-15 (ranks are integers ≥ 0, a range goes upwards)")
             }
             guard range.upperBound < rankCount else {
-                throw SimulationError("\(flag): rank \(range.upperBound) in '\(part)' does not exist: the cluster has ranks 0...\(rankCount - 1)")
+                throw SimulationError("\(flag): rank \(range.upperBound) in '\(part)' does not exist: the ranks are 0...\(rankCount - 1)")
             }
             parsed.append(range)
         }
