@@ -89,13 +89,9 @@ public struct FatTreeTopology: Sendable, Equatable {
     /// cross-leaf latency; crossing pods divides it by the pod oversubscription too and uses the
     /// cross-pod latency.
     public func tier(nicGbPerSecond: Double, spanningNodes nodes: Int) -> LinkTier {
-        if nodes <= nodesPerLeaf || levels == 1 {
-            return LinkTier(gbPerSecond: nicGbPerSecond, latencySeconds: sameLeafLatencySeconds)
-        }
-        if levels >= 3, let nodesPerPod, nodes > nodesPerPod {
-            return LinkTier(gbPerSecond: nicGbPerSecond / (oversubscription * podOversubscription), latencySeconds: crossPodLatencySeconds)
-        }
-        return LinkTier(gbPerSecond: nicGbPerSecond / oversubscription, latencySeconds: crossLeafLatencySeconds)
+        if nodes <= nodesPerLeaf || levels == 1 { return tier(nicGbPerSecond: nicGbPerSecond, distance: 1) }
+        if levels >= 3, let nodesPerPod, nodes > nodesPerPod { return tier(nicGbPerSecond: nicGbPerSecond, distance: 3) }
+        return tier(nicGbPerSecond: nicGbPerSecond, distance: 2)
     }
 
     /// How far apart nodes `a` and `b` sit in the fabric: 0 the same node, 1 the same leaf, 2 the
@@ -109,7 +105,13 @@ public struct FatTreeTopology: Sendable, Equatable {
 
     /// The scale-out tier between two different nodes, by where they sit (``distance(node:node:)``).
     public func tier(nicGbPerSecond: Double, between a: Int, and b: Int) -> LinkTier {
-        switch distance(node: a, node: b) {
+        tier(nicGbPerSecond: nicGbPerSecond, distance: distance(node: a, node: b))
+    }
+
+    /// The tier of a message that travels `distance` (``distance(node:node:)``): a leaf's,
+    /// across leaves (÷ oversubscription), across pods (÷ both oversubscriptions).
+    func tier(nicGbPerSecond: Double, distance: Int) -> LinkTier {
+        switch distance {
         case 0, 1: return LinkTier(gbPerSecond: nicGbPerSecond, latencySeconds: sameLeafLatencySeconds)
         case 2: return LinkTier(gbPerSecond: nicGbPerSecond / oversubscription, latencySeconds: crossLeafLatencySeconds)
         default: return LinkTier(gbPerSecond: nicGbPerSecond / (oversubscription * podOversubscription), latencySeconds: crossPodLatencySeconds)

@@ -44,8 +44,8 @@ struct Frugal: ParsableCommand {
     /// command throws its own status, and any other error 3 (a system failure, e.g. I/O).
     static func main() {
         var command: ParsableCommand
-        if ["simulate", "plan", "program"].contains(CommandLine.arguments.dropFirst().first ?? ""), Simulate.isOtherMPIProcess {
-            Simulate.silence()
+        if ["simulate", "plan", "program"].contains(CommandLine.arguments.dropFirst().first ?? ""), MPISimulationExchange.isOtherProcess {
+            MPISimulationExchange.silence()
         }
         do {
             if let topic = unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {

@@ -13,12 +13,29 @@ struct MPISimulationExchange: SimulationExchange {
     /// The job's processes when `mpirun` (or another PMI launcher) started more than one; else nil,
     /// and MPI is never initialised.
     static func launched() throws(SimulationError) -> MPISimulationExchange? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let size = (environment["OMPI_COMM_WORLD_SIZE"] ?? environment["PMI_SIZE"]).flatMap({ Int($0) }), size > 1 else {
-            return nil
-        }
+        guard launcher(size: true).map({ $0 > 1 }) ?? false else { return nil }
         do { try MPIEnvironment.initialize() } catch { throw SimulationError("MPI could not start: \(error)") }
         return MPISimulationExchange(world: Communicator.world)
+    }
+
+    /// The job's size or this process's rank as the launcher (Open MPI's mpirun, or PMI) set them.
+    static func launcher(size: Bool) -> Int? {
+        let environment = ProcessInfo.processInfo.environment
+        let keys = size ? ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] : ["OMPI_COMM_WORLD_RANK", "PMI_RANK"]
+        return keys.lazy.compactMap { environment[$0].flatMap { Int($0) } }.first
+    }
+
+    /// Whether the launcher started this process as one other than the first: then simulate,
+    /// plan and program report nothing (process 0 does), from `main` on, so errors print once.
+    static var isOtherProcess: Bool { (launcher(size: false) ?? 0) != 0 }
+
+    /// Sends this process's standard output and error to /dev/null.
+    static func silence() {
+        let null = open("/dev/null", O_WRONLY)
+        guard null >= 0 else { return }
+        dup2(null, STDOUT_FILENO)
+        dup2(null, STDERR_FILENO)
+        close(null)
     }
 
     func exchange(_ outgoing: [[Double]]) throws(SimulationError) -> [[Double]] {

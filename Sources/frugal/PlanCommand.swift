@@ -45,10 +45,9 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         try reportingBadInput {
-            // Under mpirun the processes share the re-simulations; process 0 reports (input errors too: once).
+            // Under mpirun the processes share the re-simulations; process 0 reports (the others are silent from `main`).
             let exchange = try MPISimulationExchange.launched()
             defer { if exchange != nil { try? MPIEnvironment.finalize() } }
-            if let exchange, exchange.process != 0 { Simulate.silence() }
             try FlagBounds.integer(top, "--top", in: 1...1000, "a number of configurations to re-simulate")
             let space = try makeSpace()
             let search = PlanSearch(space: space)

@@ -70,10 +70,9 @@ struct Simulate: ParsableCommand {
         }
         try reportingBadInput {
             guard model != nil else { try failBadInput("give --model (a training step) or --job (a frugal run job file)") }
-            // Under mpirun the processes share the step; process 0 reports (input errors too: once).
+            // Under mpirun the processes share the step; process 0 reports (the others are silent from `main`).
             let exchange = try MPISimulationExchange.launched()
             defer { if exchange != nil { try? MPIEnvironment.finalize() } }
-            if let exchange, exchange.process != 0 { Self.silence() }
             let simulator = try SimulationRequest(command: self).prepare()
             let gpus = simulator.cluster.gpuCount
             let traced = try traceRanks.map { text throws(SimulationError) in try RankRanges(parsing: text, flag: "--trace-ranks", rankCount: gpus) }
@@ -108,25 +107,6 @@ struct Simulate: ParsableCommand {
     /// and a SUMMA grid's prediction grows as ranks × panels (12 s at 16,384 ranks here, hours at
     /// 2²⁰), so past this the answer would take longer than the question is worth.
     static let jobRanksLimit = 16_384
-
-    /// Whether this process was started by mpirun (or another PMI launcher) as one other than the
-    /// first: then simulate, plan and program report nothing (process 0 does), from the start,
-    /// so argument errors are printed once too.
-    static var isOtherMPIProcess: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        let rank = (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMI_RANK"]).flatMap { Int($0) }
-        return (rank ?? 0) != 0
-    }
-
-    /// Sends this process's standard output and error to /dev/null: under mpirun only process 0
-    /// reports (every process computes the same result and meets the same input errors).
-    static func silence() {
-        let null = open("/dev/null", O_WRONLY)
-        guard null >= 0 else { return }
-        dup2(null, STDOUT_FILENO)
-        dup2(null, STDERR_FILENO)
-        close(null)
-    }
 
     /// Writes `text` atomically; a failure now (the disk, permissions) is a system failure: exit 3.
     static func write(_ text: String, to path: String) throws {
@@ -200,7 +180,7 @@ struct Simulate: ParsableCommand {
                 text = lines.joined(separator: "\n")
             }
             print(text)
-            if let out, !Self.isOtherMPIProcess { try Self.write(text, to: out) }
+            if let out, !MPISimulationExchange.isOtherProcess { try Self.write(text, to: out) }
             if let trace {
                 let twin = try TaskPrediction.trace(job: job, ranks: ranks, cluster: cluster, traced: traced)
                 try Self.write(twin.trace.json(), to: trace)
