@@ -21,17 +21,23 @@ extension TrainExecutor {
         worker.beginStep(microBatches: try microBatches(step: step),
                          stepTokens: setup.globalBatchSequences * setup.sequenceLength)
         var run = StepRun(executor: self)
+        // A failure leaves transfers pending; they are kept (not waited for in their deinit) until
+        // the job ends through MPI_Abort.
+        defer { if !run.isFinished { Self.abandoned.append(run) } }
         for op in program.ops(of: rank) where program.kind[op] == OperationKind.weight.rawValue {
             let place = position(of: op)
             worker.deferWeights(position: place, microBatch: Int(program.microBatch[op]))
         }
         let start = MPIEnvironment.wallTime
         try run.postReceives()
-        for op in program.ops(of: rank) { try run.execute(op) }
+        for op in program.ops(of: rank) {
+            do { try run.execute(op) } catch { throw TrainRunError("rank \(rank), op \(op) of its program: \(error)") }
+        }
         if !run.synced { try run.timed(.gradientSync) { try synchronizeGradients() } }
         if !run.updated { try run.timed(.optimizer) { try update(step: completedSteps + 1) } }
         if !run.gathered { try run.timed(.parameterGather) { try gatherParameters() } }
         try run.finishSends()
+        run.isFinished = true
         guard worker.isStepComplete else { throw TrainRunError("rank \(rank): the program left chains of step \(step) unfinished") }
         completedSteps += 1
         var measurement = run.measurement
@@ -40,9 +46,20 @@ extension TrainExecutor {
         return measurement
     }
 
+    /// Steps that failed with transfers pending (see ``step(_:)``).
+    nonisolated(unsafe) static var abandoned: [StepRun] = []
+
     /// The pipeline position of `op` (its chunk on this rank's stage).
     func position(of op: Int) -> Int {
         lowering.layout.position(stage: stage, chunk: max(0, Int(program.chunk[op]))).position
+    }
+
+    /// The rank that runs `position`'s chain of `microBatch` (nil past either end of the pipeline).
+    func owner(position: Int, microBatch: Int) -> Int? {
+        let layout = lowering.layout
+        guard (0..<layout.positions).contains(position) else { return nil }
+        let stage = layout.stageAndChunk(direction: layout.direction(ofMicroBatch: microBatch), position: position).stage
+        return lowering.ranks.rank(stage: stage, column: column)
     }
 
     /// The MPI tag of the transfer into `position`'s chain of `microBatch` (forward or backward).
@@ -61,17 +78,22 @@ struct StepRun {
     private var mailbox: [Int: [Float]] = [:]
     private var started: Set<Int> = []
     var synced = false, updated = false, gathered = false
+    var isFinished = false
 
     init(executor: TrainExecutor) { self.executor = executor }
 
-    /// Posts every transfer into this rank's chains from other ranks (the program's remote dependencies).
+    /// Posts every transfer into this rank's chains from other ranks: each chain whose previous
+    /// position (forward: the one before; backward: the one after) another rank runs.
     mutating func postReceives() throws {
         let program = executor.program, rows = executor.task.setup.microBatchSequences * executor.task.setup.sequenceLength
         let count = rows * executor.model.hidden
-        for op in program.ops(of: executor.rank) where program.remoteDependency[op] >= 0 {
-            let source = Int(program.rank[Int(program.remoteDependency[op])])
-            guard source != executor.rank else { continue }
-            let tag = chainTag(op)
+        for op in program.ops(of: executor.rank) {
+            guard let kind = OperationKind(rawValue: program.kind[op]), kind == .forward || kind == .backward else { continue }
+            let backward = kind == .backward, position = executor.position(of: op), microBatch = Int(program.microBatch[op])
+            let tag = executor.tag(position: position, microBatch: microBatch, backward: backward)
+            guard receives[tag] == nil,
+                  let source = executor.owner(position: position + (backward ? 1 : -1), microBatch: microBatch),
+                  source != executor.rank else { continue }
             let buffer = try CommBuffer<Float>.make(count: count)
             receives[tag] = (try executor.world.receiveNonblocking(into: buffer, from: source, tag: tag), buffer)
         }
@@ -82,11 +104,6 @@ struct StepRun {
         try Request.waitAll(sends)
         sends = []
         guard receives.isEmpty else { throw TrainRunError("rank \(executor.rank): \(receives.count) transfer(s) never consumed") }
-    }
-
-    private func chainTag(_ op: Int) -> Int {
-        executor.tag(position: executor.position(of: op), microBatch: Int(executor.program.microBatch[op]),
-                     backward: Self.isBackward(OperationKind(rawValue: executor.program.kind[op]) ?? .forward))
     }
 
     static func isBackward(_ kind: OperationKind) -> Bool {
@@ -150,17 +167,27 @@ struct StepRun {
         case .combineBackward: phase = .combineBackward
         default: phase = .compute
         }
-        var output: [Float]?
-        try timed(kind) {
-            output = try executor.worker.run(phase, position: position, microBatch: microBatch, backward: backward, input: input)
-        }
-        guard let output else { return }
+        let items = program.work.items(of: program.segment[op])
         let next = executor.tag(position: position + (backward ? -1 : 1), microBatch: microBatch, backward: backward)
-        let target = Int(program.wakes[op])
-        if target >= 0 && target != executor.rank {
-            sends.append(try executor.world.sendNonblocking(CommBuffer(output), to: target, tag: next))
+        if items.isEmpty && !kind.isCommunication {
+            // An op that only orders others (a DualPipe pair's tail): no work; its input waits for the chain's next op.
+            if let input { mailbox[key] = input; started.remove(key) }
+            measurement.ops += 1
         } else {
-            mailbox[next] = output
+            let layers = Set(items.map { Int($0.layer) })
+            var output: [Float]?
+            try timed(kind) {
+                output = try executor.worker.run(phase, position: position, microBatch: microBatch, backward: backward,
+                                                 layers: layers, input: input)
+            }
+            guard let output else { return }
+            // The chain's output leaves as soon as it exists (the receive is posted up front).
+            let target = executor.owner(position: position + (backward ? -1 : 1), microBatch: microBatch)
+            if let target, target != executor.rank {
+                sends.append(try executor.world.sendNonblocking(CommBuffer(output), to: target, tag: next))
+            } else {
+                mailbox[next] = output
+            }
         }
     }
 

@@ -22,6 +22,17 @@ enum ChainWork: Equatable {
     case headBackward, denseBackward(Int), combineBackward(Int), expertsBackward(Int), dispatchBackward(Int)
     case routeBackward(Int), embeddingBackward
 
+    /// Its layer (−1: the embedding or the head).
+    var layer: Int {
+        switch self {
+        case .embedding, .head, .headBackward, .embeddingBackward: return -1
+        case .attention(let l), .denseFfn(let l), .route(let l), .dispatch(let l), .experts(let l), .combine(let l),
+             .denseBackward(let l), .combineBackward(let l), .expertsBackward(let l), .dispatchBackward(let l),
+             .routeBackward(let l):
+            return l
+        }
+    }
+
     /// The phase it belongs to when the expert group has several members.
     var phase: ChainPhase {
         switch self {
@@ -34,35 +45,42 @@ enum ChainWork: Equatable {
     }
 }
 
-/// A forward or backward pass of one pipeline position for one micro-batch: its work grouped
-/// into steps, one per op of the program (consecutive compute merges; the all-to-alls are
-/// ops of their own when experts live on several ranks, else they run inside compute).
+/// A forward or backward pass of one pipeline position for one micro-batch: its works in order,
+/// taken op by op. A compute op takes the consecutive compute works of the layers it names (a
+/// DualPipe pair splits a chain at layer boundaries; −1 names the embedding and the head); the
+/// all-to-alls are ops of their own when experts live on several ranks, else compute work.
 struct ChainSteps {
-    var steps: [(phase: ChainPhase, works: [ChainWork])] = []
+    var works: [ChainWork]
+    let separateExchanges: Bool
     var next = 0
 
     init(_ works: [ChainWork], separateExchanges: Bool) {
-        for work in works {
-            let phase = separateExchanges ? work.phase : .compute
-            if phase == .compute, let last = steps.last, last.phase == .compute {
-                steps[steps.count - 1].works.append(work)
-            } else {
-                steps.append((phase, [work]))
-            }
-        }
+        self.works = works
+        self.separateExchanges = separateExchanges
     }
 
-    /// Whether every step has run.
-    var isDone: Bool { next >= steps.count }
+    /// Whether every work has run.
+    var isDone: Bool { next >= works.count }
 
-    /// The next step's work, if it is of `phase`.
-    mutating func take(_ phase: ChainPhase, what: String) throws -> [ChainWork] {
-        guard next < steps.count else { throw TrainingError.programMismatch("\(what): no \(phase) op left in the chain") }
-        guard steps[next].phase == phase else {
-            throw TrainingError.programMismatch("\(what): the program asks for \(phase), the chain runs \(steps[next].phase) next")
+    private func phase(_ work: ChainWork) -> ChainPhase { separateExchanges ? work.phase : .compute }
+
+    /// The works an op of `phase` naming `layers` (nil: any) runs next.
+    mutating func take(_ phase: ChainPhase, layers: Set<Int>?, what: String) throws -> [ChainWork] {
+        guard next < works.count else { throw TrainingError.programMismatch("\(what): no \(phase) op left in the chain") }
+        guard self.phase(works[next]) == phase else {
+            throw TrainingError.programMismatch("\(what): the program asks for \(phase), the chain runs \(self.phase(works[next])) next")
         }
-        next += 1
-        return steps[next - 1].works
+        guard phase == .compute else {
+            next += 1
+            return [works[next - 1]]
+        }
+        let first = next
+        while next < works.count, self.phase(works[next]) == .compute, layers?.contains(works[next].layer) ?? true { next += 1 }
+        guard next > first else {
+            throw TrainingError.programMismatch("\(what): the op's layers \(layers.map { $0.sorted() } ?? []) do not include "
+                                                + "layer \(works[first].layer), which runs next")
+        }
+        return Array(works[first..<next])
     }
 
     /// The forward works of `blocks` (first and last positions add the embedding and the head).

@@ -17,7 +17,7 @@ final class BackwardChain {
 }
 
 extension StageWorker {
-    func runBackward(_ phase: ChainPhase, key: ChainKey, input: [Float]?) throws -> [Float]? {
+    func runBackward(_ phase: ChainPhase, key: ChainKey, layers: Set<Int>?, input: [Float]?) throws -> [Float]? {
         let first = key.position == 0, last = key.position == positions - 1
         let chain: BackwardChain
         if let open = backwardChain(key) {
@@ -37,7 +37,7 @@ extension StageWorker {
             storeBackward(chain, key)
         }
         let kept = deferredWeights(key)
-        for work in try chain.steps.take(phase, what: "backward of \(describe(key))") {
+        for work in try chain.steps.take(phase, layers: layers, what: "backward of \(describe(key))") {
             try backward(work, chain: chain, key: key, deferring: kept)
         }
         return chain.steps.isDone && !first ? chain.d : nil

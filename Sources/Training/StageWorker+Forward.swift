@@ -21,7 +21,7 @@ final class ForwardChain {
 }
 
 extension StageWorker {
-    func runForward(_ phase: ChainPhase, key: ChainKey, input: [Float]?) throws -> [Float]? {
+    func runForward(_ phase: ChainPhase, key: ChainKey, layers: Set<Int>?, input: [Float]?) throws -> [Float]? {
         let first = key.position == 0, last = key.position == positions - 1
         let chain: ForwardChain
         if let open = takeForward(key) {
@@ -39,7 +39,7 @@ extension StageWorker {
             }
         }
         defer { storeForward(chain, key) }
-        for work in try chain.steps.take(phase, what: "forward of \(describe(key))") {
+        for work in try chain.steps.take(phase, layers: layers, what: "forward of \(describe(key))") {
             try forward(work, chain: chain, key: key)
         }
         return chain.steps.isDone && !last ? chain.x : nil

@@ -60,15 +60,18 @@ public final class StageWorker {
     /// Runs the next step of a chain: the forward (or backward) pass of `position` for
     /// `microBatch`, which must be of `phase`. `input` is the chain's input when it starts at
     /// a position other than the first (forward: activations; backward: their gradient) and
-    /// nil otherwise. Returns the chain's output when this step ends it (forward: activations
-    /// for the next position; backward: the gradient for the previous one), else nil.
-    public func run(_ phase: ChainPhase, position: Int, microBatch: Int, backward: Bool,
+    /// nil otherwise. A compute op runs the chain's next works of `layers` (−1: embedding and
+    /// head; nil: all up to the next all-to-all). Returns the chain's output when this step
+    /// ends it (forward: activations for the next position; backward: the gradient for the
+    /// previous one), else nil.
+    public func run(_ phase: ChainPhase, position: Int, microBatch: Int, backward: Bool, layers: Set<Int>? = nil,
                     input: [Float]?) throws -> [Float]? {
         guard blocks.indices.contains(position), microBatches.indices.contains(microBatch) else {
             throw TrainingError.programMismatch("position \(position) micro-batch \(microBatch) is outside the step")
         }
         let key = ChainKey(position: position, microBatch: microBatch)
-        return backward ? try runBackward(phase, key: key, input: input) : try runForward(phase, key: key, input: input)
+        return backward ? try runBackward(phase, key: key, layers: layers, input: input)
+                        : try runForward(phase, key: key, layers: layers, input: input)
     }
 
     /// Keeps the weight-gradient GEMMs of `position`'s backward of `microBatch` for a later
