@@ -46,7 +46,7 @@ public struct TrainingLowering {
     var columns: Int { ranks.columns }
 
     /// Bytes of one pipeline transfer (a micro-batch's activations or their gradients).
-    public var transferBytes: Double { work.tokens * Double(model.hidden) * 2 / Double(setup.tp) }
+    public var transferBytes: Double { work.tokens * Double(model.hidden) * setup.precision.elementBytes / Double(setup.tp) }
 
     /// Every rank's program for one step. Given the ranks' compute `slowdown`, identical
     /// data-parallel replicas are lowered once where that leaves every timeline as it is
@@ -386,7 +386,7 @@ public struct TrainingLowering {
         let counts = parameters.perStage[stage]
         var sequence = [dpGroup: 0, expertGroup: 0]
         var last = context.lastCompute
-        let gradientBytes = 4.0, weightBytes = 2.0
+        let gradientBytes = 4.0, weightBytes = setup.precision.elementBytes
         let shapes = [(dpGroup, ProcessGroup.data, counts.nonExpert, parameters.dataParallelShape(stage: stage, column: context.column)),
                       (expertGroup, ProcessGroup.expertData, counts.expert,
                        parameters.expertDataParallelShape(stage: stage, column: context.column))]

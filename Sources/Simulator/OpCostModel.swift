@@ -36,7 +36,7 @@ public struct OpCostModel: Sendable {
 
     /// Seconds of one work item, all its ``WorkItem/repeats`` (`routes`: the program's all-to-all routings).
     public func seconds(_ item: WorkItem, routes: [Route]) -> Double {
-        let once = runtimeLink.map { runtimeSeconds(item, link: $0) } ?? trainingSeconds(item, routes: routes)
+        let once = runtimeLink.map { runtimeSeconds(item, link: $0, routes: routes) } ?? trainingSeconds(item, routes: routes)
         return item.repeats == 1 ? once : Double(item.repeats) * once
     }
 
@@ -69,8 +69,9 @@ public struct OpCostModel: Sendable {
     }
 
     /// Seconds of a job's work item as the runtime runs it (see ``runtimeLink``); a collective's
-    /// members are `ranksPerNode × nodes`.
-    func runtimeSeconds(_ item: WorkItem, link: LinkTier) -> Double {
+    /// members are `ranksPerNode × nodes`. A train step's all-to-alls (routed: ``WorkItem/route``)
+    /// are costed as the training step's are, from their routing.
+    func runtimeSeconds(_ item: WorkItem, link: LinkTier, routes: [Route] = []) -> Double {
         let members = Int(item.ranksPerNode) * Int(max(1, item.nodes))
         switch item.kind {
         case .gemm, .groupedGemm, .gate:
@@ -86,6 +87,7 @@ public struct OpCostModel: Sendable {
         case .send, .pipelineSend, .pipelineReceive:
             return link.seconds(bytes: item.bytes)
         case .dispatch, .combine:
+            if item.route >= 0 { return trainingSeconds(item, routes: routes) }
             // Flat all-to-all: a message to each other member; `bytes` are the rank's rows that
             // leave it or arrive from others, whichever is more (``JobLowering``).
             guard members > 1 else { return 0 }
