@@ -45,6 +45,10 @@ public struct TrainingLowering {
 
     var columns: Int { ranks.columns }
 
+    /// Bytes the optimizer update moves per parameter of its shard (FP32 master weight, gradient,
+    /// two moments read and written, the BF16 copy).
+    public static let optimizerBytesPerParameter = 30.0
+
     /// Bytes of one pipeline transfer (a micro-batch's activations or their gradients).
     public var transferBytes: Double { work.tokens * Double(model.hidden) * setup.precision.elementBytes / Double(setup.tp) }
 
@@ -402,7 +406,7 @@ public struct TrainingLowering {
         }
         last = lastSync
         var update = WorkItem(kind: .optimizerUpdate)
-        update.bytes = parameters.optimizerShard(stage: stage, zeroStage: setup.zeroStage) * 30
+        update.bytes = parameters.optimizerShard(stage: stage, zeroStage: setup.zeroStage) * Self.optimizerBytesPerParameter
         update.precision = .fp32
         last = emit(.init(rank: context.rank, kind: .optimizer, microBatch: -1,
                           segment: program.work.append(segment: [update]), dependency: last))

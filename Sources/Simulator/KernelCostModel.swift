@@ -46,6 +46,12 @@ public struct KernelCostModel: Sendable {
         GemmSpeed(chip: chip).seconds(flops: flops)
     }
 
+    /// An m×n×k GEMM as ``calibratedGemmSeconds(flops:)`` costs it, at its measured shape's
+    /// efficiency where `frugal calibrate --job` measured that shape.
+    public func calibratedGemmSeconds(m: Double, n: Double, k: Double) -> Double {
+        GemmSpeed(chip: chip).seconds(m: m, n: n, k: k)
+    }
+
     /// The three GEMMs of a linear layer `y = x·W` (`W`: `inputs × outputs`) over `tokens` rows:
     /// forward `x·W`, input gradient `dy·Wᵀ`, weight gradient `xᵀ·dy`.
     public func linearLayerSeconds(tokens: Double, inputs: Double, outputs: Double) -> (forward: Double, backward: Double, weight: Double) {

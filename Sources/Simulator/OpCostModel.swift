@@ -11,8 +11,9 @@ public struct OpCostModel: Sendable {
     public let collectives: CollectiveCostModel
     /// nil: a training step's work (NCCL-style collectives over the cluster's tiers, GPU kernels).
     /// Set: a job's work as the runtime runs it: its MPI collectives flat over this one link, its
-    /// FP32 GEMMs on the calibrated curve alone (as `frugal calibrate` measured them), its copies
-    /// at the chip's memory bandwidth.
+    /// FP32 GEMMs on the calibrated curve alone (as `frugal calibrate` measured them; at their own
+    /// shape's point where it has one), its copies at the chip's memory bandwidth and its other
+    /// memory-bound kernels at the calibrated fraction of it (`memoryEfficiency`).
     public let runtimeLink: LinkTier?
 
     public init(kernels: KernelCostModel, collectives: CollectiveCostModel, runtimeLink: LinkTier? = nil) {
@@ -75,9 +76,12 @@ public struct OpCostModel: Sendable {
         let members = Int(item.ranksPerNode) * Int(max(1, item.nodes))
         switch item.kind {
         case .gemm, .groupedGemm, .gate:
-            return kernels.calibratedGemmSeconds(flops: 2 * item.m * item.n * item.k)
-        case .elementwise, .optimizerUpdate:
+            return kernels.calibratedGemmSeconds(m: item.m, n: item.n, k: item.k)
+        case .elementwise where item.elementwise == .copy:
             return item.bytes / (kernels.chip.memoryGbPerSecond * 1e9)
+        case .elementwise, .optimizerUpdate:
+            // Kernels (norms, SwiGLU, loss, AdamW…) at the fraction of the bandwidth calibration measured for them.
+            return kernels.memorySeconds(bytes: item.bytes)
         case .allGather:
             return CollectiveCostModel.ringGatherSeconds(bytes: item.bytes, ranks: members, tier: link)
         case .broadcast:
