@@ -94,7 +94,7 @@ let package = Package(
         // Launch `mpirun` on the built `frugal` executable (a dependency so that it is built, not
         // imported); they never call MPI_Init themselves.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Hardware", "Workload", "Planner", "Reports", "TestSupport", "frugal"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Hardware", "Reports", "TestSupport", "frugal"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Config", "Hardware", "Reports", "TestSupport", "Workload", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Workload", "Kernels"]),
         .testTarget(name: "FuzzTests", dependencies: ["FrugalFuzz", "frugal"]),
