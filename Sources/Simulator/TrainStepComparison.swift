@@ -83,11 +83,12 @@ public struct TrainStepComparison: Sendable {
             let error = row.error.map { String(format: "%+7.1f%%", 100 * $0) } ?? "      -"
             let target: String
             switch (row.target, row.meetsTarget) {
-            case (let limit?, let met?): target = String(format: "%@ ±%.0f%%", met ? "ok  " : "MISS", 100 * limit)
+            case (let limit?, let met?): target = (met ? "ok   " : "MISS ") + String(format: "±%.0f%%", 100 * limit)
             default: target = "-"
             }
-            text += String(format: "%5d  %-12@  %11.6f  %11.6f  %5.1f%%  %@  %@\n", row.rank, row.kind as NSString,
-                           row.predictedSeconds, row.measuredSeconds, 100 * row.share, error as NSString, target as NSString)
+            text += String(format: "%5d  ", row.rank) + row.kind.padding(toLength: 12, withPad: " ", startingAt: 0)
+                + String(format: "  %11.6f  %11.6f  %5.1f%%  ", row.predictedSeconds, row.measuredSeconds, 100 * row.share)
+                + error + "  " + target + "\n"
         }
         return text + "# error = (predicted − measured) / measured; targets: the step ±10 %, kinds with ≥ 5 % of the step ±20 %"
     }
