@@ -54,7 +54,7 @@ public struct Calibrator {
     public func measure(_ world: Communicator, targets: CalibrationTargets = CalibrationTargets()) throws -> CalibrationMeasurement {
         let peak = try fmaPeak(world)
         let shapes = targets.gemmShapes.isEmpty ? Self.gemmShapes : targets.gemmShapes.map { ($0.m, $0.n, $0.k) }
-        let gemm = try gemmThroughput(world, shapes: shapes)
+        let gemm = try gemmThroughput(world, shapes: shapes, warmWeights: targets.gemmShapes.isEmpty)
         let memory = try memoryBandwidth(world)
         let transfers = world.size > 1 ? try pointToPoint(world) : []
         let allGather = world.size > 1 ? try allGatherTimes(world) : []
@@ -86,7 +86,10 @@ public struct Calibrator {
 
     /// GEMM throughput by shape, as a run sees it: operands freshly written (the run generates or
     /// receives them just before), so each repetition starts with the caches cold.
-    private func gemmThroughput(_ world: Communicator, shapes: [(Int, Int, Int)]) throws -> [CalibrationMeasurement.GemmPoint] {
+    /// Without `warmWeights` (a job's programs), B is not rewritten before each GEMM: it stands for
+    /// weights, which a training step reads from memory after the scrub evicted them, while A
+    /// (activations) was just written.
+    private func gemmThroughput(_ world: Communicator, shapes: [(Int, Int, Int)], warmWeights: Bool) throws -> [CalibrationMeasurement.GemmPoint] {
         var gemm: [CalibrationMeasurement.GemmPoint] = []
         var scrub = [Float](repeating: 0, count: 4 << 20)   // 16 MiB: larger than the core's L2
         for (m, n, k) in shapes {
@@ -99,7 +102,7 @@ public struct Calibrator {
                 for index in stride(from: 0, to: scrub.count, by: 16) { scrub[index] += 1 }
                 a[repetition % a.count] += 0; b[repetition % b.count] += 0
                 for index in stride(from: 0, to: a.count, by: 16) { a[index] = a[index] * 1 }
-                for index in stride(from: 0, to: b.count, by: 16) { b[index] = b[index] * 1 }
+                if warmWeights { for index in stride(from: 0, to: b.count, by: 16) { b[index] = b[index] * 1 } }
                 try world.barrier()
                 let start = MPIEnvironment.wallTime
                 multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
