@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Workload", "Kernels"], swiftSettings: optimizedSettings),
         // What runs the executors rather than being one: sweeps (a child process per point) and
         // calibration (measure this machine into a cluster file). Its measuring loops are hot.
-        .target(name: "Experiments", dependencies: ["Config", "Workload", "Reports", "Kernels", "MPIKit",
+        .target(name: "Experiments", dependencies: ["Config", "Workload", "Program", "Reports", "Kernels", "MPIKit",
                                                     .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: optimizedSettings),
 
@@ -90,11 +90,11 @@ let package = Package(
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Config", "TestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Workload", "Kernels"]),
         .testTarget(name: "ProgramTests", dependencies: ["Program", "Workload", "Planner"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Planner", "Config"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Planner", "Config", "Reports"]),
         // Launch `mpirun` on the built `frugal` executable (a dependency so that it is built, not
         // imported); they never call MPI_Init themselves.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Hardware", "Workload", "Planner", "Reports", "TestSupport", "frugal"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Hardware", "Reports", "TestSupport", "frugal"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Config", "Hardware", "Reports", "TestSupport", "Workload", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Workload", "Kernels"]),
         .testTarget(name: "FuzzTests", dependencies: ["FrugalFuzz", "frugal"]),

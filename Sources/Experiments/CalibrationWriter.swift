@@ -17,18 +17,21 @@ public enum CalibrationWriter {
         # assumptions: one rank = one "GPU" (one core running Frugal's SGEMM), no rental price
         # (usdPerGpuHour = 0), tdpWatts = 10 (a server core's share of socket power), one SM.
         # chip.bf16DenseTflops = fp32Tflops: the measured FMA peak of one core (12 chains of
-        # SIMD8<Float> FMA). chip.memoryGbPerSecond: triad bandwidth per rank, all ranks streaming.
+        # SIMD8<Float> FMA), or the best SGEMM rate where that is higher. chip.memoryGbPerSecond: triad bandwidth per rank, all ranks streaming.
         # chip.gemm.points: Frugal's SGEMM GFLOP/s by size over that peak; FP8 and attention are not
         # measured on a CPU (neutral values). intraNode: MPI_Allgather times fitted with the ring
         # model t = (n−1)·α + (n−1)/n·S/B (α from the smallest message, B from the 1–16 MiB slope),
         # so MPI's software overhead is in. scaleOut: one host, the same shared-memory link.
-
+        \(programComment(measurement))
         """ + table(measurement, name: name).convert(to: .toml, options: [.allowUnicodeStrings]) + "\n"
     }
 
     /// The cluster file as a TOML table.
     static func table(_ measurement: CalibrationMeasurement, name: String) -> TOMLTable {
-        let peakGflops = finite(measurement.fmaPeakGflops, or: 1, atLeast: 1e-9)
+        // The peak is the FMA loop's, or the best GEMM's where that ran faster (a disturbed FMA
+        // measurement): every efficiency stays a fraction, so times = FLOPs / measured rate.
+        let bestGemm = measurement.gemm.map(\.gflops).filter(\.isFinite).max() ?? 0
+        let peakGflops = max(finite(measurement.fmaPeakGflops, or: 1, atLeast: 1e-9), bestGemm)
         let peakTflops = rounded(peakGflops / 1000, 6)
         let ranksPerHost = max(1, measurement.ranks / max(1, measurement.hosts))
         // Efficiency points by size: shapes of (nearly) the same size are averaged.
@@ -37,20 +40,25 @@ public enum CalibrationWriter {
             let size = (point.flops / 1e9 * 1e6).rounded() / 1e6
             bySize[size, default: []].append(min(1, finite(point.gflops / peakGflops, or: 0, atLeast: 0)))
         }
-        let points = bySize.keys.sorted().map { size -> TOMLTable in
+        var points = bySize.keys.sorted().map { size -> TOMLTable in
             let values = bySize[size] ?? []
             return TOMLTable(["sizeGflop": rounded(size, 6), "efficiency": rounded(values.reduce(0, +) / Double(max(1, values.count)), 4)],
                              inline: true)
         }
+        if measurement.program != nil { points = shapePoints(measurement, peakGflops: peakGflops) }
         let best = rounded(bySize.values.flatMap { $0 }.max() ?? 0.5, 4)
+        let attention = measurement.program?.attentionGflops
+        let attentionForward = attention.map { rounded(min(1, max(1e-4, $0.forward / peakGflops)), 4) } ?? best
+        let attentionBackward = attention.map { rounded(min(1, max(1e-4, $0.backward / peakGflops)), 4) } ?? best
         let latencyUs = rounded(max(0.01, finite((measurement.latencySeconds ?? 1e-6) * 1e6, or: 1, atLeast: 0.01)), 4)
         let memoryGbPerSecond = finite(measurement.memoryGbPerSecond, or: 1, atLeast: 0.001)
         let link = rounded(max(0.001, finite(measurement.linkGbPerSecond ?? memoryGbPerSecond, or: memoryGbPerSecond, atLeast: 0.001)), 4)
         let memoryPerRankGB = Double(ProcessInfo.processInfo.physicalMemory) / 1e9 / Double(ranksPerHost)
         let hosts = max(1, measurement.hosts)
 
-        let gemm = TOMLTable(["points": TOMLArray(points), "fp8EfficiencyScale": 1.0, "attentionForwardEfficiency": best,
-                              "attentionBackwardEfficiency": best, "memoryEfficiency": 1.0])
+        let memoryKernels = measurement.program?.memoryKernelGbPerSecond.map { rounded(min(1, max(1e-4, $0 / memoryGbPerSecond)), 4) }
+        let gemm = TOMLTable(["points": TOMLArray(points), "fp8EfficiencyScale": 1.0, "attentionForwardEfficiency": attentionForward,
+                              "attentionBackwardEfficiency": attentionBackward, "memoryEfficiency": memoryKernels ?? 1.0])
         let chip = TOMLTable([
             "name": "local-cpu-core", "bf16DenseTflops": peakTflops, "fp32Tflops": peakTflops,
             "memoryGB": rounded(memoryPerRankGB, 4), "memoryGbPerSecond": rounded(memoryGbPerSecond, 4),
@@ -67,6 +75,36 @@ public enum CalibrationWriter {
             "sameLeafLatencyUs": latencyUs, "crossLeafLatencyUs": latencyUs,
         ])
         return table
+    }
+
+    /// One point per measured shape (`m`, `n`, `k` with its size and efficiency), in increasing size.
+    static func shapePoints(_ measurement: CalibrationMeasurement, peakGflops: Double) -> [TOMLTable] {
+        var seen = Set<[Int]>()
+        return measurement.gemm.filter { $0.flops.isFinite && $0.flops > 0 && seen.insert([$0.m, $0.n, $0.k]).inserted }
+            .sorted { ($0.flops, $0.m, $0.n) < ($1.flops, $1.m, $1.n) }
+            .map { point in
+                TOMLTable(["sizeGflop": rounded(max(1e-9, point.flops / 1e9), 6),
+                           "efficiency": rounded(min(1, max(1e-4, finite(point.gflops / peakGflops, or: 1e-4, atLeast: 0))), 4),
+                           "m": point.m, "n": point.n, "k": point.k], inline: true)
+            }
+    }
+
+    /// With a job's programs measured: what was measured and how the file's figures come from it.
+    static func programComment(_ measurement: CalibrationMeasurement) -> String {
+        guard let program = measurement.program else { return "" }
+        var lines = ["# --job: chip.gemm.points are the job's programs' GEMM shapes (m, n, k), each its own point (a GEMM of that",
+                     "# shape takes its efficiency; others the curve over sizes). attention*Efficiency: the programs' attention FLOPs",
+                     "# over the measured kernel times, over the peak. memoryEfficiency: the bytes the programs count for RMSNorm,",
+                     "# cross-entropy and AdamW over their measured times, over the triad bandwidth. Measured at the programs' sizes:"]
+        for (name, points) in [("point-to-point", program.pointToPoint), ("all-to-all", program.allToAll),
+                               ("reduce-scatter", program.reduceScatter), ("all-gather", program.allGather)] where !points.isEmpty {
+            lines.append("#   \(name): " + points.map { String(format: "%d B %.1f µs", $0.bytes, $0.seconds * 1e6) }.joined(separator: ", "))
+        }
+        for kernel in program.memory {
+            lines.append(String(format: "#   %@ %d×%d: %.1f µs (%.2f GB/s of program bytes)", kernel.kernel as NSString, kernel.rows, kernel.width,
+                                kernel.seconds * 1e6, kernel.seconds > 0 ? kernel.programBytes / kernel.seconds / 1e9 : 0))
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// `value` to `digits` significant digits (as `%.Ng` writes it).

@@ -32,6 +32,9 @@ public struct CalibrationMeasurement: Codable, Sendable {
     /// all-gather times with the ring model (nil on one rank).
     public var latencySeconds: Double?
     public var linkGbPerSecond: Double?
+    /// With `frugal calibrate --job`: the job's own kernels and collectives (``gemm`` then holds
+    /// the programs' GEMM shapes, each its own point).
+    public var program: ProgramCalibration?
 }
 
 /// Measures a ``CalibrationMeasurement`` on `MPI_COMM_WORLD`.
@@ -45,10 +48,13 @@ public struct Calibrator {
     ]
     static let transferSizes = [8, 64, 512, 4096, 32768, 262_144, 1 << 20, 4 << 20, 16 << 20]
 
-    /// Every measurement, in this order on every rank (each is collective).
-    public func measure(_ world: Communicator) throws -> CalibrationMeasurement {
+    /// Every measurement, in this order on every rank (each is collective). With `targets`
+    /// (a job's programs, ``CalibrationTargets``), GEMMs at their shapes instead of the fixed set,
+    /// and their attention, memory-bound kernels and collectives (``CalibrationMeasurement/program``).
+    public func measure(_ world: Communicator, targets: CalibrationTargets = CalibrationTargets()) throws -> CalibrationMeasurement {
         let peak = try fmaPeak(world)
-        let gemm = try gemmThroughput(world)
+        let shapes = targets.gemmShapes.isEmpty ? Self.gemmShapes : targets.gemmShapes.map { ($0.m, $0.n, $0.k) }
+        let gemm = try gemmThroughput(world, shapes: shapes, warmWeights: targets.gemmShapes.isEmpty)
         let memory = try memoryBandwidth(world)
         let transfers = world.size > 1 ? try pointToPoint(world) : []
         let allGather = world.size > 1 ? try allGatherTimes(world) : []
@@ -59,9 +65,10 @@ public struct Calibrator {
         let normalized = allGather.map { CalibrationMeasurement.TransferPoint(bytes: Int(Double($0.bytes) * fraction), seconds: $0.seconds / 1) }
         var fit = Self.fitLink(normalized)
         if let linear = fit { fit = (linear.latency / max(1, steps), linear.gbPerSecond) }
+        let program = targets.isEmpty ? nil : try measureProgram(world, targets: targets)
         return CalibrationMeasurement(ranks: world.size, hosts: max(1, hosts), fmaPeakGflops: peak, gemm: gemm,
                                       memoryGbPerSecond: memory, pointToPoint: transfers, allGather: allGather,
-                                      latencySeconds: fit?.latency, linkGbPerSecond: fit?.gbPerSecond)
+                                      latencySeconds: fit?.latency, linkGbPerSecond: fit?.gbPerSecond, program: program)
     }
 
     /// One core's FMA peak, all ranks running: the median over ranks of each rank's median of five.
@@ -79,10 +86,13 @@ public struct Calibrator {
 
     /// GEMM throughput by shape, as a run sees it: operands freshly written (the run generates or
     /// receives them just before), so each repetition starts with the caches cold.
-    private func gemmThroughput(_ world: Communicator) throws -> [CalibrationMeasurement.GemmPoint] {
+    /// Without `warmWeights` (a job's programs), B is not rewritten before each GEMM: it stands for
+    /// weights, which a training step reads from memory after the scrub evicted them, while A
+    /// (activations) was just written.
+    private func gemmThroughput(_ world: Communicator, shapes: [(Int, Int, Int)], warmWeights: Bool) throws -> [CalibrationMeasurement.GemmPoint] {
         var gemm: [CalibrationMeasurement.GemmPoint] = []
         var scrub = [Float](repeating: 0, count: 4 << 20)   // 16 MiB: larger than the core's L2
-        for (m, n, k) in Self.gemmShapes {
+        for (m, n, k) in shapes {
             var a = (0..<(m * k)).map { Float($0 % 97) / 97 - 0.5 }, b = (0..<(k * n)).map { Float($0 % 89) / 89 - 0.5 }
             var c = [Float](repeating: 0, count: m * n)
             multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
@@ -92,7 +102,7 @@ public struct Calibrator {
                 for index in stride(from: 0, to: scrub.count, by: 16) { scrub[index] += 1 }
                 a[repetition % a.count] += 0; b[repetition % b.count] += 0
                 for index in stride(from: 0, to: a.count, by: 16) { a[index] = a[index] * 1 }
-                for index in stride(from: 0, to: b.count, by: 16) { b[index] = b[index] * 1 }
+                if warmWeights { for index in stride(from: 0, to: b.count, by: 16) { b[index] = b[index] * 1 } }
                 try world.barrier()
                 let start = MPIEnvironment.wallTime
                 multiply(a: a, b: b, into: &c, m: m, n: n, k: k)

@@ -40,4 +40,12 @@ public struct GemmSpeed: Sendable, Equatable {
         guard flops > 0 else { return 0 }
         return flops / (peakGflopsPerSecond * 1e9 * curve.efficiency(flops: flops))
     }
+
+    /// Seconds of an m×n×k GEMM: at its measured shape's efficiency where the curve has one
+    /// (``GemmEfficiencyCurve/efficiency(m:n:k:)``), else as ``seconds(flops:)``.
+    public func seconds(m: Double, n: Double, k: Double) -> Double {
+        let flops = 2 * m * n * k
+        guard flops > 0 else { return 0 }
+        return flops / (peakGflopsPerSecond * 1e9 * curve.efficiency(m: m, n: n, k: k))
+    }
 }

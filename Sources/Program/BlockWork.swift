@@ -67,8 +67,17 @@ public struct TrainingWork: Sendable {
         model.isMoELayer(min(block, model.layers - 1))
     }
 
-    var precision: WorkPrecision { setup.precision == .fp8 ? .fp8 : .bf16 }
+    var precision: WorkPrecision {
+        switch setup.precision {
+        case .fp8: return .fp8
+        case .bf16: return .bf16
+        case .fp32: return .fp32
+        }
+    }
     var castBytes: Double { setup.precision == .fp8 ? 3.0 : 0.0 }
+    /// Bytes of an activation element (``TrainingPrecision/elementBytes``): the memory-bound
+    /// kernels' traffic and the transfers scale with it.
+    var elementBytes: Double { setup.precision.elementBytes }
 
     func gemm(_ m: Double, _ n: Double, _ k: Double, _ layer: Int, grouped: Bool = false, repeats: Int32 = 1) -> WorkItem {
         .gemm(m, n, k, precision: precision, layer: layer, grouped: grouped, repeats: repeats)
@@ -92,10 +101,10 @@ public struct TrainingWork: Sendable {
         if isMoE, let moe = model.moe {
             experts(&work, block: block, epIndex: epIndex, moe: moe, route: route)
         } else {
-            let f = Double(model.denseFfnWidth) / tp
+            let f = Double(model.denseFfnWidth) / tp, e = elementBytes
             let gated = model.gatedFfn ? 2.0 : 1.0
-            let memory = [WorkItem.memory(.norm, bytes: 10 * t * h, layer: block),
-                          .memory(.swiglu, bytes: t * f * 3 * 2, layer: block),
+            let memory = [WorkItem.memory(.norm, bytes: 5 * e * t * h, layer: block),
+                          .memory(.swiglu, bytes: t * f * 3 * e, layer: block),
                           .memory(.cast, bytes: castBytes * t * (h + f), layer: block)]
             work.mlpForward = [gemm(t, gated * f, h, block), gemm(t, h, f, block)] + memory
             work.mlpBackward = [gemm(t, h, gated * f, block), gemm(t, f, h, block)] + memory.map { doubled($0) }
@@ -119,7 +128,7 @@ public struct TrainingWork: Sendable {
     }
 
     private func attention(_ work: inout BlockWork, block: Int, isMoE: Bool) {
-        let t = tokens, h = Double(model.hidden), tp = Double(setup.tp)
+        let t = tokens, h = Double(model.hidden), tp = Double(setup.tp), e = elementBytes
         let attention = model.attention
         var castInputs = 0.0
         for projection in attention.projections(hidden: model.hidden) {
@@ -134,8 +143,8 @@ public struct TrainingWork: Sendable {
         var forward = WorkItem(kind: .attentionForward), backward = WorkItem(kind: .attentionBackward)
         forward.m = t; forward.flops = causalFlops; forward.layer = Int32(block)
         backward.m = t; backward.flops = 2.5 * causalFlops; backward.layer = Int32(block)
-        // Norm (read + write h) and residual add (read 2h, write h), BF16: 10·h bytes per token.
-        let memory = [WorkItem.memory(.norm, bytes: 4 * t * h, layer: block), .memory(.residual, bytes: 6 * t * h, layer: block),
+        // Norm (read + write h) and residual add (read 2h, write h): 5·h elements per token.
+        let memory = [WorkItem.memory(.norm, bytes: 2 * e * t * h, layer: block), .memory(.residual, bytes: 3 * e * t * h, layer: block),
                       .memory(.cast, bytes: castBytes * t * castInputs, layer: block)]
         work.attentionForward += [forward] + memory
         work.attentionBackward += [backward] + memory.map { doubled($0) }
@@ -147,7 +156,7 @@ public struct TrainingWork: Sendable {
             work.attentionBackward.append(gate)
         }
         if setup.tp > 1 {
-            let reduce = WorkItem.collective(.allReduce, group: .tensor, bytes: t * h * 2, ranksPerNode: setup.tp, nodes: 1, layer: block)
+            let reduce = WorkItem.collective(.allReduce, group: .tensor, bytes: t * h * e, ranksPerNode: setup.tp, nodes: 1, layer: block)
             work.tensorParallel = reduce
             work.attentionForward.append(reduce)
             work.attentionBackward.append(reduce)
@@ -156,7 +165,7 @@ public struct TrainingWork: Sendable {
 
     private func experts(_ work: inout BlockWork, block: Int, epIndex: Int, moe: MixtureOfExpertsSpec, route: Int32) {
         let h = Double(model.hidden), tm = tokens / Double(setup.tp)
-        let fe = Double(moe.expertFfnWidth), k = Double(moe.topK), ep = Double(setup.ep)
+        let fe = Double(moe.expertFfnWidth), k = Double(moe.topK), ep = Double(setup.ep), e = elementBytes
         let gated = model.gatedFfn ? 2.0 : 1.0
         var forward: [WorkItem] = [], backward: [WorkItem] = [], swigluRows = 0.0
         if moe.sharedExperts > 0 {
@@ -184,31 +193,31 @@ public struct TrainingWork: Sendable {
             work.weight += [gemm(h, gated * fe, m, block, grouped: true, repeats: count),
                             gemm(fe, h, m, block, grouped: true, repeats: count)]
         }
-        let memory = [WorkItem.memory(.norm, bytes: 10 * tokens * h, layer: block),
-                      .memory(.swiglu, bytes: swigluRows * 3 * 2, layer: block),
-                      .memory(.permute, bytes: received * h * 2 * 2 + tm * k * h * 2 + tm * h * 2, layer: block),
+        let memory = [WorkItem.memory(.norm, bytes: 5 * e * tokens * h, layer: block),
+                      .memory(.swiglu, bytes: swigluRows * 3 * e, layer: block),
+                      .memory(.permute, bytes: received * h * e * 2 + tm * k * h * e + tm * h * e, layer: block),
                       .memory(.cast, bytes: castBytes * (received * h + swigluRows), layer: block)]
         work.mlpForward = forward + memory
         work.mlpBackward = backward + memory.map { doubled($0) }
         guard setup.ep > 1 else { return }
         work.moe = true
-        let fp8Dispatch = setup.precision == .fp8 ? 1 + 4.0 / 128 : 2
+        let fp8Dispatch = setup.precision == .fp8 ? 1 + 4.0 / 128 : e
         func allToAll(_ kind: WorkKind, _ elementBytes: Double) -> WorkItem {
             var item = WorkItem(kind: kind)
             item.m = tm; item.n = h; item.k = k; item.bytes = tm * k * h * elementBytes
-            item.precision = elementBytes < 2 ? .fp8 : .bf16
+            item.precision = elementBytes < 2 ? .fp8 : elementBytes < 4 ? .bf16 : .fp32
             item.group = .expert; item.layer = Int32(block); item.route = route
             item.ranksPerNode = Int32(min(setup.ep, gpusPerNode)); item.nodes = Int32((setup.ep + gpusPerNode - 1) / gpusPerNode)
             return item
         }
         work.dispatchForward = allToAll(.dispatch, fp8Dispatch)
-        work.combineForward = allToAll(.combine, 2)
-        work.dispatchBackward = allToAll(.dispatch, 2)
-        work.combineBackward = allToAll(.combine, 2)
+        work.combineForward = allToAll(.combine, e)
+        work.dispatchBackward = allToAll(.dispatch, e)
+        work.combineBackward = allToAll(.combine, e)
     }
 
     private func recompute(_ work: BlockWork, block: Int, isMoE: Bool) -> [WorkItem] {
-        let t = tokens, h = Double(model.hidden), tp = Double(setup.tp)
+        let t = tokens, h = Double(model.hidden), tp = Double(setup.tp), e = elementBytes
         switch setup.recompute {
         case .none: return []
         case .selective:
@@ -216,9 +225,9 @@ public struct TrainingWork: Sendable {
             if isMoE {
                 swiglu = work.mlpForward.filter { $0.elementwise == .swiglu }.reduce(0) { $0 + $1.bytes }
             } else {
-                swiglu = t * Double(model.denseFfnWidth) / tp * 3 * 2
+                swiglu = t * Double(model.denseFfnWidth) / tp * 3 * e
             }
-            var items = [WorkItem.memory(.recompute, bytes: 4 * t * h + swiglu, layer: block)]
+            var items = [WorkItem.memory(.recompute, bytes: 2 * e * t * h + swiglu, layer: block)]
             let attention = model.attention
             if attention.kind == .mla {
                 let heads = Double(attention.heads) / tp
@@ -233,13 +242,13 @@ public struct TrainingWork: Sendable {
     /// Output head and loss, forward.
     public func headForward(layer: Int = -1) -> [WorkItem] {
         let t = tokens, v = Double(model.vocabulary) / Double(setup.tp), h = Double(model.hidden)
-        return [gemm(t, v, h, layer), .memory(.loss, bytes: t * v * 2 * 3, layer: layer)]
+        return [gemm(t, v, h, layer), .memory(.loss, bytes: t * v * elementBytes * 3, layer: layer)]
     }
 
     /// Output head and loss, input-gradient pass.
     public func headBackward(layer: Int = -1) -> [WorkItem] {
         let t = tokens, v = Double(model.vocabulary) / Double(setup.tp), h = Double(model.hidden)
-        return [gemm(t, h, v, layer), .memory(.loss, bytes: t * v * 2 * 3, layer: layer)]
+        return [gemm(t, h, v, layer), .memory(.loss, bytes: t * v * elementBytes * 3, layer: layer)]
     }
 
     /// Output head weight gradient.
@@ -249,6 +258,6 @@ public struct TrainingWork: Sendable {
 
     /// Embedding lookup (forward) or its gradient scatter (backward).
     public func embedding() -> WorkItem {
-        .memory(.embedding, bytes: tokens * Double(model.hidden) * 2 * 2)
+        .memory(.embedding, bytes: tokens * Double(model.hidden) * elementBytes * 2)
     }
 }

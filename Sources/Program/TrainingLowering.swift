@@ -45,8 +45,12 @@ public struct TrainingLowering {
 
     var columns: Int { ranks.columns }
 
+    /// Bytes the optimizer update moves per parameter of its shard (FP32 master weight, gradient,
+    /// two moments read and written, the BF16 copy).
+    public static let optimizerBytesPerParameter = 30.0
+
     /// Bytes of one pipeline transfer (a micro-batch's activations or their gradients).
-    public var transferBytes: Double { work.tokens * Double(model.hidden) * 2 / Double(setup.tp) }
+    public var transferBytes: Double { work.tokens * Double(model.hidden) * setup.precision.elementBytes / Double(setup.tp) }
 
     /// Every rank's program for one step. Given the ranks' compute `slowdown`, identical
     /// data-parallel replicas are lowered once where that leaves every timeline as it is
@@ -386,7 +390,7 @@ public struct TrainingLowering {
         let counts = parameters.perStage[stage]
         var sequence = [dpGroup: 0, expertGroup: 0]
         var last = context.lastCompute
-        let gradientBytes = 4.0, weightBytes = 2.0
+        let gradientBytes = 4.0, weightBytes = setup.precision.elementBytes
         let shapes = [(dpGroup, ProcessGroup.data, counts.nonExpert, parameters.dataParallelShape(stage: stage, column: context.column)),
                       (expertGroup, ProcessGroup.expertData, counts.expert,
                        parameters.expertDataParallelShape(stage: stage, column: context.column))]
@@ -402,7 +406,7 @@ public struct TrainingLowering {
         }
         last = lastSync
         var update = WorkItem(kind: .optimizerUpdate)
-        update.bytes = parameters.optimizerShard(stage: stage, zeroStage: setup.zeroStage) * 30
+        update.bytes = parameters.optimizerShard(stage: stage, zeroStage: setup.zeroStage) * Self.optimizerBytesPerParameter
         update.precision = .fp32
         last = emit(.init(rank: context.rank, kind: .optimizer, microBatch: -1,
                           segment: program.work.append(segment: [update]), dependency: last))

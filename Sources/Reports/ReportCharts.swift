@@ -5,7 +5,8 @@ public enum ReportCharts {
     /// All sections, in page order.
     public static func sections(points: [ReportPoint], input: ReportInput) -> [ReportSection] {
         [throughput(points), efficiency(points), breakdown(points), predictedVersusMeasured(input.predictions),
-         costByChip(points), expertLoad(input.measured), batchSchedules(input.measured)]
+         costByChip(points), expertLoad(input.measured), batchSchedules(input.measured),
+         training(input.measured, predictions: input.predictions)]
     }
 
     /// Batch tasks: each task's schedule efficiency (lower bound / makespan) per run, as bars.

@@ -16,11 +16,15 @@ import Workload
 /// its comm its communication-stream ops, times the program's loop count. A MoE task is lowered
 /// from its planned steps (``MoEDispatchPlanner``: each rank's load as the runtime routes it).
 /// A batch task's pool costs what the best schedule reaches: max(total / ranks, largest item).
+/// A train task's step is timed as the runtime runs it, op kind by op kind (``TrainStepPrediction``;
+/// ``train``): its compute and comm are the sums of its compute and communication kinds.
 public struct TaskPrediction: Codable, Sendable {
     public var task: String
     public var kind: JobTaskKind
     public var computeSeconds: [Double]
     public var commSeconds: [Double]
+    /// A train task's step by op kind and rank (nil for other tasks).
+    public var train: TrainStepPrediction?
     /// The slowest rank's compute + comm: what the run's wall time per repetition should be.
     public var wallSeconds: Double { zip(computeSeconds, commSeconds).map { $0 + $1 }.max() ?? 0 }
 
@@ -40,14 +44,18 @@ public struct TaskPrediction: Codable, Sendable {
         let costs = job.cluster.map { OpCostModel(jobOn: cluster, emulating: $0, ranks: lowering.ranks) } ?? OpCostModel(jobOn: cluster)
         return job.tasks.map { task in
             var (compute, comm): ([Double], [Double])
+            let slowdown = (0..<lowering.ranks).map { job.cluster?.slowdown(of: $0) ?? 1 }
+            if case .train = task, let step = try? TrainStepPrediction.predict(program: lowering.lower(task), costs: costs, slowdown: slowdown) {
+                var prediction = TaskPrediction(task: task.name, kind: task.kind, computeSeconds: step.computeSeconds, commSeconds: step.commSeconds)
+                prediction.train = step
+                return prediction
+            }
             if case .moe(let moe) = task {
                 (compute, comm) = predictMoE(moe, lowering: lowering, costs: costs)
             } else {
                 (compute, comm) = cost(task, lowering: lowering, costs: costs)
             }
-            if let emulated = job.cluster {
-                for rank in compute.indices { compute[rank] *= emulated.slowdown(of: rank) }
-            }
+            for rank in compute.indices { compute[rank] *= slowdown[rank] }
             return TaskPrediction(task: task.name, kind: task.kind, computeSeconds: compute, commSeconds: comm)
         }
     }

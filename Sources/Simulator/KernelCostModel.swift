@@ -21,7 +21,7 @@ public struct KernelCostModel: Sendable {
     }
 
     /// Bytes per element of GEMM operands at this precision.
-    public var gemmOperandBytes: Double { precision == .fp8 ? 1 : 2 }
+    public var gemmOperandBytes: Double { precision == .fp8 ? 1 : precision.elementBytes }
 
     /// Seconds for an m×n×k GEMM (2·m·n·k FLOPs).
     public func gemmSeconds(m: Double, n: Double, k: Double) -> Double {
@@ -33,8 +33,9 @@ public struct KernelCostModel: Sendable {
             peak = fp8
             efficiency *= chip.efficiency.fp8EfficiencyScale
         }
+        if precision == .fp32 { peak = chip.fp32Tflops }
         let computeSeconds = flops / (peak * 1e12 * efficiency * computeFraction)
-        let bytes = (m * k + k * n) * gemmOperandBytes + m * n * 2
+        let bytes = (m * k + k * n) * gemmOperandBytes + m * n * precision.elementBytes
         let memorySeconds = bytes / (chip.memoryGbPerSecond * 1e9 * chip.efficiency.memoryEfficiency)
         return max(computeSeconds, memorySeconds)
     }
@@ -43,6 +44,12 @@ public struct KernelCostModel: Sendable {
     /// fits the curve to the runtime's FP32 GEMMs, so how a job's GEMMs are predicted.
     public func calibratedGemmSeconds(flops: Double) -> Double {
         GemmSpeed(chip: chip).seconds(flops: flops)
+    }
+
+    /// An m×n×k GEMM as ``calibratedGemmSeconds(flops:)`` costs it, at its measured shape's
+    /// efficiency where `frugal calibrate --job` measured that shape.
+    public func calibratedGemmSeconds(m: Double, n: Double, k: Double) -> Double {
+        GemmSpeed(chip: chip).seconds(m: m, n: n, k: k)
     }
 
     /// The three GEMMs of a linear layer `y = x·W` (`W`: `inputs × outputs`) over `tokens` rows:

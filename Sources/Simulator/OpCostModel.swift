@@ -11,8 +11,9 @@ public struct OpCostModel: Sendable {
     public let collectives: CollectiveCostModel
     /// nil: a training step's work (NCCL-style collectives over the cluster's tiers, GPU kernels).
     /// Set: a job's work as the runtime runs it: its MPI collectives flat over this one link, its
-    /// FP32 GEMMs on the calibrated curve alone (as `frugal calibrate` measured them), its copies
-    /// at the chip's memory bandwidth.
+    /// FP32 GEMMs on the calibrated curve alone (as `frugal calibrate` measured them; at their own
+    /// shape's point where it has one), its copies at the chip's memory bandwidth and its other
+    /// memory-bound kernels at the calibrated fraction of it (`memoryEfficiency`).
     public let runtimeLink: LinkTier?
 
     public init(kernels: KernelCostModel, collectives: CollectiveCostModel, runtimeLink: LinkTier? = nil) {
@@ -36,7 +37,7 @@ public struct OpCostModel: Sendable {
 
     /// Seconds of one work item, all its ``WorkItem/repeats`` (`routes`: the program's all-to-all routings).
     public func seconds(_ item: WorkItem, routes: [Route]) -> Double {
-        let once = runtimeLink.map { runtimeSeconds(item, link: $0) } ?? trainingSeconds(item, routes: routes)
+        let once = runtimeLink.map { runtimeSeconds(item, link: $0, routes: routes) } ?? trainingSeconds(item, routes: routes)
         return item.repeats == 1 ? once : Double(item.repeats) * once
     }
 
@@ -69,14 +70,18 @@ public struct OpCostModel: Sendable {
     }
 
     /// Seconds of a job's work item as the runtime runs it (see ``runtimeLink``); a collective's
-    /// members are `ranksPerNode × nodes`.
-    func runtimeSeconds(_ item: WorkItem, link: LinkTier) -> Double {
+    /// members are `ranksPerNode × nodes`. A train step's all-to-alls (routed: ``WorkItem/route``)
+    /// are costed as the training step's are, from their routing.
+    func runtimeSeconds(_ item: WorkItem, link: LinkTier, routes: [Route] = []) -> Double {
         let members = Int(item.ranksPerNode) * Int(max(1, item.nodes))
         switch item.kind {
         case .gemm, .groupedGemm, .gate:
-            return kernels.calibratedGemmSeconds(flops: 2 * item.m * item.n * item.k)
-        case .elementwise, .optimizerUpdate:
+            return kernels.calibratedGemmSeconds(m: item.m, n: item.n, k: item.k)
+        case .elementwise where item.elementwise == .copy:
             return item.bytes / (kernels.chip.memoryGbPerSecond * 1e9)
+        case .elementwise, .optimizerUpdate:
+            // Kernels (norms, SwiGLU, loss, AdamW…) at the fraction of the bandwidth calibration measured for them.
+            return kernels.memorySeconds(bytes: item.bytes)
         case .allGather:
             return CollectiveCostModel.ringGatherSeconds(bytes: item.bytes, ranks: members, tier: link)
         case .broadcast:
@@ -86,6 +91,7 @@ public struct OpCostModel: Sendable {
         case .send, .pipelineSend, .pipelineReceive:
             return link.seconds(bytes: item.bytes)
         case .dispatch, .combine:
+            if item.route >= 0 { return trainingSeconds(item, routes: routes) }
             // Flat all-to-all: a message to each other member; `bytes` are the rank's rows that
             // leave it or arrive from others, whichever is more (``JobLowering``).
             guard members > 1 else { return 0 }

@@ -33,7 +33,7 @@ public struct ParallelConfigSpace: Sendable {
     public var schedules: [(kind: PipelineScheduleKind, virtualStages: Int)] =
         [(.oneFOneB, 1), (.interleaved, 2), (.zb1p, 1), (.dualpipe, 1)]
     public var recomputePolicies: [RecomputePolicy] = RecomputePolicy.allCases
-    public var precisions: [TrainingPrecision] = TrainingPrecision.allCases
+    public var precisions: [TrainingPrecision] = TrainingPrecision.gpuCases
 
     public init(model: TransformerModel, base: TrainingSetup, cluster: ClusterSpec) {
         self.model = model

@@ -19,6 +19,8 @@ extension Job {
         }
         let bounds = WorkloadBounds.self
         var setup = TrainingSetup()
+        // The runtime computes and communicates in FP32: the program says so (4-byte elements).
+        setup.precision = .fp32
         setup.sequenceLength = try table.int("sequenceLength", in: bounds.trainSequenceLength)
         setup.globalBatchSequences = try table.int("globalBatch", in: bounds.batchSequences)
         setup.microBatchSequences = try table.int("microBatch", in: bounds.batchSequences, default: 1)

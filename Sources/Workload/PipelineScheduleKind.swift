@@ -25,4 +25,14 @@ public enum RecomputePolicy: String, Sendable, CaseIterable {
 public enum TrainingPrecision: String, Sendable, CaseIterable {
     case bf16
     case fp8
+    /// Everything in FP32: what `frugal run` computes and sends for a `train` task (its program
+    /// says so, so `--predict` costs 4-byte elements and the FP32 peak).
+    case fp32
+
+    /// The precisions a GPU training run chooses from (the plan search's).
+    public static let gpuCases: [TrainingPrecision] = [.bf16, .fp8]
+
+    /// Bytes of an activation, gradient or weight element moved between kernels and ranks
+    /// (FP8 GEMM inputs are cast separately): 4 in FP32, else 2 (BF16).
+    public var elementBytes: Double { self == .fp32 ? 4 : 2 }
 }

@@ -5,8 +5,9 @@ import Config
 /// training setup's keys (pp, dp, ep carved from dp, ZeRO stage, micro-batches, schedule), every
 /// step checked against a single-rank run of the same model, data and seed.
 ///
-/// The runtime computes in FP32 (`precision` is not a key); `setup.precision` stays bf16 only
-/// for the program's labels, and the calibrated local chip's bf16 figures are its FP32 ones.
+/// The runtime computes and communicates in FP32 (`precision` is not a key): `setup.precision`
+/// is ``TrainingPrecision/fp32``, so the program's GEMMs say FP32 and its transfers, collectives
+/// and memory-bound kernels count 4-byte elements.
 public struct TrainTask: Sendable, Equatable {
     /// The task's name, unique within its job.
     public var name: String

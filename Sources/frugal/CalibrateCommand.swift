@@ -1,8 +1,10 @@
 import ArgumentParser
+import Config
 import Experiments
 import Foundation
 import Reports
 import Runtime
+import Workload
 
 extension Frugal {
     /// `frugal calibrate`: measure this machine and write it as a cluster file.
@@ -14,9 +16,15 @@ extension Frugal {
             taken with all ranks working at once. The file is what `frugal simulate --cluster`
             and `frugal run --predict` read.
 
+            With --job, the job's train tasks' programs (at this rank count) say what to measure:
+            their GEMM shapes (each written as its own point), their attention and memory-bound
+            kernels (as efficiencies), and their pipeline transfers, all-to-alls and gradient
+            collectives at their sizes (reported in the file's comments).
+
             Examples:
               mpirun -np 2 frugal calibrate --out Cluster/clusters/local.toml
               frugal simulate --cluster Cluster/clusters/local.toml --job Cluster/jobs/demo.toml
+              mpirun -np 2 frugal calibrate --job Cluster/jobs/train-predict.toml --out local-train.toml
             """)
 
         @Option(help: "Cluster file to write (atomically).")
@@ -25,13 +33,27 @@ extension Frugal {
         @Option(help: "The cluster's name in the file.")
         var name: String = "local"
 
+        @Option(help: "A job file whose train tasks' programs say what to measure (their GEMM shapes, kernels and collective sizes).")
+        var job: String?
+
         func run() throws {
             // A path that cannot take the file is found before minutes of measuring.
             do { try OutputPath.checkFile(out, flag: "--out", creatingFolder: true) } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
+            let launch = MPILaunch.fromEnvironment
+            var targets = CalibrationTargets()
+            if let job {
+                do {
+                    var warnings = ConfigWarnings()
+                    let decoded = try Job(contentsOfFile: job, limits: JobLimits(ranks: launch.size, availableMemoryBytes: nil),
+                                          warnings: &warnings)
+                    targets = CalibrationTargets(job: decoded, ranks: launch.size)
+                } catch { try launch.failBadInput(error.description) }
+                if targets.isEmpty { try launch.failBadInput("\(job) has no train task to calibrate for (at \(launch.size) rank(s))") }
+            }
             var text = ""
             var summary = ""
             let status = MPIJob.run { world in
-                let measurement = try Calibrator().measure(world)
+                let measurement = try Calibrator().measure(world, targets: targets)
                 if world.isRoot {
                     text = CalibrationWriter.toml(measurement, name: name)
                     let best = measurement.gemm.map(\.gflops).max() ?? 0

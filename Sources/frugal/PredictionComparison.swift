@@ -5,7 +5,8 @@ import Simulator
 import Workload
 
 /// `frugal run --predict`: per task, what the simulator predicted (from the cluster file) and
-/// what the run measured — compute, communication and the slowest rank's total — with the error.
+/// what the run measured — compute, communication and the slowest rank's total — with the error;
+/// for a train task also each rank's step by op kind (``TrainStepComparison``).
 struct PredictionComparison {
     struct Row {
         var task: String
@@ -17,6 +18,8 @@ struct PredictionComparison {
         var measured: Double { measuredCompute + measuredComm }
     }
     var rows: [Row] = []
+    /// Per train task, its step by op kind and rank.
+    var training: [TrainStepComparison] = []
 
     init(outcome: JobRunner.Outcome, predictions: [TaskPrediction]) {
         for prediction in predictions {
@@ -49,6 +52,9 @@ struct PredictionComparison {
                                     predictedCompute: prediction.computeSeconds[rank], measuredCompute: Statistics.median(mine.map(\.computeSeconds)) ?? 0,
                                     predictedComm: prediction.commSeconds[rank], measuredComm: Statistics.median(mine.map(\.commSeconds)) ?? 0))
                 }
+                if let step = prediction.train, !steps.isEmpty {
+                    training.append(TrainStepComparison(task: prediction.task, prediction: step, measured: steps))
+                }
             }
         }
     }
@@ -63,7 +69,9 @@ struct PredictionComparison {
                            row.predictedCompute, row.measuredCompute, row.predictedComm, row.measuredComm,
                            row.predicted, row.measured, error)
         }
-        return text + "# error = (predicted − measured) / measured of the total"
+        text += "# error = (predicted − measured) / measured of the total"
+        for comparison in training { text += "\n" + comparison.table(clusterFile: clusterFile) }
+        return text
     }
 
     /// `predictions.jsonl` for `frugal report`: one line per task, rank and kind (compute, comm).
@@ -77,6 +85,9 @@ struct PredictionComparison {
                 let record = PredictionRecord(task: row.task, rank: row.rank, kind: kind, predictedSeconds: predicted, measuredSeconds: measured)
                 lines += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
             }
+        }
+        for record in training.flatMap(\.predictionRecords) {
+            lines += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
         }
         try AtomicFile.write(lines, to: path)
     }

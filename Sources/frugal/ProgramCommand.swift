@@ -30,7 +30,7 @@ struct ProgramCommand: ParsableCommand, SimulationFlags {
     @Option(help: "Ranks to print, e.g. 0,17 or 0-3 (default: 0).") var ranks: String?
     @Option(help: "Parallel degrees, e.g. pp=16,ep=64,dp=128[,tp=1,zero=1].") var parallel: String?
     @Option(help: "1f1b | interleaved(v) | zb1p | dualpipe.") var schedule: String?
-    @Option(help: "bf16 | fp8.") var precision: String?
+    @Option(help: "bf16 | fp8 | fp32.") var precision: String?
     @Option(help: "none | selective | full.") var recompute: String?
     @Option(help: "Sequence length (tokens).") var seq: Int?
     @Option(name: .customLong("global-batch"), help: "Sequences per step.") var globalBatch: Int?

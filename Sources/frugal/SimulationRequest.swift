@@ -78,7 +78,7 @@ struct SimulationRequest {
             }
         }
         if let precision = command.precision {
-            guard let value = TrainingPrecision(rawValue: precision) else { throw FlagError(flag: "--precision", expected: "bf16 or fp8", found: "'\(precision)'") }
+            guard let value = TrainingPrecision(rawValue: precision) else { throw FlagError(flag: "--precision", expected: "bf16, fp8 or fp32", found: "'\(precision)'") }
             setup.precision = value
         }
         if let recompute = command.recompute {

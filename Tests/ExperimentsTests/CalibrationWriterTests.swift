@@ -27,4 +27,31 @@ import TestSupport
         #expect(cluster.chip.name == "local-cpu-core")
         #expect(abs(cluster.chip.bf16DenseTflops - 0.08) < 1e-12)
     }
+
+    /// With a job's programs measured: one point per shape (with m, n, k), attention
+    /// efficiencies from the programs' FLOPs over the kernels' times, and the memory-bound
+    /// kernels' efficiency from their program bytes over their times.
+    @Test func programMeasurementsBecomeShapePointsAndEfficiencies() throws {
+        var measurement = try Self.measurement()
+        let json = """
+        {"attention": [{"tokens": 256, "heads": 8, "kvHeads": 4, "headDim": 32, "forwardSeconds": 0.002, "backwardSeconds": 0.004,
+                        "forwardFlops": 8e6, "backwardFlops": 2e7}],
+         "memory": [{"kernel": "rmsNorm", "rows": 256, "width": 256, "seconds": 0.001, "programBytes": 2.5e6},
+                    {"kernel": "adamW", "rows": 1000, "width": 1, "seconds": 0.003, "programBytes": 2.5e6}],
+         "pointToPoint": [], "allToAll": [], "reduceScatter": [{"bytes": 4000, "seconds": 1e-5}], "allGather": []}
+        """
+        measurement.program = try JSONDecoder().decode(ProgramCalibration.self, from: Data(json.utf8))
+        let text = CalibrationWriter.toml(measurement, name: "local")
+        #expect(text.contains("reduce-scatter: 4000 B 10.0 µs"))
+        let path = MPIRunner.temporaryDirectory() + "/local.toml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let curve = try ClusterSpec(contentsOfFile: path).chip.efficiency
+        // Peak 80 GFLOP/s: 256³ at 40 → 0.5, 1024³ at 60 → 0.75, each at its own shape.
+        #expect(curve.points.map { $0.shape.map { [$0.m, $0.n, $0.k] } ?? [] } == [[256, 256, 256], [1024, 1024, 1024]])
+        #expect(curve.efficiency(m: 256, n: 256, k: 256) == 0.5 && curve.efficiency(m: 1024, n: 1024, k: 1024) == 0.75)
+        // Attention: 8e6 FLOPs in 2 ms = 4 GFLOP/s = 0.05 of the peak; backward 5 GFLOP/s = 0.0625.
+        #expect(curve.attentionForwardEfficiency == 0.05 && curve.attentionBackwardEfficiency == 0.0625)
+        // Memory-bound kernels: 5e6 bytes in 4 ms = 1.25 GB/s over a 12.5 GB/s triad = 0.1.
+        #expect(curve.memoryEfficiency == 0.1)
+    }
 }

@@ -41,7 +41,7 @@ import Workload
                 for limit in [0, 1, 2, 3, 4, 8] where space.model.moe == nil ? limit == 0 : (limit == 0 || (space.routingNodeLimits.contains(limit) && limit < space.nodesSpanned(ep: ep))) {
                     for schedule in [(PipelineScheduleKind.oneFOneB, 1), (.interleaved, 2), (.zb1p, 1), (.dualpipe, 1)] {
                         for microBatch in 1...4 where space.microBatchSizes.contains(microBatch) {
-                            for zero in 0...3 { for recompute in RecomputePolicy.allCases { for precision in TrainingPrecision.allCases {
+                            for zero in 0...3 { for recompute in RecomputePolicy.allCases { for precision in space.precisions {
                                 let config = ParallelConfig(tp: tp, pp: pp, ep: ep, dp: dp, zeroStage: zero, schedule: schedule.0,
                                                             virtualStages: schedule.1, microBatchSequences: microBatch,
                                                             recompute: recompute, precision: precision, routingNodeLimit: limit)
