@@ -16,9 +16,12 @@ public enum WindowSynchronization: String, Sendable, CaseIterable {
 /// can read and write every other rank's region with plain loads and stores.
 ///
 /// Regions are allocated separately (`alloc_shared_noncontig`), rounded up to whole pages
-/// (2 MiB from 2 MiB up, advised `MADV_HUGEPAGE`) and start on a page boundary (Open MPI 4.1
-/// places them 264 bytes past one: each region is allocated a page larger and its start moved
-/// up), as a ``CommBuffer`` does (DESIGN.md, "Communication buffers"). Allocation and ``free()`` are
+/// (2 MiB from 2 MiB up) and start on a 4 KiB page boundary (Open MPI 4.1 places them 264 bytes
+/// past one: each region is allocated a page larger and its start moved up), as a ``CommBuffer``
+/// does. Not on 2 MiB boundaries: each process maps the segment at its own address, equal to the
+/// others' modulo 4 KiB only, and all must agree where a region starts (DESIGN.md, "Communication
+/// buffers"); on this machine shared memory gets no transparent huge pages anyway
+/// (`shmem_enabled = never`) (DESIGN.md, "Communication buffers"). Allocation and ``free()`` are
 /// collective over `communicator`, which must be a shared-memory one
 /// (``Communicator/splitSharedMemory()``). Every region is zero-filled at allocation.
 public final class SharedWindow {
@@ -49,7 +52,7 @@ public final class SharedWindow {
         var base: UnsafeMutableRawPointer?
         var window: MPI_Win? = frugal_mpi_win_null()
         try mpiCall("MPI_Win_allocate_shared") {
-            MPI_Win_allocate_shared(MPI_Aint(rounded + page), 1, info, communicator.handle, &base, &window)
+            MPI_Win_allocate_shared(MPI_Aint(rounded + 4096), 1, info, communicator.handle, &base, &window)
         }
         handle = window
         regions = []
@@ -62,15 +65,16 @@ public final class SharedWindow {
                 throw MPIError(function: "MPI_Win_shared_query", invalidArgument: "rank \(rank)'s region has no address")
             }
             // Open MPI puts a header before the regions: start each at the next page boundary
-            // of its region (each rank allocated one unit of its page more than it asked for).
-            let unitOfRegion = Int(size) >= 2 * hugePage ? hugePage : 4096
-            let skip = (unitOfRegion - Int(bitPattern: pointer) % unitOfRegion) % unitOfRegion
+            // (each rank allocated a page more than it asked for). Pages, not 2 MiB: processes map
+            // the segment at addresses equal modulo 4 KiB only, and every rank must agree where a
+            // region starts.
+            let skip = (4096 - Int(bitPattern: pointer) % 4096) % 4096
             regions.append(pointer + skip)
-            sizes.append(Int(size) - unitOfRegion)
+            sizes.append(Int(size) - 4096)
         }
         regionBytes = sizes
         let mine = regions[communicator.rank]
-        if rounded >= hugePage { _ = madvise(mine, rounded, MADV_HUGEPAGE) }
+        if rounded >= hugePage, Int(bitPattern: mine) % hugePage == 0 { _ = madvise(mine, rounded, MADV_HUGEPAGE) }
         memset(mine, 0, rounded)
         try mpiCall("MPI_Win_set_errhandler") { MPI_Win_set_errhandler(window, frugal_mpi_errors_return()) }
         if synchronization == .barrier {
