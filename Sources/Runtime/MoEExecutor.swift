@@ -13,7 +13,7 @@ struct MoEStepMeasurement {
     var wallSeconds = 0.0
     var bytesSentPerPeer: [Int] = []
     var bytesReceivedPerPeer: [Int] = []
-    /// Bytes of rows the dispatch sent to other nodes (see ``MoEExecutor/nodeOf``).
+    /// Bytes of rows the dispatch sent to other nodes (see ``MoEExecutor/layout``).
     var interNodeBytesSent = 0
     var rowsReceived = 0
     var rowsReceivedByRank: [Int] = []
@@ -49,8 +49,10 @@ struct MoEExecutor {
     /// transports; empty on alltoallv).
     let transport: MoETransport
     let windows: [WindowBuffers]
-    /// The node of each rank: the job's virtual nodes (`[cluster]` `gpusPerNode`), else its host.
-    let nodeOf: [Int]
+    /// The ranks' nodes: the job's virtual nodes (`[cluster]` `gpusPerNode`) within hosts, else hosts.
+    let layout: NodeLayout
+    /// Hierarchical: per micro-batch, the results of the pairs that crossed nodes.
+    let crossings: [CrossingRows]
     /// Where the phases' spans go (`--trace`), or nil.
     var trace: TraceRecorder?
 
@@ -60,9 +62,10 @@ struct MoEExecutor {
         self.communicator = communicator
         pacer = Pacer(cluster: cluster, rank: communicator.rank)
         buffers = (0..<task.microBatches).map { _ in DispatchBuffers() }
-        let resolved = try Self.resolveTransport(task.transport, world: communicator)
-        nodeOf = try Self.nodes(world: communicator, cluster: cluster)
+        layout = NodeLayout(nodeOf: try Self.nodes(world: communicator, cluster: cluster))
+        let resolved = try Self.resolveTransport(task.transport, world: communicator, layout: layout)
         transport = resolved.transport
+        crossings = transport == .hierarchical ? (0..<task.microBatches).map { _ in CrossingRows() } : []
         windows = resolved.host.map { host in (0..<task.microBatches).map { _ in WindowBuffers(communicator: host, synchronization: synchronization) } } ?? []
         self.balance = balance
         layer = try MoELayer(task: task, heldExperts: balance.placement.experts(on: communicator.rank))
@@ -206,7 +209,7 @@ struct MoEExecutor {
         measurement.bytesReceivedPerPeer = (0..<ranks).map { peer in routes.receiveCounts.reduce(0) { $0 + $1[peer] } * h * 4 }
         if transport != .hierarchical {
             let rank = communicator.rank
-            measurement.interNodeBytesSent = (0..<ranks).reduce(0) { $0 + (nodeOf[$1] == nodeOf[rank] ? 0 : measurement.bytesSentPerPeer[$1]) }
+            measurement.interNodeBytesSent = (0..<ranks).reduce(0) { $0 + (layout.nodeOf[$1] == layout.nodeOf[rank] ? 0 : measurement.bytesSentPerPeer[$1]) }
         }
         measurement.wallSeconds = timer.elapsed
         // Per routed row and per token of each shared expert: 3 GEMMs forward; backward recomputes
@@ -255,20 +258,21 @@ extension MoEExecutor {
         for batch in 0..<m {
             let plan = routes.plans[batch], routing = routes.routings[batch], rows = routes.rows[batch]
             let tokenBase = batch * chunk
-            let pack = {
-                for (pair, slot) in plan.position.enumerated() where slot >= 0 {
-                    let weight = routing.weights[pair], token = tokenBase + pair / k
-                    let target = rows.packTarget(slot)
-                    for j in 0..<h { target[j] = weight * dY[token * h + j] }
-                }
+            let weighted = { (pair: Int, target: UnsafeMutablePointer<Float>) in
+                let weight = routing.weights[pair], token = tokenBase + pair / k
+                for j in 0..<h { target[j] = weight * dY[token * h + j] }
             }
             // Through windows the pack is the transfer (timed as dispatch); else it is kernel work.
-            if !rows.isWindow { timer.measure(.compute, .backward, pack) }
+            if !rows.isWindow {
+                timer.measure(.compute, .backward) {
+                    for (pair, slot) in plan.position.enumerated() where slot >= 0 { weighted(pair, rows.packTarget(slot)) }
+                }
+            }
             var dispatch = PhaseTimer(trace: trace)
-            try dispatch.measure(.comm, .dispatchBackward) { () throws(MPIError) in
-                let deadline = MPIEnvironment.wallTime + linkSeconds(batch, routes, .dispatch)
-                if rows.isWindow { pack() }
-                try exchangeRows(batch, routes, .dispatch, deadline: deadline)
+            let inFlight = try dispatch.measure(.comm, .dispatchBackward) { () throws(MPIError) -> CrossingInFlight? in
+                if rows.isWindow { return try windowDispatch(batch, routes, perToken: false, measurement: &measurement, fill: weighted) }
+                try exchangeRows(batch, routes, .dispatch, deadline: MPIEnvironment.wallTime + linkSeconds(batch, routes, .dispatch))
+                return nil
             }
             measurement.dispatchSeconds += dispatch.comm
             timer.measure(.compute, .backward) {
@@ -281,6 +285,7 @@ extension MoEExecutor {
             }
             var back = PhaseTimer(trace: trace)
             try back.measure(.comm, .combineBackward) { () throws(MPIError) in
+                if rows.isWindow { return try windowCombine(batch, routes, inFlight) }
                 try exchangeRows(batch, routes, .combine, deadline: MPIEnvironment.wallTime + linkSeconds(batch, routes, .combine))
             }
             measurement.combineSeconds += back.comm
