@@ -97,7 +97,7 @@ import TestSupport
             #expect(records.map(\.outputChecksum) == reference.map(\.outputChecksum), "\(transport)")
             #expect(records.map(\.maxAbsError) == reference.map(\.maxAbsError), "\(transport)")
             #expect(records.map(\.expertLoads) == reference.map(\.expertLoads) && records.map(\.rowsReceived) == reference.map(\.rowsReceived))
-            #expect(records.allSatisfy(\.verified))
+            #expect(records.allSatisfy { $0.verified })
         }
     }
 }
