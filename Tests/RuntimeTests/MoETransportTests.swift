@@ -47,7 +47,7 @@ import TestSupport
             sharedExperts = 1
             topK = 3
             groups = \(limited ? nodes : 1)
-            topkGroups = \(limited ? max(1, nodes / 2) : 1)
+            topkGroups = \(limited ? (nodes + 1) / 2 : 1)
             gpusPerNode = \(nodeRanks)
             routeScale = 2.5
             steps = 3
