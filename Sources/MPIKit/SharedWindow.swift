@@ -21,8 +21,8 @@ public enum WindowSynchronization: String, Sendable, CaseIterable {
 /// does. Not on 2 MiB boundaries: each process maps the segment at its own address, equal to the
 /// others' modulo 4 KiB only, and all must agree where a region starts (DESIGN.md, "Communication
 /// buffers"); on this machine shared memory gets no transparent huge pages anyway
-/// (`shmem_enabled = never`) (DESIGN.md, "Communication buffers"). Allocation and ``free()`` are
-/// collective over `communicator`, which must be a shared-memory one
+/// (`shmem_enabled = never`). Allocation and ``free()`` are collective over `communicator` (and
+/// never implicit: see `deinit`), which must be a shared-memory one
 /// (``Communicator/splitSharedMemory()``). Every region is zero-filled at allocation.
 public final class SharedWindow {
     /// The ranks that share the window.
@@ -84,9 +84,11 @@ public final class SharedWindow {
         try synchronize()
     }
 
-    deinit {
-        if handle != nil && !MPIEnvironment.isFinalized { try? free() }
-    }
+    /// Not freed here: `MPI_Win_free` is collective, and a window dropped on one rank only (a
+    /// rank unwinding from an error while the others wait in a collective) would hang the job
+    /// instead of letting it abort. Free windows with ``free()`` on every rank; a window never
+    /// freed is released by `MPI_Finalize`.
+    deinit {}
 
     /// The start of `rank`'s region (a rank of ``communicator``); valid until ``free()``.
     public func region(of rank: Int) -> UnsafeMutableRawPointer {

@@ -26,6 +26,14 @@ public struct MoEStepDispatch: Sendable, Equatable {
         /// Rows sent to other ranks and received from other ranks (its own rows stay local).
         public var rowsSentToPeers = 0
         public var rowsReceivedFromPeers = 0
+        /// Across nodes (``MoEDispatchPlanner/nodeRanks``): pairs this rank sends to other nodes'
+        /// ranks and receives from them — the rows that cross nodes one per pair (the flat
+        /// transports' dispatch, every transport's combine) — and the rows the hierarchical
+        /// dispatch sends across (a token once per other node it goes to) and relays in.
+        public var pairsSentToOtherNodes = 0
+        public var pairsReceivedFromOtherNodes = 0
+        public var rowsSentToOtherNodes = 0
+        public var rowsRelayedIn = 0
 
         public init() {}
     }

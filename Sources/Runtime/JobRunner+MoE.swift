@@ -45,6 +45,7 @@ extension JobRunner {
             try sink.write(stepRecords.map(ResultRecord.moe), globalStep: globalStepOffset + step)
             records += stepRecords
         }
+        try executor.releaseWindows()
         return records
     }
 

@@ -49,6 +49,12 @@ extension MoEExecutor {
         return nodes
     }
 
+    /// Frees the windows (collective: every rank, after its last step). An executor dropped
+    /// without it (a rank failing) leaves them to `MPI_Finalize`, never hangs the others.
+    func releaseWindows() throws(MPIError) {
+        for window in windows { try window.free() }
+    }
+
     /// Rows from each rank to each rank in micro-batch `batch` (`[source][destination]`), from every
     /// rank's count array (per destination, per micro-batch, per slot).
     static func rowsByRank(_ allCounts: [[Int]], batch: Int, microBatches m: Int, slots: Int) -> [[Int]] {
