@@ -148,6 +148,7 @@ public struct MoEDispatchPlanner: Sendable {
                 }
             }
         }
+        result.nodes = (ranks + max(1, min(nodeRanks, ranks)) - 1) / max(1, min(nodeRanks, ranks))
         for rank in 0..<ranks {
             result.ranks[rank].segments = runs[rank].map { MoEStepDispatch.Rows(rows: $0.key, segments: $0.value) }.sorted()
         }
@@ -174,12 +175,14 @@ public struct MoEDispatchPlanner: Sendable {
         for (pair, position) in plan.position.enumerated() where position >= 0 {
             let to = destination(position), node = to / g
             guard node != source / g else { continue }
+            let relay = min(ranks - 1, node * g + source % g)
             result.ranks[source].pairsSentToOtherNodes += 1
             result.ranks[to].pairsReceivedFromOtherNodes += 1
+            result.ranks[relay].pairsRelayedIn += 1
             if pair / k != lastToken { lastToken = pair / k; reached = [] }
             if reached.insert(node).inserted {
                 result.ranks[source].rowsSentToOtherNodes += 1
-                result.ranks[min(ranks - 1, node * g + source % g)].rowsRelayedIn += 1
+                result.ranks[relay].rowsRelayedIn += 1
             }
         }
     }

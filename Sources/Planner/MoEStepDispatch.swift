@@ -34,6 +34,9 @@ public struct MoEStepDispatch: Sendable, Equatable {
         public var pairsReceivedFromOtherNodes = 0
         public var rowsSentToOtherNodes = 0
         public var rowsRelayedIn = 0
+        /// Pairs whose rows this rank relays into its node (the hierarchical combine returns one
+        /// row for each).
+        public var pairsRelayedIn = 0
 
         public init() {}
     }
@@ -51,6 +54,9 @@ public struct MoEStepDispatch: Sendable, Equatable {
     /// Tokens routed of the one routed rank when routing even one whole rank would cost too much
     /// (a sample, possibly through a narrowed router); nil when whole ranks were routed.
     public var routedTokens: Int?
+    /// Nodes the crossing counts (``Rank/rowsSentToOtherNodes`` …) were made for; 1 when they
+    /// were not counted (one node, or a sampled step).
+    public var nodes = 1
 
     public init(step: Int, ranks: [Rank], loads: [Int], droppedPairs: Int, routedRanks: Int, routedTokens: Int? = nil) {
         self.step = step
