@@ -1,7 +1,10 @@
+import Config
 import Foundation
+import Planner
 import Reports
 import Testing
 import TestSupport
+import Workload
 
 /// The MoE task on every transport: the window transport (rows written straight into the
 /// receivers' shared-window regions), the hierarchical one (once per destination node over MPI,
@@ -99,5 +102,38 @@ import TestSupport
             #expect(records.map(\.expertLoads) == reference.map(\.expertLoads) && records.map(\.rowsReceived) == reference.map(\.rowsReceived))
             #expect(records.allSatisfy { $0.verified })
         }
+    }
+}
+
+/// The inter-node bytes of every record are the routing model's (``MoEDispatchPlanner`` with the
+/// job's virtual nodes): on the hierarchical transport a token's row crosses once per other node
+/// it reaches, on the flat ones once per pair; fewer on hierarchical whenever a token has two
+/// experts on one other node.
+@Suite(.serialized) struct MoEInterNodeBytesTests {
+    @Test(arguments: ["hierarchical", "window", "alltoallv"])
+    func interNodeBytesAreThePlannersCount(transport: String) throws {
+        let configuration = MoETransportTests.Case(ranks: 4, balance: "auxFree", nodeRanks: 2, microBatches: 2)
+        let text = configuration.job(transport: transport)
+        let (outcome, directory) = try MPIRunner.runJob(text, ranks: 4)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let records = try MPIRunner.moeRecords(in: directory)
+        #expect(records.count == 12 && records.allSatisfy { $0.transport == transport })
+        var warnings = ConfigWarnings()
+        let job = try Job(contentsOfFile: MPIRunner.writeJob(text).path, limits: JobLimits(ranks: 4, availableMemoryBytes: nil), warnings: &warnings)
+        guard case .moe(let task) = try #require(job.tasks.first) else { Issue.record("not a MoE task"); return }
+        var planner = try MoEDispatchPlanner(task: task, ranks: 4)
+        planner.nodeRanks = 2
+        var crossingRows = 0, crossingPairs = 0
+        for step in 0..<3 {
+            let dispatch = try planner.next()
+            for rank in 0..<4 {
+                let record = try #require(records.first { $0.step == step && $0.rank == rank })
+                let rows = transport == "hierarchical" ? dispatch.ranks[rank].rowsSentToOtherNodes : dispatch.ranks[rank].pairsSentToOtherNodes
+                #expect(record.interNodeBytesSent == rows * 24 * 4, "step \(step) rank \(rank)")
+                crossingRows += dispatch.ranks[rank].rowsSentToOtherNodes
+                crossingPairs += dispatch.ranks[rank].pairsSentToOtherNodes
+            }
+        }
+        #expect(crossingRows < crossingPairs, "top-3 of 8 experts on 2 nodes: some token has two experts on the other node")
     }
 }
