@@ -213,8 +213,10 @@ public struct AlltoallvBenchmark {
         let exchange = RowExchange(rows: traffic.rowsByRank, rank: world.rank)
         try windows.reserve(rows: (0..<world.size).map { d in traffic.rowsByRank.reduce(0) { $0 + $1[d] } }.max() ?? 0, hidden: h)
         let regions = (0..<world.size).map { windows.rowRegion(of: $0) }
+        let source = try CommBuffer<Float>.make(count: tokens.count)
+        source.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: tokens, count: tokens.count) }
         let path = { () throws(MPIError) in
-            tokens.withUnsafeBufferPointer { source in
+            source.withUnsafeBufferPointer { source in
                 for token in 0..<count {
                     let (rank, row) = exchange.remoteRow(plan.position[token])
                     (regions[rank] + row * h).update(from: source.baseAddress! + token * h, count: h)
