@@ -27,7 +27,9 @@ import TestSupport
                 commands += [["ip", "link", "set", links[side], "netns", names[side]],
                              ["ip", "-n", names[side], "addr", "add", "\(addresses[side])/24", "dev", links[side]],
                              ["ip", "-n", names[side], "link", "set", links[side], "up"],
-                             ["ip", "-n", names[side], "link", "set", "lo", "up"]]
+                             ["ip", "-n", names[side], "link", "set", "lo", "up"],
+                             // The launcher gives each host its own name: a UTS namespace inside.
+                             ["ip", "netns", "exec", names[side], "unshare", "--uts", "true"]]
             }
             for command in commands {
                 let (status, output) = Self.shell(command)
