@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Program", dependencies: ["Planner", "Workload", "Kernels", "Reports"], swiftSettings: optimizedSettings),
 
         // The two executors and the reports.
-        .target(name: "Runtime", dependencies: ["Config", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports"],
+        .target(name: "Runtime", dependencies: ["Config", "Planner", "Workload", "Hardware", "Kernels", "MPIKit", "Reports", "Program", "Training"],
                 swiftSettings: optimizedSettings),
         .target(name: "Simulator", dependencies: ["Config", "Program", "Planner", "Workload", "Hardware", "Kernels", "Reports"],
                 swiftSettings: optimizedSettings),

@@ -131,7 +131,7 @@ public struct SweepRunner {
         // One record per rank per step: a GEMM or batch task is one step, a MoE task `steps`.
         let done = records.filter { record in
             switch record {
-            case .task, .moe, .batch: return true
+            case .task, .moe, .batch, .train: return true
             case .job, .unknown: return false
             }
         }.count

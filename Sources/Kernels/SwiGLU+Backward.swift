@@ -24,15 +24,39 @@ public func swigluBackward(
 ) throws {
     let m = tokens, h = hidden, f = intermediate
     try TrainingKernelError.check("swigluBackward", dimensions: [m, h, f], buffers: [
-        ("x", x.count, (m, h)), ("dOut", dOut.count, (m, h)), ("dX", dX.count, (m, h)),
-        ("w1", w1.count, (h, f)), ("w3", w3.count, (h, f)), ("w2", w2.count, (f, h)),
         ("dW1", dW1.count, (h, f)), ("dW3", dW3.count, (h, f)), ("dW2", dW2.count, (f, h)),
     ])
+    let saved = try swigluInputGradient(x: x, dOut: dOut, tokens: tokens, hidden: hidden, intermediate: intermediate,
+                                        w1: w1, w3: w3, w2: w2, dX: dX, threads: threads)
+    swigluWeightGradients(x: x, dOut: dOut, saved: saved, dW1: dW1, dW3: dW3, dW2: dW2, threads: threads)
+}
+
+/// What the input-gradient half of the SwiGLU backward leaves for the weight-gradient half
+/// (a zero-bubble schedule runs the two apart): the gated activations and the gradients of the
+/// two up-projections, tokens × intermediate each.
+public struct SwiGLUWeightGradientInputs: Sendable {
+    public let tokens: Int, hidden: Int, intermediate: Int
+    let gated: [Float], dA1: [Float], dA3: [Float]
+}
+
+/// The input-gradient half of ``swigluBackward(x:dOut:tokens:hidden:intermediate:w1:w3:w2:dX:dW1:dW3:dW2:threads:)``:
+/// `dX` (overwritten), and what ``swigluWeightGradients(x:dOut:saved:dW1:dW3:dW2:threads:)`` needs.
+public func swigluInputGradient(
+    x: UnsafeBufferPointer<Float>, dOut: UnsafeBufferPointer<Float>, tokens: Int, hidden: Int, intermediate: Int,
+    w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>, w2: UnsafeBufferPointer<Float>,
+    dX: UnsafeMutableBufferPointer<Float>, threads: Int = 1
+) throws -> SwiGLUWeightGradientInputs {
+    let m = tokens, h = hidden, f = intermediate
+    try TrainingKernelError.check("swigluBackward", dimensions: [m, h, f], buffers: [
+        ("x", x.count, (m, h)), ("dOut", dOut.count, (m, h)), ("dX", dX.count, (m, h)),
+        ("w1", w1.count, (h, f)), ("w3", w3.count, (h, f)), ("w2", w2.count, (f, h)),
+    ])
     guard threads >= 1 else { throw TrainingKernelError.invalidShape("swigluBackward: threads must be ≥ 1, found \(threads)") }
-    if m == 0 || h == 0 { return }
+    let empty = SwiGLUWeightGradientInputs(tokens: m, hidden: h, intermediate: f, gated: [], dA1: [], dA3: [])
+    if m == 0 || h == 0 { return empty }
     if f == 0 {
         for i in 0..<(m * h) { dX[i] = 0 }
-        return
+        return empty
     }
     var a1 = [Float](repeating: 0, count: m * f), a3 = a1, dG = a1
     a1.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: h, a: x, lda: h, b: w1, ldb: f, c: $0, ldc: f, threads: threads) }
@@ -48,15 +72,32 @@ public func swigluBackward(
         a3[i] = dGate * silu
         a1[i] = dGate * up * sigma * (1 + z * (1 - sigma))
     }
-    dG.withUnsafeBufferPointer { g in
-        sgemm(transA: .transposed, m: f, n: h, k: m, a: g, lda: f, b: dOut, ldb: h, beta: 1, c: dW2, ldc: h, threads: threads)
-    }
     a1.withUnsafeBufferPointer { dA1 in
-        sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: dA1, ldb: f, beta: 1, c: dW1, ldc: f, threads: threads)
         sgemm(transB: .transposed, m: m, n: h, k: f, a: dA1, lda: f, b: w1, ldb: f, c: dX, ldc: h, threads: threads)
     }
     a3.withUnsafeBufferPointer { dA3 in
-        sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: dA3, ldb: f, beta: 1, c: dW3, ldc: f, threads: threads)
         sgemm(transB: .transposed, m: m, n: h, k: f, a: dA3, lda: f, b: w3, ldb: f, beta: 1, c: dX, ldc: h, threads: threads)
+    }
+    return SwiGLUWeightGradientInputs(tokens: m, hidden: h, intermediate: f, gated: dG, dA1: a1, dA3: a3)
+}
+
+/// The weight-gradient half: `dW2 += gᵀ·dOut`, `dW1 += xᵀ·dA1`, `dW3 += xᵀ·dA3`, from the
+/// same `x` and `dOut` the input-gradient half was given (buffers sized as there; checked there).
+public func swigluWeightGradients(
+    x: UnsafeBufferPointer<Float>, dOut: UnsafeBufferPointer<Float>, saved: SwiGLUWeightGradientInputs,
+    dW1: UnsafeMutableBufferPointer<Float>, dW3: UnsafeMutableBufferPointer<Float>, dW2: UnsafeMutableBufferPointer<Float>,
+    threads: Int = 1
+) {
+    let m = saved.tokens, h = saved.hidden, f = saved.intermediate
+    guard m > 0, h > 0, f > 0, saved.gated.count == m * f, x.count >= m * h, dOut.count >= m * h,
+          dW1.count >= h * f, dW3.count >= h * f, dW2.count >= f * h else { return }
+    saved.gated.withUnsafeBufferPointer { g in
+        sgemm(transA: .transposed, m: f, n: h, k: m, a: g, lda: f, b: dOut, ldb: h, beta: 1, c: dW2, ldc: h, threads: threads)
+    }
+    saved.dA1.withUnsafeBufferPointer { dA1 in
+        sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: dA1, ldb: f, beta: 1, c: dW1, ldc: f, threads: threads)
+    }
+    saved.dA3.withUnsafeBufferPointer { dA3 in
+        sgemm(transA: .transposed, m: h, n: f, k: m, a: x, lda: h, b: dA3, ldb: f, beta: 1, c: dW3, ldc: f, threads: threads)
     }
 }

@@ -19,6 +19,8 @@ import Workload
 ///   sends to and receives from other ranks; with `backward`, the experts' backward (three GEMMs
 ///   per forward GEMM: recomputed forward, input gradient, weight gradient) and the backward
 ///   dispatch and combine.
+/// - **train**: the training step's program (``TrainingLowering``) of the task's model and setup,
+///   every rank on one node: what `frugal run` interprets op by op (the window is ignored).
 /// - **batch**: a ``OperationKind/pool`` op per rank over every item: the items are handed out
 ///   at run time (or by a policy), so the program holds the pool, not an assignment.
 ///
@@ -64,6 +66,9 @@ public struct JobLowering: Sendable {
         case .moe(let moe):
             builder.moe(moe, dispatch: dispatch ?? Self.dispatch(moe, ranks: ranks), lowering: lower..<upper)
         case .batch(let batch): builder.batch(batch, lowering: lower..<upper)
+        case .train(let train):
+            var lowering = TrainingLowering(model: train.model, setup: train.setup, gpusPerNode: ranks)
+            return lowering.lower()
         }
         return builder.program
     }

@@ -10,13 +10,17 @@ public struct ReportInput: Sendable {
         public var tasks: [TaskRecord]
         public var moe: [MoEStepRecord]
         public var batches: [BatchRecord]
+        /// Steps of train tasks, per rank.
+        public var training: [TrainStepRecord]
 
-        public init(point: SweepPoint, job: JobRecord?, tasks: [TaskRecord], moe: [MoEStepRecord], batches: [BatchRecord] = []) {
+        public init(point: SweepPoint, job: JobRecord?, tasks: [TaskRecord], moe: [MoEStepRecord], batches: [BatchRecord] = [],
+                    training: [TrainStepRecord] = []) {
             self.point = point
             self.job = job
             self.tasks = tasks
             self.moe = moe
             self.batches = batches
+            self.training = training
         }
     }
 
@@ -87,6 +91,7 @@ public struct ReportInput: Sendable {
                 case .task(let task): run.tasks.append(task)
                 case .moe(let moe): run.moe.append(moe)
                 case .batch(let batch): run.batches.append(batch)
+                case .train(let step): run.training.append(step)
                 case .unknown: break
                 }
             }

@@ -1,6 +1,7 @@
 /// One line of `results.jsonl`. The file starts with a ``JobRecord`` and continues with one
 /// ``TaskRecord`` per GEMM task per rank, one ``MoEStepRecord`` per MoE step per rank, or one
-/// ``BatchRecord`` per batch task per rank, in completion order. A line whose `type` this build
+/// ``BatchRecord`` per batch task per rank, or one ``TrainStepRecord`` per train step per rank, in
+/// completion order. A line whose `type` this build
 /// does not know decodes as ``unknown(type:)`` so that readers of newer files skip it instead of
 /// failing.
 public enum ResultRecord: Codable, Sendable, Equatable {
@@ -8,6 +9,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
     case task(TaskRecord)
     case moe(MoEStepRecord)
     case batch(BatchRecord)
+    case train(TrainStepRecord)
     /// A record of a type this build does not know; only its `type` is kept.
     case unknown(type: String)
 
@@ -20,6 +22,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         case "task": self = .task(try TaskRecord(from: decoder))
         case "moe": self = .moe(try MoEStepRecord(from: decoder))
         case "batch": self = .batch(try BatchRecord(from: decoder))
+        case "train": self = .train(try TrainStepRecord(from: decoder))
         default: self = .unknown(type: type)
         }
     }
@@ -30,6 +33,7 @@ public enum ResultRecord: Codable, Sendable, Equatable {
         case .task(let record): try record.encode(to: encoder)
         case .moe(let record): try record.encode(to: encoder)
         case .batch(let record): try record.encode(to: encoder)
+        case .train(let record): try record.encode(to: encoder)
         case .unknown(let type):
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(type, forKey: .type)
@@ -181,6 +185,7 @@ extension ResultRecord {
         case .task(let record): return RecordKey(taskIndex: record.taskIndex, step: 0, rank: record.rank)
         case .batch(let record): return RecordKey(taskIndex: record.taskIndex, step: 0, rank: record.rank)
         case .moe(let record): return RecordKey(taskIndex: record.taskIndex, step: record.step, rank: record.rank)
+        case .train(let record): return RecordKey(taskIndex: record.taskIndex, step: record.step, rank: record.rank)
         case .job, .unknown: return nil
         }
     }

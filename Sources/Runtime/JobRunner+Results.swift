@@ -68,6 +68,8 @@ extension JobRunner {
                 try check(index, "tokens × topK × hidden", [t.tokens, t.topK, t.hidden])
             case .batch:
                 break   // per-item results only (three numbers per item)
+            case .train(let t):
+                try check(index, "parameters", [t.model.totalParameters])
             }
         }
     }

@@ -36,6 +36,7 @@ public struct JobRunner {
         public var tasks: [TaskRecord] = []
         public var moeSteps: [MoEStepRecord] = []
         public var batches: [BatchRecord] = []
+        public var trainSteps: [TrainStepRecord] = []
     }
 
     /// Runs the job and returns rank 0's records (for `--predict`).
@@ -86,6 +87,7 @@ public struct JobRunner {
         outcome.tasks = records.tasks
         outcome.moeSteps = records.moeSteps
         outcome.batches = records.batches
+        outcome.trainSteps = records.trainSteps
         return failed ? .verificationFailed : .success
     }
 
@@ -173,6 +175,15 @@ public struct JobRunner {
                     if options.format == .table { print(BatchTable.rows(taskRecords), terminator: "") }
                     records.batches += taskRecords
                 }
+            case .train(let train):
+                if done >= train.steps { continue }
+                let stepRecords = try runTrain(train, index: index, job: job, world: world, hostnames: hostnames, sink: sink,
+                                               firstStep: done, globalStepOffset: firstStep, log: log, trace: trace,
+                                               beforeStep: { step in try injectFailureIfAsked(step: firstStep + step, rank: world.rank) })
+                if world.isRoot {
+                    if options.format == .table { print(TrainTable.rows(stepRecords), terminator: "") }
+                    records.trainSteps += stepRecords
+                }
             }
         }
         return records
@@ -191,16 +202,19 @@ public struct JobRunner {
                 case .gemm(let t): return t.verify ? nil : t.name
                 case .moe(let t): return t.verify ? nil : t.name
                 case .batch(let t): return t.verify ? nil : t.name
+                case .train(let t): return t.verify ? nil : t.name
                 }
             })
             if !records.tasks.isEmpty { print(TaskTable.footer(records.tasks, unverified: unverified)) }
             if !records.moeSteps.isEmpty { print(MoETable.footer(records.moeSteps, unverified: unverified)) }
+            if !records.trainSteps.isEmpty { print(TrainTable.footer(records.trainSteps, unverified: unverified)) }
             if let log { print("# results: \(log.path)") }
         }
         guard failed else { return }
         let worst = records.tasks.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
             + records.moeSteps.filter { !$0.verified }.map { "task '\($0.task)' step \($0.step) rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
             + records.batches.filter { !$0.verified }.map { "task '\($0.task)' rank \($0.rank): items differ from rank 0's recomputation" }
+            + records.trainSteps.filter { !$0.verified }.map { "task '\($0.task)' step \($0.step) rank \($0.rank): maxRelError \($0.maxRelError) > tolerance \($0.tolerance)" }
         printError("verification failed: " + worst.prefix(4).joined(separator: "; "))
     }
 
@@ -291,10 +305,12 @@ struct RunRecords {
     var tasks: [TaskRecord] = []
     var moeSteps: [MoEStepRecord] = []
     var batches: [BatchRecord] = []
+    var trainSteps: [TrainStepRecord] = []
 
     /// How many records failed verification.
     var unverifiedCount: Int {
         tasks.filter { !$0.verified }.count + moeSteps.filter { !$0.verified }.count + batches.filter { !$0.verified }.count
+            + trainSteps.filter { !$0.verified }.count
     }
 }
 

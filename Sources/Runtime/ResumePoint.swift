@@ -54,6 +54,13 @@ struct ResumePoint: Equatable {
                     if case .batch(let b) = record, b.taskIndex == index { return b.rank } else { return nil }
                 })
                 completed[index] = ranksDone.count == ranks ? 1 : 0
+            case .train(let train):
+                let stepRecords = records.compactMap { record -> TrainStepRecord? in
+                    if case .train(let r) = record, r.taskIndex == index { return r } else { return nil }
+                }
+                var steps = 0
+                while steps < train.steps, Set(stepRecords.filter { $0.step == steps }.map(\.rank)).count == ranks { steps += 1 }
+                completed[index] = steps
             case .moe(let moe):
                 let stepRecords = records.compactMap { record -> MoEStepRecord? in
                     if case .moe(let r) = record, r.taskIndex == index { return r } else { return nil }

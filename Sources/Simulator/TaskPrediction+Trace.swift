@@ -61,6 +61,7 @@ extension TaskPrediction {
         switch task {
         case .gemm(let gemm): return max(1, gemm.repetitions)
         case .moe(let moe): return max(1, moe.steps)
+        case .train(let train): return max(1, train.steps)
         case .batch: return 1
         }
     }

@@ -19,18 +19,29 @@ public struct LayerActivations: Sendable {
     public let layer: Int
     public let shape: ActivationShape
     /// The layer's input (tokens × hidden).
-    public let input: [Float]
+    public var input: [Float] { attention.input }
     /// The layer's output (tokens × hidden): the next layer's input.
     public let output: [Float]
     /// The MoE gate's decision (nil for a dense layer).
     public let routing: MoERouting?
+    /// The attention half and the FFN's normed input.
+    public let attention: AttentionActivations
+}
 
+/// The attention half of a layer's forward (`x1 = x + O(attention(RMSNorm(x)))`) and the FFN's
+/// normed input `RMSNorm(x1)`: what the layer's backward needs of them.
+public struct AttentionActivations: Sendable {
+    public let layer: Int
+    public let shape: ActivationShape
+    let input: [Float]
     let attentionNormed: [Float], attentionInverseRMS: [Float]
     let query: [Float], key: [Float], value: [Float]
     let attention: [Float], logSumExp: [Float]
     /// The residual after attention: the FFN's input before its norm.
     let afterAttention: [Float]
-    let ffnNormed: [Float], ffnInverseRMS: [Float]
+    /// The FFN's normed input (tokens × hidden).
+    public let ffnNormed: [Float]
+    let ffnInverseRMS: [Float]
 }
 
 /// An MoE layer's routing for one micro-batch, with the expert outputs its backward needs.
@@ -41,13 +52,13 @@ public struct MoERouting: Sendable {
     let logits: [Float]
     /// Chosen (token, k) slots (`token · topK + k`) sorted by expert, tokens ascending within
     /// an expert: row `r` of the grouped expert input is token `order[r] / topK`.
-    let order: [Int]
+    public let order: [Int]
     /// Rows per expert in ``order``.
-    let groupSizes: [Int]
-    /// The routed experts' outputs, rows as in ``order`` (unweighted).
-    let expertOutputs: [Float]
+    public let groupSizes: [Int]
     /// The grouped expert input (normed token rows, as in ``order``).
-    let expertInputs: [Float]
+    public let expertInputs: [Float]
+    /// The routed experts' outputs, rows as in ``order`` (unweighted); empty until they are back.
+    public internal(set) var expertOutputs: [Float] = []
 }
 
 /// The head's forward: the loss of a micro-batch and what its backward needs.

@@ -6,35 +6,49 @@ extension ModelOps {
     /// expert, shared experts, weighted sum).
     func ffnForward(_ layer: Int, normed: [Float], tokens t: Int, parameters p: ParameterBuffers,
                     routerBias: [Float]?) throws -> (output: [Float], routing: MoERouting?) {
-        let h = model.hidden
-        var output = [Float](repeating: 0, count: t * h)
-        guard model.isMoELayer(layer), let moe = model.model.moe, let gating = model.gating else {
+        guard model.isMoELayer(layer) else {
+            var output = [Float](repeating: 0, count: t * model.hidden)
             let f = model.model.denseFfnWidth
             swiglu(normed, rows: t, width: f, w1: p(ParameterName(.denseW1, layer: layer)),
                    w3: p(ParameterName(.denseW3, layer: layer)), w2: p(ParameterName(.denseW2, layer: layer)), into: &output)
             return (output, nil)
         }
-        let routing = try route(layer, normed: normed, tokens: t, parameters: p, routerBias: routerBias, gating: gating)
-        let topK = gating.topK
-        for (row, slot) in routing.order.enumerated() {
-            let token = slot / topK, weight = routing.gating.weights[slot]
-            for j in 0..<h { output[token * h + j] += weight * routing.expertOutputs[row * h + j] }
-        }
-        for shared in 0..<moe.sharedExperts {
-            var y = [Float](repeating: 0, count: t * h)
-            swiglu(normed, rows: t, width: moe.expertFfnWidth, w1: p(ParameterName(.sharedW1, layer: layer, expert: shared)),
-                   w3: p(ParameterName(.sharedW3, layer: layer, expert: shared)),
-                   w2: p(ParameterName(.sharedW2, layer: layer, expert: shared)), into: &y)
-            output.add(y)
-        }
+        var routing = try route(layer, normed: normed, tokens: t, parameters: p, routerBias: routerBias)
+        routing.expertOutputs = expertsForward(layer, firstExpert: 0, groupSizes: routing.groupSizes,
+                                               rows: routing.expertInputs, parameters: p)
+        var output = weightedSum(routing, tokens: t)
+        output.add(sharedExpertsForward(layer, normed: normed, tokens: t, parameters: p))
         return (output, routing)
     }
 
-    /// Router logits, the gate, the rows grouped by expert and the routed experts' outputs.
-    private func route(_ layer: Int, normed: [Float], tokens t: Int, parameters p: ParameterBuffers, routerBias: [Float]?,
-                       gating: GatingConfiguration) throws -> MoERouting {
+    /// The gradient of the FFN's normed input from the gradient of the layer's output (the FFN
+    /// branch of the residual), adding the FFN's parameter gradients.
+    func ffnBackward(_ saved: LayerActivations, dOutput: [Float], parameters p: ParameterBuffers,
+                     gradients g: GradientBuffers) throws -> [Float] {
+        let layer = saved.layer, t = saved.shape.tokens
+        let x = saved.attention.ffnNormed
+        guard let routing = saved.routing else {
+            let names = [ParameterKind.denseW1, .denseW3, .denseW2].map { ParameterName($0, layer: layer) }
+            return try swigluGradient(x: x, dY: dOutput, rows: t, width: model.model.denseFfnWidth,
+                                      names: names, parameters: p, gradients: g)
+        }
+        var dNormed = try sharedExpertsBackward(layer, normed: x, dOutput: dOutput, tokens: t, parameters: p, gradients: g)
+        let (dRows, dWeights) = expertOutputGradients(routing, dOutput: dOutput)
+        let dInputs = try expertsBackward(layer, firstExpert: 0, groupSizes: routing.groupSizes, inputs: routing.expertInputs,
+                                          dRows: dRows, parameters: p, gradients: g)
+        try routeBackward(layer, routing: routing, normed: x, dInputs: dInputs, dWeights: dWeights, dNormed: &dNormed,
+                          parameters: p, gradients: g)
+        return dNormed
+    }
+
+    // MARK: The MoE's parts (a distributed step runs the experts where they live)
+
+    /// Router logits, the gate, and the chosen slots' normed rows grouped by expert (no expert
+    /// has run yet: ``MoERouting/expertOutputs`` is empty).
+    func route(_ layer: Int, normed: [Float], tokens t: Int, parameters p: ParameterBuffers,
+               routerBias: [Float]?) throws -> MoERouting {
+        guard let gating = model.gating else { throw TrainingError.invalidConfiguration("layer \(layer) is not an MoE layer") }
         let h = model.hidden, experts = gating.routedExperts, topK = gating.topK
-        let f = model.model.moe?.expertFfnWidth ?? 0
         if let routerBias, routerBias.count != experts {
             throw TrainingError.invalidBatch("layer \(layer): router bias has \(routerBias.count) values, needs \(experts)")
         }
@@ -59,40 +73,71 @@ extension ModelOps {
             let token = slot / topK
             for j in 0..<h { inputs[row * h + j] = normed[token * h + j] }
         }
-        var outputs = [Float](repeating: 0, count: order.count * h)
-        let first = ParameterName(.expertW1, layer: layer, expert: 0)
-        inputs.withUnsafeBufferPointer { x in
-            outputs.withUnsafeMutableBufferPointer {
-                groupedSwiGLU(groupSizes: result.tokensPerExpert, x: x, hidden: h, intermediate: f,
-                              w1: p(first, experts: experts), w3: p(ParameterName(.expertW3, layer: layer, expert: 0), experts: experts),
-                              w2: p(ParameterName(.expertW2, layer: layer, expert: 0), experts: experts), out: $0,
-                              threads: threads)
-            }
-        }
         return MoERouting(gating: result, logits: logits, order: order, groupSizes: result.tokensPerExpert,
-                          expertOutputs: outputs, expertInputs: inputs)
+                          expertInputs: inputs)
     }
 
-    /// The gradient of the FFN's normed input from the gradient of the layer's output (the FFN
-    /// branch of the residual), adding the FFN's parameter gradients.
-    func ffnBackward(_ saved: LayerActivations, dOutput: [Float], parameters p: ParameterBuffers,
-                     gradients g: GradientBuffers) throws -> [Float] {
-        let layer = saved.layer, t = saved.shape.tokens, h = model.hidden
-        let x = saved.ffnNormed
-        guard let routing = saved.routing, let moe = model.model.moe, let gating = model.gating else {
-            let names = [ParameterKind.denseW1, .denseW3, .denseW2].map { ParameterName($0, layer: layer) }
-            return try swigluGradient(x: x, dY: dOutput, rows: t, width: model.model.denseFfnWidth,
-                                      names: names, parameters: p, gradients: g)
+    /// Routed experts `firstExpert ..< firstExpert + groupSizes.count` on `rows` grouped by expert
+    /// (`groupSizes[i]` rows for expert `firstExpert + i`): their unweighted outputs, same rows.
+    func expertsForward(_ layer: Int, firstExpert: Int, groupSizes: [Int], rows: [Float],
+                        parameters p: ParameterBuffers) -> [Float] {
+        let h = model.hidden, f = model.model.moe?.expertFfnWidth ?? 0, count = groupSizes.count
+        var outputs = [Float](repeating: 0, count: rows.count)
+        rows.withUnsafeBufferPointer { x in
+            outputs.withUnsafeMutableBufferPointer {
+                groupedSwiGLU(groupSizes: groupSizes, x: x, hidden: h, intermediate: f,
+                              w1: p(ParameterName(.expertW1, layer: layer, expert: firstExpert), experts: count),
+                              w3: p(ParameterName(.expertW3, layer: layer, expert: firstExpert), experts: count),
+                              w2: p(ParameterName(.expertW2, layer: layer, expert: firstExpert), experts: count),
+                              out: $0, threads: threads)
+            }
         }
-        var dNormed = [Float](repeating: 0, count: t * h)
-        for shared in 0..<moe.sharedExperts {
+        return outputs
+    }
+
+    /// Σ of the shared experts' outputs on every token.
+    func sharedExpertsForward(_ layer: Int, normed: [Float], tokens t: Int, parameters p: ParameterBuffers) -> [Float] {
+        var output = [Float](repeating: 0, count: t * model.hidden)
+        for shared in 0..<(model.model.moe?.sharedExperts ?? 0) {
+            var y = [Float](repeating: 0, count: t * model.hidden)
+            swiglu(normed, rows: t, width: model.model.moe?.expertFfnWidth ?? 0,
+                   w1: p(ParameterName(.sharedW1, layer: layer, expert: shared)),
+                   w3: p(ParameterName(.sharedW3, layer: layer, expert: shared)),
+                   w2: p(ParameterName(.sharedW2, layer: layer, expert: shared)), into: &y)
+            output.add(y)
+        }
+        return output
+    }
+
+    /// The gate-weighted sum of the routed experts' outputs per token (slots in ``MoERouting/order``).
+    func weightedSum(_ routing: MoERouting, tokens t: Int) -> [Float] {
+        let h = model.hidden, topK = routing.gating.topK
+        var output = [Float](repeating: 0, count: t * h)
+        for (row, slot) in routing.order.enumerated() {
+            let token = slot / topK, weight = routing.gating.weights[slot]
+            for j in 0..<h { output[token * h + j] += weight * routing.expertOutputs[row * h + j] }
+        }
+        return output
+    }
+
+    /// The shared experts' backward: their summed input gradient, their weight gradients added.
+    func sharedExpertsBackward(_ layer: Int, normed x: [Float], dOutput: [Float], tokens t: Int,
+                               parameters p: ParameterBuffers, gradients g: GradientBuffers) throws -> [Float] {
+        var dNormed = [Float](repeating: 0, count: t * model.hidden)
+        for shared in 0..<(model.model.moe?.sharedExperts ?? 0) {
             let names = [ParameterKind.sharedW1, .sharedW3, .sharedW2].map { ParameterName($0, layer: layer, expert: shared) }
-            dNormed.add(try swigluGradient(x: x, dY: dOutput, rows: t, width: moe.expertFfnWidth, names: names,
-                                           parameters: p, gradients: g))
+            dNormed.add(try swigluGradient(x: x, dY: dOutput, rows: t, width: model.model.moe?.expertFfnWidth ?? 0,
+                                           names: names, parameters: p, gradients: g))
         }
-        let topK = gating.topK
+        return dNormed
+    }
+
+    /// Per routed row, the gradient of the expert's output (`weight · dY` of its token), and per
+    /// slot the gradient of its gate weight (`dY · expert output`), from the layer output's gradient.
+    func expertOutputGradients(_ routing: MoERouting, dOutput: [Float]) -> (dRows: [Float], dWeights: [Float]) {
+        let h = model.hidden, topK = routing.gating.topK
         var dRows = [Float](repeating: 0, count: routing.order.count * h)
-        var dWeights = [Float](repeating: 0, count: t * topK)
+        var dWeights = [Float](repeating: 0, count: routing.gating.weights.count)
         for (row, slot) in routing.order.enumerated() {
             let token = slot / topK, weight = routing.gating.weights[slot]
             var dot: Float = 0
@@ -103,7 +148,34 @@ extension ModelOps {
             }
             dWeights[slot] = dot
         }
-        let dInputs = try expertsBackward(layer, routing: routing, dRows: dRows, parameters: p, gradients: g)
+        return (dRows, dWeights)
+    }
+
+    /// Experts `firstExpert…`'s SwiGLU backward on their grouped rows: the rows' input gradients,
+    /// the experts' weight gradients added.
+    func expertsBackward(_ layer: Int, firstExpert: Int, groupSizes: [Int], inputs: [Float], dRows: [Float],
+                         parameters p: ParameterBuffers, gradients g: GradientBuffers) throws -> [Float] {
+        let h = model.hidden, f = model.model.moe?.expertFfnWidth ?? 0
+        var dInputs = [Float](repeating: 0, count: dRows.count)
+        var start = 0
+        for (index, count) in groupSizes.enumerated() where count > 0 {
+            let expert = firstExpert + index
+            let names = [ParameterKind.expertW1, .expertW3, .expertW2].map { ParameterName($0, layer: layer, expert: expert) }
+            let rows = (start * h)..<((start + count) * h)
+            let dX = try swigluGradient(x: Array(inputs[rows]), dY: Array(dRows[rows]), rows: count, width: f,
+                                        names: names, parameters: p, gradients: g)
+            dInputs.replaceSubrange(rows, with: dX)
+            start += count
+        }
+        return dInputs
+    }
+
+    /// The routed rows' input gradients summed into their tokens' (`dNormed`), then the gate's
+    /// backward through the chosen weights and the router's, also into `dNormed`.
+    func routeBackward(_ layer: Int, routing: MoERouting, normed x: [Float], dInputs: [Float], dWeights: [Float],
+                       dNormed: inout [Float], parameters p: ParameterBuffers, gradients g: GradientBuffers) throws {
+        guard let gating = model.gating else { return }
+        let h = model.hidden, topK = gating.topK, t = routing.gating.weights.count / max(1, topK)
         for (row, slot) in routing.order.enumerated() {
             let token = slot / topK
             for j in 0..<h { dNormed[token * h + j] += dInputs[row * h + j] }
@@ -119,27 +191,8 @@ extension ModelOps {
             }
         }
         let router = ParameterName(.router, layer: layer)
-        Linear.backward(x: x, dY: dLogits, rows: t, weight: p(router), dWeight: g(router), inWidth: h,
-                        outWidth: gating.routedExperts, dX: &dNormed, accumulate: true, threads: threads)
-        return dNormed
-    }
-
-    /// Each routed expert's SwiGLU backward on its rows (grouped as in the forward pass): the
-    /// gradient of the grouped input rows, adding the experts' weight gradients.
-    private func expertsBackward(_ layer: Int, routing: MoERouting, dRows: [Float], parameters p: ParameterBuffers,
-                                 gradients g: GradientBuffers) throws -> [Float] {
-        let h = model.hidden, f = model.model.moe?.expertFfnWidth ?? 0
-        var dInputs = [Float](repeating: 0, count: dRows.count)
-        var start = 0
-        for (expert, count) in routing.groupSizes.enumerated() where count > 0 {
-            let names = [ParameterKind.expertW1, .expertW3, .expertW2].map { ParameterName($0, layer: layer, expert: expert) }
-            let rows = (start * h)..<((start + count) * h)
-            let dX = try swigluGradient(x: Array(routing.expertInputs[rows]), dY: Array(dRows[rows]), rows: count, width: f,
-                                        names: names, parameters: p, gradients: g)
-            dInputs.replaceSubrange(rows, with: dX)
-            start += count
-        }
-        return dInputs
+        g.linearBackward(x: x, dY: dLogits, rows: t, weight: p(router), name: router, inWidth: h,
+                         outWidth: gating.routedExperts, dX: &dNormed, accumulate: true, threads: threads)
     }
 
     /// One SwiGLU FFN's forward on `rows` rows (weights W1, W3, W2), written to `out`.
@@ -153,16 +206,26 @@ extension ModelOps {
         }
     }
 
-    /// One SwiGLU FFN's backward (`names` = W1, W3, W2): dX returned, weight gradients added.
+    /// One SwiGLU FFN's backward (`names` = W1, W3, W2): dX returned, weight gradients added now
+    /// or kept in the gradients' deferred list.
     private func swigluGradient(x: [Float], dY: [Float], rows: Int, width: Int, names: [ParameterName],
                                 parameters p: ParameterBuffers, gradients g: GradientBuffers) throws -> [Float] {
         var dX = [Float](repeating: 0, count: rows * model.hidden)
-        try x.withUnsafeBufferPointer { xp in
+        let saved = try x.withUnsafeBufferPointer { xp in
             try dY.withUnsafeBufferPointer { dp in
                 try dX.withUnsafeMutableBufferPointer {
-                    try swigluBackward(x: xp, dOut: dp, tokens: rows, hidden: model.hidden, intermediate: width,
-                                       w1: p(names[0]), w3: p(names[1]), w2: p(names[2]), dX: $0, dW1: g(names[0]),
-                                       dW3: g(names[1]), dW2: g(names[2]), threads: threads)
+                    try swigluInputGradient(x: xp, dOut: dp, tokens: rows, hidden: model.hidden, intermediate: width,
+                                            w1: p(names[0]), w3: p(names[1]), w2: p(names[2]), dX: $0, threads: threads)
+                }
+            }
+        }
+        if let deferred = g.deferred {
+            deferred.append(.swiglu(names, x: x, dY: dY, saved: saved))
+        } else {
+            x.withUnsafeBufferPointer { xp in
+                dY.withUnsafeBufferPointer {
+                    swigluWeightGradients(x: xp, dOut: $0, saved: saved, dW1: g(names[0]), dW3: g(names[1]),
+                                          dW2: g(names[2]), threads: threads)
                 }
             }
         }

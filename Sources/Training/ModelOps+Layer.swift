@@ -7,6 +7,18 @@ extension ModelOps {
     /// for a dense layer).
     public func layerForward(_ layer: Int, input: [Float], shape: ActivationShape, weights: ModelWeights,
                              routerBias: [Float]? = nil) throws -> LayerActivations {
+        let attention = try attentionForward(layer, input: input, shape: shape, weights: weights)
+        return try weights.withBuffers { p in
+            var (output, routing) = try ffnForward(layer, normed: attention.ffnNormed, tokens: shape.tokens, parameters: p,
+                                                   routerBias: routerBias)
+            output.add(attention.afterAttention)
+            return LayerActivations(layer: layer, shape: shape, output: output, routing: routing, attention: attention)
+        }
+    }
+
+    /// The attention half of layer `layer`'s forward and the FFN's normed input.
+    public func attentionForward(_ layer: Int, input: [Float], shape: ActivationShape,
+                                 weights: ModelWeights) throws -> AttentionActivations {
         guard (0..<model.layers).contains(layer) else {
             throw TrainingError.invalidBatch("layer \(layer) is outside 0..<\(model.layers)")
         }
@@ -40,47 +52,63 @@ extension ModelOps {
             x1.add(input)
             let (n2, inverse2) = try Norm.forward(x1, rows: t, width: h, weight: p(name(.ffnNorm)),
                                                   epsilon: model.normEpsilon)
-            var (output, routing) = try ffnForward(layer, normed: n2, tokens: t, parameters: p, routerBias: routerBias)
-            output.add(x1)
-            return LayerActivations(layer: layer, shape: shape, input: input, output: output, routing: routing,
-                                    attentionNormed: n1, attentionInverseRMS: inverse1, query: q, key: k, value: v,
-                                    attention: attention, logSumExp: logSumExp, afterAttention: x1,
-                                    ffnNormed: n2, ffnInverseRMS: inverse2)
+            return AttentionActivations(layer: layer, shape: shape, input: input, attentionNormed: n1,
+                                        attentionInverseRMS: inverse1, query: q, key: k, value: v, attention: attention,
+                                        logSumExp: logSumExp, afterAttention: x1, ffnNormed: n2, ffnInverseRMS: inverse2)
         }
     }
 
     /// The backward pass of a layer from its saved forward and the gradient of its output:
     /// returns the gradient of its input and adds every one of its parameter gradients
-    /// (router included, through the gate weights; the routing held fixed).
+    /// (router included, through the gate weights; the routing held fixed). With `deferred`,
+    /// the weight-gradient GEMMs are kept there for a later weight pass.
     public func layerBackward(_ saved: LayerActivations, dOutput: [Float], weights: ModelWeights,
-                              gradients: inout ParameterGradients) throws -> [Float] {
-        let layer = saved.layer, t = saved.shape.tokens, h = model.hidden
+                              gradients: inout ParameterGradients,
+                              deferring deferred: DeferredWeightGradients? = nil) throws -> [Float] {
         try check(weights)
-        try checkRows(dOutput, t, "layer \(layer) dOutput")
-        return try gradients.withBuffers(reading: weights) { p, g in
-            func name(_ kind: ParameterKind) -> ParameterName { ParameterName(kind, layer: layer) }
+        try checkRows(dOutput, saved.shape.tokens, "layer \(saved.layer) dOutput")
+        return try gradients.withBuffers(reading: weights, deferring: deferred) { p, g in
             let dNormed2 = try ffnBackward(saved, dOutput: dOutput, parameters: p, gradients: g)
-            var dX1 = try Norm.backward(dY: dNormed2, x: saved.afterAttention, inverseRMS: saved.ffnInverseRMS, rows: t,
-                                        width: h, weight: p(name(.ffnNorm)), dWeight: g(name(.ffnNorm)))
-            dX1.add(dOutput)
-            let dNormed1 = try attentionBackward(saved, dX1: dX1, parameters: p, gradients: g)
-            var dInput = try Norm.backward(dY: dNormed1, x: saved.input, inverseRMS: saved.attentionInverseRMS, rows: t,
-                                           width: h, weight: p(name(.attentionNorm)), dWeight: g(name(.attentionNorm)))
-            dInput.add(dX1)
-            return dInput
+            return try attentionBackward(saved.attention, dFfnNormed: dNormed2, dOutput: dOutput, parameters: p, gradients: g)
         }
+    }
+
+    /// The layer input's gradient from the gradients of the FFN's normed input and of the
+    /// layer's output, adding the attention half's parameter gradients.
+    public func attentionBackward(_ saved: AttentionActivations, dFfnNormed: [Float], dOutput: [Float],
+                                  weights: ModelWeights, gradients: inout ParameterGradients,
+                                  deferring deferred: DeferredWeightGradients? = nil) throws -> [Float] {
+        try check(weights)
+        try checkRows(dOutput, saved.shape.tokens, "layer \(saved.layer) dOutput")
+        try checkRows(dFfnNormed, saved.shape.tokens, "layer \(saved.layer) FFN input gradient")
+        return try gradients.withBuffers(reading: weights, deferring: deferred) { p, g in
+            try attentionBackward(saved, dFfnNormed: dFfnNormed, dOutput: dOutput, parameters: p, gradients: g)
+        }
+    }
+
+    func attentionBackward(_ saved: AttentionActivations, dFfnNormed: [Float], dOutput: [Float], parameters p: ParameterBuffers,
+                           gradients g: GradientBuffers) throws -> [Float] {
+        let layer = saved.layer, t = saved.shape.tokens, h = model.hidden
+        func name(_ kind: ParameterKind) -> ParameterName { ParameterName(kind, layer: layer) }
+        var dX1 = try Norm.backward(dY: dFfnNormed, x: saved.afterAttention, inverseRMS: saved.ffnInverseRMS, rows: t,
+                                    width: h, weight: p(name(.ffnNorm)), dWeight: g(name(.ffnNorm)))
+        dX1.add(dOutput)
+        let dNormed1 = try attentionCoreBackward(saved, dX1: dX1, parameters: p, gradients: g)
+        var dInput = try Norm.backward(dY: dNormed1, x: saved.input, inverseRMS: saved.attentionInverseRMS, rows: t,
+                                       width: h, weight: p(name(.attentionNorm)), dWeight: g(name(.attentionNorm)))
+        dInput.add(dX1)
+        return dInput
     }
 
     /// From the gradient of the post-attention residual to the gradient of the attention
     /// norm's output, adding the gradients of Q, K, V and O.
-    private func attentionBackward(_ saved: LayerActivations, dX1: [Float], parameters p: ParameterBuffers,
-                                   gradients g: GradientBuffers) throws -> [Float] {
+    private func attentionCoreBackward(_ saved: AttentionActivations, dX1: [Float], parameters p: ParameterBuffers,
+                                       gradients g: GradientBuffers) throws -> [Float] {
         let layer = saved.layer, t = saved.shape.tokens, h = model.hidden, qw = model.queryWidth, kw = model.keyWidth
         func name(_ kind: ParameterKind) -> ParameterName { ParameterName(kind, layer: layer) }
         var dAttention = [Float](repeating: 0, count: t * qw)
-        Linear.backward(x: saved.attention, dY: dX1, rows: t, weight: p(name(.attentionOutput)),
-                        dWeight: g(name(.attentionOutput)), inWidth: qw, outWidth: h, dX: &dAttention, accumulate: false,
-                        threads: threads)
+        g.linearBackward(x: saved.attention, dY: dX1, rows: t, weight: p(name(.attentionOutput)), name: name(.attentionOutput),
+                         inWidth: qw, outWidth: h, dX: &dAttention, accumulate: false, threads: threads)
         var dQ = [Float](repeating: 0, count: t * qw), dK = [Float](repeating: 0, count: t * kw), dV = dK
         let shape = model.attentionShape(sequences: saved.shape.sequences, length: saved.shape.sequenceLength)
         try saved.query.withUnsafeBufferPointer { q in
@@ -106,12 +134,12 @@ extension ModelOps {
         }
         var dNormed = [Float](repeating: 0, count: t * h)
         let n1 = saved.attentionNormed
-        Linear.backward(x: n1, dY: dQ, rows: t, weight: p(name(.query)), dWeight: g(name(.query)), inWidth: h,
-                        outWidth: qw, dX: &dNormed, accumulate: false, threads: threads)
-        Linear.backward(x: n1, dY: dK, rows: t, weight: p(name(.key)), dWeight: g(name(.key)), inWidth: h,
-                        outWidth: kw, dX: &dNormed, accumulate: true, threads: threads)
-        Linear.backward(x: n1, dY: dV, rows: t, weight: p(name(.value)), dWeight: g(name(.value)), inWidth: h,
-                        outWidth: kw, dX: &dNormed, accumulate: true, threads: threads)
+        g.linearBackward(x: n1, dY: dQ, rows: t, weight: p(name(.query)), name: name(.query), inWidth: h, outWidth: qw,
+                         dX: &dNormed, accumulate: false, threads: threads)
+        g.linearBackward(x: n1, dY: dK, rows: t, weight: p(name(.key)), name: name(.key), inWidth: h, outWidth: kw,
+                         dX: &dNormed, accumulate: true, threads: threads)
+        g.linearBackward(x: n1, dY: dV, rows: t, weight: p(name(.value)), name: name(.value), inWidth: h, outWidth: kw,
+                         dX: &dNormed, accumulate: true, threads: threads)
         return dNormed
     }
 }

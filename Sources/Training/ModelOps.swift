@@ -82,15 +82,15 @@ public struct ModelOps: Sendable {
     /// step's tokens): returns the gradient of the head's input and adds the head's and the
     /// final norm's parameter gradients.
     public func headBackward(_ saved: HeadActivations, lossWeight: Float, weights: ModelWeights,
-                             gradients: inout ParameterGradients) throws -> [Float] {
+                             gradients: inout ParameterGradients,
+                             deferring deferred: DeferredWeightGradients? = nil) throws -> [Float] {
         let t = saved.shape.tokens, h = model.hidden, v = model.vocabulary
         try check(weights)
         let dLogits = saved.dLogits.map { $0 * lossWeight }
-        return try gradients.withBuffers(reading: weights) { p, g in
+        return try gradients.withBuffers(reading: weights, deferring: deferred) { p, g in
             var dNormed = [Float](repeating: 0, count: t * h)
-            Linear.backward(x: saved.normed, dY: dLogits, rows: t, weight: p(ParameterName(.head)),
-                            dWeight: g(ParameterName(.head)), inWidth: h, outWidth: v, dX: &dNormed, accumulate: false,
-                            threads: threads)
+            g.linearBackward(x: saved.normed, dY: dLogits, rows: t, weight: p(ParameterName(.head)), name: ParameterName(.head),
+                             inWidth: h, outWidth: v, dX: &dNormed, accumulate: false, threads: threads)
             return try Norm.backward(dY: dNormed, x: saved.input, inverseRMS: saved.inverseRMS, rows: t, width: h,
                                      weight: p(ParameterName(.finalNorm)), dWeight: g(ParameterName(.finalNorm)))
         }

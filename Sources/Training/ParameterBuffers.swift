@@ -12,10 +12,27 @@ struct ParameterBuffers {
     }
 }
 
-/// Write access to the flat gradient vector by tensor name, for the length of one op.
+/// Write access to the flat gradient vector by tensor name, for the length of one op. With
+/// `deferred`, weight-gradient GEMMs are kept there instead (a backward pass without its
+/// weight pass).
 struct GradientBuffers {
     let values: UnsafeMutableBufferPointer<Float>
     let layout: ParameterLayout
+    var deferred: DeferredWeightGradients? = nil
+
+    /// The backward of ``Linear/forward``: `dX` now (added when `accumulate`), and `dW += xᵀ·dY`
+    /// now or kept in ``deferred``.
+    func linearBackward(x: [Float], dY: [Float], rows: Int, weight: UnsafeBufferPointer<Float>, name: ParameterName,
+                        inWidth: Int, outWidth: Int, dX: inout [Float], accumulate: Bool, threads: Int) {
+        if let deferred {
+            deferred.append(.linear(name, x: x, dY: dY, rows: rows, inWidth: inWidth, outWidth: outWidth))
+        } else {
+            Linear.weightGradient(x: x, dY: dY, rows: rows, dWeight: self(name), inWidth: inWidth, outWidth: outWidth,
+                                  threads: threads)
+        }
+        Linear.inputGradient(dY: dY, rows: rows, weight: weight, inWidth: inWidth, outWidth: outWidth, dX: &dX,
+                             accumulate: accumulate, threads: threads)
+    }
 
     /// The gradient of tensor `name`, or of `experts` consecutive expert tensors from it.
     func callAsFunction(_ name: ParameterName, experts: Int = 1) -> UnsafeMutableBufferPointer<Float> {
@@ -34,7 +51,7 @@ extension ModelWeights {
 
 extension ParameterGradients {
     /// Runs `body` with the parameters to read and the gradients to accumulate into.
-    mutating func withBuffers<T>(reading weights: ModelWeights,
+    mutating func withBuffers<T>(reading weights: ModelWeights, deferring deferred: DeferredWeightGradients? = nil,
                                  _ body: (ParameterBuffers, GradientBuffers) throws -> T) throws -> T {
         guard weights.layout == layout else {
             throw TrainingError.invalidConfiguration("gradients and weights have different layouts")
@@ -43,7 +60,8 @@ extension ParameterGradients {
         return try TrainingError.wrapping {
             try weights.values.withUnsafeBufferPointer { p in
                 try values.withUnsafeMutableBufferPointer { g in
-                    try body(ParameterBuffers(values: p, layout: layout), GradientBuffers(values: g, layout: layout))
+                    try body(ParameterBuffers(values: p, layout: layout),
+                             GradientBuffers(values: g, layout: layout, deferred: deferred))
                 }
             }
         }
@@ -65,19 +83,24 @@ enum Linear {
         return y
     }
 
-    /// The backward of ``forward``: `dW += xᵀ · dY`, and `dX (+)= dY · Wᵀ` (added to `dX`
-    /// when `accumulate`, else overwriting it; `dX` must hold rows × inWidth).
-    static func backward(x: [Float], dY: [Float], rows: Int, weight: UnsafeBufferPointer<Float>,
-                         dWeight: UnsafeMutableBufferPointer<Float>, inWidth: Int, outWidth: Int,
-                         dX: inout [Float], accumulate: Bool, threads: Int) {
+    /// `dW += xᵀ · dY`: the weight half of ``forward``'s backward.
+    static func weightGradient(x: [Float], dY: [Float], rows: Int, dWeight: UnsafeMutableBufferPointer<Float>,
+                               inWidth: Int, outWidth: Int, threads: Int) {
         x.withUnsafeBufferPointer { xp in
             dY.withUnsafeBufferPointer { dp in
                 sgemm(transA: .transposed, m: inWidth, n: outWidth, k: rows, a: xp, lda: max(1, inWidth), b: dp,
                       ldb: max(1, outWidth), beta: 1, c: dWeight, ldc: max(1, outWidth), threads: threads)
-                dX.withUnsafeMutableBufferPointer {
-                    sgemm(transB: .transposed, m: rows, n: inWidth, k: outWidth, a: dp, lda: max(1, outWidth), b: weight,
-                          ldb: max(1, outWidth), beta: accumulate ? 1 : 0, c: $0, ldc: max(1, inWidth), threads: threads)
-                }
+            }
+        }
+    }
+
+    /// `dX (+)= dY · Wᵀ` (added to `dX` when `accumulate`, else overwriting it; `dX` holds rows × inWidth).
+    static func inputGradient(dY: [Float], rows: Int, weight: UnsafeBufferPointer<Float>, inWidth: Int, outWidth: Int,
+                              dX: inout [Float], accumulate: Bool, threads: Int) {
+        dY.withUnsafeBufferPointer { dp in
+            dX.withUnsafeMutableBufferPointer {
+                sgemm(transB: .transposed, m: rows, n: inWidth, k: outWidth, a: dp, lda: max(1, outWidth), b: weight,
+                      ldb: max(1, outWidth), beta: accumulate ? 1 : 0, c: $0, ldc: max(1, inWidth), threads: threads)
             }
         }
     }

@@ -126,3 +126,38 @@ public struct ParameterLayout: Sendable, Equatable {
         return first.offset..<(first.offset + first.count * count)
     }
 }
+
+extension ParameterLayout {
+    /// The flat ranges of what a rank holding `blocks` trains: `dense` — the blocks' tensors
+    /// (their routed experts too when `routedExperts` is nil), the embedding with `embedding`,
+    /// the final norm and head with `head`; `experts` — the blocks' routed experts in
+    /// `routedExperts` (empty when nil). Adjacent ranges merge; both lists in layout order.
+    public func ranges(blocks: Set<Int>, embedding: Bool, head: Bool,
+                       routedExperts: Range<Int>?) -> (dense: [Range<Int>], experts: [Range<Int>]) {
+        var dense: [Range<Int>] = [], experts: [Range<Int>] = []
+        func add(_ range: Range<Int>, to list: inout [Range<Int>]) {
+            if let last = list.last, last.upperBound == range.lowerBound {
+                list[list.count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                list.append(range)
+            }
+        }
+        for tensor in tensors {
+            let name = tensor.name
+            switch name.kind {
+            case .embedding: if embedding { add(tensor.range, to: &dense) }
+            case .finalNorm, .head: if head { add(tensor.range, to: &dense) }
+            case .expertW1, .expertW3, .expertW2:
+                guard let layer = name.layer, blocks.contains(layer) else { continue }
+                if let routedExperts {
+                    if routedExperts.contains(name.expert ?? -1) { add(tensor.range, to: &experts) }
+                } else {
+                    add(tensor.range, to: &dense)
+                }
+            default:
+                if let layer = name.layer, blocks.contains(layer) { add(tensor.range, to: &dense) }
+            }
+        }
+        return (dense, experts)
+    }
+}

@@ -44,7 +44,11 @@ public struct SingleRankTrainer: Sendable {
     private var secondMoment: [Float]
 
     /// A trainer of `model` with weights drawn from `seed` (see ``ModelWeights``).
-    public init(model: TrainingModel, seed: UInt64, optimizer: AdamWConfiguration, biasUpdateRate: Float = 1e-3,
+    /// The bias update speed γ unless told otherwise (a distributed step uses the same).
+    public static let defaultBiasUpdateRate: Float = 1e-3
+
+    public init(model: TrainingModel, seed: UInt64, optimizer: AdamWConfiguration,
+                biasUpdateRate: Float = SingleRankTrainer.defaultBiasUpdateRate,
                 threads: Int = 1) throws {
         do { try optimizer.validate() } catch let error as TrainingKernelError { throw TrainingError.kernel(error) }
         guard biasUpdateRate.isFinite, biasUpdateRate >= 0 else {

@@ -9,6 +9,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case invalidBatch(String)
     /// An optimizer or trainer setting is out of range.
     case invalidConfiguration(String)
+    /// A distributed step's program asked for an op its chain does not have next (the
+    /// program and the model's chains disagree).
+    case programMismatch(String)
     /// A training kernel refused its input.
     case kernel(TrainingKernelError)
     /// The gate refused its input (a non-finite router logit means the model diverged).
@@ -19,6 +22,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case .unsupportedModel(let why): return "training: unsupported model: \(why)"
         case .invalidBatch(let why): return "training: invalid batch: \(why)"
         case .invalidConfiguration(let why): return "training: invalid setting: \(why)"
+        case .programMismatch(let why): return "training: the step's program and the model disagree: \(why)"
         case .kernel(let error): return "training: \(error)"
         case .gating(let error): return "training: \(error)"
         }

@@ -20,15 +20,7 @@ public struct TrainingModel: Sendable, Equatable {
     /// Checks that the step can train `model`; `gating` defaults to ``defaultGating(for:)``.
     public init(model: TransformerModel, gating: GatingConfiguration? = nil, normEpsilon: Float = 1e-6) throws {
         func refuse(_ why: String) -> TrainingError { .unsupportedModel("\(model.name): \(why)") }
-        guard model.attention.kind != .mla else { throw refuse("MLA attention is not trained; use mha or gqa") }
-        guard model.gatedFfn else { throw refuse("only SwiGLU (gatedFfn = true) FFNs are trained") }
-        guard !model.tiedEmbeddings else { throw refuse("tied embeddings are not trained") }
-        guard model.mtpModules == 0 else { throw refuse("multi-token prediction modules are not trained") }
-        let attention = model.attention
-        guard attention.heads >= 1, attention.kvHeads >= 1, attention.headDim >= 1,
-              attention.heads % attention.kvHeads == 0 else {
-            throw refuse("heads (\(attention.heads)) must be a multiple of kvHeads (\(attention.kvHeads))")
-        }
+        if let why = model.trainingRefusal { throw refuse(why) }
         guard normEpsilon.isFinite, normEpsilon >= 0 else { throw refuse("normEpsilon must be finite and ≥ 0") }
         var chosen: GatingConfiguration?
         if let moe = model.moe {

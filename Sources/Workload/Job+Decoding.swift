@@ -32,7 +32,7 @@ extension Job {
     /// Keys of a `batch` task.
     public static let batchKeys = ["kind", "name", "policy", "shapes", "generate", "seed", "verify"]
     /// Task kinds.
-    public static let kinds = ["gemm", "moe", "batch"]
+    public static let kinds = ["gemm", "moe", "batch", "train"]
     /// The largest element count of one matrix: MPI counts are C `int`s.
     public static let maxMatrixElements = Int(Int32.max)
 
@@ -69,7 +69,8 @@ extension Job {
         var tasks: [JobTask] = []
         var names: Set<String> = []
         for (index, table) in taskTables.enumerated() {
-            let task = try Job.decodeTask(table, index: index, jobSeed: seed, limits: limits, warnings: &warnings)
+            let task = try Job.decodeTask(table, index: index, jobSeed: seed, jobFile: document.file, limits: limits,
+                                          warnings: &warnings)
             guard names.insert(task.name).inserted else {
                 throw table.error("name", expected: "a task name unique in the job", found: "'\(task.name)' again")
             }
@@ -136,7 +137,7 @@ extension Job {
         return size
     }
 
-    private static func decodeTask(_ table: ConfigTable, index: Int, jobSeed: UInt64, limits: JobLimits,
+    private static func decodeTask(_ table: ConfigTable, index: Int, jobSeed: UInt64, jobFile: String, limits: JobLimits,
                                    warnings: inout ConfigWarnings) throws(ConfigError) -> JobTask {
         let kind = try table.string("kind")
         switch kind {
@@ -146,6 +147,8 @@ extension Job {
             return .moe(try decodeMoE(table, index: index, jobSeed: jobSeed, limits: limits, warnings: &warnings))
         case "batch":
             return .batch(try decodeBatch(table, index: index, jobSeed: jobSeed, limits: limits))
+        case "train":
+            return .train(try decodeTrain(table, index: index, jobSeed: jobSeed, jobFile: jobFile, limits: limits))
         default:
             throw table.error("kind", expected: "one of \(kinds.map { "'\($0)'" }.joined(separator: " | "))", found: "'\(kind)'")
         }

@@ -30,6 +30,8 @@ public enum JobTask: Sendable, Equatable {
     case moe(MoETask)
     /// Independent GEMMs scheduled over the ranks.
     case batch(BatchTask)
+    /// A real training step of a model across the ranks.
+    case train(TrainTask)
 
     /// The task's name, unique within its job.
     public var name: String {
@@ -37,14 +39,16 @@ public enum JobTask: Sendable, Equatable {
         case .gemm(let task): return task.name
         case .moe(let task): return task.name
         case .batch(let task): return task.name
+        case .train(let task): return task.name
         }
     }
 
-    /// Steps the task takes: one for a GEMM task, `steps` for a MoE task.
+    /// Steps the task takes: one for a GEMM or batch task, `steps` for a MoE or train task.
     public var steps: Int {
         switch self {
         case .gemm, .batch: return 1
         case .moe(let task): return task.steps
+        case .train(let task): return task.steps
         }
     }
 
@@ -54,11 +58,12 @@ public enum JobTask: Sendable, Equatable {
         case .gemm: return .gemm
         case .moe: return .moe
         case .batch: return .batch
+        case .train: return .train
         }
     }
 }
 
 /// The kinds of job task; the raw value is the name a job file and the reports write.
 public enum JobTaskKind: String, Sendable, Codable, CaseIterable {
-    case gemm, moe, batch
+    case gemm, moe, batch, train
 }

@@ -76,6 +76,12 @@ public enum WorkloadBounds {
     public static let batchSequences = 1...1_048_576
     /// Tokens to train: 10¹⁸ (DeepSeek-V3: 1.48·10¹³).
     public static let tokensToTrain = 1.0...1e18
+    /// A real training step's sequence length (`kind = "train"`): 2¹⁶ (attention runs on a CPU core).
+    public static let trainSequenceLength = 1...65_536
+    /// Steps of a `train` task: 10⁶.
+    public static let trainSteps = 1...1_000_000
+    /// AdamW learning rate of a `train` task.
+    public static let learningRate = 1e-12...10.0
     /// One parallel degree, and tp × pp × dp: 2²⁴ GPUs.
     public static let degree = 1...16_777_216
     /// ZeRO stages.

@@ -41,6 +41,14 @@ struct PredictionComparison {
                                     predictedCompute: prediction.computeSeconds[record.rank], measuredCompute: record.makespanSeconds,
                                     predictedComm: 0, measuredComm: 0))
                 }
+            case .train:
+                let steps = outcome.trainSteps.filter { $0.task == prediction.task }
+                for rank in Set(steps.map(\.rank)).sorted() {
+                    let mine = steps.filter { $0.rank == rank }
+                    rows.append(Row(task: prediction.task, kind: .train, rank: rank,
+                                    predictedCompute: prediction.computeSeconds[rank], measuredCompute: Statistics.median(mine.map(\.computeSeconds)) ?? 0,
+                                    predictedComm: prediction.commSeconds[rank], measuredComm: Statistics.median(mine.map(\.commSeconds)) ?? 0))
+                }
             }
         }
     }

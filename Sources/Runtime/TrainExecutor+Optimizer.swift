@@ -1,0 +1,108 @@
+import Kernels
+import MPIKit
+import Training
+
+extension TrainExecutor {
+    /// `grad-sync`: sums each parameter set's gradients over the ranks holding it — a
+    /// reduce-scatter to this rank's shard with ZeRO-1, an all-reduce without — and the MoE
+    /// layers' expert loads over the ranks running them.
+    func synchronizeGradients() throws {
+        let gradients = worker.gradients.values
+        denseShard.gradient = try denseShard.reduce(pack(gradients, owned.dense))
+        expertShard.gradient = try expertShard.reduce(pack(gradients, owned.experts))
+        var loads = worker.load.flatMap { $0.map(Double.init) }
+        if let syncGroup, syncGroup.size > 1, !loads.isEmpty { loads = try syncGroup.allreduce(array: loads, .sum) }
+        stepLoads = loads
+    }
+
+    /// `optimizer`: AdamW on this rank's shard of each set (step `step`, 1-based), then the
+    /// balancing bias of every MoE layer from the step's summed loads.
+    func update(step: Int) throws {
+        try denseShard.adamW(parameters: pack(worker.weights.values, owned.dense), step: step, configuration: optimizerConfiguration)
+        try expertShard.adamW(parameters: pack(worker.weights.values, owned.experts), step: step,
+                              configuration: optimizerConfiguration)
+        var offset = 0
+        for layer in worker.routerBias.indices {
+            let experts = worker.routerBias[layer].count
+            defer { offset += experts }
+            guard experts > 0, offset + experts <= stepLoads.count else { continue }
+            let load = stepLoads[offset..<(offset + experts)].map { Int($0) }
+            worker.routerBias[layer] = SingleRankTrainer.updatedBias(worker.routerBias[layer], load: load,
+                                                                      rate: SingleRankTrainer.defaultBiasUpdateRate)
+        }
+    }
+
+    /// `param-gather`: every rank of a set's group gets the updated set (all-gather of the
+    /// shards with ZeRO-1), written back into the weights.
+    func gatherParameters() throws {
+        unpack(try denseShard.gatherParameters(), into: owned.dense)
+        unpack(try expertShard.gatherParameters(), into: owned.experts)
+    }
+
+    private func pack(_ values: [Float], _ ranges: [Range<Int>]) -> [Float] {
+        var result: [Float] = []
+        result.reserveCapacity(ranges.reduce(0) { $0 + $1.count })
+        for range in ranges { result += values[range] }
+        return result
+    }
+
+    private func unpack(_ values: [Float], into ranges: [Range<Int>]) {
+        var offset = 0
+        for range in ranges where offset + range.count <= values.count {
+            worker.weights.values.replaceSubrange(range, with: values[offset..<(offset + range.count)])
+            offset += range.count
+        }
+    }
+}
+
+extension OptimizerShard {
+    /// The summed gradient this rank updates: its shard (ZeRO-1) or the whole set.
+    func reduce(_ full: [Float]) throws -> [Float] {
+        guard let group, group.size > 1, length > 0 else { return full }
+        var padded = full + [Float](repeating: 0, count: self.padded - full.count)
+        if isSharded {
+            var shard = [Float](repeating: 0, count: self.padded / group.size)
+            try padded.withUnsafeBufferPointer { (send) throws(MPIError) in
+                try shard.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in try group.reduceScatter(send, into: receive, .sum) }
+            }
+            return shard
+        }
+        try padded.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in try group.allreduce(buffer, .sum) }
+        return Array(padded.prefix(length))
+    }
+
+    /// AdamW on the shard of `parameters` (the whole set, packed) with the reduced gradient.
+    mutating func adamW(parameters: [Float], step: Int, configuration: AdamWConfiguration) throws {
+        let range = shardRange
+        var values = parameters + [Float](repeating: 0, count: max(0, range.upperBound - parameters.count))
+        var shard = Array(values[range])
+        guard shard.count == gradient.count, shard.count == firstMoment.count else {
+            throw TrainRunError("optimizer shard of \(shard.count) values, gradient \(gradient.count), state \(firstMoment.count)")
+        }
+        if !shard.isEmpty {
+            try shard.withUnsafeMutableBufferPointer { p in
+                try gradient.withUnsafeBufferPointer { g in
+                    try firstMoment.withUnsafeMutableBufferPointer { m in
+                        try secondMoment.withUnsafeMutableBufferPointer {
+                            try adamWStep(parameters: p, gradients: g, firstMoment: m, secondMoment: $0, step: step,
+                                          configuration: configuration)
+                        }
+                    }
+                }
+            }
+        }
+        values.replaceSubrange(range, with: shard)
+        updated = Array(values.prefix(parameters.count))
+        updatedShard = shard
+    }
+
+    /// The whole updated set on every rank of the group.
+    func gatherParameters() throws -> [Float] {
+        guard isSharded, let group else { return updated }
+        var all = [Float](repeating: 0, count: padded)
+        try updatedShard.withUnsafeBufferPointer { (send) throws(MPIError) in
+            try all.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in try group.allgather(send, into: receive) }
+        }
+        return Array(all.prefix(length))
+    }
+}

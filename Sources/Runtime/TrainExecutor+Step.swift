@@ -1,0 +1,179 @@
+import Foundation
+import MPIKit
+import Program
+import Reports
+import Training
+
+/// What one rank measured of one train step.
+struct TrainStepMeasurement {
+    /// The step's loss (the whole batch; the same on every rank).
+    var loss: Double
+    var computeSeconds = 0.0, commSeconds = 0.0, wallSeconds = 0.0
+    /// Seconds per op kind (``OperationName`` raw values) and `pipeline` (blocked on transfers).
+    var secondsByKind: [String: Double] = [:]
+    var ops = 0
+}
+
+extension TrainExecutor {
+    /// Runs step `step` (0-based) of the rank's program and returns what it measured.
+    func step(_ step: Int) throws -> TrainStepMeasurement {
+        let setup = task.setup
+        worker.beginStep(microBatches: try microBatches(step: step),
+                         stepTokens: setup.globalBatchSequences * setup.sequenceLength)
+        var run = StepRun(executor: self)
+        for op in program.ops(of: rank) where program.kind[op] == OperationKind.weight.rawValue {
+            let place = position(of: op)
+            worker.deferWeights(position: place, microBatch: Int(program.microBatch[op]))
+        }
+        let start = MPIEnvironment.wallTime
+        try run.postReceives()
+        for op in program.ops(of: rank) { try run.execute(op) }
+        if !run.synced { try run.timed(.gradientSync) { try synchronizeGradients() } }
+        if !run.updated { try run.timed(.optimizer) { try update(step: completedSteps + 1) } }
+        if !run.gathered { try run.timed(.parameterGather) { try gatherParameters() } }
+        try run.finishSends()
+        guard worker.isStepComplete else { throw TrainRunError("rank \(rank): the program left chains of step \(step) unfinished") }
+        completedSteps += 1
+        var measurement = run.measurement
+        measurement.wallSeconds = MPIEnvironment.wallTime - start
+        measurement.loss = try world.allreduce(array: [worker.weightedLoss], .sum)[0]
+        return measurement
+    }
+
+    /// The pipeline position of `op` (its chunk on this rank's stage).
+    func position(of op: Int) -> Int {
+        lowering.layout.position(stage: stage, chunk: max(0, Int(program.chunk[op]))).position
+    }
+
+    /// The MPI tag of the transfer into `position`'s chain of `microBatch` (forward or backward).
+    func tag(position: Int, microBatch: Int, backward: Bool) -> Int {
+        ((microBatch * lowering.layout.positions) + position) * 2 + (backward ? 1 : 0)
+    }
+}
+
+/// The state of one step's interpretation on one rank: open receives, sends in flight, which
+/// chains have started, the step-level ops done, and the times.
+struct StepRun {
+    let executor: TrainExecutor
+    var measurement = TrainStepMeasurement(loss: 0)
+    private var receives: [Int: (request: Request, buffer: CommBuffer<Float>)] = [:]
+    private var sends: [Request] = []
+    private var mailbox: [Int: [Float]] = [:]
+    private var started: Set<Int> = []
+    var synced = false, updated = false, gathered = false
+
+    init(executor: TrainExecutor) { self.executor = executor }
+
+    /// Posts every transfer into this rank's chains from other ranks (the program's remote dependencies).
+    mutating func postReceives() throws {
+        let program = executor.program, rows = executor.task.setup.microBatchSequences * executor.task.setup.sequenceLength
+        let count = rows * executor.model.hidden
+        for op in program.ops(of: executor.rank) where program.remoteDependency[op] >= 0 {
+            let source = Int(program.rank[Int(program.remoteDependency[op])])
+            guard source != executor.rank else { continue }
+            let tag = chainTag(op)
+            let buffer = try CommBuffer<Float>.make(count: count)
+            receives[tag] = (try executor.world.receiveNonblocking(into: buffer, from: source, tag: tag), buffer)
+        }
+    }
+
+    /// Waits for every send of the step.
+    mutating func finishSends() throws {
+        try Request.waitAll(sends)
+        sends = []
+        guard receives.isEmpty else { throw TrainRunError("rank \(executor.rank): \(receives.count) transfer(s) never consumed") }
+    }
+
+    private func chainTag(_ op: Int) -> Int {
+        executor.tag(position: executor.position(of: op), microBatch: Int(executor.program.microBatch[op]),
+                     backward: Self.isBackward(OperationKind(rawValue: executor.program.kind[op]) ?? .forward))
+    }
+
+    static func isBackward(_ kind: OperationKind) -> Bool {
+        kind == .backward || kind == .combineBackward || kind == .dispatchBackward
+    }
+
+    /// Runs `body` as an op of `kind`, adding its time to the kind and to compute or communication.
+    mutating func timed(_ kind: OperationKind, _ body: () throws -> Void) throws {
+        let begin = MPIEnvironment.wallTime
+        try body()
+        let end = MPIEnvironment.wallTime
+        measurement.secondsByKind[kind.label, default: 0] += end - begin
+        if kind.isCommunication { measurement.commSeconds += end - begin } else { measurement.computeSeconds += end - begin }
+        measurement.ops += 1
+        executor.trace?.record(kind.name, kind.stream, from: begin, to: end)
+    }
+
+    /// Executes op `op` of the rank's program.
+    mutating func execute(_ op: Int) throws {
+        let executor = self.executor, program = executor.program
+        guard let kind = OperationKind(rawValue: program.kind[op]) else { throw TrainRunError("op \(op) has an unknown kind") }
+        switch kind {
+        case .forward, .backward, .dispatch, .combine, .dispatchBackward, .combineBackward:
+            try chainStep(op, kind: kind)
+        case .weight:
+            let position = executor.position(of: op), microBatch = Int(program.microBatch[op])
+            try timed(.weight) { try executor.worker.runWeights(position: position, microBatch: microBatch) }
+        case .gradientSync:
+            try timed(.gradientSync) { try executor.synchronizeGradients() }
+            synced = true
+        case .optimizer:
+            if !synced { try timed(.gradientSync) { try executor.synchronizeGradients() } }
+            synced = true
+            let next = executor.completedSteps + 1
+            try timed(.optimizer) { try executor.update(step: next) }
+            updated = true
+        case .parameterGather:
+            try timed(.parameterGather) { try executor.gatherParameters() }
+            gathered = true
+        case .collective, .pool:
+            throw TrainRunError("op \(op): a \(kind.label) op in a training program")
+        }
+    }
+
+    /// One step of a chain: its input first when the op starts the chain, then the work, then its
+    /// output to the rank (or chain) that waits for it.
+    private mutating func chainStep(_ op: Int, kind: OperationKind) throws {
+        let executor = self.executor, program = executor.program, backward = Self.isBackward(kind)
+        let position = executor.position(of: op), microBatch = Int(program.microBatch[op])
+        let key = executor.tag(position: position, microBatch: microBatch, backward: backward)
+        var input: [Float]?
+        if !started.contains(key) {
+            started.insert(key)
+            input = try takeInput(key, op: op)
+        }
+        let phase: ChainPhase
+        switch kind {
+        case .dispatch: phase = .dispatch
+        case .combine: phase = .combine
+        case .dispatchBackward: phase = .dispatchBackward
+        case .combineBackward: phase = .combineBackward
+        default: phase = .compute
+        }
+        var output: [Float]?
+        try timed(kind) {
+            output = try executor.worker.run(phase, position: position, microBatch: microBatch, backward: backward, input: input)
+        }
+        guard let output else { return }
+        let next = executor.tag(position: position + (backward ? -1 : 1), microBatch: microBatch, backward: backward)
+        let target = Int(program.wakes[op])
+        if target >= 0 && target != executor.rank {
+            sends.append(try executor.world.sendNonblocking(CommBuffer(output), to: target, tag: next))
+        } else {
+            mailbox[next] = output
+        }
+    }
+
+    /// The input of the chain `key` starts: a posted receive (the wait timed as `pipeline`), a
+    /// chain of this rank's, or nothing (the first position forward, the last backward).
+    private mutating func takeInput(_ key: Int, op: Int) throws -> [Float]? {
+        if let local = mailbox.removeValue(forKey: key) { return local }
+        guard let pending = receives.removeValue(forKey: key) else { return nil }
+        let begin = MPIEnvironment.wallTime
+        try pending.request.wait()
+        let waited = MPIEnvironment.wallTime - begin
+        measurement.secondsByKind["pipeline", default: 0] += waited
+        measurement.commSeconds += waited
+        return pending.buffer.array
+    }
+}
