@@ -37,5 +37,10 @@ static inline int frugal_mpi_max_processor_name(void) { return MPI_MAX_PROCESSOR
 static inline int frugal_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline int frugal_mpi_success(void) { return MPI_SUCCESS; }
 static inline int frugal_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline int frugal_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+
+static inline MPI_Win frugal_mpi_win_null(void) { return MPI_WIN_NULL; }
+static inline MPI_Info frugal_mpi_info_null(void) { return MPI_INFO_NULL; }
+static inline int frugal_mpi_mode_nocheck(void) { return MPI_MODE_NOCHECK; }
 
 #endif

@@ -62,10 +62,16 @@ public struct CollectiveCostModel: Sendable {
         reduceScatterSeconds(bytes: bytes, ranksPerNode: g, nodes: m)
     }
 
-    /// One member's part of an all-to-all: it must push and pull `intraNodeBytes` over the
-    /// intra-node link and `scaleOutBytes` over its NIC (the larger of send and receive each);
-    /// the two tiers run concurrently (DeepEP forwards inter-node traffic over NVLink while the
-    /// NIC streams). The collective takes the slowest member's time.
+    /// One member's part of a two-level (hierarchical) all-to-all: it must push and pull
+    /// `intraNodeBytes` over the intra-node link and `scaleOutBytes` over its NIC (the larger of
+    /// send and receive each); the two tiers run concurrently. The scheme is DeepEP's internode
+    /// one, and the runtime's `hierarchical` MoE transport: a token crosses the scale-out tier
+    /// once per destination node, to the rank of that node with the sender's local index (its
+    /// rail), which forwards it over the intra-node link (NVLink; shared-memory windows in the
+    /// runtime) to each expert's rank there while the NIC streams the next rows; node-limited
+    /// routing bounds the nodes per token. (The runtime's combine returns one row per crossing
+    /// pair, to keep the weighted sum's order; DeepEP's sums on the relay.) The collective takes
+    /// the slowest member's time.
     public func allToAllMemberSeconds(intraNodeBytes: Double, scaleOutBytes: Double, spanningNodes m: Int) -> Double {
         let intra = cluster.intraNode
         var seconds = intraNodeBytes / (intra.gbPerSecond * 1e9)

@@ -31,6 +31,10 @@ public struct MoEDispatchPlanner: Sendable {
     public private(set) var balance: MoEBalanceState
     /// The step ``next()`` plans.
     public private(set) var step = 0
+    /// Ranks per node for the rows that cross nodes (``MoEStepDispatch/Rank/rowsSentToOtherNodes``):
+    /// consecutive ranks, as the runtime groups a job's virtual nodes (`[cluster] gpusPerNode`)
+    /// on one host; default every rank in one node.
+    public var nodeRanks: Int
 
     /// Router multiply-adds (plus token draws) one step may route exactly: about 30 ms, so a
     /// prediction (a few budgets in all) stays well under a second; larger steps are sampled.
@@ -62,6 +66,7 @@ public struct MoEDispatchPlanner: Sendable {
         routedTask = rankWork <= budget ? task : Self.tokenSample(task, budget: budget)
         router = try MoERouter(task: routedTask)
         balance = MoEBalanceState(task: task, ranks: ranks)
+        nodeRanks = ranks
     }
 
     /// Router multiply-adds and token draws of one rank routing `task`'s tokens, plus the
@@ -129,6 +134,7 @@ public struct MoEDispatchPlanner: Sendable {
             let keep = MoERouter.keepMask(task: task, rank: source, routings: routings[source], countsByRank: countsByRank)
             result.droppedPairs += keep.reduce(0) { $0 + ($1 ? 0 : 1) }
             for plan in MoERouter.dispatchPlans(task: task, rank: source, routings: routings[source], keep: keep, placement: placement) {
+                countCrossings(plan, source: source, into: &result)
                 for destination in 0..<ranks {
                     for slot in 0..<slots {
                         let rows = plan.slotCounts[destination * slots + slot]
@@ -142,10 +148,43 @@ public struct MoEDispatchPlanner: Sendable {
                 }
             }
         }
+        result.nodes = (ranks + max(1, min(nodeRanks, ranks)) - 1) / max(1, min(nodeRanks, ranks))
         for rank in 0..<ranks {
             result.ranks[rank].segments = runs[rank].map { MoEStepDispatch.Rows(rows: $0.key, segments: $0.value) }.sorted()
         }
         return result
+    }
+
+    /// The rows of `source`'s micro-batch `plan` that cross nodes: per pair, and per token and
+    /// destination node, relayed by that node's rank with the source's local index (as the
+    /// runtime's ``NodeLayout`` does on one host).
+    func countCrossings(_ plan: DispatchPlan, source: Int, into result: inout MoEStepDispatch) {
+        let g = max(1, min(nodeRanks, ranks)), k = task.topK
+        var offsets = [Int](repeating: 0, count: ranks), total = 0
+        for (rank, count) in plan.sendCounts.enumerated() { offsets[rank] = total; total += count }
+        // The last run starting at or before a position holds it (an empty run shares its start with the next).
+        func destination(_ position: Int) -> Int {
+            var low = 0, high = ranks - 1
+            while low < high {
+                let middle = (low + high + 1) / 2
+                if offsets[middle] <= position { low = middle } else { high = middle - 1 }
+            }
+            return low
+        }
+        var lastToken = -1, reached: Set<Int> = []
+        for (pair, position) in plan.position.enumerated() where position >= 0 {
+            let to = destination(position), node = to / g
+            guard node != source / g else { continue }
+            let relay = min(ranks - 1, node * g + source % g)
+            result.ranks[source].pairsSentToOtherNodes += 1
+            result.ranks[to].pairsReceivedFromOtherNodes += 1
+            result.ranks[relay].pairsRelayedIn += 1
+            if pair / k != lastToken { lastToken = pair / k; reached = [] }
+            if reached.insert(node).inserted {
+                result.ranks[source].rowsSentToOtherNodes += 1
+                result.ranks[relay].rowsRelayedIn += 1
+            }
+        }
     }
 
     /// A leading sample routed: loads scaled to every token of every rank, capped by the

@@ -26,6 +26,17 @@ public struct MoEStepDispatch: Sendable, Equatable {
         /// Rows sent to other ranks and received from other ranks (its own rows stay local).
         public var rowsSentToPeers = 0
         public var rowsReceivedFromPeers = 0
+        /// Across nodes (``MoEDispatchPlanner/nodeRanks``): pairs this rank sends to other nodes'
+        /// ranks and receives from them — the rows that cross nodes one per pair (the flat
+        /// transports' dispatch, every transport's combine) — and the rows the hierarchical
+        /// dispatch sends across (a token once per other node it goes to) and relays in.
+        public var pairsSentToOtherNodes = 0
+        public var pairsReceivedFromOtherNodes = 0
+        public var rowsSentToOtherNodes = 0
+        public var rowsRelayedIn = 0
+        /// Pairs whose rows this rank relays into its node (the hierarchical combine returns one
+        /// row for each).
+        public var pairsRelayedIn = 0
 
         public init() {}
     }
@@ -43,6 +54,9 @@ public struct MoEStepDispatch: Sendable, Equatable {
     /// Tokens routed of the one routed rank when routing even one whole rank would cost too much
     /// (a sample, possibly through a narrowed router); nil when whole ranks were routed.
     public var routedTokens: Int?
+    /// Nodes the crossing counts (``Rank/rowsSentToOtherNodes`` …) were made for; 1 when they
+    /// were not counted (one node, or a sampled step).
+    public var nodes = 1
 
     public init(step: Int, ranks: [Rank], loads: [Int], droppedPairs: Int, routedRanks: Int, routedTokens: Int? = nil) {
         self.step = step

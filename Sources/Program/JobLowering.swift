@@ -184,10 +184,22 @@ public struct JobLowering: Sendable {
                 }
             }
             // A rank's all-to-all per micro-batch: the larger of the rows it sends to and receives
-            // from other ranks (its own stay local), as the runtime paces it.
-            func exchange(_ kind: WorkKind, _ rank: MoEStepDispatch.Rank) -> WorkItem {
-                let rows = Double(max(rank.rowsSentToPeers, rank.rowsReceivedFromPeers)) / Double(m)
-                var item = collective(kind, .expert, bytes: rows * h * Self.floatBytes, members: ranks)
+            // from other ranks (its own stay local), as the runtime paces it. Across nodes (the
+            // dispatch counted for several), the rows that cross the inter-node hop — the tier
+            // that decides the time; the rows inside a node move beside them: on the flat
+            // transports one per crossing pair; on the hierarchical one (to each other node's
+            // relay) the forward dispatch a token once per other node it reaches, the combine and
+            // the backward dispatch a row per crossing pair.
+            let hierarchical = task.transport == .hierarchical && dispatch.nodes > 1
+            func exchange(_ kind: WorkKind, _ rank: MoEStepDispatch.Rank, backward: Bool = false) -> WorkItem {
+                var rows = Double(max(rank.rowsSentToPeers, rank.rowsReceivedFromPeers)) / Double(m)
+                if hierarchical {
+                    rows = Double(kind == .dispatch && !backward ? max(rank.rowsSentToOtherNodes, rank.rowsRelayedIn)
+                                  : max(rank.pairsSentToOtherNodes, rank.pairsRelayedIn)) / Double(m)
+                } else if dispatch.nodes > 1 {
+                    rows = Double(max(rank.pairsSentToOtherNodes, rank.pairsReceivedFromOtherNodes)) / Double(m)
+                }
+                var item = collective(kind, .expert, bytes: rows * h * Self.floatBytes, members: hierarchical ? dispatch.nodes : ranks)
                 item.m = tokens; item.n = h; item.k = Double(task.topK)
                 item.repeats = Int32(clamping: m)
                 return item
@@ -207,7 +219,7 @@ public struct JobLowering: Sendable {
                 last = op(rank, .forward, routed + shared, after: last)
                 last = op(rank, .combine, [exchange(.combine, mine)], after: last, collective: collectives[1])
                 guard task.backward else { continue }
-                last = op(rank, .dispatchBackward, [exchange(.dispatch, mine)], after: last, collective: collectives[2])
+                last = op(rank, .dispatchBackward, [exchange(.dispatch, mine, backward: true)], after: last, collective: collectives[2])
                 last = op(rank, .backward, backward(routed + shared), after: last)
                 op(rank, .combineBackward, [exchange(.combine, mine)], after: last, collective: collectives[3])
             }

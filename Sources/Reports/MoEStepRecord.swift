@@ -59,13 +59,19 @@ public struct MoEStepRecord: Codable, Sendable, Equatable {
     public var maxAbsError: Double
     public var maxRelError: Double
     public var tolerance: Double
+    /// How rows travelled: `window`, `hierarchical` or `alltoallv` (the task's `transport`, with
+    /// `auto` resolved); nil in records written before transports existed.
+    public var transport: String?
+    /// Bytes of token rows this rank's dispatch sent to other nodes (virtual nodes of the job's
+    /// `[cluster]`, else hosts; the combine returns as many); nil in records written before.
+    public var interNodeBytesSent: Int?
 
     public init(job: String, task: String, taskIndex: Int, rank: Int, ranks: Int, host: String, step: Int, tokens: Int,
                 microBatches: Int, balance: String, backward: Bool, computeSeconds: Double, dispatchSeconds: Double, combineSeconds: Double,
                 exposedCommSeconds: Double, wallSeconds: Double, bytesSentPerPeer: [Int], bytesReceivedPerPeer: [Int],
                 tokensPerSecond: Double, gflops: Double, dispatchBusbwGbPerSecond: Double, combineBusbwGbPerSecond: Double,
                 imbalance: Double, rowsReceived: Int, expertLoads: [Int], droppedPairs: Int, outputChecksum: Double, verified: Bool,
-                maxAbsError: Double, maxRelError: Double, tolerance: Double) {
+                maxAbsError: Double, maxRelError: Double, tolerance: Double, transport: String? = nil, interNodeBytesSent: Int? = nil) {
         self.job = job; self.task = task; self.taskIndex = taskIndex; self.rank = rank; self.ranks = ranks
         self.host = host; self.step = step; self.tokens = tokens; self.microBatches = microBatches; self.balance = balance; self.backward = backward
         self.computeSeconds = computeSeconds; self.dispatchSeconds = dispatchSeconds; self.combineSeconds = combineSeconds
@@ -76,5 +82,6 @@ public struct MoEStepRecord: Codable, Sendable, Equatable {
         self.imbalance = imbalance; self.rowsReceived = rowsReceived; self.expertLoads = expertLoads
         self.droppedPairs = droppedPairs; self.outputChecksum = outputChecksum; self.verified = verified; self.maxAbsError = maxAbsError
         self.maxRelError = maxRelError; self.tolerance = tolerance
+        self.transport = transport; self.interNodeBytesSent = interNodeBytesSent
     }
 }

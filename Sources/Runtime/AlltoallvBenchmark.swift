@@ -34,6 +34,14 @@ public struct AlltoallvBenchmark {
         public var pathAlgbwGbPerSecond: Double
         public var pathBusbwGbPerSecond: Double
         public var ratio: Double
+        /// The one-copy path through shared windows (``WindowBuffers``): rows written straight into
+        /// their receivers' regions, the combine reading them where they lie; 0 when the ranks do
+        /// not share one host.
+        public var windowMicroseconds: Double
+        public var windowAlgbwGbPerSecond: Double
+        public var windowBusbwGbPerSecond: Double
+        /// Window path busbw / bare busbw.
+        public var windowRatio: Double
         /// The ratio the copy-count model predicts on one host (see ``AlltoallvBenchmark``) with a
         /// single-copy transport, `n/(2n−1)`, and with copy-in/copy-out, `(2n−1)/(3n−2)`.
         public var modelRatioSingleCopy: Double
@@ -45,54 +53,65 @@ public struct AlltoallvBenchmark {
     public var hidden: Int
     public var repetitions: Int
     public var json: Bool
+    /// How the window path synchronizes (fence, or lock-all + sync + barrier).
+    public var synchronization: WindowSynchronization
 
-    public init(sizes: [Int], hidden: Int = 1024, repetitions: Int = 20, json: Bool = false) {
+    public init(sizes: [Int], hidden: Int = 1024, repetitions: Int = 20, json: Bool = false,
+                synchronization: WindowSynchronization = .barrier) {
         self.sizes = sizes
         self.hidden = hidden
         self.repetitions = repetitions
         self.json = json
+        self.synchronization = synchronization
     }
 
     public func run() -> RunExitStatus {
         MPIJob.run { world in
             var rows: [Row] = []
-            for size in sizes { rows.append(try measure(bytes: size, world: world)) }
+            let host = try world.splitSharedMemory()
+            let windows = host.size == world.size ? WindowBuffers(communicator: host, synchronization: synchronization) : nil
+            for size in sizes { rows.append(try measure(bytes: size, world: world, windows: windows)) }
+            try windows?.free()
             if world.isRoot { print(report(rows, ranks: world.size)) }
             return rows.allSatisfy { $0.wrong == 0 } ? .success : .verificationFailed
         }
     }
 
-    private func measure(bytes: Int, world: Communicator) throws -> Row {
+    private func measure(bytes: Int, world: Communicator, windows: WindowBuffers?) throws -> Row {
         let traffic = try Traffic(bytes: bytes, hidden: hidden, world: world)
         let bare = try bareExchange(traffic, world: world)
         let (path, output) = try dispatchPath(traffic, world: world)
-        for _ in 0..<3 { try bare(); try path() }   // warm-up
-        var bareTimes: [Double] = [], pathTimes: [Double] = []
+        let (window, windowOutput) = try windowPath(traffic, world: world, windows: windows)
+        for _ in 0..<3 { try bare(); try path(); try window() }   // warm-up
+        var times: [[Double]] = [[], [], []]
         for _ in 0..<repetitions {
-            try world.barrier()
-            var start = MPIEnvironment.wallTime
-            try bare()
-            bareTimes.append(MPIEnvironment.wallTime - start)
-            try world.barrier()
-            start = MPIEnvironment.wallTime
-            try path()
-            pathTimes.append(MPIEnvironment.wallTime - start)
+            for (index, exchange) in [bare, path, window].enumerated() {
+                try world.barrier()
+                let start = MPIEnvironment.wallTime
+                try exchange()
+                times[index].append(MPIEnvironment.wallTime - start)
+            }
         }
         // The slowest rank's time per repetition.
-        let bareSlowest = try world.allreduce(array: bareTimes, .max), pathSlowest = try world.allreduce(array: pathTimes, .max)
+        let slowest = try times.map { (values) throws(MPIError) in try world.allreduce(array: values, .max) }
         let h = hidden, count = traffic.count, tokens = traffic.tokens
         var wrong = 0
-        let returned = output.array
-        for row in 0..<count where returned[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
+        for buffer in [output] + (windows == nil ? [] : [windowOutput]) {
+            let returned = buffer.array
+            for row in 0..<count where returned[(row * h)..<((row + 1) * h)] != tokens[(row * h)..<((row + 1) * h)] { wrong += 1 }
+        }
         let totalWrong = try world.allreduce(array: [wrong], .sum)[0]
 
-        let bareSeconds = Statistics.median(bareSlowest) ?? 0, pathSeconds = Statistics.median(pathSlowest) ?? 0, ranks = world.size
+        let seconds = slowest.map { Statistics.median($0) ?? 0 }, ranks = world.size
         let size = Double(count * h * 4), factor = Double(ranks - 1) / Double(ranks)
-        let bareAlgbw = 2 * size / bareSeconds / 1e9, pathAlgbw = 2 * size / pathSeconds / 1e9
-        return Row(bytes: count * h * 4, rows: count, bareMicroseconds: bareSeconds * 1e6, pathMicroseconds: pathSeconds * 1e6,
-                   bareAlgbwGbPerSecond: bareAlgbw, bareBusbwGbPerSecond: bareAlgbw * factor,
-                   pathAlgbwGbPerSecond: pathAlgbw, pathBusbwGbPerSecond: pathAlgbw * factor,
-                   ratio: bareSeconds / pathSeconds, modelRatioSingleCopy: Self.modelRatios(ranks: ranks).singleCopy,
+        let algbw = seconds.map { $0 > 0 ? 2 * size / $0 / 1e9 : 0 }
+        let hasWindow = windows != nil
+        return Row(bytes: count * h * 4, rows: count, bareMicroseconds: seconds[0] * 1e6, pathMicroseconds: seconds[1] * 1e6,
+                   bareAlgbwGbPerSecond: algbw[0], bareBusbwGbPerSecond: algbw[0] * factor,
+                   pathAlgbwGbPerSecond: algbw[1], pathBusbwGbPerSecond: algbw[1] * factor, ratio: seconds[0] / seconds[1],
+                   windowMicroseconds: hasWindow ? seconds[2] * 1e6 : 0, windowAlgbwGbPerSecond: hasWindow ? algbw[2] : 0,
+                   windowBusbwGbPerSecond: hasWindow ? algbw[2] * factor : 0, windowRatio: hasWindow ? seconds[0] / seconds[2] : 0,
+                   modelRatioSingleCopy: Self.modelRatios(ranks: ranks).singleCopy,
                    modelRatioCopyInOut: Self.modelRatios(ranks: ranks).copyInOut, wrong: totalWrong)
     }
 
@@ -103,6 +122,8 @@ public struct AlltoallvBenchmark {
         let tokens: [Float]
         let plan: DispatchPlan
         let receiveCounts: [Int]
+        /// Every rank's rows to every rank, `[source][destination]` (what the window path needs).
+        let rowsByRank: [[Int]]
         var received: Int { receiveCounts.reduce(0, +) }
 
         init(bytes: Int, hidden h: Int, world: Communicator) throws(MPIError) {
@@ -122,6 +143,7 @@ public struct AlltoallvBenchmark {
                 try receiveCounts.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try world.alltoall(s, into: r) }
             }
             self.receiveCounts = receiveCounts
+            rowsByRank = try world.allgather(array: plan.sendCounts)
         }
     }
 
@@ -176,6 +198,42 @@ public struct AlltoallvBenchmark {
         return (path, output)
     }
 
+    /// Window path: what ``MoEExecutor`` does on the window transport — each row written once,
+    /// straight into its receiver's region at the offset the counts give (own rows into this
+    /// rank's region), synchronize; the combine reads each pair's row in its receiver's region
+    /// (the experts would have written their outputs there; here the rows go straight back) into
+    /// its token; synchronize again so the next round's writes do not overtake the reads. No
+    /// buffer stands between the token rows and their receivers. A no-op where the ranks do not
+    /// share one host.
+    private func windowPath(_ traffic: Traffic, world: Communicator, windows: WindowBuffers?) throws(MPIError)
+        -> (path: () throws(MPIError) -> Void, output: CommBuffer<Float>) {
+        let h = hidden, count = traffic.count, plan = traffic.plan, tokens = traffic.tokens
+        let output = try CommBuffer<Float>.make(count: count * h)
+        guard let windows else { return ({ () throws(MPIError) in }, output) }
+        let exchange = RowExchange(rows: traffic.rowsByRank, rank: world.rank)
+        try windows.reserve(rows: (0..<world.size).map { d in traffic.rowsByRank.reduce(0) { $0 + $1[d] } }.max() ?? 0, hidden: h)
+        let regions = (0..<world.size).map { windows.rowRegion(of: $0) }
+        let source = try CommBuffer<Float>.make(count: tokens.count)
+        source.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: tokens, count: tokens.count) }
+        let path = { () throws(MPIError) in
+            source.withUnsafeBufferPointer { source in
+                for token in 0..<count {
+                    let (rank, row) = exchange.remoteRow(plan.position[token])
+                    (regions[rank] + row * h).update(from: source.baseAddress! + token * h, count: h)
+                }
+            }
+            try windows.rowsWritten()
+            output.withUnsafeMutableBufferPointer { out in
+                for token in 0..<count {
+                    let (rank, row) = exchange.remoteRow(plan.position[token])
+                    (out.baseAddress! + token * h).update(from: regions[rank] + row * h, count: h)
+                }
+            }
+            try windows.rowsWritten()
+        }
+        return (path, output)
+    }
+
     /// The copy-count model's ratio on `ranks` ranks of one host: `n/(2n−1)` with a single-copy
     /// transport, `(2n−1)/(3n−2)` with copy-in/copy-out.
     static func modelRatios(ranks: Int) -> (singleCopy: Double, copyInOut: Double) {
@@ -194,12 +252,13 @@ public struct AlltoallvBenchmark {
         let model = Self.modelRatios(ranks: ranks)
         text += String(format: "# copy-count model of one host (see --help): ratio ≈ %.2f with single-copy transfers (CMA), %.2f with copy-in/copy-out\n",
                        model.singleCopy, model.copyInOut)
-        text += "#     size(B)     rows   bare(us)   path(us)  bare algbw  bare busbw  path algbw  path busbw   ratio  #wrong\n"
+        text += "# window path (rows written into the receivers' shared-window regions, combine reads them in place; \(synchronization.rawValue) synchronization)\n"
+        text += "#     size(B)     rows   bare(us)   path(us) window(us)  bare busbw  path busbw   win busbw   ratio  w.ratio  #wrong\n"
         for row in rows {
-            text += String(format: "%13d %8d %10.1f %10.1f %11.2f %11.2f %11.2f %11.2f %7.2f %7d\n", row.bytes, row.rows,
-                           row.bareMicroseconds, row.pathMicroseconds, row.bareAlgbwGbPerSecond, row.bareBusbwGbPerSecond,
-                           row.pathAlgbwGbPerSecond, row.pathBusbwGbPerSecond, row.ratio, row.wrong)
+            text += String(format: "%13d %8d %10.1f %10.1f %10.1f %11.2f %11.2f %11.2f %7.2f %8.2f %7d\n", row.bytes, row.rows,
+                           row.bareMicroseconds, row.pathMicroseconds, row.windowMicroseconds, row.bareBusbwGbPerSecond,
+                           row.pathBusbwGbPerSecond, row.windowBusbwGbPerSecond, row.ratio, row.windowRatio, row.wrong)
         }
-        return text + "# bandwidths in GB/s (1e9 B/s); ratio = path busbw / bare busbw"
+        return text + "# bandwidths in GB/s (1e9 B/s); ratio = path busbw / bare busbw, w.ratio = window path busbw / bare busbw"
     }
 }

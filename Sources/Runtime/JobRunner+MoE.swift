@@ -39,11 +39,13 @@ extension JobRunner {
             }
             let stepRecords = (0..<world.size).map { rank in
                 moeStepRecord(MoEStepFigures(figures[rank], ranks: world.size), rank: rank, task: task, index: index, job: job,
-                              hostnames: hostnames, step: step, measurement: measurement, error: errors[rank])
+                              hostnames: hostnames, step: step, measurement: measurement, error: errors[rank],
+                              transport: executor.transport)
             }
             try sink.write(stepRecords.map(ResultRecord.moe), globalStep: globalStepOffset + step)
             records += stepRecords
         }
+        try executor.releaseWindows()
         return records
     }
 
@@ -61,7 +63,7 @@ extension JobRunner {
 
     /// One rank's record of one step, from its figures and rank 0's verdict.
     private func moeStepRecord(_ figures: MoEStepFigures, rank: Int, task: MoETask, index: Int, job: Job, hostnames: [String],
-                               step: Int, measurement: MoEStepMeasurement, error: MoEBlockError) -> MoEStepRecord {
+                               step: Int, measurement: MoEStepMeasurement, error: MoEBlockError, transport: MoETransport) -> MoEStepRecord {
         let ranks = hostnames.count
         let rows = measurement.rowsReceivedByRank.map(Double.init)
         let mean = rows.reduce(0, +) / Double(max(1, rows.count))
@@ -81,12 +83,13 @@ extension JobRunner {
             dispatchBusbwGbPerSecond: busbw(figures.dispatchSeconds), combineBusbwGbPerSecond: busbw(figures.combineSeconds),
             imbalance: imbalance, rowsReceived: figures.rowsReceived,
             expertLoads: measurement.expertLoads, droppedPairs: measurement.droppedPairs, outputChecksum: figures.outputChecksum,
-            verified: error.verified, maxAbsError: error.maxAbs, maxRelError: error.maxRel, tolerance: task.tolerance)
+            verified: error.verified, maxAbsError: error.maxAbs, maxRelError: error.maxRel, tolerance: task.tolerance,
+            transport: transport.rawValue, interNodeBytesSent: figures.interNodeBytesSent)
     }
 }
 
 /// What each rank sends rank 0 about one MoE step, as one array of doubles (for one gather):
-/// eight figures, then the bytes sent to and received from each peer.
+/// nine figures, then the bytes sent to and received from each peer.
 struct MoEStepFigures {
     var computeSeconds: Double
     var dispatchSeconds: Double
@@ -96,6 +99,7 @@ struct MoEStepFigures {
     var rowsReceived: Int
     var flops: Double
     var outputChecksum: Double
+    var interNodeBytesSent: Int
     var bytesSentPerPeer: [Int]
     var bytesReceivedPerPeer: [Int]
 
@@ -104,7 +108,7 @@ struct MoEStepFigures {
         let checksum: Double = measurement.output.reduce(0.0) { $0 + Double($1) }
         return [measurement.computeSeconds, measurement.dispatchSeconds, measurement.combineSeconds,
                 measurement.exposedCommSeconds, measurement.wallSeconds, Double(measurement.rowsReceived),
-                measurement.flops, checksum]
+                measurement.flops, checksum, Double(measurement.interNodeBytesSent)]
             + measurement.bytesSentPerPeer.map { Double($0) } + measurement.bytesReceivedPerPeer.map { Double($0) }
     }
 
@@ -118,8 +122,9 @@ struct MoEStepFigures {
         rowsReceived = Int(values[5])
         flops = values[6]
         outputChecksum = values[7]
-        bytesSentPerPeer = values[8..<(8 + ranks)].map { Int($0) }
-        bytesReceivedPerPeer = values[(8 + ranks)..<(8 + 2 * ranks)].map { Int($0) }
+        interNodeBytesSent = Int(values[8])
+        bytesSentPerPeer = values[9..<(9 + ranks)].map { Int($0) }
+        bytesReceivedPerPeer = values[(9 + ranks)..<(9 + 2 * ranks)].map { Int($0) }
     }
 }
 

@@ -31,7 +31,7 @@ public struct MPISelfCheck {
     /// Every case, in the order of the printed rows.
     static var cases: [Case] {
         [sendReceive, broadcast, gather, scatter, allgather, reductions, alltoall, alltoallvDisplacements,
-         split, nonblocking, typedErrors]
+         split, sharedWindow, nonblocking, typedErrors]
     }
 
     private func check(_ world: Communicator) throws -> RunExitStatus {

@@ -13,6 +13,8 @@ struct MoEStepMeasurement {
     var wallSeconds = 0.0
     var bytesSentPerPeer: [Int] = []
     var bytesReceivedPerPeer: [Int] = []
+    /// Bytes of rows the dispatch sent to other nodes (see ``MoEExecutor/layout``).
+    var interNodeBytesSent = 0
     var rowsReceived = 0
     var rowsReceivedByRank: [Int] = []
     var expertLoads: [Int] = []
@@ -41,16 +43,30 @@ struct MoEExecutor {
     let pacer: Pacer
     private(set) var balance: MoEBalanceState
     private(set) var layer: MoELayer
-    /// One set of reusable communication buffers per micro-batch.
+    /// One set of reusable communication buffers per micro-batch (alltoallv transport).
     let buffers: [DispatchBuffers]
+    /// How rows travel (resolved: never `auto`), with its shared windows per micro-batch (window
+    /// transports; empty on alltoallv).
+    let transport: MoETransport
+    let windows: [WindowBuffers]
+    /// The ranks' nodes: the job's virtual nodes (`[cluster]` `gpusPerNode`) within hosts, else hosts.
+    let layout: NodeLayout
+    /// Hierarchical: per micro-batch, the results of the pairs that crossed nodes.
+    let crossings: [CrossingRows]
     /// Where the phases' spans go (`--trace`), or nil.
     var trace: TraceRecorder?
 
-    init(task: MoETask, communicator: Communicator, balance: MoEBalanceState, cluster: EmulatedCluster? = nil) throws {
+    init(task: MoETask, communicator: Communicator, balance: MoEBalanceState, cluster: EmulatedCluster? = nil,
+         synchronization: WindowSynchronization = .barrier) throws {
         self.task = task
         self.communicator = communicator
         pacer = Pacer(cluster: cluster, rank: communicator.rank)
         buffers = (0..<task.microBatches).map { _ in DispatchBuffers() }
+        layout = NodeLayout(nodeOf: try Self.nodes(world: communicator, cluster: cluster))
+        let resolved = try Self.resolveTransport(task.transport, world: communicator, layout: layout)
+        transport = resolved.transport
+        crossings = transport == .hierarchical ? (0..<task.microBatches).map { _ in CrossingRows() } : []
+        windows = resolved.host.map { host in (0..<task.microBatches).map { _ in WindowBuffers(communicator: host, synchronization: synchronization) } } ?? []
         self.balance = balance
         layer = try MoELayer(task: task, heldExperts: balance.placement.experts(on: communicator.rank))
     }
@@ -69,12 +85,12 @@ struct MoEExecutor {
         let plans = MoERouter.dispatchPlans(task: task, rank: communicator.rank, routings: routings, keep: keep,
                                             placement: balance.placement)                     // 3
         let routes = try exchangeCounts(routings: routings, plans: plans, measurement: &measurement)   // 4
-        let savedRows = try dispatchExpertsAndCombine(x, routes, timer: &timer, measurement: &measurement)  // 5
+        let savedRows = windows.isEmpty
+            ? try dispatchExpertsAndCombine(x, routes, timer: &timer, measurement: &measurement)     // 5
+            : try windowDispatchExpertsAndCombine(x, routes, timer: &timer, measurement: &measurement)
         measurement.output = weightedSums(x, routes, timer: &timer)                           // 6
         if task.backward {
-            try backward(step: step, x: x, plans: routes.plans, exchanges: routes.exchanges, routings: routes.routings,
-                         receiveCounts: routes.receiveCounts, segments: routes.segments, savedRows: savedRows,
-                         timer: &timer, measurement: &measurement)
+            try backward(step: step, x: x, routes: routes, savedRows: savedRows, timer: &timer, measurement: &measurement)
         }
         measurement.computeSeconds = timer.compute
         try finish(routes, timer: timer, measurement: &measurement)                           // 7
@@ -128,27 +144,45 @@ struct MoEExecutor {
         let ranks = communicator.size, rank = communicator.rank, m = task.microBatches
         let placement = balance.placement, slots = placement.slotsPerRank
         var receiveSlotCounts = [[[Int]]](repeating: [[Int]](repeating: [Int](repeating: 0, count: slots), count: ranks), count: m)
+        var allCounts: [[Int]] = []
         var countsTimer = PhaseTimer(trace: trace)
         try countsTimer.measure(.comm, .dispatch) { () throws(MPIError) in
             let send = (0..<ranks).flatMap { peer in
                 plans.flatMap { Array($0.slotCounts[(peer * slots)..<((peer + 1) * slots)]) }
             }
-            var received = [Int](repeating: 0, count: ranks * m * slots)
-            try send.withUnsafeBufferPointer { (s) throws(MPIError) in
-                try received.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try communicator.alltoall(s, into: r) }
-            }
-            for peer in 0..<ranks {
-                for batch in 0..<m {
-                    let start = (peer * m + batch) * slots
-                    receiveSlotCounts[batch][peer] = Array(received[start..<(start + slots)])
+            if windows.isEmpty {
+                var received = [Int](repeating: 0, count: ranks * m * slots)
+                try send.withUnsafeBufferPointer { (s) throws(MPIError) in
+                    try received.withUnsafeMutableBufferPointer { (r) throws(MPIError) in try communicator.alltoall(s, into: r) }
+                }
+                for peer in 0..<ranks {
+                    for batch in 0..<m {
+                        let start = (peer * m + batch) * slots
+                        receiveSlotCounts[batch][peer] = Array(received[start..<(start + slots)])
+                    }
+                }
+            } else {
+                // The window transports write into the receivers' regions: every rank needs every
+                // rank's counts (where its runs start there, and how large the regions must be).
+                allCounts = try communicator.allgather(array: send)
+                for peer in 0..<ranks {
+                    for batch in 0..<m {
+                        let start = (rank * m + batch) * slots
+                        receiveSlotCounts[batch][peer] = Array(allCounts[peer][start..<(start + slots)])
+                    }
                 }
             }
         }
         measurement.dispatchSeconds = countsTimer.comm
         let receiveCounts = receiveSlotCounts.map { batch in batch.map { $0.reduce(0, +) } }
+        let exchanges = (0..<m).map { batch in
+            allCounts.isEmpty
+                ? RowExchange(sendCounts: plans[batch].sendCounts, receiveCounts: receiveCounts[batch], rank: rank)
+                : RowExchange(rows: Self.rowsByRank(allCounts, batch: batch, microBatches: m, slots: slots), rank: rank)
+        }
+        let rows = try reserveRows(exchanges, allCounts: allCounts)
         return MoEStepRoutes(placement: placement, routings: routings, plans: plans, receiveCounts: receiveCounts,
-                             exchanges: (0..<m).map { RowExchange(sendCounts: plans[$0].sendCounts, receiveCounts: receiveCounts[$0], rank: rank) },
-                             segments: receiveSlotCounts.map(ExpertSegment.segments(counts:)))
+                             exchanges: exchanges, segments: receiveSlotCounts.map(ExpertSegment.segments(counts:)), rows: rows)
     }
 
     /// 6. Weighted sums plus shared experts, per micro-batch, in original token order.
@@ -158,15 +192,9 @@ struct MoEExecutor {
         output.reserveCapacity(task.tokens * h)
         timer.measure(.compute, .forward) { pacer.compute {
             for batch in 0..<task.microBatches {
-                let buffer = buffers[batch], exchange = routes.exchanges[batch]
-                output += buffer.combineReceive.withUnsafeBufferPointer { returned in
-                    buffer.combineSend.withUnsafeBufferPointer { expertOutput in
-                        layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
-                                      routing: routes.routings[batch], position: routes.plans[batch].position) {
-                            exchange.resultRow($0, returned: returned.baseAddress!, expertOutput: expertOutput.baseAddress!, hidden: h)
-                        }
-                    }
-                }
+                let rows = routes.rows[batch]
+                output += layer.combine(x: x[(batch * chunk * h)..<((batch + 1) * chunk * h)], count: chunk,
+                                        routing: routes.routings[batch], position: routes.plans[batch].position) { rows.resultRow($0) }
             }
         } }
         return output
@@ -179,6 +207,10 @@ struct MoEExecutor {
         balance.record(loads: measurement.expertLoads)
         measurement.bytesSentPerPeer = (0..<ranks).map { peer in routes.plans.reduce(0) { $0 + $1.sendCounts[peer] } * h * 4 }
         measurement.bytesReceivedPerPeer = (0..<ranks).map { peer in routes.receiveCounts.reduce(0) { $0 + $1[peer] } * h * 4 }
+        if transport != .hierarchical {
+            let rank = communicator.rank
+            measurement.interNodeBytesSent = (0..<ranks).reduce(0) { $0 + (layout.nodeOf[$1] == layout.nodeOf[rank] ? 0 : measurement.bytesSentPerPeer[$1]) }
+        }
         measurement.wallSeconds = timer.elapsed
         // Per routed row and per token of each shared expert: 3 GEMMs forward; backward recomputes
         // them and adds input and weight gradients (6 more).
@@ -209,75 +241,62 @@ struct MoEStepRoutes {
     let receiveCounts: [[Int]]
     let exchanges: [RowExchange]
     let segments: [[ExpertSegment]]
+    /// Where each micro-batch's rows are packed, received and read back (reserved for this step).
+    let rows: [MicroBatchRows]
 }
 
 extension MoEExecutor {
     /// The backward pass of one step: output gradients `w · dY` dispatched along the forward
     /// routes, expert backward on the rows each expert saw, input gradients combined back and
     /// summed per token with the shared experts' contribution. Sequential per micro-batch.
-    fileprivate func backward(step: Int, x: [Float], plans: [DispatchPlan], exchanges: [RowExchange], routings: [GatingResult],
-                              receiveCounts: [[Int]],
-                              segments: [[ExpertSegment]], savedRows: [[Float]], timer: inout PhaseTimer,
+    fileprivate func backward(step: Int, x: [Float], routes: MoEStepRoutes, savedRows: [[Float]], timer: inout PhaseTimer,
                               measurement: inout MoEStepMeasurement) throws {
         let rank = communicator.rank, h = task.hidden, k = task.topK, m = task.microBatches, chunk = task.tokens / m
         let dY = MoELayer.outputGradient(task: task, step: step, rank: rank)
         var dX: [Float] = []
         var slotSums = [Double](repeating: 0, count: layer.heldExperts.count)
-        let rowBytes = h * MemoryLayout<Float>.size
         for batch in 0..<m {
-            let plan = plans[batch], buffer = buffers[batch], routing = routings[batch], exchange = exchanges[batch]
+            let plan = routes.plans[batch], routing = routes.routings[batch], rows = routes.rows[batch]
             let tokenBase = batch * chunk
-            timer.measure(.compute, .backward) {
-                buffer.sendRows.withUnsafeMutableBufferPointer { send in
-                    buffer.receiveRows.withUnsafeMutableBufferPointer { receive in
-                        for (pair, slot) in plan.position.enumerated() where slot >= 0 {
-                            let weight = routing.weights[pair], token = tokenBase + pair / k
-                            let target = exchange.packTarget(slot, send: send.baseAddress!, receive: receive.baseAddress!, hidden: h)
-                            for j in 0..<h { target[j] = weight * dY[token * h + j] }
-                        }
-                    }
+            let weighted = { (pair: Int, target: UnsafeMutablePointer<Float>) in
+                let weight = routing.weights[pair], token = tokenBase + pair / k
+                for j in 0..<h { target[j] = weight * dY[token * h + j] }
+            }
+            // Through windows the pack is the transfer (timed as dispatch); else it is kernel work.
+            if !rows.isWindow {
+                timer.measure(.compute, .backward) {
+                    for (pair, slot) in plan.position.enumerated() where slot >= 0 { weighted(pair, rows.packTarget(slot)) }
                 }
             }
-            var dispatchTimer = PhaseTimer(trace: trace)
-            try dispatchTimer.measure(.comm, .dispatchBackward) { () throws(MPIError) in
-                try pacer.transfer(sendBytes: plan.sendCounts.map { $0 * rowBytes },
-                                   receiveBytes: receiveCounts[batch].map { $0 * rowBytes }) { () throws(MPIError) in
-                    try exchange.startDispatch(communicator, send: buffer.sendRows, into: buffer.receiveRows, hidden: h).wait()
-                }
+            var dispatch = PhaseTimer(trace: trace)
+            let inFlight = try dispatch.measure(.comm, .dispatchBackward) { () throws(MPIError) -> CrossingInFlight? in
+                if rows.isWindow { return try windowDispatch(batch, routes, perToken: false, measurement: &measurement, fill: weighted) }
+                try exchangeRows(batch, routes, .dispatch, deadline: MPIEnvironment.wallTime + linkSeconds(batch, routes, .dispatch))
+                return nil
             }
-            measurement.dispatchSeconds += dispatchTimer.comm
+            measurement.dispatchSeconds += dispatch.comm
             timer.measure(.compute, .backward) {
                 pacer.compute {
-                    savedRows[batch].withUnsafeBufferPointer { rows in
-                        buffer.receiveRows.withUnsafeBufferPointer { dOut in
-                            buffer.combineSend.withUnsafeMutableBufferPointer { dX in
-                                layer.expertBackward(segments: segments[batch], rows: rows, dOut: dOut, dX: dX, gradientSums: &slotSums)
-                            }
-                        }
+                    savedRows[batch].withUnsafeBufferPointer { saved in
+                        layer.expertBackward(segments: routes.segments[batch], rows: saved, dOut: rows.input, dX: rows.output,
+                                             gradientSums: &slotSums)
                     }
                 }
             }
             var back = PhaseTimer(trace: trace)
             try back.measure(.comm, .combineBackward) { () throws(MPIError) in
-                try pacer.transfer(sendBytes: receiveCounts[batch].map { $0 * rowBytes },
-                                   receiveBytes: plan.sendCounts.map { $0 * rowBytes }) { () throws(MPIError) in
-                    try exchange.startCombine(communicator, expertOutput: buffer.combineSend, into: buffer.combineReceive, hidden: h).wait()
-                }
+                if rows.isWindow { return try windowCombine(batch, routes, inFlight) }
+                try exchangeRows(batch, routes, .combine, deadline: MPIEnvironment.wallTime + linkSeconds(batch, routes, .combine))
             }
             measurement.combineSeconds += back.comm
             timer.measure(.compute, .backward) {
                 pacer.compute {
                     var part = layer.sharedBackward(x: x[(tokenBase * h)..<((tokenBase + chunk) * h)],
                                                     dY: Array(dY[(tokenBase * h)..<((tokenBase + chunk) * h)]), count: chunk)
-                    buffer.combineReceive.withUnsafeBufferPointer { returned in
-                        buffer.combineSend.withUnsafeBufferPointer { expertOutput in
-                            for token in 0..<chunk {
-                                for choice in 0..<k where plan.position[token * k + choice] >= 0 {
-                                    let source = exchange.resultRow(plan.position[token * k + choice], returned: returned.baseAddress!,
-                                                                    expertOutput: expertOutput.baseAddress!, hidden: h)
-                                    for j in 0..<h { part[token * h + j] += source[j] }
-                                }
-                            }
+                    for token in 0..<chunk {
+                        for choice in 0..<k where plan.position[token * k + choice] >= 0 {
+                            let source = rows.resultRow(plan.position[token * k + choice])
+                            for j in 0..<h { part[token * h + j] += source[j] }
                         }
                     }
                     dX += part

@@ -47,12 +47,17 @@ struct Pacer {
                 inter.send += Double(sendBytes[peer]); inter.receive += Double(receiveBytes[peer])
             }
         }
+        return linkSeconds(intraNodeBytes: max(intra.send, intra.receive), scaleOutBytes: max(inter.send, inter.receive))
+    }
+
+    /// Seconds the emulated links need to move `intraNodeBytes` inside this rank's node and
+    /// `scaleOutBytes` between nodes (each the larger of what it sends and receives there).
+    func linkSeconds(intraNodeBytes: Double, scaleOutBytes: Double) -> Double {
         func seconds(_ bytes: Double, over tier: LinkTier?) -> Double {
             guard bytes > 0, let tier else { return 0 }
             return tier.seconds(bytes: bytes)
         }
-        return max(seconds(max(intra.send, intra.receive), over: cluster.intraNode),
-                   seconds(max(inter.send, inter.receive), over: cluster.scaleOut))
+        return max(seconds(intraNodeBytes, over: cluster.intraNode), seconds(scaleOutBytes, over: cluster.scaleOut))
     }
 
     /// Runs a blocking collective and holds it to the capped links: it is not complete before

@@ -20,8 +20,11 @@ struct RowExchange {
     /// Rows from each source, and the receive-buffer row of each source's first row.
     let receiveCounts: [Int]
     let receiveOffsets: [Int]
+    /// Through shared windows (``WindowBuffers``): for each destination, the row of its receive
+    /// region where this rank's run starts (the rows of lower ranks before it); empty otherwise.
+    let remoteOffsets: [Int]
 
-    init(sendCounts: [Int], receiveCounts: [Int], rank: Int) {
+    init(sendCounts: [Int], receiveCounts: [Int], rank: Int, remoteOffsets: [Int] = []) {
         precondition(sendCounts.count == receiveCounts.count && sendCounts.indices.contains(rank),
                      "RowExchange: one count per rank, and rank \(rank) among them")
         self.rank = rank
@@ -29,7 +32,38 @@ struct RowExchange {
         self.receiveCounts = receiveCounts
         sendOffsets = Self.offsets(sendCounts)
         receiveOffsets = Self.offsets(receiveCounts)
+        self.remoteOffsets = remoteOffsets
         precondition(sendCounts[rank] == receiveCounts[rank], "RowExchange: own rows sent and received must agree")
+    }
+
+    /// The exchange of `rank` when every rank knows every rank's rows to every other
+    /// (`rows[source][destination]`), as the window transports do: it knows where its runs start
+    /// in its destinations' receive regions too.
+    init(rows: [[Int]], rank: Int) {
+        let ranks = rows.count
+        self.init(sendCounts: rows[rank], receiveCounts: rows.map { $0[rank] }, rank: rank,
+                  remoteOffsets: (0..<ranks).map { destination in (0..<rank).reduce(0) { $0 + rows[$1][destination] } })
+    }
+
+    /// The destination of send position `position` (runs are back to back in rank order).
+    @inline(__always)
+    func destination(of position: Int) -> Int {
+        var low = 0, high = sendOffsets.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if sendOffsets[middle] <= position { low = middle } else { high = middle - 1 }
+        }
+        // The last run starting at or before the position: an empty run shares its offset with
+        // the next one, so the last is the one that holds rows.
+        return low
+    }
+
+    /// The row in its destination's receive region (and expert output region) of the row at send
+    /// position `position`, with the destination.
+    @inline(__always)
+    func remoteRow(_ position: Int) -> (rank: Int, row: Int) {
+        let destination = destination(of: position)
+        return (destination, remoteOffsets[destination] + position - sendOffsets[destination])
     }
 
     /// Exclusive prefix sums: the first row of each run when runs are back to back.

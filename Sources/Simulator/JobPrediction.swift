@@ -51,7 +51,7 @@ public struct TaskPrediction: Codable, Sendable {
                 return prediction
             }
             if case .moe(let moe) = task {
-                (compute, comm) = predictMoE(moe, lowering: lowering, costs: costs)
+                (compute, comm) = predictMoE(moe, lowering: lowering, costs: costs, nodeRanks: job.cluster?.gpusPerNode)
             } else {
                 (compute, comm) = cost(task, lowering: lowering, costs: costs)
             }
@@ -84,10 +84,19 @@ public struct TaskPrediction: Codable, Sendable {
     /// balancing), for at most ``moeSteps`` steps and a few routing budgets: per rank, the
     /// median over the steps of its compute and of its comm — as `frugal run --predict` takes
     /// the median of the measured steps.
-    static func predictMoE(_ task: MoETask, lowering: JobLowering, costs: OpCostModel) -> (compute: [Double], comm: [Double]) {
+    /// The transport is the task's (`frugal run --predict` sets the one the run used); `auto`
+    /// is taken as the runtime takes it on one host: hierarchical across the job's virtual nodes
+    /// (`nodeRanks`, `[cluster] gpusPerNode`), else window (whose rows are the flat ones).
+    static func predictMoE(_ task: MoETask, lowering: JobLowering, costs: OpCostModel,
+                           nodeRanks: Int? = nil) -> (compute: [Double], comm: [Double]) {
+        var task = task
+        if task.transport == .auto {
+            task.transport = (nodeRanks ?? lowering.ranks) < lowering.ranks ? .hierarchical : .window
+        }
         guard var planner = try? MoEDispatchPlanner(task: task, ranks: lowering.ranks) else {
             return cost(.moe(task), lowering: lowering, costs: costs)
         }
+        planner.nodeRanks = nodeRanks ?? lowering.ranks
         let steps = max(1, min(task.steps, moeSteps, moeRoutingBudgets * MoEDispatchPlanner.routingBudget / max(1, planner.routingWork)))
         var computes: [[Double]] = [], comms: [[Double]] = []
         for _ in 0..<steps {

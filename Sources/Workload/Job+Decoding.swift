@@ -24,7 +24,7 @@ extension Job {
     /// Keys of a `moe` task.
     public static let moeKeys = ["kind", "name", "tokens", "hidden", "expertFfnWidth", "routedExperts", "sharedExperts", "topK",
                                  "groups", "topkGroups", "gpusPerNode", "scoreFunction", "routeScale", "balance", "affinity",
-                                 "steps", "microBatches", "capacityFactor", "backward", "seed", "verify", "tolerance"]
+                                 "steps", "microBatches", "capacityFactor", "backward", "transport", "seed", "verify", "tolerance"]
     /// Keys of a `moe` task renamed to the model file's spelling (old → new); the old ones still
     /// decode, with a ``ConfigWarning``.
     public static let moeRenamedKeys: KeyValuePairs<String, String> = [

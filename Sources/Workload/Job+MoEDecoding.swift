@@ -49,6 +49,7 @@ extension Job {
             microBatches: try table.int("microBatches", in: bounds.moeTokens, default: 1),
             capacityFactor: try table.optionalDouble("capacityFactor", in: bounds.capacityFactor),
             backward: try table.bool("backward", default: false),
+            transport: try table.choice("transport", default: MoETransport.auto),
             seed: UInt64(try table.int("seed", in: bounds.seed, default: Int(jobSeed))),
             verify: try table.bool("verify", default: true),
             tolerance: try table.double("tolerance", in: bounds.tolerance, default: 1e-4))

@@ -44,6 +44,8 @@ public struct MoETask: Sendable, Equatable {
     /// experts, expert backward (input and weight gradients, activations recomputed), input
     /// gradients combined back, shared experts' backward. The gate is held constant.
     public var backward: Bool
+    /// How rows travel between ranks (`auto`: the runtime picks and records its choice).
+    public var transport: MoETransport
     public var seed: UInt64
     public var verify: Bool
     /// Largest accepted `maxAbsError / max|y_ref|`.
@@ -52,7 +54,7 @@ public struct MoETask: Sendable, Equatable {
     public init(name: String, tokens: Int, hidden: Int, expertFfnWidth: Int, routedExperts: Int, sharedExperts: Int = 0,
                 topK: Int, groups: Int = 1, topkGroups: Int = 1, gpusPerNode: Int = 1, scoreFunction: GatingScoreFunction = .sigmoid,
                 routeScale: Double = 1, balance: MoEBalance = .none, zipf: Double = 0, drift: Double = 0, steps: Int = 1,
-                microBatches: Int = 1, capacityFactor: Double? = nil, backward: Bool = false, seed: UInt64 = 42, verify: Bool = true,
+                microBatches: Int = 1, capacityFactor: Double? = nil, backward: Bool = false, transport: MoETransport = .auto, seed: UInt64 = 42, verify: Bool = true,
                 tolerance: Double = 1e-4) {
         self.name = name
         self.tokens = tokens
@@ -73,6 +75,7 @@ public struct MoETask: Sendable, Equatable {
         self.microBatches = microBatches
         self.capacityFactor = capacityFactor
         self.backward = backward
+        self.transport = transport
         self.seed = seed
         self.verify = verify
         self.tolerance = tolerance

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPIKit
 import Runtime
 
 /// `frugal bench alltoallv`: under mpirun.
@@ -8,8 +9,10 @@ struct BenchAlltoallv: ParsableCommand {
         commandName: "alltoallv",
         abstract: "MoE dispatch+combine path vs bare MPI_Alltoallv at the same byte counts (run under mpirun).",
         discussion: """
-        The path is the MoE executor's (pack by destination, own rows in place, MPI_Ialltoallv there \
-        and back, combine); the bare call is a blocking MPI_Alltoallv with the same per-peer counts.
+        The path is the MoE executor's alltoallv transport (pack by destination, own rows in place, \
+        MPI_Ialltoallv there and back, combine); the window path is its window transport (each row \
+        written once into its receiver's shared-window region, the combine reading it there); the bare \
+        call is a blocking MPI_Alltoallv with the same per-peer counts. All three in the same run.
 
         Copy-count model of one host: with one thread per rank and copies at one speed, a bare round \
         trip copies each byte 2 times with a single-copy transport (CMA) or 2(2n-1)/n with \
@@ -32,6 +35,9 @@ struct BenchAlltoallv: ParsableCommand {
 
     @Option(help: "table or json.")
     var format: String = "table"
+
+    @Option(help: "How the window path synchronizes: barrier (lock_all once, then MPI_Win_sync + MPI_Barrier) or fence (MPI_Win_fence).")
+    var sync: String = "barrier"
 
     /// Largest byte count per rank (1 GiB), floats per row and repetitions.
     static let maxBytes = 1 << 30
@@ -58,11 +64,13 @@ struct BenchAlltoallv: ParsableCommand {
             throw ValidationError("--repeat: expected an integer in 1...\(Self.maxRepetitions), found \(`repeat`)")
         }
         guard ["table", "json"].contains(format) else { throw ValidationError("--format: expected table or json, found '\(format)'") }
+        guard WindowSynchronization(rawValue: sync) != nil else { throw ValidationError("--sync: expected barrier or fence, found '\(sync)'") }
     }
 
     func run() throws {
         let benchmark = AlltoallvBenchmark(sizes: sizes.split(separator: ",").compactMap { Int($0) }, hidden: hidden,
-                                           repetitions: `repeat`, json: format == "json")
+                                           repetitions: `repeat`, json: format == "json",
+                                           synchronization: WindowSynchronization(rawValue: sync) ?? .barrier)
         let status = benchmark.run()
         if status != .success { throw ExitCode(status.rawValue) }
     }

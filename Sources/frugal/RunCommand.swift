@@ -96,7 +96,7 @@ extension Frugal {
                 let outcome = JobRunner(options: options).runReturningRecords()
                 if outcome.isRoot, let job = outcome.job {
                     let comparison = PredictionComparison(outcome: outcome, predictions: TaskPrediction
-                        .predict(job: job, ranks: outcome.ranks, cluster: clusterSpec))
+                        .predict(job: Frugal.Run.withTransportsUsed(job, outcome.moeSteps), ranks: outcome.ranks, cluster: clusterSpec))
                     print(comparison.table(clusterFile: cluster))
                     if let out { try comparison.write(to: (out as NSString).appendingPathComponent("predictions.jsonl")) }
                 }
@@ -131,3 +131,18 @@ struct MPILaunch {
 }
 
 extension RunOptions.Format: ExpressibleByArgument {}
+
+extension Frugal.Run {
+    /// `job` with each MoE task's transport the one its run recorded (`auto` resolved), so the
+    /// prediction prices the exchange the run made.
+    static func withTransportsUsed(_ job: Job, _ records: [MoEStepRecord]) -> Job {
+        var job = job
+        job.tasks = job.tasks.map { task in
+            guard case .moe(var moe) = task,
+                  let used = records.first(where: { $0.task == moe.name })?.transport.flatMap(MoETransport.init(rawValue:)) else { return task }
+            moe.transport = used
+            return .moe(moe)
+        }
+        return job
+    }
+}

@@ -33,14 +33,17 @@ import Workload
         return try MPIRunner.moeRecords(in: directory)
     }
 
-    @Test func cappedLinksHoldEveryTransferToBytesOverCap() throws {
+    /// On the flat transports (every row straight to its expert's rank: per-peer bytes).
+    @Test(arguments: ["alltoallv", "window"])
+    func cappedLinksHoldEveryTransferToBytesOverCap(transport: String) throws {
         // 4 ranks, virtual nodes of 2; 0.01 GB/s between nodes, 0.05 GB/s inside.
         let records = try run(Self.job(constraints: """
             [constraints]
             ranksPerNode = 2
             intraNodeGbPerSecond = 0.05
             interNodeGbPerSecond = 0.01
-            """), ranks: 4)
+            """).replacingOccurrences(of: "steps = 2", with: "steps = 2\ntransport = \"\(transport)\""), ranks: 4)
+        #expect(records.allSatisfy { $0.transport == transport })
         #expect(records.count == 8 && records.allSatisfy { $0.verified })
         for record in records {
             func seconds(_ bytes: [Int]) -> Double {

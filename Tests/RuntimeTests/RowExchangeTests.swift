@@ -37,4 +37,27 @@ import Testing
         defer { send.deallocate(); receive.deallocate() }
         #expect((0..<5).allSatisfy { alone.packTarget($0, send: send, receive: receive, hidden: 1) == send + $0 })
     }
+
+    /// The window transports: every rank knows every rank's rows, so a sender knows where its
+    /// runs start in each receiver's region (after the runs of lower ranks), and which run a send
+    /// position belongs to (empty runs skipped).
+    @Test func rowsInTheReceiversRegionsFollowLowerRanksRuns() {
+        // rows[source][destination]: rank 1 sends 2, 0, 3 rows to ranks 0, 1, 2.
+        let rows = [[1, 4, 2], [2, 0, 3], [5, 1, 0]]
+        let window = RowExchange(rows: rows, rank: 1)
+        #expect(window.sendCounts == [2, 0, 3] && window.receiveCounts == [4, 0, 1])
+        #expect(window.remoteOffsets == [1, 4, 2])
+        #expect((0..<5).map(window.destination(of:)) == [0, 0, 2, 2, 2])
+        #expect((0..<5).map { window.remoteRow($0).row } == [1, 2, 2, 3, 4])
+        let leadingEmpty = RowExchange(rows: [[0, 2], [3, 1]], rank: 0)
+        #expect((0..<2).map(leadingEmpty.destination(of:)) == [1, 1])
+    }
+
+    /// Hierarchical relays: a node's rank with the sender's local index, wrapping in a smaller node.
+    @Test func relaysAreRailAligned() {
+        let layout = NodeLayout(nodeOf: [0, 0, 1, 1, 2])
+        #expect(layout.members == [[0, 1], [2, 3], [4]] && layout.localIndex == [0, 1, 0, 1, 0])
+        #expect(layout.relay(for: 1, in: 1) == 3 && layout.relay(for: 0, in: 1) == 2 && layout.relay(for: 1, in: 2) == 4)
+        #expect(layout.relay(for: 4, in: 0) == 0)
+    }
 }
