@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Program", "Hardware", "Workload", "Planner", "Config", "Reports"]),
         // Launch `mpirun` on the built `frugal` executable (a dependency so that it is built, not
         // imported); they never call MPI_Init themselves.
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Hardware", "Workload", "Planner", "Reports", "TestSupport", "frugal"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Config", "Hardware", "Workload", "Planner", "Reports", "TestSupport", "Training", "frugal"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Config", "Hardware", "Reports", "TestSupport", "Workload", "frugal"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Workload", "Kernels"]),

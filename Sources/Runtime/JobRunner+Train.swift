@@ -16,38 +16,71 @@ extension JobRunner {
         executor.trace = trace
         var reference = world.isRoot && task.verify
             ? try SingleRankTrainer(model: executor.model, seed: task.seed, optimizer: executor.optimizerConfiguration) : nil
-        if firstStep > 0 {
-            throw TrainRunError("task '\(task.name)': --resume of a train task is not supported yet (its steps keep no checkpoint); run it again without --resume")
-        }
+        let checkpoints = options.outDirectory.map { $0 + "/checkpoints" }
+        let start = firstStep > 0 ? try resumeTrain(executor, reference: &reference, task: index, firstStep: firstStep,
+                                                    directory: checkpoints) : 0
         let owned = (0..<world.size).map {
             TrainExecutor.ownedRanges(of: $0, task: task, lowering: executor.lowering, layout: executor.worker.weights.layout)
         }
         var records: [TrainStepRecord] = []
-        for step in firstStep..<task.steps {
+        for step in start..<task.steps {
             // Rank 0 reaches this barrier only after writing the previous step's records.
             try world.barrier()
-            try beforeStep(step)
+            // Steps before `firstStep` have their records: they are only replayed from the checkpoint.
+            let replay = step < firstStep
+            if !replay { try beforeStep(step) }
             trace?.repetition = step
             let measurement = try executor.step(step)
             let values = try gatherOwned(executor.ownedValues(), counts: owned.map { $0.all.reduce(0) { $0 + $1.count } },
                                          world: world)
             let figures = try world.gather(array: TrainStepFigures.values(of: measurement))
-            guard world.isRoot else { continue }
-            var check = TrainStepCheck(loss: measurement.loss, referenceLoss: nil, errors: Array(repeating: 0, count: world.size))
-            if var trainer = reference {
-                try check.compare(with: &trainer, batch: executor.corpus.batch(step: step), microBatches: task.setup.dp * task.setup.microBatches,
-                                  values: values, owned: owned.map(\.all))
-                reference = trainer
+            if world.isRoot {
+                var check = TrainStepCheck(loss: measurement.loss, referenceLoss: nil, errors: Array(repeating: 0, count: world.size))
+                if var trainer = reference {
+                    try check.compare(with: &trainer, batch: executor.corpus.batch(step: step),
+                                      microBatches: task.setup.dp * task.setup.microBatches, values: values, owned: owned.map(\.all))
+                    reference = trainer
+                }
+                let stepRecords = (0..<world.size).map { rank in
+                    trainRecord(TrainStepFigures(figures[rank]), rank: rank, step: step, task: task, index: index, job: job,
+                                hostnames: hostnames, lowering: executor.lowering, check: check)
+                }
+                if !replay {
+                    try sink.write(stepRecords.map(ResultRecord.train), globalStep: globalStepOffset + step)
+                    if options.format == .table { print(TrainTable.stepLine(stepRecords)) }
+                    records += stepRecords
+                }
             }
-            let stepRecords = (0..<world.size).map { rank in
-                trainRecord(TrainStepFigures(figures[rank]), rank: rank, step: step, task: task, index: index, job: job,
-                            hostnames: hostnames, lowering: executor.lowering, check: check)
-            }
-            try sink.write(stepRecords.map(ResultRecord.train), globalStep: globalStepOffset + step)
-            if options.format == .table { print(TrainTable.stepLine(stepRecords)) }
-            records += stepRecords
+            // After the step's records: a checkpoint is never ahead of them by more than this step.
+            try checkpoints.map { try executor.checkpoint(reference: reference?.state).write(directory: $0, task: index) }
         }
         return records
+    }
+
+    /// Restores every rank (and rank 0's reference) from the newest checkpoint at or before
+    /// `firstStep` that every rank holds; returns its step, from which the run replays up to
+    /// `firstStep`. No checkpoint, or one of another run, is an error that says so.
+    private func resumeTrain(_ executor: TrainExecutor, reference: inout SingleRankTrainer?, task: Int, firstStep: Int,
+                             directory: String?) throws -> Int {
+        let world = executor.world
+        guard let directory else { throw TrainRunError("--resume of a train task needs its --out folder's checkpoints") }
+        let held = TrainCheckpoint.steps(directory: directory, task: task, rank: executor.rank).filter { $0 <= firstStep }
+        let common = Int(try world.allreduce(array: [Double(held.first ?? -1)], .min)[0])
+        let missing = try world.allreduce(array: [common >= 0 && held.contains(common) ? 0 : 1], .sum)[0]
+        guard missing == 0 else {
+            throw TrainRunError("--resume: task \(task) has no checkpoint at or before step \(firstStep) that every rank holds in "
+                                + "\(directory) (rank \(executor.rank) holds \(held)); run the job again without --resume")
+        }
+        let checkpoint = try TrainCheckpoint(path: TrainCheckpoint.path(directory: directory, task: task, rank: executor.rank,
+                                                                         completedSteps: common))
+        try executor.restore(checkpoint)
+        if reference != nil {
+            guard let state = checkpoint.reference, state.steps == common else {
+                throw TrainRunError("--resume: rank 0's checkpoint at step \(common) lacks the single-rank reference's state")
+            }
+            try reference?.restore(state)
+        }
+        return common
     }
 
     /// Every rank's owned parameter values, concatenated in rank order on rank 0 ([] elsewhere).

@@ -19,7 +19,7 @@ final class TraceRecorder {
         var duration: Double
         var task: Int
         var repetition: Int
-        /// A batch task's item, else -1.
+        /// A batch task's item or a train task's micro-batch, else -1.
         var item: Int
     }
 
@@ -90,18 +90,21 @@ final class TraceRecorder {
     }
 
     /// The trace of every rank's `spans` (by rank), events named as the simulated job program's
-    /// ops (``OperationName``) with the task's name and its repetition (a MoE task: step; a batch
-    /// task: item) as arguments.
+    /// ops (``OperationName``; a train task's chain ops with their micro-batch, `F mb3`, as the
+    /// simulator's trace writes them) with the task's name and its repetition (MoE and train
+    /// tasks: step; a batch task: item) as arguments.
     static func trace(_ spans: [[Span]], job: Job) -> ChromeTrace {
         var trace = ChromeTrace()
         for (rank, mine) in spans.enumerated() {
             trace.addProcess(rank)
             for span in mine {
                 let task = job.tasks.indices.contains(span.task) ? job.tasks[span.task] : nil
+                let stepped = task?.kind == .moe || task?.kind == .train, train = task?.kind == .train
                 var arguments = [TraceArgument("task", task?.name ?? "?"), TraceArgument("taskIndex", String(span.task)),
-                                 TraceArgument(task?.kind == .moe ? "step" : "repetition", String(span.repetition))]
-                if span.item >= 0 { arguments.append(TraceArgument("item", String(span.item))) }
-                trace.append(TraceEvent(process: rank, thread: span.stream, name: span.name.rawValue, category: span.name.rawValue,
+                                 TraceArgument(stepped ? "step" : "repetition", String(span.repetition))]
+                if span.item >= 0 { arguments.append(TraceArgument(train ? "microBatch" : "item", String(span.item))) }
+                let name = train && span.item >= 0 ? "\(span.name.rawValue) mb\(span.item)" : span.name.rawValue
+                trace.append(TraceEvent(process: rank, thread: span.stream, name: name, category: span.name.rawValue,
                                         start: span.start, duration: span.duration, arguments: arguments))
             }
         }

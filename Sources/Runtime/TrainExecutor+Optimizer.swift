@@ -106,3 +106,46 @@ extension OptimizerShard {
         return Array(all.prefix(length))
     }
 }
+
+extension TrainExecutor {
+    /// What identifies the run a checkpoint of this task belongs to (task, layout, seed, model size, ranks).
+    var checkpointFingerprint: String {
+        let setup = task.setup
+        return "\(task.name) \(task.model.name) parameters \(worker.weights.values.count) seed \(task.seed) pp \(setup.pp) dp \(setup.dp) "
+            + "ep \(setup.ep) zero \(setup.zeroStage) \(setup.schedule.rawValue)(\(setup.virtualStages)) "
+            + "micro-batches \(setup.microBatches)×\(setup.microBatchSequences) sequence \(setup.sequenceLength) ranks \(world.size) "
+            + "learning rate \(task.learningRate) weight decay \(task.weightDecay)"
+    }
+
+    /// This rank's state after its completed steps (see ``TrainCheckpoint``).
+    func checkpoint(reference: TrainerState?) -> TrainCheckpoint {
+        TrainCheckpoint(fingerprint: checkpointFingerprint, rank: rank, completedSteps: completedSteps, owned: ownedValues(),
+                        routerBias: worker.routerBias, denseMoments: (denseShard.firstMoment, denseShard.secondMoment),
+                        expertMoments: (expertShard.firstMoment, expertShard.secondMoment), reference: reference)
+    }
+
+    /// Goes on from `checkpoint`, taken of this rank of the same run.
+    func restore(_ checkpoint: TrainCheckpoint) throws {
+        guard checkpoint.fingerprint == checkpointFingerprint, checkpoint.rank == rank else {
+            throw TrainRunError("the checkpoint of rank \(checkpoint.rank) belongs to another run (\(checkpoint.fingerprint)); "
+                                + "this is rank \(rank) of \(checkpointFingerprint)")
+        }
+        let ownedCount = owned.all.reduce(0) { $0 + $1.count }
+        guard checkpoint.owned.count == ownedCount, checkpoint.routerBias.map(\.count) == worker.routerBias.map(\.count),
+              checkpoint.denseMoments.first.count == denseShard.firstMoment.count,
+              checkpoint.denseMoments.second.count == denseShard.secondMoment.count,
+              checkpoint.expertMoments.first.count == expertShard.firstMoment.count,
+              checkpoint.expertMoments.second.count == expertShard.secondMoment.count else {
+            throw TrainRunError("rank \(rank)'s checkpoint does not fit its parameters and optimizer shards")
+        }
+        var offset = 0
+        for range in owned.all {
+            worker.weights.values.replaceSubrange(range, with: checkpoint.owned[offset..<(offset + range.count)])
+            offset += range.count
+        }
+        worker.routerBias = checkpoint.routerBias
+        (denseShard.firstMoment, denseShard.secondMoment) = checkpoint.denseMoments
+        (expertShard.firstMoment, expertShard.secondMoment) = checkpoint.expertMoments
+        completedSteps = checkpoint.completedSteps
+    }
+}

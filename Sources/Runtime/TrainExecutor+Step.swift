@@ -33,9 +33,11 @@ extension TrainExecutor {
         for op in program.ops(of: rank) {
             do { try run.execute(op) } catch { throw TrainRunError("rank \(rank), op \(op) of its program: \(error)") }
         }
-        if !run.synced { try run.timed(.gradientSync) { try synchronizeGradients() } }
-        if !run.updated { try run.timed(.optimizer) { try update(step: completedSteps + 1) } }
-        if !run.gathered { try run.timed(.parameterGather) { try gatherParameters() } }
+        // What the program has no op for still runs (a group of one rank has nothing to sum); it
+        // is in the step's wall time but under no op kind, as the program has none.
+        if !run.synced { try synchronizeGradients() }
+        if !run.updated { try update(step: completedSteps + 1) }
+        if !run.gathered { try gatherParameters() }
         try run.finishSends()
         run.isFinished = true
         guard worker.isStepComplete else { throw TrainRunError("rank \(rank): the program left chains of step \(step) unfinished") }
@@ -110,15 +112,16 @@ struct StepRun {
         kind == .backward || kind == .combineBackward || kind == .dispatchBackward
     }
 
-    /// Runs `body` as an op of `kind`, adding its time to the kind and to compute or communication.
-    mutating func timed(_ kind: OperationKind, _ body: () throws -> Void) throws {
+    /// Runs `body` as an op of `kind` (of `microBatch`, or -1 for the step's), adding its time to
+    /// the kind and to compute or communication.
+    mutating func timed(_ kind: OperationKind, microBatch: Int = -1, _ body: () throws -> Void) throws {
         let begin = MPIEnvironment.wallTime
         try body()
         let end = MPIEnvironment.wallTime
         measurement.secondsByKind[kind.label, default: 0] += end - begin
         if kind.isCommunication { measurement.commSeconds += end - begin } else { measurement.computeSeconds += end - begin }
         measurement.ops += 1
-        executor.trace?.record(kind.name, kind.stream, from: begin, to: end)
+        executor.trace?.record(kind.name, kind.stream, from: begin, to: end, item: microBatch)
     }
 
     /// Executes op `op` of the rank's program.
@@ -130,12 +133,12 @@ struct StepRun {
             try chainStep(op, kind: kind)
         case .weight:
             let position = executor.position(of: op), microBatch = Int(program.microBatch[op])
-            try timed(.weight) { try executor.worker.runWeights(position: position, microBatch: microBatch) }
+            try timed(.weight, microBatch: microBatch) { try executor.worker.runWeights(position: position, microBatch: microBatch) }
         case .gradientSync:
             try timed(.gradientSync) { try executor.synchronizeGradients() }
             synced = true
         case .optimizer:
-            if !synced { try timed(.gradientSync) { try executor.synchronizeGradients() } }
+            if !synced { try executor.synchronizeGradients() }  // no grad-sync op: nothing to time as one
             synced = true
             let next = executor.completedSteps + 1
             try timed(.optimizer) { try executor.update(step: next) }
@@ -176,7 +179,7 @@ struct StepRun {
         } else {
             let layers = Set(items.map { Int($0.layer) })
             var output: [Float]?
-            try timed(kind) {
+            try timed(kind, microBatch: microBatch) {
                 output = try executor.worker.run(phase, position: position, microBatch: microBatch, backward: backward,
                                                  layers: layers, input: input)
             }

@@ -32,16 +32,16 @@ public struct StepStatistics: Sendable, Equatable {
 /// (`bias_e −= γ · sign(load_e − mean load)`, load counted over the whole step).
 public struct SingleRankTrainer: Sendable {
     public let ops: ModelOps
-    public private(set) var weights: ModelWeights
+    public internal(set) var weights: ModelWeights
     /// Per layer, the gate's balancing bias (routedExperts values; empty for a dense layer).
-    public private(set) var routerBias: [[Float]]
+    public internal(set) var routerBias: [[Float]]
     public let optimizer: AdamWConfiguration
     /// The bias update speed γ.
     public let biasUpdateRate: Float
     /// Steps taken so far.
-    public private(set) var steps = 0
-    private var firstMoment: [Float]
-    private var secondMoment: [Float]
+    public internal(set) var steps = 0
+    var firstMoment: [Float]
+    var secondMoment: [Float]
 
     /// A trainer of `model` with weights drawn from `seed` (see ``ModelWeights``).
     /// The bias update speed γ unless told otherwise (a distributed step uses the same).

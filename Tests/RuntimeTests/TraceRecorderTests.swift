@@ -76,11 +76,29 @@ import TestSupport
         return layer.replacingOccurrences(of: "steps = 4", with: "steps = 2\nbackward = true")
     }
 
-    @Test(arguments: ["Cluster/jobs/demo.toml", "Cluster/jobs/moe-layer.toml", "batch", "moe-backward"])
+    /// A train task of tiny-moe on two pipeline stages (ZB-H1: forward, backward and weight ops).
+    static let trainJob = """
+        name = "train-trace"
+        seed = 3
+
+        [[tasks]]
+        kind = "train"
+        name = "tiny"
+        model = "\(MPIRunner.packageRoot.path)/Cluster/models/tiny-moe.toml"
+        steps = 2
+        sequenceLength = 16
+        globalBatch = 4
+        learningRate = 3e-3
+        pp = 2
+        schedule = "zb1p"
+        """
+
+    @Test(arguments: ["Cluster/jobs/demo.toml", "Cluster/jobs/moe-layer.toml", "batch", "moe-backward", "train"])
     func theMeasuredTraceReadsBesideTheSimulatedTwin(job: String) throws {
         let path = switch job {
         case "batch": MPIRunner.writeJob(Self.batchJob).path
         case "moe-backward": MPIRunner.writeJob(try Self.moeBackwardJob()).path
+        case "train": MPIRunner.writeJob(Self.trainJob).path
         default: job
         }
         let (measured, simulated) = try traces(of: path)
@@ -107,6 +125,12 @@ import TestSupport
         #expect(measured.names.isSubset(of: simulated.names), "measured \(measured.names), simulated \(simulated.names)")
         if job == "batch" { #expect(measured.names == ["collective", "F", "pool"]) }
         if job == "moe-backward" { #expect(measured.names == ["F", "dispatch", "combine", "dispatch-bwd", "B", "combine-bwd"]) }
+        if job == "train" {
+            // Every op of the program, named as the simulator names it: chain ops with their micro-batch.
+            let chains = Set((0..<4).flatMap { mb in ["F", "B", "W"].map { "\($0) mb\(mb)" } })
+            #expect(measured.names == chains.union(["optimizer"]), "\(measured.names.sorted())")
+            #expect(measured.names == simulated.names, "simulated \(simulated.names.sorted())")
+        }
     }
 
     /// Past the limit a rank keeps its first spans and rank 0 says how many were not recorded.
