@@ -92,3 +92,36 @@ public func groupedSwiGLU(
                   threads: threads)
     }
 }
+
+/// The two up-projections of a SwiGLU FFN's forward, `a1 = x·W1` and `a3 = x·W3` (tokens ×
+/// intermediate each, row-major): kept for the backward, which then does not recompute them.
+public struct SwiGLUUpProjections: Sendable {
+    public let tokens: Int, intermediate: Int
+    let a1: [Float], a3: [Float]
+}
+
+/// ``swigluFFN(x:tokens:hidden:intermediate:w1:w3:w2:out:chunkRows:threads:)`` in one piece,
+/// returning the up-projections for the backward
+/// (``swigluInputGradient(x:dOut:tokens:hidden:intermediate:w1:w3:w2:dX:up:threads:)``).
+public func swigluFFNKeeping(
+    x: UnsafeBufferPointer<Float>, tokens: Int, hidden: Int, intermediate: Int,
+    w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>, w2: UnsafeBufferPointer<Float>,
+    out: UnsafeMutableBufferPointer<Float>, threads: Int = 1
+) -> SwiGLUUpProjections {
+    precondition(tokens >= 0 && hidden >= 0 && intermediate >= 0, "swigluFFNKeeping: bad dimension")
+    precondition(x.count >= tokens * hidden && out.count >= tokens * hidden, "swigluFFNKeeping: x or out too small")
+    precondition(w1.count >= hidden * intermediate && w3.count >= hidden * intermediate
+                 && w2.count >= intermediate * hidden, "swigluFFNKeeping: weights too small")
+    let m = tokens, f = intermediate
+    var a1 = [Float](repeating: 0, count: m * f), a3 = a1, gated = a1
+    if m > 0 && hidden > 0 && f > 0 {
+        a1.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: hidden, a: x, lda: hidden, b: w1, ldb: f, c: $0, ldc: f, threads: threads) }
+        a3.withUnsafeMutableBufferPointer { sgemm(m: m, n: f, k: hidden, a: x, lda: hidden, b: w3, ldb: f, c: $0, ldc: f, threads: threads) }
+        for i in 0..<(m * f) { gated[i] = a1[i] }
+        gated.withUnsafeMutableBufferPointer { g in a3.withUnsafeBufferPointer { siluMultiply(g, $0) } }
+        gated.withUnsafeBufferPointer { sgemm(m: m, n: hidden, k: f, a: $0, lda: f, b: w2, ldb: hidden, c: out, ldc: hidden, threads: threads) }
+    } else {
+        for i in 0..<(m * hidden) { out[i] = 0 }
+    }
+    return SwiGLUUpProjections(tokens: m, intermediate: f, a1: a1, a3: a3)
+}

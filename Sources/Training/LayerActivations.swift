@@ -26,6 +26,9 @@ public struct LayerActivations: Sendable {
     public let routing: MoERouting?
     /// The attention half and the FFN's normed input.
     public let attention: AttentionActivations
+    /// The FFN's up-projections (the dense FFN's, or the shared experts'), which its backward
+    /// takes instead of recomputing them (the step's setup says no recompute).
+    let ffnUp: [SwiGLUUpProjections]
 }
 
 /// The attention half of a layer's forward (`x1 = x + O(attention(RMSNorm(x)))`) and the FFN's
@@ -59,6 +62,8 @@ public struct MoERouting: Sendable {
     public let expertInputs: [Float]
     /// The routed experts' outputs, rows as in ``order`` (unweighted); empty until they are back.
     public internal(set) var expertOutputs: [Float] = []
+    /// Each routed expert's up-projections (single-rank step; a distributed one keeps them with the rows' owner).
+    var expertUp: [SwiGLUUpProjections] = []
 }
 
 /// The head's forward: the loss of a micro-batch and what its backward needs.

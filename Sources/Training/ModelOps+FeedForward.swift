@@ -4,21 +4,24 @@ extension ModelOps {
     /// The FFN of layer `layer` on its normed input (tokens × hidden): dense SwiGLU, or the MoE
     /// (router GEMM, gate with groups and bias, routed SwiGLU experts on rows grouped by
     /// expert, shared experts, weighted sum).
+    /// Also returns the up-projections its backward takes instead of recomputing them: the dense
+    /// FFN's, or the shared experts' (the routed experts' stay in the routing).
     func ffnForward(_ layer: Int, normed: [Float], tokens t: Int, parameters p: ParameterBuffers,
-                    routerBias: [Float]?) throws -> (output: [Float], routing: MoERouting?) {
+                    routerBias: [Float]?) throws -> (output: [Float], routing: MoERouting?, up: [SwiGLUUpProjections]) {
         guard model.isMoELayer(layer) else {
             var output = [Float](repeating: 0, count: t * model.hidden)
             let f = model.model.denseFfnWidth
-            swiglu(normed, rows: t, width: f, w1: p(ParameterName(.denseW1, layer: layer)),
-                   w3: p(ParameterName(.denseW3, layer: layer)), w2: p(ParameterName(.denseW2, layer: layer)), into: &output)
-            return (output, nil)
+            let up = swiglu(normed, rows: t, width: f, w1: p(ParameterName(.denseW1, layer: layer)),
+                            w3: p(ParameterName(.denseW3, layer: layer)), w2: p(ParameterName(.denseW2, layer: layer)), into: &output)
+            return (output, nil, [up])
         }
         var routing = try route(layer, normed: normed, tokens: t, parameters: p, routerBias: routerBias)
-        routing.expertOutputs = expertsForward(layer, firstExpert: 0, groupSizes: routing.groupSizes,
-                                               rows: routing.expertInputs, parameters: p)
+        (routing.expertOutputs, routing.expertUp) = expertsForward(layer, firstExpert: 0, groupSizes: routing.groupSizes,
+                                                                   rows: routing.expertInputs, parameters: p)
         var output = weightedSum(routing, tokens: t)
-        output.add(sharedExpertsForward(layer, normed: normed, tokens: t, parameters: p))
-        return (output, routing)
+        let shared = sharedExpertsForward(layer, normed: normed, tokens: t, parameters: p)
+        output.add(shared.output)
+        return (output, routing, shared.up)
     }
 
     /// The gradient of the FFN's normed input from the gradient of the layer's output (the FFN
@@ -30,12 +33,13 @@ extension ModelOps {
         guard let routing = saved.routing else {
             let names = [ParameterKind.denseW1, .denseW3, .denseW2].map { ParameterName($0, layer: layer) }
             return try swigluGradient(x: x, dY: dOutput, rows: t, width: model.model.denseFfnWidth,
-                                      names: names, parameters: p, gradients: g)
+                                      names: names, up: saved.ffnUp.first, parameters: p, gradients: g)
         }
-        var dNormed = try sharedExpertsBackward(layer, normed: x, dOutput: dOutput, tokens: t, parameters: p, gradients: g)
+        var dNormed = try sharedExpertsBackward(layer, normed: x, dOutput: dOutput, tokens: t, up: saved.ffnUp, parameters: p,
+                                                gradients: g)
         let (dRows, dWeights) = expertOutputGradients(routing, dOutput: dOutput)
         let dInputs = try expertsBackward(layer, firstExpert: 0, groupSizes: routing.groupSizes, inputs: routing.expertInputs,
-                                          dRows: dRows, parameters: p, gradients: g)
+                                          up: routing.expertUp, dRows: dRows, parameters: p, gradients: g)
         try routeBackward(layer, routing: routing, normed: x, dInputs: dInputs, dWeights: dWeights, dNormed: &dNormed,
                           parameters: p, gradients: g)
         return dNormed
@@ -78,35 +82,42 @@ extension ModelOps {
     }
 
     /// Routed experts `firstExpert ..< firstExpert + groupSizes.count` on `rows` grouped by expert
-    /// (`groupSizes[i]` rows for expert `firstExpert + i`): their unweighted outputs, same rows.
+    /// (`groupSizes[i]` rows for expert `firstExpert + i`): their unweighted outputs, same rows,
+    /// and each expert's up-projections for the backward.
     func expertsForward(_ layer: Int, firstExpert: Int, groupSizes: [Int], rows: [Float],
-                        parameters p: ParameterBuffers) -> [Float] {
-        let h = model.hidden, f = model.model.moe?.expertFfnWidth ?? 0, count = groupSizes.count
-        var outputs = [Float](repeating: 0, count: rows.count)
-        rows.withUnsafeBufferPointer { x in
-            outputs.withUnsafeMutableBufferPointer {
-                groupedSwiGLU(groupSizes: groupSizes, x: x, hidden: h, intermediate: f,
-                              w1: p(ParameterName(.expertW1, layer: layer, expert: firstExpert), experts: count),
-                              w3: p(ParameterName(.expertW3, layer: layer, expert: firstExpert), experts: count),
-                              w2: p(ParameterName(.expertW2, layer: layer, expert: firstExpert), experts: count),
-                              out: $0, threads: threads)
+                        parameters p: ParameterBuffers) -> (outputs: [Float], up: [SwiGLUUpProjections]) {
+        let h = model.hidden, f = model.model.moe?.expertFfnWidth ?? 0
+        var outputs = [Float](repeating: 0, count: rows.count), up: [SwiGLUUpProjections] = []
+        var start = 0
+        for (index, count) in groupSizes.enumerated() {
+            let expert = firstExpert + index, range = (start * h)..<((start + count) * h)
+            rows.withUnsafeBufferPointer { x in
+                outputs.withUnsafeMutableBufferPointer { out in
+                    up.append(swigluFFNKeeping(x: UnsafeBufferPointer(rebasing: x[range]), tokens: count, hidden: h, intermediate: f,
+                                               w1: p(ParameterName(.expertW1, layer: layer, expert: expert)),
+                                               w3: p(ParameterName(.expertW3, layer: layer, expert: expert)),
+                                               w2: p(ParameterName(.expertW2, layer: layer, expert: expert)),
+                                               out: UnsafeMutableBufferPointer(rebasing: out[range]), threads: threads))
+                }
             }
+            start += count
         }
-        return outputs
+        return (outputs, up)
     }
 
-    /// Σ of the shared experts' outputs on every token.
-    func sharedExpertsForward(_ layer: Int, normed: [Float], tokens t: Int, parameters p: ParameterBuffers) -> [Float] {
-        var output = [Float](repeating: 0, count: t * model.hidden)
+    /// Σ of the shared experts' outputs on every token, and each one's up-projections.
+    func sharedExpertsForward(_ layer: Int, normed: [Float], tokens t: Int,
+                              parameters p: ParameterBuffers) -> (output: [Float], up: [SwiGLUUpProjections]) {
+        var output = [Float](repeating: 0, count: t * model.hidden), up: [SwiGLUUpProjections] = []
         for shared in 0..<(model.model.moe?.sharedExperts ?? 0) {
             var y = [Float](repeating: 0, count: t * model.hidden)
-            swiglu(normed, rows: t, width: model.model.moe?.expertFfnWidth ?? 0,
-                   w1: p(ParameterName(.sharedW1, layer: layer, expert: shared)),
-                   w3: p(ParameterName(.sharedW3, layer: layer, expert: shared)),
-                   w2: p(ParameterName(.sharedW2, layer: layer, expert: shared)), into: &y)
+            up.append(swiglu(normed, rows: t, width: model.model.moe?.expertFfnWidth ?? 0,
+                             w1: p(ParameterName(.sharedW1, layer: layer, expert: shared)),
+                             w3: p(ParameterName(.sharedW3, layer: layer, expert: shared)),
+                             w2: p(ParameterName(.sharedW2, layer: layer, expert: shared)), into: &y))
             output.add(y)
         }
-        return output
+        return (output, up)
     }
 
     /// The gate-weighted sum of the routed experts' outputs per token (slots in ``MoERouting/order``).
@@ -121,13 +132,13 @@ extension ModelOps {
     }
 
     /// The shared experts' backward: their summed input gradient, their weight gradients added.
-    func sharedExpertsBackward(_ layer: Int, normed x: [Float], dOutput: [Float], tokens t: Int,
+    func sharedExpertsBackward(_ layer: Int, normed x: [Float], dOutput: [Float], tokens t: Int, up: [SwiGLUUpProjections],
                                parameters p: ParameterBuffers, gradients g: GradientBuffers) throws -> [Float] {
         var dNormed = [Float](repeating: 0, count: t * model.hidden)
         for shared in 0..<(model.model.moe?.sharedExperts ?? 0) {
             let names = [ParameterKind.sharedW1, .sharedW3, .sharedW2].map { ParameterName($0, layer: layer, expert: shared) }
             dNormed.add(try swigluGradient(x: x, dY: dOutput, rows: t, width: model.model.moe?.expertFfnWidth ?? 0,
-                                           names: names, parameters: p, gradients: g))
+                                           names: names, up: up[safe: shared], parameters: p, gradients: g))
         }
         return dNormed
     }
@@ -153,8 +164,8 @@ extension ModelOps {
 
     /// Experts `firstExpert…`'s SwiGLU backward on their grouped rows: the rows' input gradients,
     /// the experts' weight gradients added.
-    func expertsBackward(_ layer: Int, firstExpert: Int, groupSizes: [Int], inputs: [Float], dRows: [Float],
-                         parameters p: ParameterBuffers, gradients g: GradientBuffers) throws -> [Float] {
+    func expertsBackward(_ layer: Int, firstExpert: Int, groupSizes: [Int], inputs: [Float], up: [SwiGLUUpProjections],
+                         dRows: [Float], parameters p: ParameterBuffers, gradients g: GradientBuffers) throws -> [Float] {
         let h = model.hidden, f = model.model.moe?.expertFfnWidth ?? 0
         var dInputs = [Float](repeating: 0, count: dRows.count)
         var start = 0
@@ -163,7 +174,7 @@ extension ModelOps {
             let names = [ParameterKind.expertW1, .expertW3, .expertW2].map { ParameterName($0, layer: layer, expert: expert) }
             let rows = (start * h)..<((start + count) * h)
             let dX = try swigluGradient(x: Array(inputs[rows]), dY: Array(dRows[rows]), rows: count, width: f,
-                                        names: names, parameters: p, gradients: g)
+                                        names: names, up: up[safe: index], parameters: p, gradients: g)
             dInputs.replaceSubrange(rows, with: dX)
             start += count
         }
@@ -195,27 +206,28 @@ extension ModelOps {
                          outWidth: gating.routedExperts, dX: &dNormed, accumulate: true, threads: threads)
     }
 
-    /// One SwiGLU FFN's forward on `rows` rows (weights W1, W3, W2), written to `out`.
+    /// One SwiGLU FFN's forward on `rows` rows (weights W1, W3, W2), written to `out`; returns
+    /// its up-projections for the backward.
     private func swiglu(_ x: [Float], rows: Int, width: Int, w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>,
-                        w2: UnsafeBufferPointer<Float>, into out: inout [Float]) {
+                        w2: UnsafeBufferPointer<Float>, into out: inout [Float]) -> SwiGLUUpProjections {
         x.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer {
-                swigluFFN(x: xp, tokens: rows, hidden: model.hidden, intermediate: width, w1: w1, w3: w3, w2: w2, out: $0,
-                          threads: threads)
+                swigluFFNKeeping(x: xp, tokens: rows, hidden: model.hidden, intermediate: width, w1: w1, w3: w3, w2: w2, out: $0,
+                                 threads: threads)
             }
         }
     }
 
     /// One SwiGLU FFN's backward (`names` = W1, W3, W2): dX returned, weight gradients added now
     /// or kept in the gradients' deferred list.
-    private func swigluGradient(x: [Float], dY: [Float], rows: Int, width: Int, names: [ParameterName],
+    private func swigluGradient(x: [Float], dY: [Float], rows: Int, width: Int, names: [ParameterName], up: SwiGLUUpProjections?,
                                 parameters p: ParameterBuffers, gradients g: GradientBuffers) throws -> [Float] {
         var dX = [Float](repeating: 0, count: rows * model.hidden)
         let saved = try x.withUnsafeBufferPointer { xp in
             try dY.withUnsafeBufferPointer { dp in
                 try dX.withUnsafeMutableBufferPointer {
                     try swigluInputGradient(x: xp, dOut: dp, tokens: rows, hidden: model.hidden, intermediate: width,
-                                            w1: p(names[0]), w3: p(names[1]), w2: p(names[2]), dX: $0, threads: threads)
+                                            w1: p(names[0]), w3: p(names[1]), w2: p(names[2]), dX: $0, up: up, threads: threads)
                 }
             }
         }

@@ -9,10 +9,10 @@ extension ModelOps {
                              routerBias: [Float]? = nil) throws -> LayerActivations {
         let attention = try attentionForward(layer, input: input, shape: shape, weights: weights)
         return try weights.withBuffers { p in
-            var (output, routing) = try ffnForward(layer, normed: attention.ffnNormed, tokens: shape.tokens, parameters: p,
-                                                   routerBias: routerBias)
+            var (output, routing, up) = try ffnForward(layer, normed: attention.ffnNormed, tokens: shape.tokens, parameters: p,
+                                                       routerBias: routerBias)
             output.add(attention.afterAttention)
-            return LayerActivations(layer: layer, shape: shape, output: output, routing: routing, attention: attention)
+            return LayerActivations(layer: layer, shape: shape, output: output, routing: routing, attention: attention, ffnUp: up)
         }
     }
 

@@ -62,9 +62,9 @@ extension StageWorker {
             let first = firstExpert, dOutput = chain.d, ownerRows = chain.ownerRows
             (chain.ownerInputs, chain.dShared) = try gradients.withBuffers(reading: weights, deferring: kept) { p, g in
                 (try ops.expertsBackward(layer, firstExpert: first, groupSizes: owner.groupSizes, inputs: owner.inputs,
-                                         dRows: ownerRows, parameters: p, gradients: g),
+                                         up: owner.up, dRows: ownerRows, parameters: p, gradients: g),
                  try ops.sharedExpertsBackward(layer, normed: saved.attention.ffnNormed, dOutput: dOutput, tokens: t,
-                                               parameters: p, gradients: g))
+                                               up: saved.ffnUp, parameters: p, gradients: g))
             }
         case .dispatchBackward(let layer):
             chain.dInputs = try combine(chain.ownerInputs, owner: try current(forward.owners[layer], layer))

@@ -1,3 +1,5 @@
+import Kernels
+
 /// The token rows one MoE layer's experts on this rank received for one micro-batch, grouped by
 /// expert, and how they came: what the combine sends back and the backward needs.
 struct OwnerRows {
@@ -10,6 +12,8 @@ struct OwnerRows {
     /// Grouped inputs and (after the experts ran) outputs.
     var inputs: [Float]
     var outputs: [Float] = []
+    /// Each local expert's up-projections, for its backward.
+    var up: [SwiGLUUpProjections] = []
 }
 
 extension StageWorker {

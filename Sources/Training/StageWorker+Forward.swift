@@ -1,3 +1,5 @@
+import Kernels
+
 /// A forward pass of one position for one micro-batch: its steps and what its backward needs.
 final class ForwardChain {
     var steps: ChainSteps
@@ -10,6 +12,8 @@ final class ForwardChain {
     var attention: AttentionActivations?
     var routing: MoERouting?
     var shared: [Float] = []
+    /// The current layer's FFN up-projections (dense, or the shared experts').
+    var sharedUp: [SwiGLUUpProjections] = []
     /// Rows this rank received as expert owner, per MoE layer.
     var owners: [Int: OwnerRows] = [:]
     var head: HeadActivations?
@@ -54,10 +58,11 @@ extension StageWorker {
             chain.attention = try ops.attentionForward(layer, input: chain.x, shape: chain.shape, weights: weights)
         case .denseFfn(let layer):
             let attention = try current(chain.attention, layer)
-            var (output, _) = try weights.withBuffers { p in
+            var (output, _, up) = try weights.withBuffers { p in
                 try ops.ffnForward(layer, normed: attention.ffnNormed, tokens: t, parameters: p, routerBias: nil)
             }
             output.add(attention.afterAttention)
+            chain.sharedUp = up
             finishLayer(chain, layer: layer, output: output, routing: nil)
         case .route(let layer):
             let attention = try current(chain.attention, layer)
@@ -72,10 +77,12 @@ extension StageWorker {
         case .experts(let layer):
             guard var owner = chain.owners[layer] else { throw TrainingError.programMismatch("experts of layer \(layer) before its dispatch") }
             let attention = try current(chain.attention, layer), first = firstExpert
-            (owner.outputs, chain.shared) = try weights.withBuffers { p in
+            let (routed, shared) = try weights.withBuffers { p in
                 (ops.expertsForward(layer, firstExpert: first, groupSizes: owner.groupSizes, rows: owner.inputs, parameters: p),
                  ops.sharedExpertsForward(layer, normed: attention.ffnNormed, tokens: t, parameters: p))
             }
+            (owner.outputs, owner.up) = routed
+            (chain.shared, chain.sharedUp) = shared
             chain.owners[layer] = owner
         case .combine(let layer):
             guard let owner = chain.owners[layer], var routing = chain.routing else {
@@ -98,11 +105,12 @@ extension StageWorker {
     private func finishLayer(_ chain: ForwardChain, layer: Int, output: [Float], routing: MoERouting?) {
         guard let attention = chain.attention else { return }
         chain.layers[layer] = LayerActivations(layer: layer, shape: chain.shape, output: output, routing: routing,
-                                               attention: attention)
+                                               attention: attention, ffnUp: chain.sharedUp)
         chain.x = output
         chain.attention = nil
         chain.routing = nil
         chain.shared = []
+        chain.sharedUp = []
     }
 
     /// `value`, or a mismatch error naming `layer`.
