@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up if needed, then
 #   1. measured strong-scaling sweeps of the demo GEMM job and the MoE layer at 1 and 2 ranks
-#      (verified runs);
+#      (verified runs), and 50 real training steps of tiny-moe on 2 pipeline stages
+#      (Cluster/jobs/train-tiny.toml; every step checked against the single-rank run);
 #   2. calibration of this machine and the simulator's prediction of the demo job vs the measurement;
 #   3. when this build has `frugal simulate`: DeepSeek-V3 on 2048 H800s (pp=16, ep=64, dp=128,
 #      DualPipe), and the same on 2048 H100s, A800s and H20s;
@@ -22,6 +23,9 @@ sed -n '2,$p' "$out/points/run_demo_strong_r2_rep1/log.txt" 2>/dev/null || true
 # The expert-parallel MoE layer at 1 and 2 ranks (verified against a single-rank run each step).
 "$frugal" sweep Cluster/jobs/moe-layer.toml --ranks 1,2 --scaling strong --out "$out" || status=$?
 sed -n '2,$p' "$out/points/run_moe-layer_strong_r2_rep1/log.txt" 2>/dev/null || true
+# A real training step, pp = 2 (the report's training section: loss over steps, op kinds per rank).
+"$frugal" sweep Cluster/jobs/train-tiny.toml --ranks 2 --scaling strong --out "$out" || status=$?
+tail -n 4 "$out/points/run_train-tiny_strong_r2_rep1/log.txt" 2>/dev/null || true
 
 # The bridge: calibrate this machine, then predict the demo job at 1 and 2 ranks and compare
 # with the measured runs (the report's predicted-vs-measured chart).
