@@ -1,15 +1,31 @@
+import Workload
+
 /// Which rank holds which parallel coordinate: the one place that numbers ranks.
 ///
 /// rank = stage·(dp·tp) + column; column = dpIndex·tp + tpIndex. Tensor-parallel groups are `tp`
 /// consecutive ranks; an expert-parallel group is `ep` consecutive columns of one stage (experts
 /// are sharded over data-parallel replicas); node = rank / gpusPerNode.
+///
+/// With mirrored stages (DualPipe) stage s and stage pp−1−s hold the same two pipeline positions
+/// (s and pp−1−s), so their weights are one replica set: a data- or expert-data-parallel group
+/// takes its columns from both stages (2·dp members, 2·dp·tp/ep for experts), as the runtime's
+/// `syncColor` splits its communicators.
 public struct RankLayout: Sendable, Equatable {
     public let tp: Int, pp: Int, ep: Int, dp: Int
     public let gpusPerNode: Int
+    /// Whether stages s and pp−1−s synchronise their weights together (DualPipe).
+    public let mirrored: Bool
 
-    public init(tp: Int, pp: Int, ep: Int, dp: Int, gpusPerNode: Int) {
+    public init(tp: Int, pp: Int, ep: Int, dp: Int, gpusPerNode: Int, mirrored: Bool = false) {
         self.tp = max(1, tp); self.pp = max(1, pp); self.ep = max(1, ep); self.dp = max(1, dp)
         self.gpusPerNode = max(1, gpusPerNode)
+        self.mirrored = mirrored
+    }
+
+    /// The layout of `setup`'s ranks: mirrored under DualPipe.
+    public init(setup: TrainingSetup, gpusPerNode: Int) {
+        self.init(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode,
+                  mirrored: setup.schedule == .dualpipe)
     }
 
     /// A rank's coordinates.
@@ -37,17 +53,33 @@ public struct RankLayout: Sendable, Equatable {
     /// The rank at `stage`, `column`.
     public func rank(stage: Int, column: Int) -> Int { stage * columns + column }
 
-    /// The data-parallel group of the rank at (`stage`, `column`): the ranks of its stage with the
-    /// same tensor-parallel index (stride tp), which synchronise its non-expert weights.
-    public func dataParallelGroup(stage: Int, column: Int) -> [Int] {
-        let tpIndex = column % tp
-        return (0..<dp).map { rank(stage: stage, column: $0 * tp + tpIndex) }
+    /// The stage that names the data-parallel groups of `stage`: itself, or when mirrored the
+    /// lower of s and pp−1−s (the runtime's `syncColor`).
+    public func syncStage(_ stage: Int) -> Int { mirrored ? min(stage, pp - 1 - stage) : stage }
+
+    /// The stages whose ranks synchronise weights with `stage`'s, ascending: itself, or when
+    /// mirrored s and pp−1−s (one stage where they coincide, the middle of an odd pp).
+    public func syncStages(_ stage: Int) -> [Int] {
+        let low = syncStage(stage), high = pp - 1 - low
+        return mirrored && high != low ? [low, high] : [low]
     }
 
-    /// The expert-data-parallel group of the rank at (`stage`, `column`): the ranks of its stage at
-    /// the same place of the other expert-parallel groups (stride ep), which hold the same experts.
+    /// How many stages a data-parallel group of `stage` spans (1, or 2 when mirrored).
+    public func syncStageCount(_ stage: Int) -> Int { mirrored && pp - 1 - stage != stage ? 2 : 1 }
+
+    /// The data-parallel group of the rank at (`stage`, `column`): the ranks of its stage (and of
+    /// its mirror stage) with the same tensor-parallel index (stride tp), which synchronise its
+    /// non-expert weights.
+    public func dataParallelGroup(stage: Int, column: Int) -> [Int] {
+        let tpIndex = column % tp
+        return syncStages(stage).flatMap { s in (0..<dp).map { rank(stage: s, column: $0 * tp + tpIndex) } }
+    }
+
+    /// The expert-data-parallel group of the rank at (`stage`, `column`): the ranks of its stage
+    /// (and of its mirror stage) at the same place of the other expert-parallel groups (stride
+    /// ep), which hold the same experts.
     public func expertDataParallelGroup(stage: Int, column: Int) -> [Int] {
-        (0..<expertGroupsPerStage).map { rank(stage: stage, column: column % ep + $0 * ep) }
+        syncStages(stage).flatMap { s in (0..<expertGroupsPerStage).map { rank(stage: s, column: column % ep + $0 * ep) } }
     }
 
     /// A group's placement: members, nodes spanned and the most members on one node.
@@ -88,12 +120,42 @@ public struct RankLayout: Sendable, Equatable {
 
     /// The placement of ``dataParallelGroup(stage:column:)``, without listing it.
     public func dataParallelShape(stage: Int, column: Int) -> GroupShape {
-        shape(first: rank(stage: stage, column: column % tp), stride: tp, count: dp)
+        syncGroupShape(stage: stage, column: column % tp, stride: tp, count: dp)
     }
 
     /// The placement of ``expertDataParallelGroup(stage:column:)``, without listing it.
     public func expertDataParallelShape(stage: Int, column: Int) -> GroupShape {
-        shape(first: rank(stage: stage, column: column % ep), stride: ep, count: expertGroupsPerStage)
+        syncGroupShape(stage: stage, column: column % ep, stride: ep, count: expertGroupsPerStage)
+    }
+
+    /// The placement of the `count` columns `column`, `column + stride`, … of each of
+    /// ``syncStages(_:)``, in constant time. The stages' ranks are disjoint blocks, the lower
+    /// stage's first, so the two runs share at most one node: the last of the lower run's and
+    /// the first of the upper run's, whose members add up there.
+    func syncGroupShape(stage: Int, column: Int, stride: Int, count: Int) -> GroupShape {
+        let low = syncStage(stage), high = pp - 1 - low
+        let lowFirst = rank(stage: low, column: column)
+        let lower = shape(first: lowFirst, stride: stride, count: count)
+        guard mirrored, high != low, count > 0 else { return lower }
+        let highFirst = rank(stage: high, column: column)
+        let upper = shape(first: highFirst, stride: stride, count: count)
+        let node = (lowFirst + (count - 1) * stride) / gpusPerNode
+        guard node == highFirst / gpusPerNode else {
+            return GroupShape(members: 2 * count, nodes: lower.nodes + upper.nodes, perNode: max(lower.perNode, upper.perNode))
+        }
+        let shared = membersOnNode(node, first: lowFirst, stride: stride, count: count)
+            + membersOnNode(node, first: highFirst, stride: stride, count: count)
+        return GroupShape(members: 2 * count, nodes: lower.nodes + upper.nodes - 1,
+                          perNode: max(lower.perNode, upper.perNode, shared))
+    }
+
+    /// How many of the ranks `first`, `first + stride`, … (`count` of them, stride ≥ 1) are on
+    /// `node`, which holds at least one rank at or after `first`.
+    func membersOnNode(_ node: Int, first: Int, stride: Int, count: Int) -> Int {
+        let low = node * gpusPerNode, high = low + gpusPerNode - 1
+        let from = low <= first ? 0 : (low - first + stride - 1) / stride
+        let to = min(count - 1, (high - first) / stride)
+        return max(0, to - from + 1)
     }
 
     /// Whether two ranks share a node.

@@ -25,7 +25,7 @@ public struct RankParameters: Sendable {
 
     public init(model: TransformerModel, setup: TrainingSetup, layout: PipelineLayout, gpusPerNode: Int) {
         self.setup = setup
-        self.layout = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode)
+        self.layout = RankLayout(setup: setup, gpusPerNode: gpusPerNode)
         let blocks = BlockParameters(model: model)
         var stages: [Counts] = []
         for stage in 0..<setup.pp {
@@ -52,10 +52,13 @@ public struct RankParameters: Sendable {
         layout.expertDataParallelShape(stage: stage, column: column)
     }
 
-    /// Parameters whose optimizer state the rank updates (ZeRO ≥ 1 shards them over the groups).
+    /// Parameters whose optimizer state the rank updates (ZeRO ≥ 1 shards them over the groups:
+    /// dp ranks, dp·tp/ep for experts, twice as many under DualPipe, whose mirror stages hold the
+    /// same weights and shard them together).
     public func optimizerShard(stage: Int, zeroStage: Int) -> Double {
         let counts = perStage[stage]
         guard zeroStage >= 1 else { return counts.total }
-        return counts.nonExpert / Double(setup.dp) + counts.expert / Double(setup.dp * setup.tp / setup.ep)
+        let stages = layout.syncStageCount(stage)
+        return counts.nonExpert / Double(setup.dp * stages) + counts.expert / Double(setup.dp * setup.tp / setup.ep * stages)
     }
 }

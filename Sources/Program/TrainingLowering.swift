@@ -38,7 +38,7 @@ public struct TrainingLowering {
         self.model = model
         self.setup = setup
         layout = PipelineLayout(model: model, setup: setup)
-        ranks = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode)
+        ranks = RankLayout(setup: setup, gpusPerNode: gpusPerNode)
         work = TrainingWork(model: model, setup: setup, gpusPerNode: gpusPerNode)
         parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: gpusPerNode)
     }
@@ -58,7 +58,8 @@ public struct TrainingLowering {
     /// Given several `processes`, only this `process`'s block of ranks (``RankPartition``;
     /// ``partition``): transfers from other blocks become ``RankProgram/imports``, those to them
     /// ``RankProgram/exports``, and collectives with members elsewhere
-    /// ``RankProgram/sharedCollectives``. A folded step that cannot be split is lowered whole.
+    /// ``RankProgram/sharedCollectives``. A folded step that cannot be split, or a DualPipe step that
+    /// would be split by stages (its mirror stages share groups), is lowered whole.
     public mutating func lower(folding slowdown: [Double]? = nil, distance: ((Int, Int) -> Int)? = nil,
                                processes: Int = 1, process: Int = 0) -> RankProgram {
         program = RankProgram()
@@ -73,6 +74,10 @@ public struct TrainingLowering {
         let kept = fold?.keptColumns ?? columns
         partition = processes > 1 ? RankPartition(processes: processes, process: process, pp: setup.pp, columns: kept,
                                                   unit: fold?.unit ?? RankFold.leastCommonMultiple(setup.ep, setup.tp)) : nil
+        // DualPipe's mirror stages s and pp−1−s synchronise in one group; split by stages, that group
+        // spans two of the processes, which a shared collective (every process a member) does not
+        // describe: such a step is lowered whole.
+        if ranks.mirrored && partition?.byColumns == false { partition = nil }
         let stages = partition?.stages ?? 0..<setup.pp, held = partition?.columnRange ?? 0..<kept
         program.placement = .init(firstStage: stages.lowerBound, firstColumn: held.lowerBound, columns: held.count, realColumns: columns)
         let slots = columns * layout.microBatches * layout.positions
@@ -367,12 +372,14 @@ public struct TrainingLowering {
 
     /// The next collective of a data- or expert-data-parallel group, with the members the program
     /// holds: fewer under the fold; split by columns, this process's plus one standing for the rest.
-    private mutating func dataParallelCollective(group: Int, sequence: inout [Int: Int], shape: RankLayout.GroupShape,
+    /// Under DualPipe a group spans `stages` = 2 mirror stages, whose kept (or this process's)
+    /// columns are the same at both: the fold's kept members and a process's members double.
+    private mutating func dataParallelCollective(group: Int, sequence: inout [Int: Int], shape: RankLayout.GroupShape, stages: Int,
                                                  name: ProcessGroup, kind: OperationKind, segment: Int32) -> Int32 {
         var members = shape.members
-        if let fold { members = name == .expertData ? fold.keptExpertDataParallelMembers : fold.keptDataParallelMembers }
+        if let fold { members = stages * (name == .expertData ? fold.keptExpertDataParallelMembers : fold.keptDataParallelMembers) }
         let shared = partition?.byColumns == true
-        if let partition, shared { members = partition.columnRange.count / (name == .expertData ? setup.ep : setup.tp) + 1 }
+        if let partition, shared { members = stages * (partition.columnRange.count / (name == .expertData ? setup.ep : setup.tp)) + 1 }
         let index = sequence[group, default: 0]
         sequence[group] = index + 1
         let created = groupCollectives[group].count == index
@@ -381,12 +388,15 @@ public struct TrainingLowering {
         return collective
     }
 
-    /// Gradient synchronisation, optimizer and parameter gathering at the end of the step.
+    /// Gradient synchronisation, optimizer and parameter gathering at the end of the step. A
+    /// group is named by its sync stage (``RankLayout/syncStage(_:)``), so that under DualPipe
+    /// the ranks of both mirror stages join one collective.
     private mutating func emitOptimizer(_ context: inout RankContext) {
         let stage = context.stage, tpIndex = context.column % setup.tp
+        let syncStage = ranks.syncStage(stage), stages = ranks.syncStageCount(stage)
         let epGroups = setup.pp * (columns / setup.ep)
-        let dpGroup = epGroups + stage * setup.tp + tpIndex
-        let expertGroup = epGroups + setup.pp * setup.tp + stage * setup.ep + context.epIndex
+        let dpGroup = epGroups + syncStage * setup.tp + tpIndex
+        let expertGroup = epGroups + setup.pp * setup.tp + syncStage * setup.ep + context.epIndex
         let counts = parameters.perStage[stage]
         var sequence = [dpGroup: 0, expertGroup: 0]
         var last = context.lastCompute
@@ -399,8 +409,8 @@ public struct TrainingLowering {
             let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * gradientBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
             let segment = program.work.append(segment: [item])
-            let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, name: name,
-                                                    kind: .gradientSync, segment: segment)
+            let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, stages: stages,
+                                                    name: name, kind: .gradientSync, segment: segment)
             lastSync = emit(.init(rank: context.rank, kind: .gradientSync, microBatch: -1, segment: segment, dependency: last,
                                   collective: collective))
         }
@@ -416,8 +426,8 @@ public struct TrainingLowering {
             let item = WorkItem.collective(.allGather, group: name, bytes: count * weightBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
             let segment = program.work.append(segment: [item])
-            let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, name: name,
-                                                    kind: .parameterGather, segment: segment)
+            let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, stages: stages,
+                                                    name: name, kind: .parameterGather, segment: segment)
             _ = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: -1, segment: segment, dependency: last,
                            collective: collective))
         }

@@ -92,7 +92,8 @@ public struct TrainingSimulator: Sendable {
                                      processes: processes, process: exchange?.process ?? 0)
         let costs = OpCostModel(cluster: cluster, setup: setup)
         let costed = costs.cost(program, slowdown: slowdown)
-        // A step that could not be split (a folded step with fewer stages than processes) runs whole everywhere.
+        // A step that could not be split (a folded step with fewer stages than processes, or a DualPipe
+        // step split by stages) runs whole everywhere.
         let distributed = lowering.partition == nil ? nil : exchange
         let timeline: EventSimulator
         if let distributed { timeline = try EventSimulator(costed: costed, exchange: distributed) } else { timeline = try EventSimulator(costed: costed) }
@@ -159,7 +160,7 @@ public struct TrainingSimulator: Sendable {
     func ranksToRun(folding: Bool, slowdown: [Double]) -> Int {
         let all = cluster.gpuCount
         guard folding, all <= 1 << 20, (try? checkProgramSize(ranks: all)) == nil else { return all }
-        let layout = RankLayout(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: cluster.gpusPerNode)
+        let layout = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
         let cluster = self.cluster
         let fold = RankFold.exact(layout: layout, slowdown: slowdown, expertsAlike: false, distance: { cluster.distance(rank: $0, rank: $1) })
         return fold.map { setup.pp * $0.keptColumns } ?? all

@@ -36,10 +36,14 @@ import Workload
         return (result, stageTimes(model: model, setup: setup, cluster: cluster))
     }
 
-    /// Step overhead over the work: step − optimizer − N·(F + B + W) of one stage.
+    /// Step overhead over the work: step − optimizer − N·(F + B + W) of one stage − the exposed
+    /// end-of-step data-parallel collectives (DualPipe's mirror stages s and PP − 1 − s hold the
+    /// same weights and synchronise them even at dp = 1; no other schedule has any here).
     func overhead(_ result: SimulationResult, _ t: StageTimes, microBatches: Int) throws -> Double {
         let step = try #require(result.stepSeconds)
-        return step - (result.breakdown?.optimizerSeconds ?? 0) - Double(microBatches) * (t.f + t.b + t.w)
+        let exposed = result.breakdown?.exposedCommunicationSeconds ?? [:]
+        let sync = (exposed[.gradientSync] ?? 0) + (exposed[.parameterGather] ?? 0)
+        return step - (result.breakdown?.optimizerSeconds ?? 0) - sync - Double(microBatches) * (t.f + t.b + t.w)
     }
 
     /// Two stages, 1F1B, hand-checked: the step is (N + 1)(F + B) plus the optimizer, and each
