@@ -1,18 +1,35 @@
 import Kernels
 import MPIKit
+import Program
 import Training
 
+/// The two parameter sets a rank keeps optimizer state for, each synchronised over its own
+/// group (the program's `data` and `expertData` collectives).
+enum ParameterSet: CaseIterable {
+    /// Non-expert weights (and the experts when ep = 1), over the ranks holding the same stage.
+    case dense
+    /// Routed experts when ep > 1, over the ranks holding the same experts.
+    case experts
+
+    /// The set a grad-sync or param-gather op of `group` works on.
+    init(_ group: ProcessGroup) { self = group == .expertData ? .experts : .dense }
+}
+
 extension TrainExecutor {
-    /// `grad-sync`: sums each parameter set's gradients over the ranks holding it — a
-    /// reduce-scatter to this rank's shard with ZeRO-1, an all-reduce without — and the MoE
+    /// `grad-sync` of `set`: sums its gradients over the ranks holding it — a reduce-scatter to
+    /// this rank's shard with ZeRO-1, an all-reduce without — and, with the dense set, the MoE
     /// layers' expert loads over the ranks running them.
-    func synchronizeGradients() throws {
+    func synchronizeGradients(_ set: ParameterSet) throws {
         let gradients = worker.gradients.values
-        denseShard.gradient = try denseShard.reduce(pack(gradients, owned.dense))
-        expertShard.gradient = try expertShard.reduce(pack(gradients, owned.experts))
-        var loads = worker.load.flatMap { $0.map(Double.init) }
-        if let syncGroup, syncGroup.size > 1, !loads.isEmpty { loads = try syncGroup.allreduce(array: loads, .sum) }
-        stepLoads = loads
+        switch set {
+        case .dense:
+            denseShard.gradient = try denseShard.reduce(pack(gradients, owned.dense))
+            var loads = worker.load.flatMap { $0.map(Double.init) }
+            if let syncGroup, syncGroup.size > 1, !loads.isEmpty { loads = try syncGroup.allreduce(array: loads, .sum) }
+            stepLoads = loads
+        case .experts:
+            expertShard.gradient = try expertShard.reduce(pack(gradients, owned.experts))
+        }
     }
 
     /// `optimizer`: AdamW on this rank's shard of each set (step `step`, 1-based), then the
@@ -32,11 +49,13 @@ extension TrainExecutor {
         }
     }
 
-    /// `param-gather`: every rank of a set's group gets the updated set (all-gather of the
+    /// `param-gather` of `set`: every rank of its group gets the updated set (all-gather of the
     /// shards with ZeRO-1), written back into the weights.
-    func gatherParameters() throws {
-        unpack(try denseShard.gatherParameters(), into: owned.dense)
-        unpack(try expertShard.gatherParameters(), into: owned.experts)
+    func gatherParameters(_ set: ParameterSet) throws {
+        switch set {
+        case .dense: unpack(try denseShard.gatherParameters(), into: owned.dense)
+        case .experts: unpack(try expertShard.gatherParameters(), into: owned.experts)
+        }
     }
 
     private func pack(_ values: [Float], _ ranges: [Range<Int>]) -> [Float] {

@@ -33,11 +33,10 @@ extension TrainExecutor {
         for op in program.ops(of: rank) {
             do { try run.execute(op) } catch { throw TrainRunError("rank \(rank), op \(op) of its program: \(error)") }
         }
-        // What the program has no op for still runs (a group of one rank has nothing to sum); it
-        // is in the step's wall time but under no op kind, as the program has none.
-        if !run.synced { try synchronizeGradients() }
+        // What the program has no op for still runs; it is in the step's wall time but under no op kind.
+        try run.synchronizeRemaining()
         if !run.updated { try update(step: completedSteps + 1) }
-        if !run.gathered { try gatherParameters() }
+        for set in ParameterSet.allCases where !run.gathered.contains(set) { try gatherParameters(set) }
         try run.finishSends()
         run.isFinished = true
         guard worker.isStepComplete else { throw TrainRunError("rank \(rank): the program left chains of step \(step) unfinished") }
@@ -79,7 +78,9 @@ struct StepRun {
     private var sends: [Request] = []
     private var mailbox: [Int: [Float]] = [:]
     private var started: Set<Int> = []
-    var synced = false, updated = false, gathered = false
+    /// The sets whose gradients were summed and parameters gathered by the step's ops so far.
+    var synced: Set<ParameterSet> = [], gathered: Set<ParameterSet> = []
+    var updated = false
     var isFinished = false
 
     init(executor: TrainExecutor) { self.executor = executor }
@@ -112,6 +113,15 @@ struct StepRun {
         kind == .backward || kind == .combineBackward || kind == .dispatchBackward
     }
 
+    /// Sums the gradients of the sets the program has no grad-sync op for (a group of one rank
+    /// has nothing to sum): in the step's wall time, under no op kind.
+    mutating func synchronizeRemaining() throws {
+        for set in ParameterSet.allCases where !synced.contains(set) {
+            try executor.synchronizeGradients(set)
+            synced.insert(set)
+        }
+    }
+
     /// Runs `body` as an op of `kind` (of `microBatch`, or -1 for the step's), adding its time to
     /// the kind and to compute or communication.
     mutating func timed(_ kind: OperationKind, microBatch: Int = -1, _ body: () throws -> Void) throws {
@@ -135,17 +145,18 @@ struct StepRun {
             let position = executor.position(of: op), microBatch = Int(program.microBatch[op])
             try timed(.weight, microBatch: microBatch) { try executor.worker.runWeights(position: position, microBatch: microBatch) }
         case .gradientSync:
-            try timed(.gradientSync) { try executor.synchronizeGradients() }
-            synced = true
+            let set = ParameterSet(program.work.items(of: program.segment[op]).first?.group ?? .data)
+            try timed(.gradientSync) { try executor.synchronizeGradients(set) }
+            synced.insert(set)
         case .optimizer:
-            if !synced { try executor.synchronizeGradients() }  // no grad-sync op: nothing to time as one
-            synced = true
+            try synchronizeRemaining()
             let next = executor.completedSteps + 1
             try timed(.optimizer) { try executor.update(step: next) }
             updated = true
         case .parameterGather:
-            try timed(.parameterGather) { try executor.gatherParameters() }
-            gathered = true
+            let set = ParameterSet(program.work.items(of: program.segment[op]).first?.group ?? .data)
+            try timed(.parameterGather) { try executor.gatherParameters(set) }
+            gathered.insert(set)
         case .collective, .pool:
             throw TrainRunError("op \(op): a \(kind.label) op in a training program")
         }

@@ -3,7 +3,8 @@ import Reports
 import Testing
 import TestSupport
 
-/// Train tasks under mpirun: every layout (pipeline only, expert/data parallel only, pipeline ×
+/// Train tasks under mpirun: every layout (pipeline only, expert/data parallel only — with dp > ep the
+/// data and expert-data groups each have their grad-sync op —, pipeline ×
 /// expert parallel) at 1–4 ranks and every schedule the runtime runs, each step checked by rank 0
 /// against the single-rank run of the same model, data and seed.
 @Suite(.serialized) struct TrainRunTests {
@@ -42,7 +43,7 @@ import TestSupport
         ("pp = 2\nschedule = \"dualpipe\"", 2), ("pp = 3", 3), ("pp = 1\nep = 2", 2), ("pp = 1\ndp = 3", 3),
         ("pp = 2\nep = 2\nschedule = \"1f1b\"", 4), ("pp = 2\nep = 2\nschedule = \"interleaved(2)\"", 4),
         ("pp = 4\nschedule = \"dualpipe\"", 4), ("pp = 2\nep = 2\nschedule = \"dualpipe\"", 4),
-        ("pp = 2\nep = 2\nschedule = \"zb1p\"", 4), ("pp = 2\nep = 2\nzero = 0", 4),
+        ("pp = 2\nep = 2\nschedule = \"zb1p\"", 4), ("pp = 2\nep = 2\nzero = 0", 4), ("pp = 1\ndp = 4\nep = 2", 4),
     ])
     func everyStepMatchesTheSingleRankRun(layout: String, ranks: Int) throws {
         let records = try run(layout, ranks: ranks, globalBatch: ranks == 3 ? 6 : 8)
