@@ -73,6 +73,9 @@ extension JobRunner {
         }
         let checkpoint = try TrainCheckpoint(path: TrainCheckpoint.path(directory: directory, task: task, rank: executor.rank,
                                                                          completedSteps: common))
+        guard checkpoint.completedSteps == common else {
+            throw TrainRunError("--resume: the checkpoint of step \(common) says it was taken after \(checkpoint.completedSteps) steps")
+        }
         try executor.restore(checkpoint)
         if reference != nil {
             guard let state = checkpoint.reference, state.steps == common else {

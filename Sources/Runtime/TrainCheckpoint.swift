@@ -92,9 +92,10 @@ struct TrainCheckpoint: Equatable {
               let header = try? JSONDecoder().decode(Header.self, from: data[magic.count..<newline]) else {
             throw TrainRunError("checkpoint \(path): not a frugal train checkpoint")
         }
-        let expected = 6 + (header.referenceSteps == nil ? 0 : 4)
-        let total = header.sections.reduce(0) { $0 + max(0, $1) }
-        guard header.sections.count == expected, header.sections.allSatisfy({ $0 >= 0 }),
+        let expected = 6 + (header.referenceSteps == nil ? 0 : 4), floats = (data.count - newline - 1) / MemoryLayout<Float>.size
+        // Each count is bounded by the floats the file holds before they are summed (no overflow).
+        let total = header.sections.allSatisfy({ (0...floats).contains($0) }) ? header.sections.reduce(0, +) : -1
+        guard header.sections.count == expected, total >= 0,
               data.count - newline - 1 == total * MemoryLayout<Float>.size else {
             throw TrainRunError("checkpoint \(path): cut short or damaged (\(data.count - newline - 1) bytes of floats for \(total))")
         }

@@ -42,6 +42,11 @@ struct TrainCheckpointTests {
             _ = FileManager.default.createFile(atPath: path, contents: damaged)
             #expect { try TrainCheckpoint(path: path) } throws: { "\($0)".contains(path) }
         }
+        // Section counts past what the file holds (2^63 − 1 would overflow their sum) are damage, not a trap.
+        let header = "{\"fingerprint\":\"x\",\"rank\":0,\"completedSteps\":1,\"biasCounts\":[],\"sections\":"
+            + "[\(Int.max),\(Int.max),0,0,0,0]}\n"
+        _ = FileManager.default.createFile(atPath: path, contents: Data((TrainCheckpoint.magic + header).utf8) + Data(count: 8))
+        #expect { try TrainCheckpoint(path: path) } throws: { "\($0)".contains("cut short or damaged") }
         #expect { try TrainCheckpoint(path: directory + "/absent.ckpt") } throws: { "\($0)".contains("cannot be read") }
     }
 }
