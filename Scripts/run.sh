@@ -5,7 +5,9 @@
 #      (Cluster/jobs/train-tiny.toml; every step checked against the single-rank run);
 #   2. calibration of this machine and the simulator's prediction of the demo job vs the measurement;
 #   3. when this build has `frugal simulate`: DeepSeek-V3 on 2048 H800s (pp=16, ep=64, dp=128,
-#      DualPipe), and the same on 2048 H100s, A800s and H20s;
+#      DualPipe), and the same on 2048 H100s, A800s and H20s; then scaling curves from 256 to
+#      16,384 chips of each type, the best `frugal plan` configuration per count, for DeepSeek-V3
+#      and a dense model (Llama-3-70B);
 #   4. the report: reports/latest/index.html (+ summary.md, points.csv, points.json).
 # Results go to results/latest (started afresh each time); the report's path is printed last.
 set -euo pipefail
@@ -55,6 +57,18 @@ if "$simulator" simulate --help >/dev/null 2>&1 && [ -f "$model" ] && [ $((${#fp
     }
     [ ${#fp8[@]} -gt 0 ] && simulate "$(IFS=,; echo "${fp8[*]}")"
     [ ${#bf16[@]} -gt 0 ] && simulate "$(IFS=,; echo "${bf16[*]}")" --simulate-option=--precision --simulate-option=bf16
+    # Scaling curves: at each chip count the best configuration `frugal plan` finds (parallel
+    # degrees, schedule, ZeRO, micro-batch, recompute, precision, node limit), for every chip type,
+    # for DeepSeek-V3 (its training file) and a dense model (Llama-3-70B, default training setup).
+    counts=256,512,1024,2048,4096,8192,16384
+    every=("${fp8[@]}" "${bf16[@]}")
+    chips=$(IFS=,; echo "${every[*]}")
+    plan_options=()
+    [ -f "$train" ] && plan_options+=(--simulate-option=--train "--simulate-option=$train")
+    "$frugal" sweep --simulate --simulator "$simulator" --cluster "$chips" --model "$model" --parallel plan \
+        --chips "$counts" "${plan_options[@]}" --out "$out" || status=$?
+    [ -f Cluster/models/llama3-70b.toml ] && { "$frugal" sweep --simulate --simulator "$simulator" --cluster "$chips" \
+        --model Cluster/models/llama3-70b.toml --parallel plan --chips "$counts" --out "$out" || status=$?; }
 else
     echo "run.sh: no 'frugal simulate' in this build (or no cluster/model files): the report has measured points only" >&2
 fi

@@ -159,7 +159,12 @@ public struct SweepRunner {
         let sweep = simulatedSweep ?? SimulatedSweep(clusters: [], model: point.model ?? "", chips: [], parallel: [], schedule: nil, variants: [])
         let arguments = sweep.arguments(for: point)
         let program = simulator ?? executable
-        let (status, output) = try ChildProcess.capture(program, arguments, logPath: folder.logPath(point.id))
+        var (status, output) = try ChildProcess.capture(program, arguments, logPath: folder.logPath(point.id))
+        if point.parallel == SimulatedSweep.planTemplate {
+            let best = try SimulatedSweep.bestPlanned(status: status, output: output, log: folder.logPath(point.id))
+            point.plannedParallel = best.config
+            (status, output) = (0, best.simulation)
+        }
         if let failure = SimulatedSweep.failure(status: status, output: output, log: folder.logPath(point.id)) {
             throw PointFailure(description: failure)
         }

@@ -126,8 +126,8 @@ public enum ReportPointBuilder {
         let series = point.series ?? ([chipType] + (settings.isEmpty ? [] : [settings])).joined(separator: " ")
         var row = ReportPoint(
             id: point.id, mode: .simulated, series: series,
-            label: "\(chipType) ×\(chips.map(String.init) ?? "?")" + (point.parallel.map { " \($0)" } ?? "") + (settings.isEmpty ? "" : " \(settings)"),
-            scaling: nil, ranks: nil, chips: chips, chipType: chipType, parallel: point.parallel,
+            label: "\(chipType) ×\(chips.map(String.init) ?? "?")" + ((point.plannedParallel ?? point.parallel).map { " \($0)" } ?? "") + (settings.isEmpty ? "" : " \(settings)"),
+            scaling: nil, ranks: nil, chips: chips, chipType: chipType, parallel: point.plannedParallel ?? point.parallel,
             settings: settings.isEmpty ? nil : settings, oversubscribed: false, runs: 1,
             throughput: throughput, throughputUnit: "tokens/s", efficiency: nil, stepSeconds: result.stepSeconds,
             computeSeconds: result.breakdown?["compute"] ?? result.breakdown?["computeSeconds"], commSeconds: nil,

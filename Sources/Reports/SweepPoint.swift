@@ -43,8 +43,12 @@ public struct SweepPoint: Codable, Sendable, Equatable {
     public var chipType: String?
     public var chips: Int?
     public var model: String?
-    /// `pp=16,ep=64,dp=128` as passed to the simulator.
+    /// `pp=16,ep=64,dp=128` as passed to the simulator, or ``SimulatedSweep``'s `plan`: the best
+    /// configuration `frugal plan` finds at this chip count (then ``plannedParallel`` names it).
     public var parallel: String?
+    /// The configuration `frugal plan` chose for a `plan` point (e.g. `tp1 pp8 ep64 dp256 z1
+    /// dualpipe mb1 selective fp8 nl4`); nil for a point with a fixed configuration or not yet run.
+    public var plannedParallel: String?
     public var schedule: String?
     /// What-if overrides passed as `--set key=value` (e.g. `nvlink=900GB/s`).
     public var settings: [String]?

@@ -21,7 +21,9 @@ extension Frugal {
             --parallel P [--schedule S] --format json [--set K=V ...]` for every cluster
             file, parallel configuration, chip count and what-if variant. With --chips,
             dp becomes chips / (tp*pp) and a copy of the cluster file resized to that
-            many chips is simulated.
+            many chips is simulated. --parallel plan instead runs `frugal plan` at each
+            chip count and keeps its best configuration (the scaling curve of the best
+            plan per count); --simulate-option words then go to `frugal plan`.
 
             Output: OUT/sweep.jsonl (one entry per point) and OUT/points/<id>/
             (results.jsonl or simulation.json, log.txt, and the done.json marker once
@@ -34,6 +36,9 @@ extension Frugal {
                 --model Cluster/models/deepseek-v3.toml --parallel pp=16,ep=64 \\
                 --chips 1024,2048,4096 --schedule dualpipe \\
                 --what-if as-is --what-if nvlink=900GB/s --out sweep/
+              frugal sweep --simulate --cluster Cluster/clusters/h800-2048.toml \\
+                --model Cluster/models/deepseek-v3.toml --parallel plan \\
+                --chips 256,1024,4096,16384 --out sweep/
 
             Exit status: 0 every point finished, 1 some point failed (rerun to retry
             it), 2 bad options or a missing file (nothing ran).
@@ -66,7 +71,7 @@ extension Frugal {
         @Option(help: "Chip counts, comma-separated (simulated); dp becomes chips / (tp·pp).")
         var chips: String?
 
-        @Option(help: "A parallel configuration, e.g. pp=16,ep=64,dp=128 (simulated; repeat for several).")
+        @Option(help: "A parallel configuration, e.g. pp=16,ep=64,dp=128 (simulated; repeat for several), or `plan`: the best configuration `frugal plan` finds at each chip count.")
         var parallel: [String] = []
 
         @Option(help: "Pipeline schedule passed to the simulator, e.g. dualpipe.")
@@ -77,7 +82,7 @@ extension Frugal {
         var whatIf: [String] = []
 
         @Option(name: .customLong("simulate-option"), parsing: .unconditionalSingleValue,
-                help: "An argument passed unchanged to every `frugal simulate` call (repeat for several).")
+                help: "An argument passed unchanged to every `frugal simulate` call, and to `frugal plan` for --parallel plan (repeat for several).")
         var simulateOptions: [String] = []
 
         @Option(help: ArgumentHelp("Run `PATH simulate …` instead of this executable's `simulate` (another build, or a stand-in).", visibility: .hidden))
@@ -134,8 +139,15 @@ extension Frugal {
                 for (value, settings) in zip(whatIf, variants) {
                     do { _ = try ClusterWhatIf.parseList(settings.joined(separator: ",")) } catch { throw fail("--what-if \(value): \(error)") }
                 }
-                do { _ = try Simulate.parse(["--cluster", "c", "--model", "m"] + simulateOptions) } catch {
-                    throw fail("--simulate-option: \(Simulate.message(for: error))")
+                if parallel.contains(where: { $0 != SimulatedSweep.planTemplate }) {
+                    do { _ = try Simulate.parse(["--cluster", "c", "--model", "m"] + simulateOptions) } catch {
+                        throw fail("--simulate-option: \(Simulate.message(for: error))")
+                    }
+                }
+                if parallel.contains(SimulatedSweep.planTemplate) {
+                    do { _ = try Plan.parse(["--cluster", "c", "--model", "m"] + simulateOptions) } catch {
+                        throw fail("--simulate-option (passed to `frugal plan` for --parallel plan): \(Plan.message(for: error))")
+                    }
                 }
                 let sweep = SimulatedSweep(clusters: clusters, model: model!, chips: chips.flatMap { Self.integers($0) } ?? [],
                                            parallel: parallel, schedule: schedule, variants: variants, extraArguments: simulateOptions)

@@ -180,6 +180,30 @@ import TestSupport
         #expect(html.contains("no measured runs in these results"))
     }
 
+    /// `--parallel plan`: the real `frugal plan` at each chip count, its best configuration kept.
+    @Test func aPlanSweepKeepsTheBestConfigurationPerChipCount() throws {
+        let out = MPIRunner.temporaryDirectory() + "/plan"
+        let result = try MPIRunner.run(ranks: nil, ["sweep", "--simulate", "--cluster", "Cluster/clusters/h800-2048.toml",
+                                                    "--model", "Cluster/models/llama3-70b.toml", "--parallel", "plan",
+                                                    "--chips", "256,1024,100", "--out", out])
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+        #expect(result.standardError.contains("100 chips are not whole nodes of 8 GPUs (h800-2048)"))
+        let index = entries(out)
+        #expect(Set(index.keys) == ["sim_h800-2048_llama3-70b_c256_plan", "sim_h800-2048_llama3-70b_c1024_plan"])
+        for entry in index.values {
+            #expect(entry.status == .done && entry.point.series == "H800 llama3-70b best plan")
+            // The chosen configuration uses exactly the point's chips: tp·pp·dp = chips.
+            let planned = try #require(entry.point.plannedParallel)
+            let degrees = Dictionary(uniqueKeysWithValues: planned.split(separator: " ").prefix(4).map { word in
+                (String(word.prefix(2)), Int(word.dropFirst(2)) ?? 0)
+            })
+            #expect((degrees["tp"] ?? 0) * (degrees["pp"] ?? 0) * (degrees["dp"] ?? 0) == entry.point.chips, "\(planned)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: out + "/" + entry.output!))
+            let summary = try JSONDecoder().decode(SimulationSummary.self, from: data)
+            #expect(summary.gpus == entry.point.chips && (summary.stepSeconds ?? 0) > 0 && summary.fits == true)
+        }
+    }
+
     @Test func aFailingSimulatorFailsItsPointsAndARerunRetriesThem() throws {
         let (script, log) = writeSimulator(failing: true)
         let clusters = writeClusters()
@@ -229,6 +253,41 @@ struct SweepPlanningTests {
         #expect(points.first?.chipType == "h800-2048")
         #expect(sweep.arguments(for: points[3]) == ["simulate", "--cluster", "/nonexistent/h800-2048.toml", "--model", "m.toml",
                                                      "--parallel", "pp=16,ep=64,dp=128", "--schedule", "dualpipe", "--format", "json"])
+    }
+}
+
+extension SweepPlanningTests {
+    @Test func planPointsAreOnePerWholeNodeCountAndRunFrugalPlan() {
+        let sweep = SimulatedSweep(clusters: ["/nonexistent/h800-2048.toml"], model: "models/dense.toml", chips: [256, 1024],
+                                   parallel: ["plan"], schedule: "dualpipe", variants: [[], ["nvlink=900GB/s"]],
+                                   extraArguments: ["--train", "t.toml"])
+        let (points, skipped) = sweep.points()
+        #expect(skipped.isEmpty)
+        #expect(points.map(\.id) == ["sim_h800-2048_dense_c256_plan", "sim_h800-2048_dense_c256_plan_nvlink-900GB-s",
+                                     "sim_h800-2048_dense_c1024_plan", "sim_h800-2048_dense_c1024_plan_nvlink-900GB-s"])
+        #expect(points[1].series == "h800-2048 dense best plan nvlink=900GB/s")
+        // The schedule is the plan's to choose; --top 3 unless the extra arguments set it.
+        #expect(sweep.arguments(for: points[0]) == ["plan", "--cluster", "/nonexistent/h800-2048.toml", "--model", "models/dense.toml",
+                                                     "--top", "3", "--format", "json", "--train", "t.toml"])
+        #expect(SimulatedSweep.problem(inTemplate: "plan", maxDegree: 8) == nil)
+    }
+
+    @Test func theBestPlannedCandidateIsTheFirst() throws {
+        let output = Data((#"{"fittingCount": 4, "candidates": [{"config": "tp1 pp2 dp4", "simulation": {"stepSeconds": 2.5, "gpus": 8}},"#
+            + #" {"config": "tp2 pp1 dp4", "simulation": {"stepSeconds": 3}}]}"#).utf8)
+        let best = try SimulatedSweep.bestPlanned(status: 0, output: output, log: "log.txt")
+        #expect(best.config == "tp1 pp2 dp4")
+        #expect(try JSONDecoder().decode(SimulationSummary.self, from: best.simulation).stepSeconds == 2.5)
+        // Nothing fits: plan exits 2 with no candidates; no JSON at all: the log is named.
+        #expect(throws: SweepRunner.PointFailure.self) {
+            try SimulatedSweep.bestPlanned(status: 2, output: Data(#"{"fittingCount": 0, "candidates": []}"#.utf8), log: "log.txt")
+        }
+        do {
+            _ = try SimulatedSweep.bestPlanned(status: 1, output: Data("oops".utf8), log: "log.txt")
+            Issue.record("expected a failure")
+        } catch let failure as SweepRunner.PointFailure {
+            #expect(failure.description == "plan exited with status 1 and printed no JSON result; see log.txt")
+        }
     }
 }
 
