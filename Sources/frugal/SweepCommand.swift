@@ -106,6 +106,21 @@ extension Frugal {
             return ExitCode(ExitStatus.badInput)
         }
 
+        /// The `--simulate-option` words parse as `frugal simulate`'s options (and as `frugal
+        /// plan`'s when a `--parallel plan` point passes them to it).
+        func checkSimulateOptions() throws {
+            if parallel.contains(where: { $0 != SimulatedSweep.planTemplate }) {
+                do { _ = try Simulate.parse(["--cluster", "c", "--model", "m"] + simulateOptions) } catch {
+                    throw fail("--simulate-option: \(Simulate.message(for: error))")
+                }
+            }
+            if parallel.contains(SimulatedSweep.planTemplate) {
+                do { _ = try Plan.parse(["--cluster", "c", "--model", "m"] + simulateOptions) } catch {
+                    throw fail("--simulate-option (passed to `frugal plan` for --parallel plan): \(Plan.message(for: error))")
+                }
+            }
+        }
+
         func run() throws {
             if simulate {
                 guard !cluster.isEmpty, model != nil, !parallel.isEmpty else { throw fail("--simulate needs --cluster, --model and --parallel") }
@@ -139,16 +154,7 @@ extension Frugal {
                 for (value, settings) in zip(whatIf, variants) {
                     do { _ = try ClusterWhatIf.parseList(settings.joined(separator: ",")) } catch { throw fail("--what-if \(value): \(error)") }
                 }
-                if parallel.contains(where: { $0 != SimulatedSweep.planTemplate }) {
-                    do { _ = try Simulate.parse(["--cluster", "c", "--model", "m"] + simulateOptions) } catch {
-                        throw fail("--simulate-option: \(Simulate.message(for: error))")
-                    }
-                }
-                if parallel.contains(SimulatedSweep.planTemplate) {
-                    do { _ = try Plan.parse(["--cluster", "c", "--model", "m"] + simulateOptions) } catch {
-                        throw fail("--simulate-option (passed to `frugal plan` for --parallel plan): \(Plan.message(for: error))")
-                    }
-                }
+                try checkSimulateOptions()
                 let sweep = SimulatedSweep(clusters: clusters, model: model!, chips: chips.flatMap { Self.integers($0) } ?? [],
                                            parallel: parallel, schedule: schedule, variants: variants, extraArguments: simulateOptions)
                 do {
