@@ -2,9 +2,12 @@ import Workload
 
 /// Which rank holds which parallel coordinate: the one place that numbers ranks.
 ///
-/// rank = stage·(dp·tp) + column; column = dpIndex·tp + tpIndex. Tensor-parallel groups are `tp`
-/// consecutive ranks; an expert-parallel group is `ep` consecutive columns of one stage (experts
-/// are sharded over data-parallel replicas); node = rank / gpusPerNode.
+/// rank = stage·(dp·cp·tp) + column; column = (dpIndex·cp + cpIndex)·tp + tpIndex. Tensor-parallel
+/// groups are `tp` consecutive ranks; a context-parallel group is `cp` ranks at stride tp; an
+/// expert-parallel group is `ep` consecutive columns of one stage (experts are sharded over data-
+/// and context-parallel replicas); the data-parallel group of non-expert weights is every column
+/// with the same tpIndex (dp·cp ranks: Megatron folds cp into the gradient group); node = rank /
+/// gpusPerNode.
 ///
 /// With mirrored stages (DualPipe) stage s and stage pp−1−s hold the same two pipeline positions
 /// (s and pp−1−s), so their weights are one replica set: a data- or expert-data-parallel group
@@ -12,19 +15,21 @@ import Workload
 /// `syncColor` splits its communicators.
 public struct RankLayout: Sendable, Equatable {
     public let tp: Int, pp: Int, ep: Int, dp: Int
+    /// Context-parallel degree.
+    public let cp: Int
     public let gpusPerNode: Int
     /// Whether stages s and pp−1−s synchronise their weights together (DualPipe).
     public let mirrored: Bool
 
-    public init(tp: Int, pp: Int, ep: Int, dp: Int, gpusPerNode: Int, mirrored: Bool = false) {
-        self.tp = max(1, tp); self.pp = max(1, pp); self.ep = max(1, ep); self.dp = max(1, dp)
+    public init(tp: Int, pp: Int, ep: Int, dp: Int, cp: Int = 1, gpusPerNode: Int, mirrored: Bool = false) {
+        self.tp = max(1, tp); self.pp = max(1, pp); self.ep = max(1, ep); self.dp = max(1, dp); self.cp = max(1, cp)
         self.gpusPerNode = max(1, gpusPerNode)
         self.mirrored = mirrored
     }
 
     /// The layout of `setup`'s ranks: mirrored under DualPipe.
     public init(setup: TrainingSetup, gpusPerNode: Int) {
-        self.init(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode,
+        self.init(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, cp: setup.cp, gpusPerNode: gpusPerNode,
                   mirrored: setup.schedule == .dualpipe)
     }
 
@@ -34,10 +39,12 @@ public struct RankLayout: Sendable, Equatable {
         /// Expert-parallel group index over the whole cluster.
         public var epGroup: Int
         public var node: Int
+        /// Position in the context-parallel group (0 without context parallelism).
+        public var cpIndex = 0
     }
 
     /// Ranks of one stage.
-    public var columns: Int { dp * tp }
+    public var columns: Int { dp * cp * tp }
     /// All ranks.
     public var ranks: Int { pp * columns }
     /// Expert-parallel groups per stage.
@@ -46,8 +53,10 @@ public struct RankLayout: Sendable, Equatable {
     /// The coordinates of `rank`.
     public func coordinates(of rank: Int) -> Coordinates {
         let stage = rank / columns, column = rank % columns
-        return Coordinates(stage: stage, column: column, dpIndex: column / tp, tpIndex: column % tp, epIndex: column % ep,
-                           epGroup: stage * expertGroupsPerStage + column / ep, node: rank / gpusPerNode)
+        let dpIndex: Int = column / (tp * cp), cpIndex: Int = (column / tp) % cp
+        let epGroup: Int = stage * expertGroupsPerStage + column / ep
+        return Coordinates(stage: stage, column: column, dpIndex: dpIndex, tpIndex: column % tp, epIndex: column % ep,
+                           epGroup: epGroup, node: rank / gpusPerNode, cpIndex: cpIndex)
     }
 
     /// The rank at `stage`, `column`.
@@ -68,11 +77,23 @@ public struct RankLayout: Sendable, Equatable {
     public func syncStageCount(_ stage: Int) -> Int { mirrored && pp - 1 - stage != stage ? 2 : 1 }
 
     /// The data-parallel group of the rank at (`stage`, `column`): the ranks of its stage (and of
-    /// its mirror stage) with the same tensor-parallel index (stride tp), which synchronise its
-    /// non-expert weights.
+    /// its mirror stage) with the same tensor-parallel index (stride tp; dp·cp of them), which
+    /// synchronise its non-expert weights.
     public func dataParallelGroup(stage: Int, column: Int) -> [Int] {
         let tpIndex = column % tp
-        return syncStages(stage).flatMap { s in (0..<dp).map { rank(stage: s, column: $0 * tp + tpIndex) } }
+        return syncStages(stage).flatMap { s in (0..<(dp * cp)).map { rank(stage: s, column: $0 * tp + tpIndex) } }
+    }
+
+    /// The context-parallel group of the rank at (`stage`, `column`): the `cp` ranks at stride tp
+    /// that share its tensor- and data-parallel indices (one sequence's chunks).
+    public func contextParallelGroup(stage: Int, column: Int) -> [Int] {
+        let first = column / (tp * cp) * (tp * cp) + column % tp
+        return (0..<cp).map { rank(stage: stage, column: first + $0 * tp) }
+    }
+
+    /// The placement of ``contextParallelGroup(stage:column:)``, without listing it.
+    public func contextParallelShape(stage: Int, column: Int) -> GroupShape {
+        shape(first: rank(stage: stage, column: column / (tp * cp) * (tp * cp) + column % tp), stride: tp, count: cp)
     }
 
     /// The expert-data-parallel group of the rank at (`stage`, `column`): the ranks of its stage
@@ -120,7 +141,7 @@ public struct RankLayout: Sendable, Equatable {
 
     /// The placement of ``dataParallelGroup(stage:column:)``, without listing it.
     public func dataParallelShape(stage: Int, column: Int) -> GroupShape {
-        syncGroupShape(stage: stage, column: column % tp, stride: tp, count: dp)
+        syncGroupShape(stage: stage, column: column % tp, stride: tp, count: dp * cp)
     }
 
     /// The placement of ``expertDataParallelGroup(stage:column:)``, without listing it.

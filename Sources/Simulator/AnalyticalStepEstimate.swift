@@ -256,21 +256,21 @@ public struct AnalyticalStepEstimator: Sendable {
     /// leave room for the next stage's on the same node.
     func transferSeconds(setup: TrainingSetup, costs: OpCostModel) -> Double {
         guard setup.pp > 1 else { return 0 }
-        let t = Double(setup.microBatchSequences * setup.sequenceLength), h = Double(model.hidden)
+        let t = Double(setup.microBatchSequences * setup.sequenceLength) / Double(setup.cp), h = Double(model.hidden)
         var send = WorkItem(kind: .pipelineSend)
         send.bytes = t * h * 2 / Double(setup.tp)
-        send.nodes = setup.dp * setup.tp < cluster.gpusPerNode ? 1 : 2
+        send.nodes = setup.dataParallelWidth * setup.tp < cluster.gpusPerNode ? 1 : 2
         return costs.seconds(send, routes: [])
     }
 
     /// Gradient sync + parameter gather seconds, and optimizer seconds, of a rank holding
     /// `nonExpert` and `expert` parameters.
     func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel) -> (sync: Double, optimizer: Double) {
-        let g = cluster.gpusPerNode, columns = setup.dp * setup.tp
-        // Data-parallel group: stride tp within a stage; expert-data-parallel group: stride ep.
-        let dpPerNode = min(setup.dp, max(1, g / setup.tp)), expertMembers = columns / setup.ep
+        let g = cluster.gpusPerNode, width = setup.dataParallelWidth, columns = width * setup.tp
+        // Data-parallel group (dp·cp ranks): stride tp within a stage; expert-data-parallel group: stride ep.
+        let dpPerNode = min(width, max(1, g / setup.tp)), expertMembers = columns / setup.ep
         let expertPerNode = min(expertMembers, max(1, g / setup.ep))
-        let groups = [(nonExpert, setup.dp, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
+        let groups = [(nonExpert, width, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
         var sync = 0.0
         for (count, members, perNode, group) in groups where members > 1 && count > 0 {
             let nodes = (members + perNode - 1) / perNode
@@ -280,7 +280,7 @@ public struct AnalyticalStepEstimator: Sendable {
                                       routes: [])
             }
         }
-        let shard = setup.zeroStage >= 1 ? nonExpert / Double(setup.dp) + expert / Double(expertMembers) : nonExpert + expert
+        let shard = setup.zeroStage >= 1 ? nonExpert / Double(width) + expert / Double(expertMembers) : nonExpert + expert
         var update = WorkItem(kind: .optimizerUpdate)
         update.bytes = shard * 30
         update.precision = .fp32

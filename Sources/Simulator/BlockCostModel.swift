@@ -48,7 +48,7 @@ public struct BlockCostModel: Sendable {
         cost.mlpBackward = seconds(lowered.mlpBackward)
         cost.weight = seconds(lowered.weight)
         cost.recompute = seconds(lowered.recompute)
-        cost.tensorParallelSeconds = 2 * seconds(lowered.tensorParallel.map { [$0] } ?? [])
+        cost.tensorParallelSeconds = 2 * seconds(lowered.tensorParallel)
         cost.dispatchForward = seconds(lowered.dispatchForward.map { [$0] } ?? [], routes: routes)
         cost.combineForward = seconds(lowered.combineForward.map { [$0] } ?? [], routes: routes)
         cost.dispatchBackward = seconds(lowered.dispatchBackward.map { [$0] } ?? [], routes: routes)

@@ -46,8 +46,8 @@ public struct OpCostModel: Sendable {
         switch item.kind {
         case .gemm, .groupedGemm: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k)
         case .gate: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k) + kernels.memorySeconds(bytes: item.bytes)
-        case .attentionForward: return kernels.attentionSeconds(flops: item.flops, backward: false)
-        case .attentionBackward: return kernels.attentionSeconds(flops: item.flops, backward: true)
+        case .attentionForward, .attentionBackward:
+            return contextRingSeconds(item, attention: kernels.attentionSeconds(flops: item.flops, backward: item.kind == .attentionBackward))
         case .elementwise, .optimizerUpdate: return kernels.memorySeconds(bytes: item.bytes)
         case .allReduce:
             return collectives.allReduceSeconds(bytes: item.bytes, ranksPerNode: Int(item.ranksPerNode), nodes: Int(item.nodes))
@@ -147,6 +147,19 @@ public struct OpCostModel: Sendable {
             remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), from: from, to: to))
         }
         return CostedProgram(program: program, duration: duration, remoteDelay: remoteDelay)
+    }
+
+    /// An attention item's seconds with its context-parallel ring (``WorkItem/setContextRing(steps:bytesPerStep:ranksPerNode:nodes:)``),
+    /// or `attention` alone without one. The kernel's work splits evenly over the s = cp steps
+    /// (balanced causal chunking, 2·cp chunks, gives each step the same unmasked share on average);
+    /// the first step needs no transfer, each later one waits for its chunk or its compute,
+    /// whichever is longer: a/s + (s − 1)·max(a/s, α + S/B), with α and B the link of the group's
+    /// span (NVLink within a node, else the scale-out tier it spans).
+    public func contextRingSeconds(_ item: WorkItem, attention: Double) -> Double {
+        guard item.group == .context, item.n > 1 else { return attention }
+        let steps = item.n, step = attention / steps
+        let send = tier(nodes: Int(item.nodes)).seconds(bytes: item.bytes)
+        return step + (steps - 1) * max(step, send)
     }
 
     /// Expected distinct nodes a token's top-k experts sit on, over `nodes` nodes, capped by the

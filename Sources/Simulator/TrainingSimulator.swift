@@ -74,7 +74,8 @@ public struct TrainingSimulator: Sendable {
         let flopsCausal = model.trainingFlopsPerToken(sequence: setup.sequenceLength, causal: true)
         var result = SimulationResult(
             cluster: cluster.name, model: model.name, chip: cluster.chip.name, gpus: cluster.gpuCount,
-            parallel: "tp=\(setup.tp),pp=\(setup.pp),ep=\(setup.ep),dp=\(setup.dp),zero=\(setup.zeroStage)",
+            parallel: "tp=\(setup.tp)\(setup.cp > 1 ? ",cp=\(setup.cp)" : ""),pp=\(setup.pp),ep=\(setup.ep),dp=\(setup.dp),zero=\(setup.zeroStage)"
+                + (setup.sequenceParallel ? ",sp" : ""),
             schedule: setup.schedule == .interleaved ? "interleaved(\(setup.virtualStages))" : setup.schedule.rawValue,
             precision: setup.precision.rawValue, recompute: setup.recompute.rawValue, microBatches: setup.microBatches,
             tokensPerStep: setup.tokensPerStep, modelFlopsPerToken: flops, modelFlopsPerTokenCausal: flopsCausal,
@@ -166,14 +167,15 @@ public struct TrainingSimulator: Sendable {
         return fold.map { setup.pp * $0.keptColumns } ?? all
     }
 
-    /// Per rank of `program`, the tensor-parallel all-reduce seconds in its compute ops (the
-    /// all-reduces the lowering folds into forward, backward and recomputed work).
+    /// Per rank of `program`, the tensor-parallel collective seconds in its compute ops (the
+    /// all-reduces, or reduce-scatters and all-gathers with sequence parallelism, the lowering
+    /// folds into forward, backward and recomputed work).
     func tensorParallelSeconds(_ program: RankProgram, costs: OpCostModel) -> [Double] {
         guard setup.tp > 1, program.ranks > 0 else { return [Double](repeating: 0, count: program.ranks) }
         let work = program.work
         var perSegment = [Double](repeating: 0, count: work.segmentCount)
         for segment in 0..<work.segmentCount {
-            for item in work.items(of: Int32(segment)) where item.kind == .allReduce && item.group == .tensor {
+            for item in work.items(of: Int32(segment)) where item.group == .tensor && item.kind.isCommunication {
                 perSegment[segment] += costs.seconds(item, routes: program.routes)
             }
         }

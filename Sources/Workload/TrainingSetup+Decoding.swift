@@ -16,14 +16,19 @@ extension TrainingSetup {
         microBatchSequences = try root.int("microBatch", in: bounds.batchSequences, default: microBatchSequences)
         tokensToTrain = try root.double("tokensToTrain", in: bounds.tokensToTrain, default: tokensToTrain)
         if let parallel = try root.table("parallel") {
-            try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "zero"])
+            try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "zero", "sp"])
             tp = try parallel.int("tp", in: bounds.degree, default: tp)
             pp = try parallel.int("pp", in: bounds.degree, default: pp)
             ep = try parallel.int("ep", in: bounds.degree, default: ep)
             dp = try parallel.int("dp", in: bounds.degree, default: dp)
+            cp = try parallel.int("cp", in: bounds.degree, default: cp)
             zeroStage = try parallel.int("zero", in: bounds.zeroStage, default: zeroStage)
-            _ = try parallel.checkedProduct([("tp", tp), ("pp", pp), ("dp", dp)], key: "dp", atMost: bounds.degree.upperBound,
+            sequenceParallel = try parallel.bool("sp", default: sequenceParallel)
+            _ = try parallel.checkedProduct([("tp", tp), ("cp", cp), ("pp", pp), ("dp", dp)], key: "dp", atMost: bounds.degree.upperBound,
                                             reason: "GPUs, 2^24")
+            if sequenceParallel && tp < 2 {
+                throw parallel.error("sp", expected: "sp = true only with tensor parallelism (tp ≥ 2)", found: "sp = true with tp = \(tp)")
+            }
         }
         if root.contains("schedule") {
             let text = try root.string("schedule")
@@ -70,7 +75,7 @@ extension TrainingSetup {
         return .histogram(counts: counts.map(Double.init))
     }
 
-    /// Applies `--parallel pp=16,ep=64,dp=128[,tp=1,zero=1]`: every degree in `1...gpus` (the
+    /// Applies `--parallel pp=16,ep=64,dp=128[,tp=1,cp=1,zero=1]`: every degree in `1...gpus` (the
     /// cluster's GPUs, at most ``WorkloadBounds/degree``, so no product of degrees can overflow),
     /// `zero` in ``WorkloadBounds/zeroStage``. The error names the flag, the item and the bound.
     public mutating func applyParallel(_ text: String, gpus: Int = WorkloadBounds.degree.upperBound,
@@ -83,8 +88,8 @@ extension TrainingSetup {
                 throw TrainingSetupError("\(flag): expected key=value items like pp=16,ep=64,dp=128, found '\(item)'")
             }
             let key = parts[0]
-            guard ["tp", "pp", "ep", "dp", "zero"].contains(key) else {
-                throw TrainingSetupError("\(flag): expected a degree among tp, pp, ep, dp, zero, found '\(key)'")
+            guard ["tp", "pp", "ep", "dp", "cp", "zero"].contains(key) else {
+                throw TrainingSetupError("\(flag): expected a degree among tp, pp, ep, dp, cp, zero, found '\(key)'")
             }
             guard seen.insert(key).inserted else {
                 throw TrainingSetupError("\(flag): expected each degree once, found \(key) twice in '\(text)'")
@@ -99,6 +104,7 @@ extension TrainingSetup {
             case "pp": pp = value
             case "ep": ep = value
             case "dp": dp = value
+            case "cp": cp = value
             default: zeroStage = value
             }
         }

@@ -4,17 +4,27 @@ extension TrainingSetup {
     /// Checks the setup against a model and a cluster size; the error says what to change.
     public func validate(model: TransformerModel, gpuCount: Int) throws(TrainingSetupError) {
         let degrees = WorkloadBounds.degree
-        guard degrees.contains(tp), degrees.contains(pp), degrees.contains(dp), degrees.contains(ep) else {
-            throw TrainingSetupError("parallel degrees must be in \(Bound.describe(degrees)) (tp=\(tp), pp=\(pp), ep=\(ep), dp=\(dp))")
+        guard degrees.contains(tp), degrees.contains(pp), degrees.contains(dp), degrees.contains(ep), degrees.contains(cp) else {
+            throw TrainingSetupError("parallel degrees must be in \(Bound.describe(degrees)) (tp=\(tp), cp=\(cp), pp=\(pp), ep=\(ep), dp=\(dp))")
         }
-        // Each degree ≤ 2²⁴, so tp × pp fits an `Int`; tp × pp × dp may not: compare by division.
-        guard gpuCount % (tp * pp) == 0, gpuCount / (tp * pp) == dp else {
-            let hint = gpuCount % (tp * pp) == 0 ? "set dp=\(gpuCount / (tp * pp))" : "choose tp×pp dividing \(gpuCount)"
-            let product = Double(tp) * Double(pp) * Double(dp)
-            throw TrainingSetupError("tp×pp×dp = \(tp)×\(pp)×\(dp) = \(Bound.describe(product)), but the cluster has \(gpuCount) GPUs: \(hint)")
+        // Each degree ≤ 2²⁴: compare by division, so no product of three degrees is formed.
+        let product = Double(tp) * Double(cp) * Double(pp) * Double(dp)
+        guard product == Double(gpuCount), gpuCount % (tp * pp) == 0, (gpuCount / (tp * pp)) % cp == 0,
+              gpuCount / (tp * pp) / cp == dp else {
+            let context = cp > 1 ? "tp×cp×pp×dp = \(tp)×\(cp)×\(pp)×\(dp)" : "tp×pp×dp = \(tp)×\(pp)×\(dp)"
+            let fits = gpuCount % (tp * pp) == 0 && (gpuCount / (tp * pp)) % cp == 0
+            let hint = fits ? "set dp=\(gpuCount / (tp * pp) / cp)" : "choose tp×\(cp > 1 ? "cp×" : "")pp dividing \(gpuCount)"
+            throw TrainingSetupError("\(context) = \(Bound.describe(product)), but the cluster has \(gpuCount) GPUs: \(hint)")
         }
-        guard (dp * tp) % ep == 0 else {
-            throw TrainingSetupError("ep=\(ep) must divide dp×tp = \(dp * tp) (expert parallelism is carved out of the data- and tensor-parallel ranks of a stage): choose ep among the divisors of \(dp * tp)")
+        let columns = dp * cp * tp
+        guard columns % ep == 0 else {
+            throw TrainingSetupError("ep=\(ep) must divide dp×\(cp > 1 ? "cp×" : "")tp = \(columns) (expert parallelism is carved out of the data-\(cp > 1 ? ", context-" : "") and tensor-parallel ranks of a stage): choose ep among the divisors of \(columns)")
+        }
+        if sequenceParallel && tp < 2 {
+            throw TrainingSetupError("sequence parallelism (sp) splits the tensor-parallel group's tokens: it needs tp ≥ 2 (tp=\(tp)); set sp = false or raise tp")
+        }
+        if cp > 1 && sequenceLength % (2 * cp) != 0 {
+            throw TrainingSetupError("context parallelism splits each sequence into 2×cp = \(2 * cp) chunks (balanced causal chunking): sequence length \(sequenceLength) is not a multiple of \(2 * cp)")
         }
         if let moe = model.moe {
             guard moe.routedExperts % ep == 0 else {

@@ -19,6 +19,14 @@ public struct TrainingSetup: Sendable, Equatable {
     public var ep = 1
     /// Data-parallel degree.
     public var dp = 1
+    /// Context-parallel degree: each sequence is split over `cp` ranks (Megatron's balanced
+    /// causal chunking, 2·cp chunks); attention passes the other chunks' keys and values round a
+    /// ring. GPUs = tp·cp·pp·dp.
+    public var cp = 1
+    /// Sequence parallelism with tensor parallelism (Korthikanti et al. 2022): the norms, dropout
+    /// and residual adds run on 1/tp of the tokens and keep 1/tp of their activations; each
+    /// tensor-parallel all-reduce becomes a reduce-scatter and an all-gather. Needs tp > 1.
+    public var sequenceParallel = false
     /// ZeRO stage 0–3 (1: optimizer states sharded; 2: + gradients; 3: + weights).
     public var zeroStage = 1
     /// Pipeline schedule.
@@ -45,5 +53,7 @@ public struct TrainingSetup: Sendable, Equatable {
     /// Tokens per optimizer step.
     public var tokensPerStep: Double { Double(globalBatchSequences) * Double(sequenceLength) }
     /// GPUs the degrees use.
-    public var gpuCount: Int { tp * pp * dp }
+    public var gpuCount: Int { tp * cp * pp * dp }
+    /// Ranks that hold the same non-expert weights in one stage (their gradients are reduced together): dp·cp.
+    public var dataParallelWidth: Int { dp * cp }
 }

@@ -84,7 +84,7 @@ import Testing
     static let training = TOMLSketch(sections: [
         ("", [("sequenceLength", "4096"), ("globalBatch", "64"), ("microBatch", "1"), ("tokensToTrain", "1e12"),
               ("communicationSMs", "0"), ("seed", "1"), ("schedule", "\"1f1b\"")]),
-        ("[parallel]", [("tp", "1"), ("pp", "2"), ("ep", "1"), ("dp", "2"), ("zero", "1")]),
+        ("[parallel]", [("tp", "1"), ("pp", "2"), ("ep", "1"), ("dp", "2"), ("cp", "1"), ("zero", "1")]),
         ("[stragglers]", [("ranks", "[1]"), ("slowdown", "2"), ("logNormalSigma", "0.1")]),
         ("[expertLoad]", [("kind", "\"zipf\""), ("s", "1.0")]),
     ])
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test(arguments: Hostile.cases(["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "communicationSMs", "seed",
-                                    "[parallel]/tp", "[parallel]/pp", "[parallel]/ep", "[parallel]/dp", "[parallel]/zero",
+                                    "[parallel]/tp", "[parallel]/pp", "[parallel]/ep", "[parallel]/dp", "[parallel]/cp", "[parallel]/zero",
                                     "[stragglers]/slowdown", "[stragglers]/logNormalSigma", "[expertLoad]/s"],
                                    accepting: ["communicationSMs": ["0"], "seed": ["0", "9223372036854775807"], "[parallel]/zero": ["0"],
                                                "[stragglers]/logNormalSigma": ["0", "1e-300"]]))
@@ -129,7 +129,38 @@ import Testing
         text = TOMLSketch(sections: Self.sections(of: text)).setting("[parallel]/pp", to: "16777216")
         let error = Self.trainingError(text)
         #expect(error?.keyPath == "parallel.dp")
-        #expect(error?.expected.contains("tp × pp × dp at most 16777216") == true)
+        #expect(error?.expected.contains("tp × cp × pp × dp at most 16777216") == true)
+    }
+
+    @Test func sequenceParallelIsABooleanThatNeedsTensorParallelism() {
+        // sp = true with the sketch's tp = 1: refused at [parallel].sp.
+        let alone = Self.trainingError(Self.training.setting("[parallel]/sp", to: "true"))
+        #expect(alone?.keyPath == "parallel.sp")
+        #expect(alone?.found.contains("tp = 1") == true)
+        var text = Self.training.setting("[parallel]/tp", to: "2")
+        text = TOMLSketch(sections: Self.sections(of: text)).setting("[parallel]/sp", to: "true")
+        #expect(Self.trainingError(text) == nil)
+        for hostile in ["1", "\"yes\"", "nan"] {
+            let error = Self.trainingError(TOMLSketch(sections: Self.sections(of: text)).setting("[parallel]/sp", to: hostile))
+            #expect(error?.keyPath == "parallel.sp", "\(hostile)")
+        }
+    }
+
+    @Test func contextParallelismCountsInTheGPUsAndSplitsTheSequence() throws {
+        var setup = TrainingSetup()
+        setup.sequenceLength = 4096; setup.globalBatchSequences = 8
+        setup.tp = 2; setup.cp = 4; setup.pp = 1; setup.dp = 2
+        #expect(setup.gpuCount == 16)           // 2 × 4 × 1 × 2
+        #expect(setup.dataParallelWidth == 8)   // dp·cp: Megatron folds cp into the gradient group
+        let model = TransformerModel(name: "m", layers: 2, hidden: 64, attention: AttentionSpec(kind: .mha, heads: 4, kvHeads: 4, headDim: 16),
+                                     denseFfnWidth: 128, vocabulary: 100)
+        try setup.validate(model: model, gpuCount: 16)
+        #expect(throws: TrainingSetupError.self) { try setup.validate(model: model, gpuCount: 8) }
+        setup.sequenceLength = 4100             // not a multiple of 2·cp = 8 (balanced causal chunks)
+        #expect(throws: TrainingSetupError.self) { try setup.validate(model: model, gpuCount: 16) }
+        var flags = TrainingSetup()
+        try flags.applyParallel("tp=2,cp=4,dp=2")
+        #expect(flags.cp == 4)
     }
 
     @Test func interleavedStagesAreBounded() {

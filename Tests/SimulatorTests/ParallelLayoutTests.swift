@@ -1,0 +1,69 @@
+import Hardware
+import Program
+import Simulator
+import Testing
+import Workload
+
+/// Steps and costs of the layouts real runs use (sequence and context parallelism), by hand.
+@Suite struct ParallelLayoutTests {
+    /// Two H100s on one node, tp = 2, one stage, one 2048-token micro-batch of the 8-layer model:
+    /// nothing else differs between SP and no SP, so the step differs by (a) the norms and residual
+    /// adds, which run on half the tokens — per layer forward attention norm 16,777,216 + residual
+    /// 25,165,824 + MLP norm 41,943,040 bytes, halved; backward twice that — and (b) the
+    /// all-gather + reduce-scatter against the all-reduce, 4 per layer (attention, MLP; forward,
+    /// backward). On one node with tp = 2, (b) is zero: ring all-reduce S/B + 2α = two ring halves
+    /// (S/2B + α each).
+    @Test func sequenceParallelSavesTheShardedElementwiseWork() throws {
+        let cluster = try Fixtures.singleNode(gpus: 2)
+        let model = Fixtures.tinyDenseModel()
+        var setup = Fixtures.pipelineSetup(pp: 1, microBatches: 1, schedule: .oneFOneB)
+        setup.tp = 2
+        var split = setup
+        split.sequenceParallel = true
+        let plain = try #require(try TrainingSimulator(model: model, setup: setup, cluster: cluster).run().result.stepSeconds)
+        let sharded = try #require(try TrainingSimulator(model: model, setup: split, cluster: cluster).run().result.stepSeconds)
+        let costs = OpCostModel(cluster: cluster, setup: setup)
+        func seconds(_ item: WorkItem) -> Double { costs.seconds(item, routes: []) }
+        let bytes = 2048.0 * 2048 * 2
+        var saved = 0.0
+        for (kind, whole) in [(ElementwiseKind.norm, 2 * bytes), (.residual, 3 * bytes), (.norm, 5 * bytes)] {
+            for pass in [1.0, 2.0] {   // forward, backward
+                saved += seconds(.memory(kind, bytes: pass * whole)) - seconds(.memory(kind, bytes: pass * whole / 2))
+            }
+        }
+        let split4 = seconds(.collective(.allGather, group: .tensor, bytes: bytes, ranksPerNode: 2, nodes: 1))
+            + seconds(.collective(.reduceScatter, group: .tensor, bytes: bytes, ranksPerNode: 2, nodes: 1))
+        let reduce = seconds(.collective(.allReduce, group: .tensor, bytes: bytes, ranksPerNode: 2, nodes: 1))
+        #expect(abs(split4 - reduce) < 1e-15)
+        let expected = 8 * saved - 8 * 4 * (split4 - reduce)
+        #expect(abs((plain - sharded) / expected - 1) < 1e-9, "\(plain - sharded) vs \(expected)")
+    }
+
+    /// The ring: s steps; a/s + (s−1)·max(a/s, α + S/B). With 4 steps within a node (intra-node
+    /// link of the fixture: 360 GB/s, 3.3 µs): 1,048,576 bytes take 3.3e-6 + 1,048,576/360e9 =
+    /// 6.2127e-6 s. Compute-bound (a = 1 ms): 1 ms exactly. Communication-bound (a = 8 µs): 2 µs +
+    /// 3 × 6.2127 µs = 20.638 µs.
+    @Test func contextRingOverlapsTransfersWithAttention() throws {
+        let cluster = try Fixtures.singleNode(gpus: 8)
+        let costs = OpCostModel(cluster: cluster, setup: TrainingSetup())
+        let send = 3.3e-6 + 1_048_576 / 360e9
+        for attention in [1e-3, 8e-6] {
+            var item = WorkItem(kind: .attentionForward)
+            item.setContextRing(steps: 4, bytesPerStep: 1_048_576, ranksPerNode: 4, nodes: 1)
+            let expected = attention / 4 + 3 * max(attention / 4, send)
+            #expect(abs(costs.contextRingSeconds(item, attention: attention) / expected - 1) < 1e-12)
+        }
+    }
+
+    /// cp = 2 on two GPUs of one node: the step runs and fits; each rank does half the tokens, so
+    /// its activations are half of one GPU's run of the same batch.
+    @Test func contextParallelStepRuns() throws {
+        let cluster = try Fixtures.singleNode(gpus: 2)
+        var setup = Fixtures.pipelineSetup(pp: 1, microBatches: 2, schedule: .oneFOneB)
+        setup.cp = 2
+        let result = try TrainingSimulator(model: Fixtures.tinyDenseModel(), setup: setup, cluster: cluster).run().result
+        #expect(result.fits)
+        #expect((result.stepSeconds ?? 0) > 0)
+        #expect(result.parallel.contains("cp=2"))
+    }
+}
