@@ -8,7 +8,7 @@ extension TrainingSetup {
         let document = try ConfigDocument(contentsOfFile: path)
         let root = try document.root
         try root.rejectUnknownKeys(allowed: ["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "parallel",
-                                             "schedule", "recompute", "precision", "communicationSMs", "expertLoad",
+                                             "schedule", "stageLayers", "recompute", "precision", "communicationSMs", "expertLoad",
                                              "stragglers", "seed"])
         let bounds = WorkloadBounds.self
         sequenceLength = try root.int("sequenceLength", in: bounds.sequenceLength, default: sequenceLength)
@@ -36,6 +36,12 @@ extension TrainingSetup {
                 throw root.error("schedule", expected: "1f1b | interleaved(v) with v in \(Bound.describe(WorkloadBounds.virtualStages)) | zb1p | dualpipe",
                                  found: "'\(text)'")
             }
+        }
+        // Each count within the model's layer bound, at most one per possible stage: the sum fits an Int.
+        stageLayers = try root.intArray("stageLayers", in: bounds.layers, maxCount: bounds.degree.upperBound) ?? stageLayers
+        if root.contains("stageLayers") && stageLayers.count != pp {
+            throw root.error("stageLayers", expected: "one layer count per pipeline stage (pp = \(pp) entries)",
+                             found: "\(stageLayers.count) entries")
         }
         recompute = try root.choice("recompute", default: recompute)
         precision = try root.choice("precision", default: precision)

@@ -47,6 +47,7 @@ extension TrainingSetup {
         guard blocks >= pp * chunksPerRank else {
             throw TrainingSetupError("\(model.name) has \(blocks) layers (with MTP), too few to split over pp=\(pp)\(chunksPerRank > 1 ? " × \(chunksPerRank) virtual stages" : ""): lower pp to at most \(blocks / chunksPerRank)")
         }
+        try checkStageLayers(model: model, chunksPerRank: chunksPerRank)
         try checkSizes()
         guard globalBatchSequences % (dp * microBatchSequences) == 0 else {
             throw TrainingSetupError("global batch \(globalBatchSequences) is not divisible into dp=\(dp) replicas × micro-batches of \(microBatchSequences): use a global batch that is a multiple of \(dp * microBatchSequences)")
@@ -65,9 +66,6 @@ extension TrainingSetup {
             guard virtualStages >= 2 else {
                 throw TrainingSetupError("the interleaved schedule needs virtualStages ≥ 2 (got \(virtualStages)): use interleaved(2) or 1f1b")
             }
-            guard n % pp == 0 else {
-                throw TrainingSetupError("the interleaved schedule needs the micro-batch count (\(n)) to be a multiple of pp=\(pp): adjust the global batch")
-            }
         case .oneFOneB, .zb1p:
             break
         }
@@ -81,6 +79,22 @@ extension TrainingSetup {
 }
 
 extension TrainingSetup {
+    /// Per-stage layer counts, when given: one per stage, summing to the model's layers, each
+    /// stage with at least one layer per chunk it holds.
+    func checkStageLayers(model: TransformerModel, chunksPerRank: Int) throws(TrainingSetupError) {
+        guard !stageLayers.isEmpty else { return }
+        guard stageLayers.count == pp else {
+            throw TrainingSetupError("stageLayers has \(stageLayers.count) entries but pp=\(pp): give one layer count per pipeline stage")
+        }
+        let sum = stageLayers.reduce(0) { $0 + min(max($1, 0), WorkloadBounds.layers.upperBound) }
+        guard sum == model.layers else {
+            throw TrainingSetupError("stageLayers sums to \(sum) but \(model.name) has \(model.layers) layers (MTP modules join the last stage by themselves): make the counts add up to \(model.layers)")
+        }
+        if let stage = stageLayers.firstIndex(where: { $0 < chunksPerRank }) {
+            throw TrainingSetupError("stage \(stage) gets \(stageLayers[stage]) layers in stageLayers, fewer than the \(chunksPerRank) \(chunksPerRank > 1 ? "virtual stages" : "layer") it must hold: give every stage at least \(chunksPerRank)")
+        }
+    }
+
     /// The sizes flags may set without a file's bounds (docs/running-jobs.md, "Bounds on numbers").
     func checkSizes() throws(TrainingSetupError) {
         let batch = WorkloadBounds.batchSequences

@@ -33,6 +33,11 @@ public struct TrainingSetup: Sendable, Equatable {
     public var schedule = PipelineScheduleKind.oneFOneB
     /// Model chunks per rank for the interleaved schedule.
     public var virtualStages = 1
+    /// Layers of each pipeline stage (pp entries summing to the model's layers; MTP modules join
+    /// the last stage), or empty for the even split (first and last stage one fewer where the
+    /// layers do not divide). Under the interleaved schedule a stage's layers are split as evenly
+    /// as possible over its virtual stages.
+    public var stageLayers: [Int] = []
     /// Activation recomputation.
     public var recompute = RecomputePolicy.none
     /// GEMM precision.

@@ -66,4 +66,37 @@ import Workload
         #expect((result.stepSeconds ?? 0) > 0)
         #expect(result.parallel.contains("cp=2"))
     }
+
+    /// Interleaved(2) on pp = 4 with 6 micro-batches (not a multiple of pp): the step runs to the
+    /// end (no stage waits forever), and the step grows with the micro-batches: n = 4 < 5 < 6.
+    @Test func interleavedWithAShortLastGroupSimulates() throws {
+        let cluster = try Fixtures.singleNode(gpus: 4)
+        var steps: [Double] = []
+        for microBatches in [4, 6, 5] {
+            var setup = Fixtures.pipelineSetup(pp: 4, microBatches: microBatches, schedule: .interleaved)
+            setup.virtualStages = 2
+            let result = try TrainingSimulator(model: Fixtures.tinyDenseModel(), setup: setup, cluster: cluster).run().result
+            steps.append(try #require(result.stepSeconds))
+        }
+        #expect(steps[1] > steps[2] && steps[2] > steps[0])
+    }
+
+    /// Per-stage layer counts [1, 3, 2, 2] of the 8-layer model: the middle stages hold 3 and 2
+    /// layers and nothing else (embedding on stage 0, head on stage 3), so stage 1 holds 3/2 of
+    /// stage 2's parameters; stage 1's forward op carries 3 layers' GEMMs (5 each: Q, K/V, O, up, down).
+    @Test func stageLayersSetEachStagesWork() throws {
+        let model = Fixtures.tinyDenseModel()
+        var setup = Fixtures.pipelineSetup(pp: 4, microBatches: 4, schedule: .oneFOneB)
+        setup.stageLayers = [1, 3, 2, 2]
+        let layout = PipelineLayout(model: model, setup: setup)
+        let parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: 8)
+        #expect(abs(parameters.perStage[1].total / parameters.perStage[2].total - 1.5) < 1e-12)
+        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: 8)
+        let program = lowering.lower()
+        let first = program.ops(of: 1).lowerBound
+        let gemms = program.work.items(of: program.segment[first]).filter { $0.kind == .gemm }
+        #expect(gemms.count == 3 * 5 && Set(gemms.map(\.layer)) == [1, 2, 3])
+        let result = try TrainingSimulator(model: model, setup: setup, cluster: try Fixtures.singleNode(gpus: 4)).run().result
+        #expect((result.stepSeconds ?? 0) > 0)
+    }
 }

@@ -124,6 +124,19 @@ import Testing
         #expect(error?.keyPath == "stragglers.ranks[1]" || (value == "0" && error == nil), "\(value)")
     }
 
+    @Test(arguments: Hostile.values)
+    func stageLayersElements(value: String) {
+        // The sketch has pp = 2: two counts, each a layer count in 1...10⁴.
+        let error = Self.trainingError(Self.training.setting("stageLayers", to: "[3, \(value)]"))
+        #expect(error?.keyPath == "stageLayers[1]", "\(value): \(error.map(String.init(describing:)) ?? "accepted")")
+    }
+
+    @Test func stageLayersHaveOneCountPerStage() {
+        #expect(Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5]")) == nil)
+        let error = Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5, 1]"))
+        #expect(error?.keyPath == "stageLayers" && error?.found == "3 entries")
+    }
+
     @Test func degreesWhoseProductOverflows() {
         var text = Self.training.setting("[parallel]/tp", to: "16777216")
         text = TOMLSketch(sections: Self.sections(of: text)).setting("[parallel]/pp", to: "16777216")
