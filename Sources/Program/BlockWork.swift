@@ -43,11 +43,15 @@ public struct TrainingWork: Sendable {
     public let expertShares: [[Double]]
     /// GPUs per node (all-to-all placement).
     public let gpusPerNode: Int
+    /// Where the ranks sit (``RankLayout``): the placement of the tensor-, context- and
+    /// expert-parallel groups its collectives use (the groups of rank 0 stand for all).
+    public let placement: RankLayout
 
     public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int) {
         self.model = model
         self.setup = setup
         self.gpusPerNode = gpusPerNode
+        placement = RankLayout(setup: setup, gpusPerNode: gpusPerNode)
         tokens = Double(setup.microBatchSequences * setup.sequenceLength) / Double(max(1, setup.cp))
         var generator = SplitMix64(seed: setup.seed)
         var shares: [[Double]] = []
@@ -83,7 +87,7 @@ public struct TrainingWork: Sendable {
     /// The placement of a context-parallel group (its ranks per node and nodes), nil without
     /// context parallelism: the group of rank 0 (``RankLayout/contextParallelShape(stage:column:)``).
     var contextRing: RankLayout.GroupShape? {
-        setup.cp > 1 ? RankLayout(setup: setup, gpusPerNode: gpusPerNode).contextParallelShape(stage: 0, column: 0) : nil
+        setup.cp > 1 ? placement.contextParallelShape(stage: 0, column: 0) : nil
     }
     /// Bytes of an activation element (``TrainingPrecision/elementBytes``): the memory-bound
     /// kernels' traffic and the transfers scale with it.
@@ -98,7 +102,10 @@ public struct TrainingWork: Sendable {
         let ep = setup.ep, shares = expertShares[block]
         let perRank = shares.count / max(1, ep)
         let host = (0..<ep).map { j in ((j * perRank)..<((j + 1) * perRank)).reduce(0.0) { $0 + shares[$1] } }
-        return Route(hostShare: host, nodeLimit: model.moe?.routingNodeLimit ?? 0, gpusPerNode: gpusPerNode)
+        // Members of the group per node: the node's GPUs, or under another placement order the
+        // most members the expert-parallel group has on one node.
+        let perNode = placement.placedInRankOrder ? gpusPerNode : placement.expertParallelShape(stage: 0, column: 0).perNode
+        return Route(hostShare: host, nodeLimit: model.moe?.routingNodeLimit ?? 0, gpusPerNode: perNode)
     }
 
     /// The work of `block` on the rank at position `epIndex` of its expert-parallel group.
@@ -183,8 +190,9 @@ public struct TrainingWork: Sendable {
             // reduce-scatter and an all-gather of the same buffer (each (tp−1)/tp of it per ring, the
             // all-reduce's 2(tp−1)/tp together), one at each end of the block's tensor-parallel region.
             let kinds: [WorkKind] = setup.sequenceParallel ? [.allGather, .reduceScatter] : [.allReduce]
+            let group = placement.tensorParallelShape(stage: 0, column: 0)
             work.tensorParallel = kinds.map {
-                WorkItem.collective($0, group: .tensor, bytes: t * h * e, ranksPerNode: setup.tp, nodes: 1, layer: block)
+                WorkItem.collective($0, group: .tensor, bytes: t * h * e, ranksPerNode: group.perNode, nodes: group.nodes, layer: block)
             }
             work.attentionForward += work.tensorParallel
             work.attentionBackward += work.tensorParallel
@@ -230,12 +238,13 @@ public struct TrainingWork: Sendable {
         guard setup.ep > 1 else { return }
         work.moe = true
         let fp8Dispatch = setup.precision == .fp8 ? 1 + 4.0 / 128 : e
+        let expertGroup = placement.expertParallelShape(stage: 0, column: 0)
         func allToAll(_ kind: WorkKind, _ elementBytes: Double) -> WorkItem {
             var item = WorkItem(kind: kind)
             item.m = tm; item.n = h; item.k = k; item.bytes = tm * k * h * elementBytes
             item.precision = elementBytes < 2 ? .fp8 : elementBytes < 4 ? .bf16 : .fp32
             item.group = .expert; item.layer = Int32(block); item.route = route
-            item.ranksPerNode = Int32(min(setup.ep, gpusPerNode)); item.nodes = Int32((setup.ep + gpusPerNode - 1) / gpusPerNode)
+            item.ranksPerNode = Int32(expertGroup.perNode); item.nodes = Int32(expertGroup.nodes)
             return item
         }
         work.dispatchForward = allToAll(.dispatch, fp8Dispatch)

@@ -9,6 +9,11 @@ import Workload
 /// with the same tpIndex (dp·cp ranks: Megatron folds cp into the gradient group); node = rank /
 /// gpusPerNode.
 ///
+/// Ranks are the program's numbering; the GPU a rank runs on is ``device(of:)``: the same number
+/// under the default placement order (tp, cp, dp, pp innermost first), else the coordinates
+/// placed in the configured order (``TrainingSetup/order``). Nodes, group shapes and distances
+/// are those of the devices.
+///
 /// With mirrored stages (DualPipe) stage s and stage pp−1−s hold the same two pipeline positions
 /// (s and pp−1−s), so their weights are one replica set: a data- or expert-data-parallel group
 /// takes its columns from both stages (2·dp members, 2·dp·tp/ep for experts), as the runtime's
@@ -20,17 +25,36 @@ public struct RankLayout: Sendable, Equatable {
     public let gpusPerNode: Int
     /// Whether stages s and pp−1−s synchronise their weights together (DualPipe).
     public let mirrored: Bool
+    /// The placement order, innermost first.
+    public let order: [ParallelDimension]
+    /// Whether the order is the default one (a rank's device is the rank).
+    public let placedInRankOrder: Bool
+    /// Device stride of each dimension, indexed tp, cp, dp, pp (``ParallelDimension`` order).
+    let deviceStride: [Int]
 
-    public init(tp: Int, pp: Int, ep: Int, dp: Int, cp: Int = 1, gpusPerNode: Int, mirrored: Bool = false) {
+    public init(tp: Int, pp: Int, ep: Int, dp: Int, cp: Int = 1, gpusPerNode: Int, mirrored: Bool = false,
+                order: [ParallelDimension] = ParallelDimension.defaultOrder) {
         self.tp = max(1, tp); self.pp = max(1, pp); self.ep = max(1, ep); self.dp = max(1, dp); self.cp = max(1, cp)
         self.gpusPerNode = max(1, gpusPerNode)
         self.mirrored = mirrored
+        let complete = Set(order) == Set(ParallelDimension.allCases) && order.count == ParallelDimension.allCases.count
+        self.order = complete ? order : ParallelDimension.defaultOrder
+        let sizes: [ParallelDimension: Int] = [.tp: self.tp, .cp: self.cp, .dp: self.dp, .pp: self.pp]
+        var strides: [ParallelDimension: Int] = [:], next = 1
+        for dimension in self.order {
+            strides[dimension] = next
+            next *= sizes[dimension] ?? 1
+        }
+        deviceStride = ParallelDimension.allCases.map { strides[$0] ?? 1 }
+        // Dimensions of size 1 do not move anything: compare the order of the others.
+        let moving = self.order.filter { (sizes[$0] ?? 1) > 1 }
+        placedInRankOrder = moving == ParallelDimension.defaultOrder.filter { (sizes[$0] ?? 1) > 1 }
     }
 
     /// The layout of `setup`'s ranks: mirrored under DualPipe.
     public init(setup: TrainingSetup, gpusPerNode: Int) {
         self.init(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, cp: setup.cp, gpusPerNode: gpusPerNode,
-                  mirrored: setup.schedule == .dualpipe)
+                  mirrored: setup.schedule == .dualpipe, order: setup.order)
     }
 
     /// A rank's coordinates.
@@ -56,8 +80,21 @@ public struct RankLayout: Sendable, Equatable {
         let dpIndex: Int = column / (tp * cp), cpIndex: Int = (column / tp) % cp
         let epGroup: Int = stage * expertGroupsPerStage + column / ep
         return Coordinates(stage: stage, column: column, dpIndex: dpIndex, tpIndex: column % tp, epIndex: column % ep,
-                           epGroup: epGroup, node: rank / gpusPerNode, cpIndex: cpIndex)
+                           epGroup: epGroup, node: device(of: rank) / gpusPerNode, cpIndex: cpIndex)
     }
+
+    /// The GPU `rank` runs on: its (tp, cp, dp, pp) indices placed in ``order``, innermost first.
+    public func device(of rank: Int) -> Int {
+        guard !placedInRankOrder else { return rank }
+        let stage = rank / columns, column = rank % columns
+        let indices = [column % tp, (column / tp) % cp, column / (tp * cp), stage]
+        var device = 0
+        for (index, stride) in zip(indices, deviceStride) { device += index * stride }
+        return device
+    }
+
+    /// The node of `rank`'s GPU.
+    public func node(of rank: Int) -> Int { device(of: rank) / gpusPerNode }
 
     /// The rank at `stage`, `column`.
     public func rank(stage: Int, column: Int) -> Int { stage * columns + column }
@@ -108,11 +145,16 @@ public struct RankLayout: Sendable, Equatable {
         public var members: Int
         public var nodes: Int
         public var perNode: Int
+
+        public init(members: Int, nodes: Int, perNode: Int) {
+            self.members = members; self.nodes = nodes; self.perNode = perNode
+        }
     }
 
     /// The placement of the group of `ranks` (any order).
     public func shape(of ranks: [Int]) -> GroupShape {
-        let sorted = zip(ranks, ranks.dropFirst()).allSatisfy { $0 <= $1 } ? ranks : ranks.sorted()
+        let devices = placedInRankOrder ? ranks : ranks.map(device(of:))
+        let sorted = zip(devices, devices.dropFirst()).allSatisfy { $0 <= $1 } ? devices : devices.sorted()
         var nodes = 0, perNode = 0, run = 0, last = Int.min
         for rank in sorted {
             let node = rank / gpusPerNode
@@ -128,7 +170,7 @@ public struct RankLayout: Sendable, Equatable {
     /// walking the members. A 98,304-rank layout asks for one shape per rank.
     public func shape(first: Int, stride: Int, count: Int) -> GroupShape {
         let g = gpusPerNode, last = first + (count - 1) * stride
-        guard count > 1, stride > 0 else { return shape(of: (0..<max(0, count)).map { first + $0 * stride }) }
+        guard count > 1, stride > 0, placedInRankOrder else { return shape(of: (0..<max(0, count)).map { first + $0 * stride }) }
         if stride >= g { return GroupShape(members: count, nodes: count, perNode: 1) }
         let nodes = last / g - first / g + 1
         guard g % stride == 0 else { return shape(of: (0..<count).map { first + $0 * stride }) }
@@ -155,6 +197,9 @@ public struct RankLayout: Sendable, Equatable {
     /// the first of the upper run's, whose members add up there.
     func syncGroupShape(stage: Int, column: Int, stride: Int, count: Int) -> GroupShape {
         let low = syncStage(stage), high = pp - 1 - low
+        guard placedInRankOrder else {
+            return shape(of: syncStages(stage).flatMap { s in (0..<count).map { rank(stage: s, column: column + $0 * stride) } })
+        }
         let lowFirst = rank(stage: low, column: column)
         let lower = shape(first: lowFirst, stride: stride, count: count)
         guard mirrored, high != low, count > 0 else { return lower }
@@ -180,5 +225,15 @@ public struct RankLayout: Sendable, Equatable {
     }
 
     /// Whether two ranks share a node.
-    public func sameNode(_ a: Int, _ b: Int) -> Bool { a / gpusPerNode == b / gpusPerNode }
+    public func sameNode(_ a: Int, _ b: Int) -> Bool { node(of: a) == node(of: b) }
+
+    /// The placement of the tensor-parallel group of the rank at (`stage`, `column`).
+    public func tensorParallelShape(stage: Int, column: Int) -> GroupShape {
+        shape(first: rank(stage: stage, column: column - column % tp), stride: 1, count: tp)
+    }
+
+    /// The placement of the expert-parallel group (`ep` consecutive columns) of the rank at (`stage`, `column`).
+    public func expertParallelShape(stage: Int, column: Int) -> GroupShape {
+        shape(first: rank(stage: stage, column: column - column % ep), stride: 1, count: ep)
+    }
 }

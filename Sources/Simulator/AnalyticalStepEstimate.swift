@@ -260,6 +260,11 @@ public struct AnalyticalStepEstimator: Sendable {
         var send = WorkItem(kind: .pipelineSend)
         send.bytes = t * h * 2 / Double(setup.tp)
         send.nodes = setup.dataParallelWidth * setup.tp < cluster.gpusPerNode ? 1 : 2
+        let placement = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
+        if !placement.placedInRankOrder {
+            // Another placement order: whether stage 0's first rank and stage 1's share a node.
+            send.nodes = placement.sameNode(placement.rank(stage: 0, column: 0), placement.rank(stage: 1, column: 0)) ? 1 : 2
+        }
         return costs.seconds(send, routes: [])
     }
 
@@ -270,7 +275,13 @@ public struct AnalyticalStepEstimator: Sendable {
         // Data-parallel group (dp·cp ranks): stride tp within a stage; expert-data-parallel group: stride ep.
         let dpPerNode = min(width, max(1, g / setup.tp)), expertMembers = columns / setup.ep
         let expertPerNode = min(expertMembers, max(1, g / setup.ep))
-        let groups = [(nonExpert, width, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
+        var groups = [(nonExpert, width, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
+        let placement = RankLayout(setup: setup, gpusPerNode: g)
+        if !placement.placedInRankOrder {
+            // Another placement order: the groups of stage 0's first rank as the layout places them.
+            let data = placement.dataParallelShape(stage: 0, column: 0), experts = placement.expertDataParallelShape(stage: 0, column: 0)
+            groups = [(nonExpert, data.members, data.perNode, .data), (expert, experts.members, experts.perNode, .expertData)]
+        }
         var sync = 0.0
         for (count, members, perNode, group) in groups where members > 1 && count > 0 {
             let nodes = (members + perNode - 1) / perNode

@@ -117,8 +117,9 @@ public struct OpCostModel: Sendable {
     }
 
     /// Costs `program`: every op's duration (compute ops slowed by their (real) rank's `slowdown`;
-    /// collective members take the collective's duration) and every pipeline transfer's delay.
-    public func cost(_ program: RankProgram, slowdown: [Double]) -> CostedProgram {
+    /// collective members take the collective's duration) and every pipeline transfer's delay,
+    /// between the GPUs `placement` puts the two ranks on (the ranks themselves without one).
+    public func cost(_ program: RankProgram, slowdown: [Double], placement: RankLayout? = nil) -> CostedProgram {
         let segments = segmentSeconds(program.work, routes: program.routes)
         let count = program.count
         let duration = [Double](unsafeUninitializedCapacity: count) { duration, initialized in
@@ -144,7 +145,8 @@ public struct OpCostModel: Sendable {
             let from = source >= firstImport ? Int(program.imports[source - firstImport].producerRank) : program.realRank(Int(program.rank[source]))
             let to = program.realRank(Int(program.rank[op]))
             guard from != to else { continue }
-            remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), from: from, to: to))
+            let devices = placement.map { ($0.device(of: from), $0.device(of: to)) } ?? (from, to)
+            remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), from: devices.0, to: devices.1))
         }
         return CostedProgram(program: program, duration: duration, remoteDelay: remoteDelay)
     }

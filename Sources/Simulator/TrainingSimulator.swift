@@ -75,7 +75,8 @@ public struct TrainingSimulator: Sendable {
         var result = SimulationResult(
             cluster: cluster.name, model: model.name, chip: cluster.chip.name, gpus: cluster.gpuCount,
             parallel: "tp=\(setup.tp)\(setup.cp > 1 ? ",cp=\(setup.cp)" : ""),pp=\(setup.pp),ep=\(setup.ep),dp=\(setup.dp),zero=\(setup.zeroStage)"
-                + (setup.sequenceParallel ? ",sp" : ""),
+                + (setup.sequenceParallel ? ",sp" : "")
+                + (setup.order == ParallelDimension.defaultOrder ? "" : ",order=" + setup.order.map(\.rawValue).joined(separator: "-")),
             schedule: setup.schedule == .interleaved ? "interleaved(\(setup.virtualStages))" : setup.schedule.rawValue,
             precision: setup.precision.rawValue, recompute: setup.recompute.rawValue, microBatches: setup.microBatches,
             tokensPerStep: setup.tokensPerStep, modelFlopsPerToken: flops, modelFlopsPerTokenCausal: flopsCausal,
@@ -89,10 +90,12 @@ public struct TrainingSimulator: Sendable {
         if processes > 1 && keepTimeline { throw SimulationError("a trace needs the whole step in one process: run it without mpirun") }
         var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode)
         let cluster = self.cluster
-        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil, distance: { cluster.distance(rank: $0, rank: $1) },
+        let placement = lowering.ranks
+        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil,
+                                     distance: { cluster.distance(rank: placement.device(of: $0), rank: placement.device(of: $1)) },
                                      processes: processes, process: exchange?.process ?? 0)
         let costs = OpCostModel(cluster: cluster, setup: setup)
-        let costed = costs.cost(program, slowdown: slowdown)
+        let costed = costs.cost(program, slowdown: slowdown, placement: placement)
         // A step that could not be split (a folded step with fewer stages than processes, or a DualPipe
         // step split by stages) runs whole everywhere.
         let distributed = lowering.partition == nil ? nil : exchange
@@ -163,7 +166,8 @@ public struct TrainingSimulator: Sendable {
         guard folding, all <= 1 << 20, (try? checkProgramSize(ranks: all)) == nil else { return all }
         let layout = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
         let cluster = self.cluster
-        let fold = RankFold.exact(layout: layout, slowdown: slowdown, expertsAlike: false, distance: { cluster.distance(rank: $0, rank: $1) })
+        let fold = RankFold.exact(layout: layout, slowdown: slowdown, expertsAlike: false,
+                                  distance: { cluster.distance(rank: layout.device(of: $0), rank: layout.device(of: $1)) })
         return fold.map { setup.pp * $0.keptColumns } ?? all
     }
 

@@ -16,7 +16,7 @@ extension TrainingSetup {
         microBatchSequences = try root.int("microBatch", in: bounds.batchSequences, default: microBatchSequences)
         tokensToTrain = try root.double("tokensToTrain", in: bounds.tokensToTrain, default: tokensToTrain)
         if let parallel = try root.table("parallel") {
-            try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "zero", "sp"])
+            try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "zero", "sp", "order"])
             tp = try parallel.int("tp", in: bounds.degree, default: tp)
             pp = try parallel.int("pp", in: bounds.degree, default: pp)
             ep = try parallel.int("ep", in: bounds.degree, default: ep)
@@ -26,6 +26,13 @@ extension TrainingSetup {
             sequenceParallel = try parallel.bool("sp", default: sequenceParallel)
             _ = try parallel.checkedProduct([("tp", tp), ("cp", cp), ("pp", pp), ("dp", dp)], key: "dp", atMost: bounds.degree.upperBound,
                                             reason: "GPUs, 2^24")
+            if parallel.contains("order") {
+                let text = try parallel.string("order")
+                do { order = try ParallelDimension.parseOrder(text) } catch {
+                    throw parallel.error("order", expected: "each of tp, cp, dp and pp once, innermost first, e.g. \"tp,cp,dp,pp\"",
+                                         found: "'\(text)'", hint: error.description)
+                }
+            }
             if sequenceParallel && tp < 2 {
                 throw parallel.error("sp", expected: "sp = true only with tensor parallelism (tp ≥ 2)", found: "sp = true with tp = \(tp)")
             }

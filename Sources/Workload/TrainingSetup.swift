@@ -27,6 +27,9 @@ public struct TrainingSetup: Sendable, Equatable {
     /// and residual adds run on 1/tp of the tokens and keep 1/tp of their activations; each
     /// tensor-parallel all-reduce becomes a reduce-scatter and an all-gather. Needs tp > 1.
     public var sequenceParallel = false
+    /// How the ranks are placed on the GPUs, innermost first: which groups share a node, a leaf,
+    /// a pod (``RankLayout/device(of:)``).
+    public var order = ParallelDimension.defaultOrder
     /// ZeRO stage 0–3 (1: optimizer states sharded; 2: + gradients; 3: + weights).
     public var zeroStage = 1
     /// Pipeline schedule.

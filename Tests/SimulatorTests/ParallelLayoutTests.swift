@@ -100,3 +100,76 @@ import Workload
         #expect((result.stepSeconds ?? 0) > 0)
     }
 }
+
+/// The placement order of the parallel dimensions: which groups share a node, by hand.
+@Suite struct PlacementOrderTests {
+    /// Two nodes of two H100s (NVLink 360 GB/s, 3.3 µs; 50 GB/s NIC).
+    static func twoNodes() throws -> ClusterSpec {
+        let one = try Fixtures.singleNode(gpus: 2)
+        return ClusterSpec(name: "two", chip: one.chip, nodes: 2, gpusPerNode: 2, intraNode: one.intraNode,
+                           scaleOutGbPerSecond: 50, topology: one.topology, usdPerGpuHour: 2)
+    }
+
+    /// tp = 2, pp = 2, dp = 2 on 4-GPU nodes. Default order (tp, cp, dp, pp): rank = stage·4 +
+    /// dp·2 + tp, the device is the rank. Order (tp, pp, dp): device = tp + 2·stage + 4·dp, so a
+    /// replica's two stages share a node and its data-parallel group {dp 0, dp 1} spans two.
+    @Test func orderPlacesTheGroups() {
+        let plain = RankLayout(tp: 2, pp: 2, ep: 1, dp: 2, gpusPerNode: 4)
+        let swapped = RankLayout(tp: 2, pp: 2, ep: 1, dp: 2, gpusPerNode: 4, order: [.tp, .cp, .pp, .dp])
+        #expect(plain.placedInRankOrder && !swapped.placedInRankOrder)
+        #expect((0..<8).map(swapped.device(of:)) == [0, 1, 4, 5, 2, 3, 6, 7])
+        #expect(plain.dataParallelShape(stage: 0, column: 0) == .init(members: 2, nodes: 1, perNode: 2))
+        #expect(swapped.dataParallelShape(stage: 0, column: 0) == .init(members: 2, nodes: 2, perNode: 1))
+        #expect(!plain.sameNode(0, 4) && swapped.sameNode(0, 4))   // stage 0 and stage 1 of replica 0
+        // tp outermost (pp, dp, tp): the tensor-parallel pair sits 4 GPUs apart, on two nodes.
+        let outer = RankLayout(tp: 2, pp: 2, ep: 1, dp: 2, gpusPerNode: 4, order: [.pp, .dp, .cp, .tp])
+        #expect(outer.tensorParallelShape(stage: 0, column: 0) == .init(members: 2, nodes: 2, perNode: 1))
+        #expect(plain.tensorParallelShape(stage: 0, column: 0) == .init(members: 2, nodes: 1, perNode: 2))
+    }
+
+    /// The program's collectives carry the placement: tp = 2, pp = 2, dp = 2, 4 GPUs a node. The
+    /// gradient all-reduce (ZeRO-0) of stage 0 is 2 ranks on one node by default, 1 on each of 2
+    /// nodes with pp inside dp; the TP all-reduce moves to two nodes when tp is outermost.
+    @Test func theProgramsCollectivesFollowTheOrder() {
+        var setup = Fixtures.pipelineSetup(pp: 2, microBatches: 4, schedule: .oneFOneB)
+        setup.tp = 2; setup.dp = 2; setup.zeroStage = 0; setup.globalBatchSequences = 8
+        func placements(_ order: [ParallelDimension]) -> (sync: [Int32], tensor: [Int32]) {
+            var ordered = setup
+            ordered.order = order
+            var lowering = TrainingLowering(model: Fixtures.tinyDenseModel(), setup: ordered, gpusPerNode: 4)
+            let program = lowering.lower()
+            let sync = program.work.items.first { $0.kind == .allReduce && $0.group == .data }
+            let tensor = program.work.items.first { $0.group == .tensor }
+            return ([sync?.ranksPerNode ?? 0, sync?.nodes ?? 0], [tensor?.ranksPerNode ?? 0, tensor?.nodes ?? 0])
+        }
+        #expect(placements(ParallelDimension.defaultOrder) == ([2, 1], [2, 1]))
+        #expect(placements([.tp, .cp, .pp, .dp]) == ([1, 2], [2, 1]))
+        #expect(placements([.pp, .dp, .cp, .tp]).tensor == [1, 2])
+    }
+
+    /// pp = 2, dp = 2, one micro-batch per pipeline, ZeRO-0, two nodes of two GPUs. Stage 0's path
+    /// ends the step: F0, transfer, F1, B1, transfer, B0, gradient all-reduce, optimizer. Default
+    /// order: the data-parallel pair shares a node, the stages do not; order (tp, cp, pp, dp): the
+    /// other way round. So step(default) − step(swapped) = 2·(p2p across − p2p within) +
+    /// (all-reduce within − all-reduce across) of stage 0's 4·P bytes of gradients.
+    @Test func stepMovesTransfersAndAllReduceBetweenTiers() throws {
+        let cluster = try Self.twoNodes()
+        let model = Fixtures.tinyDenseModel()
+        var setup = Fixtures.pipelineSetup(pp: 2, microBatches: 2, schedule: .oneFOneB)
+        setup.dp = 2; setup.zeroStage = 0
+        var swapped = setup
+        swapped.order = [.tp, .cp, .pp, .dp]
+        let plain = try #require(try TrainingSimulator(model: model, setup: setup, cluster: cluster).run().result.stepSeconds)
+        let moved = try #require(try TrainingSimulator(model: model, setup: swapped, cluster: cluster).run().result.stepSeconds)
+        let collectives = CollectiveCostModel(cluster: cluster)
+        let transfer = 2048.0 * 2048 * 2
+        let across = collectives.pointToPointSeconds(bytes: transfer, from: 0, to: 2)
+        let within = collectives.pointToPointSeconds(bytes: transfer, from: 0, to: 1)
+        let layout = PipelineLayout(model: model, setup: setup)
+        let gradients = 4 * RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: 2).perStage[0].total
+        let reduceWithin = collectives.allReduceSeconds(bytes: gradients, ranksPerNode: 2, nodes: 1)
+        let reduceAcross = collectives.allReduceSeconds(bytes: gradients, ranksPerNode: 1, nodes: 2)
+        let expected = 2 * (across - within) + (reduceWithin - reduceAcross)
+        #expect(abs((plain - moved) / expected - 1) < 1e-6, "\(plain - moved) vs \(expected)")
+    }
+}

@@ -131,6 +131,18 @@ import Testing
         #expect(error?.keyPath == "stageLayers[1]", "\(value): \(error.map(String.init(describing:)) ?? "accepted")")
     }
 
+    @Test func placementOrderNamesEachDimensionOnce() throws {
+        #expect(Self.trainingError(Self.training.setting("[parallel]/order", to: "\"tp,cp,pp,dp\"")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[parallel]/order", to: "\"tp-cp-dp-pp\"")) == nil)
+        for (text, says) in [("tp,pp,dp", "cp missing"), ("tp,cp,tp,dp,pp", "tp appears twice"), ("tp,cp,ep,dp,pp", "ep is not placed"),
+                             ("tp,cp,xp,dp,pp", "'xp' is not a dimension"), ("", "missing")] {
+            let error = Self.trainingError(Self.training.setting("[parallel]/order", to: "\"\(text)\""))
+            #expect(error?.keyPath == "parallel.order" && error?.hint?.contains(says) == true, "\(text): \(String(describing: error))")
+        }
+        #expect(Self.trainingError(Self.training.setting("[parallel]/order", to: "1"))?.keyPath == "parallel.order")
+        #expect(try ParallelDimension.parseOrder("PP, DP, CP, TP") == [.pp, .dp, .cp, .tp])
+    }
+
     @Test func stageLayersHaveOneCountPerStage() {
         #expect(Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5]")) == nil)
         let error = Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5, 1]"))
