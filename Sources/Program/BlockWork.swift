@@ -105,7 +105,8 @@ public struct TrainingWork: Sendable {
         // Members of the group per node: the node's GPUs, or under another placement order the
         // most members the expert-parallel group has on one node.
         let perNode = placement.placedInRankOrder ? gpusPerNode : placement.expertParallelShape(stage: 0, column: 0).perNode
-        return Route(hostShare: host, nodeLimit: model.moe?.routingNodeLimit ?? 0, gpusPerNode: perNode)
+        return Route(hostShare: host, nodeLimit: model.moe?.routingNodeLimit ?? 0, gpusPerNode: perNode,
+                     deviceLimit: model.moe?.routingDeviceLimit ?? 0)
     }
 
     /// The work of `block` on the rank at position `epIndex` of its expert-parallel group.

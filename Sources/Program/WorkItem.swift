@@ -94,10 +94,13 @@ public struct Route: Sendable, Equatable, Codable {
     public var nodeLimit: Int
     /// GPUs per node of the cluster the group sits on.
     public var gpusPerNode: Int
+    /// Most GPUs a token's experts may span, each reached once (0: unlimited, every routed pair travels).
+    public var deviceLimit = 0
 
-    public init(hostShare: [Double], nodeLimit: Int, gpusPerNode: Int) {
+    public init(hostShare: [Double], nodeLimit: Int, gpusPerNode: Int, deviceLimit: Int = 0) {
         self.hostShare = hostShare
         self.nodeLimit = nodeLimit
         self.gpusPerNode = gpusPerNode
+        self.deviceLimit = deviceLimit
     }
 }

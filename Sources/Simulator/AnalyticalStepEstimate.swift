@@ -148,7 +148,8 @@ public struct AnalyticalStepEstimator: Sendable {
         if seconds == nil {
             let costs = OpCostModel(cluster: cluster, setup: setup)
             let route = Route(hostShare: Array(repeating: 1 / Double(setup.ep), count: setup.ep),
-                              nodeLimit: config.routingNodeLimit, gpusPerNode: cluster.gpusPerNode)
+                              nodeLimit: config.routingNodeLimit, gpusPerNode: cluster.gpusPerNode,
+                              deviceLimit: model.moe?.routingDeviceLimit ?? 0)
             func pair(_ items: [WorkItem?]) -> (forward: Double, backward: Double) {
                 let each = items.map { item in item.map { costs.seconds($0, routes: [route]) } ?? 0 }
                 return each.count == 4 ? (each[0] + each[1], each[2] + each[3]) : (0, 0)

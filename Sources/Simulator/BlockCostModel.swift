@@ -70,7 +70,8 @@ public struct BlockCostModel: Sendable {
     /// Expected distinct nodes a token's top-k experts sit on, over `nodes` nodes, with the node limit.
     public func nodesPerToken(nodes: Int) -> Double {
         guard let moe = model.moe else { return 1 }
-        return OpCostModel.nodesPerToken(nodes: nodes, topK: Double(moe.topK), limit: moe.routingNodeLimit)
+        let limited = OpCostModel.nodesPerToken(nodes: nodes, topK: Double(moe.topK), limit: moe.routingNodeLimit)
+        return moe.routingDeviceLimit > 0 ? min(limited, Double(moe.routingDeviceLimit)) : limited
     }
 
     /// Duration of one all-to-all of a block's tokens over the expert-parallel group.

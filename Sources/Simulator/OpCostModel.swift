@@ -174,12 +174,26 @@ public struct OpCostModel: Sendable {
         return expected
     }
 
+    /// Copies of a token an all-to-all sends over a group of `members`: its top-k pairs, or under
+    /// a device limit M > 0 one per distinct GPU, E = n·(1 − (1 − 1/n)^k) capped at M.
+    public static func copiesPerToken(members: Int, topK: Double, deviceLimit: Int) -> Double {
+        guard deviceLimit > 0, members > 1 else { return topK }
+        let n = Double(members)
+        return min(n * (1 - pow(1 - 1 / n, topK)), Double(deviceLimit))
+    }
+
     /// Duration of one MoE all-to-all of `tokens` tokens per rank (top-`topK`, `hidden` wide,
     /// `elementBytes` per element) over an expert-parallel group routed as `route`: the slowest
     /// member's time, node-limited and forwarded over the intra-node link as DeepEP does.
-    public func allToAllSeconds(tokens tm: Double, topK k: Double, hidden h: Double, elementBytes: Double, route: Route) -> Double {
+    ///
+    /// With a device limit M (``Route/deviceLimit``) a token travels once to each GPU its experts
+    /// sit on: k is replaced by the copies per token, E[distinct GPUs of top-k over ep] = ep·(1 −
+    /// (1 − 1/ep)^k) capped at M, and the nodes per token are capped at M too (each node reached
+    /// holds at least one of its GPUs). Without one every routed pair travels (k per token).
+    public func allToAllSeconds(tokens tm: Double, topK: Double, hidden h: Double, elementBytes: Double, route: Route) -> Double {
         let ep = route.hostShare.count, g = max(1, route.gpusPerNode)
         guard ep > 1 else { return 0 }
+        let k = Self.copiesPerToken(members: ep, topK: topK, deviceLimit: route.deviceLimit)
         let hostShare = route.hostShare
         let sendPairs = tm * k
         // A member's time grows with what it receives, so the busiest member of a node sets its pace.
@@ -190,7 +204,8 @@ public struct OpCostModel: Sendable {
         }
         let nodes = (ep + g - 1) / g
         let n = Double(nodes)
-        let npt = Self.nodesPerToken(nodes: nodes, topK: k, limit: route.nodeLimit)
+        var npt = Self.nodesPerToken(nodes: nodes, topK: topK, limit: route.nodeLimit)
+        if route.deviceLimit > 0 { npt = min(npt, Double(route.deviceLimit)) }
         let scaleOutSend = tm * npt * (n - 1) / n * h * elementBytes
         var worst = 0.0
         for node in 0..<nodes {

@@ -35,9 +35,10 @@ import Testing
                                     "[attention]/heads", "[attention]/qLoraRank", "[attention]/kvLoraRank", "[attention]/qkNopeHeadDim",
                                     "[attention]/qkRopeHeadDim", "[attention]/vHeadDim",
                                     "[moe]/leadingDenseLayers", "[moe]/routedExperts", "[moe]/sharedExperts", "[moe]/topK",
-                                    "[moe]/expertFfnWidth", "[moe]/routingNodeLimit"],
+                                    "[moe]/expertFfnWidth", "[moe]/routingNodeLimit", "[moe]/routingDeviceLimit"],
                                    accepting: ["mtpModules": ["0"], "[attention]/qLoraRank": ["0"], "[moe]/leadingDenseLayers": ["0"],
-                                               "[moe]/sharedExperts": ["0"], "[moe]/routingNodeLimit": ["0"]]))
+                                               "[moe]/sharedExperts": ["0"], "[moe]/routingNodeLimit": ["0"],
+                                               "[moe]/routingDeviceLimit": ["0"]]))
     func modelKeys(hostile: Hostile.Case) {
         let error = Self.modelError(Self.model.setting(hostile.key, to: hostile.value))
         #expect(error?.keyPath == TOMLSketch.keyPath(hostile.key), "\(hostile): \(error.map(String.init(describing:)) ?? "accepted")")
