@@ -14,6 +14,8 @@ public struct TrainingLowering {
     public let ranks: RankLayout
     public let work: TrainingWork
     public let parameters: RankParameters
+    /// Parameters per block (gradient buckets).
+    let blockParameters: BlockParameters
 
     var program = RankProgram()
     private var forwardTemplates: [ChainTemplate] = []      // [position * ep + epIndex]
@@ -41,9 +43,13 @@ public struct TrainingLowering {
         ranks = RankLayout(setup: setup, gpusPerNode: gpusPerNode)
         work = TrainingWork(model: model, setup: setup, gpusPerNode: gpusPerNode)
         parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: gpusPerNode)
+        blockParameters = BlockParameters(model: model)
     }
 
     var columns: Int { ranks.columns }
+    /// Whether gradients are reduced per block under the backward pass (``TrainingSetup/overlapGradientReduce``);
+    /// not under DualPipe, whose mirror stages reduce their two chunks together at the end.
+    var bucketsGradients: Bool { setup.overlapGradientReduce && !ranks.mirrored }
 
     /// Bytes the optimizer update moves per parameter of its shard (FP32 master weight, gradient,
     /// two moments read and written, the BF16 copy).
@@ -199,7 +205,8 @@ public struct TrainingLowering {
                 for withWeight in [true, false] {
                     var chain = ChainTemplate()
                     if last { chain.compute(.backward, work.headBackward() + (withWeight ? [work.headWeight()] : [])) }
-                    for block in blockWork.reversed() {
+                    for (index, block) in zip(blocks, blockWork).reversed() {
+                        defer { if withWeight && bucketsGradients { chain.endBlock(index) } }
                         let weightPart = withWeight ? block.weight : []
                         if block.moe {
                             chain.communicate(.combineBackward, block.combineBackward)
@@ -242,6 +249,9 @@ public struct TrainingLowering {
         var epGroup: Int
         var epSequence = 0
         var lastCompute: Int32 = -1
+        /// Block → the op after which its weight gradients are complete (the latest pass so far),
+        /// when gradients are bucketed.
+        var gradientReady: [Int: Int32] = [:]
     }
 
     private func slotKey(column: Int, microBatch: Int, position: Int) -> Int {
@@ -266,6 +276,7 @@ public struct TrainingLowering {
                 let end = backwardEnd[slotKey(column: column, microBatch: microBatch, position: position)]
                 context.lastCompute = emit(.init(rank: rank, kind: .weight, microBatch: microBatch, chunk: chunk,
                                                  segment: weightSegments[position * setup.ep + context.epIndex], dependency: end))
+                if bucketsGradients { for block in layout.blocks[position] { context.gradientReady[block] = context.lastCompute } }
             }
         }
         emitOptimizer(&context)
@@ -318,6 +329,7 @@ public struct TrainingLowering {
             pending.append((op, key, place.backward))
         }
         if !kind.isCommunication { context.lastCompute = op }
+        if place.backward { for end in place.template.blockEnds where end.op == place.next { context.gradientReady[end.block] = op } }
         place.previous = op
         place.next += 1
         if place.next == place.template.kinds.count {
@@ -388,6 +400,43 @@ public struct TrainingLowering {
         return collective
     }
 
+    /// The gradient reduction bucketed per block (``TrainingSetup/overlapGradientReduce``): one
+    /// collective of the data-parallel group (and one of the expert-data-parallel group) per block
+    /// the rank holds, with that block's parameters (the embedding with the first block, the head
+    /// with the last), each waiting for the op that completes the block's weight gradients in the
+    /// last pass, issued in the order they become ready. They queue on the communication stream
+    /// behind the rank's all-to-alls. Returns the last op (or the last compute op when none).
+    private mutating func emitGradientBuckets(_ context: inout RankContext, groups: (data: Int, expert: Int),
+                                              sequence: inout [Int: Int], stages: Int) -> Int32 {
+        let stage = context.stage
+        let dataShape = parameters.dataParallelShape(stage: stage, column: context.column)
+        let expertShape = parameters.expertDataParallelShape(stage: stage, column: context.column)
+        var buckets: [(ready: Int32, block: Int, first: Bool, last: Bool)] = []
+        for chunk in 0..<layout.chunksPerRank {
+            let position = layout.position(stage: stage, chunk: chunk).position, blocks = layout.blocks[position]
+            for block in blocks {
+                buckets.append((context.gradientReady[block] ?? context.lastCompute, block,
+                                position == 0 && block == blocks.first, position == layout.positions - 1 && block == blocks.last))
+            }
+        }
+        buckets.sort { ($0.ready, -$0.block) < ($1.ready, -$1.block) }
+        var lastSync = context.lastCompute
+        for bucket in buckets {
+            let counts = blockParameters.rankCounts(blocks: [bucket.block], first: bucket.first, last: bucket.last, tp: setup.tp, ep: setup.ep)
+            let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
+            for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
+                let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * 4,
+                                               ranksPerNode: shape.perNode, nodes: shape.nodes, layer: bucket.block)
+                let segment = program.work.append(segment: [item])
+                let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, stages: stages,
+                                                        name: name, kind: .gradientSync, segment: segment)
+                lastSync = emit(.init(rank: context.rank, kind: .gradientSync, microBatch: -1, segment: segment, dependency: bucket.ready,
+                                      collective: collective))
+            }
+        }
+        return lastSync
+    }
+
     /// Gradient synchronisation, optimizer and parameter gathering at the end of the step. A
     /// group is named by its sync stage (``RankLayout/syncStage(_:)``), so that under DualPipe
     /// the ranks of both mirror stages join one collective.
@@ -405,7 +454,10 @@ public struct TrainingLowering {
                       (expertGroup, ProcessGroup.expertData, counts.expert,
                        parameters.expertDataParallelShape(stage: stage, column: context.column))]
         var lastSync: Int32 = last
-        for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
+        if bucketsGradients {
+            lastSync = emitGradientBuckets(&context, groups: (dpGroup, expertGroup), sequence: &sequence, stages: stages)
+        }
+        for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 && !bucketsGradients {
             let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * gradientBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
             let segment = program.work.append(segment: [item])

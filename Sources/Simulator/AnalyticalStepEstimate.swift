@@ -25,7 +25,9 @@ import Workload
 ///   compute and exposes max(0, comm − compute) per overlapped pair, and everything in the
 ///   ≈PP forward and PP backward chunks of warm-up and drain that run alone.
 /// - **DP sync and optimizer**: gradient reduce-scatter (all-reduce at ZeRO-0), optimizer and
-///   parameter all-gather (ZeRO ≥ 1) of the worst stage, not overlapped, as the simulator places them.
+///   parameter all-gather (ZeRO ≥ 1) of the worst stage, not overlapped, as the simulator places them;
+///   with bucketed gradient reduction, the reduction less one micro-batch's backward of the rank
+///   (at least one bucket's share).
 public struct AnalyticalStepEstimate: Sendable, Equatable {
     /// Predicted step.
     public var stepSeconds = 0.0
@@ -190,7 +192,14 @@ public struct AnalyticalStepEstimator: Sendable {
             pipeline.bubble += 2 * Double(setup.pp - 1) * transfer
             let total = pipeline.compute + pipeline.exposed + pipeline.bubble
             // Gradient sync, optimizer, parameter gather of this stage.
-            let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs)
+            // Bucketed gradient reduction hides under the last micro-batch's backward on the rank.
+            var hiding: (backward: Double, buckets: Int)?
+            if setup.overlapGradientReduce && setup.schedule != .dualpipe {
+                let blocks = (0..<layout.chunksPerRank).reduce(0) { $0 + layout.blocks[layout.position(stage: stage, chunk: $1).position].count }
+                hiding = (rank.seconds.backward + rank.seconds.weight, max(1, blocks))
+            }
+            let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs,
+                                                        hiding: hiding)
             if total > worstPipeline {
                 worstPipeline = total
                 estimate.computeSeconds = pipeline.compute
@@ -271,7 +280,11 @@ public struct AnalyticalStepEstimator: Sendable {
 
     /// Gradient sync + parameter gather seconds, and optimizer seconds, of a rank holding
     /// `nonExpert` and `expert` parameters.
-    func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel) -> (sync: Double, optimizer: Double) {
+    /// With `hiding` (``TrainingSetup/overlapGradientReduce``: the backward seconds of one
+    /// micro-batch on the rank and the gradient buckets, one per block) the gradient reduction
+    /// exposes max(its time / buckets, its time − that backward): the last bucket at least.
+    func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel,
+                             hiding: (backward: Double, buckets: Int)? = nil) -> (sync: Double, optimizer: Double) {
         let g = cluster.gpusPerNode, width = setup.dataParallelWidth, columns = width * setup.tp
         // Data-parallel group (dp·cp ranks): stride tp within a stage; expert-data-parallel group: stride ep.
         let dpPerNode = min(width, max(1, g / setup.tp)), expertMembers = columns / setup.ep
@@ -288,8 +301,10 @@ public struct AnalyticalStepEstimator: Sendable {
             let nodes = (members + perNode - 1) / perNode
             let collectives: [(WorkKind, Double)] = setup.zeroStage == 0 ? [(.allReduce, 4)] : [(.reduceScatter, 4), (.allGather, 2)]
             for (kind, bytesPerParameter) in collectives {
-                sync += costs.seconds(.collective(kind, group: group, bytes: count * bytesPerParameter, ranksPerNode: perNode, nodes: nodes),
-                                      routes: [])
+                var seconds = costs.seconds(.collective(kind, group: group, bytes: count * bytesPerParameter, ranksPerNode: perNode,
+                                                        nodes: nodes), routes: [])
+                if let hiding, kind != .allGather { seconds = max(seconds / Double(hiding.buckets), seconds - hiding.backward) }
+                sync += seconds
             }
         }
         let shard = setup.zeroStage >= 1 ? nonExpert / Double(width) + expert / Double(expertMembers) : nonExpert + expert

@@ -9,7 +9,7 @@ extension TrainingSetup {
         let root = try document.root
         try root.rejectUnknownKeys(allowed: ["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "parallel",
                                              "schedule", "stageLayers", "recompute", "precision", "communicationSMs", "expertLoad",
-                                             "stragglers", "seed"])
+                                             "stragglers", "seed", "overlap"])
         let bounds = WorkloadBounds.self
         sequenceLength = try root.int("sequenceLength", in: bounds.sequenceLength, default: sequenceLength)
         globalBatchSequences = try root.int("globalBatch", in: bounds.batchSequences, default: globalBatchSequences)
@@ -49,6 +49,10 @@ extension TrainingSetup {
         if root.contains("stageLayers") && stageLayers.count != pp {
             throw root.error("stageLayers", expected: "one layer count per pipeline stage (pp = \(pp) entries)",
                              found: "\(stageLayers.count) entries")
+        }
+        if let overlap = try root.table("overlap") {
+            try overlap.rejectUnknownKeys(allowed: ["gradientReduce"])
+            overlapGradientReduce = try overlap.bool("gradientReduce", default: overlapGradientReduce)
         }
         recompute = try root.choice("recompute", default: recompute)
         precision = try root.choice("precision", default: precision)

@@ -43,6 +43,10 @@ public struct TrainingSetup: Sendable, Equatable {
     public var stageLayers: [Int] = []
     /// Activation recomputation.
     public var recompute = RecomputePolicy.none
+    /// Gradient reduction bucketed under the backward pass (Megatron's `--overlap-grad-reduce`):
+    /// each block's gradients are reduced as soon as the last micro-batch's backward has produced
+    /// them; off, the whole stage's gradients are reduced after its last backward.
+    public var overlapGradientReduce = false
     /// GEMM precision.
     public var precision = TrainingPrecision.bf16
     /// Streaming multiprocessors reserved for communication kernels (DeepSeek-V3: 20 of 132).

@@ -173,3 +173,74 @@ import Workload
         #expect(abs((plain - moved) / expected - 1) < 1e-6, "\(plain - moved) vs \(expected)")
     }
 }
+
+/// Gradient reduction bucketed under the backward pass ([overlap] gradientReduce), by hand.
+@Suite struct GradientOverlapTests {
+    /// One stage, dp = 2, ZeRO-0, one micro-batch of the 8-layer model.
+    static func setup(overlap: Bool) -> TrainingSetup {
+        var setup = Fixtures.pipelineSetup(pp: 1, microBatches: 2, schedule: .oneFOneB)
+        setup.dp = 2; setup.zeroStage = 0; setup.overlapGradientReduce = overlap
+        return setup
+    }
+
+    /// The program: one all-reduce per block (8), each waiting for the backward op that finishes
+    /// its block, together the stage's 4·P gradient bytes (block 0's bucket holds the embedding,
+    /// block 7's the head). Without overlap: one all-reduce of 4·P after the last backward.
+    @Test func oneBucketPerBlockWaitingForItsBackward() {
+        let model = Fixtures.tinyDenseModel()
+        for overlap in [false, true] {
+            var lowering = TrainingLowering(model: model, setup: Self.setup(overlap: overlap), gpusPerNode: 8)
+            let program = lowering.lower()
+            let syncs = program.ops(of: 0).filter { OperationKind(rawValue: program.kind[$0]) == .gradientSync }
+            let items = syncs.flatMap { program.work.items(of: program.segment[$0]) }
+            let total = 4 * lowering.parameters.perStage[0].total
+            #expect(abs(items.reduce(0) { $0 + $1.bytes } / total - 1) < 1e-12)
+            #expect(syncs.count == (overlap ? 8 : 1))
+            guard overlap else { continue }
+            #expect(items.map(\.layer) == [7, 6, 5, 4, 3, 2, 1, 0])   // ready last layer first
+            for (op, item) in zip(syncs, items) {
+                let ready = Int(program.dependency[op])
+                #expect(OperationKind(rawValue: program.kind[ready]) == .backward)
+                #expect(program.work.items(of: program.segment[ready]).contains { $0.kind == .gemm && $0.layer == item.layer })
+            }
+        }
+    }
+
+    /// Two GPUs on one node with a 3.6 TB/s link (a layer's 268 MB of gradients reduce in ~75 µs,
+    /// well under a layer's backward, so every bucket but the last hides under the backward of
+    /// the layers below it). Without overlap the step ends with the all-reduce of all 4·P bytes;
+    /// with it, with block 0's bucket (layer 0 + embedding) alone. Ring all-reduce of 2 ranks:
+    /// S/B + 2α, so the step shrinks by (S_all − S_0)/B.
+    @Test func overlapLeavesOnlyTheLastBucketExposed() throws {
+        let one = try Fixtures.singleNode(gpus: 2)
+        let fast = LinkTier(gbPerSecond: 3600, latencySeconds: 3.3e-6)
+        let cluster = ClusterSpec(name: "fast", chip: one.chip, nodes: 1, gpusPerNode: 2, intraNode: fast,
+                                  scaleOutGbPerSecond: 50, topology: one.topology, usdPerGpuHour: 2)
+        let model = Fixtures.tinyDenseModel()
+        let plain = try #require(try TrainingSimulator(model: model, setup: Self.setup(overlap: false), cluster: cluster).run().result.stepSeconds)
+        let hidden = try #require(try TrainingSimulator(model: model, setup: Self.setup(overlap: true), cluster: cluster).run().result.stepSeconds)
+        let blocks = BlockParameters(model: model)
+        let all = 4 * blocks.rankCounts(blocks: Array(0..<8), first: true, last: true, tp: 1, ep: 1).total
+        let first = 4 * blocks.rankCounts(blocks: [0], first: true, last: false, tp: 1, ep: 1).total
+        let expected = (all - first) / 3600e9
+        #expect(abs((plain - hidden) / expected - 1) < 1e-6, "\(plain - hidden) vs \(expected)")
+    }
+
+    /// The planner's closed form: the all-reduce of 4·P bytes over 2 ranks (S/B + 2α) is far less
+    /// than one micro-batch's backward, so only one bucket's share stays exposed: (S/B + 2α)/8.
+    @Test func closedFormExposesOneBucket() throws {
+        let one = try Fixtures.singleNode(gpus: 2)
+        let fast = LinkTier(gbPerSecond: 3600, latencySeconds: 3.3e-6)
+        let cluster = ClusterSpec(name: "fast", chip: one.chip, nodes: 1, gpusPerNode: 2, intraNode: fast,
+                                  scaleOutGbPerSecond: 50, topology: one.topology, usdPerGpuHour: 2)
+        let model = Fixtures.tinyDenseModel()
+        let all = 4 * BlockParameters(model: model).rankCounts(blocks: Array(0..<8), first: true, last: true, tp: 1, ep: 1).total
+        let reduce = all / 3600e9 + 2 * 3.3e-6
+        for overlap in [false, true] {
+            let setup = Self.setup(overlap: overlap)
+            let estimate = AnalyticalStepEstimator(model: model, base: setup, cluster: cluster)
+                .estimate(ParallelConfig(setup: setup, model: model))
+            #expect(abs(estimate.dataParallelSeconds / (overlap ? reduce / 8 : reduce) - 1) < 1e-9)
+        }
+    }
+}

@@ -144,6 +144,14 @@ import Testing
         #expect(try ParallelDimension.parseOrder("PP, DP, CP, TP") == [.pp, .dp, .cp, .tp])
     }
 
+    @Test func overlapTableTakesGradientReduce() {
+        #expect(Self.trainingError(Self.training.setting("[overlap]/gradientReduce", to: "true")) == nil)
+        for hostile in ["1", "\"yes\"", "nan"] {
+            #expect(Self.trainingError(Self.training.setting("[overlap]/gradientReduce", to: hostile))?.keyPath == "overlap.gradientReduce")
+        }
+        #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "true"))?.keyPath == "overlap.parameterGather")
+    }
+
     @Test func stageLayersHaveOneCountPerStage() {
         #expect(Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5]")) == nil)
         let error = Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5, 1]"))
