@@ -193,7 +193,10 @@ public struct TrainingWork: Sendable {
             let kinds: [WorkKind] = setup.sequenceParallel ? [.allGather, .reduceScatter] : [.allReduce]
             let group = placement.tensorParallelShape(stage: 0, column: 0)
             work.tensorParallel = kinds.map {
-                WorkItem.collective($0, group: .tensor, bytes: t * h * e, ranksPerNode: group.perNode, nodes: group.nodes, layer: block)
+                var item = WorkItem.collective($0, group: .tensor, bytes: t * h * e, ranksPerNode: group.perNode, nodes: group.nodes,
+                                               layer: block)
+                item.overlapped = setup.overlapTensorParallel
+                return item
             }
             work.attentionForward += work.tensorParallel
             work.attentionBackward += work.tensorParallel

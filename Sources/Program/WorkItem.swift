@@ -20,6 +20,10 @@ public struct WorkItem: Sendable, Equatable, Codable {
     /// How many times the kernel runs with these sizes (the experts of a grouped GEMM that
     /// receive the same number of rows); its cost and FLOPs count that many times.
     public var repeats: Int32 = 1
+    /// A collective hidden under the GEMMs of its op as far as they last (tensor-parallel
+    /// communication overlap): the op exposes only what outlasts them
+    /// (``OpCostModel``'s `seconds(of:routes:)`).
+    public var overlapped = false
 
     public init(kind: WorkKind) { self.kind = kind }
 

@@ -122,7 +122,7 @@ public struct AnalyticalStepEstimator: Sendable {
         var uniform = setup
         uniform.expertLoad = .uniform
         let work = TrainingWork(model: model, setup: uniform, gpusPerNode: cluster.gpusPerNode)
-        func seconds(_ items: [WorkItem]) -> Double { items.reduce(0) { $0 + costs.seconds($1, routes: []) } }
+        func seconds(_ items: [WorkItem]) -> Double { costs.seconds(of: items, routes: []) }
         func blockSeconds(_ block: Int) -> (BlockSeconds, [WorkItem?]) {
             let lowered = work.work(block: block, epIndex: 0, route: 0)
             return (BlockSeconds(forward: seconds(lowered.attentionForward + lowered.mlpForward),

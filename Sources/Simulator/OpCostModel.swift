@@ -101,17 +101,24 @@ public struct OpCostModel: Sendable {
         }
     }
 
-    /// Seconds of every segment of `table`.
+    /// Seconds of one op's work: its items one after another, except ``WorkItem/overlapped``
+    /// collectives, which run under the op's GEMMs and add only max(0, their time − the GEMMs').
+    public func seconds<Items: Collection<WorkItem>>(of items: Items, routes: [Route]) -> Double {
+        var total = 0.0, hidden = 0.0, gemms = 0.0
+        for item in items {
+            let cost = seconds(item, routes: routes)
+            if item.overlapped { hidden += cost; continue }
+            total += cost
+            if item.kind == .gemm || item.kind == .groupedGemm { gemms += cost }
+        }
+        return hidden > 0 ? total + max(0, hidden - gemms) : total
+    }
+
+    /// Seconds of every segment of `table` (``seconds(of:routes:)``).
     public func segmentSeconds(_ table: WorkTable, routes: [Route]) -> [Double] {
         var result = [Double](repeating: 0, count: table.segmentCount)
-        table.items.withUnsafeBufferPointer { items in
-            for segment in 0..<table.segmentCount {
-                var total = 0.0
-                for index in Int(table.segmentStart[segment])..<Int(table.segmentStart[segment + 1]) {
-                    total += seconds(items[index], routes: routes)
-                }
-                result[segment] = total
-            }
+        for segment in 0..<table.segmentCount {
+            result[segment] = seconds(of: table.items(of: Int32(segment)), routes: routes)
         }
         return result
     }

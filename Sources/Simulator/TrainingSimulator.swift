@@ -179,9 +179,15 @@ public struct TrainingSimulator: Sendable {
         let work = program.work
         var perSegment = [Double](repeating: 0, count: work.segmentCount)
         for segment in 0..<work.segmentCount {
-            for item in work.items(of: Int32(segment)) where item.group == .tensor && item.kind.isCommunication {
-                perSegment[segment] += costs.seconds(item, routes: program.routes)
+            var hidden = 0.0, gemms = 0.0
+            for item in work.items(of: Int32(segment)) {
+                let tensor = item.group == .tensor && item.kind.isCommunication
+                if tensor && item.overlapped { hidden += costs.seconds(item, routes: program.routes); continue }
+                if tensor { perSegment[segment] += costs.seconds(item, routes: program.routes) }
+                if item.kind == .gemm || item.kind == .groupedGemm { gemms += costs.seconds(item, routes: program.routes) }
             }
+            // Overlapped TP communication: only what outlasts the op's GEMMs (``OpCostModel/seconds(of:routes:)``).
+            perSegment[segment] += max(0, hidden - gemms)
         }
         return (0..<program.ranks).map { rank in
             var total = 0.0

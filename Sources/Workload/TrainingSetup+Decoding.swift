@@ -51,8 +51,9 @@ extension TrainingSetup {
                              found: "\(stageLayers.count) entries")
         }
         if let overlap = try root.table("overlap") {
-            try overlap.rejectUnknownKeys(allowed: ["gradientReduce"])
+            try overlap.rejectUnknownKeys(allowed: ["gradientReduce", "tensorParallel"])
             overlapGradientReduce = try overlap.bool("gradientReduce", default: overlapGradientReduce)
+            overlapTensorParallel = try overlap.bool("tensorParallel", default: overlapTensorParallel)
         }
         recompute = try root.choice("recompute", default: recompute)
         precision = try root.choice("precision", default: precision)

@@ -47,6 +47,9 @@ public struct TrainingSetup: Sendable, Equatable {
     /// each block's gradients are reduced as soon as the last micro-batch's backward has produced
     /// them; off, the whole stage's gradients are reduced after its last backward.
     public var overlapGradientReduce = false
+    /// Tensor-parallel communication overlapped with the GEMMs of its op (Megatron-Core's
+    /// `--tp-comm-overlap`); off, it adds to the op's time (exposed).
+    public var overlapTensorParallel = false
     /// GEMM precision.
     public var precision = TrainingPrecision.bf16
     /// Streaming multiprocessors reserved for communication kernels (DeepSeek-V3: 20 of 132).

@@ -149,6 +149,8 @@ import Testing
         for hostile in ["1", "\"yes\"", "nan"] {
             #expect(Self.trainingError(Self.training.setting("[overlap]/gradientReduce", to: hostile))?.keyPath == "overlap.gradientReduce")
         }
+        #expect(Self.trainingError(Self.training.setting("[overlap]/tensorParallel", to: "true")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[overlap]/tensorParallel", to: "2"))?.keyPath == "overlap.tensorParallel")
         #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "true"))?.keyPath == "overlap.parameterGather")
     }
 
