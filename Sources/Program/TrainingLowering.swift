@@ -50,6 +50,9 @@ public struct TrainingLowering {
     /// Whether gradients are reduced per block under the backward pass (``TrainingSetup/overlapGradientReduce``);
     /// not under DualPipe, whose mirror stages reduce their two chunks together at the end.
     var bucketsGradients: Bool { setup.overlapGradientReduce && !ranks.mirrored }
+    /// Whether parameters are gathered per block at the start of the step, each block's first
+    /// forward waiting for its own (``TrainingSetup/overlapParameterGather``; ZeRO ≥ 1, not DualPipe).
+    var prefetchesParameters: Bool { setup.overlapParameterGather && setup.zeroStage >= 1 && !ranks.mirrored }
 
     /// Bytes the optimizer update moves per parameter of its shard (FP32 master weight, gradient,
     /// two moments read and written, the BF16 copy).
@@ -188,9 +191,11 @@ public struct TrainingLowering {
                 var forward = ChainTemplate()
                 let blocks = layout.blocks[position]
                 let first = position == 0, last = position == positions - 1
+                if prefetchesParameters, let firstBlock = blocks.first { forward.startBlock(firstBlock) }
                 if first { forward.compute(.forward, [work.embedding()]) }
                 let blockWork = blocks.map { work.work(block: $0, epIndex: epIndex, route: Int32($0)) }
-                for block in blockWork {
+                for (index, block) in zip(blocks, blockWork) {
+                    if prefetchesParameters && index != blocks.first { forward.startBlock(index) }
                     if block.moe {
                         forward.compute(.forward, block.attentionForward)
                         forward.communicate(.dispatch, block.dispatchForward)
@@ -252,6 +257,10 @@ public struct TrainingLowering {
         /// Block → the op after which its weight gradients are complete (the latest pass so far),
         /// when gradients are bucketed.
         var gradientReady: [Int: Int32] = [:]
+        /// Block → its prefetched parameter gather, until the block's first forward waits for it.
+        var gatherReady: [Int: Int32] = [:]
+        /// Collectives issued so far per data- or expert-data-parallel group (their sequence).
+        var syncSequence: [Int: Int] = [:]
     }
 
     private func slotKey(column: Int, microBatch: Int, position: Int) -> Int {
@@ -263,6 +272,7 @@ public struct TrainingLowering {
         let at = ranks.coordinates(of: real)
         let stage = at.stage, column = at.column
         var context = RankContext(rank: rank, stage: stage, column: column, epIndex: at.epIndex, epGroup: at.epGroup)
+        if prefetchesParameters { emitParameterPrefetch(&context) }
         for action in actions {
             switch action {
             case .forward(let chunk, let microBatch):
@@ -319,6 +329,14 @@ public struct TrainingLowering {
             collective = groupCollective(group: context.epGroup, sequence: context.epSequence,
                                          members: fold?.keptExpertParallelMembers ?? setup.ep)
             context.epSequence += 1
+        }
+        if !place.backward && !context.gatherReady.isEmpty {
+            // The block's first forward waits for its parameters: an empty op on the compute stream.
+            for start in place.template.blockStarts where start.op == place.next {
+                guard let gather = context.gatherReady.removeValue(forKey: start.block) else { continue }
+                _ = emit(.init(rank: context.rank, kind: .forward, microBatch: place.microBatch, chunk: place.chunk, segment: -1,
+                               dependency: gather))
+            }
         }
         var dependency = place.previous
         if place.next == 0 && place.startKey == nil && place.startLocal >= 0 { dependency = place.startLocal }
@@ -400,6 +418,47 @@ public struct TrainingLowering {
         return collective
     }
 
+    /// The data- and expert-data-parallel group indices of the rank and the stages its groups span.
+    private func syncGroups(_ context: RankContext) -> (data: Int, expert: Int, stages: Int) {
+        let syncStage = ranks.syncStage(context.stage), epGroups = setup.pp * (columns / setup.ep)
+        return (epGroups + syncStage * setup.tp + context.column % setup.tp,
+                epGroups + setup.pp * setup.tp + syncStage * setup.ep + context.epIndex, ranks.syncStageCount(context.stage))
+    }
+
+    /// The parameter all-gathers prefetched at the start of the step (``prefetchesParameters``):
+    /// one per block the rank holds and parameter set (the embedding with the first block, the head
+    /// with the last), in the order the rank's first forwards use them (chunk by chunk), each
+    /// waited for by an empty op before the block's first forward. The all-gather after the
+    /// optimizer is then left out: in the steady state it is this one, under the next forward.
+    private mutating func emitParameterPrefetch(_ context: inout RankContext) {
+        let stage = context.stage, groups = syncGroups(context)
+        let dataShape = parameters.dataParallelShape(stage: stage, column: context.column)
+        let expertShape = parameters.expertDataParallelShape(stage: stage, column: context.column)
+        let order = PipelineScheduleBuilder(kind: setup.schedule, layout: layout).actions(stage: stage).compactMap { action -> Int? in
+            if case .forward(let chunk, _) = action { return chunk }
+            return nil
+        }
+        var chunks: [Int] = []
+        for chunk in order where !chunks.contains(chunk) { chunks.append(chunk) }
+        for chunk in chunks {
+            let position = layout.position(stage: stage, chunk: chunk).position, blocks = layout.blocks[position]
+            for block in blocks {
+                let counts = blockParameters.rankCounts(blocks: [block], first: position == 0 && block == blocks.first,
+                                                        last: position == layout.positions - 1 && block == blocks.last, tp: setup.tp, ep: setup.ep)
+                let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
+                for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
+                    let item = WorkItem.collective(.allGather, group: name, bytes: count * setup.precision.elementBytes,
+                                                   ranksPerNode: shape.perNode, nodes: shape.nodes, layer: block)
+                    let segment = program.work.append(segment: [item])
+                    let collective = dataParallelCollective(group: group, sequence: &context.syncSequence, shape: shape, stages: groups.stages,
+                                                            name: name, kind: .parameterGather, segment: segment)
+                    context.gatherReady[block] = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: -1, segment: segment,
+                                                            dependency: -1, collective: collective))
+                }
+            }
+        }
+    }
+
     /// The gradient reduction bucketed per block (``TrainingSetup/overlapGradientReduce``): one
     /// collective of the data-parallel group (and one of the expert-data-parallel group) per block
     /// the rank holds, with that block's parameters (the embedding with the first block, the head
@@ -447,7 +506,7 @@ public struct TrainingLowering {
         let dpGroup = epGroups + syncStage * setup.tp + tpIndex
         let expertGroup = epGroups + setup.pp * setup.tp + syncStage * setup.ep + context.epIndex
         let counts = parameters.perStage[stage]
-        var sequence = [dpGroup: 0, expertGroup: 0]
+        var sequence = context.syncSequence
         var last = context.lastCompute
         let gradientBytes = 4.0, weightBytes = setup.precision.elementBytes
         let shapes = [(dpGroup, ProcessGroup.data, counts.nonExpert, parameters.dataParallelShape(stage: stage, column: context.column)),
@@ -473,7 +532,7 @@ public struct TrainingLowering {
         last = emit(.init(rank: context.rank, kind: .optimizer, microBatch: -1,
                           segment: program.work.append(segment: [update]), dependency: last))
         // ZeRO-3 gathers parameters again before use; modelled as one all-gather per step (a lower bound).
-        guard setup.zeroStage >= 1 else { return }
+        guard setup.zeroStage >= 1, !prefetchesParameters else { return }
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(.allGather, group: name, bytes: count * weightBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)

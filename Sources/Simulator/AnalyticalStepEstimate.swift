@@ -26,8 +26,9 @@ import Workload
 ///   ≈PP forward and PP backward chunks of warm-up and drain that run alone.
 /// - **DP sync and optimizer**: gradient reduce-scatter (all-reduce at ZeRO-0), optimizer and
 ///   parameter all-gather (ZeRO ≥ 1) of the worst stage, not overlapped, as the simulator places them;
-///   with bucketed gradient reduction, the reduction less one micro-batch's backward of the rank
-///   (at least one bucket's share).
+///   with bucketed gradient reduction, the reduction less one micro-batch's backward of the rank,
+///   with prefetched parameter gathers, the gather less one micro-batch's forward (each at least
+///   one bucket's share).
 public struct AnalyticalStepEstimate: Sendable, Equatable {
     /// Predicted step.
     public var stepSeconds = 0.0
@@ -193,10 +194,12 @@ public struct AnalyticalStepEstimator: Sendable {
             let total = pipeline.compute + pipeline.exposed + pipeline.bubble
             // Gradient sync, optimizer, parameter gather of this stage.
             // Bucketed gradient reduction hides under the last micro-batch's backward on the rank.
-            var hiding: (backward: Double, buckets: Int)?
-            if setup.overlapGradientReduce && setup.schedule != .dualpipe {
+            // Prefetched parameter gathers hide under its first micro-batch's forward.
+            var hiding: Hiding?
+            if (setup.overlapGradientReduce || setup.overlapParameterGather) && setup.schedule != .dualpipe {
                 let blocks = (0..<layout.chunksPerRank).reduce(0) { $0 + layout.blocks[layout.position(stage: stage, chunk: $1).position].count }
-                hiding = (rank.seconds.backward + rank.seconds.weight, max(1, blocks))
+                hiding = Hiding(backward: setup.overlapGradientReduce ? rank.seconds.backward + rank.seconds.weight : nil,
+                                forward: setup.overlapParameterGather ? rank.seconds.forward : nil, buckets: max(1, blocks))
             }
             let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs,
                                                         hiding: hiding)
@@ -280,11 +283,26 @@ public struct AnalyticalStepEstimator: Sendable {
 
     /// Gradient sync + parameter gather seconds, and optimizer seconds, of a rank holding
     /// `nonExpert` and `expert` parameters.
-    /// With `hiding` (``TrainingSetup/overlapGradientReduce``: the backward seconds of one
-    /// micro-batch on the rank and the gradient buckets, one per block) the gradient reduction
-    /// exposes max(its time / buckets, its time − that backward): the last bucket at least.
+    /// What bucketed data-parallel collectives hide under: one micro-batch's backward on the rank
+    /// (gradient reduction, ``TrainingSetup/overlapGradientReduce``) or forward (prefetched
+    /// parameter gathers, ``TrainingSetup/overlapParameterGather``), nil where not overlapped;
+    /// the buckets are one per block.
+    struct Hiding {
+        var backward: Double?
+        var forward: Double?
+        var buckets: Int
+
+        init(backward: Double?, forward: Double?, buckets: Int) {
+            self.backward = backward
+            self.forward = forward
+            self.buckets = buckets
+        }
+    }
+
+    /// With `hiding`, an overlapped collective exposes max(its time / buckets, its time − the pass
+    /// it hides under): one bucket at least.
     func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel,
-                             hiding: (backward: Double, buckets: Int)? = nil) -> (sync: Double, optimizer: Double) {
+                             hiding: Hiding? = nil) -> (sync: Double, optimizer: Double) {
         let g = cluster.gpusPerNode, width = setup.dataParallelWidth, columns = width * setup.tp
         // Data-parallel group (dp·cp ranks): stride tp within a stage; expert-data-parallel group: stride ep.
         let dpPerNode = min(width, max(1, g / setup.tp)), expertMembers = columns / setup.ep
@@ -303,7 +321,9 @@ public struct AnalyticalStepEstimator: Sendable {
             for (kind, bytesPerParameter) in collectives {
                 var seconds = costs.seconds(.collective(kind, group: group, bytes: count * bytesPerParameter, ranksPerNode: perNode,
                                                         nodes: nodes), routes: [])
-                if let hiding, kind != .allGather { seconds = max(seconds / Double(hiding.buckets), seconds - hiding.backward) }
+                if let hiding, let under = kind == .allGather ? hiding.forward : hiding.backward {
+                    seconds = max(seconds / Double(hiding.buckets), seconds - under)
+                }
                 sync += seconds
             }
         }

@@ -50,6 +50,9 @@ public struct TrainingSetup: Sendable, Equatable {
     /// Tensor-parallel communication overlapped with the GEMMs of its op (Megatron-Core's
     /// `--tp-comm-overlap`); off, it adds to the op's time (exposed).
     public var overlapTensorParallel = false
+    /// Parameter all-gathers (ZeRO ≥ 1) prefetched under the forward pass, block by block
+    /// (Megatron's `--overlap-param-gather`); off, gathered after the optimizer, exposed.
+    public var overlapParameterGather = false
     /// GEMM precision.
     public var precision = TrainingPrecision.bf16
     /// Streaming multiprocessors reserved for communication kernels (DeepSeek-V3: 20 of 132).

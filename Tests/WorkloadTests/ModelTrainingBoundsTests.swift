@@ -151,7 +151,9 @@ import Testing
         }
         #expect(Self.trainingError(Self.training.setting("[overlap]/tensorParallel", to: "true")) == nil)
         #expect(Self.trainingError(Self.training.setting("[overlap]/tensorParallel", to: "2"))?.keyPath == "overlap.tensorParallel")
-        #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "true"))?.keyPath == "overlap.parameterGather")
+        #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "true")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "0"))?.keyPath == "overlap.parameterGather")
+        #expect(Self.trainingError(Self.training.setting("[overlap]/pipelineTransfers", to: "true"))?.keyPath == "overlap.pipelineTransfers")
     }
 
     @Test func stageLayersHaveOneCountPerStage() {
