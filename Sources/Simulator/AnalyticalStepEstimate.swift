@@ -191,6 +191,10 @@ public struct AnalyticalStepEstimator: Sendable {
             // Per chunk (average over the rank's chunks).
             var pipeline = pipelineSeconds(chunk: rank.seconds * (1 / Double(layout.chunksPerRank)), setup: setup, layout: layout)
             pipeline.bubble += 2 * Double(setup.pp - 1) * transfer
+            if !setup.overlapPipelineTransfers && setup.pp > 1 {
+                // Blocking sends: every chunk's forward and backward of every micro-batch holds its sender.
+                pipeline.bubble += 2 * Double(layout.microBatches * layout.chunksPerRank) * transfer
+            }
             let total = pipeline.compute + pipeline.exposed + pipeline.bubble
             // Gradient sync, optimizer, parameter gather of this stage.
             // Bucketed gradient reduction hides under the last micro-batch's backward on the rank.

@@ -15,6 +15,10 @@ public struct OpCostModel: Sendable {
     /// shape's point where it has one), its copies at the chip's memory bandwidth and its other
     /// memory-bound kernels at the calibrated fraction of it (`memoryEfficiency`).
     public let runtimeLink: LinkTier?
+    /// Whether a pipeline transfer holds its sender (``TrainingSetup/overlapPipelineTransfers`` off):
+    /// the producing compute op lasts until the transfer has arrived and the receiver waits for
+    /// that op alone (a chain ending in an all-to-all still sends asynchronously).
+    public var exposesPipelineTransfers = false
 
     public init(kernels: KernelCostModel, collectives: CollectiveCostModel, runtimeLink: LinkTier? = nil) {
         self.kernels = kernels
@@ -33,6 +37,7 @@ public struct OpCostModel: Sendable {
     public init(cluster: ClusterSpec, setup: TrainingSetup) {
         self.init(kernels: KernelCostModel(chip: cluster.chip, precision: setup.precision, communicationSMs: setup.communicationSMs),
                   collectives: CollectiveCostModel(cluster: cluster))
+        exposesPipelineTransfers = !setup.overlapPipelineTransfers
     }
 
     /// Seconds of one work item, all its ``WorkItem/repeats`` (`routes`: the program's all-to-all routings).
@@ -129,7 +134,7 @@ public struct OpCostModel: Sendable {
     public func cost(_ program: RankProgram, slowdown: [Double], placement: RankLayout? = nil) -> CostedProgram {
         let segments = segmentSeconds(program.work, routes: program.routes)
         let count = program.count
-        let duration = [Double](unsafeUninitializedCapacity: count) { duration, initialized in
+        var duration = [Double](unsafeUninitializedCapacity: count) { duration, initialized in
             program.segment.withUnsafeBufferPointer { segment in
             program.rank.withUnsafeBufferPointer { rank in
             program.stream.withUnsafeBufferPointer { stream in
@@ -153,7 +158,12 @@ public struct OpCostModel: Sendable {
             let to = program.realRank(Int(program.rank[op]))
             guard from != to else { continue }
             let devices = placement.map { ($0.device(of: from), $0.device(of: to)) } ?? (from, to)
-            remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), from: devices.0, to: devices.1))
+            let transfer = collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), from: devices.0, to: devices.1)
+            if exposesPipelineTransfers && source < firstImport && program.stream[source] == 0 {
+                duration[source] += transfer   // a blocking send: the sender's op ends when the data has arrived
+            } else {
+                remoteDelay[op] = Float(transfer)
+            }
         }
         return CostedProgram(program: program, duration: duration, remoteDelay: remoteDelay)
     }

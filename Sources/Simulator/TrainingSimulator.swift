@@ -93,7 +93,9 @@ public struct TrainingSimulator: Sendable {
         let placement = lowering.ranks
         let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil,
                                      distance: { cluster.distance(rank: placement.device(of: $0), rank: placement.device(of: $1)) },
-                                     processes: processes, process: exchange?.process ?? 0)
+                                     // A blocking send lengthens the sender's op: split, the sender and receiver
+                                     // would be costed by different processes, so the step is lowered whole.
+                                     processes: setup.overlapPipelineTransfers ? processes : 1, process: exchange?.process ?? 0)
         let costs = OpCostModel(cluster: cluster, setup: setup)
         let costed = costs.cost(program, slowdown: slowdown, placement: placement)
         // A step that could not be split (a folded step with fewer stages than processes, or a DualPipe

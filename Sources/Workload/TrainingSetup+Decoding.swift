@@ -51,7 +51,8 @@ extension TrainingSetup {
                              found: "\(stageLayers.count) entries")
         }
         if let overlap = try root.table("overlap") {
-            try overlap.rejectUnknownKeys(allowed: ["gradientReduce", "tensorParallel", "parameterGather"])
+            try overlap.rejectUnknownKeys(allowed: ["gradientReduce", "tensorParallel", "parameterGather", "pipelineTransfers"])
+            overlapPipelineTransfers = try overlap.bool("pipelineTransfers", default: overlapPipelineTransfers)
             overlapParameterGather = try overlap.bool("parameterGather", default: overlapParameterGather)
             overlapGradientReduce = try overlap.bool("gradientReduce", default: overlapGradientReduce)
             overlapTensorParallel = try overlap.bool("tensorParallel", default: overlapTensorParallel)

@@ -53,6 +53,9 @@ public struct TrainingSetup: Sendable, Equatable {
     /// Parameter all-gathers (ZeRO ≥ 1) prefetched under the forward pass, block by block
     /// (Megatron's `--overlap-param-gather`); off, gathered after the optimizer, exposed.
     public var overlapParameterGather = false
+    /// Pipeline transfers overlapped with compute (asynchronous send, as before the key existed);
+    /// false: the sending op waits until its transfer has arrived (a blocking send).
+    public var overlapPipelineTransfers = true
     /// GEMM precision.
     public var precision = TrainingPrecision.bf16
     /// Streaming multiprocessors reserved for communication kernels (DeepSeek-V3: 20 of 132).

@@ -352,3 +352,38 @@ import Workload
         }
     }
 }
+
+/// Pipeline transfers exposed on the sender ([overlap] pipelineTransfers = false), by hand.
+@Suite struct PipelineTransferExposureTests {
+    /// pp = 2 on one node of two GPUs; a transfer is t·h·2 = 8,388,608 bytes over NVLink:
+    /// 3.3e-6 + 8,388,608/360e9 s. Overlapped (default): the receiving op waits that long after
+    /// the sending op. Exposed: the sending op lasts that much longer and the receiver waits for
+    /// it alone. With one micro-batch the critical path is the same either way (F0, send, F1, B1,
+    /// send, B0); with 4 micro-batches the blocking sends lengthen the step.
+    @Test func blockingSendsHoldTheSender() throws {
+        let cluster = try Fixtures.singleNode(gpus: 2)
+        let model = Fixtures.tinyDenseModel()
+        var setup = Fixtures.pipelineSetup(pp: 2, microBatches: 1, schedule: .oneFOneB)
+        var exposed = setup
+        exposed.overlapPipelineTransfers = false
+        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: 2)
+        let program = lowering.lower()
+        let overlapped = OpCostModel(cluster: cluster, setup: setup).cost(program, slowdown: [1, 1])
+        let blocking = OpCostModel(cluster: cluster, setup: exposed).cost(program, slowdown: [1, 1])
+        let transfer = 3.3e-6 + 8_388_608 / 360e9
+        let receivers = (0..<program.count).filter { program.remoteDependency[$0] >= 0 }
+        #expect(receivers.count == 2)
+        for op in receivers {
+            let source = Int(program.remoteDependency[op])
+            #expect(abs(Double(overlapped.remoteDelay[op]) / transfer - 1) < 1e-6 && blocking.remoteDelay[op] == 0)
+            #expect(abs(blocking.duration[source] - overlapped.duration[source] - transfer) < 1e-12)
+        }
+        func step(_ setup: TrainingSetup) throws -> Double {
+            try #require(try TrainingSimulator(model: model, setup: setup, cluster: cluster).run().result.stepSeconds)
+        }
+        #expect(abs(try step(setup) - (try step(exposed))) < 1e-6 * (try step(setup)))
+        setup.globalBatchSequences = 4
+        exposed.globalBatchSequences = 4
+        #expect(try step(exposed) > (try step(setup)))
+    }
+}

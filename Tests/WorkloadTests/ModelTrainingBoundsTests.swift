@@ -153,7 +153,9 @@ import Testing
         #expect(Self.trainingError(Self.training.setting("[overlap]/tensorParallel", to: "2"))?.keyPath == "overlap.tensorParallel")
         #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "true")) == nil)
         #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "0"))?.keyPath == "overlap.parameterGather")
-        #expect(Self.trainingError(Self.training.setting("[overlap]/pipelineTransfers", to: "true"))?.keyPath == "overlap.pipelineTransfers")
+        #expect(Self.trainingError(Self.training.setting("[overlap]/pipelineTransfers", to: "false")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[overlap]/pipelineTransfers", to: "\"no\""))?.keyPath == "overlap.pipelineTransfers")
+        #expect(Self.trainingError(Self.training.setting("[overlap]/fsdp", to: "true"))?.keyPath == "overlap.fsdp")
     }
 
     @Test func stageLayersHaveOneCountPerStage() {
