@@ -87,10 +87,12 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
         if let moe = model.moe, model.isMoELayer(layer) {
             let k = Double(moe.topK)
             let active = Double(moe.topK + moe.sharedExperts), fe = Double(moe.expertFfnWidth)
-            bytes += 4 * Double(moe.routedExperts)           // router probabilities
-            bytes += cached * k * h                          // dispatched tokens (expert inputs)
-            bytes += cached * active * 2 * fe                // SwiGLU inputs
-            if !selective { bytes += 2 * active * fe }       // SwiGLU outputs
+            // With SP the MoE layer routes the rank's 1/tp of the tokens (as the program's experts do).
+            var moeBytes = 4 * Double(moe.routedExperts)     // router probabilities
+            moeBytes += cached * k * h                       // dispatched tokens (expert inputs)
+            moeBytes += cached * active * 2 * fe             // SwiGLU inputs
+            if !selective { moeBytes += 2 * active * fe }    // SwiGLU outputs
+            bytes += setup.sequenceParallel ? moeBytes / tp : moeBytes
             // Expert outputs are not kept: the gate gradient dL/dg = (Wdᵀ·dy)·a uses the down
             // projection's input gradient and its input a (stored or recomputed SwiGLU output).
         } else {

@@ -43,4 +43,23 @@ import Workload
         #expect(two.optimizerBytes == one.optimizerBytes / 2)
         #expect(two.weightsBytes == one.weightsBytes)
     }
+
+    /// MoE with tp = 2 and SP: the routed tokens' tensors are per the rank's 1/tp of the tokens.
+    /// One MoE layer (no dense), h = 64, 4 MHA heads of 16, 8 experts of width 32, top-2, one shared,
+    /// BF16, no recompute; 256 tokens. Per token (bytes): whole terms 4 × 2h/tp = 4 × 64 = 256
+    /// (SP); Q, K, V 2·(4+8)·16/2 = 192; attention output 2·2·16 = 64, statistics 4·2 = 8; MoE:
+    /// router 4·8 = 32, dispatched 2·2·64 = 256, SwiGLU inputs 2·3·2·32 = 384, outputs 2·3·32 =
+    /// 192: 864, /2 = 432 with SP. Total 256 + 192 + 72 + 432 = 952; × 256 tokens = 243,712.
+    @Test func sequenceParallelShardsTheMoELayersTokens() {
+        let model = TransformerModel(name: "moe", layers: 1, hidden: 64,
+                                     attention: AttentionSpec(kind: .mha, heads: 4, kvHeads: 4, headDim: 16), denseFfnWidth: 128,
+                                     moe: MixtureOfExpertsSpec(leadingDenseLayers: 0, routedExperts: 8, sharedExperts: 1, topK: 2,
+                                                               expertFfnWidth: 32), vocabulary: 8)
+        var setup = TrainingSetup()
+        setup.sequenceLength = 256; setup.globalBatchSequences = 1; setup.tp = 2; setup.sequenceParallel = true
+        let layout = PipelineLayout(model: model, setup: setup)
+        let parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: 8)
+        let estimate = MemoryEstimate.estimate(model: model, setup: setup, layout: layout, parameters: parameters, capacityBytes: 80e9)
+        #expect(estimate.activationsBytes == 243_712)
+    }
 }
