@@ -52,7 +52,11 @@ public struct TrainingLowering {
     var bucketsGradients: Bool { setup.overlapGradientReduce && !ranks.mirrored }
     /// Whether parameters are gathered per block at the start of the step, each block's first
     /// forward waiting for its own (``TrainingSetup/overlapParameterGather``; ZeRO ≥ 1, not DualPipe).
-    var prefetchesParameters: Bool { setup.overlapParameterGather && setup.zeroStage >= 1 && !ranks.mirrored }
+    var prefetchesParameters: Bool { setup.overlapParameterGather && setup.zeroStage >= 1 && !ranks.mirrored && !gathersPerPass }
+    /// Whether ZeRO-3 gathers each block's weights before every forward (``ShardedGathers``; not DualPipe).
+    var gathersPerPass: Bool { setup.zeroStage == 3 && setup.shardedGathers != .step && !ranks.mirrored }
+    /// Whether it gathers them again before every backward (weights resharded after forward).
+    var gathersInBackward: Bool { gathersPerPass && setup.shardedGathers == .forwardBackward }
 
     /// Bytes the optimizer update moves per parameter of its shard (FP32 master weight, gradient,
     /// two moments read and written, the BF16 copy).
@@ -191,11 +195,12 @@ public struct TrainingLowering {
                 var forward = ChainTemplate()
                 let blocks = layout.blocks[position]
                 let first = position == 0, last = position == positions - 1
-                if prefetchesParameters, let firstBlock = blocks.first { forward.startBlock(firstBlock) }
+                let waitsForWeights = prefetchesParameters || gathersPerPass
+                if waitsForWeights, let firstBlock = blocks.first { forward.startBlock(firstBlock) }
                 if first { forward.compute(.forward, [work.embedding()]) }
                 let blockWork = blocks.map { work.work(block: $0, epIndex: epIndex, route: Int32($0)) }
                 for (index, block) in zip(blocks, blockWork) {
-                    if prefetchesParameters && index != blocks.first { forward.startBlock(index) }
+                    if waitsForWeights && index != blocks.first { forward.startBlock(index) }
                     if block.moe {
                         forward.compute(.forward, block.attentionForward)
                         forward.communicate(.dispatch, block.dispatchForward)
@@ -212,6 +217,7 @@ public struct TrainingLowering {
                     if last { chain.compute(.backward, work.headBackward() + (withWeight ? [work.headWeight()] : [])) }
                     for (index, block) in zip(blocks, blockWork).reversed() {
                         defer { if withWeight && bucketsGradients { chain.endBlock(index) } }
+                        if gathersInBackward { chain.startBlock(index) }
                         let weightPart = withWeight ? block.weight : []
                         if block.moe {
                             chain.communicate(.combineBackward, block.combineBackward)
@@ -330,7 +336,13 @@ public struct TrainingLowering {
                                          members: fold?.keptExpertParallelMembers ?? setup.ep)
             context.epSequence += 1
         }
-        if !place.backward && !context.gatherReady.isEmpty {
+        if place.next == 0 && gathersPerPass && (!place.backward || gathersInBackward) {
+            // Issued when the rank's compute reaches the pass (FSDP gathers on demand, prefetching
+            // within the pass), not earlier: resharded weights are not held ahead of time.
+            emitPassGathers(&context, blocks: place.template.blockStarts.map(\.block), microBatch: place.microBatch,
+                            after: context.lastCompute)
+        }
+        if !context.gatherReady.isEmpty {
             // The block's first forward waits for its parameters: an empty op on the compute stream.
             for start in place.template.blockStarts where start.op == place.next {
                 guard let gather = context.gatherReady.removeValue(forKey: start.block) else { continue }
@@ -431,9 +443,7 @@ public struct TrainingLowering {
     /// waited for by an empty op before the block's first forward. The all-gather after the
     /// optimizer is then left out: in the steady state it is this one, under the next forward.
     private mutating func emitParameterPrefetch(_ context: inout RankContext) {
-        let stage = context.stage, groups = syncGroups(context)
-        let dataShape = parameters.dataParallelShape(stage: stage, column: context.column)
-        let expertShape = parameters.expertDataParallelShape(stage: stage, column: context.column)
+        let stage = context.stage
         let order = PipelineScheduleBuilder(kind: setup.schedule, layout: layout).actions(stage: stage).compactMap { action -> Int? in
             if case .forward(let chunk, _) = action { return chunk }
             return nil
@@ -441,20 +451,31 @@ public struct TrainingLowering {
         var chunks: [Int] = []
         for chunk in order where !chunks.contains(chunk) { chunks.append(chunk) }
         for chunk in chunks {
-            let position = layout.position(stage: stage, chunk: chunk).position, blocks = layout.blocks[position]
-            for block in blocks {
-                let counts = blockParameters.rankCounts(blocks: [block], first: position == 0 && block == blocks.first,
-                                                        last: position == layout.positions - 1 && block == blocks.last, tp: setup.tp, ep: setup.ep)
-                let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
-                for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
-                    let item = WorkItem.collective(.allGather, group: name, bytes: count * setup.precision.elementBytes,
-                                                   ranksPerNode: shape.perNode, nodes: shape.nodes, layer: block)
-                    let segment = program.work.append(segment: [item])
-                    let collective = dataParallelCollective(group: group, sequence: &context.syncSequence, shape: shape, stages: groups.stages,
-                                                            name: name, kind: .parameterGather, segment: segment)
-                    context.gatherReady[block] = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: -1, segment: segment,
-                                                            dependency: -1, collective: collective))
-                }
+            emitPassGathers(&context, blocks: layout.blocks[layout.position(stage: stage, chunk: chunk).position], microBatch: -1, after: -1)
+        }
+    }
+
+    /// All-gathers of the weights of `blocks` (one per block and parameter set; the embedding with
+    /// the first block of the first position, the head with the last of the last), on the
+    /// communication stream, starting after op `after` (−1: at once); each block's next first op
+    /// waits for its own (``RankContext/gatherReady``).
+    private mutating func emitPassGathers(_ context: inout RankContext, blocks: [Int], microBatch: Int, after: Int32) {
+        let groups = syncGroups(context)
+        let dataShape = parameters.dataParallelShape(stage: context.stage, column: context.column)
+        let expertShape = parameters.expertDataParallelShape(stage: context.stage, column: context.column)
+        for block in blocks {
+            let position = layout.blocks.firstIndex { $0.contains(block) } ?? 0, held = layout.blocks[position]
+            let counts = blockParameters.rankCounts(blocks: [block], first: position == 0 && block == held.first,
+                                                    last: position == layout.positions - 1 && block == held.last, tp: setup.tp, ep: setup.ep)
+            let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
+            for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
+                let item = WorkItem.collective(.allGather, group: name, bytes: count * setup.precision.elementBytes,
+                                               ranksPerNode: shape.perNode, nodes: shape.nodes, layer: block)
+                let segment = program.work.append(segment: [item])
+                let collective = dataParallelCollective(group: group, sequence: &context.syncSequence, shape: shape, stages: groups.stages,
+                                                        name: name, kind: .parameterGather, segment: segment)
+                context.gatherReady[block] = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: microBatch, segment: segment,
+                                                        dependency: after, collective: collective))
             }
         }
     }
@@ -532,7 +553,7 @@ public struct TrainingLowering {
         last = emit(.init(rank: context.rank, kind: .optimizer, microBatch: -1,
                           segment: program.work.append(segment: [update]), dependency: last))
         // ZeRO-3 gathers parameters again before use; modelled as one all-gather per step (a lower bound).
-        guard setup.zeroStage >= 1, !prefetchesParameters else { return }
+        guard setup.zeroStage >= 1, !prefetchesParameters, !gathersPerPass else { return }
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(.allGather, group: name, bytes: count * weightBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)

@@ -199,11 +199,17 @@ public struct AnalyticalStepEstimator: Sendable {
             // Gradient sync, optimizer, parameter gather of this stage.
             // Bucketed gradient reduction hides under the last micro-batch's backward on the rank.
             // Prefetched parameter gathers hide under its first micro-batch's forward.
+            // ZeRO-3 gathering per pass: every micro-batch's forward (and backward) gathers, hidden likewise.
             var hiding: Hiding?
-            if (setup.overlapGradientReduce || setup.overlapParameterGather) && setup.schedule != .dualpipe {
+            let perPass = setup.zeroStage == 3 && setup.shardedGathers != .step
+            if (setup.overlapGradientReduce || setup.overlapParameterGather || perPass) && setup.schedule != .dualpipe {
                 let blocks = (0..<layout.chunksPerRank).reduce(0) { $0 + layout.blocks[layout.position(stage: stage, chunk: $1).position].count }
                 hiding = Hiding(backward: setup.overlapGradientReduce ? rank.seconds.backward + rank.seconds.weight : nil,
-                                forward: setup.overlapParameterGather ? rank.seconds.forward : nil, buckets: max(1, blocks))
+                                forward: setup.overlapParameterGather || perPass ? rank.seconds.forward : nil, buckets: max(1, blocks))
+                if perPass {
+                    hiding?.gatherPasses = Double(layout.microBatches)
+                    if setup.shardedGathers == .forwardBackward { hiding?.backwardGather = rank.seconds.backward + rank.seconds.weight }
+                }
             }
             let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs,
                                                         hiding: hiding)
@@ -295,6 +301,10 @@ public struct AnalyticalStepEstimator: Sendable {
         var backward: Double?
         var forward: Double?
         var buckets: Int
+        /// ZeRO-3 gathering per pass: gathers per step under forwards (the micro-batches; 1 otherwise).
+        var gatherPasses = 1.0
+        /// ZeRO-3 resharding after forward: the backward the second gather of each pass hides under.
+        var backwardGather: Double?
 
         init(backward: Double?, forward: Double?, buckets: Int) {
             self.backward = backward
@@ -326,7 +336,12 @@ public struct AnalyticalStepEstimator: Sendable {
                 var seconds = costs.seconds(.collective(kind, group: group, bytes: count * bytesPerParameter, ranksPerNode: perNode,
                                                         nodes: nodes), routes: [])
                 if let hiding, let under = kind == .allGather ? hiding.forward : hiding.backward {
-                    seconds = max(seconds / Double(hiding.buckets), seconds - under)
+                    let once = seconds, buckets = Double(hiding.buckets)
+                    seconds = max(once / buckets, once - under)
+                    if kind == .allGather {
+                        seconds *= hiding.gatherPasses
+                        if let backward = hiding.backwardGather { seconds += hiding.gatherPasses * max(once / buckets, once - backward) }
+                    }
                 }
                 sync += seconds
             }

@@ -21,6 +21,18 @@ public enum RecomputePolicy: String, Sendable, CaseIterable {
     case full
 }
 
+/// When ZeRO-3 (FSDP) gathers the sharded parameters.
+public enum ShardedGathers: String, Sendable, CaseIterable {
+    /// Once per step, after the optimizer (a lower bound: as if the gathered weights were kept).
+    case step
+    /// Before every micro-batch's forward, block by block, kept until its backward (FSDP with
+    /// `reshard_after_forward=False`).
+    case forward
+    /// Before every forward and again before every backward (FSDP's default
+    /// `reshard_after_forward=True`: weights freed after the forward).
+    case forwardBackward
+}
+
 /// Precision of the GEMMs (master weights and optimizer stay FP32, as DeepSeek-V3 did).
 public enum TrainingPrecision: String, Sendable, CaseIterable {
     case bf16

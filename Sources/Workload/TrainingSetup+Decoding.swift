@@ -15,28 +15,7 @@ extension TrainingSetup {
         globalBatchSequences = try root.int("globalBatch", in: bounds.batchSequences, default: globalBatchSequences)
         microBatchSequences = try root.int("microBatch", in: bounds.batchSequences, default: microBatchSequences)
         tokensToTrain = try root.double("tokensToTrain", in: bounds.tokensToTrain, default: tokensToTrain)
-        if let parallel = try root.table("parallel") {
-            try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "zero", "sp", "order"])
-            tp = try parallel.int("tp", in: bounds.degree, default: tp)
-            pp = try parallel.int("pp", in: bounds.degree, default: pp)
-            ep = try parallel.int("ep", in: bounds.degree, default: ep)
-            dp = try parallel.int("dp", in: bounds.degree, default: dp)
-            cp = try parallel.int("cp", in: bounds.degree, default: cp)
-            zeroStage = try parallel.int("zero", in: bounds.zeroStage, default: zeroStage)
-            sequenceParallel = try parallel.bool("sp", default: sequenceParallel)
-            _ = try parallel.checkedProduct([("tp", tp), ("cp", cp), ("pp", pp), ("dp", dp)], key: "dp", atMost: bounds.degree.upperBound,
-                                            reason: "GPUs, 2^24")
-            if parallel.contains("order") {
-                let text = try parallel.string("order")
-                do { order = try ParallelDimension.parseOrder(text) } catch {
-                    throw parallel.error("order", expected: "each of tp, cp, dp and pp once, innermost first, e.g. \"tp,cp,dp,pp\"",
-                                         found: "'\(text)'", hint: error.description)
-                }
-            }
-            if sequenceParallel && tp < 2 {
-                throw parallel.error("sp", expected: "sp = true only with tensor parallelism (tp ≥ 2)", found: "sp = true with tp = \(tp)")
-            }
-        }
+        if let parallel = try root.table("parallel") { try decodeParallel(parallel) }
         if root.contains("schedule") {
             let text = try root.string("schedule")
             do { try applySchedule(text) } catch {
@@ -81,6 +60,36 @@ extension TrainingSetup {
                                                                      maxCount: bounds.batchSequences.upperBound) ?? [],
                                         slowdown: try slow.double("slowdown", in: bounds.slowdown, default: 1),
                                         logNormalSigma: try slow.double("logNormalSigma", in: bounds.logNormalSigma, default: 0))
+        }
+    }
+
+    /// Reads the `[parallel]` table: degrees, ZeRO stage and its gathers, sp, placement order.
+    mutating func decodeParallel(_ parallel: ConfigTable) throws(ConfigError) {
+        let bounds = WorkloadBounds.self
+        try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "zero", "sp", "order", "gathers"])
+        tp = try parallel.int("tp", in: bounds.degree, default: tp)
+        pp = try parallel.int("pp", in: bounds.degree, default: pp)
+        ep = try parallel.int("ep", in: bounds.degree, default: ep)
+        dp = try parallel.int("dp", in: bounds.degree, default: dp)
+        cp = try parallel.int("cp", in: bounds.degree, default: cp)
+        zeroStage = try parallel.int("zero", in: bounds.zeroStage, default: zeroStage)
+        sequenceParallel = try parallel.bool("sp", default: sequenceParallel)
+        shardedGathers = try parallel.choice("gathers", default: shardedGathers)
+        if shardedGathers != .step && zeroStage != 3 {
+            throw parallel.error("gathers", expected: "'\(shardedGathers.rawValue)' only with zero = 3 (sharded weights)",
+                                 found: "zero = \(zeroStage)")
+        }
+        _ = try parallel.checkedProduct([("tp", tp), ("cp", cp), ("pp", pp), ("dp", dp)], key: "dp", atMost: bounds.degree.upperBound,
+                                        reason: "GPUs, 2^24")
+        if parallel.contains("order") {
+            let text = try parallel.string("order")
+            do { order = try ParallelDimension.parseOrder(text) } catch {
+                throw parallel.error("order", expected: "each of tp, cp, dp and pp once, innermost first, e.g. \"tp,cp,dp,pp\"",
+                                     found: "'\(text)'", hint: error.description)
+            }
+        }
+        if sequenceParallel && tp < 2 {
+            throw parallel.error("sp", expected: "sp = true only with tensor parallelism (tp ≥ 2)", found: "sp = true with tp = \(tp)")
         }
     }
 

@@ -23,6 +23,9 @@ extension TrainingSetup {
         if sequenceParallel && tp < 2 {
             throw TrainingSetupError("sequence parallelism (sp) splits the tensor-parallel group's tokens: it needs tp ≥ 2 (tp=\(tp)); set sp = false or raise tp")
         }
+        if shardedGathers != .step && zeroStage != 3 {
+            throw TrainingSetupError("gathers = '\(shardedGathers.rawValue)' gathers sharded weights: it needs zero = 3 (got \(zeroStage)); use zero = 3 or gathers = 'step'")
+        }
         if cp > 1 && sequenceLength % (2 * cp) != 0 {
             throw TrainingSetupError("context parallelism splits each sequence into 2×cp = \(2 * cp) chunks (balanced causal chunking): sequence length \(sequenceLength) is not a multiple of \(2 * cp)")
         }

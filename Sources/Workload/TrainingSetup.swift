@@ -32,6 +32,8 @@ public struct TrainingSetup: Sendable, Equatable {
     public var order = ParallelDimension.defaultOrder
     /// ZeRO stage 0–3 (1: optimizer states sharded; 2: + gradients; 3: + weights).
     public var zeroStage = 1
+    /// When ZeRO-3 gathers its weights (``ShardedGathers``).
+    public var shardedGathers = ShardedGathers.step
     /// Pipeline schedule.
     public var schedule = PipelineScheduleKind.oneFOneB
     /// Model chunks per rank for the interleaved schedule.

@@ -387,3 +387,75 @@ import Workload
         #expect(try step(exposed) > (try step(setup)))
     }
 }
+
+/// ZeRO-3 gathering per pass ([parallel] gathers = "forward" | "forwardBackward"), by hand.
+@Suite struct ShardedGatherTests {
+    static func setup(_ gathers: ShardedGathers, microBatches: Int = 1) -> TrainingSetup {
+        var setup = Fixtures.pipelineSetup(pp: 1, microBatches: 2 * microBatches, schedule: .oneFOneB)
+        setup.dp = 2; setup.zeroStage = 3; setup.shardedGathers = gathers
+        return setup
+    }
+
+    /// 8 layers, 2 micro-batches: a gather per layer before each forward (16), and again before
+    /// each backward when resharding (32); none after the optimizer; "step" keeps its single one.
+    @Test func gathersPerPass() {
+        let model = Fixtures.tinyDenseModel()
+        for (gathers, count) in [(ShardedGathers.step, 1), (.forward, 16), (.forwardBackward, 32)] {
+            var lowering = TrainingLowering(model: model, setup: Self.setup(gathers, microBatches: 2), gpusPerNode: 8)
+            let program = lowering.lower()
+            let ops = Array(program.ops(of: 0))
+            let gathersFound = ops.filter { OperationKind(rawValue: program.kind[$0]) == .parameterGather }
+            #expect(gathersFound.count == count, "\(gathers)")
+            if gathers != .step {
+                let optimizer = ops.first { OperationKind(rawValue: program.kind[$0]) == .optimizer } ?? 0
+                #expect(gathersFound.allSatisfy { $0 < optimizer })
+            }
+        }
+    }
+
+    /// Two GPUs, 3.6 TB/s, one micro-batch. "forward": like a prefetch, only layer 0's gather
+    /// (with the embedding) is exposed instead of the whole step's at the end: the step shrinks by
+    /// (S_all − S_0)/(2B) (ring all-gather of 2: S/(2B) + α). "forwardBackward" adds layer 7's
+    /// second gather (with the head) less the head's backward op, which runs before layer 7 needs it.
+    @Test func stepsByHand() throws {
+        let one = try Fixtures.singleNode(gpus: 2)
+        let fast = LinkTier(gbPerSecond: 3600, latencySeconds: 3.3e-6)
+        let cluster = ClusterSpec(name: "fast", chip: one.chip, nodes: 1, gpusPerNode: 2, intraNode: fast,
+                                  scaleOutGbPerSecond: 50, topology: one.topology, usdPerGpuHour: 2)
+        let model = Fixtures.tinyDenseModel()
+        func step(_ gathers: ShardedGathers) throws -> Double {
+            try #require(try TrainingSimulator(model: model, setup: Self.setup(gathers), cluster: cluster).run().result.stepSeconds)
+        }
+        let blocks = BlockParameters(model: model)
+        let all = 2 * blocks.rankCounts(blocks: Array(0..<8), first: true, last: true, tp: 1, ep: 1).total
+        let first = 2 * blocks.rankCounts(blocks: [0], first: true, last: false, tp: 1, ep: 1).total
+        let last = 2 * blocks.rankCounts(blocks: [7], first: false, last: true, tp: 1, ep: 1).total
+        let perStep = try step(.step), forward = try step(.forward), both = try step(.forwardBackward)
+        #expect(abs((perStep - forward) / ((all - first) / (2 * 3600e9)) - 1) < 1e-6)
+        let costs = OpCostModel(cluster: cluster, setup: Self.setup(.forwardBackward))
+        let work = TrainingWork(model: model, setup: Self.setup(.forwardBackward), gpusPerNode: 2)
+        let head = costs.seconds(of: work.headBackward() + [work.headWeight()], routes: [])
+        let gather7 = last / (2 * 3600e9) + 3.3e-6
+        #expect(abs((both - forward) - max(0, gather7 - head)) < 1e-9 * both, "\(both - forward) vs \(gather7) - \(head)")
+    }
+
+    /// The closed form: per micro-batch (here 2) one gather under each forward, and with resharding
+    /// one more under each backward, each exposing one bucket's share (/8) on this fast link; the
+    /// gradient reduce-scatter of 4·P bytes stays whole.
+    @Test func closedFormGathersPerPass() throws {
+        let one = try Fixtures.singleNode(gpus: 2)
+        let fast = LinkTier(gbPerSecond: 3600, latencySeconds: 3.3e-6)
+        let cluster = ClusterSpec(name: "fast", chip: one.chip, nodes: 1, gpusPerNode: 2, intraNode: fast,
+                                  scaleOutGbPerSecond: 50, topology: one.topology, usdPerGpuHour: 2)
+        let model = Fixtures.tinyDenseModel()
+        let p = BlockParameters(model: model).rankCounts(blocks: Array(0..<8), first: true, last: true, tp: 1, ep: 1).total
+        let scatter = 4 * p / 2 / 3600e9 + 3.3e-6, gather = 2 * p / 2 / 3600e9 + 3.3e-6
+        for (gathers, expected) in [(ShardedGathers.step, scatter + gather), (.forward, scatter + 2 * gather / 8),
+                                    (.forwardBackward, scatter + 4 * gather / 8)] {
+            let setup = Self.setup(gathers, microBatches: 2)
+            let estimate = AnalyticalStepEstimator(model: model, base: setup, cluster: cluster)
+                .estimate(ParallelConfig(setup: setup, model: model))
+            #expect(abs(estimate.dataParallelSeconds / expected - 1) < 1e-9, "\(gathers)")
+        }
+    }
+}

@@ -158,6 +158,16 @@ import Testing
         #expect(Self.trainingError(Self.training.setting("[overlap]/fsdp", to: "true"))?.keyPath == "overlap.fsdp")
     }
 
+    @Test func shardedGathersNeedZeroThree() {
+        #expect(Self.trainingError(Self.training.setting("[parallel]/gathers", to: "\"forward\""))?.keyPath == "parallel.gathers")
+        let three = Self.training.setting("[parallel]/zero", to: "3")
+        for value in ["step", "forward", "forwardBackward"] {
+            #expect(Self.trainingError(TOMLSketch(sections: Self.sections(of: three)).setting("[parallel]/gathers", to: "\"\(value)\"")) == nil)
+        }
+        #expect(Self.trainingError(TOMLSketch(sections: Self.sections(of: three)).setting("[parallel]/gathers", to: "\"reshard\""))?.keyPath
+                == "parallel.gathers")
+    }
+
     @Test func stageLayersHaveOneCountPerStage() {
         #expect(Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5]")) == nil)
         let error = Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5, 1]"))
