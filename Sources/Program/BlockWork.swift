@@ -164,21 +164,34 @@ public struct TrainingWork: Sendable {
         var forward = WorkItem(kind: .attentionForward), backward = WorkItem(kind: .attentionBackward)
         forward.m = t; forward.flops = causalFlops; forward.layer = Int32(block)
         backward.m = t; backward.flops = 2.5 * causalFlops; backward.layer = Int32(block)
+        var exchangeForward: [WorkItem] = [], exchangeBackward: [WorkItem] = []
         if let ring = contextRing {
-            // The ring: cp steps; at each of the cp − 1 after the first a rank passes on the key/value
-            // chunk it holds (t tokens, its heads) while attending the one it has; backward passes
-            // the keys and values and their gradients (twice the bytes).
             let chunkBytes = t * Double(attention.keyValueWidth) / tp * e
-            forward.setContextRing(steps: setup.cp, bytesPerStep: chunkBytes, ranksPerNode: ring.perNode, nodes: ring.nodes)
-            backward.setContextRing(steps: setup.cp, bytesPerStep: 2 * chunkBytes, ranksPerNode: ring.perNode, nodes: ring.nodes)
+            switch setup.cpExchange {
+            case .ring:
+                // cp steps; at each of the cp − 1 after the first a rank passes on the key/value chunk it
+                // holds (t tokens, its heads) while attending the one it has; backward passes the keys
+                // and values and their gradients (twice the bytes).
+                forward.setContextRing(steps: setup.cp, bytesPerStep: chunkBytes, ranksPerNode: ring.perNode, nodes: ring.nodes)
+                backward.setContextRing(steps: setup.cp, bytesPerStep: 2 * chunkBytes, ranksPerNode: ring.perNode, nodes: ring.nodes)
+            case .allGather:
+                // Every chunk's keys and values gathered before attention (cp chunks), gathered again in
+                // backward (not kept: an assumption) and their gradients reduce-scattered; not overlapped.
+                let gather = WorkItem.collective(.allGather, group: .context, bytes: Double(setup.cp) * chunkBytes,
+                                                 ranksPerNode: ring.perNode, nodes: ring.nodes, layer: block)
+                var scatter = gather
+                scatter.kind = .reduceScatter
+                exchangeForward = [gather]
+                exchangeBackward = [gather, scatter]
+            }
         }
         // Norm (read + write h) and residual add (read 2h, write h): 5·h elements per token, on 1/tp
         // of the tokens with sequence parallelism.
         let memory = [WorkItem.memory(.norm, bytes: 2 * e * t * h * sequenceShare, layer: block),
                       .memory(.residual, bytes: 3 * e * t * h * sequenceShare, layer: block),
                       .memory(.cast, bytes: castBytes * t * castInputs, layer: block)]
-        work.attentionForward += [forward] + memory
-        work.attentionBackward += [backward] + memory.map { doubled($0) }
+        work.attentionForward += exchangeForward + [forward] + memory
+        work.attentionBackward += exchangeBackward + [backward] + memory.map { doubled($0) }
         if isMoE, let moe = model.moe {
             var gate = WorkItem.gemm(t, Double(moe.routedExperts), h, precision: precision, layer: block)
             gate.kind = .gate

@@ -21,6 +21,15 @@ public enum RecomputePolicy: String, Sendable, CaseIterable {
     case full
 }
 
+/// How context-parallel ranks get the keys and values of the other chunks.
+public enum ContextParallelExchange: String, Sendable, CaseIterable {
+    /// Ring attention (Megatron-Core's `p2p`): cp − 1 send/receive steps overlapped with attention.
+    case ring
+    /// All-gather of the keys and values before attention, reduce-scatter of their gradients in
+    /// backward, not overlapped (Llama 3's CP, Dubey et al. 2024 §3.3.2).
+    case allGather
+}
+
 /// When ZeRO-3 (FSDP) gathers the sharded parameters.
 public enum ShardedGathers: String, Sendable, CaseIterable {
     /// Once per step, after the optimizer (a lower bound: as if the gathered weights were kept).

@@ -66,12 +66,13 @@ extension TrainingSetup {
     /// Reads the `[parallel]` table: degrees, ZeRO stage and its gathers, sp, placement order.
     mutating func decodeParallel(_ parallel: ConfigTable) throws(ConfigError) {
         let bounds = WorkloadBounds.self
-        try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "zero", "sp", "order", "gathers"])
+        try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "cpExchange", "zero", "sp", "order", "gathers"])
         tp = try parallel.int("tp", in: bounds.degree, default: tp)
         pp = try parallel.int("pp", in: bounds.degree, default: pp)
         ep = try parallel.int("ep", in: bounds.degree, default: ep)
         dp = try parallel.int("dp", in: bounds.degree, default: dp)
         cp = try parallel.int("cp", in: bounds.degree, default: cp)
+        cpExchange = try parallel.choice("cpExchange", default: cpExchange)
         zeroStage = try parallel.int("zero", in: bounds.zeroStage, default: zeroStage)
         sequenceParallel = try parallel.bool("sp", default: sequenceParallel)
         shardedGathers = try parallel.choice("gathers", default: shardedGathers)

@@ -23,6 +23,8 @@ public struct TrainingSetup: Sendable, Equatable {
     /// causal chunking, 2·cp chunks); attention passes the other chunks' keys and values round a
     /// ring. GPUs = tp·cp·pp·dp.
     public var cp = 1
+    /// How the context-parallel ranks exchange keys and values (``ContextParallelExchange``).
+    public var cpExchange = ContextParallelExchange.ring
     /// Sequence parallelism with tensor parallelism (Korthikanti et al. 2022): the norms, dropout
     /// and residual adds run on 1/tp of the tokens and keep 1/tp of their activations; each
     /// tensor-parallel all-reduce becomes a reduce-scatter and an all-gather. Needs tp > 1.

@@ -73,6 +73,20 @@ import Workload
         #expect(wholeForward?.group == ProcessGroup.none && wholeForward?.bytes == 0)
     }
 
+    /// The all-gather exchange (Llama 3's CP), cp = 4, tp = 2: no ring in the attention items; forward
+    /// all-gathers the 4 chunks' K and V, 4 × 2,097,152 = 8,388,608 bytes, over the context group;
+    /// backward gathers them again and reduce-scatters their gradients (same bytes).
+    @Test func contextAllGatherGathersEveryChunk() {
+        var setup = Self.setup(tp: 2, cp: 4)
+        setup.cpExchange = .allGather
+        let block = TrainingWork(model: Self.model, setup: setup, gpusPerNode: 8).work(block: 0, epIndex: 0)
+        let context = { (items: [WorkItem]) in items.filter { $0.group == .context }.map { [Double($0.kind.rawValue), $0.bytes] } }
+        let gather = Double(WorkKind.allGather.rawValue), scatter = Double(WorkKind.reduceScatter.rawValue)
+        #expect(context(block.attentionForward) == [[gather, 8_388_608]])
+        #expect(context(block.attentionBackward) == [[gather, 8_388_608], [scatter, 8_388_608]])
+        #expect(block.attentionForward.allSatisfy { $0.kind != .attentionForward || $0.n == 0 })
+    }
+
     /// The layout with cp: column = (dpIndex·cp + cpIndex)·tp + tpIndex; tp = 2, cp = 2, dp = 2, pp = 2.
     @Test func rankLayoutPlacesContextBetweenTensorAndData() {
         let layout = RankLayout(tp: 2, pp: 2, ep: 1, dp: 2, cp: 2, gpusPerNode: 4)

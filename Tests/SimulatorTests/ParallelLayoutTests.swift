@@ -55,6 +55,36 @@ import Workload
         }
     }
 
+    /// cp = 2 on two GPUs, one 2048-token sequence: per layer the ring adds (to attention a)
+    /// a/2 + max(a/2, α + S/B) − a forward (S = 1024 tokens × 4096 K/V elements × 2 bytes =
+    /// 8,388,608) and the same with 2S backward; the all-gather exchange adds instead an all-gather
+    /// of 2S forward, and an all-gather and a reduce-scatter of 2S backward (each, on 2 ranks,
+    /// 2S/(2B) + α). Everything else is the same, so the steps differ by 8 layers of that.
+    @Test func contextExchangesDifferByTheirCommunication() throws {
+        let cluster = try Fixtures.singleNode(gpus: 2)
+        let model = Fixtures.tinyDenseModel()
+        var ring = Fixtures.pipelineSetup(pp: 1, microBatches: 1, schedule: .oneFOneB)
+        ring.cp = 2
+        var gather = ring
+        gather.cpExchange = .allGather
+        let costs = OpCostModel(cluster: cluster, setup: ring)
+        let block = TrainingWork(model: model, setup: ring, gpusPerNode: 2).work(block: 0, epIndex: 0)
+        var ringExtra = 0.0
+        for item in block.attentionForward + block.attentionBackward where item.group == .context {
+            var bare = item
+            bare.group = .none; bare.n = 0; bare.bytes = 0
+            ringExtra += costs.seconds(item, routes: []) - costs.seconds(bare, routes: [])
+        }
+        let s = 1024.0 * 4096 * 2
+        let collective = 2 * s / (2 * 360e9) + 3.3e-6
+        let send = { (bytes: Double) in 3.3e-6 + bytes / 360e9 }
+        #expect(ringExtra > 0 && ringExtra <= send(s) + send(2 * s))
+        let expected = 8 * (3 * collective - ringExtra)
+        let ringStep = try #require(try TrainingSimulator(model: model, setup: ring, cluster: cluster).run().result.stepSeconds)
+        let gatherStep = try #require(try TrainingSimulator(model: model, setup: gather, cluster: cluster).run().result.stepSeconds)
+        #expect(abs((gatherStep - ringStep) / expected - 1) < 1e-6, "\(gatherStep - ringStep) vs \(expected)")
+    }
+
     /// cp = 2 on two GPUs of one node: the step runs and fits; each rank does half the tokens, so
     /// its activations are half of one GPU's run of the same batch.
     @Test func contextParallelStepRuns() throws {

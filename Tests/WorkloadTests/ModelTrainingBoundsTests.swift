@@ -158,6 +158,11 @@ import Testing
         #expect(Self.trainingError(Self.training.setting("[overlap]/fsdp", to: "true"))?.keyPath == "overlap.fsdp")
     }
 
+    @Test func contextExchangeIsRingOrAllGather() {
+        #expect(Self.trainingError(Self.training.setting("[parallel]/cpExchange", to: "\"allGather\"")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[parallel]/cpExchange", to: "\"a2a\""))?.keyPath == "parallel.cpExchange")
+    }
+
     @Test func shardedGathersNeedZeroThree() {
         #expect(Self.trainingError(Self.training.setting("[parallel]/gathers", to: "\"forward\""))?.keyPath == "parallel.gathers")
         let three = Self.training.setting("[parallel]/zero", to: "3")
