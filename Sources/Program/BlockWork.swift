@@ -24,8 +24,10 @@ public struct BlockWork: Sendable {
     public var weight: [WorkItem] = []
     /// Forward work redone in backward by the recompute policy.
     public var recompute: [WorkItem] = []
-    /// The tensor-parallel all-reduce folded into forward (and again in backward); nil without TP.
-    public var tensorParallel: WorkItem?
+    /// The tensor-parallel communication folded into each of the attention and the dense MLP,
+    /// forward and again backward: an all-reduce, or with sequence parallelism an all-gather and a
+    /// reduce-scatter of the same bytes; empty without TP.
+    public var tensorParallel: [WorkItem] = []
     /// The all-to-alls: dispatch and combine, forward and backward (MoE blocks only).
     public var dispatchForward: WorkItem?, combineForward: WorkItem?
     public var dispatchBackward: WorkItem?, combineBackward: WorkItem?
@@ -35,18 +37,22 @@ public struct BlockWork: Sendable {
 public struct TrainingWork: Sendable {
     public let model: TransformerModel
     public let setup: TrainingSetup
-    /// Tokens per micro-batch on one rank.
+    /// Tokens per micro-batch on one rank: the micro-batch's sequences, split over `cp` ranks.
     public let tokens: Double
     /// Expert shares per block (empty for dense blocks), from the seeded expert-load model.
     public let expertShares: [[Double]]
     /// GPUs per node (all-to-all placement).
     public let gpusPerNode: Int
+    /// Where the ranks sit (``RankLayout``): the placement of the tensor-, context- and
+    /// expert-parallel groups its collectives use (the groups of rank 0 stand for all).
+    public let placement: RankLayout
 
     public init(model: TransformerModel, setup: TrainingSetup, gpusPerNode: Int) {
         self.model = model
         self.setup = setup
         self.gpusPerNode = gpusPerNode
-        tokens = Double(setup.microBatchSequences * setup.sequenceLength)
+        placement = RankLayout(setup: setup, gpusPerNode: gpusPerNode)
+        tokens = Double(setup.microBatchSequences * setup.sequenceLength) / Double(max(1, setup.cp))
         var generator = SplitMix64(seed: setup.seed)
         var shares: [[Double]] = []
         // Uniform load does not depend on the permutation: one shared array, no shuffles.
@@ -75,6 +81,14 @@ public struct TrainingWork: Sendable {
         }
     }
     var castBytes: Double { setup.precision == .fp8 ? 3.0 : 0.0 }
+    /// The share of a micro-batch's tokens the norms and residual adds of a rank run on: 1/tp with
+    /// sequence parallelism, else all of them.
+    var sequenceShare: Double { setup.sequenceParallel ? 1 / Double(max(1, setup.tp)) : 1 }
+    /// The placement of a context-parallel group (its ranks per node and nodes), nil without
+    /// context parallelism: the group of rank 0 (``RankLayout/contextParallelShape(stage:column:)``).
+    var contextRing: RankLayout.GroupShape? {
+        setup.cp > 1 ? placement.contextParallelShape(stage: 0, column: 0) : nil
+    }
     /// Bytes of an activation element (``TrainingPrecision/elementBytes``): the memory-bound
     /// kernels' traffic and the transfers scale with it.
     var elementBytes: Double { setup.precision.elementBytes }
@@ -88,7 +102,11 @@ public struct TrainingWork: Sendable {
         let ep = setup.ep, shares = expertShares[block]
         let perRank = shares.count / max(1, ep)
         let host = (0..<ep).map { j in ((j * perRank)..<((j + 1) * perRank)).reduce(0.0) { $0 + shares[$1] } }
-        return Route(hostShare: host, nodeLimit: model.moe?.routingNodeLimit ?? 0, gpusPerNode: gpusPerNode)
+        // Members of the group per node: the node's GPUs, or under another placement order the
+        // most members the expert-parallel group has on one node.
+        let perNode = placement.placedInRankOrder ? gpusPerNode : placement.expertParallelShape(stage: 0, column: 0).perNode
+        return Route(hostShare: host, nodeLimit: model.moe?.routingNodeLimit ?? 0, gpusPerNode: perNode,
+                     deviceLimit: model.moe?.routingDeviceLimit ?? 0)
     }
 
     /// The work of `block` on the rank at position `epIndex` of its expert-parallel group.
@@ -103,13 +121,14 @@ public struct TrainingWork: Sendable {
         } else {
             let f = Double(model.denseFfnWidth) / tp, e = elementBytes
             let gated = model.gatedFfn ? 2.0 : 1.0
-            let memory = [WorkItem.memory(.norm, bytes: 5 * e * t * h, layer: block),
+            let memory = [WorkItem.memory(.norm, bytes: 5 * e * t * h * sequenceShare, layer: block),
                           .memory(.swiglu, bytes: t * f * 3 * e, layer: block),
                           .memory(.cast, bytes: castBytes * t * (h + f), layer: block)]
             work.mlpForward = [gemm(t, gated * f, h, block), gemm(t, h, f, block)] + memory
             work.mlpBackward = [gemm(t, h, gated * f, block), gemm(t, f, h, block)] + memory.map { doubled($0) }
             work.weight += [gemm(h, gated * f, t, block), gemm(f, h, t, block)]
-            if let reduce = work.tensorParallel { work.mlpForward.append(reduce); work.mlpBackward.append(reduce) }
+            work.mlpForward += work.tensorParallel
+            work.mlpBackward += work.tensorParallel
         }
         if block >= model.layers {
             // MTP module: its 2h→h projection and another pass through the shared output head.
@@ -138,16 +157,41 @@ public struct TrainingWork: Sendable {
             work.weight.append(gemm(inputs, outputs, t, block))
             castInputs += inputs
         }
+        // Keys per query over the whole sequence: under context parallelism the balanced chunking
+        // gives every rank the average causal work, so its t tokens attend that many keys.
         let keys = TransformerModel.attendedKeys(sequence: setup.sequenceLength, causal: true)
         let causalFlops = t * attention.coreFlopsPerToken(keys: keys) / tp
         var forward = WorkItem(kind: .attentionForward), backward = WorkItem(kind: .attentionBackward)
         forward.m = t; forward.flops = causalFlops; forward.layer = Int32(block)
         backward.m = t; backward.flops = 2.5 * causalFlops; backward.layer = Int32(block)
-        // Norm (read + write h) and residual add (read 2h, write h): 5·h elements per token.
-        let memory = [WorkItem.memory(.norm, bytes: 2 * e * t * h, layer: block), .memory(.residual, bytes: 3 * e * t * h, layer: block),
+        var exchangeForward: [WorkItem] = [], exchangeBackward: [WorkItem] = []
+        if let ring = contextRing {
+            let chunkBytes = t * Double(attention.keyValueWidth) / tp * e
+            switch setup.cpExchange {
+            case .ring:
+                // cp steps; at each of the cp − 1 after the first a rank passes on the key/value chunk it
+                // holds (t tokens, its heads) while attending the one it has; backward passes the keys
+                // and values and their gradients (twice the bytes).
+                forward.setContextRing(steps: setup.cp, bytesPerStep: chunkBytes, ranksPerNode: ring.perNode, nodes: ring.nodes)
+                backward.setContextRing(steps: setup.cp, bytesPerStep: 2 * chunkBytes, ranksPerNode: ring.perNode, nodes: ring.nodes)
+            case .allGather:
+                // Every chunk's keys and values gathered before attention (cp chunks), gathered again in
+                // backward (not kept: an assumption) and their gradients reduce-scattered; not overlapped.
+                let gather = WorkItem.collective(.allGather, group: .context, bytes: Double(setup.cp) * chunkBytes,
+                                                 ranksPerNode: ring.perNode, nodes: ring.nodes, layer: block)
+                var scatter = gather
+                scatter.kind = .reduceScatter
+                exchangeForward = [gather]
+                exchangeBackward = [gather, scatter]
+            }
+        }
+        // Norm (read + write h) and residual add (read 2h, write h): 5·h elements per token, on 1/tp
+        // of the tokens with sequence parallelism.
+        let memory = [WorkItem.memory(.norm, bytes: 2 * e * t * h * sequenceShare, layer: block),
+                      .memory(.residual, bytes: 3 * e * t * h * sequenceShare, layer: block),
                       .memory(.cast, bytes: castBytes * t * castInputs, layer: block)]
-        work.attentionForward += [forward] + memory
-        work.attentionBackward += [backward] + memory.map { doubled($0) }
+        work.attentionForward += exchangeForward + [forward] + memory
+        work.attentionBackward += exchangeBackward + [backward] + memory.map { doubled($0) }
         if isMoE, let moe = model.moe {
             var gate = WorkItem.gemm(t, Double(moe.routedExperts), h, precision: precision, layer: block)
             gate.kind = .gate
@@ -156,10 +200,19 @@ public struct TrainingWork: Sendable {
             work.attentionBackward.append(gate)
         }
         if setup.tp > 1 {
-            let reduce = WorkItem.collective(.allReduce, group: .tensor, bytes: t * h * e, ranksPerNode: setup.tp, nodes: 1, layer: block)
-            work.tensorParallel = reduce
-            work.attentionForward.append(reduce)
-            work.attentionBackward.append(reduce)
+            // Sequence parallelism (Korthikanti et al. 2022, §4.2.2): the all-reduce of t·h becomes a
+            // reduce-scatter and an all-gather of the same buffer (each (tp−1)/tp of it per ring, the
+            // all-reduce's 2(tp−1)/tp together), one at each end of the block's tensor-parallel region.
+            let kinds: [WorkKind] = setup.sequenceParallel ? [.allGather, .reduceScatter] : [.allReduce]
+            let group = placement.tensorParallelShape(stage: 0, column: 0)
+            work.tensorParallel = kinds.map {
+                var item = WorkItem.collective($0, group: .tensor, bytes: t * h * e, ranksPerNode: group.perNode, nodes: group.nodes,
+                                               layer: block)
+                item.overlapped = setup.overlapTensorParallel
+                return item
+            }
+            work.attentionForward += work.tensorParallel
+            work.attentionBackward += work.tensorParallel
         }
     }
 
@@ -193,7 +246,7 @@ public struct TrainingWork: Sendable {
             work.weight += [gemm(h, gated * fe, m, block, grouped: true, repeats: count),
                             gemm(fe, h, m, block, grouped: true, repeats: count)]
         }
-        let memory = [WorkItem.memory(.norm, bytes: 5 * e * tokens * h, layer: block),
+        let memory = [WorkItem.memory(.norm, bytes: 5 * e * tokens * h * sequenceShare, layer: block),
                       .memory(.swiglu, bytes: swigluRows * 3 * e, layer: block),
                       .memory(.permute, bytes: received * h * e * 2 + tm * k * h * e + tm * h * e, layer: block),
                       .memory(.cast, bytes: castBytes * (received * h + swigluRows), layer: block)]
@@ -202,12 +255,13 @@ public struct TrainingWork: Sendable {
         guard setup.ep > 1 else { return }
         work.moe = true
         let fp8Dispatch = setup.precision == .fp8 ? 1 + 4.0 / 128 : e
+        let expertGroup = placement.expertParallelShape(stage: 0, column: 0)
         func allToAll(_ kind: WorkKind, _ elementBytes: Double) -> WorkItem {
             var item = WorkItem(kind: kind)
             item.m = tm; item.n = h; item.k = k; item.bytes = tm * k * h * elementBytes
             item.precision = elementBytes < 2 ? .fp8 : elementBytes < 4 ? .bf16 : .fp32
             item.group = .expert; item.layer = Int32(block); item.route = route
-            item.ranksPerNode = Int32(min(setup.ep, gpusPerNode)); item.nodes = Int32((setup.ep + gpusPerNode - 1) / gpusPerNode)
+            item.ranksPerNode = Int32(expertGroup.perNode); item.nodes = Int32(expertGroup.nodes)
             return item
         }
         work.dispatchForward = allToAll(.dispatch, fp8Dispatch)
@@ -227,7 +281,7 @@ public struct TrainingWork: Sendable {
             } else {
                 swiglu = t * Double(model.denseFfnWidth) / tp * 3 * e
             }
-            var items = [WorkItem.memory(.recompute, bytes: 2 * e * t * h + swiglu, layer: block)]
+            var items = [WorkItem.memory(.recompute, bytes: 2 * e * t * h * sequenceShare + swiglu, layer: block)]
             let attention = model.attention
             if attention.kind == .mla {
                 let heads = Double(attention.heads) / tp

@@ -26,7 +26,34 @@ public struct PipelineLayout: Sendable {
         case .interleaved: chunksPerRank = setup.virtualStages; positions = setup.pp * setup.virtualStages; directions = 1
         case .oneFOneB, .zb1p: chunksPerRank = 1; positions = setup.pp; directions = 1
         }
-        blocks = Self.split(blocks: model.layers + model.mtpModules, over: positions)
+        if setup.stageLayers.count == setup.pp {
+            blocks = Self.split(stageLayers: setup.stageLayers, mtpModules: model.mtpModules, chunksPerRank: chunksPerRank,
+                                positions: positions)
+        } else {
+            blocks = Self.split(blocks: model.layers + model.mtpModules, over: positions)
+        }
+    }
+
+    /// The blocks of positions from per-stage layer counts: stage s's layers split as evenly as
+    /// possible over its chunks (position c·pp + s holds part c, earlier parts one more where they
+    /// do not divide; DualPipe and one-chunk schedules: position s holds stage s's layers), blocks
+    /// numbered in position order, MTP modules after the last position's layers.
+    public static func split(stageLayers: [Int], mtpModules: Int, chunksPerRank: Int, positions: Int) -> [[Int]] {
+        let pp = stageLayers.count
+        var sizes = [Int](repeating: 0, count: positions)
+        for (stage, layers) in stageLayers.enumerated() {
+            let chunks = positions / max(1, pp)
+            for chunk in 0..<chunks {
+                sizes[chunk * pp + stage] = layers / chunks + (chunk < layers % chunks ? 1 : 0)
+            }
+        }
+        if let last = sizes.indices.last { sizes[last] += mtpModules }
+        var result: [[Int]] = [], next = 0
+        for size in sizes {
+            result.append(Array(next..<(next + size)))
+            next += size
+        }
+        return result
     }
 
     /// Splits `count` blocks over `parts` positions as evenly as possible; positions that get one

@@ -59,23 +59,37 @@ public struct PipelineScheduleBuilder: Sendable {
         return list
     }
 
-    /// Megatron's interleaved 1F1B with v chunks per rank (micro-batches in groups of PP).
+    /// Megatron's interleaved 1F1B with v chunks per rank. Micro-batches go in groups of PP, the
+    /// last group taking what is left (so the count need not be a multiple of PP: Megatron-Core's
+    /// schedule table, `microbatch_group_size_per_vp_stage` = PP); each group runs chunk 0 for all
+    /// its micro-batches, then chunk 1, …; backward visits the same order with the chunks reversed.
+    /// Warm-up: 2(PP − s − 1) + (v − 1)·PP forwards, at most all of them.
     func interleaved(stage: Int) -> [PipelineAction] {
         let p = layout.pp, v = layout.chunksPerRank, n = layout.microBatches
-        let total = n * v
-        func microBatch(_ k: Int) -> Int { (k / (p * v)) * p + k % p }
-        func forwardChunk(_ k: Int) -> Int { (k / p) % v }
-        func backwardChunk(_ k: Int) -> Int { v - 1 - (k / p) % v }
+        let table = Self.interleavedTable(microBatches: n, chunks: v, group: p)
+        let total = table.count
         let warm = min((p - stage - 1) * 2 + (v - 1) * p, total)
-        var list: [PipelineAction] = (0..<warm).map { .forward(chunk: forwardChunk($0), microBatch: microBatch($0)) }
+        func forward(_ k: Int) -> PipelineAction { .forward(chunk: table[k].chunk, microBatch: table[k].microBatch) }
+        func backward(_ k: Int) -> PipelineAction { .backward(chunk: v - 1 - table[k].chunk, microBatch: table[k].microBatch, weight: true) }
+        var list: [PipelineAction] = (0..<warm).map(forward)
         for k in 0..<(total - warm) {
-            list.append(.forward(chunk: forwardChunk(warm + k), microBatch: microBatch(warm + k)))
-            list.append(.backward(chunk: backwardChunk(k), microBatch: microBatch(k), weight: true))
+            list.append(forward(warm + k))
+            list.append(backward(k))
         }
-        for k in (total - warm)..<total {
-            list.append(.backward(chunk: backwardChunk(k), microBatch: microBatch(k), weight: true))
-        }
+        for k in (total - warm)..<total { list.append(backward(k)) }
         return list
+    }
+
+    /// The interleaved schedule's order of (micro-batch, chunk): groups of `group` micro-batches
+    /// (the last one shorter when `group` does not divide the count), chunk by chunk within a group.
+    static func interleavedTable(microBatches n: Int, chunks v: Int, group: Int) -> [(microBatch: Int, chunk: Int)] {
+        var table: [(microBatch: Int, chunk: Int)] = []
+        table.reserveCapacity(n * v)
+        for first in stride(from: 0, to: n, by: max(1, group)) {
+            let end = min(n, first + max(1, group))
+            for chunk in 0..<v { for microBatch in first..<end { table.append((microBatch, chunk)) } }
+        }
+        return table
     }
 
     /// DualPipe (deepseek-ai/DualPipe, eight steps per rank). Phase p of a rank in the first half

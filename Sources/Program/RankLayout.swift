@@ -2,9 +2,17 @@ import Workload
 
 /// Which rank holds which parallel coordinate: the one place that numbers ranks.
 ///
-/// rank = stage·(dp·tp) + column; column = dpIndex·tp + tpIndex. Tensor-parallel groups are `tp`
-/// consecutive ranks; an expert-parallel group is `ep` consecutive columns of one stage (experts
-/// are sharded over data-parallel replicas); node = rank / gpusPerNode.
+/// rank = stage·(dp·cp·tp) + column; column = (dpIndex·cp + cpIndex)·tp + tpIndex. Tensor-parallel
+/// groups are `tp` consecutive ranks; a context-parallel group is `cp` ranks at stride tp; an
+/// expert-parallel group is `ep` consecutive columns of one stage (experts are sharded over data-
+/// and context-parallel replicas); the data-parallel group of non-expert weights is every column
+/// with the same tpIndex (dp·cp ranks: Megatron folds cp into the gradient group); node = rank /
+/// gpusPerNode.
+///
+/// Ranks are the program's numbering; the GPU a rank runs on is ``device(of:)``: the same number
+/// under the default placement order (tp, cp, dp, pp innermost first), else the coordinates
+/// placed in the configured order (``TrainingSetup/order``). Nodes, group shapes and distances
+/// are those of the devices.
 ///
 /// With mirrored stages (DualPipe) stage s and stage pp−1−s hold the same two pipeline positions
 /// (s and pp−1−s), so their weights are one replica set: a data- or expert-data-parallel group
@@ -12,20 +20,41 @@ import Workload
 /// `syncColor` splits its communicators.
 public struct RankLayout: Sendable, Equatable {
     public let tp: Int, pp: Int, ep: Int, dp: Int
+    /// Context-parallel degree.
+    public let cp: Int
     public let gpusPerNode: Int
     /// Whether stages s and pp−1−s synchronise their weights together (DualPipe).
     public let mirrored: Bool
+    /// The placement order, innermost first.
+    public let order: [ParallelDimension]
+    /// Whether the order is the default one (a rank's device is the rank).
+    public let placedInRankOrder: Bool
+    /// Device stride of each dimension, indexed tp, cp, dp, pp (``ParallelDimension`` order).
+    let deviceStride: [Int]
 
-    public init(tp: Int, pp: Int, ep: Int, dp: Int, gpusPerNode: Int, mirrored: Bool = false) {
-        self.tp = max(1, tp); self.pp = max(1, pp); self.ep = max(1, ep); self.dp = max(1, dp)
+    public init(tp: Int, pp: Int, ep: Int, dp: Int, cp: Int = 1, gpusPerNode: Int, mirrored: Bool = false,
+                order: [ParallelDimension] = ParallelDimension.defaultOrder) {
+        self.tp = max(1, tp); self.pp = max(1, pp); self.ep = max(1, ep); self.dp = max(1, dp); self.cp = max(1, cp)
         self.gpusPerNode = max(1, gpusPerNode)
         self.mirrored = mirrored
+        let complete = Set(order) == Set(ParallelDimension.allCases) && order.count == ParallelDimension.allCases.count
+        self.order = complete ? order : ParallelDimension.defaultOrder
+        let sizes: [ParallelDimension: Int] = [.tp: self.tp, .cp: self.cp, .dp: self.dp, .pp: self.pp]
+        var strides: [ParallelDimension: Int] = [:], next = 1
+        for dimension in self.order {
+            strides[dimension] = next
+            next *= sizes[dimension] ?? 1
+        }
+        deviceStride = ParallelDimension.allCases.map { strides[$0] ?? 1 }
+        // Dimensions of size 1 do not move anything: compare the order of the others.
+        let moving = self.order.filter { (sizes[$0] ?? 1) > 1 }
+        placedInRankOrder = moving == ParallelDimension.defaultOrder.filter { (sizes[$0] ?? 1) > 1 }
     }
 
     /// The layout of `setup`'s ranks: mirrored under DualPipe.
     public init(setup: TrainingSetup, gpusPerNode: Int) {
-        self.init(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, gpusPerNode: gpusPerNode,
-                  mirrored: setup.schedule == .dualpipe)
+        self.init(tp: setup.tp, pp: setup.pp, ep: setup.ep, dp: setup.dp, cp: setup.cp, gpusPerNode: gpusPerNode,
+                  mirrored: setup.schedule == .dualpipe, order: setup.order)
     }
 
     /// A rank's coordinates.
@@ -34,10 +63,12 @@ public struct RankLayout: Sendable, Equatable {
         /// Expert-parallel group index over the whole cluster.
         public var epGroup: Int
         public var node: Int
+        /// Position in the context-parallel group (0 without context parallelism).
+        public var cpIndex = 0
     }
 
     /// Ranks of one stage.
-    public var columns: Int { dp * tp }
+    public var columns: Int { dp * cp * tp }
     /// All ranks.
     public var ranks: Int { pp * columns }
     /// Expert-parallel groups per stage.
@@ -46,9 +77,24 @@ public struct RankLayout: Sendable, Equatable {
     /// The coordinates of `rank`.
     public func coordinates(of rank: Int) -> Coordinates {
         let stage = rank / columns, column = rank % columns
-        return Coordinates(stage: stage, column: column, dpIndex: column / tp, tpIndex: column % tp, epIndex: column % ep,
-                           epGroup: stage * expertGroupsPerStage + column / ep, node: rank / gpusPerNode)
+        let dpIndex: Int = column / (tp * cp), cpIndex: Int = (column / tp) % cp
+        let epGroup: Int = stage * expertGroupsPerStage + column / ep
+        return Coordinates(stage: stage, column: column, dpIndex: dpIndex, tpIndex: column % tp, epIndex: column % ep,
+                           epGroup: epGroup, node: device(of: rank) / gpusPerNode, cpIndex: cpIndex)
     }
+
+    /// The GPU `rank` runs on: its (tp, cp, dp, pp) indices placed in ``order``, innermost first.
+    public func device(of rank: Int) -> Int {
+        guard !placedInRankOrder else { return rank }
+        let stage = rank / columns, column = rank % columns
+        let indices = [column % tp, (column / tp) % cp, column / (tp * cp), stage]
+        var device = 0
+        for (index, stride) in zip(indices, deviceStride) { device += index * stride }
+        return device
+    }
+
+    /// The node of `rank`'s GPU.
+    public func node(of rank: Int) -> Int { device(of: rank) / gpusPerNode }
 
     /// The rank at `stage`, `column`.
     public func rank(stage: Int, column: Int) -> Int { stage * columns + column }
@@ -68,11 +114,23 @@ public struct RankLayout: Sendable, Equatable {
     public func syncStageCount(_ stage: Int) -> Int { mirrored && pp - 1 - stage != stage ? 2 : 1 }
 
     /// The data-parallel group of the rank at (`stage`, `column`): the ranks of its stage (and of
-    /// its mirror stage) with the same tensor-parallel index (stride tp), which synchronise its
-    /// non-expert weights.
+    /// its mirror stage) with the same tensor-parallel index (stride tp; dp·cp of them), which
+    /// synchronise its non-expert weights.
     public func dataParallelGroup(stage: Int, column: Int) -> [Int] {
         let tpIndex = column % tp
-        return syncStages(stage).flatMap { s in (0..<dp).map { rank(stage: s, column: $0 * tp + tpIndex) } }
+        return syncStages(stage).flatMap { s in (0..<(dp * cp)).map { rank(stage: s, column: $0 * tp + tpIndex) } }
+    }
+
+    /// The context-parallel group of the rank at (`stage`, `column`): the `cp` ranks at stride tp
+    /// that share its tensor- and data-parallel indices (one sequence's chunks).
+    public func contextParallelGroup(stage: Int, column: Int) -> [Int] {
+        let first = column / (tp * cp) * (tp * cp) + column % tp
+        return (0..<cp).map { rank(stage: stage, column: first + $0 * tp) }
+    }
+
+    /// The placement of ``contextParallelGroup(stage:column:)``, without listing it.
+    public func contextParallelShape(stage: Int, column: Int) -> GroupShape {
+        shape(first: rank(stage: stage, column: column / (tp * cp) * (tp * cp) + column % tp), stride: tp, count: cp)
     }
 
     /// The expert-data-parallel group of the rank at (`stage`, `column`): the ranks of its stage
@@ -87,11 +145,16 @@ public struct RankLayout: Sendable, Equatable {
         public var members: Int
         public var nodes: Int
         public var perNode: Int
+
+        public init(members: Int, nodes: Int, perNode: Int) {
+            self.members = members; self.nodes = nodes; self.perNode = perNode
+        }
     }
 
     /// The placement of the group of `ranks` (any order).
     public func shape(of ranks: [Int]) -> GroupShape {
-        let sorted = zip(ranks, ranks.dropFirst()).allSatisfy { $0 <= $1 } ? ranks : ranks.sorted()
+        let devices = placedInRankOrder ? ranks : ranks.map(device(of:))
+        let sorted = zip(devices, devices.dropFirst()).allSatisfy { $0 <= $1 } ? devices : devices.sorted()
         var nodes = 0, perNode = 0, run = 0, last = Int.min
         for rank in sorted {
             let node = rank / gpusPerNode
@@ -107,7 +170,7 @@ public struct RankLayout: Sendable, Equatable {
     /// walking the members. A 98,304-rank layout asks for one shape per rank.
     public func shape(first: Int, stride: Int, count: Int) -> GroupShape {
         let g = gpusPerNode, last = first + (count - 1) * stride
-        guard count > 1, stride > 0 else { return shape(of: (0..<max(0, count)).map { first + $0 * stride }) }
+        guard count > 1, stride > 0, placedInRankOrder else { return shape(of: (0..<max(0, count)).map { first + $0 * stride }) }
         if stride >= g { return GroupShape(members: count, nodes: count, perNode: 1) }
         let nodes = last / g - first / g + 1
         guard g % stride == 0 else { return shape(of: (0..<count).map { first + $0 * stride }) }
@@ -120,7 +183,7 @@ public struct RankLayout: Sendable, Equatable {
 
     /// The placement of ``dataParallelGroup(stage:column:)``, without listing it.
     public func dataParallelShape(stage: Int, column: Int) -> GroupShape {
-        syncGroupShape(stage: stage, column: column % tp, stride: tp, count: dp)
+        syncGroupShape(stage: stage, column: column % tp, stride: tp, count: dp * cp)
     }
 
     /// The placement of ``expertDataParallelGroup(stage:column:)``, without listing it.
@@ -134,6 +197,9 @@ public struct RankLayout: Sendable, Equatable {
     /// the first of the upper run's, whose members add up there.
     func syncGroupShape(stage: Int, column: Int, stride: Int, count: Int) -> GroupShape {
         let low = syncStage(stage), high = pp - 1 - low
+        guard placedInRankOrder else {
+            return shape(of: syncStages(stage).flatMap { s in (0..<count).map { rank(stage: s, column: column + $0 * stride) } })
+        }
         let lowFirst = rank(stage: low, column: column)
         let lower = shape(first: lowFirst, stride: stride, count: count)
         guard mirrored, high != low, count > 0 else { return lower }
@@ -159,5 +225,15 @@ public struct RankLayout: Sendable, Equatable {
     }
 
     /// Whether two ranks share a node.
-    public func sameNode(_ a: Int, _ b: Int) -> Bool { a / gpusPerNode == b / gpusPerNode }
+    public func sameNode(_ a: Int, _ b: Int) -> Bool { node(of: a) == node(of: b) }
+
+    /// The placement of the tensor-parallel group of the rank at (`stage`, `column`).
+    public func tensorParallelShape(stage: Int, column: Int) -> GroupShape {
+        shape(first: rank(stage: stage, column: column - column % tp), stride: 1, count: tp)
+    }
+
+    /// The placement of the expert-parallel group (`ep` consecutive columns) of the rank at (`stage`, `column`).
+    public func expertParallelShape(stage: Int, column: Int) -> GroupShape {
+        shape(first: rank(stage: stage, column: column - column % ep), stride: 1, count: ep)
+    }
 }

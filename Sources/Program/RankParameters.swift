@@ -53,12 +53,13 @@ public struct RankParameters: Sendable {
     }
 
     /// Parameters whose optimizer state the rank updates (ZeRO ≥ 1 shards them over the groups:
-    /// dp ranks, dp·tp/ep for experts, twice as many under DualPipe, whose mirror stages hold the
+    /// dp·cp ranks, dp·cp·tp/ep for experts, twice as many under DualPipe, whose mirror stages hold the
     /// same weights and shard them together).
     public func optimizerShard(stage: Int, zeroStage: Int) -> Double {
         let counts = perStage[stage]
         guard zeroStage >= 1 else { return counts.total }
         let stages = layout.syncStageCount(stage)
-        return counts.nonExpert / Double(setup.dp * stages) + counts.expert / Double(setup.dp * setup.tp / setup.ep * stages)
+        let width = setup.dataParallelWidth
+        return counts.nonExpert / Double(width * stages) + counts.expert / Double(width * setup.tp / setup.ep * stages)
     }
 }

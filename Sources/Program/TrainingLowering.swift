@@ -14,6 +14,8 @@ public struct TrainingLowering {
     public let ranks: RankLayout
     public let work: TrainingWork
     public let parameters: RankParameters
+    /// Parameters per block (gradient buckets).
+    let blockParameters: BlockParameters
 
     var program = RankProgram()
     private var forwardTemplates: [ChainTemplate] = []      // [position * ep + epIndex]
@@ -41,9 +43,20 @@ public struct TrainingLowering {
         ranks = RankLayout(setup: setup, gpusPerNode: gpusPerNode)
         work = TrainingWork(model: model, setup: setup, gpusPerNode: gpusPerNode)
         parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: gpusPerNode)
+        blockParameters = BlockParameters(model: model)
     }
 
     var columns: Int { ranks.columns }
+    /// Whether gradients are reduced per block under the backward pass (``TrainingSetup/overlapGradientReduce``);
+    /// not under DualPipe, whose mirror stages reduce their two chunks together at the end.
+    var bucketsGradients: Bool { setup.overlapGradientReduce && !ranks.mirrored }
+    /// Whether parameters are gathered per block at the start of the step, each block's first
+    /// forward waiting for its own (``TrainingSetup/overlapParameterGather``; ZeRO ≥ 1, not DualPipe).
+    var prefetchesParameters: Bool { setup.overlapParameterGather && setup.zeroStage >= 1 && !ranks.mirrored && !gathersPerPass }
+    /// Whether ZeRO-3 gathers each block's weights before every forward (``ShardedGathers``; not DualPipe).
+    var gathersPerPass: Bool { setup.zeroStage == 3 && setup.shardedGathers != .step && !ranks.mirrored }
+    /// Whether it gathers them again before every backward (weights resharded after forward).
+    var gathersInBackward: Bool { gathersPerPass && setup.shardedGathers == .forwardBackward }
 
     /// Bytes the optimizer update moves per parameter of its shard (FP32 master weight, gradient,
     /// two moments read and written, the BF16 copy).
@@ -182,9 +195,12 @@ public struct TrainingLowering {
                 var forward = ChainTemplate()
                 let blocks = layout.blocks[position]
                 let first = position == 0, last = position == positions - 1
+                let waitsForWeights = prefetchesParameters || gathersPerPass
+                if waitsForWeights, let firstBlock = blocks.first { forward.startBlock(firstBlock) }
                 if first { forward.compute(.forward, [work.embedding()]) }
                 let blockWork = blocks.map { work.work(block: $0, epIndex: epIndex, route: Int32($0)) }
-                for block in blockWork {
+                for (index, block) in zip(blocks, blockWork) {
+                    if waitsForWeights && index != blocks.first { forward.startBlock(index) }
                     if block.moe {
                         forward.compute(.forward, block.attentionForward)
                         forward.communicate(.dispatch, block.dispatchForward)
@@ -199,7 +215,9 @@ public struct TrainingLowering {
                 for withWeight in [true, false] {
                     var chain = ChainTemplate()
                     if last { chain.compute(.backward, work.headBackward() + (withWeight ? [work.headWeight()] : [])) }
-                    for block in blockWork.reversed() {
+                    for (index, block) in zip(blocks, blockWork).reversed() {
+                        defer { if withWeight && bucketsGradients { chain.endBlock(index) } }
+                        if gathersInBackward { chain.startBlock(index) }
                         let weightPart = withWeight ? block.weight : []
                         if block.moe {
                             chain.communicate(.combineBackward, block.combineBackward)
@@ -242,6 +260,13 @@ public struct TrainingLowering {
         var epGroup: Int
         var epSequence = 0
         var lastCompute: Int32 = -1
+        /// Block → the op after which its weight gradients are complete (the latest pass so far),
+        /// when gradients are bucketed.
+        var gradientReady: [Int: Int32] = [:]
+        /// Block → its prefetched parameter gather, until the block's first forward waits for it.
+        var gatherReady: [Int: Int32] = [:]
+        /// Collectives issued so far per data- or expert-data-parallel group (their sequence).
+        var syncSequence: [Int: Int] = [:]
     }
 
     private func slotKey(column: Int, microBatch: Int, position: Int) -> Int {
@@ -253,6 +278,7 @@ public struct TrainingLowering {
         let at = ranks.coordinates(of: real)
         let stage = at.stage, column = at.column
         var context = RankContext(rank: rank, stage: stage, column: column, epIndex: at.epIndex, epGroup: at.epGroup)
+        if prefetchesParameters { emitParameterPrefetch(&context) }
         for action in actions {
             switch action {
             case .forward(let chunk, let microBatch):
@@ -266,6 +292,7 @@ public struct TrainingLowering {
                 let end = backwardEnd[slotKey(column: column, microBatch: microBatch, position: position)]
                 context.lastCompute = emit(.init(rank: rank, kind: .weight, microBatch: microBatch, chunk: chunk,
                                                  segment: weightSegments[position * setup.ep + context.epIndex], dependency: end))
+                if bucketsGradients { for block in layout.blocks[position] { context.gradientReady[block] = context.lastCompute } }
             }
         }
         emitOptimizer(&context)
@@ -309,6 +336,20 @@ public struct TrainingLowering {
                                          members: fold?.keptExpertParallelMembers ?? setup.ep)
             context.epSequence += 1
         }
+        if place.next == 0 && gathersPerPass && (!place.backward || gathersInBackward) {
+            // Issued when the rank's compute reaches the pass (FSDP gathers on demand, prefetching
+            // within the pass), not earlier: resharded weights are not held ahead of time.
+            emitPassGathers(&context, blocks: place.template.blockStarts.map(\.block), microBatch: place.microBatch,
+                            after: context.lastCompute)
+        }
+        if !context.gatherReady.isEmpty {
+            // The block's first forward waits for its parameters: an empty op on the compute stream.
+            for start in place.template.blockStarts where start.op == place.next {
+                guard let gather = context.gatherReady.removeValue(forKey: start.block) else { continue }
+                _ = emit(.init(rank: context.rank, kind: .forward, microBatch: place.microBatch, chunk: place.chunk, segment: -1,
+                               dependency: gather))
+            }
+        }
         var dependency = place.previous
         if place.next == 0 && place.startKey == nil && place.startLocal >= 0 { dependency = place.startLocal }
         let op = emit(.init(rank: context.rank, kind: kind, microBatch: place.microBatch, chunk: place.chunk,
@@ -318,6 +359,7 @@ public struct TrainingLowering {
             pending.append((op, key, place.backward))
         }
         if !kind.isCommunication { context.lastCompute = op }
+        if place.backward { for end in place.template.blockEnds where end.op == place.next { context.gradientReady[end.block] = op } }
         place.previous = op
         place.next += 1
         if place.next == place.template.kinds.count {
@@ -388,6 +430,93 @@ public struct TrainingLowering {
         return collective
     }
 
+    /// The data- and expert-data-parallel group indices of the rank and the stages its groups span.
+    private func syncGroups(_ context: RankContext) -> (data: Int, expert: Int, stages: Int) {
+        let syncStage = ranks.syncStage(context.stage), epGroups = setup.pp * (columns / setup.ep)
+        return (epGroups + syncStage * setup.tp + context.column % setup.tp,
+                epGroups + setup.pp * setup.tp + syncStage * setup.ep + context.epIndex, ranks.syncStageCount(context.stage))
+    }
+
+    /// The parameter all-gathers prefetched at the start of the step (``prefetchesParameters``):
+    /// one per block the rank holds and parameter set (the embedding with the first block, the head
+    /// with the last), in the order the rank's first forwards use them (chunk by chunk), each
+    /// waited for by an empty op before the block's first forward. The all-gather after the
+    /// optimizer is then left out: in the steady state it is this one, under the next forward.
+    private mutating func emitParameterPrefetch(_ context: inout RankContext) {
+        let stage = context.stage
+        let order = PipelineScheduleBuilder(kind: setup.schedule, layout: layout).actions(stage: stage).compactMap { action -> Int? in
+            if case .forward(let chunk, _) = action { return chunk }
+            return nil
+        }
+        var chunks: [Int] = []
+        for chunk in order where !chunks.contains(chunk) { chunks.append(chunk) }
+        for chunk in chunks {
+            emitPassGathers(&context, blocks: layout.blocks[layout.position(stage: stage, chunk: chunk).position], microBatch: -1, after: -1)
+        }
+    }
+
+    /// All-gathers of the weights of `blocks` (one per block and parameter set; the embedding with
+    /// the first block of the first position, the head with the last of the last), on the
+    /// communication stream, starting after op `after` (−1: at once); each block's next first op
+    /// waits for its own (``RankContext/gatherReady``).
+    private mutating func emitPassGathers(_ context: inout RankContext, blocks: [Int], microBatch: Int, after: Int32) {
+        let groups = syncGroups(context)
+        let dataShape = parameters.dataParallelShape(stage: context.stage, column: context.column)
+        let expertShape = parameters.expertDataParallelShape(stage: context.stage, column: context.column)
+        for block in blocks {
+            let position = layout.blocks.firstIndex { $0.contains(block) } ?? 0, held = layout.blocks[position]
+            let counts = blockParameters.rankCounts(blocks: [block], first: position == 0 && block == held.first,
+                                                    last: position == layout.positions - 1 && block == held.last, tp: setup.tp, ep: setup.ep)
+            let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
+            for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
+                let item = WorkItem.collective(.allGather, group: name, bytes: count * setup.precision.elementBytes,
+                                               ranksPerNode: shape.perNode, nodes: shape.nodes, layer: block)
+                let segment = program.work.append(segment: [item])
+                let collective = dataParallelCollective(group: group, sequence: &context.syncSequence, shape: shape, stages: groups.stages,
+                                                        name: name, kind: .parameterGather, segment: segment)
+                context.gatherReady[block] = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: microBatch, segment: segment,
+                                                        dependency: after, collective: collective))
+            }
+        }
+    }
+
+    /// The gradient reduction bucketed per block (``TrainingSetup/overlapGradientReduce``): one
+    /// collective of the data-parallel group (and one of the expert-data-parallel group) per block
+    /// the rank holds, with that block's parameters (the embedding with the first block, the head
+    /// with the last), each waiting for the op that completes the block's weight gradients in the
+    /// last pass, issued in the order they become ready. They queue on the communication stream
+    /// behind the rank's all-to-alls. Returns the last op (or the last compute op when none).
+    private mutating func emitGradientBuckets(_ context: inout RankContext, groups: (data: Int, expert: Int),
+                                              sequence: inout [Int: Int], stages: Int) -> Int32 {
+        let stage = context.stage
+        let dataShape = parameters.dataParallelShape(stage: stage, column: context.column)
+        let expertShape = parameters.expertDataParallelShape(stage: stage, column: context.column)
+        var buckets: [(ready: Int32, block: Int, first: Bool, last: Bool)] = []
+        for chunk in 0..<layout.chunksPerRank {
+            let position = layout.position(stage: stage, chunk: chunk).position, blocks = layout.blocks[position]
+            for block in blocks {
+                buckets.append((context.gradientReady[block] ?? context.lastCompute, block,
+                                position == 0 && block == blocks.first, position == layout.positions - 1 && block == blocks.last))
+            }
+        }
+        buckets.sort { ($0.ready, -$0.block) < ($1.ready, -$1.block) }
+        var lastSync = context.lastCompute
+        for bucket in buckets {
+            let counts = blockParameters.rankCounts(blocks: [bucket.block], first: bucket.first, last: bucket.last, tp: setup.tp, ep: setup.ep)
+            let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
+            for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
+                let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * 4,
+                                               ranksPerNode: shape.perNode, nodes: shape.nodes, layer: bucket.block)
+                let segment = program.work.append(segment: [item])
+                let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, stages: stages,
+                                                        name: name, kind: .gradientSync, segment: segment)
+                lastSync = emit(.init(rank: context.rank, kind: .gradientSync, microBatch: -1, segment: segment, dependency: bucket.ready,
+                                      collective: collective))
+            }
+        }
+        return lastSync
+    }
+
     /// Gradient synchronisation, optimizer and parameter gathering at the end of the step. A
     /// group is named by its sync stage (``RankLayout/syncStage(_:)``), so that under DualPipe
     /// the ranks of both mirror stages join one collective.
@@ -398,14 +527,17 @@ public struct TrainingLowering {
         let dpGroup = epGroups + syncStage * setup.tp + tpIndex
         let expertGroup = epGroups + setup.pp * setup.tp + syncStage * setup.ep + context.epIndex
         let counts = parameters.perStage[stage]
-        var sequence = [dpGroup: 0, expertGroup: 0]
+        var sequence = context.syncSequence
         var last = context.lastCompute
         let gradientBytes = 4.0, weightBytes = setup.precision.elementBytes
         let shapes = [(dpGroup, ProcessGroup.data, counts.nonExpert, parameters.dataParallelShape(stage: stage, column: context.column)),
                       (expertGroup, ProcessGroup.expertData, counts.expert,
                        parameters.expertDataParallelShape(stage: stage, column: context.column))]
         var lastSync: Int32 = last
-        for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
+        if bucketsGradients {
+            lastSync = emitGradientBuckets(&context, groups: (dpGroup, expertGroup), sequence: &sequence, stages: stages)
+        }
+        for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 && !bucketsGradients {
             let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * gradientBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)
             let segment = program.work.append(segment: [item])
@@ -421,7 +553,7 @@ public struct TrainingLowering {
         last = emit(.init(rank: context.rank, kind: .optimizer, microBatch: -1,
                           segment: program.work.append(segment: [update]), dependency: last))
         // ZeRO-3 gathers parameters again before use; modelled as one all-gather per step (a lower bound).
-        guard setup.zeroStage >= 1 else { return }
+        guard setup.zeroStage >= 1, !prefetchesParameters, !gathersPerPass else { return }
         for (group, name, count, shape) in shapes where shape.members > 1 && count > 0 {
             let item = WorkItem.collective(.allGather, group: name, bytes: count * weightBytes,
                                            ranksPerNode: shape.perNode, nodes: shape.nodes)

@@ -1,7 +1,8 @@
 /// One piece of work of an op, with its size and no duration.
 public struct WorkItem: Sendable, Equatable, Codable {
     public var kind: WorkKind
-    /// GEMM: m×n×k. Attention: m tokens. All-to-all: m tokens, n hidden, k top-k.
+    /// GEMM: m×n×k. Attention: m tokens (with a context-parallel ring, n its steps: ``setContextRing(steps:bytesPerStep:ranksPerNode:nodes:)``).
+    /// All-to-all: m tokens, n hidden, k top-k.
     public var m = 0.0, n = 0.0, k = 0.0
     /// Bytes moved (memory-bound kernels, collectives: per rank; GEMMs: 0).
     public var bytes = 0.0
@@ -19,6 +20,10 @@ public struct WorkItem: Sendable, Equatable, Codable {
     /// How many times the kernel runs with these sizes (the experts of a grouped GEMM that
     /// receive the same number of rows); its cost and FLOPs count that many times.
     public var repeats: Int32 = 1
+    /// A collective hidden under the GEMMs of its op as far as they last (tensor-parallel
+    /// communication overlap): the op exposes only what outlasts them
+    /// (``OpCostModel``'s `seconds(of:routes:)`).
+    public var overlapped = false
 
     public init(kind: WorkKind) { self.kind = kind }
 
@@ -29,6 +34,16 @@ public struct WorkItem: Sendable, Equatable, Codable {
         item.m = m; item.n = n; item.k = k; item.flops = 2 * m * n * k
         item.precision = precision; item.layer = Int32(layer); item.repeats = repeats
         return item
+    }
+
+    /// Makes an attention item a context-parallel ring attention (ring attention, as Megatron-Core's
+    /// `p2p` context-parallel communication does it): `steps` (= cp) rounds, in each after the
+    /// first the rank sends the key/value chunk it holds (`bytesPerStep`) to the next member and
+    /// receives one from the previous, overlapped with its attention on the chunk it has; the group
+    /// is placed `ranksPerNode` × `nodes`.
+    public mutating func setContextRing(steps: Int, bytesPerStep: Double, ranksPerNode: Int, nodes: Int) {
+        n = Double(steps); bytes = bytesPerStep; group = .context
+        self.ranksPerNode = Int32(clamping: ranksPerNode); self.nodes = Int32(clamping: nodes)
     }
 
     /// A memory-bound kernel moving `bytes`.
@@ -83,10 +98,13 @@ public struct Route: Sendable, Equatable, Codable {
     public var nodeLimit: Int
     /// GPUs per node of the cluster the group sits on.
     public var gpusPerNode: Int
+    /// Most GPUs a token's experts may span, each reached once (0: unlimited, every routed pair travels).
+    public var deviceLimit = 0
 
-    public init(hostShare: [Double], nodeLimit: Int, gpusPerNode: Int) {
+    public init(hostShare: [Double], nodeLimit: Int, gpusPerNode: Int, deviceLimit: Int = 0) {
         self.hostShare = hostShare
         self.nodeLimit = nodeLimit
         self.gpusPerNode = gpusPerNode
+        self.deviceLimit = deviceLimit
     }
 }

@@ -46,6 +46,8 @@ public enum ElementwiseKind: UInt8, Sendable, CaseIterable, Codable {
 /// see ``RankLayout``).
 public enum ProcessGroup: UInt8, Sendable, CaseIterable, Codable {
     case none, tensor, expert, data, expertData, pipeline, world
+    /// A context-parallel group (one sequence's chunks; its ring rides inside the attention item).
+    case context
     /// Rows of a process grid (SUMMA) and its columns.
     case gridRow, gridColumn
 }

@@ -25,7 +25,10 @@ import Workload
 ///   compute and exposes max(0, comm − compute) per overlapped pair, and everything in the
 ///   ≈PP forward and PP backward chunks of warm-up and drain that run alone.
 /// - **DP sync and optimizer**: gradient reduce-scatter (all-reduce at ZeRO-0), optimizer and
-///   parameter all-gather (ZeRO ≥ 1) of the worst stage, not overlapped, as the simulator places them.
+///   parameter all-gather (ZeRO ≥ 1) of the worst stage, not overlapped, as the simulator places them;
+///   with bucketed gradient reduction, the reduction less one micro-batch's backward of the rank,
+///   with prefetched parameter gathers, the gather less one micro-batch's forward (each at least
+///   one bucket's share).
 public struct AnalyticalStepEstimate: Sendable, Equatable {
     /// Predicted step.
     public var stepSeconds = 0.0
@@ -120,7 +123,7 @@ public struct AnalyticalStepEstimator: Sendable {
         var uniform = setup
         uniform.expertLoad = .uniform
         let work = TrainingWork(model: model, setup: uniform, gpusPerNode: cluster.gpusPerNode)
-        func seconds(_ items: [WorkItem]) -> Double { items.reduce(0) { $0 + costs.seconds($1, routes: []) } }
+        func seconds(_ items: [WorkItem]) -> Double { costs.seconds(of: items, routes: []) }
         func blockSeconds(_ block: Int) -> (BlockSeconds, [WorkItem?]) {
             let lowered = work.work(block: block, epIndex: 0, route: 0)
             return (BlockSeconds(forward: seconds(lowered.attentionForward + lowered.mlpForward),
@@ -148,7 +151,8 @@ public struct AnalyticalStepEstimator: Sendable {
         if seconds == nil {
             let costs = OpCostModel(cluster: cluster, setup: setup)
             let route = Route(hostShare: Array(repeating: 1 / Double(setup.ep), count: setup.ep),
-                              nodeLimit: config.routingNodeLimit, gpusPerNode: cluster.gpusPerNode)
+                              nodeLimit: config.routingNodeLimit, gpusPerNode: cluster.gpusPerNode,
+                              deviceLimit: model.moe?.routingDeviceLimit ?? 0)
             func pair(_ items: [WorkItem?]) -> (forward: Double, backward: Double) {
                 let each = items.map { item in item.map { costs.seconds($0, routes: [route]) } ?? 0 }
                 return each.count == 4 ? (each[0] + each[1], each[2] + each[3]) : (0, 0)
@@ -187,9 +191,28 @@ public struct AnalyticalStepEstimator: Sendable {
             // Per chunk (average over the rank's chunks).
             var pipeline = pipelineSeconds(chunk: rank.seconds * (1 / Double(layout.chunksPerRank)), setup: setup, layout: layout)
             pipeline.bubble += 2 * Double(setup.pp - 1) * transfer
+            if !setup.overlapPipelineTransfers && setup.pp > 1 {
+                // Blocking sends: every chunk's forward and backward of every micro-batch holds its sender.
+                pipeline.bubble += 2 * Double(layout.microBatches * layout.chunksPerRank) * transfer
+            }
             let total = pipeline.compute + pipeline.exposed + pipeline.bubble
             // Gradient sync, optimizer, parameter gather of this stage.
-            let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs)
+            // Bucketed gradient reduction hides under the last micro-batch's backward on the rank.
+            // Prefetched parameter gathers hide under its first micro-batch's forward.
+            // ZeRO-3 gathering per pass: every micro-batch's forward (and backward) gathers, hidden likewise.
+            var hiding: Hiding?
+            let perPass = setup.zeroStage == 3 && setup.shardedGathers != .step
+            if (setup.overlapGradientReduce || setup.overlapParameterGather || perPass) && setup.schedule != .dualpipe {
+                let blocks = (0..<layout.chunksPerRank).reduce(0) { $0 + layout.blocks[layout.position(stage: stage, chunk: $1).position].count }
+                hiding = Hiding(backward: setup.overlapGradientReduce ? rank.seconds.backward + rank.seconds.weight : nil,
+                                forward: setup.overlapParameterGather || perPass ? rank.seconds.forward : nil, buckets: max(1, blocks))
+                if perPass {
+                    hiding?.gatherPasses = Double(layout.microBatches)
+                    if setup.shardedGathers == .forwardBackward { hiding?.backwardGather = rank.seconds.backward + rank.seconds.weight }
+                }
+            }
+            let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs,
+                                                        hiding: hiding)
             if total > worstPipeline {
                 worstPipeline = total
                 estimate.computeSeconds = pipeline.compute
@@ -256,31 +279,74 @@ public struct AnalyticalStepEstimator: Sendable {
     /// leave room for the next stage's on the same node.
     func transferSeconds(setup: TrainingSetup, costs: OpCostModel) -> Double {
         guard setup.pp > 1 else { return 0 }
-        let t = Double(setup.microBatchSequences * setup.sequenceLength), h = Double(model.hidden)
+        let t = Double(setup.microBatchSequences * setup.sequenceLength) / Double(setup.cp), h = Double(model.hidden)
         var send = WorkItem(kind: .pipelineSend)
         send.bytes = t * h * 2 / Double(setup.tp)
-        send.nodes = setup.dp * setup.tp < cluster.gpusPerNode ? 1 : 2
+        send.nodes = setup.dataParallelWidth * setup.tp < cluster.gpusPerNode ? 1 : 2
+        let placement = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
+        if !placement.placedInRankOrder {
+            // Another placement order: whether stage 0's first rank and stage 1's share a node.
+            send.nodes = placement.sameNode(placement.rank(stage: 0, column: 0), placement.rank(stage: 1, column: 0)) ? 1 : 2
+        }
         return costs.seconds(send, routes: [])
     }
 
     /// Gradient sync + parameter gather seconds, and optimizer seconds, of a rank holding
     /// `nonExpert` and `expert` parameters.
-    func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel) -> (sync: Double, optimizer: Double) {
-        let g = cluster.gpusPerNode, columns = setup.dp * setup.tp
-        // Data-parallel group: stride tp within a stage; expert-data-parallel group: stride ep.
-        let dpPerNode = min(setup.dp, max(1, g / setup.tp)), expertMembers = columns / setup.ep
+    /// What bucketed data-parallel collectives hide under: one micro-batch's backward on the rank
+    /// (gradient reduction, ``TrainingSetup/overlapGradientReduce``) or forward (prefetched
+    /// parameter gathers, ``TrainingSetup/overlapParameterGather``), nil where not overlapped;
+    /// the buckets are one per block.
+    struct Hiding {
+        var backward: Double?
+        var forward: Double?
+        var buckets: Int
+        /// ZeRO-3 gathering per pass: gathers per step under forwards (the micro-batches; 1 otherwise).
+        var gatherPasses = 1.0
+        /// ZeRO-3 resharding after forward: the backward the second gather of each pass hides under.
+        var backwardGather: Double?
+
+        init(backward: Double?, forward: Double?, buckets: Int) {
+            self.backward = backward
+            self.forward = forward
+            self.buckets = buckets
+        }
+    }
+
+    /// With `hiding`, an overlapped collective exposes max(its time / buckets, its time − the pass
+    /// it hides under): one bucket at least.
+    func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel,
+                             hiding: Hiding? = nil) -> (sync: Double, optimizer: Double) {
+        let g = cluster.gpusPerNode, width = setup.dataParallelWidth, columns = width * setup.tp
+        // Data-parallel group (dp·cp ranks): stride tp within a stage; expert-data-parallel group: stride ep.
+        let dpPerNode = min(width, max(1, g / setup.tp)), expertMembers = columns / setup.ep
         let expertPerNode = min(expertMembers, max(1, g / setup.ep))
-        let groups = [(nonExpert, setup.dp, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
+        var groups = [(nonExpert, width, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
+        let placement = RankLayout(setup: setup, gpusPerNode: g)
+        if !placement.placedInRankOrder {
+            // Another placement order: the groups of stage 0's first rank as the layout places them.
+            let data = placement.dataParallelShape(stage: 0, column: 0), experts = placement.expertDataParallelShape(stage: 0, column: 0)
+            groups = [(nonExpert, data.members, data.perNode, .data), (expert, experts.members, experts.perNode, .expertData)]
+        }
         var sync = 0.0
         for (count, members, perNode, group) in groups where members > 1 && count > 0 {
             let nodes = (members + perNode - 1) / perNode
             let collectives: [(WorkKind, Double)] = setup.zeroStage == 0 ? [(.allReduce, 4)] : [(.reduceScatter, 4), (.allGather, 2)]
             for (kind, bytesPerParameter) in collectives {
-                sync += costs.seconds(.collective(kind, group: group, bytes: count * bytesPerParameter, ranksPerNode: perNode, nodes: nodes),
-                                      routes: [])
+                var seconds = costs.seconds(.collective(kind, group: group, bytes: count * bytesPerParameter, ranksPerNode: perNode,
+                                                        nodes: nodes), routes: [])
+                if let hiding, let under = kind == .allGather ? hiding.forward : hiding.backward {
+                    let once = seconds, buckets = Double(hiding.buckets)
+                    seconds = max(once / buckets, once - under)
+                    if kind == .allGather {
+                        seconds *= hiding.gatherPasses
+                        if let backward = hiding.backwardGather { seconds += hiding.gatherPasses * max(once / buckets, once - backward) }
+                    }
+                }
+                sync += seconds
             }
         }
-        let shard = setup.zeroStage >= 1 ? nonExpert / Double(setup.dp) + expert / Double(expertMembers) : nonExpert + expert
+        let shard = setup.zeroStage >= 1 ? nonExpert / Double(width) + expert / Double(expertMembers) : nonExpert + expert
         var update = WorkItem(kind: .optimizerUpdate)
         update.bytes = shard * 30
         update.precision = .fp32

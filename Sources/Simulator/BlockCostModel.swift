@@ -48,7 +48,7 @@ public struct BlockCostModel: Sendable {
         cost.mlpBackward = seconds(lowered.mlpBackward)
         cost.weight = seconds(lowered.weight)
         cost.recompute = seconds(lowered.recompute)
-        cost.tensorParallelSeconds = 2 * seconds(lowered.tensorParallel.map { [$0] } ?? [])
+        cost.tensorParallelSeconds = 2 * seconds(lowered.tensorParallel)
         cost.dispatchForward = seconds(lowered.dispatchForward.map { [$0] } ?? [], routes: routes)
         cost.combineForward = seconds(lowered.combineForward.map { [$0] } ?? [], routes: routes)
         cost.dispatchBackward = seconds(lowered.dispatchBackward.map { [$0] } ?? [], routes: routes)
@@ -70,7 +70,8 @@ public struct BlockCostModel: Sendable {
     /// Expected distinct nodes a token's top-k experts sit on, over `nodes` nodes, with the node limit.
     public func nodesPerToken(nodes: Int) -> Double {
         guard let moe = model.moe else { return 1 }
-        return OpCostModel.nodesPerToken(nodes: nodes, topK: Double(moe.topK), limit: moe.routingNodeLimit)
+        let limited = OpCostModel.nodesPerToken(nodes: nodes, topK: Double(moe.topK), limit: moe.routingNodeLimit)
+        return moe.routingDeviceLimit > 0 ? min(limited, Double(moe.routingDeviceLimit)) : limited
     }
 
     /// Duration of one all-to-all of a block's tokens over the expert-parallel group.

@@ -49,17 +49,30 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
         worstStage = try c.decode(Int.self, forKey: .worstStage)
     }
 
-    /// Stored activation bytes of one token through `block`.
+    /// Stored activation bytes of one token through `block`, tensor by tensor.
+    ///
+    /// Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models"
+    /// (arXiv:2205.05198, §4), count a GPT layer (FP16, s tokens, b sequences, h hidden, a heads,
+    /// t-way TP) as sbh·(34 + 5as/h) bytes without parallelism; sbh·(10 + 24/t + 5as/(ht)) with
+    /// tensor parallelism, whose 10·sbh are the tensors TP leaves whole on every rank (the two
+    /// norms' inputs, the inputs of the QKV and first MLP GEMMs, dropout masks); sbh/t·(34 +
+    /// 5as/h) with sequence parallelism, which shards those too; selective recomputation removes
+    /// the 5as/h term (the attention scores). This model counts the tensors of the configured
+    /// architecture the same way (no dropout, flash attention keeps softmax statistics instead of
+    /// scores, SwiGLU and MLA widths): the whole-on-every-rank terms are the residual inputs and
+    /// norm outputs of both sublayers, 2h bytes each, divided by tp under sequence parallelism.
     static func activationBytesPerToken(model: TransformerModel, setup: TrainingSetup, block: Int) -> Double {
         let h = Double(model.hidden), tp = Double(setup.tp)
         let a = model.attention
         let cached = setup.precision == .fp8 ? 1.0 : 2.0   // GEMM inputs cached in FP8 (DeepSeek-V3 §3.3.2)
         let selective = setup.recompute == .selective
-        if setup.recompute == .full { return 2 * h }        // only the block input
-        var bytes = 2 * h                                   // residual input
+        // The tensors tensor parallelism leaves whole: 1/tp of the tokens with sequence parallelism.
+        let whole = setup.sequenceParallel ? 2 * h / tp : 2 * h
+        if setup.recompute == .full { return whole }       // only the block input
+        var bytes = whole                                   // residual input
         let heads = Double(a.heads) / tp
         // Attention.
-        if !selective { bytes += 2 * h }                    // norm output
+        if !selective { bytes += whole }                    // norm output
         switch a.kind {
         case .mla:
             bytes += 2 * Double(a.qLoraRank + a.kvLoraRank + a.qkRopeHeadDim)
@@ -69,15 +82,17 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
         }
         bytes += cached * heads * Double(a.valueHeadDim) + 4 * heads   // attention output + softmax statistics
         // FFN.
-        bytes += 2 * h + (selective ? 0 : 2 * h)            // residual input, norm output
+        bytes += whole + (selective ? 0 : whole)            // residual input, norm output
         let layer = min(block, model.layers - 1)
         if let moe = model.moe, model.isMoELayer(layer) {
             let k = Double(moe.topK)
             let active = Double(moe.topK + moe.sharedExperts), fe = Double(moe.expertFfnWidth)
-            bytes += 4 * Double(moe.routedExperts)           // router probabilities
-            bytes += cached * k * h                          // dispatched tokens (expert inputs)
-            bytes += cached * active * 2 * fe                // SwiGLU inputs
-            if !selective { bytes += 2 * active * fe }       // SwiGLU outputs
+            // With SP the MoE layer routes the rank's 1/tp of the tokens (as the program's experts do).
+            var moeBytes = 4 * Double(moe.routedExperts)     // router probabilities
+            moeBytes += cached * k * h                       // dispatched tokens (expert inputs)
+            moeBytes += cached * active * 2 * fe             // SwiGLU inputs
+            if !selective { moeBytes += 2 * active * fe }    // SwiGLU outputs
+            bytes += setup.sequenceParallel ? moeBytes / tp : moeBytes
             // Expert outputs are not kept: the gate gradient dL/dg = (Wdᵀ·dy)·a uses the down
             // projection's input gradient and its input a (stored or recomputed SwiGLU output).
         } else {
@@ -90,7 +105,8 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
     /// Estimates memory for every stage and keeps the worst.
     public static func estimate(model: TransformerModel, setup: TrainingSetup, layout: PipelineLayout,
                                 parameters: RankParameters, capacityBytes: Double) -> MemoryEstimate {
-        let tokens = Double(setup.microBatchSequences * setup.sequenceLength)
+        // A rank holds its 1/cp of each sequence (context parallelism).
+        let tokens = Double(setup.microBatchSequences * setup.sequenceLength) / Double(setup.cp)
         let builder = PipelineScheduleBuilder(kind: setup.schedule, layout: layout)
         var worst = MemoryEstimate()
         worst.capacityBytes = capacityBytes
@@ -108,7 +124,8 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
             estimate.capacityBytes = capacityBytes
             estimate.worstStage = stage
             let counts = parameters.perStage[stage]
-            let dpShard = Double(setup.dp), expertShard = Double(setup.dp * setup.tp / setup.ep)
+            // ZeRO shards over the data-parallel group, dp·cp ranks (cp folds into it).
+            let dpShard = Double(setup.dataParallelWidth), expertShard = Double(setup.dataParallelWidth * setup.tp / setup.ep)
             func sharded(_ enabled: Bool) -> Double {
                 enabled ? counts.nonExpert / dpShard + counts.expert / expertShard : counts.total
             }

@@ -15,6 +15,10 @@ public struct OpCostModel: Sendable {
     /// shape's point where it has one), its copies at the chip's memory bandwidth and its other
     /// memory-bound kernels at the calibrated fraction of it (`memoryEfficiency`).
     public let runtimeLink: LinkTier?
+    /// Whether a pipeline transfer holds its sender (``TrainingSetup/overlapPipelineTransfers`` off):
+    /// the producing compute op lasts until the transfer has arrived and the receiver waits for
+    /// that op alone (a chain ending in an all-to-all still sends asynchronously).
+    public var exposesPipelineTransfers = false
 
     public init(kernels: KernelCostModel, collectives: CollectiveCostModel, runtimeLink: LinkTier? = nil) {
         self.kernels = kernels
@@ -33,6 +37,7 @@ public struct OpCostModel: Sendable {
     public init(cluster: ClusterSpec, setup: TrainingSetup) {
         self.init(kernels: KernelCostModel(chip: cluster.chip, precision: setup.precision, communicationSMs: setup.communicationSMs),
                   collectives: CollectiveCostModel(cluster: cluster))
+        exposesPipelineTransfers = !setup.overlapPipelineTransfers
     }
 
     /// Seconds of one work item, all its ``WorkItem/repeats`` (`routes`: the program's all-to-all routings).
@@ -46,8 +51,8 @@ public struct OpCostModel: Sendable {
         switch item.kind {
         case .gemm, .groupedGemm: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k)
         case .gate: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k) + kernels.memorySeconds(bytes: item.bytes)
-        case .attentionForward: return kernels.attentionSeconds(flops: item.flops, backward: false)
-        case .attentionBackward: return kernels.attentionSeconds(flops: item.flops, backward: true)
+        case .attentionForward, .attentionBackward:
+            return contextRingSeconds(item, attention: kernels.attentionSeconds(flops: item.flops, backward: item.kind == .attentionBackward))
         case .elementwise, .optimizerUpdate: return kernels.memorySeconds(bytes: item.bytes)
         case .allReduce:
             return collectives.allReduceSeconds(bytes: item.bytes, ranksPerNode: Int(item.ranksPerNode), nodes: Int(item.nodes))
@@ -101,27 +106,35 @@ public struct OpCostModel: Sendable {
         }
     }
 
-    /// Seconds of every segment of `table`.
+    /// Seconds of one op's work: its items one after another, except ``WorkItem/overlapped``
+    /// collectives, which run under the op's GEMMs and add only max(0, their time − the GEMMs').
+    public func seconds<Items: Collection<WorkItem>>(of items: Items, routes: [Route]) -> Double {
+        var total = 0.0, hidden = 0.0, gemms = 0.0
+        for item in items {
+            let cost = seconds(item, routes: routes)
+            if item.overlapped { hidden += cost; continue }
+            total += cost
+            if item.kind == .gemm || item.kind == .groupedGemm { gemms += cost }
+        }
+        return hidden > 0 ? total + max(0, hidden - gemms) : total
+    }
+
+    /// Seconds of every segment of `table` (``seconds(of:routes:)``).
     public func segmentSeconds(_ table: WorkTable, routes: [Route]) -> [Double] {
         var result = [Double](repeating: 0, count: table.segmentCount)
-        table.items.withUnsafeBufferPointer { items in
-            for segment in 0..<table.segmentCount {
-                var total = 0.0
-                for index in Int(table.segmentStart[segment])..<Int(table.segmentStart[segment + 1]) {
-                    total += seconds(items[index], routes: routes)
-                }
-                result[segment] = total
-            }
+        for segment in 0..<table.segmentCount {
+            result[segment] = seconds(of: table.items(of: Int32(segment)), routes: routes)
         }
         return result
     }
 
     /// Costs `program`: every op's duration (compute ops slowed by their (real) rank's `slowdown`;
-    /// collective members take the collective's duration) and every pipeline transfer's delay.
-    public func cost(_ program: RankProgram, slowdown: [Double]) -> CostedProgram {
+    /// collective members take the collective's duration) and every pipeline transfer's delay,
+    /// between the GPUs `placement` puts the two ranks on (the ranks themselves without one).
+    public func cost(_ program: RankProgram, slowdown: [Double], placement: RankLayout? = nil) -> CostedProgram {
         let segments = segmentSeconds(program.work, routes: program.routes)
         let count = program.count
-        let duration = [Double](unsafeUninitializedCapacity: count) { duration, initialized in
+        var duration = [Double](unsafeUninitializedCapacity: count) { duration, initialized in
             program.segment.withUnsafeBufferPointer { segment in
             program.rank.withUnsafeBufferPointer { rank in
             program.stream.withUnsafeBufferPointer { stream in
@@ -144,9 +157,28 @@ public struct OpCostModel: Sendable {
             let from = source >= firstImport ? Int(program.imports[source - firstImport].producerRank) : program.realRank(Int(program.rank[source]))
             let to = program.realRank(Int(program.rank[op]))
             guard from != to else { continue }
-            remoteDelay[op] = Float(collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), from: from, to: to))
+            let devices = placement.map { ($0.device(of: from), $0.device(of: to)) } ?? (from, to)
+            let transfer = collectives.pointToPointSeconds(bytes: Double(program.transferBytes[op]), from: devices.0, to: devices.1)
+            if exposesPipelineTransfers && source < firstImport && program.stream[source] == 0 {
+                duration[source] += transfer   // a blocking send: the sender's op ends when the data has arrived
+            } else {
+                remoteDelay[op] = Float(transfer)
+            }
         }
         return CostedProgram(program: program, duration: duration, remoteDelay: remoteDelay)
+    }
+
+    /// An attention item's seconds with its context-parallel ring (``WorkItem/setContextRing(steps:bytesPerStep:ranksPerNode:nodes:)``),
+    /// or `attention` alone without one. The kernel's work splits evenly over the s = cp steps
+    /// (balanced causal chunking, 2·cp chunks, gives each step the same unmasked share on average);
+    /// the first step needs no transfer, each later one waits for its chunk or its compute,
+    /// whichever is longer: a/s + (s − 1)·max(a/s, α + S/B), with α and B the link of the group's
+    /// span (NVLink within a node, else the scale-out tier it spans).
+    public func contextRingSeconds(_ item: WorkItem, attention: Double) -> Double {
+        guard item.group == .context, item.n > 1 else { return attention }
+        let steps = item.n, step = attention / steps
+        let send = tier(nodes: Int(item.nodes)).seconds(bytes: item.bytes)
+        return step + (steps - 1) * max(step, send)
     }
 
     /// Expected distinct nodes a token's top-k experts sit on, over `nodes` nodes, capped by the
@@ -159,12 +191,26 @@ public struct OpCostModel: Sendable {
         return expected
     }
 
+    /// Copies of a token an all-to-all sends over a group of `members`: its top-k pairs, or under
+    /// a device limit M > 0 one per distinct GPU, E = n·(1 − (1 − 1/n)^k) capped at M.
+    public static func copiesPerToken(members: Int, topK: Double, deviceLimit: Int) -> Double {
+        guard deviceLimit > 0, members > 1 else { return topK }
+        let n = Double(members)
+        return min(n * (1 - pow(1 - 1 / n, topK)), Double(deviceLimit))
+    }
+
     /// Duration of one MoE all-to-all of `tokens` tokens per rank (top-`topK`, `hidden` wide,
     /// `elementBytes` per element) over an expert-parallel group routed as `route`: the slowest
     /// member's time, node-limited and forwarded over the intra-node link as DeepEP does.
-    public func allToAllSeconds(tokens tm: Double, topK k: Double, hidden h: Double, elementBytes: Double, route: Route) -> Double {
+    ///
+    /// With a device limit M (``Route/deviceLimit``) a token travels once to each GPU its experts
+    /// sit on: k is replaced by the copies per token, E[distinct GPUs of top-k over ep] = ep·(1 −
+    /// (1 − 1/ep)^k) capped at M, and the nodes per token are capped at M too (each node reached
+    /// holds at least one of its GPUs). Without one every routed pair travels (k per token).
+    public func allToAllSeconds(tokens tm: Double, topK: Double, hidden h: Double, elementBytes: Double, route: Route) -> Double {
         let ep = route.hostShare.count, g = max(1, route.gpusPerNode)
         guard ep > 1 else { return 0 }
+        let k = Self.copiesPerToken(members: ep, topK: topK, deviceLimit: route.deviceLimit)
         let hostShare = route.hostShare
         let sendPairs = tm * k
         // A member's time grows with what it receives, so the busiest member of a node sets its pace.
@@ -175,7 +221,8 @@ public struct OpCostModel: Sendable {
         }
         let nodes = (ep + g - 1) / g
         let n = Double(nodes)
-        let npt = Self.nodesPerToken(nodes: nodes, topK: k, limit: route.nodeLimit)
+        var npt = Self.nodesPerToken(nodes: nodes, topK: topK, limit: route.nodeLimit)
+        if route.deviceLimit > 0 { npt = min(npt, Double(route.deviceLimit)) }
         let scaleOutSend = tm * npt * (n - 1) / n * h * elementBytes
         var worst = 0.0
         for node in 0..<nodes {

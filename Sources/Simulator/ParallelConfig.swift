@@ -49,6 +49,7 @@ public struct ParallelConfig: Sendable, Hashable, CustomStringConvertible {
     public func applied(to base: TrainingSetup) -> TrainingSetup {
         var setup = base
         setup.tp = tp
+        setup.sequenceParallel = base.sequenceParallel && tp > 1   // sp only where there is TP to split
         setup.pp = pp
         setup.ep = ep
         setup.dp = dp

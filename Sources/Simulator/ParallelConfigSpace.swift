@@ -8,7 +8,8 @@ import Workload
 ///
 /// The grid (documented in docs/plan-and-what-ifs.md, "Planning"):
 /// - tp, pp, ep: powers of two (tp ≤ GPUs per node; pp ≤ the model's blocks; ep ≤ the routed
-///   experts, 1 for dense models); dp = GPUs / (tp·pp), so tp·pp·dp is always the cluster;
+///   experts, 1 for dense models); dp = GPUs / (tp·cp·pp) with the base setup's cp (and its sp
+///   and placement order), so tp·cp·pp·dp is always the cluster;
 /// - ZeRO stages 0–3; schedules 1f1b, interleaved(2), zb1p, dualpipe;
 /// - micro-batch sizes `microBatchSizes` (default 1, 2, 4 sequences);
 /// - recompute none, selective, full; precision bf16 and fp8;
@@ -68,14 +69,17 @@ public struct ParallelConfigSpace: Sendable {
 
     /// Every grid point, valid or not.
     public func grid() -> [ParallelConfig] {
-        let gpus = cluster.gpuCount
+        // The base's context parallelism is kept: the other degrees share the GPUs it leaves.
+        let cp = max(1, base.cp)
+        guard cluster.gpuCount % cp == 0 else { return [] }
+        let gpus = cluster.gpuCount / cp
         let blocks = TrainingSimulator.blocks(of: model)
         let experts = model.moe?.routedExperts ?? 1
         var list: [ParallelConfig] = []
         for tp in Self.powersOfTwo(upTo: min(gpus, cluster.gpusPerNode)) where gpus % tp == 0 {
             for pp in Self.powersOfTwo(upTo: min(gpus / tp, blocks)) where (gpus / tp) % pp == 0 {
                 let dp = gpus / (tp * pp)
-                for ep in Self.powersOfTwo(upTo: min(dp * tp, experts)) {
+                for ep in Self.powersOfTwo(upTo: min(dp * cp * tp, experts)) {
                     for limit in routingNodeLimits(ep: ep) {
                         for schedule in schedules {
                             for microBatch in microBatchSizes {

@@ -37,14 +37,15 @@ extension TrainingSimulator {
         try check("the model's layers + mtpModules", Self.blocks(of: model), 1...Limits.blocks)
         let gpus = cluster.gpuCount
         guard gpus >= 1 else { throw SimulationError("the cluster has no GPUs (gpuCount = \(gpus))") }
-        for (name, value) in [("tp", setup.tp), ("pp", setup.pp), ("ep", setup.ep), ("dp", setup.dp)]
+        for (name, value) in [("tp", setup.tp), ("cp", setup.cp), ("pp", setup.pp), ("ep", setup.ep), ("dp", setup.dp)]
         where !(1...gpus).contains(value) {
             throw SimulationError("parallel degree \(name)=\(value) is outside 1...\(gpus) (the cluster's GPUs)")
         }
         let product = setup.tp.multipliedReportingOverflow(by: setup.pp)
-        let total = product.partialValue.multipliedReportingOverflow(by: setup.dp)
-        guard !product.overflow, !total.overflow else {   // equality, with its hint, is the setup's own check
-            throw SimulationError("tp×pp×dp = \(setup.tp)×\(setup.pp)×\(setup.dp) overflows: it must equal the cluster's \(gpus) GPUs")
+        let withContext = product.partialValue.multipliedReportingOverflow(by: setup.cp)
+        let total = withContext.partialValue.multipliedReportingOverflow(by: setup.dp)
+        guard !product.overflow, !withContext.overflow, !total.overflow else {   // equality, with its hint, is the setup's own check
+            throw SimulationError("tp×cp×pp×dp = \(setup.tp)×\(setup.cp)×\(setup.pp)×\(setup.dp) overflows: it must equal the cluster's \(gpus) GPUs")
         }
         try check("sequenceLength", setup.sequenceLength, 1...Limits.sequenceLength)
         try check("globalBatchSequences", setup.globalBatchSequences, 1...Limits.globalBatchSequences)

@@ -74,7 +74,9 @@ public struct TrainingSimulator: Sendable {
         let flopsCausal = model.trainingFlopsPerToken(sequence: setup.sequenceLength, causal: true)
         var result = SimulationResult(
             cluster: cluster.name, model: model.name, chip: cluster.chip.name, gpus: cluster.gpuCount,
-            parallel: "tp=\(setup.tp),pp=\(setup.pp),ep=\(setup.ep),dp=\(setup.dp),zero=\(setup.zeroStage)",
+            parallel: "tp=\(setup.tp)\(setup.cp > 1 ? ",cp=\(setup.cp)" : ""),pp=\(setup.pp),ep=\(setup.ep),dp=\(setup.dp),zero=\(setup.zeroStage)"
+                + (setup.sequenceParallel ? ",sp" : "")
+                + (setup.order == ParallelDimension.defaultOrder ? "" : ",order=" + setup.order.map(\.rawValue).joined(separator: "-")),
             schedule: setup.schedule == .interleaved ? "interleaved(\(setup.virtualStages))" : setup.schedule.rawValue,
             precision: setup.precision.rawValue, recompute: setup.recompute.rawValue, microBatches: setup.microBatches,
             tokensPerStep: setup.tokensPerStep, modelFlopsPerToken: flops, modelFlopsPerTokenCausal: flopsCausal,
@@ -88,10 +90,14 @@ public struct TrainingSimulator: Sendable {
         if processes > 1 && keepTimeline { throw SimulationError("a trace needs the whole step in one process: run it without mpirun") }
         var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: cluster.gpusPerNode)
         let cluster = self.cluster
-        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil, distance: { cluster.distance(rank: $0, rank: $1) },
-                                     processes: processes, process: exchange?.process ?? 0)
+        let placement = lowering.ranks
+        let program = lowering.lower(folding: fold && !keepTimeline ? slowdown : nil,
+                                     distance: { cluster.distance(rank: placement.device(of: $0), rank: placement.device(of: $1)) },
+                                     // A blocking send lengthens the sender's op: split, the sender and receiver
+                                     // would be costed by different processes, so the step is lowered whole.
+                                     processes: setup.overlapPipelineTransfers ? processes : 1, process: exchange?.process ?? 0)
         let costs = OpCostModel(cluster: cluster, setup: setup)
-        let costed = costs.cost(program, slowdown: slowdown)
+        let costed = costs.cost(program, slowdown: slowdown, placement: placement)
         // A step that could not be split (a folded step with fewer stages than processes, or a DualPipe
         // step split by stages) runs whole everywhere.
         let distributed = lowering.partition == nil ? nil : exchange
@@ -162,20 +168,28 @@ public struct TrainingSimulator: Sendable {
         guard folding, all <= 1 << 20, (try? checkProgramSize(ranks: all)) == nil else { return all }
         let layout = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
         let cluster = self.cluster
-        let fold = RankFold.exact(layout: layout, slowdown: slowdown, expertsAlike: false, distance: { cluster.distance(rank: $0, rank: $1) })
+        let fold = RankFold.exact(layout: layout, slowdown: slowdown, expertsAlike: false,
+                                  distance: { cluster.distance(rank: layout.device(of: $0), rank: layout.device(of: $1)) })
         return fold.map { setup.pp * $0.keptColumns } ?? all
     }
 
-    /// Per rank of `program`, the tensor-parallel all-reduce seconds in its compute ops (the
-    /// all-reduces the lowering folds into forward, backward and recomputed work).
+    /// Per rank of `program`, the tensor-parallel collective seconds in its compute ops (the
+    /// all-reduces, or reduce-scatters and all-gathers with sequence parallelism, the lowering
+    /// folds into forward, backward and recomputed work).
     func tensorParallelSeconds(_ program: RankProgram, costs: OpCostModel) -> [Double] {
         guard setup.tp > 1, program.ranks > 0 else { return [Double](repeating: 0, count: program.ranks) }
         let work = program.work
         var perSegment = [Double](repeating: 0, count: work.segmentCount)
         for segment in 0..<work.segmentCount {
-            for item in work.items(of: Int32(segment)) where item.kind == .allReduce && item.group == .tensor {
-                perSegment[segment] += costs.seconds(item, routes: program.routes)
+            var hidden = 0.0, gemms = 0.0
+            for item in work.items(of: Int32(segment)) {
+                let tensor = item.group == .tensor && item.kind.isCommunication
+                if tensor && item.overlapped { hidden += costs.seconds(item, routes: program.routes); continue }
+                if tensor { perSegment[segment] += costs.seconds(item, routes: program.routes) }
+                if item.kind == .gemm || item.kind == .groupedGemm { gemms += costs.seconds(item, routes: program.routes) }
             }
+            // Overlapped TP communication: only what outlasts the op's GEMMs (``OpCostModel/seconds(of:routes:)``).
+            perSegment[segment] += max(0, hidden - gemms)
         }
         return (0..<program.ranks).map { rank in
             var total = 0.0

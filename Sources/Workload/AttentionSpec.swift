@@ -42,6 +42,13 @@ public struct AttentionSpec: Sendable, Equatable {
     /// Per-head dimension of values.
     public var valueHeadDim: Int { kind == .mla ? vHeadDim : headDim }
 
+    /// Key and value elements of one token, all heads, as the attention kernel reads them: the
+    /// key/value heads for MHA and GQA, every head's up-projected key and value for MLA (what a
+    /// context-parallel ring passes between ranks; Megatron-Core's CP for MLA does the same).
+    public var keyValueWidth: Int {
+        kind == .mla ? heads * (qkHeadDim + valueHeadDim) : 2 * kvHeads * headDim
+    }
+
     /// The projection GEMMs of one token as (input width, output width) pairs, in forward order.
     public func projections(hidden: Int) -> [(inputs: Int, outputs: Int)] {
         switch kind {

@@ -21,6 +21,27 @@ public enum RecomputePolicy: String, Sendable, CaseIterable {
     case full
 }
 
+/// How context-parallel ranks get the keys and values of the other chunks.
+public enum ContextParallelExchange: String, Sendable, CaseIterable {
+    /// Ring attention (Megatron-Core's `p2p`): cp − 1 send/receive steps overlapped with attention.
+    case ring
+    /// All-gather of the keys and values before attention, reduce-scatter of their gradients in
+    /// backward, not overlapped (Llama 3's CP, Dubey et al. 2024 §3.3.2).
+    case allGather
+}
+
+/// When ZeRO-3 (FSDP) gathers the sharded parameters.
+public enum ShardedGathers: String, Sendable, CaseIterable {
+    /// Once per step, after the optimizer (a lower bound: as if the gathered weights were kept).
+    case step
+    /// Before every micro-batch's forward, block by block, kept until its backward (FSDP with
+    /// `reshard_after_forward=False`).
+    case forward
+    /// Before every forward and again before every backward (FSDP's default
+    /// `reshard_after_forward=True`: weights freed after the forward).
+    case forwardBackward
+}
+
 /// Precision of the GEMMs (master weights and optimizer stay FP32, as DeepSeek-V3 did).
 public enum TrainingPrecision: String, Sendable, CaseIterable {
     case bf16

@@ -8,29 +8,33 @@ extension TrainingSetup {
         let document = try ConfigDocument(contentsOfFile: path)
         let root = try document.root
         try root.rejectUnknownKeys(allowed: ["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "parallel",
-                                             "schedule", "recompute", "precision", "communicationSMs", "expertLoad",
-                                             "stragglers", "seed"])
+                                             "schedule", "stageLayers", "recompute", "precision", "communicationSMs", "expertLoad",
+                                             "stragglers", "seed", "overlap"])
         let bounds = WorkloadBounds.self
         sequenceLength = try root.int("sequenceLength", in: bounds.sequenceLength, default: sequenceLength)
         globalBatchSequences = try root.int("globalBatch", in: bounds.batchSequences, default: globalBatchSequences)
         microBatchSequences = try root.int("microBatch", in: bounds.batchSequences, default: microBatchSequences)
         tokensToTrain = try root.double("tokensToTrain", in: bounds.tokensToTrain, default: tokensToTrain)
-        if let parallel = try root.table("parallel") {
-            try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "zero"])
-            tp = try parallel.int("tp", in: bounds.degree, default: tp)
-            pp = try parallel.int("pp", in: bounds.degree, default: pp)
-            ep = try parallel.int("ep", in: bounds.degree, default: ep)
-            dp = try parallel.int("dp", in: bounds.degree, default: dp)
-            zeroStage = try parallel.int("zero", in: bounds.zeroStage, default: zeroStage)
-            _ = try parallel.checkedProduct([("tp", tp), ("pp", pp), ("dp", dp)], key: "dp", atMost: bounds.degree.upperBound,
-                                            reason: "GPUs, 2^24")
-        }
+        if let parallel = try root.table("parallel") { try decodeParallel(parallel) }
         if root.contains("schedule") {
             let text = try root.string("schedule")
             do { try applySchedule(text) } catch {
                 throw root.error("schedule", expected: "1f1b | interleaved(v) with v in \(Bound.describe(WorkloadBounds.virtualStages)) | zb1p | dualpipe",
                                  found: "'\(text)'")
             }
+        }
+        // Each count within the model's layer bound, at most one per possible stage: the sum fits an Int.
+        stageLayers = try root.intArray("stageLayers", in: bounds.layers, maxCount: bounds.degree.upperBound) ?? stageLayers
+        if root.contains("stageLayers") && stageLayers.count != pp {
+            throw root.error("stageLayers", expected: "one layer count per pipeline stage (pp = \(pp) entries)",
+                             found: "\(stageLayers.count) entries")
+        }
+        if let overlap = try root.table("overlap") {
+            try overlap.rejectUnknownKeys(allowed: ["gradientReduce", "tensorParallel", "parameterGather", "pipelineTransfers"])
+            overlapPipelineTransfers = try overlap.bool("pipelineTransfers", default: overlapPipelineTransfers)
+            overlapParameterGather = try overlap.bool("parameterGather", default: overlapParameterGather)
+            overlapGradientReduce = try overlap.bool("gradientReduce", default: overlapGradientReduce)
+            overlapTensorParallel = try overlap.bool("tensorParallel", default: overlapTensorParallel)
         }
         recompute = try root.choice("recompute", default: recompute)
         precision = try root.choice("precision", default: precision)
@@ -59,6 +63,37 @@ extension TrainingSetup {
         }
     }
 
+    /// Reads the `[parallel]` table: degrees, ZeRO stage and its gathers, sp, placement order.
+    mutating func decodeParallel(_ parallel: ConfigTable) throws(ConfigError) {
+        let bounds = WorkloadBounds.self
+        try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "cpExchange", "zero", "sp", "order", "gathers"])
+        tp = try parallel.int("tp", in: bounds.degree, default: tp)
+        pp = try parallel.int("pp", in: bounds.degree, default: pp)
+        ep = try parallel.int("ep", in: bounds.degree, default: ep)
+        dp = try parallel.int("dp", in: bounds.degree, default: dp)
+        cp = try parallel.int("cp", in: bounds.degree, default: cp)
+        cpExchange = try parallel.choice("cpExchange", default: cpExchange)
+        zeroStage = try parallel.int("zero", in: bounds.zeroStage, default: zeroStage)
+        sequenceParallel = try parallel.bool("sp", default: sequenceParallel)
+        shardedGathers = try parallel.choice("gathers", default: shardedGathers)
+        if shardedGathers != .step && zeroStage != 3 {
+            throw parallel.error("gathers", expected: "'\(shardedGathers.rawValue)' only with zero = 3 (sharded weights)",
+                                 found: "zero = \(zeroStage)")
+        }
+        _ = try parallel.checkedProduct([("tp", tp), ("cp", cp), ("pp", pp), ("dp", dp)], key: "dp", atMost: bounds.degree.upperBound,
+                                        reason: "GPUs, 2^24")
+        if parallel.contains("order") {
+            let text = try parallel.string("order")
+            do { order = try ParallelDimension.parseOrder(text) } catch {
+                throw parallel.error("order", expected: "each of tp, cp, dp and pp once, innermost first, e.g. \"tp,cp,dp,pp\"",
+                                     found: "'\(text)'", hint: error.description)
+            }
+        }
+        if sequenceParallel && tp < 2 {
+            throw parallel.error("sp", expected: "sp = true only with tensor parallelism (tp ≥ 2)", found: "sp = true with tp = \(tp)")
+        }
+    }
+
     /// Reads an expert-load histogram file: `counts = [tokens per expert, …]`.
     public static func readHistogram(_ path: String) throws(ConfigError) -> ExpertLoadModel {
         let root = try ConfigDocument(contentsOfFile: path).root
@@ -70,7 +105,7 @@ extension TrainingSetup {
         return .histogram(counts: counts.map(Double.init))
     }
 
-    /// Applies `--parallel pp=16,ep=64,dp=128[,tp=1,zero=1]`: every degree in `1...gpus` (the
+    /// Applies `--parallel pp=16,ep=64,dp=128[,tp=1,cp=1,zero=1]`: every degree in `1...gpus` (the
     /// cluster's GPUs, at most ``WorkloadBounds/degree``, so no product of degrees can overflow),
     /// `zero` in ``WorkloadBounds/zeroStage``. The error names the flag, the item and the bound.
     public mutating func applyParallel(_ text: String, gpus: Int = WorkloadBounds.degree.upperBound,
@@ -83,8 +118,8 @@ extension TrainingSetup {
                 throw TrainingSetupError("\(flag): expected key=value items like pp=16,ep=64,dp=128, found '\(item)'")
             }
             let key = parts[0]
-            guard ["tp", "pp", "ep", "dp", "zero"].contains(key) else {
-                throw TrainingSetupError("\(flag): expected a degree among tp, pp, ep, dp, zero, found '\(key)'")
+            guard ["tp", "pp", "ep", "dp", "cp", "zero"].contains(key) else {
+                throw TrainingSetupError("\(flag): expected a degree among tp, pp, ep, dp, cp, zero, found '\(key)'")
             }
             guard seen.insert(key).inserted else {
                 throw TrainingSetupError("\(flag): expected each degree once, found \(key) twice in '\(text)'")
@@ -99,6 +134,7 @@ extension TrainingSetup {
             case "pp": pp = value
             case "ep": ep = value
             case "dp": dp = value
+            case "cp": cp = value
             default: zeroStage = value
             }
         }

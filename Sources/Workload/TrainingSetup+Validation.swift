@@ -4,17 +4,30 @@ extension TrainingSetup {
     /// Checks the setup against a model and a cluster size; the error says what to change.
     public func validate(model: TransformerModel, gpuCount: Int) throws(TrainingSetupError) {
         let degrees = WorkloadBounds.degree
-        guard degrees.contains(tp), degrees.contains(pp), degrees.contains(dp), degrees.contains(ep) else {
-            throw TrainingSetupError("parallel degrees must be in \(Bound.describe(degrees)) (tp=\(tp), pp=\(pp), ep=\(ep), dp=\(dp))")
+        guard degrees.contains(tp), degrees.contains(pp), degrees.contains(dp), degrees.contains(ep), degrees.contains(cp) else {
+            throw TrainingSetupError("parallel degrees must be in \(Bound.describe(degrees)) (tp=\(tp), cp=\(cp), pp=\(pp), ep=\(ep), dp=\(dp))")
         }
-        // Each degree ≤ 2²⁴, so tp × pp fits an `Int`; tp × pp × dp may not: compare by division.
-        guard gpuCount % (tp * pp) == 0, gpuCount / (tp * pp) == dp else {
-            let hint = gpuCount % (tp * pp) == 0 ? "set dp=\(gpuCount / (tp * pp))" : "choose tp×pp dividing \(gpuCount)"
-            let product = Double(tp) * Double(pp) * Double(dp)
-            throw TrainingSetupError("tp×pp×dp = \(tp)×\(pp)×\(dp) = \(Bound.describe(product)), but the cluster has \(gpuCount) GPUs: \(hint)")
+        // Each degree ≤ 2²⁴: compare by division, so no product of three degrees is formed.
+        let product = Double(tp) * Double(cp) * Double(pp) * Double(dp)
+        guard product == Double(gpuCount), gpuCount % (tp * pp) == 0, (gpuCount / (tp * pp)) % cp == 0,
+              gpuCount / (tp * pp) / cp == dp else {
+            let context = cp > 1 ? "tp×cp×pp×dp = \(tp)×\(cp)×\(pp)×\(dp)" : "tp×pp×dp = \(tp)×\(pp)×\(dp)"
+            let fits = gpuCount % (tp * pp) == 0 && (gpuCount / (tp * pp)) % cp == 0
+            let hint = fits ? "set dp=\(gpuCount / (tp * pp) / cp)" : "choose tp×\(cp > 1 ? "cp×" : "")pp dividing \(gpuCount)"
+            throw TrainingSetupError("\(context) = \(Bound.describe(product)), but the cluster has \(gpuCount) GPUs: \(hint)")
         }
-        guard (dp * tp) % ep == 0 else {
-            throw TrainingSetupError("ep=\(ep) must divide dp×tp = \(dp * tp) (expert parallelism is carved out of the data- and tensor-parallel ranks of a stage): choose ep among the divisors of \(dp * tp)")
+        let columns = dp * cp * tp
+        guard columns % ep == 0 else {
+            throw TrainingSetupError("ep=\(ep) must divide dp×\(cp > 1 ? "cp×" : "")tp = \(columns) (expert parallelism is carved out of the data-\(cp > 1 ? ", context-" : "") and tensor-parallel ranks of a stage): choose ep among the divisors of \(columns)")
+        }
+        if sequenceParallel && tp < 2 {
+            throw TrainingSetupError("sequence parallelism (sp) splits the tensor-parallel group's tokens: it needs tp ≥ 2 (tp=\(tp)); set sp = false or raise tp")
+        }
+        if shardedGathers != .step && zeroStage != 3 {
+            throw TrainingSetupError("gathers = '\(shardedGathers.rawValue)' gathers sharded weights: it needs zero = 3 (got \(zeroStage)); use zero = 3 or gathers = 'step'")
+        }
+        if cp > 1 && sequenceLength % (2 * cp) != 0 {
+            throw TrainingSetupError("context parallelism splits each sequence into 2×cp = \(2 * cp) chunks (balanced causal chunking): sequence length \(sequenceLength) is not a multiple of \(2 * cp)")
         }
         if let moe = model.moe {
             guard moe.routedExperts % ep == 0 else {
@@ -37,6 +50,7 @@ extension TrainingSetup {
         guard blocks >= pp * chunksPerRank else {
             throw TrainingSetupError("\(model.name) has \(blocks) layers (with MTP), too few to split over pp=\(pp)\(chunksPerRank > 1 ? " × \(chunksPerRank) virtual stages" : ""): lower pp to at most \(blocks / chunksPerRank)")
         }
+        try checkStageLayers(model: model, chunksPerRank: chunksPerRank)
         try checkSizes()
         guard globalBatchSequences % (dp * microBatchSequences) == 0 else {
             throw TrainingSetupError("global batch \(globalBatchSequences) is not divisible into dp=\(dp) replicas × micro-batches of \(microBatchSequences): use a global batch that is a multiple of \(dp * microBatchSequences)")
@@ -55,9 +69,6 @@ extension TrainingSetup {
             guard virtualStages >= 2 else {
                 throw TrainingSetupError("the interleaved schedule needs virtualStages ≥ 2 (got \(virtualStages)): use interleaved(2) or 1f1b")
             }
-            guard n % pp == 0 else {
-                throw TrainingSetupError("the interleaved schedule needs the micro-batch count (\(n)) to be a multiple of pp=\(pp): adjust the global batch")
-            }
         case .oneFOneB, .zb1p:
             break
         }
@@ -71,6 +82,22 @@ extension TrainingSetup {
 }
 
 extension TrainingSetup {
+    /// Per-stage layer counts, when given: one per stage, summing to the model's layers, each
+    /// stage with at least one layer per chunk it holds.
+    func checkStageLayers(model: TransformerModel, chunksPerRank: Int) throws(TrainingSetupError) {
+        guard !stageLayers.isEmpty else { return }
+        guard stageLayers.count == pp else {
+            throw TrainingSetupError("stageLayers has \(stageLayers.count) entries but pp=\(pp): give one layer count per pipeline stage")
+        }
+        let sum = stageLayers.reduce(0) { $0 + min(max($1, 0), WorkloadBounds.layers.upperBound) }
+        guard sum == model.layers else {
+            throw TrainingSetupError("stageLayers sums to \(sum) but \(model.name) has \(model.layers) layers (MTP modules join the last stage by themselves): make the counts add up to \(model.layers)")
+        }
+        if let stage = stageLayers.firstIndex(where: { $0 < chunksPerRank }) {
+            throw TrainingSetupError("stage \(stage) gets \(stageLayers[stage]) layers in stageLayers, fewer than the \(chunksPerRank) \(chunksPerRank > 1 ? "virtual stages" : "layer") it must hold: give every stage at least \(chunksPerRank)")
+        }
+    }
+
     /// The sizes flags may set without a file's bounds (docs/running-jobs.md, "Bounds on numbers").
     func checkSizes() throws(TrainingSetupError) {
         let batch = WorkloadBounds.batchSequences

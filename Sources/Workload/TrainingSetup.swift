@@ -19,14 +19,47 @@ public struct TrainingSetup: Sendable, Equatable {
     public var ep = 1
     /// Data-parallel degree.
     public var dp = 1
+    /// Context-parallel degree: each sequence is split over `cp` ranks (Megatron's balanced
+    /// causal chunking, 2·cp chunks); attention passes the other chunks' keys and values round a
+    /// ring. GPUs = tp·cp·pp·dp.
+    public var cp = 1
+    /// How the context-parallel ranks exchange keys and values (``ContextParallelExchange``).
+    public var cpExchange = ContextParallelExchange.ring
+    /// Sequence parallelism with tensor parallelism (Korthikanti et al. 2022): the norms, dropout
+    /// and residual adds run on 1/tp of the tokens and keep 1/tp of their activations; each
+    /// tensor-parallel all-reduce becomes a reduce-scatter and an all-gather. Needs tp > 1.
+    public var sequenceParallel = false
+    /// How the ranks are placed on the GPUs, innermost first: which groups share a node, a leaf,
+    /// a pod (``RankLayout/device(of:)``).
+    public var order = ParallelDimension.defaultOrder
     /// ZeRO stage 0–3 (1: optimizer states sharded; 2: + gradients; 3: + weights).
     public var zeroStage = 1
+    /// When ZeRO-3 gathers its weights (``ShardedGathers``).
+    public var shardedGathers = ShardedGathers.step
     /// Pipeline schedule.
     public var schedule = PipelineScheduleKind.oneFOneB
     /// Model chunks per rank for the interleaved schedule.
     public var virtualStages = 1
+    /// Layers of each pipeline stage (pp entries summing to the model's layers; MTP modules join
+    /// the last stage), or empty for the even split (first and last stage one fewer where the
+    /// layers do not divide). Under the interleaved schedule a stage's layers are split as evenly
+    /// as possible over its virtual stages.
+    public var stageLayers: [Int] = []
     /// Activation recomputation.
     public var recompute = RecomputePolicy.none
+    /// Gradient reduction bucketed under the backward pass (Megatron's `--overlap-grad-reduce`):
+    /// each block's gradients are reduced as soon as the last micro-batch's backward has produced
+    /// them; off, the whole stage's gradients are reduced after its last backward.
+    public var overlapGradientReduce = false
+    /// Tensor-parallel communication overlapped with the GEMMs of its op (Megatron-Core's
+    /// `--tp-comm-overlap`); off, it adds to the op's time (exposed).
+    public var overlapTensorParallel = false
+    /// Parameter all-gathers (ZeRO ≥ 1) prefetched under the forward pass, block by block
+    /// (Megatron's `--overlap-param-gather`); off, gathered after the optimizer, exposed.
+    public var overlapParameterGather = false
+    /// Pipeline transfers overlapped with compute (asynchronous send, as before the key existed);
+    /// false: the sending op waits until its transfer has arrived (a blocking send).
+    public var overlapPipelineTransfers = true
     /// GEMM precision.
     public var precision = TrainingPrecision.bf16
     /// Streaming multiprocessors reserved for communication kernels (DeepSeek-V3: 20 of 132).
@@ -45,5 +78,7 @@ public struct TrainingSetup: Sendable, Equatable {
     /// Tokens per optimizer step.
     public var tokensPerStep: Double { Double(globalBatchSequences) * Double(sequenceLength) }
     /// GPUs the degrees use.
-    public var gpuCount: Int { tp * pp * dp }
+    public var gpuCount: Int { tp * cp * pp * dp }
+    /// Ranks that hold the same non-expert weights in one stage (their gradients are reduced together): dp·cp.
+    public var dataParallelWidth: Int { dp * cp }
 }

@@ -28,7 +28,7 @@ import Workload
                                      attention: AttentionSpec(kind: .mha, heads: 4, kvHeads: 4, headDim: 16),
                                      denseFfnWidth: 128, vocabulary: 16)
         for pp in [2, 4] {
-            for microBatches in [2 * pp, 2 * pp + 2, 4 * pp] where kind != .interleaved || microBatches % pp == 0 {
+            for microBatches in [2 * pp, 2 * pp + 1, 2 * pp + 2, 4 * pp] where kind != .dualpipe || microBatches % 2 == 0 {
                 var setup = TrainingSetup()
                 setup.pp = pp; setup.schedule = kind; setup.virtualStages = virtualStages
                 setup.globalBatchSequences = microBatches

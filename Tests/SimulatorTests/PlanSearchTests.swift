@@ -78,6 +78,20 @@ import Workload
         #expect(enumerated.allSatisfy { $0.ep == 1 && $0.routingNodeLimit == 0 })
     }
 
+    /// A base with cp = 2 on 8 GPUs: the grid shares the other 4 GPUs' worth of degrees, every
+    /// valid configuration has tp·pp·dp = 4, and sp (base) stays only where tp > 1.
+    @Test func contextParallelismOfTheBaseIsKept() throws {
+        var base = Self.base(globalBatch: 32)
+        base.cp = 2
+        base.sequenceParallel = true
+        let space = ParallelConfigSpace(model: Fixtures.tinyDenseModel(layers: 8), base: base, cluster: try Self.cluster(nodes: 1))
+        let valid = space.validConfigurations()
+        #expect(!valid.isEmpty)
+        #expect(valid.allSatisfy { $0.tp * $0.pp * $0.dp == 4 })
+        #expect(valid.contains { $0.tp == 1 } && valid.contains { $0.tp == 4 })
+        #expect(valid.allSatisfy { $0.applied(to: base).sequenceParallel == ($0.tp > 1) })
+    }
+
     @Test func nodeLimitsAreOnlyThoseBelowTheExpertGroupSpan() throws {
         let space = ParallelConfigSpace(model: try Fixtures.model("deepseek-v3"), base: Self.base(globalBatch: 15360),
                                         cluster: try Fixtures.cluster("h800-2048"))

@@ -35,9 +35,10 @@ import Testing
                                     "[attention]/heads", "[attention]/qLoraRank", "[attention]/kvLoraRank", "[attention]/qkNopeHeadDim",
                                     "[attention]/qkRopeHeadDim", "[attention]/vHeadDim",
                                     "[moe]/leadingDenseLayers", "[moe]/routedExperts", "[moe]/sharedExperts", "[moe]/topK",
-                                    "[moe]/expertFfnWidth", "[moe]/routingNodeLimit"],
+                                    "[moe]/expertFfnWidth", "[moe]/routingNodeLimit", "[moe]/routingDeviceLimit"],
                                    accepting: ["mtpModules": ["0"], "[attention]/qLoraRank": ["0"], "[moe]/leadingDenseLayers": ["0"],
-                                               "[moe]/sharedExperts": ["0"], "[moe]/routingNodeLimit": ["0"]]))
+                                               "[moe]/sharedExperts": ["0"], "[moe]/routingNodeLimit": ["0"],
+                                               "[moe]/routingDeviceLimit": ["0"]]))
     func modelKeys(hostile: Hostile.Case) {
         let error = Self.modelError(Self.model.setting(hostile.key, to: hostile.value))
         #expect(error?.keyPath == TOMLSketch.keyPath(hostile.key), "\(hostile): \(error.map(String.init(describing:)) ?? "accepted")")
@@ -84,7 +85,7 @@ import Testing
     static let training = TOMLSketch(sections: [
         ("", [("sequenceLength", "4096"), ("globalBatch", "64"), ("microBatch", "1"), ("tokensToTrain", "1e12"),
               ("communicationSMs", "0"), ("seed", "1"), ("schedule", "\"1f1b\"")]),
-        ("[parallel]", [("tp", "1"), ("pp", "2"), ("ep", "1"), ("dp", "2"), ("zero", "1")]),
+        ("[parallel]", [("tp", "1"), ("pp", "2"), ("ep", "1"), ("dp", "2"), ("cp", "1"), ("zero", "1")]),
         ("[stragglers]", [("ranks", "[1]"), ("slowdown", "2"), ("logNormalSigma", "0.1")]),
         ("[expertLoad]", [("kind", "\"zipf\""), ("s", "1.0")]),
     ])
@@ -109,7 +110,7 @@ import Testing
     }
 
     @Test(arguments: Hostile.cases(["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "communicationSMs", "seed",
-                                    "[parallel]/tp", "[parallel]/pp", "[parallel]/ep", "[parallel]/dp", "[parallel]/zero",
+                                    "[parallel]/tp", "[parallel]/pp", "[parallel]/ep", "[parallel]/dp", "[parallel]/cp", "[parallel]/zero",
                                     "[stragglers]/slowdown", "[stragglers]/logNormalSigma", "[expertLoad]/s"],
                                    accepting: ["communicationSMs": ["0"], "seed": ["0", "9223372036854775807"], "[parallel]/zero": ["0"],
                                                "[stragglers]/logNormalSigma": ["0", "1e-300"]]))
@@ -124,12 +125,97 @@ import Testing
         #expect(error?.keyPath == "stragglers.ranks[1]" || (value == "0" && error == nil), "\(value)")
     }
 
+    @Test(arguments: Hostile.values)
+    func stageLayersElements(value: String) {
+        // The sketch has pp = 2: two counts, each a layer count in 1...10⁴.
+        let error = Self.trainingError(Self.training.setting("stageLayers", to: "[3, \(value)]"))
+        #expect(error?.keyPath == "stageLayers[1]", "\(value): \(error.map(String.init(describing:)) ?? "accepted")")
+    }
+
+    @Test func placementOrderNamesEachDimensionOnce() throws {
+        #expect(Self.trainingError(Self.training.setting("[parallel]/order", to: "\"tp,cp,pp,dp\"")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[parallel]/order", to: "\"tp-cp-dp-pp\"")) == nil)
+        for (text, says) in [("tp,pp,dp", "cp missing"), ("tp,cp,tp,dp,pp", "tp appears twice"), ("tp,cp,ep,dp,pp", "ep is not placed"),
+                             ("tp,cp,xp,dp,pp", "'xp' is not a dimension"), ("", "missing")] {
+            let error = Self.trainingError(Self.training.setting("[parallel]/order", to: "\"\(text)\""))
+            #expect(error?.keyPath == "parallel.order" && error?.hint?.contains(says) == true, "\(text): \(String(describing: error))")
+        }
+        #expect(Self.trainingError(Self.training.setting("[parallel]/order", to: "1"))?.keyPath == "parallel.order")
+        #expect(try ParallelDimension.parseOrder("PP, DP, CP, TP") == [.pp, .dp, .cp, .tp])
+    }
+
+    @Test func overlapTableTakesGradientReduce() {
+        #expect(Self.trainingError(Self.training.setting("[overlap]/gradientReduce", to: "true")) == nil)
+        for hostile in ["1", "\"yes\"", "nan"] {
+            #expect(Self.trainingError(Self.training.setting("[overlap]/gradientReduce", to: hostile))?.keyPath == "overlap.gradientReduce")
+        }
+        #expect(Self.trainingError(Self.training.setting("[overlap]/tensorParallel", to: "true")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[overlap]/tensorParallel", to: "2"))?.keyPath == "overlap.tensorParallel")
+        #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "true")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[overlap]/parameterGather", to: "0"))?.keyPath == "overlap.parameterGather")
+        #expect(Self.trainingError(Self.training.setting("[overlap]/pipelineTransfers", to: "false")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[overlap]/pipelineTransfers", to: "\"no\""))?.keyPath == "overlap.pipelineTransfers")
+        #expect(Self.trainingError(Self.training.setting("[overlap]/fsdp", to: "true"))?.keyPath == "overlap.fsdp")
+    }
+
+    @Test func contextExchangeIsRingOrAllGather() {
+        #expect(Self.trainingError(Self.training.setting("[parallel]/cpExchange", to: "\"allGather\"")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[parallel]/cpExchange", to: "\"a2a\""))?.keyPath == "parallel.cpExchange")
+    }
+
+    @Test func shardedGathersNeedZeroThree() {
+        #expect(Self.trainingError(Self.training.setting("[parallel]/gathers", to: "\"forward\""))?.keyPath == "parallel.gathers")
+        let three = Self.training.setting("[parallel]/zero", to: "3")
+        for value in ["step", "forward", "forwardBackward"] {
+            #expect(Self.trainingError(TOMLSketch(sections: Self.sections(of: three)).setting("[parallel]/gathers", to: "\"\(value)\"")) == nil)
+        }
+        #expect(Self.trainingError(TOMLSketch(sections: Self.sections(of: three)).setting("[parallel]/gathers", to: "\"reshard\""))?.keyPath
+                == "parallel.gathers")
+    }
+
+    @Test func stageLayersHaveOneCountPerStage() {
+        #expect(Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5]")) == nil)
+        let error = Self.trainingError(Self.training.setting("stageLayers", to: "[3, 5, 1]"))
+        #expect(error?.keyPath == "stageLayers" && error?.found == "3 entries")
+    }
+
     @Test func degreesWhoseProductOverflows() {
         var text = Self.training.setting("[parallel]/tp", to: "16777216")
         text = TOMLSketch(sections: Self.sections(of: text)).setting("[parallel]/pp", to: "16777216")
         let error = Self.trainingError(text)
         #expect(error?.keyPath == "parallel.dp")
-        #expect(error?.expected.contains("tp × pp × dp at most 16777216") == true)
+        #expect(error?.expected.contains("tp × cp × pp × dp at most 16777216") == true)
+    }
+
+    @Test func sequenceParallelIsABooleanThatNeedsTensorParallelism() {
+        // sp = true with the sketch's tp = 1: refused at [parallel].sp.
+        let alone = Self.trainingError(Self.training.setting("[parallel]/sp", to: "true"))
+        #expect(alone?.keyPath == "parallel.sp")
+        #expect(alone?.found.contains("tp = 1") == true)
+        var text = Self.training.setting("[parallel]/tp", to: "2")
+        text = TOMLSketch(sections: Self.sections(of: text)).setting("[parallel]/sp", to: "true")
+        #expect(Self.trainingError(text) == nil)
+        for hostile in ["1", "\"yes\"", "nan"] {
+            let error = Self.trainingError(TOMLSketch(sections: Self.sections(of: text)).setting("[parallel]/sp", to: hostile))
+            #expect(error?.keyPath == "parallel.sp", "\(hostile)")
+        }
+    }
+
+    @Test func contextParallelismCountsInTheGPUsAndSplitsTheSequence() throws {
+        var setup = TrainingSetup()
+        setup.sequenceLength = 4096; setup.globalBatchSequences = 8
+        setup.tp = 2; setup.cp = 4; setup.pp = 1; setup.dp = 2
+        #expect(setup.gpuCount == 16)           // 2 × 4 × 1 × 2
+        #expect(setup.dataParallelWidth == 8)   // dp·cp: Megatron folds cp into the gradient group
+        let model = TransformerModel(name: "m", layers: 2, hidden: 64, attention: AttentionSpec(kind: .mha, heads: 4, kvHeads: 4, headDim: 16),
+                                     denseFfnWidth: 128, vocabulary: 100)
+        try setup.validate(model: model, gpuCount: 16)
+        #expect(throws: TrainingSetupError.self) { try setup.validate(model: model, gpuCount: 8) }
+        setup.sequenceLength = 4100             // not a multiple of 2·cp = 8 (balanced causal chunks)
+        #expect(throws: TrainingSetupError.self) { try setup.validate(model: model, gpuCount: 16) }
+        var flags = TrainingSetup()
+        try flags.applyParallel("tp=2,cp=4,dp=2")
+        #expect(flags.cp == 4)
     }
 
     @Test func interleavedStagesAreBounded() {

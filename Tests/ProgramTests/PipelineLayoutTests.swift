@@ -1,0 +1,72 @@
+import Program
+import Testing
+import Workload
+
+/// Per-stage layer counts and the interleaved order for any micro-batch count, by hand.
+@Suite struct PipelineLayoutTests {
+    static func model(layers: Int, mtp: Int = 0) -> TransformerModel {
+        var model = TransformerModel(name: "m", layers: layers, hidden: 64,
+                                     attention: AttentionSpec(kind: .mha, heads: 4, kvHeads: 4, headDim: 16),
+                                     denseFfnWidth: 128, vocabulary: 16)
+        model.mtpModules = mtp
+        return model
+    }
+
+    /// 14 layers + 1 MTP module over pp = 4 with stageLayers [3, 4, 4, 3]: blocks 0–2, 3–6, 7–10,
+    /// 11–13 and the MTP module (block 14) on the last stage.
+    @Test func stageLayersPlaceTheLayers() {
+        var setup = TrainingSetup()
+        setup.pp = 4; setup.globalBatchSequences = 4; setup.stageLayers = [3, 4, 4, 3]
+        let layout = PipelineLayout(model: Self.model(layers: 14, mtp: 1), setup: setup)
+        #expect(layout.blocks == [[0, 1, 2], [3, 4, 5, 6], [7, 8, 9, 10], [11, 12, 13, 14]])
+    }
+
+    /// Interleaved, pp = 2, v = 2, stageLayers [5, 3]: stage 0's 5 layers split 3 + 2 over its
+    /// chunks (positions 0 and 2), stage 1's 3 split 2 + 1 (positions 1 and 3); in position order
+    /// the sizes are 3, 2, 2, 1.
+    @Test func stageLayersSplitOverVirtualStages() {
+        var setup = TrainingSetup()
+        setup.pp = 2; setup.schedule = .interleaved; setup.virtualStages = 2; setup.globalBatchSequences = 2
+        setup.stageLayers = [5, 3]
+        let layout = PipelineLayout(model: Self.model(layers: 8), setup: setup)
+        #expect(layout.blocks == [[0, 1, 2], [3, 4], [5, 6], [7]])
+        #expect(layout.position(stage: 0, chunk: 1).position == 2)
+    }
+
+    @Test func stageLayersAreValidated() {
+        let model = Self.model(layers: 8)
+        var setup = TrainingSetup()
+        setup.pp = 2; setup.globalBatchSequences = 2
+        setup.stageLayers = [5, 3]
+        #expect((try? setup.validate(model: model, gpuCount: 2)) != nil)
+        for wrong in [[5, 4], [8], [8, 0]] {
+            setup.stageLayers = wrong
+            #expect(throws: TrainingSetupError.self) { try setup.validate(model: model, gpuCount: 2) }
+        }
+        setup.schedule = .interleaved; setup.virtualStages = 3; setup.stageLayers = [6, 2]   // stage 1: 2 layers < 3 chunks
+        #expect(throws: TrainingSetupError.self) { try setup.validate(model: model, gpuCount: 2) }
+    }
+
+    /// Interleaved with n = 6 micro-batches on pp = 4 (not a multiple), v = 2: groups {0–3}, {4, 5};
+    /// the forward order runs chunk 0 then chunk 1 for each group: (0,0) (1,0) (2,0) (3,0) (0,1)
+    /// (1,1) (2,1) (3,1) (4,0) (5,0) (4,1) (5,1) as (micro-batch, chunk). Backward: the same with
+    /// the chunks reversed. A multiple of pp gives Megatron's original order (groups of pp).
+    @Test func interleavedTakesAnyMicroBatchCount() {
+        var setup = TrainingSetup()
+        setup.pp = 4; setup.schedule = .interleaved; setup.virtualStages = 2; setup.globalBatchSequences = 6
+        let model = Self.model(layers: 8)
+        #expect((try? setup.validate(model: model, gpuCount: 4)) != nil)
+        let layout = PipelineLayout(model: model, setup: setup)
+        let builder = PipelineScheduleBuilder(kind: .interleaved, layout: layout)
+        for stage in 0..<4 {
+            var forwards: [[Int]] = [], backwards: [[Int]] = []
+            for action in builder.actions(stage: stage) {
+                if case .forward(let chunk, let microBatch) = action { forwards.append([microBatch, chunk]) }
+                if case .backward(let chunk, let microBatch, _) = action { backwards.append([microBatch, chunk]) }
+            }
+            let order = [[0, 0], [1, 0], [2, 0], [3, 0], [0, 1], [1, 1], [2, 1], [3, 1], [4, 0], [5, 0], [4, 1], [5, 1]]
+            #expect(forwards == order)
+            #expect(backwards == order.map { [$0[0], 1 - $0[1]] })
+        }
+    }
+}
