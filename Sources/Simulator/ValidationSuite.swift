@@ -92,6 +92,29 @@ public struct ValidationRow: Sendable, Codable, Equatable {
     public var assumed: [String]
     public var refusal: String?
 
+    /// A row from its parts (tests, other tables).
+    public init(run: String, organisation: String, chip: String, gpus: Int, sequenceLength: Int, metric: String, label: String,
+                definition: String, published: Double, simulated: Double?, error: Double?, set: String, source: String,
+                table: String, missing: [String], assumed: [String], refusal: String?) {
+        self.run = run
+        self.organisation = organisation
+        self.chip = chip
+        self.gpus = gpus
+        self.sequenceLength = sequenceLength
+        self.metric = metric
+        self.label = label
+        self.definition = definition
+        self.published = published
+        self.simulated = simulated
+        self.error = error
+        self.set = set
+        self.source = source
+        self.table = table
+        self.missing = missing
+        self.assumed = assumed
+        self.refusal = refusal
+    }
+
     init(run: ValidationRun, metric: PublishedMetric, simulated: Result<SimulatedFigures, SimulationError>, fitting: Bool) {
         self.run = run.name
         organisation = run.organisation
