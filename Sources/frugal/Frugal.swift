@@ -28,6 +28,7 @@ struct Frugal: ParsableCommand {
             Sweep.self,
             Report.self,
             Simulate.self,
+            Validate.self,
             ProgramCommand.self,
             Compare.self,
             Plan.self,
