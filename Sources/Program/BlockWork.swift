@@ -103,9 +103,8 @@ public struct TrainingWork: Sendable {
         } else {
             let f = Double(model.denseFfnWidth) / tp, e = elementBytes
             let gated = model.gatedFfn ? 2.0 : 1.0
-            let memory = [WorkItem.memory(.norm, bytes: 5 * e * t * h, layer: block),
-                          .memory(.swiglu, bytes: t * f * 3 * e, layer: block),
-                          .memory(.cast, bytes: castBytes * t * (h + f), layer: block)]
+            let memory = normAndResidual(elements: t * h, layer: block) + activation(elements: t * f, layer: block)
+                + [.memory(.cast, bytes: castBytes * t * (h + f), layer: block)]
             work.mlpForward = [gemm(t, gated * f, h, block), gemm(t, h, f, block)] + memory
             work.mlpBackward = [gemm(t, h, gated * f, block), gemm(t, f, h, block)] + memory.map { doubled($0) }
             work.weight += [gemm(h, gated * f, t, block), gemm(f, h, t, block)]
@@ -119,6 +118,53 @@ public struct TrainingWork: Sendable {
         }
         work.recompute = recompute(work, block: block, isMoE: isMoE)
         return work
+    }
+
+    /// The residual path after a sub-layer over `elements` (tokens × hidden): fused (today), one
+    /// kernel reading the output and the residual and writing the sum, 3 elements each; unfused
+    /// (``SoftwareProfile/fusedElementwise`` false), a bias add (read, write: 2), a dropout (read,
+    /// write, and a 1-byte mask) and the add (3): 7 elements + 1 byte each, three kernels.
+    func residual(elements x: Double, layer: Int) -> [WorkItem] {
+        let e = elementBytes
+        guard !setup.software.fusedElementwise else { return [.memory(.residual, bytes: 3 * e * x, layer: layer)] }
+        return [.memory(.bias, bytes: 2 * e * x, layer: layer), .memory(.dropout, bytes: (2 * e + 1) * x, layer: layer),
+                .memory(.residual, bytes: 3 * e * x, layer: layer)]
+    }
+
+    /// The MLP's norm and residual: fused, one item of 5 elements (norm: read, write; residual: 3);
+    /// unfused, the norm (2) and the unfused residual path (``residual(elements:layer:)``).
+    func normAndResidual(elements x: Double, layer: Int) -> [WorkItem] {
+        guard !setup.software.fusedElementwise else { return [.memory(.norm, bytes: 5 * elementBytes * x, layer: layer)] }
+        return [.memory(.norm, bytes: 2 * elementBytes * x, layer: layer)] + residual(elements: x, layer: layer)
+    }
+
+    /// The MLP activation over `elements` (rows × FFN width): fused, one kernel of 3 elements
+    /// each (SwiGLU reads gate and up, writes one); unfused, gated: SiLU (read, write: 2) then the
+    /// product (read 2, write 1: 3); not gated: a bias add (2) then GeLU (2).
+    func activation(elements x: Double, layer: Int) -> [WorkItem] {
+        let e = elementBytes
+        guard !setup.software.fusedElementwise else { return [.memory(.swiglu, bytes: 3 * e * x, layer: layer)] }
+        if model.gatedFfn { return [.memory(.swiglu, bytes: 2 * e * x, layer: layer), .memory(.swiglu, bytes: 3 * e * x, layer: layer)] }
+        return [.memory(.bias, bytes: 2 * e * x, layer: layer), .memory(.swiglu, bytes: 2 * e * x, layer: layer)]
+    }
+
+    /// Unfused attention of one micro-batch (``SoftwareProfile/AttentionKernel/unfused``): per
+    /// sequence and local head (a batch of B = heads/tp × sequences GEMMs per kernel) over the
+    /// whole s×s score matrix, causal or not. Forward: S = QKᵀ (s×s×d_qk), a scale-mask-softmax
+    /// reading S and writing P (2 elements per score), O = PV (s×d_v×s). Backward: dV = PᵀdO
+    /// (s×d_v×s), dP = dO·Vᵀ (s×s×d_v), the softmax backward reading P and dP and writing dS (3
+    /// per score), dQ = dS·K and dK = dSᵀQ (s×d_qk×s each).
+    func unfusedAttention(block: Int) -> (forward: [WorkItem], backward: [WorkItem]) {
+        let attention = model.attention, s = Double(setup.sequenceLength), e = elementBytes
+        let qk = Double(attention.qkHeadDim), v = Double(attention.valueHeadDim)
+        let batch = max(1, attention.heads / max(1, setup.tp)) * setup.microBatchSequences
+        let scores = s * s * Double(batch)
+        func bmm(_ m: Double, _ n: Double, _ k: Double) -> WorkItem {
+            .gemm(m, n, k, precision: .bf16, layer: block, repeats: Int32(clamping: batch))
+        }
+        let forward = [bmm(s, s, qk), .memory(.softmax, bytes: 2 * e * scores, layer: block), bmm(s, v, s)]
+        let backward = [bmm(s, v, s), bmm(s, s, v), .memory(.softmax, bytes: 3 * e * scores, layer: block), bmm(s, qk, s), bmm(s, qk, s)]
+        return (forward, backward)
     }
 
     private func doubled(_ item: WorkItem) -> WorkItem {
@@ -143,11 +189,12 @@ public struct TrainingWork: Sendable {
         var forward = WorkItem(kind: .attentionForward), backward = WorkItem(kind: .attentionBackward)
         forward.m = t; forward.flops = causalFlops; forward.layer = Int32(block)
         backward.m = t; backward.flops = 2.5 * causalFlops; backward.layer = Int32(block)
+        let core = setup.software.attention == .unfused ? unfusedAttention(block: block) : ([forward], [backward])
         // Norm (read + write h) and residual add (read 2h, write h): 5·h elements per token.
-        let memory = [WorkItem.memory(.norm, bytes: 2 * e * t * h, layer: block), .memory(.residual, bytes: 3 * e * t * h, layer: block),
-                      .memory(.cast, bytes: castBytes * t * castInputs, layer: block)]
-        work.attentionForward += [forward] + memory
-        work.attentionBackward += [backward] + memory.map { doubled($0) }
+        let memory = [WorkItem.memory(.norm, bytes: 2 * e * t * h, layer: block)] + residual(elements: t * h, layer: block)
+            + [.memory(.cast, bytes: castBytes * t * castInputs, layer: block)]
+        work.attentionForward += core.0 + memory
+        work.attentionBackward += core.1 + memory.map { doubled($0) }
         if isMoE, let moe = model.moe {
             var gate = WorkItem.gemm(t, Double(moe.routedExperts), h, precision: precision, layer: block)
             gate.kind = .gate
@@ -193,8 +240,7 @@ public struct TrainingWork: Sendable {
             work.weight += [gemm(h, gated * fe, m, block, grouped: true, repeats: count),
                             gemm(fe, h, m, block, grouped: true, repeats: count)]
         }
-        let memory = [WorkItem.memory(.norm, bytes: 5 * e * tokens * h, layer: block),
-                      .memory(.swiglu, bytes: swigluRows * 3 * e, layer: block),
+        let memory = normAndResidual(elements: tokens * h, layer: block) + activation(elements: swigluRows, layer: block) + [
                       .memory(.permute, bytes: received * h * e * 2 + tm * k * h * e + tm * h * e, layer: block),
                       .memory(.cast, bytes: castBytes * (received * h + swigluRows), layer: block)]
         work.mlpForward = forward + memory
