@@ -280,6 +280,9 @@ public struct TrainingWork: Sendable {
                 if attention.qLoraRank > 0 { items.append(gemm(t, heads * Double(attention.qkHeadDim), Double(attention.qLoraRank), block)) }
                 items.append(gemm(t, heads * Double(attention.qkNopeHeadDim + attention.vHeadDim), Double(attention.kvLoraRank), block))
             }
+            // Unfused attention stores no s² scores under selective recompute: its core (QKᵀ,
+            // softmax, PV) is redone in backward (Korthikanti et al., arXiv:2205.05198 §4.2).
+            if setup.software.attention == .unfused { items += unfusedAttention(block: block).forward }
             return items
         case .full: return work.attentionForward + work.mlpForward
         }

@@ -66,5 +66,22 @@ struct BlockWorkTests {
         #expect(back[2].bytes == 100_663_296)
         // GEMM FLOPs: forward 2 · 2·1024·1024·128 · 16 = 8.6 GFLOP, the full (non-causal) square.
         #expect(core[0].flops * 16 + core[2].flops * 16 == 2 * 2 * 1024 * 1024 * 128 * 16)
+        #expect(work.recompute.isEmpty)
+    }
+
+    @Test func selectiveRecomputeRedoesTheUnfusedCore() {
+        var software = SoftwareProfile.deepseekV3
+        software.attention = .unfused
+        var setup = TrainingSetup()
+        setup.sequenceLength = 1024
+        setup.globalBatchSequences = 1
+        setup.recompute = .selective
+        setup.software = software
+        let work = TrainingWork(model: Self.model, setup: setup, gpusPerNode: 8).work(block: 0, epIndex: 0)
+        // The recompute item (norm + SwiGLU bytes), then S = QKᵀ, the softmax, O = PV again.
+        #expect(work.recompute.map(\.kind) == [.elementwise, .gemm, .elementwise, .gemm])
+        #expect(work.recompute[2].bytes == 67_108_864)
+        setup.software = .deepseekV3
+        #expect(TrainingWork(model: Self.model, setup: setup, gpusPerNode: 8).work(block: 0, epIndex: 0).recompute.count == 1)
     }
 }
