@@ -32,6 +32,12 @@ public struct Chip: Sendable, Equatable {
     public var streamingMultiprocessors: Int
     /// Kernel efficiencies.
     public var efficiency: GemmEfficiencyCurve
+    /// GEMM tiles and the large-GEMM efficiency (the shape-aware GEMM time); nil when the chip
+    /// file has no `[tiles]` table (GEMMs then take the efficiency curve).
+    public var tiling: GemmTiling?
+    /// Attention kernels by family (`[attention]`): the FlashAttention versions this chip has
+    /// published figures for.
+    public var attentionKernels: AttentionKernelEfficiencies
 
     /// Decodes a chip file.
     public init(document: ConfigDocument) throws(ConfigError) {
@@ -43,7 +49,8 @@ public struct Chip: Sendable, Equatable {
     public init(table root: ConfigTable) throws(ConfigError) {
         try root.rejectUnknownKeys(allowed: ["name", "bf16DenseTflops", "fp8DenseTflops", "fp32Tflops", "memoryGB",
                                              "memoryGbPerSecond", "intraNodeLink", "intraNodeBidirectionalGbPerSecond",
-                                             "scaleOutGbPerSecond", "tdpWatts", "streamingMultiprocessors", "gemm", "dieAreaMm2", "tpp"])
+                                             "scaleOutGbPerSecond", "tdpWatts", "streamingMultiprocessors", "gemm", "dieAreaMm2", "tpp",
+                                             "tiles", "attention"])
         let bounds = HardwareBounds.self
         name = try root.string("name")
         bf16DenseTflops = try root.double("bf16DenseTflops", in: bounds.tflops)
@@ -62,6 +69,9 @@ public struct Chip: Sendable, Equatable {
             throw root.error("gemm", expected: "a [gemm] efficiency table", found: "nothing (the table is required)")
         }
         efficiency = try GemmEfficiencyCurve(table: gemm)
+        tiling = try root.table("tiles").map { table throws(ConfigError) in try GemmTiling(table: table) }
+        attentionKernels = try root.table("attention").map { table throws(ConfigError) in try AttentionKernelEfficiencies(table: table) }
+            ?? AttentionKernelEfficiencies()
     }
 
     /// TPP (ECCN 3A090): dense TOPS × bit length, the highest over the chip's precisions.

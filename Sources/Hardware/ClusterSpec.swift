@@ -48,7 +48,7 @@ public struct ClusterSpec: Sendable {
     public init(document: ConfigDocument, catalog: ChipCatalog) throws(ConfigError) {
         let root = try document.root
         try root.rejectUnknownKeys(allowed: ["name", "chip", "nodes", "gpusPerNode", "usdPerGpuHour", "memoryGbPerSecond", "memoryGB",
-                                             "powerFractionOfTdp", "powerUsageEffectiveness",
+                                             "powerFractionOfTdp", "powerUsageEffectiveness", "clockFraction", "powerCapWatts",
                                              "intraNode", "scaleOut", "topology", "gemm"])
         name = try root.string("name")
         var chip: Chip
@@ -67,6 +67,7 @@ public struct ClusterSpec: Sendable {
         // The chip's memory in this cluster (A100 40 GB rather than 80, H20 96 rather than 141).
         if let capacity = try root.optionalDouble("memoryGB", in: bounds.memoryGB) { chip.memoryBytes = capacity * 1e9 }
         if let gemm = try root.table("gemm") { chip.efficiency = try GemmEfficiencyCurve(table: gemm) }
+        try Self.applyClockCap(root, to: &chip)
         nodes = try root.int("nodes", in: bounds.nodes)
         gpusPerNode = try root.int("gpusPerNode", in: bounds.gpusPerNode)
         _ = try root.checkedProduct([("nodes", nodes), ("gpusPerNode", gpusPerNode)], key: "nodes", atMost: bounds.gpus,
@@ -92,6 +93,36 @@ public struct ClusterSpec: Sendable {
         }
         self.topology = try FatTreeTopology(table: topology)
         self.chip = chip
+    }
+
+    /// A cluster's clock or power cap (`clockFraction`, or `powerCapWatts` ≤ the chip's TDP; at
+    /// most one): the dense compute peaks scale with the clock; memory bandwidth and links do not.
+    /// A power cap P gives the clock fraction (P / TDP)^(1/3) (assumption: dynamic power ∝ f·V²
+    /// with the voltage scaled with the clock, so ∝ f³; static power ignored) and caps the board
+    /// power the energy figures use.
+    static func applyClockCap(_ root: ConfigTable, to chip: inout Chip) throws(ConfigError) {
+        let bounds = HardwareBounds.self
+        var fraction = try root.optionalDouble("clockFraction", in: bounds.clockFraction)
+        if let cap = try root.optionalDouble("powerCapWatts", in: bounds.tdpWatts) {
+            guard fraction == nil else {
+                throw root.error("powerCapWatts", expected: "clockFraction or powerCapWatts, not both", found: "both")
+            }
+            guard cap <= chip.tdpWatts else {
+                throw root.error("powerCapWatts", expected: "at most the chip's TDP (\(Bound.describe(chip.tdpWatts)) W)",
+                                 found: Bound.describe(cap))
+            }
+            fraction = Self.clockFraction(powerCapWatts: cap, tdpWatts: chip.tdpWatts)
+            chip.tdpWatts = cap
+        }
+        guard let fraction else { return }
+        chip.bf16DenseTflops *= fraction
+        chip.fp8DenseTflops = chip.fp8DenseTflops.map { $0 * fraction }
+        chip.fp32Tflops *= fraction
+    }
+
+    /// The clock fraction a power cap allows: (cap / TDP)^(1/3) (see ``applyClockCap(_:to:)``).
+    public static func clockFraction(powerCapWatts: Double, tdpWatts: Double) -> Double {
+        Foundation.pow(min(1, powerCapWatts / tdpWatts), 1.0 / 3.0)
     }
 
     /// A cluster built in code (tests, sweeps).

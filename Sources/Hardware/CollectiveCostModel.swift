@@ -90,10 +90,16 @@ public struct CollectiveCostModel: Sendable {
     }
 
     /// One message of `bytes` from rank `from` to rank `to`: NVLink within a node, else the
-    /// fabric's tier between their nodes (same leaf, across leaves, across pods).
+    /// fabric's tier between their nodes (same leaf, across leaves, across pods). In a multi-plane
+    /// fabric (``FatTreeTopology/planes`` > 1) the planes are not connected to each other: a
+    /// message between GPUs on different planes first crosses NVLink to the GPU of the source node
+    /// on the destination's plane, then the fabric (DeepSeek ISCA'25, arXiv:2505.09343 §5.1:
+    /// cross-plane traffic needs intra-node forwarding; NCCL's PXN does the same).
     public func pointToPointSeconds(bytes: Double, from: Int, to: Int) -> Double {
         let g = max(1, cluster.gpusPerNode)
         guard from / g != to / g else { return cluster.intraNode.seconds(bytes: bytes) }
-        return cluster.topology.tier(nicGbPerSecond: cluster.scaleOutGbPerSecond, between: from / g, and: to / g).seconds(bytes: bytes)
+        let fabric = cluster.topology.tier(nicGbPerSecond: cluster.scaleOutGbPerSecond, between: from / g, and: to / g).seconds(bytes: bytes)
+        guard cluster.topology.plane(gpu: from % g) != cluster.topology.plane(gpu: to % g) else { return fabric }
+        return cluster.intraNode.seconds(bytes: bytes) + fabric
     }
 }

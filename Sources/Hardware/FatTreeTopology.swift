@@ -94,6 +94,12 @@ public struct FatTreeTopology: Sendable, Equatable {
         return tier(nicGbPerSecond: nicGbPerSecond, distance: 2)
     }
 
+    /// The plane the NIC of a node's GPU `gpu` (its index in the node) sits on: NIC i on plane
+    /// i mod planes (rail-optimised: one plane per NIC index when planes = GPUs per node).
+    public func plane(gpu: Int) -> Int {
+        planes > 1 ? gpu % planes : 0
+    }
+
     /// How far apart nodes `a` and `b` sit in the fabric: 0 the same node, 1 the same leaf, 2 the
     /// same pod (or any two leaves below three levels), 3 different pods.
     public func distance(node a: Int, node b: Int) -> Int {

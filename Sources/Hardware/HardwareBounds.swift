@@ -24,6 +24,12 @@ public enum HardwareBounds {
     public static let sizeGflop = 1e-9...1e9
     /// Efficiency points per `[gemm]` table.
     public static let maxPoints = 1_024
+    /// Edge of a GEMM output tile (`[tiles] shapes`; cuBLAS: 64 to 256).
+    public static let tileEdge = 1...4_096
+    /// Tile shapes per `[tiles]` table.
+    public static let maxTileShapes = 64
+    /// A cluster's clock as a fraction of the chip's boost clock (`clockFraction`).
+    public static let clockFraction = 0.01...1.0
     /// Nodes of a cluster: 2²⁰.
     public static let nodes = 1...1_048_576
     /// GPUs per node: 2¹⁰ (NVL72: 72).

@@ -121,9 +121,8 @@ public struct TrainingWork: Sendable {
         } else {
             let f = Double(model.denseFfnWidth) / tp, e = elementBytes
             let gated = model.gatedFfn ? 2.0 : 1.0
-            let memory = [WorkItem.memory(.norm, bytes: 5 * e * t * h * sequenceShare, layer: block),
-                          .memory(.swiglu, bytes: t * f * 3 * e, layer: block),
-                          .memory(.cast, bytes: castBytes * t * (h + f), layer: block)]
+            let memory = normAndResidual(elements: t * h * sequenceShare, layer: block) + activation(elements: t * f, layer: block)
+                + [.memory(.cast, bytes: castBytes * t * (h + f), layer: block)]
             work.mlpForward = [gemm(t, gated * f, h, block), gemm(t, h, f, block)] + memory
             work.mlpBackward = [gemm(t, h, gated * f, block), gemm(t, f, h, block)] + memory.map { doubled($0) }
             work.weight += [gemm(h, gated * f, t, block), gemm(f, h, t, block)]
@@ -138,6 +137,57 @@ public struct TrainingWork: Sendable {
         }
         work.recompute = recompute(work, block: block, isMoE: isMoE)
         return work
+    }
+
+    /// The residual path after a sub-layer over `elements` (tokens × hidden): fused (today), one
+    /// kernel reading the output and the residual and writing the sum, 3 elements each; unfused
+    /// (``SoftwareProfile/fusedElementwise`` false), a bias add (read, write: 2), a dropout (read,
+    /// write, and a 1-byte mask) and the add (3): 7 elements + 1 byte each, three kernels.
+    func residual(elements x: Double, layer: Int) -> [WorkItem] {
+        let e = elementBytes
+        guard !setup.software.fusedElementwise else { return [.memory(.residual, bytes: 3 * e * x, layer: layer)] }
+        return [.memory(.bias, bytes: 2 * e * x, layer: layer), .memory(.dropout, bytes: (2 * e + 1) * x, layer: layer),
+                .memory(.residual, bytes: 3 * e * x, layer: layer)]
+    }
+
+    /// The MLP's norm and residual: fused, one item of 5 elements (norm: read, write; residual: 3);
+    /// unfused, the norm (2) and the unfused residual path (``residual(elements:layer:)``).
+    func normAndResidual(elements x: Double, layer: Int) -> [WorkItem] {
+        guard !setup.software.fusedElementwise else { return [.memory(.norm, bytes: 5 * elementBytes * x, layer: layer)] }
+        return [.memory(.norm, bytes: 2 * elementBytes * x, layer: layer)] + residual(elements: x, layer: layer)
+    }
+
+    /// The MLP activation over `elements` (rows × FFN width): fused, one kernel of 3 elements
+    /// each (SwiGLU reads gate and up, writes one); unfused, gated: SiLU (read, write: 2) then the
+    /// product (read 2, write 1: 3); not gated: a bias add (2) then GeLU (2).
+    func activation(elements x: Double, layer: Int) -> [WorkItem] {
+        let e = elementBytes
+        guard !setup.software.fusedElementwise else { return [.memory(.swiglu, bytes: 3 * e * x, layer: layer)] }
+        if model.gatedFfn { return [.memory(.swiglu, bytes: 2 * e * x, layer: layer), .memory(.swiglu, bytes: 3 * e * x, layer: layer)] }
+        return [.memory(.bias, bytes: 2 * e * x, layer: layer), .memory(.swiglu, bytes: 2 * e * x, layer: layer)]
+    }
+
+    /// Unfused attention of one micro-batch (``SoftwareProfile/AttentionKernel/unfused``): per
+    /// sequence and local head (a batch of B = heads/tp × sequences GEMMs per kernel) over the
+    /// whole score matrix (the rank's q = s/cp queries × all s keys; q = s without cp), causal or
+    /// not. Forward: S = QKᵀ (q×s×d_qk), a scale-mask-softmax reading S and writing P (2 elements
+    /// per score), O = PV (q×d_v×s). Backward: dV = PᵀdO (s×d_v×q), dP = dO·Vᵀ (q×s×d_v), the
+    /// softmax backward reading P and dP and writing dS (3 per score), dQ = dS·K (q×d_qk×s) and
+    /// dK = dSᵀQ (s×d_qk×q).
+    func unfusedAttention(block: Int) -> (forward: [WorkItem], backward: [WorkItem]) {
+        // A rank's queries are its 1/cp of the sequence; its keys the whole sequence (gathered).
+        let attention = model.attention, s = Double(setup.sequenceLength), e = elementBytes
+        let queries = s / Double(max(1, setup.cp))
+        let qk = Double(attention.qkHeadDim), v = Double(attention.valueHeadDim)
+        let batch = max(1, attention.heads / max(1, setup.tp)) * setup.microBatchSequences
+        let scores = queries * s * Double(batch)
+        func bmm(_ m: Double, _ n: Double, _ k: Double) -> WorkItem {
+            .gemm(m, n, k, precision: .bf16, layer: block, repeats: Int32(clamping: batch))
+        }
+        let forward = [bmm(queries, s, qk), .memory(.softmax, bytes: 2 * e * scores, layer: block), bmm(queries, v, s)]
+        let backward = [bmm(s, v, queries), bmm(queries, s, v), .memory(.softmax, bytes: 3 * e * scores, layer: block),
+                        bmm(queries, qk, s), bmm(s, qk, queries)]
+        return (forward, backward)
     }
 
     private func doubled(_ item: WorkItem) -> WorkItem {
@@ -165,9 +215,10 @@ public struct TrainingWork: Sendable {
         forward.m = t; forward.flops = causalFlops; forward.layer = Int32(block)
         backward.m = t; backward.flops = 2.5 * causalFlops; backward.layer = Int32(block)
         var exchangeForward: [WorkItem] = [], exchangeBackward: [WorkItem] = []
+        let unfused = setup.software.attention == .unfused
         if let ring = contextRing {
             let chunkBytes = t * Double(attention.keyValueWidth) / tp * e
-            switch setup.cpExchange {
+            switch unfused ? .allGather : setup.cpExchange {
             case .ring:
                 // cp steps; at each of the cp − 1 after the first a rank passes on the key/value chunk it
                 // holds (t tokens, its heads) while attending the one it has; backward passes the keys
@@ -177,6 +228,7 @@ public struct TrainingWork: Sendable {
             case .allGather:
                 // Every chunk's keys and values gathered before attention (cp chunks), gathered again in
                 // backward (not kept: an assumption) and their gradients reduce-scattered; not overlapped.
+                // Unfused attention (batched GEMMs over the scores) has no ring: it gathers too.
                 let gather = WorkItem.collective(.allGather, group: .context, bytes: Double(setup.cp) * chunkBytes,
                                                  ranksPerNode: ring.perNode, nodes: ring.nodes, layer: block)
                 var scatter = gather
@@ -185,13 +237,14 @@ public struct TrainingWork: Sendable {
                 exchangeBackward = [gather, scatter]
             }
         }
+        let core = unfused ? unfusedAttention(block: block) : ([forward], [backward])
         // Norm (read + write h) and residual add (read 2h, write h): 5·h elements per token, on 1/tp
         // of the tokens with sequence parallelism.
-        let memory = [WorkItem.memory(.norm, bytes: 2 * e * t * h * sequenceShare, layer: block),
-                      .memory(.residual, bytes: 3 * e * t * h * sequenceShare, layer: block),
-                      .memory(.cast, bytes: castBytes * t * castInputs, layer: block)]
-        work.attentionForward += exchangeForward + [forward] + memory
-        work.attentionBackward += exchangeBackward + [backward] + memory.map { doubled($0) }
+        let memory = [WorkItem.memory(.norm, bytes: 2 * e * t * h * sequenceShare, layer: block)]
+            + residual(elements: t * h * sequenceShare, layer: block)
+            + [.memory(.cast, bytes: castBytes * t * castInputs, layer: block)]
+        work.attentionForward += exchangeForward + core.0 + memory
+        work.attentionBackward += exchangeBackward + core.1 + memory.map { doubled($0) }
         if isMoE, let moe = model.moe {
             var gate = WorkItem.gemm(t, Double(moe.routedExperts), h, precision: precision, layer: block)
             gate.kind = .gate
@@ -246,8 +299,7 @@ public struct TrainingWork: Sendable {
             work.weight += [gemm(h, gated * fe, m, block, grouped: true, repeats: count),
                             gemm(fe, h, m, block, grouped: true, repeats: count)]
         }
-        let memory = [WorkItem.memory(.norm, bytes: 5 * e * tokens * h * sequenceShare, layer: block),
-                      .memory(.swiglu, bytes: swigluRows * 3 * e, layer: block),
+        let memory = normAndResidual(elements: tokens * h * sequenceShare, layer: block) + activation(elements: swigluRows, layer: block) + [
                       .memory(.permute, bytes: received * h * e * 2 + tm * k * h * e + tm * h * e, layer: block),
                       .memory(.cast, bytes: castBytes * (received * h + swigluRows), layer: block)]
         work.mlpForward = forward + memory
@@ -288,6 +340,9 @@ public struct TrainingWork: Sendable {
                 if attention.qLoraRank > 0 { items.append(gemm(t, heads * Double(attention.qkHeadDim), Double(attention.qLoraRank), block)) }
                 items.append(gemm(t, heads * Double(attention.qkNopeHeadDim + attention.vHeadDim), Double(attention.kvLoraRank), block))
             }
+            // Unfused attention stores no s² scores under selective recompute: its core (QKᵀ,
+            // softmax, PV) is redone in backward (Korthikanti et al., arXiv:2205.05198 §4.2).
+            if setup.software.attention == .unfused { items += unfusedAttention(block: block).forward }
             return items
         case .full: return work.attentionForward + work.mlpForward
         }

@@ -40,6 +40,9 @@ public enum WorkKind: UInt8, Sendable, CaseIterable, Codable {
 /// Which memory-bound kernel an ``WorkKind/elementwise`` item is.
 public enum ElementwiseKind: UInt8, Sendable, CaseIterable, Codable {
     case none, norm, residual, swiglu, cast, permute, embedding, loss, recompute, copy
+    /// Unfused kernels (a software profile without fusion): the attention softmax over
+    /// materialised scores, a bias add and a dropout.
+    case softmax, bias, dropout
 }
 
 /// The group a collective runs over (its members are the ranks that share the other coordinates;

@@ -173,7 +173,7 @@ public struct AnalyticalStepEstimator: Sendable {
     public func estimate(_ config: ParallelConfig) -> AnalyticalStepEstimate {
         let setup = config.applied(to: base)
         let costs = OpCostModel(kernels: KernelCostModel(chip: cluster.chip, precision: setup.precision,
-                                                         communicationSMs: setup.communicationSMs),
+                                                         communicationSMs: setup.communicationSMs, software: setup.software),
                                 collectives: collectives)
         let layout = PipelineLayout(model: model, setup: setup)
         let positions = positionCosts(blockCostsWithAllToAlls(config, setup: setup), setup: setup, layout: layout)

@@ -35,19 +35,36 @@ public struct OpCostModel: Sendable {
     }
 
     public init(cluster: ClusterSpec, setup: TrainingSetup) {
-        self.init(kernels: KernelCostModel(chip: cluster.chip, precision: setup.precision, communicationSMs: setup.communicationSMs),
+        self.init(kernels: KernelCostModel(chip: cluster.chip, precision: setup.precision, communicationSMs: setup.communicationSMs,
+                                           software: setup.software),
                   collectives: CollectiveCostModel(cluster: cluster))
         exposesPipelineTransfers = !setup.overlapPipelineTransfers
     }
 
     /// Seconds of one work item, all its ``WorkItem/repeats`` (`routes`: the program's all-to-all routings).
     public func seconds(_ item: WorkItem, routes: [Route]) -> Double {
+        if runtimeLink == nil, item.repeats != 1, item.kind == .gemm || item.kind == .groupedGemm {
+            // One grouped or batched kernel: its GEMMs share waves (``KernelCostModel/gemmSeconds(m:n:k:count:)``).
+            return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k, count: Double(item.repeats)) + launchSeconds(item)
+        }
         let once = runtimeLink.map { runtimeSeconds(item, link: $0, routes: routes) } ?? trainingSeconds(item, routes: routes)
         return item.repeats == 1 ? once : Double(item.repeats) * once
     }
 
+    /// The software profile's launch cost of a training step's compute kernel (one per item).
+    func launchSeconds(_ item: WorkItem) -> Double {
+        let launch = kernels.software.kernelLaunchSeconds
+        guard launch > 0, runtimeLink == nil, !item.kind.isCommunication else { return 0 }
+        return launch
+    }
+
     /// Seconds of a training step's work item.
     func trainingSeconds(_ item: WorkItem, routes: [Route]) -> Double {
+        launchSeconds(item) + transferOrKernelSeconds(item, routes: routes)
+    }
+
+    /// ``trainingSeconds(_:routes:)`` without the launch cost.
+    private func transferOrKernelSeconds(_ item: WorkItem, routes: [Route]) -> Double {
         switch item.kind {
         case .gemm, .groupedGemm: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k)
         case .gate: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k) + kernels.memorySeconds(bytes: item.bytes)

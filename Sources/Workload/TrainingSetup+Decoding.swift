@@ -9,7 +9,7 @@ extension TrainingSetup {
         let root = try document.root
         try root.rejectUnknownKeys(allowed: ["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "parallel",
                                              "schedule", "stageLayers", "recompute", "precision", "communicationSMs", "expertLoad",
-                                             "stragglers", "seed", "overlap"])
+                                             "stragglers", "seed", "overlap", "software"])
         let bounds = WorkloadBounds.self
         sequenceLength = try root.int("sequenceLength", in: bounds.sequenceLength, default: sequenceLength)
         globalBatchSequences = try root.int("globalBatch", in: bounds.batchSequences, default: globalBatchSequences)
@@ -40,6 +40,7 @@ extension TrainingSetup {
         precision = try root.choice("precision", default: precision)
         communicationSMs = try root.int("communicationSMs", in: bounds.communicationSMs, default: communicationSMs)
         seed = UInt64(try root.int("seed", in: bounds.seed, default: Int(seed)))
+        software = try SoftwareProfile(root: root)
         if let load = try root.table("expertLoad") {
             try load.rejectUnknownKeys(allowed: ["kind", "s", "file"])
             switch try load.string("kind") {

@@ -64,6 +64,8 @@ public struct TrainingSetup: Sendable, Equatable {
     public var precision = TrainingPrecision.bf16
     /// Streaming multiprocessors reserved for communication kernels (DeepSeek-V3: 20 of 132).
     public var communicationSMs = 0
+    /// The software stack: GEMM timing, attention kernel, fusion, launch cost (``SoftwareProfile``).
+    public var software = SoftwareProfile.deepseekV3
     /// Expert load across experts.
     public var expertLoad = ExpertLoadModel.uniform
     /// Slow ranks.

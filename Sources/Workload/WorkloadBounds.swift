@@ -90,6 +90,8 @@ public enum WorkloadBounds {
     public static let virtualStages = 2...1_024
     /// SMs kept for communication (DeepSeek-V3: 20 of 132).
     public static let communicationSMs = 0...65_536
+    /// Seconds each kernel launch adds, in µs (`[software] kernelLaunchUs`): up to 1 s.
+    public static let kernelLaunchUs = 0.0...1e6
     /// Zipf exponent of the expert load.
     public static let zipfExponent = 1e-3...100.0
     /// Tokens per expert in a histogram file: 2⁴⁰, so sums over 2¹⁶ experts fit an `Int`.

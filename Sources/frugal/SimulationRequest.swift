@@ -18,6 +18,7 @@ protocol SimulationFlags {
     var microBatch: Int? { get }
     var tokens: Double? { get }
     var commSMs: Int? { get }
+    var software: String? { get }
     var expertLoad: String? { get }
     var slowRanks: String? { get }
     var slowdown: Double? { get }
@@ -115,6 +116,13 @@ struct SimulationRequest {
             setup.stragglers.logNormalSigma = try FlagBounds.number(sigma, "--straggler-sigma", in: 0...Limits.stragglerSigma)
         }
         if let seed = command.seed { setup.seed = seed }
+        if let software = command.software {
+            guard let name = SoftwareProfile.Name(rawValue: software) else {
+                throw FlagError(flag: "--software", expected: SoftwareProfile.Name.allCases.map(\.rawValue).joined(separator: ", "),
+                                found: "'\(software)'")
+            }
+            setup.software = .named(name)
+        }
     }
 
     func resolveCluster(_ nameOrPath: String) throws(ConfigError) -> String {

@@ -14,6 +14,7 @@ import Testing
         ("[gemm]", [("points", "[{ sizeGflop = 0.1, efficiency = 0.3 }, { sizeGflop = 10.0, efficiency = 0.7 }]"),
                     ("fp8EfficiencyScale", "0.55"), ("attentionForwardEfficiency", "0.6"), ("attentionBackwardEfficiency", "0.45"),
                     ("memoryEfficiency", "0.8")]),
+        ("[tiles]", [("shapes", "[[128, 256], [128, 128]]"), ("bf16Efficiency", "0.8"), ("fp8Efficiency", "0.7")]),
     ])
 
     static func chipError(_ text: String) -> ConfigError? {
@@ -32,7 +33,8 @@ import Testing
     @Test(arguments: Hostile.cases(["bf16DenseTflops", "fp8DenseTflops", "fp32Tflops", "memoryGB", "memoryGbPerSecond",
                                     "intraNodeBidirectionalGbPerSecond", "scaleOutGbPerSecond", "tdpWatts", "dieAreaMm2", "tpp",
                                     "streamingMultiprocessors", "[gemm]/fp8EfficiencyScale", "[gemm]/attentionForwardEfficiency",
-                                    "[gemm]/attentionBackwardEfficiency", "[gemm]/memoryEfficiency"]))
+                                    "[gemm]/attentionBackwardEfficiency", "[gemm]/memoryEfficiency",
+                                    "[tiles]/bf16Efficiency", "[tiles]/fp8Efficiency"]))
     func chipKeys(hostile: Hostile.Case) {
         let error = Self.chipError(Self.chip.setting(hostile.key, to: hostile.value))
         #expect(error?.keyPath == TOMLSketch.keyPath(hostile.key), "\(hostile): \(error.map(String.init(describing:)) ?? "accepted")")
@@ -44,6 +46,12 @@ import Testing
             let error = Self.chipError(Self.chip.setting("[gemm]/points", to: "[\(point)]"))
             #expect(error?.keyPath == "gemm.points[0].\(key)", "\(key) = \(value): \(error.map(String.init(describing:)) ?? "accepted")")
         }
+    }
+
+    @Test(arguments: Hostile.values)
+    func tileShapeEdges(value: String) {
+        let error = Self.chipError(Self.chip.setting("[tiles]/shapes", to: "[[128, \(value)]]"))
+        #expect(error?.keyPath == "tiles.shapes[0][1]", "\(value): \(error.map(String.init(describing:)) ?? "accepted")")
     }
 
     @Test func efficiencyPointsOfTheSameSize() {

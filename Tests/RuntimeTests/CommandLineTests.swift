@@ -48,6 +48,7 @@ import TestSupport
         Case(arguments: step + ["--straggler-sigma", "1e308"], status: 2, mentions: "--straggler-sigma"),
         Case(arguments: step + ["--comm-sms", big], status: 2, mentions: "--comm-sms"),
         Case(arguments: step + ["--expert-load", "zipf(inf)"], status: 2, mentions: "--expert-load"),
+        Case(arguments: step + ["--software", "megatron-1999"], status: 2, mentions: "--software"),
         Case(arguments: step + ["--schedule", "interleaved(\(big))"], status: 2, mentions: "--schedule"),
         Case(arguments: step + ["--out", NSTemporaryDirectory()], status: 2, mentions: "--out"),
         Case(arguments: ["simulate", "--cluster", "Cluster/clusters/h800-2048.toml", "--job", "Cluster/jobs/demo.toml", "--ranks", "100000000"],

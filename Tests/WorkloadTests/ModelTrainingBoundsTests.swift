@@ -88,6 +88,7 @@ import Testing
         ("[parallel]", [("tp", "1"), ("pp", "2"), ("ep", "1"), ("dp", "2"), ("cp", "1"), ("zero", "1")]),
         ("[stragglers]", [("ranks", "[1]"), ("slowdown", "2"), ("logNormalSigma", "0.1")]),
         ("[expertLoad]", [("kind", "\"zipf\""), ("s", "1.0")]),
+        ("[software]", [("profile", "\"megatron-2022\""), ("kernelLaunchUs", "2")]),
     ])
 
     static func trainingError(_ text: String) -> ConfigError? {
@@ -111,8 +112,9 @@ import Testing
 
     @Test(arguments: Hostile.cases(["sequenceLength", "globalBatch", "microBatch", "tokensToTrain", "communicationSMs", "seed",
                                     "[parallel]/tp", "[parallel]/pp", "[parallel]/ep", "[parallel]/dp", "[parallel]/cp", "[parallel]/zero",
-                                    "[stragglers]/slowdown", "[stragglers]/logNormalSigma", "[expertLoad]/s"],
-                                   accepting: ["communicationSMs": ["0"], "seed": ["0", "9223372036854775807"], "[parallel]/zero": ["0"],
+                                    "[stragglers]/slowdown", "[stragglers]/logNormalSigma", "[expertLoad]/s",
+                                    "[software]/kernelLaunchUs"],
+                                   accepting: ["communicationSMs": ["0"], "[software]/kernelLaunchUs": ["0", "1e-300"], "seed": ["0", "9223372036854775807"], "[parallel]/zero": ["0"],
                                                "[stragglers]/logNormalSigma": ["0", "1e-300"]]))
     func trainingKeys(hostile: Hostile.Case) {
         let error = Self.trainingError(Self.training.setting(hostile.key, to: hostile.value))

@@ -1,0 +1,59 @@
+import Config
+import Foundation
+import Testing
+import Workload
+
+/// The training file's `software`: a named profile or a table of overrides, each key bounded.
+struct SoftwareProfileTests {
+    static func decode(_ text: String) throws -> TrainingSetup {
+        let path = NSTemporaryDirectory() + "frugal-software-\(UUID().uuidString).toml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return try TrainingSetup(contentsOfFile: path)
+    }
+
+    @Test func absentIsTodaysDeepSeekProfile() throws {
+        let setup = try Self.decode("sequenceLength = 4096")
+        #expect(setup.software == .deepseekV3)
+        #expect(setup.software.gemm == .curve && setup.software.attention == .calibrated)
+        #expect(setup.software.fusedElementwise && setup.software.kernelLaunchSeconds == 0)
+    }
+
+    @Test func aNameSelectsAProfile() throws {
+        #expect(try Self.decode("software = \"megatron-2022\"").software == .named(.megatron2022))
+        let core = try Self.decode("software = \"megatron-core-2024\"").software
+        #expect(core.gemm == .tiles && core.attention == .flash2 && core.fusedElementwise && core.kernelLaunchSeconds == 2e-6)
+        #expect(try Self.decode("software = \"pytorch-eager\"").software.fusedElementwise == false)
+    }
+
+    @Test func aTableOverridesItsProfileKeyByKey() throws {
+        let software = try Self.decode("""
+            [software]
+            profile = "megatron-2021"
+            attention = "flash3"
+            fusedElementwise = false
+            kernelLaunchUs = 4
+            """).software
+        // megatron-2021 (tiles, unfused attention, fused, 2 µs) with three keys overridden.
+        #expect(software == SoftwareProfile(gemm: .tiles, attention: .flash3, fusedElementwise: false, kernelLaunchSeconds: 4e-6))
+        // Without a profile the overrides apply to deepseek-v3.
+        #expect(try Self.decode("[software]\ngemm = \"tiles\"").software.gemm == .tiles)
+        #expect(try Self.decode("[software]\ngemm = \"tiles\"").software.attention == .calibrated)
+    }
+
+    @Test func badValuesAreRejectedNamingTheKey() {
+        for (text, key) in [("software = \"megatron-1999\"", "software"), ("software = 3", "software"),
+                            ("[software]\nprofile = \"nope\"", "profile"), ("[software]\nattention = \"flash4\"", "attention"),
+                            ("[software]\ngemm = \"roofline\"", "gemm"), ("[software]\nfusedElementwise = 1", "fusedElementwise"),
+                            ("[software]\nkernelLaunchUs = -1", "kernelLaunchUs"), ("[software]\nkernelLaunchUs = nan", "kernelLaunchUs"),
+                            ("[software]\nkernelLaunchUs = inf", "kernelLaunchUs"), ("[software]\nkernelLaunchUs = 2e6", "kernelLaunchUs"),
+                            ("[software]\nkernelLaunchUs = 9223372036854775807", "kernelLaunchUs"), ("[software]\nfused = true", "fused")] {
+            do {
+                _ = try Self.decode(text)
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect("\(error)".contains(key), "\(text): \(error)")
+            }
+        }
+    }
+}
