@@ -20,7 +20,7 @@ extension FuzzTarget {
 
     static let model = FuzzTarget(
         name: "model", fileName: "model.toml", seedPaths: ["Cluster/models"], inlineSeeds: [],
-        dictionary: ["[attention]", "[moe]", "kind", "mla", "mha", "gqa"]
+        dictionary: ["[attention]", "[moe]", "kind", "mla", "mha", "gqa", "routingDeviceLimit", "routingNodeLimit"]
     ) { path, context in
         let model = try TransformerModel(contentsOfFile: path)
         // One GPU with unbounded memory, one micro-batch: the step is simulated whatever the size.
@@ -35,7 +35,8 @@ extension FuzzTarget {
 
     static let cluster = FuzzTarget(
         name: "cluster", fileName: "cluster.toml", seedPaths: ["Cluster/clusters"], inlineSeeds: [],
-        dictionary: ["[intraNode]", "[scaleOut]", "[topology]", "[chip]", "[gemm]", "H800", "H100", "A100", "fat-tree"]
+        dictionary: ["[intraNode]", "[scaleOut]", "[topology]", "[chip]", "[gemm]", "H800", "H100", "A100", "fat-tree",
+                     "planes", "levels", "nodesPerPod", "podOversubscription", "clockFraction", "powerCapWatts", "memoryGB"]
     ) { path, context in
         let cluster = try ClusterSpec(contentsOfFile: path, chipsDirectory: context.chipsDirectory)
         try useCluster(cluster, context: context)
@@ -43,7 +44,7 @@ extension FuzzTarget {
 
     static let chip = FuzzTarget(
         name: "chip", fileName: "chip.toml", seedPaths: ["Cluster/chips"], inlineSeeds: [],
-        dictionary: ["[gemm]", "nvlink", "pcie", "nvlink-bridge"]
+        dictionary: ["[gemm]", "nvlink", "pcie", "nvlink-bridge", "[tiles]", "[attention]", "flash2", "flash3"]
     ) { path, context in
         let chip = try Chip(document: ConfigDocument(contentsOfFile: path))
         // As a cluster's chip (what `frugal simulate` and `frugal chips` do with it).
@@ -53,10 +54,17 @@ extension FuzzTarget {
     }
 
     static let training = FuzzTarget(
-        name: "training", fileName: "training.toml", seedPaths: ["Cluster/train"], inlineSeeds: [],
+        name: "training", fileName: "training.toml",
+        // The shipped file and validation runs that use the layout and software keys.
+        seedPaths: ["Cluster/train", "Cluster/validation/llama3-405b-8k/train.toml", "Cluster/validation/korthikanti-175b/train.toml",
+                    "Cluster/validation/megatron-1t/train.toml"], inlineSeeds: [],
         dictionary: ["[parallel]", "[expertLoad]", "[stragglers]", "tp", "pp", "ep", "dp", "zero", "1f1b", "zb1p", "dualpipe",
                      "interleaved(2)", "interleaved(0)", "interleaved(9223372036854775807)", "uniform", "zipf", "histogram",
-                     "ranks", "slowdown", "logNormalSigma", "selective", "full", "fp8", "bf16"]
+                     "ranks", "slowdown", "logNormalSigma", "selective", "full", "fp8", "bf16",
+                     "cp", "sp", "order", "\"tp,cp,pp,dp\"", "cpExchange", "allGather", "gathers", "forwardBackward", "stageLayers",
+                     "[overlap]", "gradientReduce", "tensorParallel", "parameterGather", "pipelineTransfers",
+                     "software", "[software]", "profile", "megatron-2021", "megatron-core-2024", "pytorch-eager", "unfused", "flash3",
+                     "tiles", "fusedElementwise", "kernelLaunchUs"]
     ) { path, context in
         let setup = try TrainingSetup(contentsOfFile: path)
         try useSetup(setup, model: context.deepSeek, context: context)
@@ -69,9 +77,10 @@ extension FuzzTarget {
     static func simulate(model: TransformerModel, setup: TrainingSetup, cluster: ClusterSpec, context: FuzzContext) throws {
         let simulator = TrainingSimulator(model: model, setup: setup, cluster: cluster)
         let (ranks, o1) = setup.tp.multipliedReportingOverflow(by: setup.pp)
-        let (gpus, o2) = ranks.multipliedReportingOverflow(by: setup.dp)
+        let (withCP, o0) = ranks.multipliedReportingOverflow(by: setup.cp)
+        let (gpus, o2) = withCP.multipliedReportingOverflow(by: setup.dp)
         let (work, o3) = gpus.multipliedReportingOverflow(by: max(1, setup.globalBatchSequences / max(1, setup.microBatchSequences)))
-        if !(o1 || o2 || o3) && work <= context.simulationWorkBound && cluster.gpuCount <= context.simulationWorkBound {
+        if !(o0 || o1 || o2 || o3) && work <= context.simulationWorkBound && cluster.gpuCount <= context.simulationWorkBound {
             let run = try simulator.run()
             try requireFinite(run.result)
         } else {
@@ -114,8 +123,9 @@ extension FuzzTarget {
     static func useSetup(_ setup: TrainingSetup, model: TransformerModel, context: FuzzContext) throws {
         var cluster = context.h800Cluster
         let (partial, o1) = setup.tp.multipliedReportingOverflow(by: setup.pp)
-        let (gpus, o2) = partial.multipliedReportingOverflow(by: setup.dp)
-        if !(o1 || o2) && gpus >= 1 {
+        let (withCP, o2) = partial.multipliedReportingOverflow(by: setup.cp)
+        let (gpus, o3) = withCP.multipliedReportingOverflow(by: setup.dp)
+        if !(o1 || o2 || o3) && gpus >= 1 {
             if gpus % 8 == 0 { cluster.nodes = gpus / 8 } else { cluster.nodes = gpus; cluster.gpusPerNode = 1 }
         }
         try simulate(model: model, setup: setup, cluster: cluster, context: context)

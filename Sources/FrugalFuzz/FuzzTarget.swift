@@ -32,7 +32,7 @@ struct InvariantViolation: Error, CustomStringConvertible {
 extension FuzzTarget {
     /// Every target, in `--target all` order.
     static let all: [FuzzTarget] = [
-        job, model, cluster, chip, training, sweep, results, parallel, set, ranks, microBatches,
+        job, model, cluster, chip, training, published, sweep, results, parallel, set, ranks, microBatches,
     ]
 
     static func named(_ name: String) -> FuzzTarget? { (all + [selfTest]).first { $0.name == name } }
