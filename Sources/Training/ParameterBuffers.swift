@@ -50,6 +50,11 @@ extension ModelWeights {
 }
 
 extension ParameterGradients {
+    /// Every gradient back to zero, in place (a step reuses the vector instead of faulting in a fresh one).
+    mutating func setToZero() {
+        values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
     /// Runs `body` with the parameters to read and the gradients to accumulate into.
     mutating func withBuffers<T>(reading weights: ModelWeights, deferring deferred: DeferredWeightGradients? = nil,
                                  _ body: (ParameterBuffers, GradientBuffers) throws -> T) throws -> T {
