@@ -1,7 +1,8 @@
 import Kernels
 
 /// Read access to the flat parameter vector by tensor name, for the length of one op (the
-/// step's only unsafe pointers are fenced in this type and ``GradientBuffers``).
+/// step's only unsafe pointers are fenced in this file: this type, ``GradientBuffers`` and
+/// `Array(everyValueWrittenBy:_:)`).
 struct ParameterBuffers {
     let values: UnsafeBufferPointer<Float>
     let layout: ParameterLayout
@@ -78,14 +79,13 @@ enum Linear {
     /// `x · W` for `rows` rows of `x` (rows × inWidth).
     static func forward(_ x: [Float], rows: Int, weight: UnsafeBufferPointer<Float>, inWidth: Int, outWidth: Int,
                         threads: Int) -> [Float] {
-        var y = [Float](repeating: 0, count: rows * outWidth)
-        x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer {
+        // sgemm with beta = 0 writes every value of y without reading it.
+        [Float](everyValueWrittenBy: rows * outWidth) { y in
+            x.withUnsafeBufferPointer { xp in
                 sgemm(m: rows, n: outWidth, k: inWidth, a: xp, lda: max(1, inWidth), b: weight, ldb: max(1, outWidth),
-                      c: $0, ldc: max(1, outWidth), threads: threads)
+                      c: y, ldc: max(1, outWidth), threads: threads)
             }
         }
-        return y
     }
 
     /// `dW += xᵀ · dY`: the weight half of ``forward``'s backward.
@@ -115,11 +115,12 @@ enum Linear {
 enum Norm {
     static func forward(_ x: [Float], rows: Int, width: Int, weight: UnsafeBufferPointer<Float>,
                         epsilon: Float) throws -> (y: [Float], inverseRMS: [Float]) {
-        var y = [Float](repeating: 0, count: rows * width), inverse = [Float](repeating: 0, count: rows)
-        try x.withUnsafeBufferPointer { xp in
-            try y.withUnsafeMutableBufferPointer { yp in
-                try inverse.withUnsafeMutableBufferPointer {
-                    try rmsNormForward(x: xp, weight: weight, rows: rows, width: width, epsilon: epsilon, y: yp, inverseRMS: $0)
+        // The kernel writes every value of y and of the inverse RMS.
+        var inverse: [Float] = []
+        let y = try [Float](everyValueWrittenBy: rows * width) { yp in
+            inverse = try [Float](everyValueWrittenBy: rows) { ip in
+                try x.withUnsafeBufferPointer { xp in
+                    try rmsNormForward(x: xp, weight: weight, rows: rows, width: width, epsilon: epsilon, y: yp, inverseRMS: ip)
                 }
             }
         }
@@ -129,22 +130,30 @@ enum Norm {
     /// dX of the norm (returned); `dWeight += Σ dY ⊙ x · invRMS`.
     static func backward(dY: [Float], x: [Float], inverseRMS: [Float], rows: Int, width: Int,
                          weight: UnsafeBufferPointer<Float>, dWeight: UnsafeMutableBufferPointer<Float>) throws -> [Float] {
-        var dX = [Float](repeating: 0, count: rows * width)
-        try dY.withUnsafeBufferPointer { dp in
-            try x.withUnsafeBufferPointer { xp in
-                try inverseRMS.withUnsafeBufferPointer { ip in
-                    try dX.withUnsafeMutableBufferPointer {
+        // The kernel writes every value of dX.
+        try [Float](everyValueWrittenBy: rows * width) { dX in
+            try dY.withUnsafeBufferPointer { dp in
+                try x.withUnsafeBufferPointer { xp in
+                    try inverseRMS.withUnsafeBufferPointer { ip in
                         try rmsNormBackward(dY: dp, x: xp, weight: weight, inverseRMS: ip, rows: rows, width: width,
-                                            dX: $0, dWeight: dWeight)
+                                            dX: dX, dWeight: dWeight)
                     }
                 }
             }
         }
-        return dX
     }
 }
 
 extension Array where Element == Float {
+    /// `count` values that `fill` writes, every one of them, before anything reads them: no
+    /// zeroing pass over a fresh array (the buffer's values are undefined until `fill` writes them).
+    init(everyValueWrittenBy count: Int, _ fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        try self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = count  // Float is trivial: a throwing `fill` leaves nothing to deinitialize.
+            try fill(buffer)
+        }
+    }
+
     /// `self[i] += other[i]` for every `i`.
     mutating func add(_ other: [Float]) {
         for i in indices { self[i] += other[i] }
