@@ -154,6 +154,32 @@ extension Array where Element == Float {
         }
     }
 
+    /// Rows `rows[0], rows[1], …` of `values` (rows of `width`), one after another.
+    init(rows rowIndices: [Int], of values: [Float], width: Int) {
+        self.init(everyValueWrittenBy: rowIndices.count * width) { result in
+            values.withUnsafeBufferPointer { from in
+                for (row, source) in rowIndices.enumerated() {
+                    _ = UnsafeMutableBufferPointer(rebasing: result[(row * width)..<((row + 1) * width)])
+                        .update(fromContentsOf: UnsafeBufferPointer(rebasing: from[(source * width)..<((source + 1) * width)]))
+                }
+            }
+        }
+    }
+
+    /// The inverse of ``init(rows:of:width:)``: row `i` of `values` goes to row `rows[i]`
+    /// (rows no index names stay zero).
+    init(placing values: [Float], atRows rowIndices: [Int], width: Int) {
+        self.init(repeating: 0, count: rowIndices.count * width)
+        values.withUnsafeBufferPointer { from in
+            withUnsafeMutableBufferPointer { result in
+                for (row, target) in rowIndices.enumerated() {
+                    _ = UnsafeMutableBufferPointer(rebasing: result[(target * width)..<((target + 1) * width)])
+                        .update(fromContentsOf: UnsafeBufferPointer(rebasing: from[(row * width)..<((row + 1) * width)]))
+                }
+            }
+        }
+    }
+
     /// `self[i] += other[i]` for every `i`.
     mutating func add(_ other: [Float]) {
         for i in indices { self[i] += other[i] }
