@@ -31,8 +31,9 @@ extension JobRunner {
             if !replay { try beforeStep(step) }
             trace?.repetition = step
             let measurement = try executor.step(step)
-            let values = try gatherOwned(executor.ownedValues(), counts: owned.map { $0.all.reduce(0) { $0 + $1.count } },
-                                         world: world)
+            // Only a verified step compares them (every rank knows `verify`, so all or none take part).
+            let values = task.verify ? try gatherOwned(executor.ownedValues(), counts: owned.map { $0.all.reduce(0) { $0 + $1.count } },
+                                                       world: world) : []
             let figures = try world.gather(array: TrainStepFigures.values(of: measurement))
             if world.isRoot {
                 var check = TrainStepCheck(loss: measurement.loss, referenceLoss: nil, errors: Array(repeating: 0, count: world.size))

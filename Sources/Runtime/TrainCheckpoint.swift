@@ -74,10 +74,22 @@ struct TrainCheckpoint: Equatable {
         var data = Data(Self.magic.utf8)
         data.append(try JSONEncoder().encode(header))
         data.append(0x0A)
-        for section in sections { section.withUnsafeBytes { data.append(contentsOf: $0) } }
         let path = Self.path(directory: directory, task: task, rank: rank, completedSteps: completedSteps)
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw TrainRunError("checkpoint \(path): \(error.localizedDescription)")
+        // Streamed section by section into a partial file (no copy of the floats into one buffer),
+        // then renamed into place.
+        let partial = path + ".partial"
+        do {
+            guard FileManager.default.createFile(atPath: partial, contents: data) else {
+                throw TrainRunError("cannot be created")
+            }
+            let file = try FileHandle(forWritingTo: URL(fileURLWithPath: partial))
+            defer { try? file.close() }
+            try file.seekToEnd()
+            for section in sections { try section.withUnsafeBytes { try file.write(contentsOf: $0) } }
+            guard rename(partial, path) == 0 else { throw TrainRunError("cannot be renamed into place (errno \(errno))") }
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw TrainRunError("checkpoint \(path): \(error)")
         }
         for old in Self.steps(directory: directory, task: task, rank: rank).dropFirst(2) {
             try? FileManager.default.removeItem(atPath: Self.path(directory: directory, task: task, rank: rank, completedSteps: old))

@@ -20,23 +20,22 @@ extension TrainExecutor {
     /// this rank's shard with ZeRO-1, an all-reduce without — and, with the dense set, the MoE
     /// layers' expert loads over the ranks running them.
     func synchronizeGradients(_ set: ParameterSet) throws {
-        let gradients = worker.gradients.values
         switch set {
         case .dense:
-            denseShard.gradient = try denseShard.reduce(pack(gradients, owned.dense))
+            try denseShard.reduceGradient(of: worker.gradients.values, owned.dense)
             var loads = worker.load.flatMap { $0.map(Double.init) }
             if let syncGroup, syncGroup.size > 1, !loads.isEmpty { loads = try syncGroup.allreduce(array: loads, .sum) }
             stepLoads = loads
         case .experts:
-            expertShard.gradient = try expertShard.reduce(pack(gradients, owned.experts))
+            try expertShard.reduceGradient(of: worker.gradients.values, owned.experts)
         }
     }
 
     /// `optimizer`: AdamW on this rank's shard of each set (step `step`, 1-based), then the
     /// balancing bias of every MoE layer from the step's summed loads.
     func update(step: Int) throws {
-        try denseShard.adamW(parameters: pack(worker.weights.values, owned.dense), step: step, configuration: optimizerConfiguration)
-        try expertShard.adamW(parameters: pack(worker.weights.values, owned.experts), step: step,
+        try denseShard.adamW(parameters: worker.weights.values, owned.dense, step: step, configuration: optimizerConfiguration)
+        try expertShard.adamW(parameters: worker.weights.values, owned.experts, step: step,
                               configuration: optimizerConfiguration)
         var offset = 0
         for layer in worker.routerBias.indices {
@@ -53,77 +52,78 @@ extension TrainExecutor {
     /// shards with ZeRO-1), written back into the weights.
     func gatherParameters(_ set: ParameterSet) throws {
         switch set {
-        case .dense: unpack(try denseShard.gatherParameters(), into: owned.dense)
-        case .experts: unpack(try expertShard.gatherParameters(), into: owned.experts)
-        }
-    }
-
-    private func pack(_ values: [Float], _ ranges: [Range<Int>]) -> [Float] {
-        var result: [Float] = []
-        result.reserveCapacity(ranges.reduce(0) { $0 + $1.count })
-        for range in ranges { result += values[range] }
-        return result
-    }
-
-    private func unpack(_ values: [Float], into ranges: [Range<Int>]) {
-        var offset = 0
-        for range in ranges where offset + range.count <= values.count {
-            worker.weights.values.replaceSubrange(range, with: values[offset..<(offset + range.count)])
-            offset += range.count
+        case .dense:
+            try denseShard.gatherParameters()
+            PackedRanges.unpack(denseShard.updated, into: &worker.weights.values, owned.dense)
+        case .experts:
+            try expertShard.gatherParameters()
+            PackedRanges.unpack(expertShard.updated, into: &worker.weights.values, owned.experts)
         }
     }
 }
 
 extension OptimizerShard {
-    /// The summed gradient this rank updates: its shard (ZeRO-1) or the whole set.
-    func reduce(_ full: [Float]) throws -> [Float] {
-        guard let group, group.size > 1, length > 0 else { return full }
-        var padded = full + [Float](repeating: 0, count: self.padded - full.count)
+    /// Sums the set's gradients (`ranges` of `gradients`, packed) over the group into
+    /// ``gradient``: this rank's shard (ZeRO-1) or the whole set. The buffers are kept from step
+    /// to step.
+    mutating func reduceGradient(of gradients: [Float], _ ranges: [Range<Int>]) throws {
+        PackedRanges.pack(gradients, ranges, into: &packedGradient, count: padded)
+        guard let group, group.size > 1, length > 0 else { return }
         if isSharded {
-            var shard = [Float](repeating: 0, count: self.padded / group.size)
-            try padded.withUnsafeBufferPointer { (send) throws(MPIError) in
-                try shard.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in try group.reduceScatter(send, into: receive, .sum) }
+            if shardGradient.count != padded / group.size { shardGradient = [Float](repeating: 0, count: padded / group.size) }
+            try packedGradient.withUnsafeBufferPointer { (send) throws(MPIError) in
+                try shardGradient.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
+                    try group.reduceScatter(send, into: receive, .sum)
+                }
             }
-            return shard
+            return
         }
-        try padded.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in try group.allreduce(buffer, .sum) }
-        return Array(padded.prefix(length))
+        try packedGradient.withUnsafeMutableBufferPointer { (buffer) throws(MPIError) in try group.allreduce(buffer, .sum) }
     }
 
-    /// AdamW on the shard of `parameters` (the whole set, packed) with the reduced gradient.
-    mutating func adamW(parameters: [Float], step: Int, configuration: AdamWConfiguration) throws {
-        let range = shardRange
-        var values = parameters + [Float](repeating: 0, count: max(0, range.upperBound - parameters.count))
-        var shard = Array(values[range])
-        guard shard.count == gradient.count, shard.count == firstMoment.count else {
-            throw TrainRunError("optimizer shard of \(shard.count) values, gradient \(gradient.count), state \(firstMoment.count)")
+    /// The step's reduced gradient of this rank's part (see ``reduceGradient(of:_:)``).
+    var gradient: ArraySlice<Float> {
+        guard let group, group.size > 1, length > 0, isSharded else { return packedGradient.prefix(length) }
+        return shardGradient[...]
+    }
+
+    /// AdamW on this rank's shard of the set (`ranges` of `parameters`, packed into a buffer kept
+    /// from step to step) with the reduced gradient; ``updated`` then holds the set as this rank
+    /// knows it before the gather.
+    mutating func adamW(parameters: [Float], _ ranges: [Range<Int>], step: Int, configuration: AdamWConfiguration) throws {
+        let range = shardRange, gradient = self.gradient
+        PackedRanges.pack(parameters, ranges, into: &packedParameters, count: padded)
+        guard range.count == gradient.count, range.count == firstMoment.count else {
+            throw TrainRunError("optimizer shard of \(range.count) values, gradient \(gradient.count), state \(firstMoment.count)")
         }
-        if !shard.isEmpty {
-            try shard.withUnsafeMutableBufferPointer { p in
-                try gradient.withUnsafeBufferPointer { g in
-                    try firstMoment.withUnsafeMutableBufferPointer { m in
-                        try secondMoment.withUnsafeMutableBufferPointer {
-                            try adamWStep(parameters: p, gradients: g, firstMoment: m, secondMoment: $0, step: step,
-                                          configuration: configuration)
-                        }
+        guard !range.isEmpty else { return }
+        try packedParameters.withUnsafeMutableBufferPointer { all in
+            try gradient.withUnsafeBufferPointer { g in
+                try firstMoment.withUnsafeMutableBufferPointer { m in
+                    try secondMoment.withUnsafeMutableBufferPointer {
+                        try adamWStep(parameters: UnsafeMutableBufferPointer(rebasing: all[range]), gradients: g, firstMoment: m,
+                                      secondMoment: $0, step: step, configuration: configuration)
                     }
                 }
             }
         }
-        values.replaceSubrange(range, with: shard)
-        updated = Array(values.prefix(parameters.count))
-        updatedShard = shard
     }
 
-    /// The whole updated set on every rank of the group.
-    func gatherParameters() throws -> [Float] {
-        guard isSharded, let group else { return updated }
-        var all = [Float](repeating: 0, count: padded)
-        try updatedShard.withUnsafeBufferPointer { (send) throws(MPIError) in
-            try all.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in try group.allgather(send, into: receive) }
+    /// With ZeRO-1, gathers every rank's updated shard so that ``updated`` holds the whole set.
+    mutating func gatherParameters() throws {
+        guard isSharded, let group else { return }
+        if gathered.count != padded { gathered = [Float](repeating: 0, count: padded) }
+        let range = shardRange
+        try packedParameters.withUnsafeBufferPointer { (all) throws(MPIError) in
+            try gathered.withUnsafeMutableBufferPointer { (receive) throws(MPIError) in
+                try group.allgather(UnsafeBufferPointer(rebasing: all[range]), into: receive)
+            }
         }
-        return Array(all.prefix(length))
     }
+
+    /// The whole updated set, packed: after ``adamW(parameters:_:step:configuration:)`` this
+    /// rank's, after ``gatherParameters()`` the group's.
+    var updated: ArraySlice<Float> { (isSharded ? gathered : packedParameters).prefix(length) }
 }
 
 extension TrainExecutor {

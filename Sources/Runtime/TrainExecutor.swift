@@ -122,9 +122,11 @@ struct OptimizerShard {
     let group: Communicator?
     let zero: Int
     var firstMoment: [Float], secondMoment: [Float]
-    /// The step's reduced gradient of this rank's part, and the part after AdamW (this rank's
-    /// shard, and its whole set as this rank knows it before the gather).
-    var gradient: [Float] = [], updatedShard: [Float] = [], updated: [Float] = []
+    /// Buffers kept from step to step (allocated at the first, so a step faults in no fresh
+    /// pages): the set's gradients packed and padded (summed in place without ZeRO), this
+    /// rank's reduced shard of them (ZeRO-1), the set's parameters packed and padded (AdamW
+    /// updates this rank's shard in place), and the gathered set (ZeRO-1).
+    var packedGradient: [Float] = [], shardGradient: [Float] = [], packedParameters: [Float] = [], gathered: [Float] = []
 
     init(length: Int, group: Communicator?, zero: Int) {
         self.length = length

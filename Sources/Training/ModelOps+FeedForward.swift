@@ -72,11 +72,7 @@ extension ModelOps {
             order[next[e]] = slot
             next[e] += 1
         }
-        var inputs = [Float](repeating: 0, count: order.count * h)
-        for (row, slot) in order.enumerated() {
-            let token = slot / topK
-            for j in 0..<h { inputs[row * h + j] = normed[token * h + j] }
-        }
+        let inputs = [Float](rows: order.map { $0 / topK }, of: normed, width: h)
         return MoERouting(gating: result, logits: logits, order: order, groupSizes: result.tokensPerExpert,
                           expertInputs: inputs)
     }

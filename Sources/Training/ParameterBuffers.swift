@@ -1,7 +1,8 @@
 import Kernels
 
 /// Read access to the flat parameter vector by tensor name, for the length of one op (the
-/// step's only unsafe pointers are fenced in this type and ``GradientBuffers``).
+/// step's only unsafe pointers are fenced in this file: this type, ``GradientBuffers`` and
+/// `Array(everyValueWrittenBy:_:)`).
 struct ParameterBuffers {
     let values: UnsafeBufferPointer<Float>
     let layout: ParameterLayout
@@ -50,6 +51,11 @@ extension ModelWeights {
 }
 
 extension ParameterGradients {
+    /// Every gradient back to zero, in place (a step reuses the vector instead of faulting in a fresh one).
+    mutating func setToZero() {
+        values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
     /// Runs `body` with the parameters to read and the gradients to accumulate into.
     mutating func withBuffers<T>(reading weights: ModelWeights, deferring deferred: DeferredWeightGradients? = nil,
                                  _ body: (ParameterBuffers, GradientBuffers) throws -> T) throws -> T {
@@ -73,14 +79,13 @@ enum Linear {
     /// `x · W` for `rows` rows of `x` (rows × inWidth).
     static func forward(_ x: [Float], rows: Int, weight: UnsafeBufferPointer<Float>, inWidth: Int, outWidth: Int,
                         threads: Int) -> [Float] {
-        var y = [Float](repeating: 0, count: rows * outWidth)
-        x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer {
+        // sgemm with beta = 0 writes every value of y without reading it.
+        [Float](everyValueWrittenBy: rows * outWidth) { y in
+            x.withUnsafeBufferPointer { xp in
                 sgemm(m: rows, n: outWidth, k: inWidth, a: xp, lda: max(1, inWidth), b: weight, ldb: max(1, outWidth),
-                      c: $0, ldc: max(1, outWidth), threads: threads)
+                      c: y, ldc: max(1, outWidth), threads: threads)
             }
         }
-        return y
     }
 
     /// `dW += xᵀ · dY`: the weight half of ``forward``'s backward.
@@ -110,11 +115,12 @@ enum Linear {
 enum Norm {
     static func forward(_ x: [Float], rows: Int, width: Int, weight: UnsafeBufferPointer<Float>,
                         epsilon: Float) throws -> (y: [Float], inverseRMS: [Float]) {
-        var y = [Float](repeating: 0, count: rows * width), inverse = [Float](repeating: 0, count: rows)
-        try x.withUnsafeBufferPointer { xp in
-            try y.withUnsafeMutableBufferPointer { yp in
-                try inverse.withUnsafeMutableBufferPointer {
-                    try rmsNormForward(x: xp, weight: weight, rows: rows, width: width, epsilon: epsilon, y: yp, inverseRMS: $0)
+        // The kernel writes every value of y and of the inverse RMS.
+        var inverse: [Float] = []
+        let y = try [Float](everyValueWrittenBy: rows * width) { yp in
+            inverse = try [Float](everyValueWrittenBy: rows) { ip in
+                try x.withUnsafeBufferPointer { xp in
+                    try rmsNormForward(x: xp, weight: weight, rows: rows, width: width, epsilon: epsilon, y: yp, inverseRMS: ip)
                 }
             }
         }
@@ -124,22 +130,56 @@ enum Norm {
     /// dX of the norm (returned); `dWeight += Σ dY ⊙ x · invRMS`.
     static func backward(dY: [Float], x: [Float], inverseRMS: [Float], rows: Int, width: Int,
                          weight: UnsafeBufferPointer<Float>, dWeight: UnsafeMutableBufferPointer<Float>) throws -> [Float] {
-        var dX = [Float](repeating: 0, count: rows * width)
-        try dY.withUnsafeBufferPointer { dp in
-            try x.withUnsafeBufferPointer { xp in
-                try inverseRMS.withUnsafeBufferPointer { ip in
-                    try dX.withUnsafeMutableBufferPointer {
+        // The kernel writes every value of dX.
+        try [Float](everyValueWrittenBy: rows * width) { dX in
+            try dY.withUnsafeBufferPointer { dp in
+                try x.withUnsafeBufferPointer { xp in
+                    try inverseRMS.withUnsafeBufferPointer { ip in
                         try rmsNormBackward(dY: dp, x: xp, weight: weight, inverseRMS: ip, rows: rows, width: width,
-                                            dX: $0, dWeight: dWeight)
+                                            dX: dX, dWeight: dWeight)
                     }
                 }
             }
         }
-        return dX
     }
 }
 
 extension Array where Element == Float {
+    /// `count` values that `fill` writes, every one of them, before anything reads them: no
+    /// zeroing pass over a fresh array (the buffer's values are undefined until `fill` writes them).
+    init(everyValueWrittenBy count: Int, _ fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        try self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = count  // Float is trivial: a throwing `fill` leaves nothing to deinitialize.
+            try fill(buffer)
+        }
+    }
+
+    /// Rows `rows[0], rows[1], …` of `values` (rows of `width`), one after another.
+    init(rows rowIndices: [Int], of values: [Float], width: Int) {
+        self.init(everyValueWrittenBy: rowIndices.count * width) { result in
+            values.withUnsafeBufferPointer { from in
+                for (row, source) in rowIndices.enumerated() {
+                    _ = UnsafeMutableBufferPointer(rebasing: result[(row * width)..<((row + 1) * width)])
+                        .update(fromContentsOf: UnsafeBufferPointer(rebasing: from[(source * width)..<((source + 1) * width)]))
+                }
+            }
+        }
+    }
+
+    /// The inverse of ``init(rows:of:width:)``: row `i` of `values` goes to row `rows[i]`
+    /// (rows no index names stay zero).
+    init(placing values: [Float], atRows rowIndices: [Int], width: Int) {
+        self.init(repeating: 0, count: rowIndices.count * width)
+        values.withUnsafeBufferPointer { from in
+            withUnsafeMutableBufferPointer { result in
+                for (row, target) in rowIndices.enumerated() {
+                    _ = UnsafeMutableBufferPointer(rebasing: result[(target * width)..<((target + 1) * width)])
+                        .update(fromContentsOf: UnsafeBufferPointer(rebasing: from[(row * width)..<((row + 1) * width)]))
+                }
+            }
+        }
+    }
+
     /// `self[i] += other[i]` for every `i`.
     mutating func add(_ other: [Float]) {
         for i in indices { self[i] += other[i] }

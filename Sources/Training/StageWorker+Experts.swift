@@ -61,21 +61,11 @@ extension StageWorker {
 
     /// Rows of `values` in `permutation`'s order.
     private func gather(_ values: [Float], _ permutation: [Int]) -> [Float] {
-        let h = ops.model.hidden
-        var result = [Float](repeating: 0, count: permutation.count * h)
-        for (row, from) in permutation.enumerated() {
-            for j in 0..<h { result[row * h + j] = values[from * h + j] }
-        }
-        return result
+        [Float](rows: permutation, of: values, width: ops.model.hidden)
     }
 
     /// The inverse of ``gather(_:_:)``: grouped rows back to the received layout.
     private func scatter(_ values: [Float], _ permutation: [Int]) -> [Float] {
-        let h = ops.model.hidden
-        var result = [Float](repeating: 0, count: permutation.count * h)
-        for (row, to) in permutation.enumerated() {
-            for j in 0..<h { result[to * h + j] = values[row * h + j] }
-        }
-        return result
+        [Float](placing: values, atRows: permutation, width: ops.model.hidden)
     }
 }

@@ -49,7 +49,7 @@ public final class StageWorker {
     public func beginStep(microBatches: [TrainingBatch], stepTokens: Int) {
         self.microBatches = microBatches
         self.stepTokens = max(1, stepTokens)
-        gradients = ParameterGradients(layout: weights.layout)
+        if gradients.layout == weights.layout { gradients.setToZero() } else { gradients = ParameterGradients(layout: weights.layout) }
         load = routerBias.map { [Int](repeating: 0, count: $0.count) }
         weightedLoss = 0
         forwardChains = [:]
