@@ -27,11 +27,18 @@ public struct GemmTiling: Sendable, Equatable {
     public var bf16Efficiency: Double
     /// The same for FP8 GEMMs; nil: the BF16 efficiency.
     public var fp8Efficiency: Double?
+    /// The fraction of those maximum-achievable efficiencies a training run's GEMMs reach
+    /// (`trainingFraction`, default 1). The efficiencies above are the best of a shape sweep of
+    /// isolated matmuls; a training step's GEMMs run beside other kernels and collectives, at
+    /// sustained clocks, on the shapes the model has. This fraction is **fitted**, not sourced, on
+    /// the runs of `Cluster/validation/fitting-set.toml` only (docs/validation.md, "Fitted constants").
+    public var trainingFraction: Double
 
-    public init(tiles: [Tile], bf16Efficiency: Double, fp8Efficiency: Double? = nil) {
+    public init(tiles: [Tile], bf16Efficiency: Double, fp8Efficiency: Double? = nil, trainingFraction: Double = 1) {
         self.tiles = tiles
         self.bf16Efficiency = bf16Efficiency
         self.fp8Efficiency = fp8Efficiency
+        self.trainingFraction = trainingFraction
     }
 
     /// Output tiles of an m×n GEMM cut into `tile`s: ⌈m/tm⌉·⌈n/tn⌉.
@@ -60,9 +67,10 @@ public struct GemmTiling: Sendable, Equatable {
     }
 
     /// Decodes a chip file's `[tiles]` table: `shapes = [[tm, tn], …]` (each 1…4096, at most 64
-    /// shapes), `bf16Efficiency` and optional `fp8Efficiency` (fractions in (0, 1]).
+    /// shapes), `bf16Efficiency`, optional `fp8Efficiency` and optional `trainingFraction` (fractions
+    /// in (0, 1]; the last defaults to 1).
     public init(table: ConfigTable) throws(ConfigError) {
-        try table.rejectUnknownKeys(allowed: ["shapes", "bf16Efficiency", "fp8Efficiency"])
+        try table.rejectUnknownKeys(allowed: ["shapes", "bf16Efficiency", "fp8Efficiency", "trainingFraction"])
         let shapes = try table.intArrays("shapes", in: HardwareBounds.tileEdge, maxCount: HardwareBounds.maxTileShapes)
         guard !shapes.isEmpty else {
             throw table.error("shapes", expected: "at least one [rows, columns] tile shape", found: "none")
@@ -75,6 +83,7 @@ public struct GemmTiling: Sendable, Equatable {
             tiles.append(Tile(m: shape[0], n: shape[1]))
         }
         self.init(tiles: tiles, bf16Efficiency: try table.double("bf16Efficiency", in: HardwareBounds.fraction),
-                  fp8Efficiency: try table.optionalDouble("fp8Efficiency", in: HardwareBounds.fraction))
+                  fp8Efficiency: try table.optionalDouble("fp8Efficiency", in: HardwareBounds.fraction),
+                  trainingFraction: try table.optionalDouble("trainingFraction", in: HardwareBounds.fraction) ?? 1)
     }
 }

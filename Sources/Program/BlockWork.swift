@@ -173,7 +173,8 @@ public struct TrainingWork: Sendable {
     /// not. Forward: S = QKᵀ (q×s×d_qk), a scale-mask-softmax reading S and writing P (2 elements
     /// per score), O = PV (q×d_v×s). Backward: dV = PᵀdO (s×d_v×q), dP = dO·Vᵀ (q×s×d_v), the
     /// softmax backward reading P and dP and writing dS (3 per score), dQ = dS·K (q×d_qk×s) and
-    /// dK = dSᵀQ (s×d_qk×q).
+    /// dK = dSᵀQ (s×d_qk×q). With attention dropout, a dropout kernel after the softmax and its
+    /// backward before the softmax's, 2e + 1 bytes per score each.
     func unfusedAttention(block: Int) -> (forward: [WorkItem], backward: [WorkItem]) {
         // A rank's queries are its 1/cp of the sequence; its keys the whole sequence (gathered).
         let attention = model.attention, s = Double(setup.sequenceLength), e = elementBytes
@@ -184,8 +185,11 @@ public struct TrainingWork: Sendable {
         func bmm(_ m: Double, _ n: Double, _ k: Double) -> WorkItem {
             .gemm(m, n, k, precision: .bf16, layer: block, repeats: Int32(clamping: batch))
         }
-        let forward = [bmm(queries, s, qk), .memory(.softmax, bytes: 2 * e * scores, layer: block), bmm(queries, v, s)]
-        let backward = [bmm(s, v, queries), bmm(queries, s, v), .memory(.softmax, bytes: 3 * e * scores, layer: block),
+        // Attention dropout (SoftwareProfile.attentionDropout): read P, write P' and a 1-byte mask;
+        // backward read dP' and the mask, write dP: 2e + 1 bytes per score each way.
+        let dropout: [WorkItem] = setup.software.attentionDropout ? [.memory(.dropout, bytes: (2 * e + 1) * scores, layer: block)] : []
+        let forward = [bmm(queries, s, qk), .memory(.softmax, bytes: 2 * e * scores, layer: block)] + dropout + [bmm(queries, v, s)]
+        let backward = [bmm(s, v, queries), bmm(queries, s, v)] + dropout + [.memory(.softmax, bytes: 3 * e * scores, layer: block),
                         bmm(queries, qk, s), bmm(s, qk, queries)]
         return (forward, backward)
     }

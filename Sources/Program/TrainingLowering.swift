@@ -62,8 +62,13 @@ public struct TrainingLowering {
     /// two moments read and written, the BF16 copy).
     public static let optimizerBytesPerParameter = 30.0
 
-    /// Bytes of one pipeline transfer (a micro-batch's activations or their gradients).
-    public var transferBytes: Double { work.tokens * Double(model.hidden) * setup.precision.elementBytes / Double(setup.tp) }
+    /// Bytes of one pipeline transfer (a micro-batch's activations or their gradients) per rank:
+    /// 1/tp of them with scatter/gather or sequence parallelism, all of them otherwise
+    /// (``TrainingSetup/pipelineScatterGather``).
+    public var transferBytes: Double {
+        let split = setup.pipelineScatterGather || setup.sequenceParallel ? Double(setup.tp) : 1
+        return work.tokens * Double(model.hidden) * setup.precision.elementBytes / split
+    }
 
     /// Every rank's program for one step. Given the ranks' compute `slowdown`, identical
     /// data-parallel replicas are lowered once where that leaves every timeline as it is

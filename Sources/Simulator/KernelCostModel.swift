@@ -58,7 +58,8 @@ public struct KernelCostModel: Sendable {
 
     /// `count` m×n×k GEMMs in one kernel from their tiles and waves on the compute SMs
     /// (``GemmTiling/computeSeconds(m:n:k:count:sms:perSmFlopsPerSecond:efficiency:)``: per-SM
-    /// peak = the dense peak ÷ all SMs), bounded below by their memory traffic.
+    /// peak = the dense peak ÷ all SMs) at the chip's efficiency × its fitted `trainingFraction`,
+    /// bounded below by their memory traffic.
     func tiledGemmSeconds(m: Double, n: Double, k: Double, count: Double, tiling: GemmTiling) -> Double {
         var peak = chip.bf16DenseTflops, efficiency = tiling.bf16Efficiency
         if precision == .fp8, let fp8 = chip.fp8DenseTflops {
@@ -68,7 +69,7 @@ public struct KernelCostModel: Sendable {
         if precision == .fp32 { peak = chip.fp32Tflops }
         let perSm = peak * 1e12 / Double(chip.streamingMultiprocessors)
         let compute = tiling.computeSeconds(m: m, n: n, k: k, count: count, sms: computeSMs, perSmFlopsPerSecond: perSm,
-                                            efficiency: efficiency)
+                                            efficiency: efficiency * tiling.trainingFraction)
         let bytes = count * ((m * k + k * n) * gemmOperandBytes + m * n * precision.elementBytes)
         return max(compute, memorySeconds(bytes: bytes))
     }

@@ -46,12 +46,21 @@ public struct SoftwareProfile: Sendable, Equatable {
     public var fusedElementwise: Bool
     /// Seconds each compute kernel adds (launch and the gap between kernels).
     public var kernelLaunchSeconds: Double
+    /// Whether the run applies dropout to the attention probabilities (Megatron-LM's
+    /// `--attention-dropout`, 0.1 by default in its GPT-3-era scripts). Only unfused attention
+    /// materialises the probabilities, so only there it is a kernel of its own: forward reads P and
+    /// writes the dropped P and a 1-byte mask, backward reads the gradient and the mask and writes
+    /// one (Korthikanti et al., arXiv:2205.05198 §4.1, count the mask and the output among the
+    /// layer's stored tensors). FlashAttention applies it inside the kernel. Default false.
+    public var attentionDropout: Bool
 
-    public init(gemm: GemmTiming, attention: AttentionKernel, fusedElementwise: Bool, kernelLaunchSeconds: Double) {
+    public init(gemm: GemmTiming, attention: AttentionKernel, fusedElementwise: Bool, kernelLaunchSeconds: Double,
+                attentionDropout: Bool = false) {
         self.gemm = gemm
         self.attention = attention
         self.fusedElementwise = fusedElementwise
         self.kernelLaunchSeconds = kernelLaunchSeconds
+        self.attentionDropout = attentionDropout
     }
 
     /// Today's model, the default: the curve, the calibrated attention kernel, fused elementwise

@@ -67,7 +67,8 @@ extension TrainingSetup {
     /// Reads the `[parallel]` table: degrees, ZeRO stage and its gathers, sp, placement order.
     mutating func decodeParallel(_ parallel: ConfigTable) throws(ConfigError) {
         let bounds = WorkloadBounds.self
-        try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "cpExchange", "zero", "sp", "order", "gathers"])
+        try parallel.rejectUnknownKeys(allowed: ["tp", "pp", "ep", "dp", "cp", "cpExchange", "zero", "sp", "order", "gathers",
+                                                       "pipelineScatterGather"])
         tp = try parallel.int("tp", in: bounds.degree, default: tp)
         pp = try parallel.int("pp", in: bounds.degree, default: pp)
         ep = try parallel.int("ep", in: bounds.degree, default: ep)
@@ -76,6 +77,7 @@ extension TrainingSetup {
         cpExchange = try parallel.choice("cpExchange", default: cpExchange)
         zeroStage = try parallel.int("zero", in: bounds.zeroStage, default: zeroStage)
         sequenceParallel = try parallel.bool("sp", default: sequenceParallel)
+        pipelineScatterGather = try parallel.bool("pipelineScatterGather", default: pipelineScatterGather)
         shardedGathers = try parallel.choice("gathers", default: shardedGathers)
         if shardedGathers != .step && zeroStage != 3 {
             throw parallel.error("gathers", expected: "'\(shardedGathers.rawValue)' only with zero = 3 (sharded weights)",

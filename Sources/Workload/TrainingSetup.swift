@@ -57,6 +57,12 @@ public struct TrainingSetup: Sendable, Equatable {
     /// Parameter all-gathers (ZeRO ≥ 1) prefetched under the forward pass, block by block
     /// (Megatron's `--overlap-param-gather`); off, gathered after the optimizer, exposed.
     public var overlapParameterGather = false
+    /// Pipeline sends split over the tensor-parallel ranks (Megatron-LM's scatter/gather, Narayanan
+    /// et al. 2021 §4.1: each TP rank sends 1/tp of the activations over its own NIC, then the
+    /// receivers all-gather them over NVLink), as before the key existed; false: every TP rank sends
+    /// the whole tensor (DeepSpeed's pipeline engine). With sequence parallelism the boundary tensor
+    /// is already 1/tp per rank, so the key changes nothing there.
+    public var pipelineScatterGather = true
     /// Pipeline transfers overlapped with compute (asynchronous send, as before the key existed);
     /// false: the sending op waits until its transfer has arrived (a blocking send).
     public var overlapPipelineTransfers = true

@@ -43,12 +43,14 @@ struct GemmTilingTests {
     @Test func decodesAndBoundsTheTable() throws {
         let tiling = try Self.decode("shapes = [[128, 256], [128, 128]]\nbf16Efficiency = 0.8\nfp8Efficiency = 0.7")
         #expect(tiling.tiles == [.init(m: 128, n: 256), .init(m: 128, n: 128)])
-        #expect(tiling.bf16Efficiency == 0.8 && tiling.fp8Efficiency == 0.7)
+        #expect(tiling.bf16Efficiency == 0.8 && tiling.fp8Efficiency == 0.7 && tiling.trainingFraction == 1)
+        #expect(try Self.decode("shapes = [[128, 128]]\nbf16Efficiency = 0.8\ntrainingFraction = 0.9").trainingFraction == 0.9)
         for bad in ["shapes = []\nbf16Efficiency = 0.8", "shapes = [[128]]\nbf16Efficiency = 0.8",
                     "shapes = [[0, 128]]\nbf16Efficiency = 0.8", "shapes = [[128, 9223372036854775807]]\nbf16Efficiency = 0.8",
                     "shapes = [[128, 128]]\nbf16Efficiency = 0", "shapes = [[128, 128]]\nbf16Efficiency = nan",
                     "shapes = [[128, 128]]\nbf16Efficiency = 1.5", "shapes = [[128, 128]]\nbf16Efficiency = 0.8\nwaves = 3",
-                    "shapes = [[128, 128]]"] {
+                    "shapes = [[128, 128]]", "shapes = [[128, 128]]\nbf16Efficiency = 0.8\ntrainingFraction = 0",
+                    "shapes = [[128, 128]]\nbf16Efficiency = 0.8\ntrainingFraction = 1.2"] {
             #expect(throws: ConfigError.self, "\(bad)") { try Self.decode(bad) }
         }
     }

@@ -14,7 +14,7 @@ import Testing
         ("[gemm]", [("points", "[{ sizeGflop = 0.1, efficiency = 0.3 }, { sizeGflop = 10.0, efficiency = 0.7 }]"),
                     ("fp8EfficiencyScale", "0.55"), ("attentionForwardEfficiency", "0.6"), ("attentionBackwardEfficiency", "0.45"),
                     ("memoryEfficiency", "0.8")]),
-        ("[tiles]", [("shapes", "[[128, 256], [128, 128]]"), ("bf16Efficiency", "0.8"), ("fp8Efficiency", "0.7")]),
+        ("[tiles]", [("shapes", "[[128, 256], [128, 128]]"), ("bf16Efficiency", "0.8"), ("fp8Efficiency", "0.7"), ("trainingFraction", "0.9")]),
     ])
 
     static func chipError(_ text: String) -> ConfigError? {
@@ -34,7 +34,7 @@ import Testing
                                     "intraNodeBidirectionalGbPerSecond", "scaleOutGbPerSecond", "tdpWatts", "dieAreaMm2", "tpp",
                                     "streamingMultiprocessors", "[gemm]/fp8EfficiencyScale", "[gemm]/attentionForwardEfficiency",
                                     "[gemm]/attentionBackwardEfficiency", "[gemm]/memoryEfficiency",
-                                    "[tiles]/bf16Efficiency", "[tiles]/fp8Efficiency"]))
+                                    "[tiles]/bf16Efficiency", "[tiles]/fp8Efficiency", "[tiles]/trainingFraction"]))
     func chipKeys(hostile: Hostile.Case) {
         let error = Self.chipError(Self.chip.setting(hostile.key, to: hostile.value))
         #expect(error?.keyPath == TOMLSketch.keyPath(hostile.key), "\(hostile): \(error.map(String.init(describing:)) ?? "accepted")")

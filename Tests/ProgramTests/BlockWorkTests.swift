@@ -169,6 +169,24 @@ struct BlockWorkProfileTests {
         #expect(work.recompute.isEmpty)
     }
 
+    @Test func attentionDropoutIsAKernelOnEachSideOfTheUnfusedCore() {
+        var software = SoftwareProfile.deepseekV3
+        software.attention = .unfused
+        software.attentionDropout = true
+        let work = Self.work(software)
+        // 16 heads × 1024² scores = 16,777,216, (2·2 + 1) = 5 bytes each: 83,886,080 per pass.
+        let core = work.attentionForward.filter { $0.repeats == 16 || $0.elementwise == .softmax || $0.elementwise == .dropout }
+        #expect(core.map(\.kind) == [.gemm, .elementwise, .elementwise, .gemm])
+        #expect(core[2].elementwise == .dropout && core[2].bytes == 83_886_080)
+        // Backward: dV, dP', the dropout backward (same bytes), the softmax backward, dQ, dK.
+        let back = work.attentionBackward.filter { $0.repeats == 16 || $0.elementwise == .softmax || $0.elementwise == .dropout }
+        #expect(back.map(\.elementwise)[2] == .dropout && back[2].bytes == 83_886_080 && back.count == 6)
+        // Fused attention has no score matrix to drop: the flag changes nothing there.
+        var fused = SoftwareProfile.deepseekV3
+        fused.attentionDropout = true
+        #expect(Self.work(fused).attentionForward == Self.work(.deepseekV3).attentionForward)
+    }
+
     @Test func selectiveRecomputeRedoesTheUnfusedCore() {
         var software = SoftwareProfile.deepseekV3
         software.attention = .unfused

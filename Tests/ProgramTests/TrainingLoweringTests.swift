@@ -42,6 +42,19 @@ import Workload
     /// Every forward of stage 1 receives stage 0's forward of the same micro-batch, and every
     /// backward of stage 0 receives stage 1's backward: activations one way, gradients back,
     /// T·h·2 bytes each; the producer wakes its peer.
+    /// Scatter/gather (the default) sends 1/tp of the activations per rank; without it every TP
+    /// rank sends them whole; with sequence parallelism they are 1/tp per rank either way.
+    @Test func pipelineScatterGatherSplitsTheSendOverTensorRanks() {
+        var setup = Self.twoStageSetup()
+        setup.tp = 4
+        // T·h·2 = 2048 · 2048 · 2 = 8,388,608 bytes; / 4 = 2,097,152 with scatter/gather.
+        #expect(TrainingLowering(model: Self.tinyDenseModel(), setup: setup, gpusPerNode: 8).transferBytes == 2_097_152)
+        setup.pipelineScatterGather = false
+        #expect(TrainingLowering(model: Self.tinyDenseModel(), setup: setup, gpusPerNode: 8).transferBytes == 8_388_608)
+        setup.sequenceParallel = true
+        #expect(TrainingLowering(model: Self.tinyDenseModel(), setup: setup, gpusPerNode: 8).transferBytes == 2_097_152)
+    }
+
     @Test func pipelineSendsAndReceivesPairUp() {
         var lowering = TrainingLowering(model: Self.tinyDenseModel(), setup: Self.twoStageSetup(), gpusPerNode: 8)
         let program = lowering.lower()

@@ -25,6 +25,11 @@ struct KernelCostModelTests {
         // 20 SMs for communication: 112 left, 512 / 112 = 4.57 → 5 waves.
         let reserved = KernelCostModel(chip: chip, precision: .bf16, communicationSMs: 20, software: Self.tiles)
         #expect(abs(reserved.gemmSeconds(m: 4096, n: 4096, k: 4096) / (5 * tile) - 1) < 1e-12)
+        // A training fraction of 0.5 halves the per-SM rate: each wave takes twice as long.
+        var halved = chip
+        halved.tiling?.trainingFraction = 0.5
+        let slow = KernelCostModel(chip: halved, precision: .bf16, communicationSMs: 0, software: Self.tiles)
+        #expect(abs(slow.gemmSeconds(m: 4096, n: 4096, k: 4096) / (8 * tile) - 1) < 1e-12)
         // The default profile keeps the curve: 137 GFLOP at 0.75 of the peak (× 132/132).
         let curve = KernelCostModel(chip: chip, precision: .bf16, communicationSMs: 0)
         #expect(abs(curve.gemmSeconds(m: 4096, n: 4096, k: 4096) / (2 * pow(4096.0, 3) / (989e12 * 0.75)) - 1) < 1e-12)

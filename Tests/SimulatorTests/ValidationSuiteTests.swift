@@ -18,7 +18,8 @@ import Workload
             .filter { FileManager.default.fileExists(atPath: Self.directory + "/\($0)/published.toml") }
         let suite = try Self.suite()
         #expect(suite.runs.map(\.name) == folders.sorted())
-        #expect(suite.fittingSet == ["deepseek-v3"])
+        // DeepSeek-V3 and the A100 run the chip's GEMM training fraction is fitted on (a100.toml).
+        #expect(suite.fittingSet == ["deepseek-v3", "korthikanti-175b"])
         // The breadth: ≥ 10 runs besides DeepSeek-V3, ≥ 3 organisations, A100 and H100/H800,
         // dense and MoE, sequences 2K to ≥ 8K, 32 to ≥ 8000 GPUs.
         let others = suite.runs.filter { $0.name != "deepseek-v3" }
@@ -65,12 +66,13 @@ import Workload
                 #expect(abs(simulated / row.published - 1 - error) < 1e-12)
             }
         }
-        #expect(report.fit.rows == 4 && report.validation.rows == report.rows.count - 4)
+        // Fit rows: DeepSeek-V3's 4 figures and korthikanti-175b's step.
+        #expect(report.fit.rows == 5 && report.validation.rows == report.rows.count - 5)
         // Targets are listed whatever they are: 3 for validation rows, 4 for DeepSeek-V3.
         #expect(report.targets.count == 7)
         let text = report.text()
         for run in suite.runs { #expect(text.contains(run.name), "\(run.name)") }
-        #expect(text.contains("fitting set: deepseek-v3") && text.contains("targets:"))
+        #expect(text.contains("fitting set: deepseek-v3, korthikanti-175b") && text.contains("targets:"))
     }
 
     @Test func statisticsAndTargetsByHand() {

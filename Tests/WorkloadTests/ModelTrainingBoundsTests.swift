@@ -158,6 +158,8 @@ import Testing
         #expect(Self.trainingError(Self.training.setting("[overlap]/pipelineTransfers", to: "false")) == nil)
         #expect(Self.trainingError(Self.training.setting("[overlap]/pipelineTransfers", to: "\"no\""))?.keyPath == "overlap.pipelineTransfers")
         #expect(Self.trainingError(Self.training.setting("[overlap]/fsdp", to: "true"))?.keyPath == "overlap.fsdp")
+        #expect(Self.trainingError(Self.training.setting("[parallel]/pipelineScatterGather", to: "false")) == nil)
+        #expect(Self.trainingError(Self.training.setting("[parallel]/pipelineScatterGather", to: "1"))?.keyPath == "parallel.pipelineScatterGather")
     }
 
     @Test func contextExchangeIsRingOrAllGather() {

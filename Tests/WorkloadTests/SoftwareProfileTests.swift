@@ -33,9 +33,12 @@ struct SoftwareProfileTests {
             attention = "flash3"
             fusedElementwise = false
             kernelLaunchUs = 4
+            attentionDropout = true
             """).software
         // megatron-2021 (tiles, unfused attention, fused, 2 µs) with three keys overridden.
-        #expect(software == SoftwareProfile(gemm: .tiles, attention: .flash3, fusedElementwise: false, kernelLaunchSeconds: 4e-6))
+        #expect(software == SoftwareProfile(gemm: .tiles, attention: .flash3, fusedElementwise: false, kernelLaunchSeconds: 4e-6,
+                                            attentionDropout: true))
+        #expect(SoftwareProfile.named(.megatron2021).attentionDropout == false)
         // Without a profile the overrides apply to deepseek-v3.
         #expect(try Self.decode("[software]\ngemm = \"tiles\"").software.gemm == .tiles)
         #expect(try Self.decode("[software]\ngemm = \"tiles\"").software.attention == .calibrated)
@@ -47,7 +50,7 @@ struct SoftwareProfileTests {
                             ("[software]\ngemm = \"roofline\"", "gemm"), ("[software]\nfusedElementwise = 1", "fusedElementwise"),
                             ("[software]\nkernelLaunchUs = -1", "kernelLaunchUs"), ("[software]\nkernelLaunchUs = nan", "kernelLaunchUs"),
                             ("[software]\nkernelLaunchUs = inf", "kernelLaunchUs"), ("[software]\nkernelLaunchUs = 2e6", "kernelLaunchUs"),
-                            ("[software]\nkernelLaunchUs = 9223372036854775807", "kernelLaunchUs"), ("[software]\nfused = true", "fused")] {
+                            ("[software]\nkernelLaunchUs = 9223372036854775807", "kernelLaunchUs"), ("[software]\nfused = true", "fused"), ("[software]\nattentionDropout = 0.1", "attentionDropout")] {
             do {
                 _ = try Self.decode(text)
                 Issue.record("accepted \(text)")
