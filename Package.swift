@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Workload", "Kernels"], swiftSettings: optimizedSettings),
         // What runs the executors rather than being one: sweeps (a child process per point) and
         // calibration (measure this machine into a cluster file). Its measuring loops are hot.
-        .target(name: "Experiments", dependencies: ["Config", "Workload", "Program", "Reports", "Kernels", "MPIKit",
+        .target(name: "Experiments", dependencies: ["Config", "Hardware", "Workload", "Program", "Reports", "Kernels", "MPIKit",
                                                     .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: optimizedSettings),
 

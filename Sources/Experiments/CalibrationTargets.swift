@@ -29,7 +29,7 @@ public struct CalibrationTargets: Sendable, Equatable {
 
     /// A memory-bound kernel at the program's size, and the bytes the program counts for it.
     public struct MemoryKernel: Sendable, Equatable {
-        public enum Kind: String, Sendable { case rmsNorm, crossEntropy, adamW }
+        public enum Kind: String, Sendable { case rmsNorm, crossEntropy, adamW, swiglu }
         public var kind: Kind
         /// rows × width (AdamW: elements × 1).
         public var rows: Int, width: Int
@@ -97,6 +97,15 @@ public struct CalibrationTargets: Sendable, Equatable {
         let elementBytes = setup.precision.elementBytes
         var kernels = [MemoryKernel(kind: .rmsNorm, rows: tokens, width: model.hidden,
                                     programBytes: 2 * elementBytes * Double(tokens) * Double(model.hidden))]
+        // The FFN activation over one micro-batch of the dense FFN (else of the experts' rows):
+        // forward and backward, as the program counts them (3 elements each, backward twice).
+        if items.contains(where: { $0.kind == .elementwise && $0.elementwise == .swiglu }) {
+            let dense = model.moe.map { $0.leadingDenseLayers > 0 } ?? true
+            let rows = dense ? tokens : tokens * ((model.moe?.topK ?? 1) + (model.moe?.sharedExperts ?? 0))
+            let width = dense ? model.denseFfnWidth : (model.moe?.expertFfnWidth ?? model.denseFfnWidth)
+            kernels.append(MemoryKernel(kind: .swiglu, rows: rows, width: width,
+                                        programBytes: 3 * 3 * elementBytes * Double(rows) * Double(width)))
+        }
         if let loss = items.first(where: { $0.kind == .elementwise && $0.elementwise == .loss }) {
             kernels.append(MemoryKernel(kind: .crossEntropy, rows: tokens, width: model.vocabulary, programBytes: loss.bytes))
         }

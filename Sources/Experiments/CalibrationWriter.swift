@@ -1,4 +1,5 @@
 import Foundation
+import Hardware
 import TOMLKit
 
 /// Writes a ``CalibrationMeasurement`` as a cluster file the simulator reads
@@ -59,6 +60,14 @@ public enum CalibrationWriter {
         let memoryKernels = measurement.program?.memoryKernelGbPerSecond.map { rounded(min(1, max(1e-4, $0 / memoryGbPerSecond)), 4) }
         let gemm = TOMLTable(["points": TOMLArray(points), "fp8EfficiencyScale": 1.0, "attentionForwardEfficiency": attentionForward,
                               "attentionBackwardEfficiency": attentionBackward, "memoryEfficiency": memoryKernels ?? 1.0])
+        let families = measurement.program?.memoryKernelGbPerSecondByFamily ?? [:]
+        if !families.isEmpty {
+            let byFamily = TOMLTable(inline: true)
+            for (family, rate) in families.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                byFamily[family.rawValue] = rounded(min(1, max(1e-4, rate / memoryGbPerSecond)), 4)
+            }
+            gemm["memoryKernelEfficiency"] = byFamily
+        }
         let chip = TOMLTable([
             "name": "local-cpu-core", "bf16DenseTflops": peakTflops, "fp32Tflops": peakTflops,
             "memoryGB": rounded(memoryPerRankGB, 4), "memoryGbPerSecond": rounded(memoryGbPerSecond, 4),
@@ -95,7 +104,9 @@ public enum CalibrationWriter {
         var lines = ["# --job: chip.gemm.points are the job's programs' GEMM shapes (m, n, k), each its own point (a GEMM of that",
                      "# shape takes its efficiency; others the curve over sizes). attention*Efficiency: the programs' attention FLOPs",
                      "# over the measured kernel times, over the peak. memoryEfficiency: the bytes the programs count for RMSNorm,",
-                     "# cross-entropy and AdamW over their measured times, over the triad bandwidth. Measured at the programs' sizes:"]
+                     "# cross-entropy and AdamW over their measured times, over the triad bandwidth; memoryKernelEfficiency: each",
+                     "# family apart (norm, loss, optimizer, activation = SwiGLU forward + backward), priced at its own rate.",
+                     "# Measured at the programs' sizes:"]
         for (name, points) in [("point-to-point", program.pointToPoint), ("all-to-all", program.allToAll),
                                ("reduce-scatter", program.reduceScatter), ("all-gather", program.allGather)] where !points.isEmpty {
             lines.append("#   \(name): " + points.map { String(format: "%d B %.1f µs", $0.bytes, $0.seconds * 1e6) }.joined(separator: ", "))

@@ -1,4 +1,5 @@
 import Foundation
+import Hardware
 import Kernels
 import MPIKit
 import Reports
@@ -32,10 +33,35 @@ public struct ProgramCalibration: Codable, Sendable {
     /// The slowest rank's median time of an all-gather of a total of `bytes`.
     public var allGather: [CalibrationMeasurement.TransferPoint] = []
 
-    /// The memory-bound kernels' program bytes over their time, per second (nil without any).
+    /// The memory-bound kernels' program bytes over their time, per second (nil without any):
+    /// the common rate of the kernels not measured apart. The activation is left out (on a core
+    /// it is compute-bound, unlike the streams it would stand for: residual adds, permutations).
     public var memoryKernelGbPerSecond: Double? {
-        let seconds = memory.reduce(0) { $0 + $1.seconds }, bytes = memory.reduce(0) { $0 + $1.programBytes }
+        let streams = memory.filter { Self.family(of: $0.kernel) != .activation }
+        let seconds = streams.reduce(0) { $0 + $1.seconds }, bytes = streams.reduce(0) { $0 + $1.programBytes }
         return seconds > 0 && bytes > 0 ? bytes / seconds / 1e9 : nil
+    }
+
+    /// Each measured family's program bytes over its time, per second.
+    public var memoryKernelGbPerSecondByFamily: [MemoryKernelFamily: Double] {
+        var totals: [MemoryKernelFamily: (bytes: Double, seconds: Double)] = [:]
+        for point in memory {
+            guard let family = Self.family(of: point.kernel) else { continue }
+            let total = totals[family] ?? (0, 0)
+            totals[family] = (total.bytes + point.programBytes, total.seconds + point.seconds)
+        }
+        return totals.compactMapValues { $0.seconds > 0 && $0.bytes > 0 ? $0.bytes / $0.seconds / 1e9 : nil }
+    }
+
+    /// The family of a measured kernel (``MemoryPoint/kernel``, a ``CalibrationTargets/MemoryKernel/Kind`` raw value).
+    static func family(of kernel: String) -> MemoryKernelFamily? {
+        switch CalibrationTargets.MemoryKernel.Kind(rawValue: kernel) {
+        case .rmsNorm: return .norm
+        case .crossEntropy: return .loss
+        case .adamW: return .optimizer
+        case .swiglu: return .activation
+        case nil: return nil
+        }
     }
 
     /// The attention kernels' program FLOPs over their time (forward, backward), GFLOP/s.
@@ -118,6 +144,8 @@ extension Calibrator {
     private final class MemoryKernelRun {
         let kernel: CalibrationTargets.MemoryKernel
         var x: [Float], y: [Float], m: [Float], v: [Float], weight: [Float], inverse: [Float]
+        /// The SwiGLU backward's third operand (a copy of the up-projection).
+        var scratch: [Float]
         let targets: [Int32]
 
         init(_ kernel: CalibrationTargets.MemoryKernel) {
@@ -125,11 +153,17 @@ extension Calibrator {
             let count = kernel.rows * kernel.width
             x = (0..<count).map { Float($0 % 101) / 101 - 0.5 }
             y = (0..<count).map { Float($0 % 97) / 970 }
-            m = kernel.kind == .adamW ? [Float](repeating: 0, count: count) : []
+            m = kernel.kind == .adamW || kernel.kind == .swiglu ? [Float](repeating: 0, count: count) : []
             v = m
+            scratch = kernel.kind == .swiglu ? [Float](repeating: 0, count: count) : []
             weight = [Float](repeating: 1, count: kernel.kind == .rmsNorm ? kernel.width : 0)
             inverse = [Float](repeating: 0, count: kernel.kind == .rmsNorm ? kernel.rows : 0)
             targets = kernel.kind == .crossEntropy ? (0..<kernel.rows).map { Int32($0 % max(1, kernel.width)) } : []
+        }
+
+        /// Overwrites `buffer` (as long as `source`) with `source`'s values, without allocating.
+        static func refill(_ buffer: inout [Float], from source: [Float]) {
+            buffer.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: source) }
         }
 
         func run() throws {
@@ -147,6 +181,17 @@ extension Calibrator {
                         try softmaxCrossEntropy(logits: xp, targets: tp, tokens: rows, vocabulary: width, dLogits: yp)
                     }
                 }}
+            case .swiglu:
+                // Forward (m ← x; m = silu(m)·y) then backward (a1 = v ← x, a3 = scratch ← y, dG = m)
+                // on fresh copies of fixed inputs: in place and repeated, the values would shrink to
+                // denormals. The three copies are timed too, a few per cent of an `expf` per element.
+                Self.refill(&m, from: x)
+                Self.refill(&v, from: x)
+                Self.refill(&scratch, from: y)
+                m.withUnsafeMutableBufferPointer { gate in y.withUnsafeBufferPointer { siluMultiply(gate, $0) } }
+                v.withUnsafeMutableBufferPointer { a1 in
+                    scratch.withUnsafeMutableBufferPointer { a3 in m.withUnsafeMutableBufferPointer { siluMultiplyBackward(a1: a1, a3: a3, dG: $0) } }
+                }
             case .adamW:
                 try x.withUnsafeMutableBufferPointer { p in try y.withUnsafeBufferPointer { g in
                     try m.withUnsafeMutableBufferPointer { mp in try v.withUnsafeMutableBufferPointer { vp in

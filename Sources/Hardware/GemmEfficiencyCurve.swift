@@ -48,6 +48,15 @@ public struct GemmEfficiencyCurve: Sendable, Equatable {
     public var attentionBackwardEfficiency: Double
     /// Memory-bound kernels, fraction of memory bandwidth.
     public var memoryEfficiency: Double
+    /// Families of memory-bound kernels measured apart (`memoryKernelEfficiency`), fraction of
+    /// memory bandwidth; a family without an entry takes ``memoryEfficiency``.
+    public var memoryKernelEfficiency: [MemoryKernelFamily: Double] = [:]
+
+    /// The fraction of memory bandwidth kernels of `family` reach (``memoryEfficiency`` for nil
+    /// or an unmeasured family).
+    public func memoryEfficiency(of family: MemoryKernelFamily?) -> Double {
+        family.flatMap { memoryKernelEfficiency[$0] } ?? memoryEfficiency
+    }
 
     public init(points: [Point], fp8EfficiencyScale: Double, attentionForwardEfficiency: Double,
                 attentionBackwardEfficiency: Double, memoryEfficiency: Double) {
@@ -83,6 +92,7 @@ public struct GemmEfficiencyCurve: Sendable, Equatable {
         lhs.points == rhs.points && lhs.fp8EfficiencyScale == rhs.fp8EfficiencyScale
             && lhs.attentionForwardEfficiency == rhs.attentionForwardEfficiency
             && lhs.attentionBackwardEfficiency == rhs.attentionBackwardEfficiency && lhs.memoryEfficiency == rhs.memoryEfficiency
+            && lhs.memoryKernelEfficiency == rhs.memoryKernelEfficiency
     }
 
     /// Efficiency (fraction of BF16-class dense peak) of a GEMM of `flops` = 2·m·n·k.
@@ -103,7 +113,7 @@ public struct GemmEfficiencyCurve: Sendable, Equatable {
     /// Decodes a `[gemm]` table (chip or cluster file).
     public init(table: ConfigTable) throws(ConfigError) {
         try table.rejectUnknownKeys(allowed: ["points", "fp8EfficiencyScale", "attentionForwardEfficiency",
-                                              "attentionBackwardEfficiency", "memoryEfficiency"])
+                                              "attentionBackwardEfficiency", "memoryEfficiency", "memoryKernelEfficiency"])
         var points: [Point] = []
         let pointTables = try table.tableArray("points")
         guard pointTables.count <= HardwareBounds.maxPoints else {
@@ -135,6 +145,12 @@ public struct GemmEfficiencyCurve: Sendable, Equatable {
                   attentionForwardEfficiency: try fraction("attentionForwardEfficiency"),
                   attentionBackwardEfficiency: try fraction("attentionBackwardEfficiency"),
                   memoryEfficiency: try fraction("memoryEfficiency"))
+        if let families = try table.table("memoryKernelEfficiency") {
+            try families.rejectUnknownKeys(allowed: MemoryKernelFamily.allCases.map(\.rawValue))
+            for family in MemoryKernelFamily.allCases where families.contains(family.rawValue) {
+                memoryKernelEfficiency[family] = try families.double(family.rawValue, in: HardwareBounds.fraction)
+            }
+        }
     }
 
     /// A point's optional shape: `m`, `n` and `k` together (each 1…2³¹−1), or none of them.

@@ -75,12 +75,8 @@ public func swigluInputGradient(
         sgemm(transB: .transposed, m: m, n: f, k: h, a: dOut, lda: h, b: w2, ldb: h, c: $0, ldc: f, threads: threads)
     }
     // Reuse the buffers in place: a1 → dA1, a3 → dA3, dG → g (the gated activations).
-    for i in 0..<(m * f) {
-        let z = a1[i], up = a3[i], dGate = dG[i]
-        let sigma = 1 / (1 + expf(-z)), silu = z * sigma
-        dG[i] = silu * up
-        a3[i] = dGate * silu
-        a1[i] = dGate * up * sigma * (1 + z * (1 - sigma))
+    a1.withUnsafeMutableBufferPointer { a1 in
+        a3.withUnsafeMutableBufferPointer { a3 in dG.withUnsafeMutableBufferPointer { siluMultiplyBackward(a1: a1, a3: a3, dG: $0) } }
     }
     a1.withUnsafeBufferPointer { dA1 in
         sgemm(transB: .transposed, m: m, n: h, k: f, a: dA1, lda: f, b: w1, ldb: f, c: dX, ldc: h, threads: threads)
@@ -89,6 +85,22 @@ public func swigluInputGradient(
         sgemm(transB: .transposed, m: m, n: h, k: f, a: dA3, lda: f, b: w3, ldb: f, beta: 1, c: dX, ldc: h, threads: threads)
     }
     return SwiGLUWeightGradientInputs(tokens: m, hidden: h, intermediate: f, gated: dG, dA1: a1, dA3: a3)
+}
+
+/// The SwiGLU gate's backward in place, element by element over the shortest buffer (the
+/// elementwise part of ``swigluInputGradient(x:dOut:tokens:hidden:intermediate:w1:w3:w2:dX:up:threads:)``,
+/// which `frugal calibrate --job` times alone): with `z = a1[i]`, `u = a3[i]`, `d = dG[i]` and
+/// σ the logistic function, `dG[i] = silu(z)·u` (the gated activation), `a3[i] = d·silu(z)`
+/// (dA3) and `a1[i] = d·u·σ(z)(1 + z(1 − σ(z)))` (dA1).
+public func siluMultiplyBackward(a1: UnsafeMutableBufferPointer<Float>, a3: UnsafeMutableBufferPointer<Float>,
+                                 dG: UnsafeMutableBufferPointer<Float>) {
+    for i in 0..<min(a1.count, a3.count, dG.count) {
+        let z = a1[i], up = a3[i], dGate = dG[i]
+        let sigma = 1 / (1 + expf(-z)), silu = z * sigma
+        dG[i] = silu * up
+        a3[i] = dGate * silu
+        a1[i] = dGate * up * sigma * (1 + z * (1 - sigma))
+    }
 }
 
 /// The weight-gradient half: `dW2 += gᵀ·dOut`, `dW1 += xᵀ·dA1`, `dW3 += xᵀ·dA3`, from the

@@ -119,4 +119,21 @@ public struct KernelCostModel: Sendable {
     public func memorySeconds(bytes: Double) -> Double {
         bytes / (chip.memoryGbPerSecond * 1e9 * chip.efficiency.memoryEfficiency)
     }
+
+    /// Seconds of memory-bound kernels of `family` moving `bytes`: at the fraction of the
+    /// bandwidth measured for that family where the chip has one (``GemmEfficiencyCurve/memoryKernelEfficiency``).
+    public func memorySeconds(bytes: Double, family: MemoryKernelFamily?) -> Double {
+        bytes / (chip.memoryGbPerSecond * 1e9 * chip.efficiency.memoryEfficiency(of: family))
+    }
+
+    /// The family a memory-bound work item's kernel belongs to (nil: none measured apart).
+    public static func memoryFamily(of item: WorkItem) -> MemoryKernelFamily? {
+        if item.kind == .optimizerUpdate { return .optimizer }
+        switch item.elementwise {
+        case .norm: return .norm
+        case .swiglu: return .activation
+        case .loss: return .loss
+        default: return nil
+        }
+    }
 }

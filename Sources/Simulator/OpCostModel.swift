@@ -70,7 +70,7 @@ public struct OpCostModel: Sendable {
         case .gate: return kernels.gemmSeconds(m: item.m, n: item.n, k: item.k) + kernels.memorySeconds(bytes: item.bytes)
         case .attentionForward, .attentionBackward:
             return contextRingSeconds(item, attention: kernels.attentionSeconds(flops: item.flops, backward: item.kind == .attentionBackward))
-        case .elementwise, .optimizerUpdate: return kernels.memorySeconds(bytes: item.bytes)
+        case .elementwise, .optimizerUpdate: return kernels.memorySeconds(bytes: item.bytes, family: KernelCostModel.memoryFamily(of: item))
         case .allReduce:
             return collectives.allReduceSeconds(bytes: item.bytes, ranksPerNode: Int(item.ranksPerNode), nodes: Int(item.nodes))
         case .reduceScatter:
@@ -102,8 +102,9 @@ public struct OpCostModel: Sendable {
         case .elementwise where item.elementwise == .copy:
             return item.bytes / (kernels.chip.memoryGbPerSecond * 1e9)
         case .elementwise, .optimizerUpdate:
-            // Kernels (norms, SwiGLU, loss, AdamW…) at the fraction of the bandwidth calibration measured for them.
-            return kernels.memorySeconds(bytes: item.bytes)
+            // Kernels (norms, SwiGLU, loss, AdamW…) at the fraction of the bandwidth calibration
+            // measured for their family (the others at the families' common rate).
+            return kernels.memorySeconds(bytes: item.bytes, family: KernelCostModel.memoryFamily(of: item))
         case .allGather:
             return CollectiveCostModel.ringGatherSeconds(bytes: item.bytes, ranks: members, tier: link)
         case .broadcast:

@@ -33,10 +33,14 @@ import Workload
         #expect(abs(attention.forwardFlops - 256 * 2 * 64.5 * 8 * 64) < 1e-6)
         #expect(abs(attention.backwardFlops - 2.5 * attention.forwardFlops) < 1e-6)
         let kinds = targets.memoryKernels.map(\.kind)
-        #expect(kinds == [.rmsNorm, .crossEntropy, .adamW])
+        #expect(kinds == [.rmsNorm, .swiglu, .crossEntropy, .adamW])
         #expect(targets.memoryKernels[0].programBytes == 2 * 4 * 256 * 256)
+        // SwiGLU over the dense FFN (512 wide) of a 256-token micro-batch: 3 elements of 4 bytes
+        // forward, twice that backward.
         #expect(targets.memoryKernels[1].rows == 256 && targets.memoryKernels[1].width == 512
-                && targets.memoryKernels[1].programBytes == 256 * 512 * 4 * 3)
+                && targets.memoryKernels[1].programBytes == 9 * 4 * 256 * 512)
+        #expect(targets.memoryKernels[2].rows == 256 && targets.memoryKernels[2].width == 512
+                && targets.memoryKernels[2].programBytes == 256 * 512 * 4 * 3)
         // One rank: no collectives.
         #expect(targets.pointToPointBytes.isEmpty && targets.allToAllBytes.isEmpty && targets.reduceScatterBytes.isEmpty)
     }

@@ -37,7 +37,8 @@ import TestSupport
         {"attention": [{"tokens": 256, "heads": 8, "kvHeads": 4, "headDim": 32, "forwardSeconds": 0.002, "backwardSeconds": 0.004,
                         "forwardFlops": 8e6, "backwardFlops": 2e7}],
          "memory": [{"kernel": "rmsNorm", "rows": 256, "width": 256, "seconds": 0.001, "programBytes": 2.5e6},
-                    {"kernel": "adamW", "rows": 1000, "width": 1, "seconds": 0.003, "programBytes": 2.5e6}],
+                    {"kernel": "adamW", "rows": 1000, "width": 1, "seconds": 0.003, "programBytes": 2.5e6},
+                    {"kernel": "swiglu", "rows": 256, "width": 1024, "seconds": 0.01, "programBytes": 2.5e6}],
          "pointToPoint": [], "allToAll": [], "reduceScatter": [{"bytes": 4000, "seconds": 1e-5}], "allGather": []}
         """
         measurement.program = try JSONDecoder().decode(ProgramCalibration.self, from: Data(json.utf8))
@@ -51,7 +52,12 @@ import TestSupport
         #expect(curve.efficiency(m: 256, n: 256, k: 256) == 0.5 && curve.efficiency(m: 1024, n: 1024, k: 1024) == 0.75)
         // Attention: 8e6 FLOPs in 2 ms = 4 GFLOP/s = 0.05 of the peak; backward 5 GFLOP/s = 0.0625.
         #expect(curve.attentionForwardEfficiency == 0.05 && curve.attentionBackwardEfficiency == 0.0625)
-        // Memory-bound kernels: 5e6 bytes in 4 ms = 1.25 GB/s over a 12.5 GB/s triad = 0.1.
+        // Memory-bound kernels: 5e6 bytes in 4 ms = 1.25 GB/s over a 12.5 GB/s triad = 0.1 (the
+        // activation left out of the common rate).
         #expect(curve.memoryEfficiency == 0.1)
+        // Each family apart: norm 2.5e6 B in 1 ms = 2.5 GB/s = 0.2 of the triad; optimizer 2.5e6 B in
+        // 3 ms = 0.8333 GB/s = 0.06667; activation 2.5e6 B in 10 ms = 0.25 GB/s = 0.02; no loss measured.
+        #expect(curve.memoryKernelEfficiency == [.norm: 0.2, .optimizer: 0.06667, .activation: 0.02])
+        #expect(curve.memoryEfficiency(of: .loss) == 0.1 && curve.memoryEfficiency(of: nil) == 0.1)
     }
 }

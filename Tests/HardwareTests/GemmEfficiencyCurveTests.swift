@@ -48,4 +48,26 @@ struct GemmEfficiencyCurveTests {
         // Size-only points stay distinct by size.
         #expect(throws: ConfigError.self) { try Self.curve("{ sizeGflop = 0.001, efficiency = 0.2 }, { sizeGflop = 0.001, efficiency = 0.3 }") }
     }
+
+    /// `memoryKernelEfficiency`: families measured apart, each a fraction in (0, 1]; unknown
+    /// families and hostile values are refused; an unmeasured family takes `memoryEfficiency`.
+    @Test func memoryKernelFamiliesAreReadApart() throws {
+        func curve(_ families: String) throws -> GemmEfficiencyCurve {
+            let text = """
+                points = [{ sizeGflop = 1, efficiency = 0.5 }]
+                fp8EfficiencyScale = 1
+                attentionForwardEfficiency = 0.5
+                attentionBackwardEfficiency = 0.5
+                memoryEfficiency = 0.8
+                memoryKernelEfficiency = { \(families) }
+                """
+            return try GemmEfficiencyCurve(table: ConfigDocument(text: text, file: "gemm.toml").root)
+        }
+        let measured = try curve("norm = 0.25, activation = 0.05")
+        #expect(measured.memoryEfficiency(of: .norm) == 0.25 && measured.memoryEfficiency(of: .activation) == 0.05)
+        #expect(measured.memoryEfficiency(of: .optimizer) == 0.8 && measured.memoryEfficiency(of: nil) == 0.8)
+        for bad in ["swiglu = 0.5", "norm = 0", "norm = 1.5", "norm = nan", "norm = -1", "norm = 9223372036854775807"] {
+            #expect(throws: ConfigError.self, "\(bad)") { try curve(bad) }
+        }
+    }
 }

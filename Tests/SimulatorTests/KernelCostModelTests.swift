@@ -88,4 +88,26 @@ struct KernelCostModelTests {
         let eager = try step(.named(.pytorchEager)), core = try step(.named(.megatronCore2024))
         #expect(eager > core, "eager \(eager) core \(core)")
     }
+
+    /// Memory-bound items by family: a norm, an activation, the loss and the optimizer at their
+    /// measured fractions of the bandwidth; residual adds and permutations at the common one.
+    @Test func memoryBoundItemsTakeTheirFamilysRate() throws {
+        var chip = try Self.chip("h100-2048")
+        chip.efficiency.memoryEfficiency = 0.8
+        chip.efficiency.memoryKernelEfficiency = [.norm: 0.4, .activation: 0.1]
+        let kernels = KernelCostModel(chip: chip, precision: .bf16, communicationSMs: 0)
+        let costs = OpCostModel(kernels: kernels, collectives: CollectiveCostModel(cluster: try Fixtures.cluster("h100-2048")))
+        // 3.35e12 bytes at 3350 GB/s: 1 s at full bandwidth; norm at 0.4 → 2.5 s, SwiGLU at 0.1 → 10 s,
+        // a residual add and an optimizer update at the common 0.8 → 1.25 s.
+        let bytes = 3.35e12
+        let expected: [(ElementwiseKind, Double)] = [(.norm, 2.5), (.swiglu, 10), (.residual, 1.25), (.permute, 1.25)]
+        for (kind, seconds) in expected {
+            let item = WorkItem.memory(kind, bytes: bytes, layer: 0)
+            #expect(abs(costs.seconds(item, routes: []) / seconds - 1) < 1e-12, "\(kind)")
+        }
+        var update = WorkItem(kind: .optimizerUpdate)
+        update.bytes = bytes
+        #expect(KernelCostModel.memoryFamily(of: update) == .optimizer)
+        #expect(abs(costs.seconds(update, routes: []) / 1.25 - 1) < 1e-12)
+    }
 }
