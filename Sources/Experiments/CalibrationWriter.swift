@@ -79,6 +79,15 @@ public enum CalibrationWriter {
         table["chip"] = chip
         table["intraNode"] = TOMLTable(["gbPerSecond": link, "latencyUs": latencyUs])
         table["scaleOut"] = TOMLTable(["gbPerSecond": link])
+        if let program = measurement.program, !program.reduceScatter.isEmpty || !program.allGather.isEmpty {
+            func points(_ list: [CalibrationMeasurement.TransferPoint]) -> TOMLArray {
+                let tables: [TOMLTable] = list.filter { $0.bytes > 0 && $0.seconds.isFinite && $0.seconds > 0 }.map {
+                    TOMLTable(["bytes": $0.bytes, "seconds": rounded($0.seconds, 6)], inline: true)
+                }
+                return TOMLArray(tables)
+            }
+            table["measured"] = TOMLTable(["reduceScatter": points(program.reduceScatter), "allGather": points(program.allGather)])
+        }
         table["topology"] = TOMLTable([
             "kind": "fat-tree", "levels": 1, "planes": 1, "nodesPerLeaf": hosts, "oversubscription": 1.0,
             "sameLeafLatencyUs": latencyUs, "crossLeafLatencyUs": latencyUs,
@@ -106,6 +115,7 @@ public enum CalibrationWriter {
                      "# over the measured kernel times, over the peak. memoryEfficiency: the bytes the programs count for RMSNorm,",
                      "# cross-entropy and AdamW over their measured times, over the triad bandwidth; memoryKernelEfficiency: each",
                      "# family apart (norm, loss, optimizer, activation = SwiGLU forward + backward), priced at its own rate.",
+                     "# [measured]: the reduce-scatters and all-gathers below, which price the job's collectives over all ranks.",
                      "# Measured at the programs' sizes:"]
         for (name, points) in [("point-to-point", program.pointToPoint), ("all-to-all", program.allToAll),
                                ("reduce-scatter", program.reduceScatter), ("all-gather", program.allGather)] where !points.isEmpty {

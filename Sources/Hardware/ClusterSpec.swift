@@ -30,6 +30,8 @@ public struct ClusterSpec: Sendable {
     public var powerFractionOfTdp: Double
     /// Whole-facility overhead on GPU energy (PUE and host power).
     public var powerUsageEffectiveness: Double
+    /// Collective times measured at a job's sizes (`frugal calibrate --job`), or nil.
+    public var measured: MeasuredCollectives?
 
     /// All GPUs.
     public var gpuCount: Int { nodes * gpusPerNode }
@@ -49,7 +51,7 @@ public struct ClusterSpec: Sendable {
         let root = try document.root
         try root.rejectUnknownKeys(allowed: ["name", "chip", "nodes", "gpusPerNode", "usdPerGpuHour", "memoryGbPerSecond", "memoryGB",
                                              "powerFractionOfTdp", "powerUsageEffectiveness", "clockFraction", "powerCapWatts",
-                                             "intraNode", "scaleOut", "topology", "gemm"])
+                                             "intraNode", "scaleOut", "topology", "gemm", "measured"])
         name = try root.string("name")
         var chip: Chip
         if let inline = try? root.table("chip") {
@@ -92,6 +94,7 @@ public struct ClusterSpec: Sendable {
             throw root.error("topology", expected: "a [topology] table", found: "nothing")
         }
         self.topology = try FatTreeTopology(table: topology)
+        if let measured = try root.table("measured") { self.measured = try MeasuredCollectives(table: measured) }
         self.chip = chip
     }
 

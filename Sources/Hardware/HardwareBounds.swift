@@ -22,8 +22,12 @@ public enum HardwareBounds {
     public static let fraction = 1e-6...1.0
     /// GEMM sizes of efficiency points, in GFLOP.
     public static let sizeGflop = 1e-9...1e9
-    /// Efficiency points per `[gemm]` table.
+    /// Efficiency points per `[gemm]` table (and measured points per `[measured]` list).
     public static let maxPoints = 1_024
+    /// Bytes of a measured collective (`[measured]`): 1 byte to 2⁵³ (exact in a Double).
+    public static let measuredBytes = 1.0...9_007_199_254_740_992.0
+    /// Seconds of a measured collective: 1 ns to a day.
+    public static let measuredSeconds = 1e-9...86_400.0
     /// Edge of a GEMM output tile (`[tiles] shapes`; cuBLAS: 64 to 256).
     public static let tileEdge = 1...4_096
     /// Tile shapes per `[tiles]` table.

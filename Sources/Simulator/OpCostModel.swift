@@ -106,7 +106,10 @@ public struct OpCostModel: Sendable {
             // measured for their family (the others at the families' common rate).
             return kernels.memorySeconds(bytes: item.bytes, family: KernelCostModel.memoryFamily(of: item))
         case .allGather:
-            return CollectiveCostModel.ringGatherSeconds(bytes: item.bytes, ranks: members, tier: link)
+            return measuredSeconds(item, members: members)
+                ?? CollectiveCostModel.ringGatherSeconds(bytes: item.bytes, ranks: members, tier: link)
+        case .reduceScatter:
+            return measuredSeconds(item, members: members) ?? trainingSeconds(item, routes: [])
         case .broadcast:
             return members > 1 ? ceil(log2(Double(members))) * link.seconds(bytes: item.bytes) : 0
         case .gather:
@@ -119,7 +122,7 @@ public struct OpCostModel: Sendable {
             // leave it or arrive from others, whichever is more (``JobLowering``).
             guard members > 1 else { return 0 }
             return Double(members - 1) * link.latencySeconds + item.bytes / (link.gbPerSecond * 1e9)
-        case .allReduce, .reduceScatter, .attentionForward, .attentionBackward:
+        case .allReduce, .attentionForward, .attentionBackward:
             return trainingSeconds(item, routes: [])
         }
     }
@@ -135,6 +138,18 @@ public struct OpCostModel: Sendable {
             if item.kind == .gemm || item.kind == .groupedGemm { gemms += cost }
         }
         return hidden > 0 ? total + max(0, hidden - gemms) : total
+    }
+
+    /// A job's all-gather or reduce-scatter over every rank priced by the cluster file's
+    /// ``MeasuredCollectives`` (`frugal calibrate --job` measured them over all its ranks), or nil
+    /// where none were measured or the group is not the whole job.
+    func measuredSeconds(_ item: WorkItem, members: Int) -> Double? {
+        guard let measured = collectives.cluster.measured, members > 1, members == collectives.cluster.gpuCount else { return nil }
+        switch item.kind {
+        case .allGather: return MeasuredCollectives.seconds(bytes: item.bytes, in: measured.allGather)
+        case .reduceScatter: return MeasuredCollectives.seconds(bytes: item.bytes, in: measured.reduceScatter)
+        default: return nil
+        }
     }
 
     /// Seconds of every segment of `table` (``seconds(of:routes:)``).

@@ -59,5 +59,8 @@ import TestSupport
         // 3 ms = 0.8333 GB/s = 0.06667; activation 2.5e6 B in 10 ms = 0.25 GB/s = 0.02; no loss measured.
         #expect(curve.memoryKernelEfficiency == [.norm: 0.2, .optimizer: 0.06667, .activation: 0.02])
         #expect(curve.memoryEfficiency(of: .loss) == 0.1 && curve.memoryEfficiency(of: nil) == 0.1)
+        // The measured collectives, which price the job's own (reduce-scatter: 4000 B in 10 µs).
+        let measured = try #require(try ClusterSpec(contentsOfFile: path).measured)
+        #expect(measured.reduceScatter == [.init(bytes: 4000, seconds: 1e-5)] && measured.allGather.isEmpty)
     }
 }

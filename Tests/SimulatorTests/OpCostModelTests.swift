@@ -48,4 +48,25 @@ import Workload
                                                                                  spanningNodes: 2)
         #expect(abs(limited / expected - 1) < 1e-12)
     }
+
+    /// A job's reduce-scatter and all-gather over all its ranks take the cluster file's measured
+    /// times (interpolated); a group smaller than the job, or a file without them, the link model.
+    @Test func jobCollectivesOverEveryRankTakeTheMeasuredTimes() throws {
+        var cluster = try Fixtures.cluster("h100-2048")
+        cluster.nodes = 1
+        cluster.gpusPerNode = 2
+        let linkOnly = OpCostModel(jobOn: cluster)
+        cluster.measured = MeasuredCollectives(reduceScatter: [.init(bytes: 1000, seconds: 1e-3), .init(bytes: 4000, seconds: 3e-3)],
+                                               allGather: [.init(bytes: 1000, seconds: 4e-4)])
+        let costs = OpCostModel(jobOn: cluster)
+        let scatter = WorkItem.collective(.reduceScatter, group: .data, bytes: 2500, ranksPerNode: 2, nodes: 1)
+        let gather = WorkItem.collective(.allGather, group: .data, bytes: 2000, ranksPerNode: 2, nodes: 1)
+        // 2500 B: 1 ms + 1500/3000 · 2 ms = 2 ms; an all-gather of 2000 B at 0.4 ms per 1000 B = 0.8 ms.
+        #expect(abs(costs.seconds(scatter, routes: []) - 2e-3) < 1e-15)
+        #expect(abs(costs.seconds(gather, routes: []) - 8e-4) < 1e-15)
+        #expect(costs.seconds(scatter, routes: []) != linkOnly.seconds(scatter, routes: []))
+        // One rank of the two: not the measured group.
+        let alone = WorkItem.collective(.reduceScatter, group: .data, bytes: 2500, ranksPerNode: 1, nodes: 1)
+        #expect(costs.seconds(alone, routes: []) == linkOnly.seconds(alone, routes: []))
+    }
 }
