@@ -36,7 +36,8 @@ extension FuzzTarget {
     static let cluster = FuzzTarget(
         name: "cluster", fileName: "cluster.toml", seedPaths: ["Cluster/clusters"], inlineSeeds: [],
         dictionary: ["[intraNode]", "[scaleOut]", "[topology]", "[chip]", "[gemm]", "H800", "H100", "A100", "fat-tree",
-                     "planes", "levels", "nodesPerPod", "podOversubscription", "clockFraction", "powerCapWatts", "memoryGB"]
+                     "planes", "levels", "nodesPerPod", "podOversubscription", "clockFraction", "powerCapWatts", "memoryGB",
+                     "[measured]", "reduceScatter", "allGather", "bytes", "seconds", "memoryKernelEfficiency", "activation", "optimizer"]
     ) { path, context in
         let cluster = try ClusterSpec(contentsOfFile: path, chipsDirectory: context.chipsDirectory)
         try useCluster(cluster, context: context)
