@@ -74,7 +74,12 @@ public final class SharedWindow {
         }
         regionBytes = sizes
         let mine = regions[communicator.rank]
-        if rounded >= hugePage, Int(bitPattern: mine) % hugePage == 0 { _ = madvise(mine, rounded, MADV_HUGEPAGE) }
+        // Huge pages for the whole 2 MiB pages inside the region (Open MPI's header leaves it
+        // page-aligned only); shared memory takes them where the host allows it
+        // (/sys/kernel/mm/transparent_hugepage/shmem_enabled = advise or always).
+        let start = (Int(bitPattern: mine) + hugePage - 1) / hugePage * hugePage
+        let end = (Int(bitPattern: mine) + rounded) / hugePage * hugePage
+        if end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) { _ = madvise(aligned, end - start, MADV_HUGEPAGE) }
         memset(mine, 0, rounded)
         try mpiCall("MPI_Win_set_errhandler") { MPI_Win_set_errhandler(window, frugal_mpi_errors_return()) }
         if synchronization == .barrier {
