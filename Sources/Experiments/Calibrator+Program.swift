@@ -88,7 +88,9 @@ extension Calibrator {
         result.pointToPoint = try pointToPoint(world, sizes: targets.pointToPointBytes)
         for bytes in targets.allToAllBytes { result.allToAll.append(.init(bytes: bytes, seconds: try allToAllSeconds(world, bytes: bytes))) }
         for bytes in targets.reduceScatterBytes {
-            result.reduceScatter.append(.init(bytes: bytes, seconds: try reduceScatterSeconds(world, bytes: bytes)))
+            // The size moved: whole floats, an equal block per rank (as the all-gather records it).
+            let moved = max(1, bytes / 4 / world.size) * world.size * 4
+            result.reduceScatter.append(.init(bytes: moved, seconds: try reduceScatterSeconds(world, bytes: bytes)))
         }
         for bytes in targets.allGatherBytes {
             let per = max(1, bytes / 4 / world.size)

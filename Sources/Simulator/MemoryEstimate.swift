@@ -81,6 +81,13 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
             bytes += 2 * Double(a.heads + 2 * a.kvHeads) * Double(a.headDim) / tp
         }
         bytes += cached * heads * Double(a.valueHeadDim) + 4 * heads   // attention output + softmax statistics
+        // Unfused attention keeps its softmax output for backward, a row of s keys per query and
+        // local head (and with attention dropout its 1-byte mask and output): Korthikanti et al.'s
+        // 5as/h term per token·h (2 + 1 + 2 bytes). Selective recompute redoes that core instead.
+        if setup.software.attention == .unfused && setup.recompute == .none {
+            let keys = Double(setup.sequenceLength)
+            bytes += heads * keys * (2 + (setup.software.attentionDropout ? 3 : 0))
+        }
         // FFN.
         bytes += whole + (selective ? 0 : whole)            // residual input, norm output
         let layer = min(block, model.layers - 1)

@@ -45,11 +45,16 @@ public struct ParallelConfig: Sendable, Hashable, CustomStringConvertible {
                   routingNodeLimit: model.moe?.routingNodeLimit ?? 0)
     }
 
-    /// `base` with this configuration's degrees, schedule, micro-batch, recompute and precision.
+    /// `base` with this configuration's degrees, schedule, micro-batch, recompute and precision
+    /// (the base's `stageLayers` kept only at its own pp, its per-pass gathers only at ZeRO-3).
     public func applied(to base: TrainingSetup) -> TrainingSetup {
         var setup = base
         setup.tp = tp
         setup.sequenceParallel = base.sequenceParallel && tp > 1   // sp only where there is TP to split
+        // Per-stage layer counts describe the base's pipeline only; ZeRO-3's per-pass gathers
+        // need ZeRO-3. Elsewhere they fall back to their defaults rather than refuse the candidate.
+        if pp != base.pp { setup.stageLayers = [] }
+        if zeroStage != 3 { setup.shardedGathers = .step }
         setup.pp = pp
         setup.ep = ep
         setup.dp = dp

@@ -23,7 +23,7 @@ enum PlanReportFormatter {
         var rows: [[String]] = []
         for (index, entry) in outcome.simulated.enumerated() {
             let r = entry.result
-            rows.append(["\(index + 1)", entry.candidate.config.description + (entry.candidate.config == outcome.baseConfig ? " *" : ""),
+            rows.append(["\(index + 1)", label(entry.candidate.config, space) + (entry.candidate.config == outcome.baseConfig ? " *" : ""),
                          String(format: "%.2f", entry.candidate.estimate.stepSeconds), "\(entry.analyticalRank)",
                          r.stepSeconds.map { String(format: "%.2f", $0) } ?? "-",
                          r.tokensPerSecondPerGpu.map { String(format: "%.0f", $0) } ?? "-",
@@ -41,7 +41,7 @@ enum PlanReportFormatter {
         for row in rows { lines.append(line(row)) }
         lines.append("")
         lines.append("# rank: by simulated step; est s / est#: analytical step and its rank; * = the --train setup's own configuration")
-        if let own = outcome.baseConfig {
+        if let own = outcome.baseConfig.map({ label($0, space) }) {
             if let rank = outcome.baseAnalyticalRank {
                 lines.append("# the --train setup (\(own)) is #\(rank) of \(outcome.ranked.count) analytically")
             } else if outcome.baseFits == false {
@@ -80,7 +80,7 @@ enum PlanReportFormatter {
         }
         let rows = outcome.simulated.enumerated().map { index, entry in
             let c = entry.candidate.config
-            return Row(rank: index + 1, config: c.description, tp: c.tp, pp: c.pp, ep: c.ep, dp: c.dp, zeroStage: c.zeroStage,
+            return Row(rank: index + 1, config: label(c, space), tp: c.tp, pp: c.pp, ep: c.ep, dp: c.dp, zeroStage: c.zeroStage,
                        schedule: c.scheduleName, microBatchSequences: c.microBatchSequences, recompute: c.recompute.rawValue,
                        precision: c.precision.rawValue, routingNodeLimit: c.routingNodeLimit,
                        analyticalStepSeconds: entry.candidate.estimate.stepSeconds, analyticalRank: entry.analyticalRank,
@@ -94,10 +94,17 @@ enum PlanReportFormatter {
                                 simulationSeconds: outcome.simulationSeconds,
                                 analyticalConfigsPerSecond: outcome.analyticalConfigsPerSecond,
                                 benchmarkConfigsPerSecond: benchmark.map { Double($0.count) / max($0.seconds, 1e-9) },
-                                baseConfig: outcome.baseConfig?.description, baseAnalyticalRank: outcome.baseAnalyticalRank,
+                                baseConfig: outcome.baseConfig.map { label($0, space) }, baseAnalyticalRank: outcome.baseAnalyticalRank,
                                 candidates: rows)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return (try? encoder.encode(document)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+    }
+
+    /// A candidate's one-line form with what every candidate keeps of the base setup: its context
+    /// parallelism and sequence parallelism (`cp2 sp`), so that tp·cp·pp·dp is the cluster's GPUs.
+    static func label(_ config: ParallelConfig, _ space: ParallelConfigSpace) -> String {
+        config.description + (space.base.cp > 1 ? " cp\(space.base.cp)" : "")
+            + (space.base.sequenceParallel && config.tp > 1 ? " sp" : "")
     }
 }

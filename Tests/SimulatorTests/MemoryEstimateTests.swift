@@ -8,10 +8,11 @@ import Workload
 @Suite struct MemoryEstimateTests {
     /// 8 dense layers, h = 2048, 16 MHA heads of 128, FFN 8192 (SwiGLU), vocabulary 8; BF16, no
     /// recompute, one 2048-token micro-batch on one stage (1F1B holds one micro-batch).
-    static func estimate(tp: Int = 1, cp: Int = 1, sp: Bool = false, recompute: RecomputePolicy = .none) -> MemoryEstimate {
+    static func estimate(tp: Int = 1, cp: Int = 1, sp: Bool = false, recompute: RecomputePolicy = .none,
+                         software: SoftwareProfile = .deepseekV3) -> MemoryEstimate {
         let model = Fixtures.tinyDenseModel()
         var setup = Fixtures.pipelineSetup(pp: 1, microBatches: 1, schedule: .oneFOneB)
-        setup.tp = tp; setup.cp = cp; setup.sequenceParallel = sp; setup.recompute = recompute
+        setup.tp = tp; setup.cp = cp; setup.sequenceParallel = sp; setup.recompute = recompute; setup.software = software
         let layout = PipelineLayout(model: model, setup: setup)
         let parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: 8)
         return MemoryEstimate.estimate(model: model, setup: setup, layout: layout, parameters: parameters, capacityBytes: 80e9)
@@ -23,6 +24,20 @@ import Workload
     /// softmax statistics 4·8 = 32; SwiGLU inputs 2·2·4096 = 16384 and output 2·4096 = 8192.
     /// Without SP: 4·4096 + 6144 + 2080 + 24576 = 49,184; × 2048 tokens × 8 layers = 805,830,656.
     /// With SP the four whole terms become 2h/tp = 2048: 40,992 → 671,612,928.
+    /// Unfused attention without recompute also keeps the softmax output: per token and layer 8
+    /// local heads (tp = 2) × 2048 keys × 2 bytes = 32,768 (with attention dropout its mask and
+    /// output too: × 5/2 = 81,920, Korthikanti et al.'s 5as/h·(h/t)); × 2048 tokens × 8 layers.
+    /// Selective recompute redoes the core: nothing more kept.
+    @Test func unfusedAttentionKeepsItsScores() {
+        var unfused = SoftwareProfile.deepseekV3
+        unfused.attention = .unfused
+        #expect(Self.estimate(tp: 2, software: unfused).activationsBytes == 805_830_656 + 8 * 2048 * 32_768)
+        unfused.attentionDropout = true
+        #expect(Self.estimate(tp: 2, software: unfused).activationsBytes == 805_830_656 + 8 * 2048 * 81_920)
+        #expect(Self.estimate(tp: 2, recompute: .selective, software: unfused).activationsBytes
+                == Self.estimate(tp: 2, recompute: .selective).activationsBytes)
+    }
+
     @Test func sequenceParallelShardsTheTensorsTensorParallelismLeavesWhole() {
         #expect(Self.estimate(tp: 2).activationsBytes == 805_830_656)
         #expect(Self.estimate(tp: 2, sp: true).activationsBytes == 671_612_928)

@@ -181,3 +181,23 @@ import Workload
         #expect(PlanSearch.limitingFactor(result).hasPrefix("bubble"), "\(PlanSearch.limitingFactor(result))")
     }
 }
+
+/// What a candidate keeps of its base setup.
+struct ParallelConfigAppliedTests {
+    /// The base's per-stage layers describe its own pipeline and its per-pass ZeRO-3 gathers need
+    /// ZeRO-3: a candidate with another pp, or another ZeRO stage, gets the defaults instead of a
+    /// setup that would fail validation (and be dropped from the search without a word).
+    @Test func stageLayersAndGathersFollowTheCandidate() {
+        var base = TrainingSetup()
+        base.pp = 2; base.stageLayers = [4, 4]; base.zeroStage = 3; base.shardedGathers = .forward
+        func config(pp: Int, zero: Int) -> ParallelConfig {
+            ParallelConfig(tp: 1, pp: pp, ep: 1, dp: 4, zeroStage: zero, schedule: .oneFOneB, virtualStages: 1,
+                           microBatchSequences: 1, recompute: .none, precision: .bf16, routingNodeLimit: 0)
+        }
+        let same = config(pp: 2, zero: 3).applied(to: base)
+        #expect(same.stageLayers == [4, 4] && same.shardedGathers == .forward)
+        let other = config(pp: 4, zero: 1).applied(to: base)
+        #expect(other.stageLayers.isEmpty && other.shardedGathers == .step)
+    }
+}
+
