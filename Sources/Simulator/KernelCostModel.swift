@@ -116,13 +116,9 @@ public struct KernelCostModel: Sendable {
     }
 
     /// Seconds of memory-bound kernels moving `bytes`.
-    public func memorySeconds(bytes: Double) -> Double {
-        bytes / (chip.memoryGbPerSecond * 1e9 * chip.efficiency.memoryEfficiency)
-    }
-
-    /// Seconds of memory-bound kernels of `family` moving `bytes`: at the fraction of the
-    /// bandwidth measured for that family where the chip has one (``GemmEfficiencyCurve/memoryKernelEfficiency``).
-    public func memorySeconds(bytes: Double, family: MemoryKernelFamily?) -> Double {
+    /// Kernels of a `family` measured apart run at that family's fraction of the bandwidth
+    /// (``GemmEfficiencyCurve/memoryKernelEfficiency``), the others at the common one.
+    public func memorySeconds(bytes: Double, family: MemoryKernelFamily? = nil) -> Double {
         bytes / (chip.memoryGbPerSecond * 1e9 * chip.efficiency.memoryEfficiency(of: family))
     }
 

@@ -22,6 +22,21 @@ import TestSupport
         return (predicted, measured)
     }
 
+    /// `calibrate --job` of a train job at 2 ranks (dp = 2, ZeRO-1): every memory-bound family
+    /// the program uses measured apart, and its two reduce-scatters and two all-gathers (the dense
+    /// and expert parameter sets) written as `[measured]` at the sizes the program moves.
+    @Test func calibratingATrainJobMeasuresKernelFamiliesAndCollectives() throws {
+        let cluster = MPIRunner.temporaryDirectory() + "/train.toml"
+        let calibration = try MPIRunner.run(ranks: 2, ["calibrate", "--job", "Cluster/jobs/train-predict.toml", "--out", cluster])
+        #expect(calibration.status == 0, "\(calibration.standardError)")
+        let spec = try ClusterSpec(contentsOfFile: cluster)
+        #expect(Set(spec.chip.efficiency.memoryKernelEfficiency.keys) == Set(MemoryKernelFamily.allCases))
+        let measured = try #require(spec.measured)
+        #expect(measured.reduceScatter.count == 2 && measured.allGather.count == 2)
+        #expect(measured.reduceScatter.map(\.bytes) == measured.allGather.map(\.bytes))
+        #expect((measured.reduceScatter + measured.allGather).allSatisfy { $0.seconds > 0 && $0.bytes.truncatingRemainder(dividingBy: 8) == 0 })
+    }
+
     @Test func calibrationPredictsTheDemoJobWithin25Percent() throws {
         // Machines are shared and noisy: the best of five runs must be within 25 %, and a
         // calibration taken while a neighbour held the cores is retaken once.
