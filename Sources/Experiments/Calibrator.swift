@@ -48,10 +48,24 @@ public struct Calibrator {
     ]
     static let transferSizes = [8, 64, 512, 4096, 32768, 262_144, 1 << 20, 4 << 20, 16 << 20]
 
-    /// Every measurement, in this order on every rank (each is collective). With `targets`
-    /// (a job's programs, ``CalibrationTargets``), GEMMs at their shapes instead of the fixed set,
-    /// and their attention, memory-bound kernels and collectives (``CalibrationMeasurement/program``).
-    public func measure(_ world: Communicator, targets: CalibrationTargets = CalibrationTargets()) throws -> CalibrationMeasurement {
+    /// Default ``measure(_:targets:rounds:)`` rounds: enough that a slow spell of the host (a
+    /// neighbour's burst, one rank's core briefly shared) lasting one or two rounds drops out.
+    public static let defaultRounds = 5
+
+    /// Every measurement, in this order on every rank (each is collective), `rounds` times over;
+    /// each figure is the median of its rounds (``CalibrationMeasurement/median(of:)``). With
+    /// `targets` (a job's programs, ``CalibrationTargets``), GEMMs at their shapes instead of the
+    /// fixed set, and their attention, memory-bound kernels and collectives
+    /// (``CalibrationMeasurement/program``).
+    public func measure(_ world: Communicator, targets: CalibrationTargets = CalibrationTargets(),
+                        rounds: Int = Calibrator.defaultRounds) throws -> CalibrationMeasurement {
+        var measured: [CalibrationMeasurement] = []
+        for _ in 0..<max(1, rounds) { measured.append(try measureOnce(world, targets: targets)) }
+        return CalibrationMeasurement.median(of: measured)
+    }
+
+    /// One round of ``measure(_:targets:rounds:)``.
+    private func measureOnce(_ world: Communicator, targets: CalibrationTargets) throws -> CalibrationMeasurement {
         let peak = try fmaPeak(world)
         let shapes = targets.gemmShapes.isEmpty ? Self.gemmShapes : targets.gemmShapes.map { ($0.m, $0.n, $0.k) }
         let gemm = try gemmThroughput(world, shapes: shapes, warmWeights: targets.gemmShapes.isEmpty)

@@ -12,6 +12,11 @@ public struct RankParameters: Sendable {
         public var expert = 0.0
         /// Both.
         public var total: Double { nonExpert + expert }
+
+        public init(nonExpert: Double = 0, expert: Double = 0) {
+            self.nonExpert = nonExpert
+            self.expert = expert
+        }
     }
 
     /// A group's placement (see ``RankLayout/shape(of:)``).

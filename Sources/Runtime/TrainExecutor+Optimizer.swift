@@ -6,9 +6,10 @@ import Training
 /// The two parameter sets a rank keeps optimizer state for, each synchronised over its own
 /// group (the program's `data` and `expertData` collectives).
 enum ParameterSet: CaseIterable {
-    /// Non-expert weights (and the experts when ep = 1), over the ranks holding the same stage.
+    /// Non-expert weights, over the ranks holding the same stage.
     case dense
-    /// Routed experts when ep > 1, over the ranks holding the same experts.
+    /// Routed experts, over the ranks holding the same experts (at ep = 1 the same ranks as
+    /// `dense`: two collectives, as the program has).
     case experts
 
     /// The set a grad-sync or param-gather op of `group` works on.

@@ -149,9 +149,14 @@ struct StepRun {
             try timed(.gradientSync) { try executor.synchronizeGradients(set) }
             synced.insert(set)
         case .optimizer:
-            try synchronizeRemaining()
+            // The sets without a grad-sync op (a group of one rank) are packed here, in the op.
+            let remaining = ParameterSet.allCases.filter { !synced.contains($0) }
+            synced.formUnion(remaining)
             let next = executor.completedSteps + 1
-            try timed(.optimizer) { try executor.update(step: next) }
+            try timed(.optimizer) {
+                for set in remaining { try executor.synchronizeGradients(set) }
+                try executor.update(step: next)
+            }
             updated = true
         case .parameterGather:
             let set = ParameterSet(program.work.items(of: program.segment[op]).first?.group ?? .data)

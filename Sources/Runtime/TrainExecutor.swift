@@ -26,7 +26,7 @@ final class TrainExecutor {
     let worker: StageWorker
     let corpus: SyntheticCorpus
     let optimizerConfiguration: AdamWConfiguration
-    /// Ranks holding the same non-expert tensors, and the same experts (nil: experts count as dense).
+    /// Ranks holding the same non-expert tensors, and the same experts (at ep = 1 the same ranks).
     let syncGroup: Communicator?
     let expertSyncGroup: Communicator?
     let owned: OwnedRanges
@@ -38,7 +38,8 @@ final class TrainExecutor {
     /// The step's expert loads summed over the ranks running the same layers (all layers flat).
     var stepLoads: [Double] = []
 
-    /// The flat parameter ranges a rank trains: non-expert (with experts when ep = 1) and expert.
+    /// The flat parameter ranges a rank trains: non-expert and routed-expert (the program's `data`
+    /// and `expertData` sets).
     struct OwnedRanges: Equatable {
         var dense: [Range<Int>], experts: [Range<Int>]
         var all: [Range<Int>] { (dense + experts).sorted { $0.lowerBound < $1.lowerBound } }
@@ -72,8 +73,7 @@ final class TrainExecutor {
         expertSyncGroup = try world.split(color: syncColor * setup.ep + column % setup.ep, key: rank)
         owned = Self.ownedRanges(of: rank, task: task, lowering: lowering, layout: worker.weights.layout)
         denseShard = OptimizerShard(length: owned.dense.reduce(0) { $0 + $1.count }, group: syncGroup, zero: setup.zeroStage)
-        expertShard = OptimizerShard(length: owned.experts.reduce(0) { $0 + $1.count },
-                                     group: setup.ep > 1 ? expertSyncGroup : nil, zero: setup.zeroStage)
+        expertShard = OptimizerShard(length: owned.experts.reduce(0) { $0 + $1.count }, group: expertSyncGroup, zero: setup.zeroStage)
     }
 
     private static func required(_ communicator: Communicator?) throws -> Communicator {
@@ -94,8 +94,10 @@ final class TrainExecutor {
         let coordinates = lowering.ranks.coordinates(of: rank), pipeline = lowering.layout
         let positions = (0..<pipeline.chunksPerRank).map { pipeline.position(stage: coordinates.stage, chunk: $0).position }
         let blocks = Set(positions.flatMap { pipeline.blocks[$0] })
+        // The routed experts are their own set at every ep, as the program reduces them (its
+        // `expertData` grad-sync, which at ep = 1 spans the same ranks as `data`).
         let experts = task.model.moe?.routedExperts ?? 0, per = experts / max(1, task.setup.ep)
-        let expertRange = task.setup.ep > 1 ? (coordinates.epIndex * per)..<((coordinates.epIndex + 1) * per) : nil
+        let expertRange = experts > 0 ? (coordinates.epIndex * per)..<((coordinates.epIndex + 1) * per) : nil
         let ranges = layout.ranges(blocks: blocks, embedding: positions.contains(0),
                                    head: positions.contains(pipeline.positions - 1), routedExperts: expertRange)
         return OwnedRanges(dense: ranges.dense, experts: ranges.experts)

@@ -45,7 +45,9 @@ public struct TaskPrediction: Codable, Sendable {
         return job.tasks.map { task in
             var (compute, comm): ([Double], [Double])
             let slowdown = (0..<lowering.ranks).map { job.cluster?.slowdown(of: $0) ?? 1 }
-            if case .train = task, let step = try? TrainStepPrediction.predict(program: lowering.lower(task), costs: costs, slowdown: slowdown) {
+            if case .train(let train) = task,
+               let step = try? TrainStepPrediction.predict(program: lowering.lower(task), costs: costs, slowdown: slowdown,
+                                                           held: heldParameters(train, ranks: lowering.ranks)) {
                 var prediction = TaskPrediction(task: task.name, kind: task.kind, computeSeconds: step.computeSeconds, commSeconds: step.commSeconds)
                 prediction.train = step
                 return prediction
@@ -58,6 +60,12 @@ public struct TaskPrediction: Codable, Sendable {
             for rank in compute.indices { compute[rank] *= slowdown[rank] }
             return TaskPrediction(task: task.name, kind: task.kind, computeSeconds: compute, commSeconds: comm)
         }
+    }
+
+    /// Per rank, the parameters `train` has it train (its stage's, ``RankParameters``).
+    static func heldParameters(_ train: TrainTask, ranks: Int) -> [RankParameters.Counts] {
+        let lowering = TrainingLowering(model: train.model, setup: train.setup, gpusPerNode: ranks)
+        return (0..<ranks).map { lowering.parameters.perStage[lowering.ranks.coordinates(of: $0).stage] }
     }
 
     /// Per rank, the compute and comm seconds of `task`'s program (of `dispatch` for a MoE task).

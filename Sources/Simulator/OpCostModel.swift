@@ -100,7 +100,7 @@ public struct OpCostModel: Sendable {
         case .gemm, .groupedGemm, .gate:
             return kernels.calibratedGemmSeconds(m: item.m, n: item.n, k: item.k)
         case .elementwise where item.elementwise == .copy:
-            return item.bytes / (kernels.chip.memoryGbPerSecond * 1e9)
+            return runtimeCopySeconds(bytes: item.bytes)
         case .elementwise, .optimizerUpdate:
             // Kernels (norms, SwiGLU, loss, AdamW…) at the fraction of the bandwidth calibration
             // measured for their family (the others at the families' common rate).
@@ -125,6 +125,12 @@ public struct OpCostModel: Sendable {
         case .allReduce, .attentionForward, .attentionBackward:
             return trainingSeconds(item, routes: [])
         }
+    }
+
+    /// Seconds of a copy the runtime makes with `memcpy`, `bytes` read and written together, at
+    /// the chip's memory bandwidth (calibrated: the triad with every rank streaming).
+    public func runtimeCopySeconds(bytes: Double) -> Double {
+        bytes / (kernels.chip.memoryGbPerSecond * 1e9)
     }
 
     /// Seconds of one op's work: its items one after another, except ``WorkItem/overlapped``

@@ -21,6 +21,10 @@ extension Frugal {
             kernels (as efficiencies), and their pipeline transfers, all-to-alls and gradient
             collectives at their sizes (reported in the file's comments).
 
+            Everything is measured --rounds times, one round after another, and each figure
+            is the median of its rounds: a slow spell of the host (a neighbour's burst, a core
+            briefly shared) that lasts a round or two does not set the file.
+
             Examples:
               mpirun -np 2 frugal calibrate --out Cluster/clusters/local.toml
               frugal simulate --cluster Cluster/clusters/local.toml --job Cluster/jobs/demo.toml
@@ -35,6 +39,17 @@ extension Frugal {
 
         @Option(help: "A job file whose train tasks' programs say what to measure (their GEMM shapes, kernels and collective sizes).")
         var job: String?
+
+        @Option(help: "Rounds of every measurement; each figure is the median of its rounds (1...\(Self.maxRounds)).")
+        var rounds: Int = Calibrator.defaultRounds
+
+        static let maxRounds = 50
+
+        func validate() throws {
+            guard (1...Self.maxRounds).contains(rounds) else {
+                throw ValidationError("--rounds: expected an integer in 1...\(Self.maxRounds), found \(rounds)")
+            }
+        }
 
         func run() throws {
             // A path that cannot take the file is found before minutes of measuring.
@@ -53,7 +68,7 @@ extension Frugal {
             var text = ""
             var summary = ""
             let status = MPIJob.run { world in
-                let measurement = try Calibrator().measure(world, targets: targets)
+                let measurement = try Calibrator().measure(world, targets: targets, rounds: rounds)
                 if world.isRoot {
                     text = CalibrationWriter.toml(measurement, name: name)
                     let best = measurement.gemm.map(\.gflops).max() ?? 0

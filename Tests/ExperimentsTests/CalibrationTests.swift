@@ -22,6 +22,17 @@ import TestSupport
         return (predicted, measured)
     }
 
+    /// `--rounds` outside 1...50 (none, too many, absurd) is refused before anything is
+    /// measured, naming the flag; nothing is written.
+    @Test(arguments: ["0", "51", "-3", "9223372036854775807", "nan"])
+    func calibrateRefusesARoundCountOutOfBounds(rounds: String) throws {
+        let cluster = MPIRunner.temporaryDirectory() + "/never.toml"
+        let outcome = try MPIRunner.run(ranks: nil, ["calibrate", "--rounds", rounds, "--out", cluster])
+        #expect(outcome.status != 0)
+        #expect(outcome.standardError.contains("--rounds"), "\(outcome.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: cluster))
+    }
+
     /// `calibrate --job` of a train job at 2 ranks (dp = 2, ZeRO-1): every memory-bound family
     /// the program uses measured apart, and its two reduce-scatters and two all-gathers (the dense
     /// and expert parameter sets) written as `[measured]` at the sizes the program moves.
