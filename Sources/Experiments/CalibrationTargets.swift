@@ -45,6 +45,10 @@ public struct CalibrationTargets: Sendable, Equatable {
     public var allToAllBytes: [Int] = []
     public var reduceScatterBytes: [Int] = []
     public var allGatherBytes: [Int] = []
+    /// The most FP32 weight bytes one rank of the programs holds: what a step reads between two
+    /// uses of one weight matrix, so that its GEMMs find their weights where a step does (the
+    /// GEMMs are timed with B drawn in turn from a pool this large, ``Calibrator``).
+    public var weightBytes = 0
 
     /// The most GEMM shapes measured (the largest by FLOPs are kept).
     public static let maxGemmShapes = 64
@@ -72,6 +76,9 @@ public struct CalibrationTargets: Sendable, Equatable {
                 Self.count(Double(program.transferBytes[op])).map { _ = p2p.insert($0) }
             }
             add(task, program: program)
+            let training = TrainingLowering(model: task.model, setup: task.setup, gpusPerNode: ranks)
+            let held = training.parameters.perStage.map(\.total).max() ?? 0
+            weightBytes = max(weightBytes, Self.count(held * 4 / 64).map { $0 * 64 } ?? 0)
         }
         gemmShapes = Array(shapes.sorted().suffix(Self.maxGemmShapes))
         pointToPointBytes = p2p.sorted()

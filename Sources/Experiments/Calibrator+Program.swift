@@ -95,16 +95,22 @@ extension Calibrator {
         for bytes in targets.allGatherBytes {
             let per = max(1, bytes / 4 / world.size)
             let send = CommBuffer<Float>(count: per), receive = CommBuffer<Float>(count: per * world.size)
-            let seconds = try Self.slowestMedian(world, repetitions: 10) { try world.allgatherNonblocking(send, into: receive).wait() }
+            var scrub = CacheScrub()
+            let seconds = try Self.slowestMedian(world, repetitions: 10, prepare: { scrub.run(); CacheScrub.rewrite(send) }) {
+                try world.allgatherNonblocking(send, into: receive).wait()
+            }
             result.allGather.append(.init(bytes: per * world.size * 4, seconds: seconds))
         }
         return result
     }
 
-    /// The median over `repetitions` of `body`'s time on each rank (all starting together), the slowest rank's.
-    static func slowestMedian(_ world: Communicator, repetitions: Int, _ body: () throws -> Void) throws -> Double {
+    /// The median over `repetitions` of `body`'s time on each rank (all starting together, each
+    /// after `prepare`, untimed), the slowest rank's.
+    static func slowestMedian(_ world: Communicator, repetitions: Int, prepare: () -> Void = {},
+                              _ body: () throws -> Void) throws -> Double {
         var times: [Double] = []
         for _ in 0..<repetitions {
+            prepare()
             try world.barrier()
             let start = MPIEnvironment.wallTime
             try body()
@@ -238,11 +244,14 @@ extension Calibrator {
         }
     }
 
-    /// A sum reduce-scatter of `bytes` per rank into equal blocks.
+    /// A sum reduce-scatter of `bytes` per rank into equal blocks, as a step runs it: its send
+    /// buffer just written (the runtime packs the gradients into it) and the caches holding the
+    /// step's other data (``CacheScrub``).
     private func reduceScatterSeconds(_ world: Communicator, bytes: Int) throws -> Double {
         let per = max(1, bytes / 4 / world.size)
         let send = CommBuffer<Float>(count: per * world.size), receive = CommBuffer<Float>(count: per)
-        return try Self.slowestMedian(world, repetitions: 10) {
+        var scrub = CacheScrub()
+        return try Self.slowestMedian(world, repetitions: 10, prepare: { scrub.run(); CacheScrub.rewrite(send) }) {
             try send.withUnsafeBufferPointer { s in
                 try receive.withUnsafeMutableBufferPointer { r in try world.reduceScatter(s, into: r, .sum) }
             }

@@ -47,6 +47,8 @@ public struct Calibrator {
         (768, 768, 768), (1024, 1024, 1024), (256, 512, 512), (768, 384, 384), (384, 320, 448), (2048, 256, 1024),
     ]
     static let transferSizes = [8, 64, 512, 4096, 32768, 262_144, 1 << 20, 4 << 20, 16 << 20]
+    /// The largest weight pool a GEMM shape is timed over (beyond any core's caches).
+    static let maxWeightPool = 256 << 20
 
     /// Default ``measure(_:targets:rounds:)`` rounds: enough that a slow spell of the host (a
     /// neighbour's burst, one rank's core briefly shared) lasting one or two rounds drops out.
@@ -68,7 +70,7 @@ public struct Calibrator {
     private func measureOnce(_ world: Communicator, targets: CalibrationTargets) throws -> CalibrationMeasurement {
         let peak = try fmaPeak(world)
         let shapes = targets.gemmShapes.isEmpty ? Self.gemmShapes : targets.gemmShapes.map { ($0.m, $0.n, $0.k) }
-        let gemm = try gemmThroughput(world, shapes: shapes, warmWeights: targets.gemmShapes.isEmpty)
+        let gemm = try gemmThroughput(world, shapes: shapes, warmWeights: targets.gemmShapes.isEmpty, weightBytes: targets.weightBytes)
         let memory = try memoryBandwidth(world)
         let transfers = world.size > 1 ? try pointToPoint(world) : []
         let allGather = world.size > 1 ? try allGatherTimes(world) : []
@@ -102,18 +104,25 @@ public struct Calibrator {
     /// receives them just before), so each repetition starts with the caches cold.
     /// Without `warmWeights` (a job's programs), B is not rewritten before each GEMM: it stands for
     /// weights, which a training step reads from memory after the scrub evicted them, while A
-    /// (activations) was just written.
-    private func gemmThroughput(_ world: Communicator, shapes: [(Int, Int, Int)], warmWeights: Bool) throws -> [CalibrationMeasurement.GemmPoint] {
+    /// (activations) was just written; each repetition takes the next B of a pool of
+    /// `weightBytes` (the rank's weights: between two uses of one weight matrix a step reads all
+    /// the others, so a step's GEMM finds its weights beyond the caches — on this VM that made the
+    /// step's GEMMs 7–11 % slower than the same shape with one B, which the scrub leaves in L3).
+    private func gemmThroughput(_ world: Communicator, shapes: [(Int, Int, Int)], warmWeights: Bool,
+                                weightBytes: Int = 0) throws -> [CalibrationMeasurement.GemmPoint] {
         var gemm: [CalibrationMeasurement.GemmPoint] = []
-        var scrub = [Float](repeating: 0, count: 4 << 20)   // 16 MiB: larger than the core's L2
+        var scrub = CacheScrub()
         for (m, n, k) in shapes {
-            var a = (0..<(m * k)).map { Float($0 % 97) / 97 - 0.5 }, b = (0..<(k * n)).map { Float($0 % 89) / 89 - 0.5 }
+            let weights = max(1, min(Self.maxWeightPool, weightBytes) / max(1, 4 * k * n))
+            var pool = (0..<weights).map { _ in (0..<(k * n)).map { Float($0 % 89) / 89 - 0.5 } }
+            var a = (0..<(m * k)).map { Float($0 % 97) / 97 - 0.5 }, b = pool[0]
             var c = [Float](repeating: 0, count: m * n)
             multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
             var rates: [Double] = []
             let repetitions = max(3, min(20, Int(2e9 / (2 * Double(m * n * k)))))
             for repetition in 0..<repetitions {
-                for index in stride(from: 0, to: scrub.count, by: 16) { scrub[index] += 1 }
+                if weights > 1 { swap(&b, &pool[repetition % weights]) }
+                scrub.run()
                 a[repetition % a.count] += 0; b[repetition % b.count] += 0
                 for index in stride(from: 0, to: a.count, by: 16) { a[index] = a[index] * 1 }
                 if warmWeights { for index in stride(from: 0, to: b.count, by: 16) { b[index] = b[index] * 1 } }

@@ -14,6 +14,22 @@ import Workload
                        warnings: &warnings)
     }
 
+    /// The weight pool the GEMMs are timed over is the rank's FP32 weights. tiny-moe at pp = 1:
+    /// embedding and head 2 · 512 · 256 = 262,144, final norm 256; per layer attention
+    /// 2 · 256 (norms) + 256² (Q) + 2 · 256 · 128 (K, V) + 256² (O) = 197,120 (× 4 layers);
+    /// the dense layer's FFN 3 · 256 · 512 = 393,216; each of the 3 MoE layers a router 256 · 8 =
+    /// 2,048 and 9 experts (1 shared + 8 routed) of 3 · 256 · 128 = 98,304: 886,784. Total
+    /// 4,104,448 parameters = 16,417,792 bytes, at 1 rank and at 2 (dp = 2 holds every weight).
+    /// With pp = 2 (train-tiny) the larger stage's.
+    @Test(arguments: [1, 2])
+    func theWeightPoolIsTheRanksWeights(ranks: Int) throws {
+        let targets = CalibrationTargets(job: try Self.job("train-predict", ranks: ranks), ranks: ranks)
+        #expect(targets.weightBytes == 4 * 4_104_448)
+        let pipelined = CalibrationTargets(job: try Self.job("train-tiny", ranks: 2), ranks: 2)
+        #expect(pipelined.weightBytes > 0 && pipelined.weightBytes < targets.weightBytes)
+        #expect(CalibrationTargets().weightBytes == 0)
+    }
+
     /// train-predict at one rank: 256-token micro-batches (2 × 128) of tiny-moe (hidden 256, dense
     /// FFN 512, experts 128 wide, 8 experts top-2, vocabulary 512), everything in FP32.
     @Test func trainPredictAtOneRankMeasuresItsShapesAndKernels() throws {
