@@ -3,6 +3,10 @@ extension TrainStepRecord {
     /// keys are ``OperationName`` raw values).
     public static let pipelineKind = "pipeline"
 
+    /// The ``secondsByKind`` key of time blocked at a grad-sync or param-gather op until the
+    /// last member of its group arrived (the op's own key then holds the collective itself).
+    public static let syncWaitKind = "sync-wait"
+
     /// The prefix of a train task's `predictions.jsonl` kinds: `train F`, …, `train step`
     /// (``PredictionRecord/kind``, written by `frugal run --predict --out`).
     public static let predictionKindPrefix = "train "
@@ -10,6 +14,7 @@ extension TrainStepRecord {
     /// The prediction kind of the whole step (`train step`), beside the op kinds.
     public static let stepKind = "step"
 
-    /// The ``secondsByKind`` keys in table order: the ``OperationName`` order, then ``pipelineKind``.
-    public static let kindOrder = OperationName.allCases.map(\.rawValue) + [pipelineKind]
+    /// The ``secondsByKind`` keys in table order: the ``OperationName`` order, then
+    /// ``pipelineKind`` and ``syncWaitKind``.
+    public static let kindOrder = OperationName.allCases.map(\.rawValue) + [pipelineKind, syncWaitKind]
 }

@@ -17,6 +17,11 @@ enum ParameterSet: CaseIterable {
 }
 
 extension TrainExecutor {
+    /// The ranks `set` is synchronised over (nil: none).
+    func group(of set: ParameterSet) -> Communicator? {
+        set == .dense ? denseShard.group : expertShard.group
+    }
+
     /// `grad-sync` of `set`: sums its gradients over the ranks holding it — a reduce-scatter to
     /// this rank's shard with ZeRO-1, an all-reduce without — and, with the dense set, the MoE
     /// layers' expert loads over the ranks running them.

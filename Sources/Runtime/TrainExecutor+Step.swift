@@ -146,6 +146,7 @@ struct StepRun {
             try timed(.weight, microBatch: microBatch) { try executor.worker.runWeights(position: position, microBatch: microBatch) }
         case .gradientSync:
             let set = ParameterSet(program.work.items(of: program.segment[op]).first?.group ?? .data)
+            try waitForGroup(of: set)
             try timed(.gradientSync) { try executor.synchronizeGradients(set) }
             synced.insert(set)
         case .optimizer:
@@ -160,6 +161,7 @@ struct StepRun {
             updated = true
         case .parameterGather:
             let set = ParameterSet(program.work.items(of: program.segment[op]).first?.group ?? .data)
+            try waitForGroup(of: set)
             try timed(.parameterGather) { try executor.gatherParameters(set) }
             gathered.insert(set)
         case .collective, .pool:
@@ -210,6 +212,18 @@ struct StepRun {
         }
     }
 
+    /// Blocks until every rank of `set`'s group has reached this op (a barrier), timed as
+    /// `sync-wait`: what a rank that arrives early waits for the slowest, apart from the
+    /// collective's own time (a group of one rank waits for nothing).
+    private mutating func waitForGroup(of set: ParameterSet) throws {
+        guard let group = executor.group(of: set), group.size > 1 else { return }
+        let begin = MPIEnvironment.wallTime
+        try group.barrier()
+        let waited = MPIEnvironment.wallTime - begin
+        measurement.secondsByKind[TrainStepRecord.syncWaitKind, default: 0] += waited
+        measurement.commSeconds += waited
+    }
+
     /// The input of the chain `key` starts: a posted receive (the wait timed as `pipeline`), a
     /// chain of this rank's, or nothing (the first position forward, the last backward).
     private mutating func takeInput(_ key: Int, op: Int) throws -> [Float]? {
@@ -218,7 +232,7 @@ struct StepRun {
         let begin = MPIEnvironment.wallTime
         try pending.request.wait()
         let waited = MPIEnvironment.wallTime - begin
-        measurement.secondsByKind["pipeline", default: 0] += waited
+        measurement.secondsByKind[TrainStepRecord.pipelineKind, default: 0] += waited
         measurement.commSeconds += waited
         return pending.buffer.array
     }

@@ -12,7 +12,9 @@ import Reports
 /// stream (the runtime overlaps nothing), its ops costed by the given ``OpCostModel``; then, per
 /// rank, each op's seconds are those from the moment the previous op finished: a compute op its
 /// duration, a communication op until its collective ended, and the wait for a remote
-/// dependency (the pipeline transfer) before an op goes to ``pipelineKind``.
+/// dependency (the pipeline transfer) before an op goes to ``pipelineKind``; a grad-sync or
+/// param-gather op's wait for its group's last member to ``syncWaitKind`` (the runtime times
+/// that wait with a barrier before the collective).
 ///
 /// Besides the program's work, the runtime copies each parameter set it trains (the rank's
 /// non-expert and routed-expert parameters, ``RankParameters/Counts``) whole, FP32: its gradients
@@ -24,6 +26,8 @@ import Reports
 public struct TrainStepPrediction: Sendable, Equatable, Codable {
     /// The key of time blocked on a pipeline transfer before an op (as the measured records say).
     public static let pipelineKind = TrainStepRecord.pipelineKind
+    /// The key of time a grad-sync or param-gather op waits for its group's last member.
+    public static let syncWaitKind = TrainStepRecord.syncWaitKind
 
     /// Per rank: predicted seconds per op kind, keyed as ``TrainStepRecord/secondsByKind`` is
     /// (``OperationName`` raw values and ``pipelineKind``); kinds the rank never runs are absent.
@@ -77,6 +81,10 @@ public struct TrainStepPrediction: Sendable, Equatable, Codable {
                 let local = Int(program.dependency[op])
                 if local >= 0 { issued = max(issued, timeline.finish[local]) }
                 let kind = OperationKind(rawValue: program.kind[op]) ?? .forward
+                if kind == .gradientSync || kind == .parameterGather, timeline.start[op] > issued {
+                    seconds[syncWaitKind, default: 0] += timeline.start[op] - issued
+                    issued = timeline.start[op]
+                }
                 seconds[kind.label, default: 0] += max(0, timeline.finish[op] - issued)
                 previous = max(previous, timeline.finish[op])
             }

@@ -62,6 +62,10 @@ import TestSupport
         for kind in ["dispatch", "combine", "dispatch-bwd", "combine-bwd", "grad-sync", "param-gather"] {
             #expect(records.allSatisfy { ($0.secondsByKind[kind] ?? 0) > 0 }, "\(kind)")
         }
+        // The wait at the grad-syncs and param-gathers for the group's last member is its own
+        // kind (timed, possibly 0 s), and the kinds never add up to more than the step.
+        #expect(records.allSatisfy { ($0.secondsByKind["sync-wait"] ?? -1) >= 0 })
+        #expect(records.allSatisfy { $0.secondsByKind.values.reduce(0, +) <= $0.wallSeconds * (1 + 1e-9) })
     }
 
     /// Records of the train task in `directory`, by (step, rank).
