@@ -39,7 +39,8 @@ extension JobRunner {
                 var check = TrainStepCheck(loss: measurement.loss, referenceLoss: nil, errors: Array(repeating: 0, count: world.size))
                 if var trainer = reference {
                     try check.compare(with: &trainer, batch: executor.corpus.batch(step: step),
-                                      microBatches: task.setup.dp * task.setup.microBatches, values: values, owned: owned.map(\.all))
+                                      microBatches: task.setup.dp * task.setup.microBatches, replicas: task.setup.dp,
+                                      values: values, owned: owned.map(\.all))
                     reference = trainer
                 }
                 let stepRecords = (0..<world.size).map { rank in
@@ -131,9 +132,9 @@ struct TrainStepCheck {
     }
 
     /// Takes the reference's step on `batch` and compares.
-    mutating func compare(with trainer: inout SingleRankTrainer, batch: TrainingBatch, microBatches: Int, values: [Float],
-                          owned: [[Range<Int>]]) throws {
-        let statistics = try trainer.step(batch: batch, microBatches: microBatches)
+    mutating func compare(with trainer: inout SingleRankTrainer, batch: TrainingBatch, microBatches: Int, replicas: Int,
+                          values: [Float], owned: [[Range<Int>]]) throws {
+        let statistics = try trainer.step(batch: batch, microBatches: microBatches, replicas: replicas)
         referenceLoss = statistics.loss
         let expected = trainer.weights.values
         let scale = max(Double(expected.map { abs($0) }.max() ?? 0), 1e-30)

@@ -81,17 +81,30 @@ public struct SingleRankTrainer: Sendable {
     }
 
     /// Loss, gradients and expert load of `batch` split into `microBatches` (which must divide
-    /// its sequences), without changing anything.
-    public func gradients(batch: TrainingBatch, microBatches: Int = 1) throws -> StepGradients {
+    /// its sequences), without changing anything. With `replicas` (which must divide
+    /// `microBatches`), the gradients are summed as a data-parallel run sums them: each replica's
+    /// consecutive micro-batches into its own buffer, then the replicas in order — so a run of
+    /// two replicas, whose reduction adds its two buffers (FP32 addition commutes), gets the same
+    /// sums bit for bit, and more replicas differ only by the order of MPI's reduction.
+    public func gradients(batch: TrainingBatch, microBatches: Int = 1, replicas: Int = 1) throws -> StepGradients {
         guard microBatches >= 1, batch.sequences % microBatches == 0 else {
             throw TrainingError.invalidBatch("\(microBatches) micro-batches must divide \(batch.sequences) sequences")
         }
+        guard replicas >= 1, microBatches % replicas == 0 else {
+            throw TrainingError.invalidBatch("\(replicas) replicas must divide \(microBatches) micro-batches")
+        }
+        let perReplica = microBatches / replicas
+        var replicaGradients = [ParameterGradients](repeating: ParameterGradients(layout: weights.layout), count: replicas)
         var gradients = ParameterGradients(layout: weights.layout)
         let layers = ops.model.layers
         var load = routerBias.map { [Int](repeating: 0, count: $0.count) }
         var ids = [[Int32]](repeating: [], count: layers)
         var loss = 0.0
         for index in 0..<microBatches {
+            if replicas > 1, index > 0, index % perReplica == 0 {
+                replicaGradients[index / perReplica - 1] = gradients
+                gradients = ParameterGradients(layout: weights.layout)
+            }
             let micro = try batch.microBatch(index, of: microBatches)
             let shape = ActivationShape(sequences: micro.sequences, sequenceLength: micro.sequenceLength)
             var activations = [LayerActivations]()
@@ -114,13 +127,19 @@ public struct SingleRankTrainer: Sendable {
             }
             try ops.embeddingBackward(tokens: micro.inputs, dOut: d, weights: weights, gradients: &gradients)
         }
+        if replicas > 1 {
+            replicaGradients[replicas - 1] = gradients
+            gradients = replicaGradients[0]
+            for replica in replicaGradients.dropFirst() { gradients.values.add(replica.values) }
+        }
         return StepGradients(loss: loss, gradients: gradients, expertLoad: load, expertIDs: ids)
     }
 
-    /// One training step on `batch`: gradients over `microBatches`, AdamW, bias update.
+    /// One training step on `batch`: gradients over `microBatches` (summed per replica, see
+    /// ``gradients(batch:microBatches:replicas:)``), AdamW, bias update.
     @discardableResult
-    public mutating func step(batch: TrainingBatch, microBatches: Int = 1) throws -> StepStatistics {
-        let result = try gradients(batch: batch, microBatches: microBatches)
+    public mutating func step(batch: TrainingBatch, microBatches: Int = 1, replicas: Int = 1) throws -> StepStatistics {
+        let result = try gradients(batch: batch, microBatches: microBatches, replicas: replicas)
         try apply(result)
         return StepStatistics(step: steps, loss: result.loss, gradientNorm: result.gradients.norm,
                               expertLoad: result.expertLoad)

@@ -84,6 +84,26 @@ import Training
         #expect(first.1 == second.1)
     }
 
+    /// Summed as two data-parallel replicas (micro-batches 0–1 and 2–3 of four, each replica's
+    /// into its own buffer, then the two added), the gradients are exactly half the sum of each
+    /// half-batch's gradients: a half-batch weighs its micro-batches 1/2 instead of 1/4, a power
+    /// of two, which scales every rounded sum exactly. Replicas that do not divide the
+    /// micro-batches are an error.
+    @Test("gradients summed per replica equal the replicas' own sums added, bit for bit")
+    func replicasSumLikeADataParallelRun() throws {
+        let trainer = try SingleRankTrainer(model: TrainingFixtures.tinyMoE(), seed: 4, optimizer: Self.optimizer)
+        let batch = try SyntheticCorpus(vocabulary: 512, sequenceLength: 8, sequences: 8, seed: 3).batch(step: 0)
+        let replicated = try trainer.gradients(batch: batch, microBatches: 4, replicas: 2)
+        let halves = try (0..<2).map { try trainer.gradients(batch: batch.microBatch($0, of: 2), microBatches: 2) }
+        let expected = zip(halves[0].gradients.values, halves[1].gradients.values).map { ($0 + $1) * 0.5 }
+        #expect(replicated.gradients.values == expected)
+        #expect(abs(replicated.loss - (halves[0].loss + halves[1].loss) / 2) <= 1e-12 * replicated.loss)
+        let sequential = try trainer.gradients(batch: batch, microBatches: 4)
+        #expect(sequential.expertLoad == replicated.expertLoad)
+        #expect(throws: TrainingError.self) { try trainer.gradients(batch: batch, microBatches: 4, replicas: 3) }
+        #expect(throws: TrainingError.self) { try trainer.gradients(batch: batch, microBatches: 4, replicas: 0) }
+    }
+
     /// Tolerance: |g₁ − g₂| ≤ 1e-5 · max |g₁| + 1e-7 per entry, losses within 1e-6 relative.
     @Test("one or two micro-batches of the same batch give the same loss and gradients")
     func microBatchesAccumulate() throws {
