@@ -57,12 +57,18 @@ public struct RankParameters: Sendable {
         layout.expertDataParallelShape(stage: stage, column: column)
     }
 
-    /// Parameters whose optimizer state the rank updates (ZeRO ≥ 1 shards them over the groups:
-    /// dp·cp ranks, dp·cp·tp/ep for experts, twice as many under DualPipe, whose mirror stages hold the
-    /// same weights and shard them together).
+    /// Parameters whose optimizer state the rank updates (ZeRO ≥ 1 shards them, ``share(stage:sharded:)``).
     public func optimizerShard(stage: Int, zeroStage: Int) -> Double {
+        share(stage: stage, sharded: zeroStage >= 1)
+    }
+
+    /// A rank of `stage`'s part of its parameters' state: all of it, or `sharded` its share over
+    /// the groups holding the same weights — dp·cp ranks, dp·cp·tp/ep for experts, twice as many
+    /// under DualPipe, whose mirror stages hold the same weights and shard them together. (ZeRO
+    /// shards the optimizer states from stage 1, the gradients from 2, the weights from 3.)
+    public func share(stage: Int, sharded: Bool) -> Double {
         let counts = perStage[stage]
-        guard zeroStage >= 1 else { return counts.total }
+        guard sharded else { return counts.total }
         let stages = layout.syncStageCount(stage)
         let width = setup.dataParallelWidth
         return counts.nonExpert / Double(width * stages) + counts.expert / Double(width * setup.tp / setup.ep * stages)

@@ -180,6 +180,7 @@ public struct AnalyticalStepEstimator: Sendable {
         let transfer = transferSeconds(setup: setup, costs: costs)
         var estimate = AnalyticalStepEstimate()
         var worstPipeline = -1.0, worstSync = 0.0, worstOptimizer = 0.0
+        let groups = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
         for stage in 0..<setup.pp {
             var rank = PositionCost()
             for chunk in 0..<layout.chunksPerRank {
@@ -212,7 +213,7 @@ public struct AnalyticalStepEstimator: Sendable {
                 }
             }
             let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs,
-                                                        hiding: hiding)
+                                                        hiding: hiding, stages: groups.syncStageCount(stage))
             if total > worstPipeline {
                 worstPipeline = total
                 estimate.computeSeconds = pipeline.compute
@@ -314,12 +315,13 @@ public struct AnalyticalStepEstimator: Sendable {
     }
 
     /// With `hiding`, an overlapped collective exposes max(its time / buckets, its time − the pass
-    /// it hides under): one bucket at least.
+    /// it hides under): one bucket at least. `stages`: the stages whose ranks share the groups
+    /// (2 under DualPipe: a stage and its mirror, ``RankLayout/syncStageCount(_:)``).
     func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel,
-                             hiding: Hiding? = nil) -> (sync: Double, optimizer: Double) {
-        let g = cluster.gpusPerNode, width = setup.dataParallelWidth, columns = width * setup.tp
-        // Data-parallel group (dp·cp ranks): stride tp within a stage; expert-data-parallel group: stride ep.
-        let dpPerNode = min(width, max(1, g / setup.tp)), expertMembers = columns / setup.ep
+                             hiding: Hiding? = nil, stages: Int = 1) -> (sync: Double, optimizer: Double) {
+        let g = cluster.gpusPerNode, width = setup.dataParallelWidth * stages, columns = setup.dataParallelWidth * setup.tp * stages
+        // Data-parallel group (dp·cp ranks of each stage): stride tp within a stage; expert-data-parallel group: stride ep.
+        let dpPerNode = min(setup.dataParallelWidth, max(1, g / setup.tp)), expertMembers = columns / setup.ep
         let expertPerNode = min(expertMembers, max(1, g / setup.ep))
         var groups = [(nonExpert, width, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
         let placement = RankLayout(setup: setup, gpusPerNode: g)

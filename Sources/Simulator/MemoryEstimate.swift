@@ -130,12 +130,9 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
             var estimate = MemoryEstimate()
             estimate.capacityBytes = capacityBytes
             estimate.worstStage = stage
-            let counts = parameters.perStage[stage]
-            // ZeRO shards over the data-parallel group, dp·cp ranks (cp folds into it).
-            let dpShard = Double(setup.dataParallelWidth), expertShard = Double(setup.dataParallelWidth * setup.tp / setup.ep)
-            func sharded(_ enabled: Bool) -> Double {
-                enabled ? counts.nonExpert / dpShard + counts.expert / expertShard : counts.total
-            }
+            // ZeRO shards over the groups holding the same weights (dp·cp ranks, both mirror stages
+            // under DualPipe), as the program's optimizer does (``RankParameters/share(stage:sharded:)``).
+            func sharded(_ enabled: Bool) -> Double { parameters.share(stage: stage, sharded: enabled) }
             estimate.weightsBytes = 2 * sharded(setup.zeroStage >= 3)
             estimate.gradientsBytes = 4 * sharded(setup.zeroStage >= 2)
             estimate.optimizerBytes = (setup.precision == .fp8 ? 8 : 12) * sharded(setup.zeroStage >= 1)

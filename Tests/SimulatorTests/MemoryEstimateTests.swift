@@ -59,6 +59,26 @@ import Workload
         #expect(two.weightsBytes == one.weightsBytes)
     }
 
+    /// DualPipe: a stage and its mirror hold the same weights and shard them together (as the
+    /// program's optimizer does), so at ZeRO-1 a rank keeps 12 B × its parameters / (dp · 2) of
+    /// optimizer state: with pp = 2 and dp = 2 a quarter of its parameters' 12 B (a 1F1B rank, a
+    /// half), gradients and weights whole.
+    @Test func dualPipeShardsOverBothMirrorStages() {
+        let model = Fixtures.tinyDenseModel()
+        var setup = Fixtures.pipelineSetup(pp: 2, microBatches: 4, schedule: .dualpipe)
+        setup.dp = 2
+        setup.globalBatchSequences = 8
+        setup.zeroStage = 1
+        let layout = PipelineLayout(model: model, setup: setup)
+        let parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: 8)
+        let held = parameters.perStage[0].total
+        #expect(held == parameters.perStage[1].total && held > 0)
+        let estimate = MemoryEstimate.estimate(model: model, setup: setup, layout: layout, parameters: parameters, capacityBytes: 80e9)
+        #expect(abs(estimate.optimizerBytes - 12 * held / 4) <= 1e-9 * estimate.optimizerBytes)
+        #expect(abs(estimate.gradientsBytes - 4 * held) <= 1e-9 * estimate.gradientsBytes)
+        #expect(abs(parameters.optimizerShard(stage: 0, zeroStage: 1) - held / 4) <= 1e-9 * held)
+    }
+
     /// MoE with tp = 2 and SP: the routed tokens' tensors are per the rank's 1/tp of the tokens.
     /// One MoE layer (no dense), h = 64, 4 MHA heads of 16, 8 experts of width 32, top-2, one shared,
     /// BF16, no recompute; 256 tokens. Per token (bytes): whole terms 4 × 2h/tp = 4 × 64 = 256
