@@ -70,11 +70,24 @@ import Workload
     ///   goes along the row as a chain from its owner, so every rank moves one panel each way per
     ///   panel (3 units of 12 KiB) — a root sending to both others would need 4 —, then rank 0
     ///   receives two 96 × 32 blocks of C and the others send one: 5, 4, 4 units.
-    /// Lower bounds hold however noisy the machine; the upper bound (1.5× the slowest rank's
-    /// bound + 5 ms) catches bytes counted twice.
+    /// Lower bounds hold however noisy the machine, in every run; the upper bound (1.5× the slowest
+    /// rank's bound + 5 ms) catches bytes counted twice, which would miss it in every run, so it
+    /// is asserted on the best of up to three runs (a loaded machine slowed one 4-rank run 0.4 %
+    /// past it while the parallel test suite ran).
     @Test(arguments: [("rows", 2, 128, 64 * 64 * 4, [4, 4]), ("grid", 4, 128, 64 * 64 * 4, [7, 3, 3, 5]),
                       ("grid", 3, 96, 96 * 32 * 4, [5, 4, 4])])
     func cappedLinksHoldGemmCollectives(sharding: String, ranks: Int, size: Int, unitBytes: Int, units: [Int]) throws {
+        let unit = Double(unitBytes) / 0.005e9, slowestBound = Double(units.max()!) * unit
+        var best = Double.infinity
+        for _ in 0..<3 where best > 1.5 * slowestBound + 0.005 {
+            best = min(best, try pacedGemmSlowestRank(sharding: sharding, ranks: ranks, size: size, unit: unit, units: units))
+        }
+        #expect(best <= 1.5 * slowestBound + 0.005, "slowest rank \(best) s (best of three runs) against a bound of \(slowestBound) s")
+    }
+
+    /// One run of ``cappedLinksHoldGemmCollectives``: checks every rank's lower bound and returns
+    /// the slowest rank's communication seconds.
+    func pacedGemmSlowestRank(sharding: String, ranks: Int, size: Int, unit: Double, units: [Int]) throws -> Double {
         let (outcome, directory) = try MPIRunner.runJob("""
             [constraints]
             ranksPerNode = 1
@@ -92,13 +105,11 @@ import Workload
         #expect(outcome.status == 0, "\(outcome.standardError)")
         let records = try MPIRunner.records(in: directory).compactMap { if case .task(let record) = $0 { record } else { nil } }
         #expect(records.count == ranks && records.allSatisfy(\.verified))
-        let unit = Double(unitBytes) / 0.005e9
         for record in records {
             let bound = Double(units[record.rank]) * unit
             #expect(record.commSeconds >= bound * 0.999, "rank \(record.rank): \(record.commSeconds) < \(bound)")
         }
-        let slowest = records.map(\.commSeconds).max() ?? 0, slowestBound = Double(units.max()!) * unit
-        #expect(slowest <= 1.5 * slowestBound + 0.005, "slowest rank \(slowest) s against a bound of \(slowestBound) s")
+        return records.map(\.commSeconds).max() ?? .infinity
     }
 
     /// A broadcast is paced as a chain from the root in member order: members 4, 5, 6 (world
