@@ -78,7 +78,7 @@ public struct CalibrationTargets: Sendable, Equatable {
             add(task, program: program)
             let training = TrainingLowering(model: task.model, setup: task.setup, gpusPerNode: ranks)
             let held = training.parameters.perStage.map(\.total).max() ?? 0
-            weightBytes = max(weightBytes, Self.count(held * 4 / 64).map { $0 * 64 } ?? 0)
+            if held.isFinite, held > 0 { weightBytes = max(weightBytes, Int(min(held * 4, Double(1 << 40)))) }
         }
         gemmShapes = Array(shapes.sorted().suffix(Self.maxGemmShapes))
         pointToPointBytes = p2p.sorted()
