@@ -13,7 +13,9 @@ extension CalibrationMeasurement {
         guard rounds.count > 1 else { return result }
         result.fmaPeakGflops = middle(rounds.map(\.fmaPeakGflops))
         result.memoryGbPerSecond = middle(rounds.map(\.memoryGbPerSecond))
-        for index in result.gemm.indices { result.gemm[index].gflops = middle(rounds.map { $0.gemm[index].gflops }) }
+        for index in result.gemm.indices {
+            result.gemm[index].gflops = middle(rounds.compactMap { index < $0.gemm.count ? $0.gemm[index].gflops : nil })
+        }
         result.pointToPoint = medianTransfers(rounds.map(\.pointToPoint))
         result.allGather = medianTransfers(rounds.map(\.allGather))
         result.latencySeconds = optionalMiddle(rounds.map(\.latencySeconds))

@@ -104,31 +104,38 @@ public struct Calibrator {
     /// receives them just before), so each repetition starts with the caches cold.
     /// Without `warmWeights` (a job's programs), B is not rewritten before each GEMM: it stands for
     /// weights, which a training step reads from memory after the scrub evicted them, while A
-    /// (activations) was just written; each repetition takes the next B of a pool of
-    /// `weightBytes` (the rank's weights: between two uses of one weight matrix a step reads all
-    /// the others, so a step's GEMM finds its weights beyond the caches — on this VM that made the
-    /// step's GEMMs 7–11 % slower than the same shape with one B, which the scrub leaves in L3).
+    /// (activations) was just written; with `weightBytes` (the rank's weights) each repetition
+    /// takes the next B of a ``WeightPool`` that large, so that it comes from beyond the caches as
+    /// a step's do — with one B per shape, which the scrub leaves in this VM's L3, the step's GEMMs
+    /// ran 7–11 % slower than their calibrated points.
     private func gemmThroughput(_ world: Communicator, shapes: [(Int, Int, Int)], warmWeights: Bool,
                                 weightBytes: Int = 0) throws -> [CalibrationMeasurement.GemmPoint] {
         var gemm: [CalibrationMeasurement.GemmPoint] = []
         var scrub = CacheScrub()
+        var pool = WeightPool(bytes: warmWeights ? 0 : weightBytes)
         for (m, n, k) in shapes {
-            let weights = max(1, min(Self.maxWeightPool, weightBytes) / max(1, 4 * k * n))
-            var pool = (0..<weights).map { _ in (0..<(k * n)).map { Float($0 % 89) / 89 - 0.5 } }
-            var a = (0..<(m * k)).map { Float($0 % 97) / 97 - 0.5 }, b = pool[0]
+            var a = (0..<(m * k)).map { Float($0 % 97) / 97 - 0.5 }, b = (0..<(k * n)).map { Float($0 % 89) / 89 - 0.5 }
             var c = [Float](repeating: 0, count: m * n)
             multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
             var rates: [Double] = []
-            let repetitions = max(3, min(20, Int(2e9 / (2 * Double(m * n * k)))))
+            let repetitions = max(3, min(20, Int(2e9 / (2 * Double(m * n * k))))), pooled = pool.holds(k * n)
+            if pooled { pool.refresh() }
             for repetition in 0..<repetitions {
-                if weights > 1 { swap(&b, &pool[repetition % weights]) }
                 scrub.run()
-                a[repetition % a.count] += 0; b[repetition % b.count] += 0
-                for index in stride(from: 0, to: a.count, by: 16) { a[index] = a[index] * 1 }
-                if warmWeights { for index in stride(from: 0, to: b.count, by: 16) { b[index] = b[index] * 1 } }
+                a[repetition % a.count] += 0
+                for index in stride(from: 0, to: a.count, by: 16) { a[index] += 0 }
+                if warmWeights { for index in stride(from: 0, to: b.count, by: 16) { b[index] += 0 } }
                 try world.barrier()
                 let start = MPIEnvironment.wallTime
-                multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
+                if pooled {
+                    pool.next(k * n) { weights in
+                        a.withUnsafeBufferPointer { a in c.withUnsafeMutableBufferPointer { c in
+                            sgemm(m: m, n: n, k: k, a: a, lda: max(1, k), b: weights, ldb: n, c: c, ldc: n)
+                        }}
+                    }
+                } else {
+                    multiply(a: a, b: b, into: &c, m: m, n: n, k: k)
+                }
                 rates.append(2 * Double(m * n * k) / (MPIEnvironment.wallTime - start) / 1e9)
             }
             let all = try world.allgather(array: [median(rates)]).map { $0[0] }

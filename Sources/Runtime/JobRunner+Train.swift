@@ -39,7 +39,7 @@ extension JobRunner {
                 var check = TrainStepCheck(loss: measurement.loss, referenceLoss: nil, errors: Array(repeating: 0, count: world.size))
                 if var trainer = reference {
                     try check.compare(with: &trainer, batch: executor.corpus.batch(step: step),
-                                      microBatches: task.setup.dp * task.setup.microBatches, replicas: task.setup.dp,
+                                      microBatches: task.setup.dp * task.setup.microBatches, replicas: Self.summedBlocks(task.setup),
                                       values: values, owned: owned.map(\.all))
                     reference = trainer
                 }
@@ -86,6 +86,13 @@ extension JobRunner {
             try reference?.restore(state)
         }
         return common
+    }
+
+    /// How many consecutive blocks of a step's micro-batches the run sums apart before its
+    /// gradient collective adds them: one per data-parallel replica, and under DualPipe (an even
+    /// micro-batch count) two per replica, whose halves a stage and its mirror each sum.
+    static func summedBlocks(_ setup: TrainingSetup) -> Int {
+        setup.dp * (setup.schedule == .dualpipe && setup.microBatches % 2 == 0 ? 2 : 1)
     }
 
     /// Every rank's owned parameter values, concatenated in rank order on rank 0 ([] elsewhere).

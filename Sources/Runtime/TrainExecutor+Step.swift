@@ -9,7 +9,8 @@ struct TrainStepMeasurement {
     /// The step's loss (the whole batch; the same on every rank).
     var loss: Double
     var computeSeconds = 0.0, commSeconds = 0.0, wallSeconds = 0.0
-    /// Seconds per op kind (``OperationName`` raw values) and `pipeline` (blocked on transfers).
+    /// Seconds per op kind (``OperationName`` raw values), `pipeline` (blocked on transfers) and
+    /// `sync-wait` (blocked at a grad-sync or param-gather for the group's last rank).
     var secondsByKind: [String: Double] = [:]
     var ops = 0
 }

@@ -5,8 +5,8 @@ import Reports
 /// rank with medians over steps (seconds per op kind among them), then a summary per task.
 enum TrainTable {
     /// Op kinds shown as columns, in the order a step runs them.
-    static let kindColumns = ["F", "B", "W", "dispatch", "combine", "combine-bwd", "dispatch-bwd", "pipeline", "sync-wait", "grad-sync",
-                              "optimizer", "param-gather"]
+    static let kindColumns = ["F", "B", "W", "dispatch", "combine", "combine-bwd", "dispatch-bwd", TrainStepRecord.pipelineKind,
+                              TrainStepRecord.syncWaitKind, "grad-sync", "optimizer", "param-gather"]
 
     /// The line printed when a step's records are written.
     static func stepLine(_ records: [TrainStepRecord]) -> String {

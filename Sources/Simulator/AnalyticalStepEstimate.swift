@@ -180,7 +180,6 @@ public struct AnalyticalStepEstimator: Sendable {
         let transfer = transferSeconds(setup: setup, costs: costs)
         var estimate = AnalyticalStepEstimate()
         var worstPipeline = -1.0, worstSync = 0.0, worstOptimizer = 0.0
-        let groups = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
         for stage in 0..<setup.pp {
             var rank = PositionCost()
             for chunk in 0..<layout.chunksPerRank {
@@ -213,7 +212,7 @@ public struct AnalyticalStepEstimator: Sendable {
                 }
             }
             let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs,
-                                                        hiding: hiding, stages: groups.syncStageCount(stage))
+                                                        hiding: hiding, stage: stage)
             if total > worstPipeline {
                 worstPipeline = total
                 estimate.computeSeconds = pipeline.compute
@@ -315,24 +314,16 @@ public struct AnalyticalStepEstimator: Sendable {
     }
 
     /// With `hiding`, an overlapped collective exposes max(its time / buckets, its time − the pass
-    /// it hides under): one bucket at least. `stages`: the stages whose ranks share the groups
-    /// (2 under DualPipe: a stage and its mirror, ``RankLayout/syncStageCount(_:)``).
+    /// it hides under): one bucket at least. The groups are those of `stage`'s first rank as the
+    /// layout places them (``RankLayout``: under DualPipe a stage's and its mirror's ranks).
     func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel,
-                             hiding: Hiding? = nil, stages: Int = 1) -> (sync: Double, optimizer: Double) {
-        let g = cluster.gpusPerNode, width = setup.dataParallelWidth * stages, columns = setup.dataParallelWidth * setup.tp * stages
-        // Data-parallel group (dp·cp ranks of each stage): stride tp within a stage; expert-data-parallel group: stride ep.
-        let dpPerNode = min(setup.dataParallelWidth, max(1, g / setup.tp)), expertMembers = columns / setup.ep
-        let expertPerNode = min(expertMembers, max(1, g / setup.ep))
-        var groups = [(nonExpert, width, dpPerNode, ProcessGroup.data), (expert, expertMembers, expertPerNode, .expertData)]
-        let placement = RankLayout(setup: setup, gpusPerNode: g)
-        if !placement.placedInRankOrder {
-            // Another placement order: the groups of stage 0's first rank as the layout places them.
-            let data = placement.dataParallelShape(stage: 0, column: 0), experts = placement.expertDataParallelShape(stage: 0, column: 0)
-            groups = [(nonExpert, data.members, data.perNode, .data), (expert, experts.members, experts.perNode, .expertData)]
-        }
+                             hiding: Hiding? = nil, stage: Int = 0) -> (sync: Double, optimizer: Double) {
+        let placement = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
+        let data = placement.dataParallelShape(stage: stage, column: 0), experts = placement.expertDataParallelShape(stage: stage, column: 0)
+        let groups = [(nonExpert, data, ProcessGroup.data), (expert, experts, .expertData)]
         var sync = 0.0
-        for (count, members, perNode, group) in groups where members > 1 && count > 0 {
-            let nodes = (members + perNode - 1) / perNode
+        for (count, shape, group) in groups where shape.members > 1 && count > 0 {
+            let perNode = shape.perNode, nodes = shape.nodes
             let collectives: [(WorkKind, Double)] = setup.zeroStage == 0 ? [(.allReduce, 4)] : [(.reduceScatter, 4), (.allGather, 2)]
             for (kind, bytesPerParameter) in collectives {
                 var seconds = costs.seconds(.collective(kind, group: group, bytes: count * bytesPerParameter, ranksPerNode: perNode,
@@ -348,7 +339,8 @@ public struct AnalyticalStepEstimator: Sendable {
                 sync += seconds
             }
         }
-        let shard = setup.zeroStage >= 1 ? nonExpert / Double(width) + expert / Double(expertMembers) : nonExpert + expert
+        // ZeRO shards the optimizer states over the same groups (``RankParameters/share(stage:sharded:)``).
+        let shard = setup.zeroStage >= 1 ? nonExpert / Double(data.members) + expert / Double(experts.members) : nonExpert + expert
         var update = WorkItem(kind: .optimizerUpdate)
         update.bytes = shard * 30
         update.precision = .fp32

@@ -25,8 +25,12 @@ public struct TaskPrediction: Codable, Sendable {
     public var commSeconds: [Double]
     /// A train task's step by op kind and rank (nil for other tasks).
     public var train: TrainStepPrediction?
-    /// The slowest rank's compute + comm: what the run's wall time per repetition should be.
-    public var wallSeconds: Double { zip(computeSeconds, commSeconds).map { $0 + $1 }.max() ?? 0 }
+    /// The slowest rank's compute + comm (a train task's: its step, with the runtime's copies after
+    /// its last op): what the run's wall time per repetition or step should be.
+    public var wallSeconds: Double {
+        if let train { return train.stepSeconds.max() ?? 0 }
+        return zip(computeSeconds, commSeconds).map { $0 + $1 }.max() ?? 0
+    }
 
     public init(task: String, kind: JobTaskKind, computeSeconds: [Double], commSeconds: [Double]) {
         self.task = task

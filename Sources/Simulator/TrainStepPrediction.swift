@@ -30,7 +30,8 @@ public struct TrainStepPrediction: Sendable, Equatable, Codable {
     public static let syncWaitKind = TrainStepRecord.syncWaitKind
 
     /// Per rank: predicted seconds per op kind, keyed as ``TrainStepRecord/secondsByKind`` is
-    /// (``OperationName`` raw values and ``pipelineKind``); kinds the rank never runs are absent.
+    /// (``OperationName`` raw values, ``pipelineKind`` and ``syncWaitKind``); kinds the rank never
+    /// runs are absent.
     public var secondsByKind: [[String: Double]]
     /// Per rank: the step, from its start to the rank's last op (the sum of its kinds), and the
     /// runtime's copies after it.

@@ -94,7 +94,8 @@ public struct SingleRankTrainer: Sendable {
             throw TrainingError.invalidBatch("\(replicas) replicas must divide \(microBatches) micro-batches")
         }
         let perReplica = microBatches / replicas
-        var replicaGradients = [ParameterGradients](repeating: ParameterGradients(layout: weights.layout), count: replicas)
+        // The replicas summed so far, in order (one buffer beside the current replica's).
+        var summed: ParameterGradients?
         var gradients = ParameterGradients(layout: weights.layout)
         let layers = ops.model.layers
         var load = routerBias.map { [Int](repeating: 0, count: $0.count) }
@@ -102,7 +103,7 @@ public struct SingleRankTrainer: Sendable {
         var loss = 0.0
         for index in 0..<microBatches {
             if replicas > 1, index > 0, index % perReplica == 0 {
-                replicaGradients[index / perReplica - 1] = gradients
+                Self.accumulate(gradients, into: &summed)
                 gradients = ParameterGradients(layout: weights.layout)
             }
             let micro = try batch.microBatch(index, of: microBatches)
@@ -128,11 +129,15 @@ public struct SingleRankTrainer: Sendable {
             try ops.embeddingBackward(tokens: micro.inputs, dOut: d, weights: weights, gradients: &gradients)
         }
         if replicas > 1 {
-            replicaGradients[replicas - 1] = gradients
-            gradients = replicaGradients[0]
-            for replica in replicaGradients.dropFirst() { gradients.values.add(replica.values) }
+            Self.accumulate(gradients, into: &summed)
+            gradients = summed ?? gradients
         }
         return StepGradients(loss: loss, gradients: gradients, expertLoad: load, expertIDs: ids)
+    }
+
+    /// Adds a finished replica's gradients to the sum of those before it (the first is the sum).
+    private static func accumulate(_ replica: ParameterGradients, into summed: inout ParameterGradients?) {
+        if summed == nil { summed = replica } else { summed?.values.add(replica.values) }
     }
 
     /// One training step on `batch`: gradients over `microBatches` (summed per replica, see
