@@ -45,15 +45,12 @@ extension Frugal {
 
         static let maxRounds = 50
 
-        func validate() throws {
-            guard (1...Self.maxRounds).contains(rounds) else {
-                throw ValidationError("--rounds: expected an integer in 1...\(Self.maxRounds), found \(rounds)")
-            }
-        }
-
         func run() throws {
             // A path that cannot take the file is found before minutes of measuring.
             do { try OutputPath.checkFile(out, flag: "--out", creatingFolder: true) } catch { try MPILaunch.fromEnvironment.failBadInput(error.description) }
+            do { try FlagBounds.integer(rounds, "--rounds", in: 1...Self.maxRounds, "a round count") } catch {
+                try MPILaunch.fromEnvironment.failBadInput(error.description)
+            }
             let launch = MPILaunch.fromEnvironment
             var targets = CalibrationTargets()
             if let job {
