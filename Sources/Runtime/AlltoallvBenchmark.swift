@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import MPIKit
 import Planner
 import Reports
@@ -212,21 +213,25 @@ public struct AlltoallvBenchmark {
         guard let windows else { return ({ () throws(MPIError) in }, output) }
         let exchange = RowExchange(rows: traffic.rowsByRank, rank: world.rank)
         try windows.reserve(rows: (0..<world.size).map { d in traffic.rowsByRank.reduce(0) { $0 + $1[d] } }.max() ?? 0, hidden: h)
-        let regions = (0..<world.size).map { windows.rowRegion(of: $0) }
+        let rows = MicroBatchRows(exchange: exchange, windows: windows, hidden: h)
+        let rowBytes = h * MemoryLayout<Float>.stride
         let source = try CommBuffer<Float>.make(count: tokens.count)
         source.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: tokens, count: tokens.count) }
         let path = { () throws(MPIError) in
             source.withUnsafeBufferPointer { source in
-                for token in 0..<count {
-                    let (rank, row) = exchange.remoteRow(plan.position[token])
-                    (regions[rank] + row * h).update(from: source.baseAddress! + token * h, count: h)
-                }
+                rows.pack(plan.position) { token, target in target.update(from: source.baseAddress! + token * h, count: h) }
             }
             try windows.rowsWritten()
             output.withUnsafeMutableBufferPointer { out in
                 for token in 0..<count {
+                    // As the MoE combine does (``MoELayer``): the next token's row and output row prefetched.
+                    if token + 1 < count {
+                        let (rank, row) = exchange.remoteRow(plan.position[token + 1])
+                        RowPrefetch.forReading(rows.rowRegion(rank, row: row), bytes: rowBytes)
+                        RowPrefetch.forWriting(out.baseAddress! + (token + 1) * h, bytes: rowBytes)
+                    }
                     let (rank, row) = exchange.remoteRow(plan.position[token])
-                    (out.baseAddress! + token * h).update(from: regions[rank] + row * h, count: h)
+                    (out.baseAddress! + token * h).update(from: rows.rowRegion(rank, row: row), count: h)
                 }
             }
             try windows.rowsWritten()

@@ -1,3 +1,5 @@
+import Kernels
+
 /// Where one micro-batch's token rows are packed, received, computed and read back, whichever
 /// transport moves them (``MoETransportChoice``): the one internal type that holds the raw
 /// pointers of the exchange.
@@ -79,6 +81,24 @@ struct MicroBatchRows {
             return peerRows[rank] + row * hidden
         }
         return exchange.packTarget(position, send: send, receive: receive, hidden: hidden)
+    }
+
+    /// Packs every kept pair in pair order (`positions[pair]` its send position, < 0 dropped;
+    /// `skip(position)` true for pairs packed elsewhere): `fill(pair, target)` writes the pair's
+    /// row at its ``packTarget(_:)``. On windows the next pair's target is prefetched for writing
+    /// while this one is written (``RowPrefetch``: each lands in a receiver's region on a page of
+    /// its own).
+    func pack(_ positions: [Int], skip: (Int) -> Bool = { _ in false },
+              fill: (_ pair: Int, _ target: UnsafeMutablePointer<Float>) -> Void) {
+        let rowBytes = hidden * MemoryLayout<Float>.stride
+        var pending: (pair: Int, target: UnsafeMutablePointer<Float>)?
+        for (pair, position) in positions.enumerated() where position >= 0 && !skip(position) {
+            let target = packTarget(position)
+            if isWindow { RowPrefetch.forWriting(target, bytes: rowBytes) }
+            if let pending { fill(pending.pair, pending.target) }
+            pending = (pair, target)
+        }
+        if let pending { fill(pending.pair, pending.target) }
     }
 
     /// Where the result for send position `position` is after the combine.

@@ -126,7 +126,7 @@ extension MoEExecutor {
         let rows = routes.rows[batch], positions = routes.plans[batch].position, h = task.hidden
         let start = MPIEnvironment.wallTime
         guard transport == .hierarchical else {
-            for (pair, slot) in positions.enumerated() where slot >= 0 { fill(pair, rows.packTarget(slot)) }
+            rows.pack(positions, fill: fill)
             try windows[batch].rowsWritten()
             Pacer.sleep(until: start + linkSeconds(batch, routes, .dispatch))
             return nil
@@ -134,7 +134,7 @@ extension MoEExecutor {
         let crossing = HierarchicalExchange(plan: positions, topK: task.topK, exchange: routes.exchanges[batch], layout: layout,
                                             perToken: perToken)
         let relayed = try crossing.send(communicator, hidden: h, fill: fill)
-        for (pair, slot) in positions.enumerated() where slot >= 0 && crossing.returnedRow[slot] < 0 { fill(pair, rows.packTarget(slot)) }
+        rows.pack(positions, skip: { crossing.returnedRow[$0] >= 0 }, fill: fill)
         relayed.rows.withUnsafeBufferPointer { landed in
             for entry in relayed.entries {
                 rows.rowRegion(entry.destination, row: entry.row).update(from: landed.baseAddress! + entry.message * h, count: h)

@@ -157,8 +157,17 @@ struct MoELayer {
                 }
             }
         }
+        let rowBytes = h * MemoryLayout<Float>.stride
         y.withUnsafeMutableBufferPointer { out in
             for token in 0..<count {
+                // The next token's routed rows (on windows scattered over the peers' regions) and
+                // its output row, prefetched while this token is summed (``RowPrefetch``).
+                if token + 1 < count {
+                    for choice in 0..<k where position[(token + 1) * k + choice] >= 0 {
+                        RowPrefetch.forReading(row(position[(token + 1) * k + choice]), bytes: rowBytes)
+                    }
+                    RowPrefetch.forWriting(out.baseAddress! + (token + 1) * h, bytes: rowBytes)
+                }
                 for choice in 0..<k where position[token * k + choice] >= 0 {
                     let weight = routing.weights[token * k + choice]
                     let source = row(position[token * k + choice])
