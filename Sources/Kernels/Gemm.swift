@@ -46,3 +46,36 @@ public func sgemm(
     GemmDriver.run(m: m, n: n, k: k, alpha: alpha, a: opA, b: opB, beta: beta,
                    c: MutableMatrix(base: cBase, ld: ldc), threads: threads)
 }
+
+/// ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)`` with A's rows gathered:
+/// `C = alpha · A · op(B) + beta · C` where row `i` of the m×k matrix A is `rows[i][0..<k]`,
+/// wherever each row lies (an expert's input rows, some in a shared window, the rank's own in its
+/// token matrix, read in place instead of copied together first). The packed A panels hold the
+/// same values as for the rows copied into one matrix, so C is bit-identical to that product.
+public func sgemm(
+    transB: Transpose = .none,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    rows: UnsafeBufferPointer<UnsafePointer<Float>>,
+    b: UnsafeBufferPointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutableBufferPointer<Float>, ldc: Int,
+    threads: Int = 1
+) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+    precondition(threads >= 1, "sgemm: threads must be at least 1")
+    precondition(rows.count >= m, "sgemm: fewer row pointers than m")
+    let (bRows, bCols) = transB == .none ? (k, n) : (n, k)
+    precondition(ldb >= max(1, bCols) && ldc >= max(1, n), "sgemm: stride too small")
+    precondition(bRows == 0 || bCols == 0 || b.count >= (bRows - 1) * ldb + bCols, "sgemm: B buffer too small")
+    precondition(m == 0 || c.count >= (m - 1) * ldc + n, "sgemm: C buffer too small")
+    if m == 0 || n == 0 { return }
+    let cBase = c.baseAddress!
+    if k == 0 || alpha == 0 {
+        GemmPackBuffers.scale(cBase, ldc: ldc, m: m, n: n, beta: beta)
+        return
+    }
+    GemmDriver.run(m: m, n: n, k: k, alpha: alpha, a: StridedMatrix(rows: rows.baseAddress!),
+                   b: StridedMatrix(b.baseAddress!, ld: ldb, transpose: transB), beta: beta,
+                   c: MutableMatrix(base: cBase, ld: ldc), threads: threads)
+}

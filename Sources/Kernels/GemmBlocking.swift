@@ -41,6 +41,7 @@ struct GemmBlocking: Sendable, Equatable {
     /// using `buffers` for packing.
     static func run(m: Int, n: Int, k: Int, alpha: Float, a: StridedMatrix, b: StridedMatrix,
                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, buffers: GemmPackBuffers) {
+        precondition(b.rowTable == nil, "GemmBlocking: only A may be row-gathered")
         if m == 0 || n == 0 { return }
         if k == 0 || alpha == 0 {
             GemmPackBuffers.scale(c, ldc: ldc, m: m, n: n, beta: beta)

@@ -46,6 +46,11 @@ final class GemmPackBuffers: @unchecked Sendable {
         let mr = GemmMicroKernel.mr
         precondition(rows >= 1 && rows <= mr && (row + mr) * kc <= countA)
         let dst = packedA + row * kc
+        if let table = a.rowTable {
+            packGatheredAPanel(table + row, column: a.tableColumn, rows: rows, kc: kc, into: dst,
+                               next: prefetchRows > 0 ? table + row + mr : nil, prefetchRows: prefetchRows)
+            return
+        }
         do {
             let src = a.base + row * a.rowStride
             if rows == mr && a.columnStride == 1 {
@@ -81,6 +86,33 @@ final class GemmPackBuffers: @unchecked Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// ``packAPanel(_:row:rows:kc:prefetchRows:)`` for a row-gathered A: row `r` of the panel is
+    /// `rows[r] + column`, read six at a time as the strided row-major case reads them (the same
+    /// packed values, so the same product); `next` holds the next panel's rows to prefetch.
+    private func packGatheredAPanel(_ rows: UnsafePointer<UnsafePointer<Float>>, column: Int, rows count: Int, kc: Int,
+                                    into dst: UnsafeMutablePointer<Float>, next: UnsafePointer<UnsafePointer<Float>>?,
+                                    prefetchRows: Int) {
+        let mr = GemmMicroKernel.mr
+        guard count == mr else {
+            for p in 0..<kc {
+                let d = dst + p * mr
+                for r in 0..<mr { d[r] = r < count ? rows[r][column + p] : 0 }
+            }
+            return
+        }
+        let r0 = rows[0] + column, r1 = rows[1] + column, r2 = rows[2] + column
+        let r3 = rows[3] + column, r4 = rows[4] + column, r5 = rows[5] + column
+        var p0 = 0
+        while p0 < kc {
+            if let next { for r in 0..<prefetchRows { frugal_prefetch_read(next[r] + column + p0) } }
+            for p in p0..<min(kc, p0 + 16) {
+                let d = dst + p * mr
+                d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
+            }
+            p0 += 16
         }
     }
 

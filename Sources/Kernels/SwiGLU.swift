@@ -25,12 +25,39 @@ public func swigluFFN(
     w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>, w2: UnsafeBufferPointer<Float>,
     out: UnsafeMutableBufferPointer<Float>, chunkRows: Int? = nil, threads: Int = 1
 ) {
-    let maxRows = chunkRows ?? max(480, (4 << 20) / max(1, intermediate))
-    precondition(tokens >= 0 && hidden >= 0 && intermediate >= 0 && maxRows >= 1, "swigluFFN: bad dimension")
+    precondition(tokens >= 0 && hidden >= 0 && intermediate >= 0, "swigluFFN: bad dimension")
     precondition(x.count >= tokens * hidden && out.count >= tokens * hidden, "swigluFFN: x or out too small")
+    if tokens == 0 || hidden == 0 { return }
+    swigluFFN(input: StridedMatrix(x.baseAddress!, ld: hidden, transpose: .none), tokens: tokens, hidden: hidden,
+              intermediate: intermediate, w1: w1, w3: w3, w2: w2, out: out, chunkRows: chunkRows, threads: threads)
+}
+
+/// ``swigluFFN(x:tokens:hidden:intermediate:w1:w3:w2:out:chunkRows:threads:)`` with the token
+/// rows gathered: row `i` of `x` is `rows[i][0..<hidden]`, wherever it lies — an expert's rows
+/// read where they are (received in a shared window, or the rank's own in its token matrix)
+/// instead of copied together first. Bit-identical to the rows copied into one matrix.
+public func swigluFFN(
+    rows: UnsafeBufferPointer<UnsafePointer<Float>>, hidden: Int, intermediate: Int,
+    w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>, w2: UnsafeBufferPointer<Float>,
+    out: UnsafeMutableBufferPointer<Float>, chunkRows: Int? = nil, threads: Int = 1
+) {
+    precondition(hidden >= 0 && intermediate >= 0, "swigluFFN: bad dimension")
+    precondition(out.count >= rows.count * hidden, "swigluFFN: out too small")
+    if rows.isEmpty || hidden == 0 { return }
+    swigluFFN(input: StridedMatrix(rows: rows.baseAddress!), tokens: rows.count, hidden: hidden,
+              intermediate: intermediate, w1: w1, w3: w3, w2: w2, out: out, chunkRows: chunkRows, threads: threads)
+}
+
+/// The fused chunk loop of both forms: `input` is the tokens×hidden matrix, strided or gathered.
+func swigluFFN(
+    input: StridedMatrix, tokens: Int, hidden: Int, intermediate: Int,
+    w1: UnsafeBufferPointer<Float>, w3: UnsafeBufferPointer<Float>, w2: UnsafeBufferPointer<Float>,
+    out: UnsafeMutableBufferPointer<Float>, chunkRows: Int?, threads: Int
+) {
+    let maxRows = chunkRows ?? max(480, (4 << 20) / max(1, intermediate))
+    precondition(maxRows >= 1, "swigluFFN: bad dimension")
     precondition(w1.count >= hidden * intermediate && w3.count >= hidden * intermediate
                  && w2.count >= intermediate * hidden, "swigluFFN: weights too small")
-    if tokens == 0 || hidden == 0 { return }
     let chunkCount = (tokens + maxRows - 1) / maxRows
     let rows = (tokens + chunkCount - 1) / chunkCount
     var h1 = [Float](repeating: 0, count: max(1, rows * intermediate))
@@ -40,12 +67,15 @@ public func swigluFFN(
             var start = 0
             while start < tokens {
                 let r = min(rows, tokens - start)
-                let xc = UnsafeBufferPointer(rebasing: x[(start * hidden)..<((start + r) * hidden)])
+                let xc = input.offset(row: start, column: 0)
                 let oc = UnsafeMutableBufferPointer(rebasing: out[(start * hidden)..<((start + r) * hidden)])
-                sgemm(m: r, n: intermediate, k: hidden, a: xc, lda: hidden, b: w1, ldb: max(1, intermediate),
-                      c: h1p, ldc: max(1, intermediate), threads: threads)
-                sgemm(m: r, n: intermediate, k: hidden, a: xc, lda: hidden, b: w3, ldb: max(1, intermediate),
-                      c: h3p, ldc: max(1, intermediate), threads: threads)
+                // The two up-projections, as `sgemm` runs them (A strided or gathered).
+                func project(_ weights: UnsafeBufferPointer<Float>, into product: UnsafeMutableBufferPointer<Float>) {
+                    GemmDriver.run(m: r, n: intermediate, k: hidden, alpha: 1, a: xc,
+                                   b: StridedMatrix(weights.baseAddress!, ld: intermediate, transpose: .none), beta: 0,
+                                   c: MutableMatrix(base: product.baseAddress!, ld: intermediate), threads: threads)
+                }
+                if intermediate > 0 { project(w1, into: h1p); project(w3, into: h3p) }
                 siluMultiply(UnsafeMutableBufferPointer(rebasing: h1p[0..<(r * intermediate)]),
                              UnsafeBufferPointer(h3p))
                 sgemm(m: r, n: hidden, k: intermediate, a: UnsafeBufferPointer(h1p), lda: max(1, intermediate),

@@ -19,7 +19,11 @@ import Reports
 /// receiver out of it: 2(n−1)/n); the path adds the pack (and the combine's read) of every row
 /// but moves its own block only there. Round trip: bare 2 or 2(2n−1)/n, path 2 + 2(n−1)/n or
 /// 2 + 4(n−1)/n, so the ratio is about `n/(2n−1)` (0.67 at 2 ranks) or `(2n−1)/(3n−2)` (0.75).
-/// It is a model, not a bound: cache-resident sizes beat it, MPI overheads fall short of it.
+/// The window path copies each row for another rank once into its receiver's region and leaves
+/// its own rows where they are, and its combine reads every row once: `(n−1)/n + 1` per byte
+/// round trip against the bare call's 2 with CMA, so its ratio is about `2n/(2n−1)` (1.33 at 2
+/// ranks, 1.14 at 4). It is a model, not a bound: cache-resident sizes beat it, MPI overheads
+/// fall short of it.
 ///
 /// Reported the nccl-tests way, per size S (bytes each rank sends per Alltoallv):
 /// `algbw = 2·S / t` (dispatch and combine), `busbw = algbw · (n−1)/n`, time the median over
@@ -47,6 +51,9 @@ public struct AlltoallvBenchmark {
         /// single-copy transport, `n/(2n−1)`, and with copy-in/copy-out, `(2n−1)/(3n−2)`.
         public var modelRatioSingleCopy: Double
         public var modelRatioCopyInOut: Double
+        /// The ratio the copy-count model predicts for the window path against a bare call with a
+        /// single-copy transport, `2n/(2n−1)`.
+        public var modelWindowRatio: Double
         public var wrong: Int
     }
 
@@ -113,7 +120,8 @@ public struct AlltoallvBenchmark {
                    windowMicroseconds: hasWindow ? seconds[2] * 1e6 : 0, windowAlgbwGbPerSecond: hasWindow ? algbw[2] : 0,
                    windowBusbwGbPerSecond: hasWindow ? algbw[2] * factor : 0, windowRatio: hasWindow ? seconds[0] / seconds[2] : 0,
                    modelRatioSingleCopy: Self.modelRatios(ranks: ranks).singleCopy,
-                   modelRatioCopyInOut: Self.modelRatios(ranks: ranks).copyInOut, wrong: totalWrong)
+                   modelRatioCopyInOut: Self.modelRatios(ranks: ranks).copyInOut,
+                   modelWindowRatio: Self.modelRatios(ranks: ranks).window, wrong: totalWrong)
     }
 
     /// One size's rows: each of this rank's `count` rows (`hidden` floats, distinct values) goes to
@@ -199,13 +207,14 @@ public struct AlltoallvBenchmark {
         return (path, output)
     }
 
-    /// Window path: what ``MoEExecutor`` does on the window transport — each row written once,
-    /// straight into its receiver's region at the offset the counts give (own rows into this
-    /// rank's region), synchronize; the combine reads each pair's row in its receiver's region
-    /// (the experts would have written their outputs there; here the rows go straight back) into
-    /// its token; synchronize again so the next round's writes do not overtake the reads. No
-    /// buffer stands between the token rows and their receivers. A no-op where the ranks do not
-    /// share one host.
+    /// Window path: what ``MoEExecutor``'s forward does on the window transport — each row for
+    /// another rank written once, straight into its receiver's region at the offset the counts
+    /// give, synchronize; this rank's own rows are not moved at all (its experts read them in the
+    /// token matrix: ``MicroBatchRows/inputRows(ownFrom:positions:topK:)``). The combine reads each
+    /// pair's row where the experts read it (with no experts here the rows go straight back: in
+    /// the receiver's region, own rows in the token matrix) into its token; synchronize again so
+    /// the next round's writes do not overtake the reads. No buffer stands between the token rows
+    /// and their receivers. A no-op where the ranks do not share one host.
     private func windowPath(_ traffic: Traffic, world: Communicator, windows: WindowBuffers?) throws(MPIError)
         -> (path: () throws(MPIError) -> Void, output: CommBuffer<Float>) {
         let h = hidden, count = traffic.count, plan = traffic.plan, tokens = traffic.tokens
@@ -219,19 +228,26 @@ public struct AlltoallvBenchmark {
         source.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: tokens, count: tokens.count) }
         let path = { () throws(MPIError) in
             source.withUnsafeBufferPointer { source in
-                rows.pack(plan.position) { token, target in target.update(from: source.baseAddress! + token * h, count: h) }
+                let first = source.baseAddress!
+                rows.pack(plan.position, skip: rows.isOwn) { token, target in target.update(from: first + token * h, count: h) }
             }
             try windows.rowsWritten()
-            output.withUnsafeMutableBufferPointer { out in
-                for token in 0..<count {
-                    // As the MoE combine does (``MoELayer``): the next token's row and output row prefetched.
-                    if token + 1 < count {
-                        let (rank, row) = exchange.remoteRow(plan.position[token + 1])
-                        RowPrefetch.forReading(rows.rowRegion(rank, row: row), bytes: rowBytes)
-                        RowPrefetch.forWriting(out.baseAddress! + (token + 1) * h, bytes: rowBytes)
+            source.withUnsafeBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { out in
+                    let first = source.baseAddress!, target = out.baseAddress!
+                    // Where token `t`'s row is now: as the MoE combine does (``MoELayer``), the next
+                    // token's row and output row are prefetched.
+                    func row(_ token: Int) -> UnsafePointer<Float> {
+                        let (rank, row) = exchange.remoteRow(plan.position[token])
+                        return rank == exchange.rank ? first + token * h : UnsafePointer(rows.rowRegion(rank, row: row))
                     }
-                    let (rank, row) = exchange.remoteRow(plan.position[token])
-                    (out.baseAddress! + token * h).update(from: rows.rowRegion(rank, row: row), count: h)
+                    for token in 0..<count {
+                        if token + 1 < count {
+                            RowPrefetch.forReading(row(token + 1), bytes: rowBytes)
+                            RowPrefetch.forWriting(target + (token + 1) * h, bytes: rowBytes)
+                        }
+                        (target + token * h).update(from: row(token), count: h)
+                    }
                 }
             }
             try windows.rowsWritten()
@@ -239,11 +255,12 @@ public struct AlltoallvBenchmark {
         return (path, output)
     }
 
-    /// The copy-count model's ratio on `ranks` ranks of one host: `n/(2n−1)` with a single-copy
-    /// transport, `(2n−1)/(3n−2)` with copy-in/copy-out.
-    static func modelRatios(ranks: Int) -> (singleCopy: Double, copyInOut: Double) {
+    /// The copy-count model's ratios on `ranks` ranks of one host: the alltoallv path's, `n/(2n−1)`
+    /// with a single-copy transport and `(2n−1)/(3n−2)` with copy-in/copy-out; the window path's
+    /// against a single-copy bare call, `2n/(2n−1)`.
+    static func modelRatios(ranks: Int) -> (singleCopy: Double, copyInOut: Double, window: Double) {
         let n = Double(ranks)
-        return (n / (2 * n - 1), (2 * n - 1) / (3 * n - 2))
+        return (n / (2 * n - 1), (2 * n - 1) / (3 * n - 2), 2 * n / (2 * n - 1))
     }
 
     private func report(_ rows: [Row], ranks: Int) -> String {
@@ -257,7 +274,7 @@ public struct AlltoallvBenchmark {
         let model = Self.modelRatios(ranks: ranks)
         text += String(format: "# copy-count model of one host (see --help): ratio ≈ %.2f with single-copy transfers (CMA), %.2f with copy-in/copy-out\n",
                        model.singleCopy, model.copyInOut)
-        text += "# window path (rows written into the receivers' shared-window regions, combine reads them in place; \(synchronization.rawValue) synchronization)\n"
+        text += "# window path (rows for other ranks written into their shared-window regions, own rows left in place, combine reads every row where it is; \(synchronization.rawValue) synchronization): copy-count model w.ratio ≈ \(String(format: "%.2f", model.window))\n"
         text += "#     size(B)     rows   bare(us)   path(us) window(us)  bare busbw  path busbw   win busbw   ratio  w.ratio  #wrong\n"
         for row in rows {
             text += String(format: "%13d %8d %10.1f %10.1f %10.1f %11.2f %11.2f %11.2f %7.2f %8.2f %7d\n", row.bytes, row.rows,

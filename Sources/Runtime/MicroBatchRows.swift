@@ -8,9 +8,10 @@ import Kernels
 ///   the receive buffer; the experts read the receive buffer and write the expert output buffer;
 ///   results come back into the returned buffer (own results are read where the experts wrote
 ///   them). See ``RowExchange``.
-/// - window: every row is packed straight into its receiver's row region (``WindowBuffers``);
-///   the experts read their own row region and write their own output region; results are read
-///   in their receivers' output regions.
+/// - window: every row for another rank is packed straight into its receiver's row region
+///   (``WindowBuffers``); the experts read their own row region — and, in the forward pass, the
+///   rank's own rows in place in the token matrix (``inputRows(ownFrom:positions:topK:)``) — and
+///   write their own output region; results are read in their receivers' output regions.
 /// - hierarchical: as window inside this rank's node; rows for other nodes go through their
 ///   relays (``HierarchicalExchange``) and their results are read where the combine returned them
 ///   (``CrossingRows``).
@@ -117,6 +118,32 @@ struct MicroBatchRows {
 
     /// Hierarchical: the expert output at row `row` of `rank`'s output region (a rank of this node).
     func outputRow(_ rank: Int, row: Int) -> UnsafePointer<Float> { peerOutputs[rank] + row * hidden }
+
+    /// Whether send position `position` is one of this rank's own rows (its run to itself).
+    @inline(__always)
+    func isOwn(_ position: Int) -> Bool { exchange.destination(of: position) == exchange.rank }
+
+    /// Where the experts read each received row, in receive order: the receive buffer (or this
+    /// rank's row region), except — given `x`, the micro-batch's token rows, on the window
+    /// transports — this rank's own rows, read in place from `x` (pair `p` with send position
+    /// `positions[p]` is token `p / topK`'s row): the forward dispatch does not copy them
+    /// (``pack(_:skip:fill:)`` with ``isOwn(_:)``). The pointers into `x` are valid while `x` is.
+    func inputRows(ownFrom x: UnsafePointer<Float>?, positions: [Int], topK: Int) -> [UnsafePointer<Float>] {
+        var rows = (0..<receivedRows).map { UnsafePointer(receive + $0 * hidden) }
+        guard isWindow, let x else { return rows }
+        for (pair, position) in positions.enumerated() where position >= 0 && isOwn(position) {
+            rows[exchange.remoteRow(position).row] = x + (pair / topK) * hidden
+        }
+        return rows
+    }
+
+    /// The rows at `rows` copied into one array, in order (what a backward pass keeps).
+    static func gathered(_ rows: [UnsafePointer<Float>], hidden: Int) -> [Float] {
+        var copy: [Float] = []
+        copy.reserveCapacity(rows.count * hidden)
+        for row in rows { copy.append(contentsOf: UnsafeBufferPointer(start: row, count: hidden)) }
+        return copy
+    }
 
     /// The rows this rank's experts received, in receive order.
     var input: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: receive, count: receivedRows * hidden) }

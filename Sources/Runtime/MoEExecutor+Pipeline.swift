@@ -53,10 +53,13 @@ extension MoEExecutor {
             let pending = overlap ? inFlight.requests : []
             timer.measure(.compute, .forward) {
                 pacer.compute {
-                    buffer.receiveRows.withUnsafeBufferPointer { input in
+                    buffer.receiveRows.withUnsafeBufferPointer { receiveRows in
+                        let input = (0..<received).map { receiveRows.baseAddress! + $0 * h }
                         buffer.combineSend.withUnsafeMutableBufferPointer { output in
-                            layer.expertOutputs(segments: routes.segments[batch], input: input, output: output,
-                                                progress: { for request in pending { _ = try? request.test() } })
+                            input.withUnsafeBufferPointer {
+                                layer.expertOutputs(segments: routes.segments[batch], input: $0, output: output,
+                                                    progress: { for request in pending { _ = try? request.test() } })
+                            }
                         }
                     }
                 }

@@ -120,13 +120,15 @@ extension MoEExecutor {
     /// token's; backward: its weighted gradient) where it goes — into its receiver's region, or
     /// on hierarchical for another node into a message row to that node's relay, which writes it
     /// there (`perToken`: one message row per token and node) — then the rows are made visible.
+    /// `ownInPlace`: this rank's own rows are not written (the forward: its experts read them in
+    /// the token matrix, ``MicroBatchRows/inputRows(ownFrom:positions:topK:)``).
     /// Paced to the emulated links. Returns the crossing rows on hierarchical.
-    func windowDispatch(_ batch: Int, _ routes: MoEStepRoutes, perToken: Bool, measurement: inout MoEStepMeasurement,
+    func windowDispatch(_ batch: Int, _ routes: MoEStepRoutes, perToken: Bool, ownInPlace: Bool, measurement: inout MoEStepMeasurement,
                         fill: (_ pair: Int, _ target: UnsafeMutablePointer<Float>) -> Void) throws(MPIError) -> CrossingInFlight? {
         let rows = routes.rows[batch], positions = routes.plans[batch].position, h = task.hidden
         let start = MPIEnvironment.wallTime
         guard transport == .hierarchical else {
-            rows.pack(positions, fill: fill)
+            rows.pack(positions, skip: { ownInPlace && rows.isOwn($0) }, fill: fill)
             try windows[batch].rowsWritten()
             Pacer.sleep(until: start + linkSeconds(batch, routes, .dispatch))
             return nil
@@ -134,7 +136,7 @@ extension MoEExecutor {
         let crossing = HierarchicalExchange(plan: positions, topK: task.topK, exchange: routes.exchanges[batch], layout: layout,
                                             perToken: perToken)
         let relayed = try crossing.send(communicator, hidden: h, fill: fill)
-        rows.pack(positions, skip: { crossing.returnedRow[$0] >= 0 }, fill: fill)
+        rows.pack(positions, skip: { crossing.returnedRow[$0] >= 0 || (ownInPlace && rows.isOwn($0)) }, fill: fill)
         relayed.rows.withUnsafeBufferPointer { landed in
             for entry in relayed.entries {
                 rows.rowRegion(entry.destination, row: entry.row).update(from: landed.baseAddress! + entry.message * h, count: h)
@@ -190,25 +192,28 @@ extension MoEExecutor {
         let m = task.microBatches, h = task.hidden, k = task.topK, chunk = task.tokens / m
         var savedRows = [[Float]](repeating: [], count: m)
         for batch in 0..<m {
-            let rows = routes.rows[batch]
-            var dispatch = PhaseTimer(trace: trace)
-            let inFlight = try dispatch.measure(.comm, .dispatch) { () throws(MPIError) in
-                try x.withUnsafeBufferPointer { (source) throws(MPIError) in
-                    let first = source.baseAddress! + batch * chunk * h
-                    return try windowDispatch(batch, routes, perToken: true, measurement: &measurement) { pair, target in
+            let rows = routes.rows[batch], positions = routes.plans[batch].position
+            try x.withUnsafeBufferPointer { (source) throws(MPIError) in
+                let first = source.baseAddress! + batch * chunk * h
+                var dispatch = PhaseTimer(trace: trace)
+                let inFlight = try dispatch.measure(.comm, .dispatch) { () throws(MPIError) in
+                    try windowDispatch(batch, routes, perToken: true, ownInPlace: true, measurement: &measurement) { pair, target in
                         target.update(from: first + (pair / k) * h, count: h)
                     }
                 }
+                measurement.dispatchSeconds += dispatch.comm
+                let input = rows.inputRows(ownFrom: first, positions: positions, topK: k)
+                if task.backward { savedRows[batch] = MicroBatchRows.gathered(input, hidden: h) }
+                timer.measure(.compute, .forward) {
+                    pacer.compute {
+                        input.withUnsafeBufferPointer { layer.expertOutputs(segments: routes.segments[batch], input: $0, output: rows.output) }
+                    }
+                }
+                measurement.rowsReceived += rows.receivedRows
+                var combine = PhaseTimer(trace: trace)
+                try combine.measure(.comm, .combine) { () throws(MPIError) in try windowCombine(batch, routes, inFlight) }
+                measurement.combineSeconds += combine.comm
             }
-            measurement.dispatchSeconds += dispatch.comm
-            if task.backward { savedRows[batch] = Array(rows.input) }
-            timer.measure(.compute, .forward) {
-                pacer.compute { layer.expertOutputs(segments: routes.segments[batch], input: rows.input, output: rows.output) }
-            }
-            measurement.rowsReceived += rows.receivedRows
-            var combine = PhaseTimer(trace: trace)
-            try combine.measure(.comm, .combine) { () throws(MPIError) in try windowCombine(batch, routes, inFlight) }
-            measurement.combineSeconds += combine.comm
         }
         return savedRows
     }

@@ -107,11 +107,14 @@ struct MoELayer {
         return output
     }
 
-    /// The held experts' outputs for received rows laid out in `segments` (each a contiguous run
-    /// of one slot's rows in `input`), written at the same rows of `output`: no regrouping copy.
-    /// `progress` runs between segments (to drive MPI progress of transfers in flight).
-    func expertOutputs(segments: [ExpertSegment], input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
-                       progress: () -> Void = {}) {
+    /// The held experts' outputs for received rows laid out in `segments` (each a run of one
+    /// slot's rows), written at the same rows of `output`: no regrouping copy. Row `i` of the input
+    /// is read where `input[i]` points — the receive buffer, or on the window transports a shared
+    /// window or, for the rank's own rows, its token matrix (``MicroBatchRows/inputRows(ownFrom:positions:topK:)``);
+    /// the products are bit-identical either way. `progress` runs between segments (to drive MPI
+    /// progress of transfers in flight).
+    func expertOutputs(segments: [ExpertSegment], input: UnsafeBufferPointer<UnsafePointer<Float>>,
+                       output: UnsafeMutableBufferPointer<Float>, progress: () -> Void = {}) {
         let h = task.hidden, f = task.expertFfnWidth, perExpert = h * f
         w1.withUnsafeBufferPointer { a in
             w3.withUnsafeBufferPointer { c in
@@ -119,7 +122,8 @@ struct MoELayer {
                     for segment in segments {
                         let rows = (segment.offset * h)..<((segment.offset + segment.count) * h)
                         let weights = (segment.slot * perExpert)..<((segment.slot + 1) * perExpert)
-                        swigluFFN(x: UnsafeBufferPointer(rebasing: input[rows]), tokens: segment.count, hidden: h, intermediate: f,
+                        swigluFFN(rows: UnsafeBufferPointer(rebasing: input[segment.offset..<(segment.offset + segment.count)]),
+                                  hidden: h, intermediate: f,
                                   w1: UnsafeBufferPointer(rebasing: a[weights]), w3: UnsafeBufferPointer(rebasing: c[weights]),
                                   w2: UnsafeBufferPointer(rebasing: d[weights]), out: UnsafeMutableBufferPointer(rebasing: output[rows]))
                         progress()
