@@ -36,15 +36,21 @@ public func sgemm(
     precondition(bRows == 0 || bCols == 0 || b.count >= (bRows - 1) * ldb + bCols, "sgemm: B buffer too small")
     precondition(m == 0 || c.count >= (m - 1) * ldc + n, "sgemm: C buffer too small")
     if m == 0 || n == 0 { return }
-    let cBase = c.baseAddress!
-    if k == 0 || alpha == 0 {
-        GemmPackBuffers.scale(cBase, ldc: ldc, m: m, n: n, beta: beta)
+    sgemm(m: m, n: n, k: k, alpha: alpha, a: k == 0 ? nil : StridedMatrix(a.baseAddress!, ld: lda, transpose: transA),
+          b: k == 0 ? nil : StridedMatrix(b.baseAddress!, ld: ldb, transpose: transB), beta: beta,
+          c: MutableMatrix(base: c.baseAddress!, ld: ldc), threads: threads)
+}
+
+/// The checked forms' common tail, on operands already viewed as logical matrices (A strided or
+/// row-gathered): `C = beta · C` when `k` or `alpha` is 0, else the blocked product. `m`, `n` ≥ 1;
+/// `a` and `b` nil only when `k` is 0.
+func sgemm(m: Int, n: Int, k: Int, alpha: Float, a: StridedMatrix?, b: StridedMatrix?, beta: Float,
+           c: MutableMatrix, threads: Int) {
+    guard k > 0, alpha != 0, let a, let b else {
+        GemmPackBuffers.scale(c.base, ldc: c.ld, m: m, n: n, beta: beta)
         return
     }
-    let opA = StridedMatrix(a.baseAddress!, ld: lda, transpose: transA)
-    let opB = StridedMatrix(b.baseAddress!, ld: ldb, transpose: transB)
-    GemmDriver.run(m: m, n: n, k: k, alpha: alpha, a: opA, b: opB, beta: beta,
-                   c: MutableMatrix(base: cBase, ld: ldc), threads: threads)
+    GemmDriver.run(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, threads: threads)
 }
 
 /// ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)`` with A's rows gathered:
@@ -70,12 +76,7 @@ public func sgemm(
     precondition(bRows == 0 || bCols == 0 || b.count >= (bRows - 1) * ldb + bCols, "sgemm: B buffer too small")
     precondition(m == 0 || c.count >= (m - 1) * ldc + n, "sgemm: C buffer too small")
     if m == 0 || n == 0 { return }
-    let cBase = c.baseAddress!
-    if k == 0 || alpha == 0 {
-        GemmPackBuffers.scale(cBase, ldc: ldc, m: m, n: n, beta: beta)
-        return
-    }
-    GemmDriver.run(m: m, n: n, k: k, alpha: alpha, a: StridedMatrix(rows: rows.baseAddress!),
-                   b: StridedMatrix(b.baseAddress!, ld: ldb, transpose: transB), beta: beta,
-                   c: MutableMatrix(base: cBase, ld: ldc), threads: threads)
+    sgemm(m: m, n: n, k: k, alpha: alpha, a: k == 0 ? nil : StridedMatrix(rows: rows.baseAddress!),
+          b: k == 0 ? nil : StridedMatrix(b.baseAddress!, ld: ldb, transpose: transB), beta: beta,
+          c: MutableMatrix(base: c.baseAddress!, ld: ldc), threads: threads)
 }

@@ -24,7 +24,9 @@ struct StridedMatrix: @unchecked Sendable {
         self.base = base; self.rowStride = rowStride; self.columnStride = columnStride
     }
 
-    /// The row-gathered matrix whose row `i` starts at `rows[i]` (at least one row).
+    /// The row-gathered matrix whose row `i` starts at `rows[i]` (at least one row). Only packing
+    /// A reads it (``GemmPackBuffers/packAPanel(_:row:rows:kc:prefetchRows:)``); `base` is just the
+    /// first row, and `rowStride` 0 — never a stand-in for the rows.
     init(rows: UnsafePointer<UnsafePointer<Float>>) {
         base = rows[0]; rowStride = 0; columnStride = 1
         rowTable = rows

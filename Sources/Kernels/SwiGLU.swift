@@ -71,9 +71,9 @@ func swigluFFN(
                 let oc = UnsafeMutableBufferPointer(rebasing: out[(start * hidden)..<((start + r) * hidden)])
                 // The two up-projections, as `sgemm` runs them (A strided or gathered).
                 func project(_ weights: UnsafeBufferPointer<Float>, into product: UnsafeMutableBufferPointer<Float>) {
-                    GemmDriver.run(m: r, n: intermediate, k: hidden, alpha: 1, a: xc,
-                                   b: StridedMatrix(weights.baseAddress!, ld: intermediate, transpose: .none), beta: 0,
-                                   c: MutableMatrix(base: product.baseAddress!, ld: intermediate), threads: threads)
+                    sgemm(m: r, n: intermediate, k: hidden, alpha: 1, a: xc,
+                          b: StridedMatrix(weights.baseAddress!, ld: intermediate, transpose: .none), beta: 0,
+                          c: MutableMatrix(base: product.baseAddress!, ld: intermediate), threads: threads)
                 }
                 if intermediate > 0 { project(w1, into: h1p); project(w3, into: h3p) }
                 siluMultiply(UnsafeMutableBufferPointer(rebasing: h1p[0..<(r * intermediate)]),

@@ -113,7 +113,7 @@ struct MicroBatchRows {
         return exchange.resultRow(position, returned: returned, expertOutput: UnsafePointer(expertOutput), hidden: hidden)
     }
 
-    /// Hierarchical: the row `row` of `rank`'s region (a rank of this rank's node).
+    /// Window transports: the row `row` of `rank`'s region (on hierarchical a rank of this rank's node).
     func rowRegion(_ rank: Int, row: Int) -> UnsafeMutablePointer<Float> { peerRows[rank] + row * hidden }
 
     /// Hierarchical: the expert output at row `row` of `rank`'s output region (a rank of this node).
@@ -123,14 +123,18 @@ struct MicroBatchRows {
     @inline(__always)
     func isOwn(_ position: Int) -> Bool { exchange.destination(of: position) == exchange.rank }
 
-    /// Where the experts read each received row, in receive order: the receive buffer (or this
-    /// rank's row region), except — given `x`, the micro-batch's token rows, on the window
-    /// transports — this rank's own rows, read in place from `x` (pair `p` with send position
+    /// Every row of the receive buffer (this rank's row region on windows), in receive order: where
+    /// the experts read their rows when nothing is read in place (the alltoallv transport).
+    var receivedRowTable: [UnsafePointer<Float>] { (0..<receivedRows).map { UnsafePointer(receive + $0 * hidden) } }
+
+    /// Where the experts read each received row in the forward pass, in receive order: the
+    /// receive buffer (``receivedRowTable``), except on the window transports this rank's own rows,
+    /// read in place from `x`, the micro-batch's token rows (pair `p` with send position
     /// `positions[p]` is token `p / topK`'s row): the forward dispatch does not copy them
     /// (``pack(_:skip:fill:)`` with ``isOwn(_:)``). The pointers into `x` are valid while `x` is.
-    func inputRows(ownFrom x: UnsafePointer<Float>?, positions: [Int], topK: Int) -> [UnsafePointer<Float>] {
-        var rows = (0..<receivedRows).map { UnsafePointer(receive + $0 * hidden) }
-        guard isWindow, let x else { return rows }
+    func inputRows(ownFrom x: UnsafePointer<Float>, positions: [Int], topK: Int) -> [UnsafePointer<Float>] {
+        var rows = receivedRowTable
+        guard isWindow else { return rows }
         for (pair, position) in positions.enumerated() where position >= 0 && isOwn(position) {
             rows[exchange.remoteRow(position).row] = x + (pair / topK) * hidden
         }
@@ -145,7 +149,9 @@ struct MicroBatchRows {
         return copy
     }
 
-    /// The rows this rank's experts received, in receive order.
+    /// The receive buffer (this rank's row region on windows), in receive order: every row the
+    /// experts receive, except after a forward window dispatch, which leaves the own run unwritten
+    /// (read ``inputRows(ownFrom:positions:topK:)`` there). The backward reads its gradients here.
     var input: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: receive, count: receivedRows * hidden) }
 
     /// Where this rank's experts write their outputs (the same rows).

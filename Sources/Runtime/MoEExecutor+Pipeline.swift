@@ -53,14 +53,10 @@ extension MoEExecutor {
             let pending = overlap ? inFlight.requests : []
             timer.measure(.compute, .forward) {
                 pacer.compute {
-                    buffer.receiveRows.withUnsafeBufferPointer { receiveRows in
-                        let input = (0..<received).map { receiveRows.baseAddress! + $0 * h }
-                        buffer.combineSend.withUnsafeMutableBufferPointer { output in
-                            input.withUnsafeBufferPointer {
-                                layer.expertOutputs(segments: routes.segments[batch], input: $0, output: output,
-                                                    progress: { for request in pending { _ = try? request.test() } })
-                            }
-                        }
+                    let rows = routes.rows[batch]
+                    rows.receivedRowTable.withUnsafeBufferPointer {
+                        layer.expertOutputs(segments: routes.segments[batch], input: $0, output: rows.output,
+                                            progress: { for request in pending { _ = try? request.test() } })
                     }
                 }
             }

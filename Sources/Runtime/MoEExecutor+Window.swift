@@ -3,8 +3,9 @@ import MPIKit
 import Workload
 
 /// The window transport of ``MoEExecutor`` (``MoETransport/window``): the dispatch writes each
-/// row straight into its receiver's shared-window region, the experts compute in place, the
-/// combine reads their outputs where they lie (inside the weighted sum). Two synchronizations
+/// row for another rank straight into its receiver's shared-window region (in the forward pass a
+/// rank's own rows are not moved), the experts read every row where it lies and write their own
+/// output region, the combine reads their outputs where they lie (inside the weighted sum). Two synchronizations
 /// per micro-batch and direction; no buffer between a token row and its receiver.
 extension MoEExecutor {
     /// Which way rows travel in one exchange.
@@ -183,8 +184,9 @@ extension MoEExecutor {
         return pacer.linkSeconds(intraNodeBytes: intra, scaleOutBytes: scaleOut)
     }
 
-    /// 5 on windows: per micro-batch, the dispatch (``windowDispatch``), experts on this rank's
-    /// region into its output region, the combine (``windowCombine``; the weighted sum reads the
+    /// 5 on windows: per micro-batch, the dispatch (``windowDispatch``; own rows stay in `x`),
+    /// experts on this rank's region and its own rows in `x` (``MicroBatchRows/inputRows(ownFrom:positions:topK:)``)
+    /// into its output region, the combine (``windowCombine``; the weighted sum reads the
     /// outputs in place). Returns the rows each micro-batch's experts received when the step has a
     /// backward pass, else empty rows.
     func windowDispatchExpertsAndCombine(_ x: [Float], _ routes: MoEStepRoutes, timer: inout PhaseTimer,

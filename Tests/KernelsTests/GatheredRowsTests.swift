@@ -20,7 +20,9 @@ import Kernels
     }
 
     @Test("gathered A gives the strided product bit for bit",
-          arguments: [(1, 1, 1), (5, 17, 3), (6, 16, 16), (7, 33, 31), (13, 40, 300), (97, 23, 65), (200, 48, 17)])
+          arguments: [(1, 1, 1), (5, 17, 3), (6, 16, 16), (7, 33, 31), (13, 40, 300), (97, 23, 65), (200, 48, 17),
+                      // k past the kc block (512): the second k block reads each row from its column 512 on.
+                      (13, 20, 1_100)])
     func gatheredGemmIsBitIdentical(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         let (storage, offsets, packed) = Self.scatteredRows(m: m, k: k, seed: UInt64(m * 1_000 + k))

@@ -19,7 +19,9 @@ import TestSupport
         let n = Double(ranks), model = (n / (2 * n - 1), (2 * n - 1) / (3 * n - 2))
         #expect(rows?.allSatisfy { abs(($0["modelRatioSingleCopy"] as? Double ?? 0) - model.0) < 1e-12 } == true)
         #expect(rows?.allSatisfy { abs(($0["modelRatioCopyInOut"] as? Double ?? 0) - model.1) < 1e-12 } == true)
-        // The window path: own rows stay in place, so (n − 1)/n + 1 copies per byte against 2: 2n/(2n − 1), 4/3 at 2 ranks.
-        #expect(rows?.allSatisfy { abs(($0["modelWindowRatio"] as? Double ?? 0) - 2 * n / (2 * n - 1)) < 1e-12 } == true)
+        // The window path: own rows stay in place, so (n − 1)/n + 1 copies per byte round trip against 2:
+        // 2 / (1/2 + 1) = 4/3 at 2 ranks, 2 / (2/3 + 1) = 6/5 at 3, 2 / (3/4 + 1) = 8/7 at 4.
+        let windowModel: Double = [2: 4.0 / 3, 3: 6.0 / 5, 4: 8.0 / 7][ranks] ?? 0
+        #expect(rows?.allSatisfy { abs(($0["modelWindowRatio"] as? Double ?? 0) - windowModel) < 1e-12 } == true)
     }
 }
