@@ -24,6 +24,9 @@ public struct RankParameters: Sendable {
 
     /// Per stage.
     public let perStage: [Counts]
+    /// Per stage: the rank's parameters of its largest block (one ZeRO-3 gather unit; the first
+    /// block carries the embedding, the last the head and final norm).
+    public let largestBlock: [Double]
     let setup: TrainingSetup
     /// Which rank holds which coordinate (the groups come from there).
     let layout: RankLayout
@@ -32,19 +35,26 @@ public struct RankParameters: Sendable {
         self.setup = setup
         self.layout = RankLayout(setup: setup, gpusPerNode: gpusPerNode)
         let blocks = BlockParameters(model: model)
-        var stages: [Counts] = []
+        var stages: [Counts] = [], largest: [Double] = []
         for stage in 0..<setup.pp {
-            var counts = Counts()
+            var counts = Counts(), block = 0.0
             for chunk in 0..<layout.chunksPerRank {
-                let position = layout.position(stage: stage, chunk: chunk).position
-                let held = blocks.rankCounts(blocks: layout.blocks[position], first: position == 0,
-                                             last: position == layout.positions - 1, tp: setup.tp, ep: setup.ep)
-                counts.nonExpert += held.nonExpert
-                counts.expert += held.expert
+                let position = layout.position(stage: stage, chunk: chunk).position, held = layout.blocks[position]
+                let whole = blocks.rankCounts(blocks: held, first: position == 0,
+                                              last: position == layout.positions - 1, tp: setup.tp, ep: setup.ep)
+                counts.nonExpert += whole.nonExpert
+                counts.expert += whole.expert
+                for (index, one) in held.enumerated() {
+                    block = max(block, blocks.rankCounts(blocks: [one], first: position == 0 && index == 0,
+                                                         last: position == layout.positions - 1 && index == held.count - 1,
+                                                         tp: setup.tp, ep: setup.ep).total)
+                }
             }
             stages.append(counts)
+            largest.append(block)
         }
         perStage = stages
+        largestBlock = largest
     }
 
     /// The data-parallel group of non-expert weights of the rank at (`stage`, `column`).

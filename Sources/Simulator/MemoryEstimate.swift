@@ -5,7 +5,8 @@ import Workload
 /// ZeRO stage), stored activations (peak over the rank's schedule, by recompute policy and
 /// precision) and a fixed workspace. A setup that does not fit is reported, never timed.
 ///
-/// Assumptions (docs/simulate.md, "The model"): BF16 weights; FP32 gradients (accumulated over
+/// Assumptions (docs/simulate.md, "The model"): BF16 weights (under ZeRO-3 the rank's shard plus
+/// the gathered copy its `gathers` mode holds, ``gatheredParameters(setup:parameters:stage:)``); FP32 gradients (accumulated over
 /// micro-batches); optimizer = FP32 master + two moments, FP32 (12 B/param) or BF16 moments under
 /// the FP8 recipe (8 B/param, DeepSeek-V3 report §3.3); activations kept until the input-gradient
 /// pass; 4 GB workspace (CUDA context, communication buffers, allocator slack).
@@ -109,6 +110,20 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
         return bytes
     }
 
+    /// ZeRO-3's gathered copy of a `stage` rank's weights at its peak (none below ZeRO-3, where the
+    /// weights are whole already): gathered once per step and kept (``ShardedGathers/step``), or
+    /// before each block's forward and kept until its backward (``ShardedGathers/forward``: with
+    /// micro-batches in flight every block stays gathered from the first forward to the last
+    /// backward), all of the stage's; re-gathered for the backward and freed after each pass
+    /// (``ShardedGathers/forwardBackward``), the block being computed and the next one prefetched.
+    static func gatheredParameters(setup: TrainingSetup, parameters: RankParameters, stage: Int) -> Double {
+        guard setup.zeroStage >= 3 else { return 0 }
+        switch setup.shardedGathers {
+        case .step, .forward: return parameters.share(stage: stage, sharded: false)
+        case .forwardBackward: return 2 * parameters.largestBlock[stage]
+        }
+    }
+
     /// Estimates memory for every stage and keeps the worst.
     public static func estimate(model: TransformerModel, setup: TrainingSetup, layout: PipelineLayout,
                                 parameters: RankParameters, capacityBytes: Double) -> MemoryEstimate {
@@ -133,7 +148,7 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
             // ZeRO shards over the groups holding the same weights (dp·cp ranks, both mirror stages
             // under DualPipe), as the program's optimizer does (``RankParameters/share(stage:sharded:)``).
             func sharded(_ enabled: Bool) -> Double { parameters.share(stage: stage, sharded: enabled) }
-            estimate.weightsBytes = 2 * sharded(setup.zeroStage >= 3)
+            estimate.weightsBytes = 2 * (sharded(setup.zeroStage >= 3) + gatheredParameters(setup: setup, parameters: parameters, stage: stage))
             estimate.gradientsBytes = 4 * sharded(setup.zeroStage >= 2)
             estimate.optimizerBytes = (setup.precision == .fp8 ? 8 : 12) * sharded(setup.zeroStage >= 1)
             // Activations: the schedule's peak of what each chunk holds.

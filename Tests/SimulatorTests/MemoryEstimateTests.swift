@@ -59,6 +59,33 @@ import Workload
         #expect(two.weightsBytes == one.weightsBytes)
     }
 
+    /// ZeRO-3 keeps the rank's shard of the BF16 weights plus the copy its gathers hold. Tiny model,
+    /// tp = 1, dp = 4, one stage: a layer holds Q, K, V, O 4·2048² = 16,777,216, SwiGLU 3·2048·8192 =
+    /// 50,331,648 and two norms 2·2048 = 4,096: 67,112,960; the embedding 8·2048 = 16,384 rides on
+    /// the first layer, the head 16,384 and final norm 2,048 on the last (67,131,392 each);
+    /// all 8 layers with both: 536,903,680 + 16,384 + 18,432 = 536,938,496 parameters.
+    /// step / forward: shard + everything, 2 B × (536,938,496 / 4 + 536,938,496); forwardBackward:
+    /// shard + the largest block and the next one prefetched, 2 B × (536,938,496 / 4 + 2 · 67,131,392).
+    /// Below ZeRO-3 the weights are whole: 2 B × 536,938,496, whatever the gathers.
+    @Test func zeroThreeHoldsTheGatheredCopyItsGathersKeep() throws {
+        let model = Fixtures.tinyDenseModel()
+        func weights(zero: Int, gathers: ShardedGathers) -> Double {
+            var setup = Fixtures.pipelineSetup(pp: 1, microBatches: 4, schedule: .oneFOneB)
+            setup.dp = 4
+            setup.zeroStage = zero
+            setup.shardedGathers = gathers
+            let layout = PipelineLayout(model: model, setup: setup)
+            let parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: 8)
+            return MemoryEstimate.estimate(model: model, setup: setup, layout: layout, parameters: parameters,
+                                           capacityBytes: 80e9).weightsBytes
+        }
+        let all = 536_938_496.0, block = 67_131_392.0
+        #expect(weights(zero: 3, gathers: .step) == 2 * (all / 4 + all))
+        #expect(weights(zero: 3, gathers: .forward) == 2 * (all / 4 + all))
+        #expect(weights(zero: 3, gathers: .forwardBackward) == 2 * (all / 4 + 2 * block))
+        #expect(weights(zero: 1, gathers: .step) == 2 * all)
+    }
+
     /// DualPipe: a stage and its mirror hold the same weights and shard them together (as the
     /// program's optimizer does), so at ZeRO-1 a rank keeps 12 B × its parameters / (dp · 2) of
     /// optimizer state: with pp = 2 and dp = 2 a quarter of its parameters' 12 B (a 1F1B rank, a
