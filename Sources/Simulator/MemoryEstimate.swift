@@ -6,8 +6,8 @@ import Workload
 /// precision) and a fixed workspace. A setup that does not fit is reported, never timed.
 ///
 /// Assumptions (docs/simulate.md, "The model"): BF16 weights (under ZeRO-3 the rank's shard plus
-/// the gathered copy its `gathers` mode holds, ``gatheredParameters(setup:parameters:stage:)``); FP32 gradients (accumulated over
-/// micro-batches); optimizer = FP32 master + two moments, FP32 (12 B/param) or BF16 moments under
+/// the gathered copy its `gathers` mode holds, ``gatheredParameters(setup:parameters:stage:)``);
+/// FP32 gradients (accumulated over micro-batches); optimizer = FP32 master + two moments, FP32 (12 B/param) or BF16 moments under
 /// the FP8 recipe (8 B/param, DeepSeek-V3 report §3.3); activations kept until the input-gradient
 /// pass; 4 GB workspace (CUDA context, communication buffers, allocator slack).
 public struct MemoryEstimate: Sendable, Equatable, Codable {
@@ -115,12 +115,14 @@ public struct MemoryEstimate: Sendable, Equatable, Codable {
     /// before each block's forward and kept until its backward (``ShardedGathers/forward``: with
     /// micro-batches in flight every block stays gathered from the first forward to the last
     /// backward), all of the stage's; re-gathered for the backward and freed after each pass
-    /// (``ShardedGathers/forwardBackward``), the block being computed and the next one prefetched.
+    /// (``ShardedGathers/forwardBackward``), the block being computed and the next one prefetched
+    /// (at most the stage's weights).
     static func gatheredParameters(setup: TrainingSetup, parameters: RankParameters, stage: Int) -> Double {
         guard setup.zeroStage >= 3 else { return 0 }
         switch setup.shardedGathers {
         case .step, .forward: return parameters.share(stage: stage, sharded: false)
-        case .forwardBackward: return 2 * parameters.largestBlock[stage]
+        case .forwardBackward:
+            return min(2 * parameters.largestBlock[stage], parameters.share(stage: stage, sharded: false))
         }
     }
 

@@ -84,6 +84,19 @@ import Workload
         #expect(weights(zero: 3, gathers: .forward) == 2 * (all / 4 + all))
         #expect(weights(zero: 3, gathers: .forwardBackward) == 2 * (all / 4 + 2 * block))
         #expect(weights(zero: 1, gathers: .step) == 2 * all)
+        // One layer: its block carries the embedding and the head and final norm too, 67,112,960 +
+        // 16,384 + 18,432 = 67,147,776; "this block and the next" is capped at the stage's weights.
+        let one = TransformerModel(name: "one", layers: 1, hidden: 2048,
+                                   attention: AttentionSpec(kind: .mha, heads: 16, kvHeads: 16, headDim: 128),
+                                   denseFfnWidth: 8192, vocabulary: 8)
+        var setup = Fixtures.pipelineSetup(pp: 1, microBatches: 4, schedule: .oneFOneB)
+        setup.dp = 4; setup.zeroStage = 3; setup.shardedGathers = .forwardBackward
+        let layout = PipelineLayout(model: one, setup: setup)
+        let parameters = RankParameters(model: one, setup: setup, layout: layout, gpusPerNode: 8)
+        let single = 67_112_960.0 + 16_384 + 18_432
+        #expect(parameters.largestBlock == [single])
+        #expect(MemoryEstimate.estimate(model: one, setup: setup, layout: layout, parameters: parameters,
+                                        capacityBytes: 80e9).weightsBytes == 2 * (single / 4 + single))
     }
 
     /// DualPipe: a stage and its mirror hold the same weights and shard them together (as the
