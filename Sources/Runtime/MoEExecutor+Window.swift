@@ -120,16 +120,18 @@ extension MoEExecutor {
     /// The dispatch on windows: `fill(pair, target)` writes each kept pair's row (forward: its
     /// token's; backward: its weighted gradient) where it goes — into its receiver's region, or
     /// on hierarchical for another node into a message row to that node's relay, which writes it
-    /// there (`perToken`: one message row per token and node) — then the rows are made visible.
-    /// `ownInPlace`: this rank's own rows are not written (the forward: its experts read them in
-    /// the token matrix, ``MicroBatchRows/inputRows(ownFrom:positions:topK:)``).
+    /// there — then the rows are made visible. `perToken`: the rows are the tokens' own (the
+    /// forward), so one message row goes per token and node, and this rank's own rows are not
+    /// written at all (its experts read them in the token matrix,
+    /// ``MicroBatchRows/inputRows(ownFrom:positions:topK:)``); the backward's weighted gradients
+    /// are computed per pair and every one is written.
     /// Paced to the emulated links. Returns the crossing rows on hierarchical.
-    func windowDispatch(_ batch: Int, _ routes: MoEStepRoutes, perToken: Bool, ownInPlace: Bool, measurement: inout MoEStepMeasurement,
+    func windowDispatch(_ batch: Int, _ routes: MoEStepRoutes, perToken: Bool, measurement: inout MoEStepMeasurement,
                         fill: (_ pair: Int, _ target: UnsafeMutablePointer<Float>) -> Void) throws(MPIError) -> CrossingInFlight? {
         let rows = routes.rows[batch], positions = routes.plans[batch].position, h = task.hidden
         let start = MPIEnvironment.wallTime
         guard transport == .hierarchical else {
-            rows.pack(positions, skip: { ownInPlace && rows.isOwn($0) }, fill: fill)
+            rows.pack(positions, skip: { perToken && rows.isOwn($0) }, fill: fill)
             try windows[batch].rowsWritten()
             Pacer.sleep(until: start + linkSeconds(batch, routes, .dispatch))
             return nil
@@ -137,7 +139,7 @@ extension MoEExecutor {
         let crossing = HierarchicalExchange(plan: positions, topK: task.topK, exchange: routes.exchanges[batch], layout: layout,
                                             perToken: perToken)
         let relayed = try crossing.send(communicator, hidden: h, fill: fill)
-        rows.pack(positions, skip: { crossing.returnedRow[$0] >= 0 || (ownInPlace && rows.isOwn($0)) }, fill: fill)
+        rows.pack(positions, skip: { crossing.returnedRow[$0] >= 0 || (perToken && rows.isOwn($0)) }, fill: fill)
         relayed.rows.withUnsafeBufferPointer { landed in
             for entry in relayed.entries {
                 rows.rowRegion(entry.destination, row: entry.row).update(from: landed.baseAddress! + entry.message * h, count: h)
@@ -199,7 +201,7 @@ extension MoEExecutor {
                 let first = source.baseAddress! + batch * chunk * h
                 var dispatch = PhaseTimer(trace: trace)
                 let inFlight = try dispatch.measure(.comm, .dispatch) { () throws(MPIError) in
-                    try windowDispatch(batch, routes, perToken: true, ownInPlace: true, measurement: &measurement) { pair, target in
+                    try windowDispatch(batch, routes, perToken: true, measurement: &measurement) { pair, target in
                         target.update(from: first + (pair / k) * h, count: h)
                     }
                 }

@@ -270,7 +270,7 @@ extension MoEExecutor {
             }
             var dispatch = PhaseTimer(trace: trace)
             let inFlight = try dispatch.measure(.comm, .dispatchBackward) { () throws(MPIError) -> CrossingInFlight? in
-                if rows.isWindow { return try windowDispatch(batch, routes, perToken: false, ownInPlace: false, measurement: &measurement, fill: weighted) }
+                if rows.isWindow { return try windowDispatch(batch, routes, perToken: false, measurement: &measurement, fill: weighted) }
                 try exchangeRows(batch, routes, .dispatch, deadline: MPIEnvironment.wallTime + linkSeconds(batch, routes, .dispatch))
                 return nil
             }
