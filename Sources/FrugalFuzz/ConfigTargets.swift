@@ -65,7 +65,7 @@ extension FuzzTarget {
                      "cp", "sp", "order", "\"tp,cp,pp,dp\"", "cpExchange", "allGather", "gathers", "forwardBackward", "stageLayers",
                      "[overlap]", "gradientReduce", "tensorParallel", "parameterGather", "pipelineTransfers",
                      "software", "[software]", "profile", "megatron-2021", "megatron-core-2024", "pytorch-eager", "unfused", "flash3",
-                     "tiles", "fusedElementwise", "kernelLaunchUs"]
+                     "tiles", "fusedElementwise", "kernelLaunchUs", "kernelFraction", "hai-llm", "megatron-deepspeed"]
     ) { path, context in
         let setup = try TrainingSetup(contentsOfFile: path)
         try useSetup(setup, model: context.deepSeek, context: context)

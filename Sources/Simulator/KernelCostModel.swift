@@ -30,12 +30,13 @@ public struct KernelCostModel: Sendable {
     /// Bytes per element of GEMM operands at this precision.
     public var gemmOperandBytes: Double { precision == .fp8 ? 1 : precision.elementBytes }
 
-    /// Seconds for an m×n×k GEMM (2·m·n·k FLOPs).
+    /// Seconds for an m×n×k GEMM (2·m·n·k FLOPs), at the curve's efficiency × the stack's
+    /// ``SoftwareProfile/kernelFraction`` (or from its tiles), bounded below by its memory traffic.
     public func gemmSeconds(m: Double, n: Double, k: Double) -> Double {
         guard m > 0, n > 0, k > 0 else { return 0 }
         if software.gemm == .tiles, let tiling = chip.tiling { return tiledGemmSeconds(m: m, n: n, k: k, count: 1, tiling: tiling) }
         let flops = 2 * m * n * k
-        var efficiency = chip.efficiency.efficiency(flops: flops)
+        var efficiency = chip.efficiency.efficiency(flops: flops) * software.kernelFraction
         var peak = chip.bf16DenseTflops
         if precision == .fp8, let fp8 = chip.fp8DenseTflops {
             peak = fp8
@@ -58,8 +59,8 @@ public struct KernelCostModel: Sendable {
 
     /// `count` m×n×k GEMMs in one kernel from their tiles and waves on the compute SMs
     /// (``GemmTiling/computeSeconds(m:n:k:count:sms:perSmFlopsPerSecond:efficiency:)``: per-SM
-    /// peak = the dense peak ÷ all SMs) at the chip's efficiency × its fitted `trainingFraction`,
-    /// bounded below by their memory traffic.
+    /// peak = the dense peak ÷ all SMs) at the chip's efficiency × its fitted `trainingFraction` ×
+    /// the stack's ``SoftwareProfile/kernelFraction``, bounded below by their memory traffic.
     func tiledGemmSeconds(m: Double, n: Double, k: Double, count: Double, tiling: GemmTiling) -> Double {
         var peak = chip.bf16DenseTflops, efficiency = tiling.bf16Efficiency
         if precision == .fp8, let fp8 = chip.fp8DenseTflops {
@@ -69,7 +70,7 @@ public struct KernelCostModel: Sendable {
         if precision == .fp32 { peak = chip.fp32Tflops }
         let perSm = peak * 1e12 / Double(chip.streamingMultiprocessors)
         let compute = tiling.computeSeconds(m: m, n: n, k: k, count: count, sms: computeSMs, perSmFlopsPerSecond: perSm,
-                                            efficiency: efficiency * tiling.trainingFraction)
+                                            efficiency: efficiency * tiling.trainingFraction * software.kernelFraction)
         let bytes = count * ((m * k + k * n) * gemmOperandBytes + m * n * precision.elementBytes)
         return max(compute, memorySeconds(bytes: bytes))
     }
@@ -101,9 +102,15 @@ public struct KernelCostModel: Sendable {
 
     /// The fraction of the BF16 peak the profile's attention kernel reaches: FlashAttention-3's
     /// figures where asked and the chip has them, else FlashAttention-2's where asked (or as
-    /// FlashAttention-3's stand-in) and present, else the chip's calibrated efficiencies.
+    /// FlashAttention-3's stand-in) and present, else the chip's calibrated efficiencies; times
+    /// the stack's ``SoftwareProfile/kernelFraction``.
     /// (An unfused attention is lowered to GEMMs and a softmax, not costed here.)
     public func attentionEfficiency(backward: Bool) -> Double {
+        kernelEfficiency(backward: backward) * software.kernelFraction
+    }
+
+    /// ``attentionEfficiency(backward:)`` before the stack's kernel fraction.
+    func kernelEfficiency(backward: Bool) -> Double {
         let kernels = chip.attentionKernels
         var pass: AttentionKernelEfficiencies.Pass?
         switch software.attention {

@@ -35,6 +35,8 @@ public struct SoftwareProfile: Sendable, Equatable {
         case megatron2022 = "megatron-2022"
         case megatronCore2024 = "megatron-core-2024"
         case pytorchEager = "pytorch-eager"
+        case haiLLM = "hai-llm"
+        case megatronDeepSpeed = "megatron-deepspeed"
     }
 
     /// GEMM timing.
@@ -53,14 +55,23 @@ public struct SoftwareProfile: Sendable, Equatable {
     /// one (Korthikanti et al., arXiv:2205.05198 §4.1, count the mask and the output among the
     /// layer's stored tensors). FlashAttention applies it inside the kernel. Default false.
     public var attentionDropout: Bool
+    /// The fraction of the chip's compute-kernel efficiencies — GEMMs (curve or tiles) and fused
+    /// attention — this stack sustains in a training step (`[software] kernelFraction`, in
+    /// (0, 1], default 1). It stands for what the stack costs beyond the kernels Frugal models
+    /// (framework overheads, synchronisation, kernels slower than the sourced figures), so it is
+    /// **fitted**, on one run of `Cluster/validation/fitting-set.toml` per stack, and validated on
+    /// that stack's other runs (docs/validation.md, "Fitted constants"). Memory-bound kernels and
+    /// communication are not scaled.
+    public var kernelFraction: Double
 
     public init(gemm: GemmTiming, attention: AttentionKernel, fusedElementwise: Bool, kernelLaunchSeconds: Double,
-                attentionDropout: Bool = false) {
+                attentionDropout: Bool = false, kernelFraction: Double = 1) {
         self.gemm = gemm
         self.attention = attention
         self.fusedElementwise = fusedElementwise
         self.kernelLaunchSeconds = kernelLaunchSeconds
         self.attentionDropout = attentionDropout
+        self.kernelFraction = kernelFraction
     }
 
     /// Today's model, the default: the curve, the calibrated attention kernel, fused elementwise
@@ -74,6 +85,13 @@ public struct SoftwareProfile: Sendable, Equatable {
     ///   recompute exists because the s² softmax is materialised).
     /// - megatron-core-2024: FlashAttention-2 through Transformer Engine, fused elementwise.
     /// - pytorch-eager: nothing fused, attention unfused.
+    /// - hai-llm: DeepSeek's HAI-LLM framework (DeepSeek LLM, arXiv:2401.02954 §2.4; DeepSeek-V2,
+    ///   arXiv:2405.04434 §3.1.3; DeepSeek-V3, arXiv:2412.19437 §3.1): shape-timed GEMMs,
+    ///   FlashAttention-2 ("an improved version of FlashAttention-2", V2 §3.1.3), fused
+    ///   elementwise work, and ``haiLLMKernelFraction`` fitted on DeepSeek-V3's measured step.
+    /// - megatron-deepspeed: Megatron-LM's 2021 kernels run by DeepSpeed's pipeline engine (MT-NLG,
+    ///   arXiv:2201.11990; BLOOM, arXiv:2211.05100), with ``megatronDeepSpeedKernelFraction``
+    ///   fitted on MT-NLG's 2240-GPU step.
     /// Launch cost per kernel: 2 µs for Megatron's asynchronously launched kernels, 4 µs for
     /// eager PyTorch (assumption: CUDA launch latency of a few µs, NVIDIA CUDA best-practices
     /// guide; not fitted).
@@ -86,6 +104,22 @@ public struct SoftwareProfile: Sendable, Equatable {
             return SoftwareProfile(gemm: .tiles, attention: .flash2, fusedElementwise: true, kernelLaunchSeconds: 2e-6)
         case .pytorchEager:
             return SoftwareProfile(gemm: .tiles, attention: .unfused, fusedElementwise: false, kernelLaunchSeconds: 4e-6)
+        case .haiLLM:
+            return SoftwareProfile(gemm: .tiles, attention: .flash2, fusedElementwise: true, kernelLaunchSeconds: 2e-6,
+                                   kernelFraction: haiLLMKernelFraction)
+        case .megatronDeepSpeed:
+            return SoftwareProfile(gemm: .tiles, attention: .unfused, fusedElementwise: true, kernelLaunchSeconds: 2e-6,
+                                   kernelFraction: megatronDeepSpeedKernelFraction)
         }
     }
+
+    /// hai-llm's kernel fraction, **fitted** on DeepSeek-V3's measured 19.926 s step (ISCA'25
+    /// Table 4; `Cluster/validation/deepseek-v3`), the run's GEMMs timed from their tiles at the
+    /// H800's sourced FP8 and BF16 efficiencies; validated on DeepSeek 67B and DeepSeek-V2.
+    public static let haiLLMKernelFraction = 0.65
+
+    /// megatron-deepspeed's kernel fraction, **fitted** on MT-NLG 530B's 60.1 s step on 2240 A100s
+    /// (Smith et al. 2022 §2.4; `Cluster/validation/mtnlg-530b-2240`); validated on the 3360-GPU
+    /// step and on BLOOM.
+    public static let megatronDeepSpeedKernelFraction = 0.73
 }

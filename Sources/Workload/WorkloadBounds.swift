@@ -92,6 +92,9 @@ public enum WorkloadBounds {
     public static let communicationSMs = 0...65_536
     /// Seconds each kernel launch adds, in µs (`[software] kernelLaunchUs`): up to 1 s.
     public static let kernelLaunchUs = 0.0...1e6
+    /// Fraction of the chip's compute-kernel efficiencies a software stack sustains
+    /// (`[software] kernelFraction`).
+    public static let kernelFraction = 0.01...1.0
     /// Zipf exponent of the expert load.
     public static let zipfExponent = 1e-3...100.0
     /// Tokens per expert in a histogram file: 2⁴⁰, so sums over 2¹⁶ experts fit an `Int`.

@@ -36,7 +36,7 @@ struct ProgramCommand: ParsableCommand, SimulationFlags {
     @Option(name: .customLong("global-batch"), help: "Sequences per step.") var globalBatch: Int?
     @Option(name: .customLong("micro-batch"), help: "Sequences per micro-batch.") var microBatch: Int?
     @Option(name: .customLong("comm-sms"), help: "SMs reserved for communication.") var commSMs: Int?
-    @Option(help: "Software profile: deepseek-v3 | megatron-2021 | megatron-2022 | megatron-core-2024 | pytorch-eager (replaces the training file's).") var software: String?
+    @Option(help: "Software profile: deepseek-v3 | megatron-2021 | megatron-2022 | megatron-core-2024 | pytorch-eager | hai-llm | megatron-deepspeed (replaces the training file's).") var software: String?
     @Option(name: .customLong("expert-load"), help: "uniform | zipf(s) | histogram:FILE.") var expertLoad: String?
     @Option(help: "Seed of all random draws.") var seed: UInt64?
     @Option(help: "table | json.") var format: Format = .table

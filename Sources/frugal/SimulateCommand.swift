@@ -43,7 +43,7 @@ struct Simulate: ParsableCommand {
     @Option(name: .customLong("micro-batch"), help: "Sequences per micro-batch.") var microBatch: Int?
     @Option(help: "Tokens of the whole run (e.g. 14.8e12).") var tokens: Double?
     @Option(name: .customLong("comm-sms"), help: "SMs reserved for communication.") var commSMs: Int?
-    @Option(help: "Software profile: deepseek-v3 | megatron-2021 | megatron-2022 | megatron-core-2024 | pytorch-eager (replaces the training file's).") var software: String?
+    @Option(help: "Software profile: deepseek-v3 | megatron-2021 | megatron-2022 | megatron-core-2024 | pytorch-eager | hai-llm | megatron-deepspeed (replaces the training file's).") var software: String?
     @Option(name: .customLong("expert-load"), help: "uniform | zipf(s) | histogram:FILE.") var expertLoad: String?
     @Option(name: .customLong("slow-ranks"), help: "Straggler ranks, e.g. 0-3,17.") var slowRanks: String?
     @Option(help: "Compute slowdown of --slow-ranks (≥ 1).") var slowdown: Double?

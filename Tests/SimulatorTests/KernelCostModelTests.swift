@@ -54,6 +54,32 @@ struct KernelCostModelTests {
         #expect(abs(kernels.attentionSeconds(flops: 1e12, backward: false) / (1e12 / (989e12 * 0.75)) - 1) < 1e-12)
     }
 
+    /// A stack's kernel fraction scales every compute kernel's efficiency — tiled and curve GEMMs,
+    /// fused attention — and nothing memory-bound.
+    @Test func kernelFractionScalesComputeKernelsOnly() throws {
+        let chip = try Self.chip("h100-2048")
+        var stack = Self.tiles
+        stack.kernelFraction = 0.65
+        let kernels = KernelCostModel(chip: chip, precision: .bf16, communicationSMs: 0, software: stack)
+        // 4096³ from its tiles: 4 waves of 2·128·256·4096 FLOPs at 989/132 TFLOPS × 0.803 × 0.65.
+        let tile = 2.0 * 128 * 256 * 4096 / (989e12 / 132 * 0.803 * 0.65)
+        #expect(abs(kernels.gemmSeconds(m: 4096, n: 4096, k: 4096) / (4 * tile) - 1) < 1e-12)
+        // On the curve: 137 GFLOP at 0.75 × 0.65 of the peak.
+        var curveStack = SoftwareProfile.deepseekV3
+        curveStack.kernelFraction = 0.65
+        let curve = KernelCostModel(chip: chip, precision: .bf16, communicationSMs: 0, software: curveStack)
+        #expect(abs(curve.gemmSeconds(m: 4096, n: 4096, k: 4096) / (2 * pow(4096.0, 3) / (989e12 * 0.75 * 0.65)) - 1) < 1e-12)
+        // FlashAttention-3 forward: 0.75 × 0.65; backward 0.48 × 0.65.
+        #expect(abs(kernels.attentionEfficiency(backward: false) - 0.75 * 0.65) < 1e-15)
+        #expect(abs(kernels.attentionEfficiency(backward: true) - 0.48 * 0.65) < 1e-15)
+        // A memory-bound kernel keeps the bandwidth: 1 MB at 3350 GB/s × 0.8.
+        #expect(abs(kernels.memorySeconds(bytes: 1e6) - 1e6 / (3350e9 * 0.8)) < 1e-18)
+        // A curve GEMM bound by its memory traffic stays there: 1×4096×4096 reads 32 MiB of weights,
+        // 12.5 µs at the bandwidth, against < 1 µs of compute even at 0.65.
+        let thin = curve.gemmSeconds(m: 1, n: 4096, k: 4096)
+        #expect(abs(thin - (4096.0 + 4096 * 4096 + 4096) * 2 / (3350e9 * 0.8)) < 1e-15)
+    }
+
     @Test func launchCostIsAddedPerComputeKernelOnly() throws {
         let cluster = try Fixtures.cluster("h100-2048")
         var setup = TrainingSetup()

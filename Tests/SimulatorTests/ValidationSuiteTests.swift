@@ -18,8 +18,9 @@ import Workload
             .filter { FileManager.default.fileExists(atPath: Self.directory + "/\($0)/published.toml") }
         let suite = try Self.suite()
         #expect(suite.runs.map(\.name) == folders.sorted())
-        // DeepSeek-V3 and the A100 run the chip's GEMM training fraction is fitted on (a100.toml).
-        #expect(suite.fittingSet == ["deepseek-v3", "korthikanti-175b"])
+        // DeepSeek-V3 (the reference, and hai-llm's kernel fraction), the A100 run the chip's GEMM
+        // training fraction is fitted on (a100.toml), and the MT-NLG run megatron-deepspeed's is.
+        #expect(suite.fittingSet == ["deepseek-v3", "korthikanti-175b", "mtnlg-530b-2240"])
         // The breadth: ≥ 10 runs besides DeepSeek-V3, ≥ 3 organisations, A100 and H100/H800,
         // dense and MoE, sequences 2K to ≥ 8K, 32 to ≥ 8000 GPUs.
         let others = suite.runs.filter { $0.name != "deepseek-v3" }
@@ -66,13 +67,13 @@ import Workload
                 #expect(abs(simulated / row.published - 1 - error) < 1e-12)
             }
         }
-        // Fit rows: DeepSeek-V3's 4 figures and korthikanti-175b's step.
-        #expect(report.fit.rows == 5 && report.validation.rows == report.rows.count - 5)
+        // Fit rows: DeepSeek-V3's 4 figures, korthikanti-175b's step and mtnlg-530b-2240's.
+        #expect(report.fit.rows == 6 && report.validation.rows == report.rows.count - 6)
         // Targets are listed whatever they are: 3 for validation rows, 4 for DeepSeek-V3.
         #expect(report.targets.count == 7)
         let text = report.text()
         for run in suite.runs { #expect(text.contains(run.name), "\(run.name)") }
-        #expect(text.contains("fitting set: deepseek-v3, korthikanti-175b") && text.contains("targets:"))
+        #expect(text.contains("fitting set: deepseek-v3, korthikanti-175b, mtnlg-530b-2240") && text.contains("targets:"))
     }
 
     @Test func statisticsAndTargetsByHand() {
@@ -115,6 +116,7 @@ import Workload
             .replacingOccurrences(of: "../../clusters/", with: Fixtures.clusters + "/")
             .replacingOccurrences(of: "../../train/", with: Fixtures.train + "/")
         try published.write(toFile: run + "/published.toml", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: Self.directory + "/deepseek-v3/train.toml", toPath: run + "/train.toml")
         func suite(fitting: String) throws(ConfigError) -> ValidationSuite {
             do { try fitting.write(toFile: folder + "/fitting-set.toml", atomically: true, encoding: .utf8) } catch {
                 throw ConfigError(file: folder, keyPath: "", expected: "a writable temporary folder", found: "\(error)")

@@ -24,6 +24,19 @@ struct SoftwareProfileTests {
         let core = try Self.decode("software = \"megatron-core-2024\"").software
         #expect(core.gemm == .tiles && core.attention == .flash2 && core.fusedElementwise && core.kernelLaunchSeconds == 2e-6)
         #expect(try Self.decode("software = \"pytorch-eager\"").software.fusedElementwise == false)
+        // The two stacks with a fitted kernel fraction: megatron-core-2024's kernels with HAI-LLM's,
+        // megatron-2021's with Megatron-DeepSpeed's; every other profile keeps 1.
+        let hai = try Self.decode("software = \"hai-llm\"").software
+        #expect(hai == SoftwareProfile(gemm: .tiles, attention: .flash2, fusedElementwise: true, kernelLaunchSeconds: 2e-6,
+                                       kernelFraction: SoftwareProfile.haiLLMKernelFraction))
+        let deepSpeed = try Self.decode("software = \"megatron-deepspeed\"").software
+        #expect(deepSpeed == SoftwareProfile(gemm: .tiles, attention: .unfused, fusedElementwise: true, kernelLaunchSeconds: 2e-6,
+                                             kernelFraction: SoftwareProfile.megatronDeepSpeedKernelFraction))
+        #expect(SoftwareProfile.haiLLMKernelFraction == 0.65 && SoftwareProfile.megatronDeepSpeedKernelFraction == 0.73)
+        for name in SoftwareProfile.Name.allCases where name != .haiLLM && name != .megatronDeepSpeed {
+            #expect(SoftwareProfile.named(name).kernelFraction == 1, "\(name)")
+        }
+        #expect(try Self.decode("[software]\nprofile = \"hai-llm\"\nkernelFraction = 0.5").software.kernelFraction == 0.5)
     }
 
     @Test func aTableOverridesItsProfileKeyByKey() throws {
@@ -50,7 +63,10 @@ struct SoftwareProfileTests {
                             ("[software]\ngemm = \"roofline\"", "gemm"), ("[software]\nfusedElementwise = 1", "fusedElementwise"),
                             ("[software]\nkernelLaunchUs = -1", "kernelLaunchUs"), ("[software]\nkernelLaunchUs = nan", "kernelLaunchUs"),
                             ("[software]\nkernelLaunchUs = inf", "kernelLaunchUs"), ("[software]\nkernelLaunchUs = 2e6", "kernelLaunchUs"),
-                            ("[software]\nkernelLaunchUs = 9223372036854775807", "kernelLaunchUs"), ("[software]\nfused = true", "fused"), ("[software]\nattentionDropout = 0.1", "attentionDropout")] {
+                            ("[software]\nkernelLaunchUs = 9223372036854775807", "kernelLaunchUs"), ("[software]\nfused = true", "fused"), ("[software]\nattentionDropout = 0.1", "attentionDropout"),
+                            ("[software]\nkernelFraction = 0", "kernelFraction"), ("[software]\nkernelFraction = 1.5", "kernelFraction"),
+                            ("[software]\nkernelFraction = nan", "kernelFraction"), ("[software]\nkernelFraction = -inf", "kernelFraction"),
+                            ("[software]\nkernelFraction = 1e-300", "kernelFraction"), ("[software]\nkernelFraction = \"high\"", "kernelFraction")] {
             do {
                 _ = try Self.decode(text)
                 Issue.record("accepted \(text)")
