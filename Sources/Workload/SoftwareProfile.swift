@@ -2,7 +2,7 @@
 /// which attention kernel runs, whether elementwise chains are fused, and what each kernel launch
 /// costs. A training file names a profile (`software = "megatron-2022"`, or `[software] profile =
 /// …`) and may override any key of it (`[software] attention = "flash2"`); see docs/simulate.md,
-/// "Software profiles".
+/// "Kernels by software profile".
 public struct SoftwareProfile: Sendable, Equatable {
     /// How a GEMM's time is found.
     public enum GemmTiming: String, Sendable, CaseIterable {
@@ -57,7 +57,7 @@ public struct SoftwareProfile: Sendable, Equatable {
     public var attentionDropout: Bool
     /// The fraction of the chip's compute-kernel efficiencies — GEMMs (curve or tiles) and fused
     /// attention — this stack sustains in a training step (`[software] kernelFraction`, in
-    /// (0, 1], default 1). It stands for what the stack costs beyond the kernels Frugal models
+    /// 0.01…1 from a file, default 1). It stands for what the stack costs beyond the kernels Frugal models
     /// (framework overheads, synchronisation, kernels slower than the sourced figures), so it is
     /// **fitted**, on one run of `Cluster/validation/fitting-set.toml` per stack, and validated on
     /// that stack's other runs (docs/validation.md, "Fitted constants"). Memory-bound kernels and
@@ -78,7 +78,7 @@ public struct SoftwareProfile: Sendable, Equatable {
     /// work, no launch cost. DeepSeek-V3's simulated step is fitted with it (HARDWARE.md).
     public static let deepseekV3 = SoftwareProfile(gemm: .curve, attention: .calibrated, fusedElementwise: true, kernelLaunchSeconds: 0)
 
-    /// The profile named `name`. Sources and assumptions (docs/simulate.md, "Software profiles"):
+    /// The profile named `name`. Sources and assumptions (docs/simulate.md, "Kernels by software profile"):
     /// - megatron-2021: Narayanan et al., SC'21 (arXiv:2104.04473) §4.2: fused bias+GeLU,
     ///   bias+dropout+add and scale+mask+softmax; attention otherwise unfused (before FlashAttention).
     /// - megatron-2022: Korthikanti et al. (arXiv:2205.05198): the same kernels (selective
@@ -114,9 +114,10 @@ public struct SoftwareProfile: Sendable, Equatable {
     }
 
     /// hai-llm's kernel fraction, **fitted** on DeepSeek-V3's measured 19.926 s step (ISCA'25
-    /// Table 4; `Cluster/validation/deepseek-v3`), the run's GEMMs timed from their tiles at the
-    /// H800's sourced FP8 and BF16 efficiencies; validated on DeepSeek 67B and DeepSeek-V2.
-    public static let haiLLMKernelFraction = 0.65
+    /// Table 4; `Cluster/validation/deepseek-v3`: the project's V3 training file under this
+    /// profile, GEMMs from their tiles at the H800's sourced FP8 and BF16 efficiencies,
+    /// FlashAttention-2); validated on DeepSeek 67B and DeepSeek-V2.
+    public static let haiLLMKernelFraction = 0.75
 
     /// megatron-deepspeed's kernel fraction, **fitted** on MT-NLG 530B's 60.1 s step on 2240 A100s
     /// (Smith et al. 2022 §2.4; `Cluster/validation/mtnlg-530b-2240`); validated on the 3360-GPU

@@ -74,6 +74,19 @@ struct KernelCostModelTests {
         #expect(abs(kernels.attentionEfficiency(backward: true) - 0.48 * 0.65) < 1e-15)
         // A memory-bound kernel keeps the bandwidth: 1 MB at 3350 GB/s × 0.8.
         #expect(abs(kernels.memorySeconds(bytes: 1e6) - 1e6 / (3350e9 * 0.8)) < 1e-18)
+        // FP8 from its tiles: 4 waves at 1979/132 TFLOPS × 0.709 (H100's FP8 MAMF) × 0.65.
+        let fp8 = KernelCostModel(chip: chip, precision: .fp8, communicationSMs: 0, software: stack)
+        let fp8Tile = 2.0 * 128 * 256 * 4096 / (1979e12 / 132 * 0.709 * 0.65)
+        #expect(abs(fp8.gemmSeconds(m: 4096, n: 4096, k: 4096) / (4 * fp8Tile) - 1) < 1e-12)
+        // A grouped GEMM of two shares waves: 1024 tiles on 132 SMs = 7.76 → 8 waves, each scaled alike.
+        #expect(abs(kernels.gemmSeconds(m: 4096, n: 4096, k: 4096, count: 2) / (8 * tile) - 1) < 1e-12)
+        // The launch cost is added after, unscaled: a 5 µs launch on the BF16 GEMM above.
+        var launching = stack
+        launching.kernelLaunchSeconds = 5e-6
+        let costs = OpCostModel(kernels: KernelCostModel(chip: chip, precision: .bf16, communicationSMs: 0, software: launching),
+                                collectives: CollectiveCostModel(cluster: try Fixtures.cluster("h100-2048")))
+        let item = WorkItem.gemm(4096, 4096, 4096, precision: .bf16, repeats: 1)
+        #expect(abs(costs.seconds(item, routes: []) - (4 * tile + 5e-6)) < 1e-12)
         // A curve GEMM bound by its memory traffic stays there: 1×4096×4096 reads 32 MiB of weights,
         // 12.5 µs at the bandwidth, against < 1 µs of compute even at 0.65.
         let thin = curve.gemmSeconds(m: 1, n: 4096, k: 4096)

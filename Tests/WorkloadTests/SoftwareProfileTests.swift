@@ -32,7 +32,7 @@ struct SoftwareProfileTests {
         let deepSpeed = try Self.decode("software = \"megatron-deepspeed\"").software
         #expect(deepSpeed == SoftwareProfile(gemm: .tiles, attention: .unfused, fusedElementwise: true, kernelLaunchSeconds: 2e-6,
                                              kernelFraction: SoftwareProfile.megatronDeepSpeedKernelFraction))
-        #expect(SoftwareProfile.haiLLMKernelFraction == 0.65 && SoftwareProfile.megatronDeepSpeedKernelFraction == 0.73)
+        #expect(SoftwareProfile.haiLLMKernelFraction == 0.75 && SoftwareProfile.megatronDeepSpeedKernelFraction == 0.73)
         for name in SoftwareProfile.Name.allCases where name != .haiLLM && name != .megatronDeepSpeed {
             #expect(SoftwareProfile.named(name).kernelFraction == 1, "\(name)")
         }
