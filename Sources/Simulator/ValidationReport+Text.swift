@@ -28,8 +28,10 @@ extension ValidationReport {
         if !missing.isEmpty { lines.append("Missing in Frugal (the 'missing' column: what the published setup uses that the files cannot say yet):"); lines += missing }
         lines.append("")
         lines.append("fitting set: \(fittingSet.joined(separator: ", "))")
-        lines.append(Self.describe("validation", validation))
-        lines.append(Self.describe("fit", fit))
+        lines.append(Self.describe("validation rows", validation))
+        lines.append(Self.describe("  of them under a fitted stack kernel fraction", validationWithStackFraction))
+        lines.append(Self.describe("  of them without one", validationWithoutStackFraction))
+        lines.append(Self.describe("fit rows", fit))
         lines.append("targets:")
         for target in targets { lines.append("  [\(target.holds ? "holds" : "fails")] \(target.name): \(target.detail)") }
         return lines.joined(separator: "\n") + "\n"
@@ -44,9 +46,10 @@ extension ValidationReport {
         }
     }
 
-    static func describe(_ name: String, _ statistics: Statistics) -> String {
+    /// `label: N (M simulated), median |error| …, max |error| …`.
+    static func describe(_ label: String, _ statistics: Statistics) -> String {
         let percent = { (value: Double?) in value.map { String(format: "%.1f %%", 100 * $0) } ?? "n/a" }
-        return "\(name) rows: \(statistics.rows) (\(statistics.simulated) simulated), median |error| \(percent(statistics.medianAbsError)), "
+        return "\(label): \(statistics.rows) (\(statistics.simulated) simulated), median |error| \(percent(statistics.medianAbsError)), "
             + "max |error| \(percent(statistics.maxAbsError))"
     }
 

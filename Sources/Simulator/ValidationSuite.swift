@@ -91,11 +91,14 @@ public struct ValidationRow: Sendable, Codable, Equatable {
     public var missing: [String]
     public var assumed: [String]
     public var refusal: String?
+    /// The run's software-profile kernel fraction where it is not 1: a stack constant fitted on
+    /// one run of the fitting set (``SoftwareProfile/kernelFraction``); nil for a row without one.
+    public var stackFraction: Double?
 
     /// A row from its parts (tests, other tables).
     public init(run: String, organisation: String, chip: String, gpus: Int, sequenceLength: Int, metric: String, label: String,
                 definition: String, published: Double, simulated: Double?, error: Double?, set: String, source: String,
-                table: String, missing: [String], assumed: [String], refusal: String?) {
+                table: String, missing: [String], assumed: [String], refusal: String?, stackFraction: Double? = nil) {
         self.run = run
         self.organisation = organisation
         self.chip = chip
@@ -113,6 +116,7 @@ public struct ValidationRow: Sendable, Codable, Equatable {
         self.missing = missing
         self.assumed = assumed
         self.refusal = refusal
+        self.stackFraction = stackFraction
     }
 
     init(run: ValidationRun, metric: PublishedMetric, simulated: Result<SimulatedFigures, SimulationError>, fitting: Bool) {
@@ -130,6 +134,8 @@ public struct ValidationRow: Sendable, Codable, Equatable {
         table = run.table
         missing = run.missing
         assumed = run.assumed
+        let fraction = run.setup.software.kernelFraction
+        stackFraction = fraction == 1 ? nil : fraction
         switch simulated {
         case .success(let figures):
             let value = figures.value(of: metric)
@@ -169,6 +175,10 @@ public struct ValidationReport: Sendable, Codable {
     public var fittingSet: [String]
     public var rows: [ValidationRow]
     public var validation: Statistics
+    /// The validation rows apart: those whose software profile carries a fitted stack kernel
+    /// fraction, and the others (how much the table's statistics rest on those constants).
+    public var validationWithStackFraction: Statistics
+    public var validationWithoutStackFraction: Statistics
     public var fit: Statistics
     public var targets: [Target]
 
@@ -184,6 +194,8 @@ public struct ValidationReport: Sendable, Codable {
         self.rows = rows
         let validationRows = rows.filter { $0.set == "validation" }
         validation = Statistics(validationRows)
+        validationWithStackFraction = Statistics(validationRows.filter { $0.stackFraction != nil })
+        validationWithoutStackFraction = Statistics(validationRows.filter { $0.stackFraction == nil })
         fit = Statistics(rows.filter { $0.set == "fit" })
         targets = Self.targets(validation: validation, rows: rows)
     }

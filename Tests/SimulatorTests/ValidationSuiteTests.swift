@@ -74,6 +74,9 @@ import Workload
         let text = report.text()
         for run in suite.runs { #expect(text.contains(run.name), "\(run.name)") }
         #expect(text.contains("fitting set: deepseek-v3, korthikanti-175b, mtnlg-530b-2240") && text.contains("targets:"))
+        // The rows under a fitted stack fraction: the DeepSeek and Megatron-DeepSpeed runs.
+        let stacked = Set(report.rows.filter { $0.stackFraction != nil }.map(\.run))
+        #expect(stacked == ["bloom-176b", "deepseek-67b", "deepseek-v2", "deepseek-v3", "mtnlg-530b-2240", "mtnlg-530b-3360"])
     }
 
     @Test func statisticsAndTargetsByHand() {
@@ -102,6 +105,19 @@ import Workload
         #expect(abs((report.validation.maxAbsError ?? 0) - 0.10) < 1e-12)
         #expect(report.targets.map(\.holds) == [false, true, true, true, false, true, false])
         #expect(!report.allTargetsHold)
+        // The same rows with "a" (+10 %) run under a stack with a fitted kernel fraction: apart, the
+        // rows with one are that row alone (10 %), those without −2 %, +4 % and the refused one
+        // (median 3 %, max 4 %); the whole table's statistics do not change.
+        var marked = rows
+        marked[0].stackFraction = 0.73
+        let apart = ValidationReport(fittingSet: ["deepseek-v3"], rows: marked)
+        #expect(apart.validation == report.validation)
+        #expect(apart.validationWithStackFraction.rows == 1 && abs((apart.validationWithStackFraction.maxAbsError ?? 0) - 0.10) < 1e-12)
+        #expect(apart.validationWithoutStackFraction.rows == 3 && apart.validationWithoutStackFraction.simulated == 2)
+        #expect(abs((apart.validationWithoutStackFraction.medianAbsError ?? 0) - 0.03) < 1e-12)
+        #expect(abs((apart.validationWithoutStackFraction.maxAbsError ?? 0) - 0.04) < 1e-12)
+        #expect(apart.text().contains("of them under a fitted stack kernel fraction: 1 (1 simulated), median |error| 10.0 %"))
+        #expect(report.validationWithStackFraction.rows == 0)
     }
 
     @Test func fittingSetIsCheckedInOnePlace() throws {
