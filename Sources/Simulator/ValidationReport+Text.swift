@@ -29,7 +29,7 @@ extension ValidationReport {
         lines.append("")
         lines.append("fitting set: \(fittingSet.joined(separator: ", "))")
         lines.append(Self.describe("validation rows", validation))
-        lines.append(Self.describe("  of them under a fitted stack kernel fraction", validationWithStackFraction))
+        lines.append(Self.describe("  of them under a stack kernel fraction", validationWithStackFraction))
         lines.append(Self.describe("  of them without one", validationWithoutStackFraction))
         lines.append(Self.describe("fit rows", fit))
         lines.append("targets:")

@@ -91,8 +91,8 @@ public struct ValidationRow: Sendable, Codable, Equatable {
     public var missing: [String]
     public var assumed: [String]
     public var refusal: String?
-    /// The run's software-profile kernel fraction where it is not 1: a stack constant fitted on
-    /// one run of the fitting set (``SoftwareProfile/kernelFraction``); nil for a row without one.
+    /// The run's software-profile kernel fraction where it is not 1 (``SoftwareProfile/kernelFraction``:
+    /// a named stack's fitted constant, or one a training file sets); nil for a row without one.
     public var stackFraction: Double?
 
     /// A row from its parts (tests, other tables).

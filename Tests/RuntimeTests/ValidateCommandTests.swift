@@ -29,6 +29,11 @@ import TestSupport
         let rows = try #require(object?["rows"] as? [[String: Any]])
         #expect(Set(rows.compactMap { $0["run"] as? String }) == Set(try Self.runs()))
         #expect(object?["targets"] != nil && object?["validation"] != nil && object?["fittingSet"] != nil)
+        // The validation rows apart, and each row's stack fraction where it has one (hai-llm's on DeepSeek-V3).
+        #expect(object?["validationWithStackFraction"] != nil && object?["validationWithoutStackFraction"] != nil)
+        let v3 = try #require(rows.first { $0["run"] as? String == "deepseek-v3" })
+        #expect(v3["stackFraction"] as? Double == 0.75)
+        #expect(rows.first { $0["run"] as? String == "korthikanti-175b" }?["stackFraction"] == nil)
     }
 
     @Test func missingDirectoryIsABadInput() throws {

@@ -116,7 +116,7 @@ import Workload
         #expect(apart.validationWithoutStackFraction.rows == 3 && apart.validationWithoutStackFraction.simulated == 2)
         #expect(abs((apart.validationWithoutStackFraction.medianAbsError ?? 0) - 0.03) < 1e-12)
         #expect(abs((apart.validationWithoutStackFraction.maxAbsError ?? 0) - 0.04) < 1e-12)
-        #expect(apart.text().contains("of them under a fitted stack kernel fraction: 1 (1 simulated), median |error| 10.0 %"))
+        #expect(apart.text().contains("of them under a stack kernel fraction: 1 (1 simulated), median |error| 10.0 %"))
         #expect(report.validationWithStackFraction.rows == 0)
     }
 
