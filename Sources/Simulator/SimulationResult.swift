@@ -10,6 +10,9 @@ public struct SimulationResult: Sendable, Codable {
     public var schedule: String
     public var precision: String
     public var recompute: String
+    /// The software profile that timed the kernels (``SoftwareProfile/summary``); nil in results
+    /// written before it was recorded.
+    public var software: String?
     public var microBatches: Int
     public var tokensPerStep: Double
     /// Model FLOPs per token (forward + backward, main model, no recompute), without and with causal masking.
@@ -55,6 +58,7 @@ public struct SimulationResult: Sendable, Codable {
         try c.encode(cluster, forKey: .cluster); try c.encode(model, forKey: .model); try c.encode(chip, forKey: .chip)
         try c.encode(gpus, forKey: .gpus); try c.encode(parallel, forKey: .parallel); try c.encode(schedule, forKey: .schedule)
         try c.encode(precision, forKey: .precision); try c.encode(recompute, forKey: .recompute)
+        try c.encode(software, forKey: .software)
         try c.encode(microBatches, forKey: .microBatches); try c.encode(tokensPerStep, forKey: .tokensPerStep)
         try c.encode(modelFlopsPerToken, forKey: .modelFlopsPerToken)
         try c.encode(modelFlopsPerTokenCausal, forKey: .modelFlopsPerTokenCausal)

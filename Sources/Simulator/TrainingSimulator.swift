@@ -78,7 +78,8 @@ public struct TrainingSimulator: Sendable {
                 + (setup.sequenceParallel ? ",sp" : "")
                 + (setup.order == ParallelDimension.defaultOrder ? "" : ",order=" + setup.order.map(\.rawValue).joined(separator: "-")),
             schedule: setup.schedule == .interleaved ? "interleaved(\(setup.virtualStages))" : setup.schedule.rawValue,
-            precision: setup.precision.rawValue, recompute: setup.recompute.rawValue, microBatches: setup.microBatches,
+            precision: setup.precision.rawValue, recompute: setup.recompute.rawValue, software: setup.software.summary,
+            microBatches: setup.microBatches,
             tokensPerStep: setup.tokensPerStep, modelFlopsPerToken: flops, modelFlopsPerTokenCausal: flopsCausal,
             fits: memory.fits, memoryPerGpuBytes: memory.totalBytes, memory: memory, tokensToTrain: setup.tokensToTrain,
             ranksSimulated: 0, events: 0, simulationWallSeconds: 0, eventsPerSecond: 0, seed: setup.seed)

@@ -78,6 +78,25 @@ public struct SoftwareProfile: Sendable, Equatable {
     /// work, no launch cost. DeepSeek-V3's simulated step is fitted with it (HARDWARE.md).
     public static let deepseekV3 = SoftwareProfile(gemm: .curve, attention: .calibrated, fusedElementwise: true, kernelLaunchSeconds: 0)
 
+    /// The named profiles this one equals (overrides that change nothing keep them; megatron-2021
+    /// and megatron-2022 have the same keys), none for a custom one.
+    public var names: [Name] {
+        Name.allCases.filter { Self.named($0) == self }
+    }
+
+    /// One line for reports: the name(s) (or `custom`) and every key, e.g. `hai-llm (gemm tiles,
+    /// attention flash2, fused elementwise, launch 2 µs, kernel fraction 0.75)`.
+    public var summary: String {
+        let short = { (value: Double) in value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)" }
+        var keys = ["gemm \(gemm.rawValue)", "attention \(attention.rawValue)",
+                    fusedElementwise ? "fused elementwise" : "unfused elementwise",
+                    "launch \(short((kernelLaunchSeconds * 1e9).rounded() / 1e3)) µs"]
+        if attentionDropout { keys.append("attention dropout") }
+        if kernelFraction != 1 { keys.append("kernel fraction \(short(kernelFraction))") }
+        let name = names.isEmpty ? "custom" : names.map(\.rawValue).joined(separator: " = ")
+        return "\(name) (\(keys.joined(separator: ", ")))"
+    }
+
     /// The profile named `name`. Sources and assumptions (docs/simulate.md, "Kernels by software profile"):
     /// - megatron-2021: Narayanan et al., SC'21 (arXiv:2104.04473) §4.2: fused bias+GeLU,
     ///   bias+dropout+add and scale+mask+softmax; attention otherwise unfused (before FlashAttention).

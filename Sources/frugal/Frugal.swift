@@ -45,9 +45,7 @@ struct Frugal: ParsableCommand {
     /// command throws its own status, and any other error 3 (a system failure, e.g. I/O).
     static func main() {
         var command: ParsableCommand
-        if ["simulate", "plan", "program"].contains(CommandLine.arguments.dropFirst().first ?? ""), MPISimulationExchange.isOtherProcess {
-            MPISimulationExchange.silence()
-        }
+        if silenced { MPISimulationExchange.silence() }
         do {
             if let topic = unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
                 throw ValidationError("no command '\(topic)' to show help for")
@@ -61,6 +59,25 @@ struct Frugal: ParsableCommand {
         } catch {
             exit(status: error)
         }
+    }
+
+    /// Whether this process is one of the silent ones of an mpirun'd `simulate`, `plan` or
+    /// `program`: process 0 alone prints, the others' output goes to /dev/null.
+    static let silenced = ["simulate", "plan", "program"].contains(CommandLine.arguments.dropFirst().first ?? "")
+        && MPISimulationExchange.isOtherProcess
+
+    /// Seconds a silenced process waits before it exits with an error status. mpirun ends the
+    /// whole job at the first process to exit non-zero; every process meets the same bad input, so
+    /// a silent one exiting first could kill process 0 before it printed its `frugal: error:` line
+    /// (seen under load: 2 of 30 runs lost the message). Waiting lets process 0 exit first, and
+    /// mpirun then ends the waiting ones at once; a failure of a silent process alone ends the job
+    /// this much later.
+    static let silencedErrorDelaySeconds: UInt32 = 10
+
+    /// Exits with `status`; a silenced process delays an error status (``silencedErrorDelaySeconds``).
+    static func end(_ status: Int32) -> Never {
+        if status != 0 && silenced { sleep(silencedErrorDelaySeconds) }
+        Foundation.exit(status)
     }
 
     /// The first word of `frugal help WORD…` that names no command (argument-parser would print the
@@ -78,24 +95,24 @@ struct Frugal: ParsableCommand {
     /// Ends after the arguments could not be parsed or validated: argument-parser's message and
     /// help hint on standard error, status 2; `--help` and `--version` print and exit 0.
     static func exit(parsing error: Error) -> Never {
-        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        if let code = error as? ExitCode { end(code.rawValue) }
         if exitCode(for: error) == .success { exit(withError: error) }
         FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-        Foundation.exit(ExitStatus.badInput)
+        end(ExitStatus.badInput)
     }
 
     /// Ends after a command threw `error` (see ``main()``).
     static func exit(status error: Error) -> Never {
-        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        if let code = error as? ExitCode { end(code.rawValue) }
         if let message = badInputMessage(error) {
             FileHandle.standardError.write(Data("frugal: error: \(message)\n".utf8))
-            Foundation.exit(ExitStatus.badInput)
+            end(ExitStatus.badInput)
         }
         let code = exitCode(for: error)
         if code == .success { exit(withError: error) }
         if code == .validationFailure { exit(parsing: error) }
         FileHandle.standardError.write(Data("frugal: error: \(message(for: error))\n".utf8))
-        Foundation.exit(ExitStatus.systemFailure)
+        end(ExitStatus.systemFailure)
     }
 }
 

@@ -34,6 +34,7 @@ enum SimulationReportFormatter {
         var rows: [(String, String)] = [
             ("cluster", r.cluster), ("model", r.model), ("chip", r.chip), ("gpus", "\(r.gpus)"),
             ("parallel", r.parallel), ("schedule", r.schedule), ("precision", r.precision), ("recompute", r.recompute),
+            ("software", r.software ?? "-"),
             ("microBatches", "\(r.microBatches)"), ("tokensPerStep", number(r.tokensPerStep, 0)),
             ("fits", "\(r.fits)"), ("memoryPerGpuGB", number(r.memoryPerGpuBytes / 1e9, 1)),
             ("memoryCapacityGB", number(r.memory.capacityBytes / 1e9, 1)),

@@ -39,6 +39,21 @@ struct SoftwareProfileTests {
         #expect(try Self.decode("[software]\nprofile = \"hai-llm\"\nkernelFraction = 0.5").software.kernelFraction == 0.5)
     }
 
+    /// The line `frugal simulate` prints: the profile's name while it equals a named one, every key.
+    @Test func summaryNamesTheProfileAndEveryKey() throws {
+        #expect(SoftwareProfile.deepseekV3.summary == "deepseek-v3 (gemm curve, attention calibrated, fused elementwise, launch 0 µs)")
+        #expect(SoftwareProfile.named(.haiLLM).summary
+                == "hai-llm (gemm tiles, attention flash2, fused elementwise, launch 2 µs, kernel fraction 0.75)")
+        // An override that changes nothing keeps the name; one that changes a key makes it custom.
+        // megatron-2021 and -2022 have the same keys, so both names are printed.
+        let megatron = try Self.decode("[software]\nprofile = \"megatron-2022\"\nkernelLaunchUs = 2").software
+        #expect(megatron.names == [.megatron2021, .megatron2022])
+        #expect(megatron.summary.hasPrefix("megatron-2021 = megatron-2022 (gemm tiles, attention unfused,"))
+        let custom = try Self.decode("[software]\nprofile = \"pytorch-eager\"\nkernelLaunchUs = 2.5\nattentionDropout = true").software
+        #expect(custom.names.isEmpty)
+        #expect(custom.summary == "custom (gemm tiles, attention unfused, unfused elementwise, launch 2.5 µs, attention dropout)")
+    }
+
     @Test func aTableOverridesItsProfileKeyByKey() throws {
         let software = try Self.decode("""
             [software]
