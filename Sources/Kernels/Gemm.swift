@@ -27,18 +27,26 @@ public func sgemm(
     c: UnsafeMutableBufferPointer<Float>, ldc: Int,
     threads: Int = 1
 ) {
-    precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
-    precondition(threads >= 1, "sgemm: threads must be at least 1")
+    checkSharedOperands(transB: transB, m: m, n: n, k: k, b: b, ldb: ldb, c: c, ldc: ldc, threads: threads)
     let (aRows, aCols) = transA == .none ? (m, k) : (k, m)
-    let (bRows, bCols) = transB == .none ? (k, n) : (n, k)
-    precondition(lda >= max(1, aCols) && ldb >= max(1, bCols) && ldc >= max(1, n), "sgemm: stride too small")
+    precondition(lda >= max(1, aCols), "sgemm: stride too small")
     precondition(aRows == 0 || aCols == 0 || a.count >= (aRows - 1) * lda + aCols, "sgemm: A buffer too small")
-    precondition(bRows == 0 || bCols == 0 || b.count >= (bRows - 1) * ldb + bCols, "sgemm: B buffer too small")
-    precondition(m == 0 || c.count >= (m - 1) * ldc + n, "sgemm: C buffer too small")
     if m == 0 || n == 0 { return }
     sgemm(m: m, n: n, k: k, alpha: alpha, a: k == 0 ? nil : StridedMatrix(a.baseAddress!, ld: lda, transpose: transA),
           b: k == 0 ? nil : StridedMatrix(b.baseAddress!, ld: ldb, transpose: transB), beta: beta,
           c: MutableMatrix(base: c.baseAddress!, ld: ldc), threads: threads)
+}
+
+/// The checks both public forms share: dimensions, threads, and B's and C's strides and sizes
+/// (a violation is a programming error and traps).
+private func checkSharedOperands(transB: Transpose, m: Int, n: Int, k: Int, b: UnsafeBufferPointer<Float>, ldb: Int,
+                                 c: UnsafeMutableBufferPointer<Float>, ldc: Int, threads: Int) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+    precondition(threads >= 1, "sgemm: threads must be at least 1")
+    let (bRows, bCols) = transB == .none ? (k, n) : (n, k)
+    precondition(ldb >= max(1, bCols) && ldc >= max(1, n), "sgemm: stride too small")
+    precondition(bRows == 0 || bCols == 0 || b.count >= (bRows - 1) * ldb + bCols, "sgemm: B buffer too small")
+    precondition(m == 0 || c.count >= (m - 1) * ldc + n, "sgemm: C buffer too small")
 }
 
 /// The checked forms' common tail, on operands already viewed as logical matrices (A strided or
@@ -68,13 +76,8 @@ public func sgemm(
     c: UnsafeMutableBufferPointer<Float>, ldc: Int,
     threads: Int = 1
 ) {
-    precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
-    precondition(threads >= 1, "sgemm: threads must be at least 1")
+    checkSharedOperands(transB: transB, m: m, n: n, k: k, b: b, ldb: ldb, c: c, ldc: ldc, threads: threads)
     precondition(rows.count >= m, "sgemm: fewer row pointers than m")
-    let (bRows, bCols) = transB == .none ? (k, n) : (n, k)
-    precondition(ldb >= max(1, bCols) && ldc >= max(1, n), "sgemm: stride too small")
-    precondition(bRows == 0 || bCols == 0 || b.count >= (bRows - 1) * ldb + bCols, "sgemm: B buffer too small")
-    precondition(m == 0 || c.count >= (m - 1) * ldc + n, "sgemm: C buffer too small")
     if m == 0 || n == 0 { return }
     sgemm(m: m, n: n, k: k, alpha: alpha, a: k == 0 ? nil : StridedMatrix(rows: rows.baseAddress!),
           b: k == 0 ? nil : StridedMatrix(b.baseAddress!, ld: ldb, transpose: transB), beta: beta,

@@ -106,11 +106,6 @@ public struct KernelCostModel: Sendable {
     /// the stack's ``SoftwareProfile/kernelFraction``.
     /// (An unfused attention is lowered to GEMMs and a softmax, not costed here.)
     public func attentionEfficiency(backward: Bool) -> Double {
-        kernelEfficiency(backward: backward) * software.kernelFraction
-    }
-
-    /// ``attentionEfficiency(backward:)`` before the stack's kernel fraction.
-    func kernelEfficiency(backward: Bool) -> Double {
         let kernels = chip.attentionKernels
         var pass: AttentionKernelEfficiencies.Pass?
         switch software.attention {
@@ -118,8 +113,9 @@ public struct KernelCostModel: Sendable {
         case .flash2: pass = kernels.flash2
         case .calibrated, .unfused: pass = nil
         }
-        if let pass { return backward ? pass.backward : pass.forward }
-        return backward ? chip.efficiency.attentionBackwardEfficiency : chip.efficiency.attentionForwardEfficiency
+        let kernel = pass.map { backward ? $0.backward : $0.forward }
+            ?? (backward ? chip.efficiency.attentionBackwardEfficiency : chip.efficiency.attentionForwardEfficiency)
+        return kernel * software.kernelFraction
     }
 
     /// Seconds of memory-bound kernels moving `bytes`.

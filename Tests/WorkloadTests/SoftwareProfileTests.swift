@@ -81,7 +81,8 @@ struct SoftwareProfileTests {
                             ("[software]\nkernelLaunchUs = 9223372036854775807", "kernelLaunchUs"), ("[software]\nfused = true", "fused"), ("[software]\nattentionDropout = 0.1", "attentionDropout"),
                             ("[software]\nkernelFraction = 0", "kernelFraction"), ("[software]\nkernelFraction = 1.5", "kernelFraction"),
                             ("[software]\nkernelFraction = nan", "kernelFraction"), ("[software]\nkernelFraction = -inf", "kernelFraction"),
-                            ("[software]\nkernelFraction = 1e-300", "kernelFraction"), ("[software]\nkernelFraction = \"high\"", "kernelFraction")] {
+                            ("[software]\nkernelFraction = 1e-300", "kernelFraction"),
+                            ("[software]\nkernelFraction = 9223372036854775807", "kernelFraction"), ("[software]\nkernelFraction = \"high\"", "kernelFraction")] {
             do {
                 _ = try Self.decode(text)
                 Issue.record("accepted \(text)")
