@@ -17,6 +17,12 @@ public struct PipelineLayout: Sendable {
     public let microBatches: Int
     /// Block indices (0..<layers: main layers; layers..<layers+mtp: MTP modules) per position.
     public let blocks: [[Int]]
+    /// The block whose parameter gathers and gradient reductions carry the embedding: position 0's
+    /// first, or where position 0 holds only the embedding, the first block its rank holds.
+    public let embeddingCarrier: Int
+    /// The block that carries the output head likewise: the last position's last, or where that
+    /// position holds only the head, the last block its rank holds.
+    public let headCarrier: Int
 
     public init(model: TransformerModel, setup: TrainingSetup) {
         pp = setup.pp
@@ -26,12 +32,19 @@ public struct PipelineLayout: Sendable {
         case .interleaved: chunksPerRank = setup.virtualStages; positions = setup.pp * setup.virtualStages; directions = 1
         case .oneFOneB, .zb1p: chunksPerRank = 1; positions = setup.pp; directions = 1
         }
-        if setup.stageLayers.count == setup.pp {
+        if setup.stageLayers.count == positions {
+            blocks = Self.place(sizes: setup.stageLayers, mtpModules: model.mtpModules)
+        } else if setup.stageLayers.count == setup.pp {
             blocks = Self.split(stageLayers: setup.stageLayers, mtpModules: model.mtpModules, chunksPerRank: chunksPerRank,
                                 positions: positions)
         } else {
             blocks = Self.split(blocks: model.layers + model.mtpModules, over: positions)
         }
+        // Only an interleaved pipeline's end positions may be empty: position 0's rank holds
+        // positions c·pp, the last position's rank c·pp + pp − 1 (one position each otherwise).
+        let step = max(1, setup.pp)
+        embeddingCarrier = stride(from: 0, to: positions, by: step).lazy.compactMap { [blocks] in blocks[$0].first }.first ?? 0
+        headCarrier = stride(from: positions - 1, through: 0, by: -step).lazy.compactMap { [blocks] in blocks[$0].last }.first ?? 0
     }
 
     /// The blocks of positions from per-stage layer counts: stage s's layers split as evenly as
@@ -47,6 +60,13 @@ public struct PipelineLayout: Sendable {
                 sizes[chunk * pp + stage] = layers / chunks + (chunk < layers % chunks ? 1 : 0)
             }
         }
+        return place(sizes: sizes, mtpModules: mtpModules)
+    }
+
+    /// The blocks of positions holding `sizes` layers each, in position order (a virtual stage's
+    /// count per entry under the interleaved schedule), MTP modules after the last position's layers.
+    public static func place(sizes: [Int], mtpModules: Int) -> [[Int]] {
+        var sizes = sizes
         if let last = sizes.indices.last { sizes[last] += mtpModules }
         var result: [[Int]] = [], next = 0
         for size in sizes {

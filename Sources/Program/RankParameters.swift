@@ -44,10 +44,9 @@ public struct RankParameters: Sendable {
                                               last: position == layout.positions - 1, tp: setup.tp, ep: setup.ep)
                 counts.nonExpert += whole.nonExpert
                 counts.expert += whole.expert
-                for (index, one) in held.enumerated() {
-                    block = max(block, blocks.rankCounts(blocks: [one], first: position == 0 && index == 0,
-                                                         last: position == layout.positions - 1 && index == held.count - 1,
-                                                         tp: setup.tp, ep: setup.ep).total)
+                for one in held {
+                    block = max(block, blocks.rankCounts(blocks: [one], first: one == layout.embeddingCarrier,
+                                                         last: one == layout.headCarrier, tp: setup.tp, ep: setup.ep).total)
                 }
             }
             stages.append(counts)

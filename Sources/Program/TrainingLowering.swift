@@ -443,8 +443,8 @@ public struct TrainingLowering {
     }
 
     /// The parameter all-gathers prefetched at the start of the step (``prefetchesParameters``):
-    /// one per block the rank holds and parameter set (the embedding with the first block, the head
-    /// with the last), in the order the rank's first forwards use them (chunk by chunk), each
+    /// one per block the rank holds and parameter set (the embedding and the head with their
+    /// carrier blocks, ``PipelineLayout/embeddingCarrier``), in the order the rank's first forwards use them (chunk by chunk), each
     /// waited for by an empty op before the block's first forward. The all-gather after the
     /// optimizer is then left out: in the steady state it is this one, under the next forward.
     private mutating func emitParameterPrefetch(_ context: inout RankContext) {
@@ -460,8 +460,8 @@ public struct TrainingLowering {
         }
     }
 
-    /// All-gathers of the weights of `blocks` (one per block and parameter set; the embedding with
-    /// the first block of the first position, the head with the last of the last), on the
+    /// All-gathers of the weights of `blocks` (one per block and parameter set; the embedding and
+    /// the head with their carrier blocks, ``PipelineLayout/embeddingCarrier``), on the
     /// communication stream, starting after op `after` (−1: at once); each block's next first op
     /// waits for its own (``RankContext/gatherReady``).
     private mutating func emitPassGathers(_ context: inout RankContext, blocks: [Int], microBatch: Int, after: Int32) {
@@ -469,9 +469,8 @@ public struct TrainingLowering {
         let dataShape = parameters.dataParallelShape(stage: context.stage, column: context.column)
         let expertShape = parameters.expertDataParallelShape(stage: context.stage, column: context.column)
         for block in blocks {
-            let position = layout.blocks.firstIndex { $0.contains(block) } ?? 0, held = layout.blocks[position]
-            let counts = blockParameters.rankCounts(blocks: [block], first: position == 0 && block == held.first,
-                                                    last: position == layout.positions - 1 && block == held.last, tp: setup.tp, ep: setup.ep)
+            let counts = blockParameters.rankCounts(blocks: [block], first: block == layout.embeddingCarrier,
+                                                    last: block == layout.headCarrier, tp: setup.tp, ep: setup.ep)
             let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
             for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
                 let item = WorkItem.collective(.allGather, group: name, bytes: count * setup.precision.elementBytes,
@@ -487,8 +486,8 @@ public struct TrainingLowering {
 
     /// The gradient reduction bucketed per block (``TrainingSetup/overlapGradientReduce``): one
     /// collective of the data-parallel group (and one of the expert-data-parallel group) per block
-    /// the rank holds, with that block's parameters (the embedding with the first block, the head
-    /// with the last), each waiting for the op that completes the block's weight gradients in the
+    /// the rank holds, with that block's parameters (the embedding and the head with their carrier
+    /// blocks, ``PipelineLayout/embeddingCarrier``), each waiting for the op that completes the block's weight gradients in the
     /// last pass, issued in the order they become ready. They queue on the communication stream
     /// behind the rank's all-to-alls. Returns the last op (or the last compute op when none).
     private mutating func emitGradientBuckets(_ context: inout RankContext, groups: (data: Int, expert: Int),
@@ -501,7 +500,7 @@ public struct TrainingLowering {
             let position = layout.position(stage: stage, chunk: chunk).position, blocks = layout.blocks[position]
             for block in blocks {
                 buckets.append((context.gradientReady[block] ?? context.lastCompute, block,
-                                position == 0 && block == blocks.first, position == layout.positions - 1 && block == blocks.last))
+                                block == layout.embeddingCarrier, block == layout.headCarrier))
             }
         }
         buckets.sort { ($0.ready, -$0.block) < ($1.ready, -$1.block) }

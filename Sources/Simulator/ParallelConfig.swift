@@ -46,14 +46,16 @@ public struct ParallelConfig: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `base` with this configuration's degrees, schedule, micro-batch, recompute and precision
-    /// (the base's `stageLayers` kept only at its own pp, its per-pass gathers only at ZeRO-3).
+    /// (the base's `stageLayers` kept only at its own pp and, per virtual stage, its own v; its
+    /// per-pass gathers only at ZeRO-3).
     public func applied(to base: TrainingSetup) -> TrainingSetup {
         var setup = base
         setup.tp = tp
         setup.sequenceParallel = base.sequenceParallel && tp > 1   // sp only where there is TP to split
         // Per-stage layer counts describe the base's pipeline only; ZeRO-3's per-pass gathers
         // need ZeRO-3. Elsewhere they fall back to their defaults rather than refuse the candidate.
-        if pp != base.pp { setup.stageLayers = [] }
+        let positions = schedule == .interleaved ? pp * virtualStages : pp
+        if pp != base.pp || (base.stageLayers.count != pp && base.stageLayers.count != positions) { setup.stageLayers = [] }
         if zeroStage != 3 { setup.shardedGathers = .step }
         setup.pp = pp
         setup.ep = ep

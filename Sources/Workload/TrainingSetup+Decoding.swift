@@ -24,9 +24,10 @@ extension TrainingSetup {
             }
         }
         // Each count within the model's layer bound, at most one per possible stage: the sum fits an Int.
-        stageLayers = try root.intArray("stageLayers", in: bounds.layers, maxCount: bounds.degree.upperBound) ?? stageLayers
-        if root.contains("stageLayers") && stageLayers.count != pp {
-            throw root.error("stageLayers", expected: "one layer count per pipeline stage (pp = \(pp) entries)",
+        stageLayers = try root.intArray("stageLayers", in: bounds.stageLayers, maxCount: bounds.degree.upperBound) ?? stageLayers
+        if root.contains("stageLayers") && stageLayers.count != pp && stageLayers.count != pipelinePositions {
+            let perPosition = pipelinePositions != pp ? ", or one per virtual stage (pp·v = \(pipelinePositions) entries)" : ""
+            throw root.error("stageLayers", expected: "one layer count per pipeline stage (pp = \(pp) entries)\(perPosition)",
                              found: "\(stageLayers.count) entries")
         }
         if let overlap = try root.table("overlap") {

@@ -47,7 +47,7 @@ extension TrainingSetup {
         }
         let chunksPerRank = schedule == .interleaved ? virtualStages : 1   // DualPipe mirrors stages: PP positions
         let blocks = model.layers + model.mtpModules
-        guard blocks >= pp * chunksPerRank else {
+        guard !stageLayers.isEmpty || blocks >= pp * chunksPerRank else {
             throw TrainingSetupError("\(model.name) has \(blocks) layers (with MTP), too few to split over pp=\(pp)\(chunksPerRank > 1 ? " × \(chunksPerRank) virtual stages" : ""): lower pp to at most \(blocks / chunksPerRank)")
         }
         try checkStageLayers(model: model, chunksPerRank: chunksPerRank)
@@ -83,17 +83,26 @@ extension TrainingSetup {
 
 extension TrainingSetup {
     /// Per-stage layer counts, when given: one per stage, summing to the model's layers, each
-    /// stage with at least one layer per chunk it holds.
+    /// stage with at least one layer per chunk it holds; or, under the interleaved schedule, one
+    /// per virtual stage, each at least one but the first and last, which may hold only the
+    /// embedding or only the head (their rank holds layers in its other chunks).
     func checkStageLayers(model: TransformerModel, chunksPerRank: Int) throws(TrainingSetupError) {
         guard !stageLayers.isEmpty else { return }
-        guard stageLayers.count == pp else {
-            throw TrainingSetupError("stageLayers has \(stageLayers.count) entries but pp=\(pp): give one layer count per pipeline stage")
+        let positions = pipelinePositions
+        guard stageLayers.count == pp || stageLayers.count == positions else {
+            let perPosition = positions != pp ? " or one per virtual stage (pp·v = \(positions))" : ""
+            throw TrainingSetupError("stageLayers has \(stageLayers.count) entries but pp=\(pp): give one layer count per pipeline stage\(perPosition)")
         }
         let sum = stageLayers.reduce(0) { $0 + min(max($1, 0), WorkloadBounds.layers.upperBound) }
         guard sum == model.layers else {
             throw TrainingSetupError("stageLayers sums to \(sum) but \(model.name) has \(model.layers) layers (MTP modules join the last stage by themselves): make the counts add up to \(model.layers)")
         }
-        if let stage = stageLayers.firstIndex(where: { $0 < chunksPerRank }) {
+        if stageLayers.count == positions && positions > pp {
+            let inner = positions > 2 ? stageLayers[1..<(positions - 1)] : []
+            if let position = inner.firstIndex(where: { $0 < 1 }) {
+                throw TrainingSetupError("virtual stage \(position) (stage \(position % pp), chunk \(position / pp)) gets no layer in stageLayers: only the first and the last virtual stage may hold none (the embedding, the output head)")
+            }
+        } else if let stage = stageLayers.firstIndex(where: { $0 < chunksPerRank }) {
             throw TrainingSetupError("stage \(stage) gets \(stageLayers[stage]) layers in stageLayers, fewer than the \(chunksPerRank) \(chunksPerRank > 1 ? "virtual stages" : "layer") it must hold: give every stage at least \(chunksPerRank)")
         }
     }

@@ -43,7 +43,9 @@ public struct TrainingSetup: Sendable, Equatable {
     /// Layers of each pipeline stage (pp entries summing to the model's layers; MTP modules join
     /// the last stage), or empty for the even split (first and last stage one fewer where the
     /// layers do not divide). Under the interleaved schedule a stage's layers are split as evenly
-    /// as possible over its virtual stages.
+    /// as possible over its virtual stages, or the list gives every virtual stage's layers in
+    /// pipeline order (pp·v entries, ``pipelinePositions``), where the first and last may hold
+    /// none: a chunk with only the embedding or only the output head and loss (Llama 3, §3.3.2).
     public var stageLayers: [Int] = []
     /// Activation recomputation.
     public var recompute = RecomputePolicy.none
@@ -85,6 +87,9 @@ public struct TrainingSetup: Sendable, Equatable {
     public var microBatches: Int { globalBatchSequences / max(1, dp * microBatchSequences) }
     /// Tokens per optimizer step.
     public var tokensPerStep: Double { Double(globalBatchSequences) * Double(sequenceLength) }
+    /// Pipeline positions a micro-batch passes through: pp·v under the interleaved schedule
+    /// (virtual stages), else pp (DualPipe's two directions run the same pp positions).
+    public var pipelinePositions: Int { schedule == .interleaved ? pp * virtualStages : pp }
     /// GPUs the degrees use.
     public var gpuCount: Int { tp * cp * pp * dp }
     /// Ranks that hold the same non-expert weights in one stage (their gradients are reduced together): dp·cp.

@@ -53,6 +53,9 @@ public enum WorkloadBounds {
 
     /// Transformer layers: 10⁴ (the largest published models have under 200).
     public static let layers = 1...10_000
+    /// One entry of a training file's `stageLayers`: a layer count, 0 allowed (an interleaved
+    /// pipeline's first and last virtual stages may hold only the embedding or the head).
+    public static let stageLayers = 0...10_000
     /// Model width: 2²⁰ (the largest published: 2¹⁴–2¹⁵).
     public static let hidden = 1...1_048_576
     /// FFN widths (dense and per expert): 2²⁰.

@@ -33,6 +33,47 @@ import Workload
         #expect(layout.position(stage: 0, chunk: 1).position == 2)
     }
 
+    /// Interleaved, pp = 2, v = 2, one count per virtual stage [0, 3, 3, 0] (Llama 3's layout,
+    /// §3.3.2: the first chunk holds only the embedding, the last only the head) on 6 layers + 1
+    /// MTP module: positions hold [], 0–2, 3–5 and the MTP module (6). Rank stage 0 holds
+    /// positions 0 and 2, so its first block, 3, carries the embedding's gathers and reductions;
+    /// stage 1 holds positions 1 and 3, whose last block, 6, carries the head's.
+    @Test func stageLayersPerVirtualStageMayLeaveTheEndsEmpty() throws {
+        var setup = TrainingSetup()
+        setup.pp = 2; setup.schedule = .interleaved; setup.virtualStages = 2; setup.globalBatchSequences = 2
+        setup.stageLayers = [0, 3, 3, 0]
+        let model = Self.model(layers: 6, mtp: 1)
+        try setup.validate(model: model, gpuCount: 2)
+        let layout = PipelineLayout(model: model, setup: setup)
+        #expect(layout.blocks == [[], [0, 1, 2], [3, 4, 5], [6]])
+        #expect(layout.embeddingCarrier == 3 && layout.headCarrier == 6)
+        setup.stageLayers = [0, 3, 3, 0]
+        let dense = PipelineLayout(model: Self.model(layers: 6), setup: setup)
+        #expect(dense.blocks == [[], [0, 1, 2], [3, 4, 5], []] && dense.embeddingCarrier == 3 && dense.headCarrier == 2)
+        // The even split's carriers are the first and the last block.
+        setup.stageLayers = []
+        let even = PipelineLayout(model: Self.model(layers: 8), setup: setup)
+        #expect(even.embeddingCarrier == 0 && even.headCarrier == 7)
+    }
+
+    /// Per-virtual-stage counts: only the first and the last may be 0; the count must be pp or pp·v.
+    @Test func stageLayersPerVirtualStageAreValidated() {
+        let model = Self.model(layers: 6)
+        var setup = TrainingSetup()
+        setup.pp = 2; setup.schedule = .interleaved; setup.virtualStages = 2; setup.globalBatchSequences = 2
+        for right in [[0, 3, 3, 0], [1, 2, 2, 1], [0, 6 - 2, 1, 1], [3, 3]] {
+            setup.stageLayers = right
+            #expect((try? setup.validate(model: model, gpuCount: 2)) != nil, "\(right)")
+        }
+        for wrong in [[3, 0, 3, 0], [0, 3, 0, 3], [0, 3, 3, 1], [0, 3, 3], [0, 0, 0, 6, 0, 0]] {
+            setup.stageLayers = wrong
+            #expect(throws: TrainingSetupError.self, "\(wrong)") { try setup.validate(model: model, gpuCount: 2) }
+        }
+        // One-chunk schedules: every stage holds a layer ([0, 6] on 1F1B is refused).
+        setup.schedule = .oneFOneB; setup.virtualStages = 1; setup.stageLayers = [0, 6]
+        #expect(throws: TrainingSetupError.self) { try setup.validate(model: model, gpuCount: 2) }
+    }
+
     @Test func stageLayersAreValidated() {
         let model = Self.model(layers: 8)
         var setup = TrainingSetup()

@@ -97,6 +97,42 @@ import Workload
         #expect(c.epGroup == 3)
         #expect(layout.rank(stage: c.stage, column: c.column) == 13)
     }
+
+    /// Interleaved(2) on pp = 2, dp = 2, stageLayers per virtual stage [0, 4, 4, 0] (Llama 3's
+    /// layout: the first chunk holds only the embedding, the last only the head) on a model with
+    /// a 32,000-token vocabulary. The embedding and head ride with their carrier blocks, so every
+    /// rank still gathers (BF16, 2 B) and reduces (FP32, 4 B) exactly its stage's parameters,
+    /// embedding or head included: ZeRO-1 with the gathers prefetched and the reductions bucketed
+    /// once per step, and ZeRO-3 gathering before each of the 2 micro-batches' forwards.
+    @Test func emptyEndChunksKeepTheEmbeddingAndHeadInTheirRanksSync() {
+        var model = Self.tinyDenseModel()
+        model.vocabulary = 32_000
+        var setup = Self.twoStageSetup(microBatches: 4)
+        setup.dp = 2; setup.schedule = PipelineScheduleKind.interleaved; setup.virtualStages = 2
+        setup.stageLayers = [0, 4, 4, 0]
+        setup.overlapParameterGather = true; setup.overlapGradientReduce = true
+        for (zero, passes) in [(1, 1.0), (3, 2.0)] {
+            setup.zeroStage = zero
+            setup.shardedGathers = ShardedGathers.forward
+            var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: 8)
+            let program = lowering.lower()
+            let stages = lowering.parameters.perStage
+            let embedding = Double(model.vocabulary * model.hidden)
+            #expect(stages[0].nonExpert > embedding && stages[1].nonExpert > embedding)   // each holds one of them
+            for rank in [0, 2] {
+                func bytes(_ kind: OperationKind, _ work: WorkKind) -> Double {
+                    var sum = 0.0
+                    for op in program.ops(of: rank) where program.kind[op] == kind.rawValue {
+                        for item in program.work.items(of: program.segment[op]) where item.kind == work { sum += item.bytes }
+                    }
+                    return sum
+                }
+                let held = stages[rank / 2].nonExpert
+                #expect(bytes(.parameterGather, .allGather) == passes * held * 2, "ZeRO-\(zero), rank \(rank)")
+                #expect(bytes(.gradientSync, .reduceScatter) == held * 4, "ZeRO-\(zero), rank \(rank)")
+            }
+        }
+    }
 }
 
 /// `frugal program`'s listing of the 2-stage program.
@@ -118,4 +154,5 @@ import Workload
         let json = try listing.json(ranks: [1])
         #expect(json.contains("\"receivesFrom\" : 0"))
     }
+
 }

@@ -129,6 +129,24 @@ import Workload
         let result = try TrainingSimulator(model: model, setup: setup, cluster: try Fixtures.singleNode(gpus: 4)).run().result
         #expect((result.stepSeconds ?? 0) > 0)
     }
+
+    /// Per-virtual-stage counts with empty ends, [0, 2, 2, 2, 2, 0] on interleaved(3), pp = 2
+    /// (Llama 3's layout): rank 0's first forward op is the embedding alone (one item of no layer),
+    /// and the step runs to the end with activations on the ranks.
+    @Test func emptyEndVirtualStagesSimulate() throws {
+        let model = Fixtures.tinyDenseModel()
+        var setup = Fixtures.pipelineSetup(pp: 2, microBatches: 4, schedule: .interleaved)
+        setup.virtualStages = 3
+        setup.stageLayers = [0, 2, 2, 2, 2, 0]
+        try setup.validate(model: model, gpuCount: 2)
+        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: 8)
+        let program = lowering.lower()
+        let first = program.ops(of: 0).lowerBound
+        let items = Array(program.work.items(of: program.segment[first]))
+        #expect(items.count == 1 && items[0].layer < 0)
+        let result = try TrainingSimulator(model: model, setup: setup, cluster: try Fixtures.singleNode(gpus: 2)).run().result
+        #expect((result.stepSeconds ?? 0) > 0 && result.memory.activationsBytes > 0)
+    }
 }
 
 /// The placement order of the parallel dimensions: which groups share a node, by hand.

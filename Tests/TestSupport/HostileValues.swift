@@ -27,7 +27,10 @@ public struct TOMLSketch: Sendable {
     public init(sections: [(header: String, keys: [(String, String)])]) { self.sections = sections }
 
     /// The text with `section/key` (or a root `key`) set to `value`, added when absent.
-    public func setting(_ path: String, to value: String) -> String {
+    public func setting(_ path: String, to value: String) -> String { with(path, value).text }
+
+    /// This sketch with `section/key` (or a root `key`) set to `value`, added when absent.
+    public func with(_ path: String, _ value: String) -> TOMLSketch {
         var sections = self.sections
         let parts = path.split(separator: "/").map(String.init)
         let header = parts.count == 2 ? parts[0] : "", key = parts.last ?? path
@@ -40,7 +43,7 @@ public struct TOMLSketch: Sendable {
         } else {
             sections[index].keys.append((key, value))
         }
-        return TOMLSketch(sections: sections).text
+        return TOMLSketch(sections: sections)
     }
 
     public var text: String {
