@@ -10,7 +10,7 @@ import Testing
         let h800 = try #require(catalog.chip(named: "h800"))
         #expect(h800.bf16DenseTflops == 989)
         #expect(h800.fp8DenseTflops == 1979)
-        #expect(h800.memoryBytes == 80e9)
+        #expect(h800.memoryBytes == 85.52e9)   // 81,559 MiB, as nvidia-smi reports it
         #expect(h800.intraNodeBidirectionalGbPerSecond == 400)
         #expect(catalog.chip(named: "A100")?.fp8DenseTflops == nil)
         #expect(catalog.chip(named: "h800-pcie")?.name == "H800-PCIe")

