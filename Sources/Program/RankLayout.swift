@@ -37,18 +37,27 @@ public struct RankLayout: Sendable, Equatable {
         self.tp = max(1, tp); self.pp = max(1, pp); self.ep = max(1, ep); self.dp = max(1, dp); self.cp = max(1, cp)
         self.gpusPerNode = max(1, gpusPerNode)
         self.mirrored = mirrored
-        let complete = Set(order) == Set(ParallelDimension.allCases) && order.count == ParallelDimension.allCases.count
+        // Built once per planned configuration: plain arrays, no hashing (the plan's hot path).
+        let all = ParallelDimension.allCases
+        let complete = order.count == all.count && all.allSatisfy(order.contains)
         self.order = complete ? order : ParallelDimension.defaultOrder
-        let sizes: [ParallelDimension: Int] = [.tp: self.tp, .cp: self.cp, .dp: self.dp, .pp: self.pp]
-        var strides: [ParallelDimension: Int] = [:], next = 1
-        for dimension in self.order {
-            strides[dimension] = next
-            next *= sizes[dimension] ?? 1
+        let size = { (dimension: ParallelDimension) -> Int in
+            switch dimension {
+            case .tp: return max(1, tp)
+            case .cp: return max(1, cp)
+            case .dp: return max(1, dp)
+            case .pp: return max(1, pp)
+            }
         }
-        deviceStride = ParallelDimension.allCases.map { strides[$0] ?? 1 }
+        var strides = [Int](repeating: 1, count: all.count), next = 1
+        for dimension in self.order {
+            strides[all.firstIndex(of: dimension) ?? 0] = next
+            next *= size(dimension)
+        }
+        deviceStride = strides
         // Dimensions of size 1 do not move anything: compare the order of the others.
-        let moving = self.order.filter { (sizes[$0] ?? 1) > 1 }
-        placedInRankOrder = moving == ParallelDimension.defaultOrder.filter { (sizes[$0] ?? 1) > 1 }
+        let moving = self.order.filter { size($0) > 1 }
+        placedInRankOrder = moving == ParallelDimension.defaultOrder.filter { size($0) > 1 }
     }
 
     /// The layout of `setup`'s ranks: mirrored under DualPipe.

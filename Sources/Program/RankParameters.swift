@@ -32,9 +32,14 @@ public struct RankParameters: Sendable {
     let layout: RankLayout
 
     public init(model: TransformerModel, setup: TrainingSetup, layout: PipelineLayout, gpusPerNode: Int) {
+        self.init(blocks: BlockParameters(model: model), setup: setup, layout: layout, gpusPerNode: gpusPerNode)
+    }
+
+    /// The same from the model's block parameters, counted once by a caller that sizes many
+    /// setups of one model (the plan's memory stage).
+    public init(blocks: BlockParameters, setup: TrainingSetup, layout: PipelineLayout, gpusPerNode: Int) {
         self.setup = setup
         self.layout = RankLayout(setup: setup, gpusPerNode: gpusPerNode)
-        let blocks = BlockParameters(model: model)
         var stages: [Counts] = [], largest: [Double] = []
         for stage in 0..<setup.pp {
             var counts = Counts(), block = 0.0

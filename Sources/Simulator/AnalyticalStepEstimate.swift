@@ -176,8 +176,9 @@ public struct AnalyticalStepEstimator: Sendable {
                                                          communicationSMs: setup.communicationSMs, software: setup.software),
                                 collectives: collectives)
         let layout = PipelineLayout(model: model, setup: setup)
+        let placement = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
         let positions = positionCosts(blockCostsWithAllToAlls(config, setup: setup), setup: setup, layout: layout)
-        let transfer = transferSeconds(setup: setup, costs: costs)
+        let transfer = transferSeconds(setup: setup, placement: placement, costs: costs)
         var estimate = AnalyticalStepEstimate()
         var worstPipeline = -1.0, worstSync = 0.0, worstOptimizer = 0.0
         for stage in 0..<setup.pp {
@@ -211,7 +212,7 @@ public struct AnalyticalStepEstimator: Sendable {
                     if setup.shardedGathers == .forwardBackward { hiding?.backwardGather = rank.seconds.backward + rank.seconds.weight }
                 }
             }
-            let (sync, optimizer) = dataParallelSeconds(setup: setup, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs,
+            let (sync, optimizer) = dataParallelSeconds(setup: setup, placement: placement, nonExpert: rank.nonExpert, expert: rank.expert, costs: costs,
                                                         hiding: hiding, stage: stage)
             if total > worstPipeline {
                 worstPipeline = total
@@ -277,13 +278,12 @@ public struct AnalyticalStepEstimator: Sendable {
 
     /// One pipeline transfer (a micro-batch's activations), within a node when a stage's ranks
     /// leave room for the next stage's on the same node.
-    func transferSeconds(setup: TrainingSetup, costs: OpCostModel) -> Double {
+    func transferSeconds(setup: TrainingSetup, placement: RankLayout, costs: OpCostModel) -> Double {
         guard setup.pp > 1 else { return 0 }
         let t = Double(setup.microBatchSequences * setup.sequenceLength) / Double(setup.cp), h = Double(model.hidden)
         var send = WorkItem(kind: .pipelineSend)
         send.bytes = t * h * 2 / Double(setup.tp)
         send.nodes = setup.dataParallelWidth * setup.tp < cluster.gpusPerNode ? 1 : 2
-        let placement = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
         if !placement.placedInRankOrder {
             // Another placement order: whether stage 0's first rank and stage 1's share a node.
             send.nodes = placement.sameNode(placement.rank(stage: 0, column: 0), placement.rank(stage: 1, column: 0)) ? 1 : 2
@@ -315,10 +315,10 @@ public struct AnalyticalStepEstimator: Sendable {
 
     /// With `hiding`, an overlapped collective exposes max(its time / buckets, its time − the pass
     /// it hides under): one bucket at least. The groups are those of `stage`'s first rank as the
-    /// layout places them (``RankLayout``: under DualPipe a stage's and its mirror's ranks).
-    func dataParallelSeconds(setup: TrainingSetup, nonExpert: Double, expert: Double, costs: OpCostModel,
+    /// layout places them (`placement`, the setup's ``RankLayout``: under DualPipe a stage's and
+    /// its mirror's ranks).
+    func dataParallelSeconds(setup: TrainingSetup, placement: RankLayout, nonExpert: Double, expert: Double, costs: OpCostModel,
                              hiding: Hiding? = nil, stage: Int = 0) -> (sync: Double, optimizer: Double) {
-        let placement = RankLayout(setup: setup, gpusPerNode: cluster.gpusPerNode)
         let data = placement.dataParallelShape(stage: stage, column: 0), experts = placement.expertDataParallelShape(stage: stage, column: 0)
         let groups = [(nonExpert, data, ProcessGroup.data), (expert, experts, .expertData)]
         var sync = 0.0

@@ -13,7 +13,13 @@ import Workload
 public struct PlanSearch: Sendable {
     public let space: ParallelConfigSpace
 
-    public init(space: ParallelConfigSpace) { self.space = space }
+    /// The model's parameters per block, counted once (a configuration's node limit does not change them).
+    let blocks: BlockParameters
+
+    public init(space: ParallelConfigSpace) {
+        self.space = space
+        blocks = BlockParameters(model: space.model)
+    }
 
     /// A configuration that fits, with its memory and analytical estimate.
     public struct Candidate: Sendable {
@@ -64,7 +70,7 @@ public struct PlanSearch: Sendable {
     public func memory(of config: ParallelConfig) -> MemoryEstimate {
         let model = config.applied(to: space.model), setup = config.applied(to: space.base)
         let layout = PipelineLayout(model: model, setup: setup)
-        let parameters = RankParameters(model: model, setup: setup, layout: layout, gpusPerNode: space.cluster.gpusPerNode)
+        let parameters = RankParameters(blocks: blocks, setup: setup, layout: layout, gpusPerNode: space.cluster.gpusPerNode)
         return MemoryEstimate.estimate(model: model, setup: setup, layout: layout, parameters: parameters,
                                        capacityBytes: space.cluster.chip.memoryBytes)
     }
