@@ -42,6 +42,14 @@ public struct BlockParameters: Sendable {
         head = Double(model.headParameters + model.hidden)
     }
 
+    /// What one rank keeps of one parameter unit (``PipelineLayout/parameterUnits(position:)``):
+    /// a block, with the embedding or the head where the block carries them, or the embedding or
+    /// the head alone.
+    public func unitCounts(_ unit: Int, layout: PipelineLayout, tp: Int, ep: Int) -> RankParameters.Counts {
+        rankCounts(blocks: unit >= 0 ? [unit] : [], first: unit == layout.embeddingCarrier, last: unit == layout.headCarrier,
+                   tp: tp, ep: ep)
+    }
+
     /// What one rank of a position holding `blocks` keeps: a MoE block's routed experts split over
     /// `ep` and its other weights whole (an MTP module's projection and norms split over `tp`), a
     /// dense block split over `tp`; the embedding on the first position, the head and final norm on

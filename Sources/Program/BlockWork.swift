@@ -119,7 +119,7 @@ public struct TrainingWork: Sendable {
         if isMoE, let moe = model.moe {
             experts(&work, block: block, epIndex: epIndex, moe: moe, route: route)
         } else {
-            let f = Double(model.denseFfnWidth) / tp, e = elementBytes
+            let f = Double(model.denseFfnWidth) / tp
             let gated = model.gatedFfn ? 2.0 : 1.0
             let memory = normAndResidual(elements: t * h * sequenceShare, layer: block) + activation(elements: t * f, layer: block)
                 + [.memory(.cast, bytes: castBytes * t * (h + f), layer: block)]

@@ -17,12 +17,17 @@ public struct PipelineLayout: Sendable {
     public let microBatches: Int
     /// Block indices (0..<layers: main layers; layers..<layers+mtp: MTP modules) per position.
     public let blocks: [[Int]]
-    /// The block whose parameter gathers and gradient reductions carry the embedding: position 0's
-    /// first, or where position 0 holds only the embedding, the first block its rank holds.
+    /// The parameter unit whose gathers and gradient reductions carry the embedding: position 0's
+    /// first block, or where position 0 holds only the embedding, ``embeddingUnit``.
     public let embeddingCarrier: Int
-    /// The block that carries the output head likewise: the last position's last, or where that
-    /// position holds only the head, the last block its rank holds.
+    /// The unit that carries the output head and final norm likewise: the last position's last
+    /// block, or where that position holds only the head, ``headUnit``.
     public let headCarrier: Int
+    /// The key of the embedding as a parameter unit of its own (an interleaved pipeline's first
+    /// virtual stage with no layer): gathered before, and reduced after, that chunk's passes.
+    public static let embeddingUnit = -1
+    /// The key of the output head and final norm as a unit of their own (a last virtual stage with no layer).
+    public static let headUnit = -2
 
     public init(model: TransformerModel, setup: TrainingSetup) {
         pp = setup.pp
@@ -40,11 +45,8 @@ public struct PipelineLayout: Sendable {
         } else {
             blocks = Self.split(blocks: model.layers + model.mtpModules, over: positions)
         }
-        // Only an interleaved pipeline's end positions may be empty: position 0's rank holds
-        // positions c·pp, the last position's rank c·pp + pp − 1 (one position each otherwise).
-        let step = max(1, setup.pp)
-        embeddingCarrier = stride(from: 0, to: positions, by: step).lazy.compactMap { [blocks] in blocks[$0].first }.first ?? 0
-        headCarrier = stride(from: positions - 1, through: 0, by: -step).lazy.compactMap { [blocks] in blocks[$0].last }.first ?? 0
+        embeddingCarrier = blocks.first?.first ?? Self.embeddingUnit
+        headCarrier = blocks.last?.last ?? Self.headUnit
     }
 
     /// The blocks of positions from per-stage layer counts: stage s's layers split as evenly as
@@ -95,6 +97,13 @@ public struct PipelineLayout: Sendable {
             next += size
         }
         return result
+    }
+
+    /// The parameter units of `position` (one gather and one gradient bucket each): its blocks, or
+    /// for an end position that holds no layer, the embedding's or the head's own unit.
+    public func parameterUnits(position: Int) -> [Int] {
+        if !blocks[position].isEmpty { return blocks[position] }
+        return position == 0 ? [Self.embeddingUnit] : position == positions - 1 ? [Self.headUnit] : []
     }
 
     /// The rank stage and chunk that run `position` for micro-batches flowing in `direction`.

@@ -49,9 +49,8 @@ public struct RankParameters: Sendable {
                                               last: position == layout.positions - 1, tp: setup.tp, ep: setup.ep)
                 counts.nonExpert += whole.nonExpert
                 counts.expert += whole.expert
-                for one in held {
-                    block = max(block, blocks.rankCounts(blocks: [one], first: one == layout.embeddingCarrier,
-                                                         last: one == layout.headCarrier, tp: setup.tp, ep: setup.ep).total)
+                for unit in layout.parameterUnits(position: position) {
+                    block = max(block, blocks.unitCounts(unit, layout: layout, tp: setup.tp, ep: setup.ep).total)
                 }
             }
             stages.append(counts)

@@ -201,7 +201,8 @@ public struct TrainingLowering {
                 let blocks = layout.blocks[position]
                 let first = position == 0, last = position == positions - 1
                 let waitsForWeights = prefetchesParameters || gathersPerPass
-                if waitsForWeights, let firstBlock = blocks.first { forward.startBlock(firstBlock) }
+                let units = layout.parameterUnits(position: position)
+                if waitsForWeights, let firstUnit = units.first { forward.startBlock(firstUnit) }
                 if first { forward.compute(.forward, [work.embedding()]) }
                 let blockWork = blocks.map { work.work(block: $0, epIndex: epIndex, route: Int32($0)) }
                 for (index, block) in zip(blocks, blockWork) {
@@ -219,7 +220,9 @@ public struct TrainingLowering {
                 var chains: [ChainTemplate] = []
                 for withWeight in [true, false] {
                     var chain = ChainTemplate()
+                    if last && blocks.isEmpty && gathersInBackward { chain.startBlock(PipelineLayout.headUnit) }
                     if last { chain.compute(.backward, work.headBackward() + (withWeight ? [work.headWeight()] : [])) }
+                    if last && blocks.isEmpty && withWeight && bucketsGradients { chain.endBlock(PipelineLayout.headUnit) }
                     for (index, block) in zip(blocks, blockWork).reversed() {
                         defer { if withWeight && bucketsGradients { chain.endBlock(index) } }
                         if gathersInBackward { chain.startBlock(index) }
@@ -233,7 +236,14 @@ public struct TrainingLowering {
                             chain.compute(.backward, block.attentionBackward + block.mlpBackward + block.recompute + weightPart)
                         }
                     }
-                    if first { chain.addToLastCompute(.backward, [work.embedding()]) }
+                    if first && blocks.isEmpty {
+                        // The embedding alone: its own gather before, its own bucket after.
+                        if gathersInBackward { chain.startBlock(PipelineLayout.embeddingUnit) }
+                        chain.compute(.backward, [work.embedding()])
+                        if withWeight && bucketsGradients { chain.endBlock(PipelineLayout.embeddingUnit) }
+                    } else if first {
+                        chain.addToLastCompute(.backward, [work.embedding()])
+                    }
                     chains.append(chain)
                 }
                 let weight = blockWork.flatMap(\.weight) + (last ? [work.headWeight()] : [])
@@ -297,7 +307,7 @@ public struct TrainingLowering {
                 let end = backwardEnd[slotKey(column: column, microBatch: microBatch, position: position)]
                 context.lastCompute = emit(.init(rank: rank, kind: .weight, microBatch: microBatch, chunk: chunk,
                                                  segment: weightSegments[position * setup.ep + context.epIndex], dependency: end))
-                if bucketsGradients { for block in layout.blocks[position] { context.gradientReady[block] = context.lastCompute } }
+                if bucketsGradients { for unit in layout.parameterUnits(position: position) { context.gradientReady[unit] = context.lastCompute } }
             }
         }
         emitOptimizer(&context)
@@ -344,7 +354,7 @@ public struct TrainingLowering {
         if place.next == 0 && gathersPerPass && (!place.backward || gathersInBackward) {
             // Issued when the rank's compute reaches the pass (FSDP gathers on demand, prefetching
             // within the pass), not earlier: resharded weights are not held ahead of time.
-            emitPassGathers(&context, blocks: place.template.blockStarts.map(\.block), microBatch: place.microBatch,
+            emitPassGathers(&context, units: place.template.blockStarts.map(\.block), microBatch: place.microBatch,
                             after: context.lastCompute)
         }
         if !context.gatherReady.isEmpty {
@@ -443,8 +453,7 @@ public struct TrainingLowering {
     }
 
     /// The parameter all-gathers prefetched at the start of the step (``prefetchesParameters``):
-    /// one per block the rank holds and parameter set (the embedding and the head with their
-    /// carrier blocks, ``PipelineLayout/embeddingCarrier``), in the order the rank's first forwards use them (chunk by chunk), each
+    /// one per parameter unit the rank holds and parameter set (``PipelineLayout/parameterUnits(position:)``), in the order the rank's first forwards use them (chunk by chunk), each
     /// waited for by an empty op before the block's first forward. The all-gather after the
     /// optimizer is then left out: in the steady state it is this one, under the next forward.
     private mutating func emitParameterPrefetch(_ context: inout RankContext) {
@@ -456,29 +465,29 @@ public struct TrainingLowering {
         var chunks: [Int] = []
         for chunk in order where !chunks.contains(chunk) { chunks.append(chunk) }
         for chunk in chunks {
-            emitPassGathers(&context, blocks: layout.blocks[layout.position(stage: stage, chunk: chunk).position], microBatch: -1, after: -1)
+            emitPassGathers(&context, units: layout.parameterUnits(position: layout.position(stage: stage, chunk: chunk).position),
+                            microBatch: -1, after: -1)
         }
     }
 
-    /// All-gathers of the weights of `blocks` (one per block and parameter set; the embedding and
-    /// the head with their carrier blocks, ``PipelineLayout/embeddingCarrier``), on the
-    /// communication stream, starting after op `after` (−1: at once); each block's next first op
-    /// waits for its own (``RankContext/gatherReady``).
-    private mutating func emitPassGathers(_ context: inout RankContext, blocks: [Int], microBatch: Int, after: Int32) {
+    /// All-gathers of the weights of parameter `units` (one per unit and parameter set: a block,
+    /// with the embedding or head where it carries them, or the embedding or head alone,
+    /// ``PipelineLayout/parameterUnits(position:)``), on the communication stream, starting after
+    /// op `after` (−1: at once); each unit's next first op waits for its own (``RankContext/gatherReady``).
+    private mutating func emitPassGathers(_ context: inout RankContext, units: [Int], microBatch: Int, after: Int32) {
         let groups = syncGroups(context)
         let dataShape = parameters.dataParallelShape(stage: context.stage, column: context.column)
         let expertShape = parameters.expertDataParallelShape(stage: context.stage, column: context.column)
-        for block in blocks {
-            let counts = blockParameters.rankCounts(blocks: [block], first: block == layout.embeddingCarrier,
-                                                    last: block == layout.headCarrier, tp: setup.tp, ep: setup.ep)
+        for unit in units {
+            let counts = blockParameters.unitCounts(unit, layout: layout, tp: setup.tp, ep: setup.ep)
             let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
             for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
                 let item = WorkItem.collective(.allGather, group: name, bytes: count * setup.precision.elementBytes,
-                                               ranksPerNode: shape.perNode, nodes: shape.nodes, layer: block)
+                                               ranksPerNode: shape.perNode, nodes: shape.nodes, layer: max(unit, -1))
                 let segment = program.work.append(segment: [item])
                 let collective = dataParallelCollective(group: group, sequence: &context.syncSequence, shape: shape, stages: groups.stages,
                                                         name: name, kind: .parameterGather, segment: segment)
-                context.gatherReady[block] = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: microBatch, segment: segment,
+                context.gatherReady[unit] = emit(.init(rank: context.rank, kind: .parameterGather, microBatch: microBatch, segment: segment,
                                                         dependency: after, collective: collective))
             }
         }
@@ -486,8 +495,8 @@ public struct TrainingLowering {
 
     /// The gradient reduction bucketed per block (``TrainingSetup/overlapGradientReduce``): one
     /// collective of the data-parallel group (and one of the expert-data-parallel group) per block
-    /// the rank holds, with that block's parameters (the embedding and the head with their carrier
-    /// blocks, ``PipelineLayout/embeddingCarrier``), each waiting for the op that completes the block's weight gradients in the
+    /// parameter unit the rank holds (``PipelineLayout/parameterUnits(position:)``), with its
+    /// parameters, each waiting for the op that completes the block's weight gradients in the
     /// last pass, issued in the order they become ready. They queue on the communication stream
     /// behind the rank's all-to-alls. Returns the last op (or the last compute op when none).
     private mutating func emitGradientBuckets(_ context: inout RankContext, groups: (data: Int, expert: Int),
@@ -495,22 +504,20 @@ public struct TrainingLowering {
         let stage = context.stage
         let dataShape = parameters.dataParallelShape(stage: stage, column: context.column)
         let expertShape = parameters.expertDataParallelShape(stage: stage, column: context.column)
-        var buckets: [(ready: Int32, block: Int, first: Bool, last: Bool)] = []
+        var buckets: [(ready: Int32, unit: Int)] = []
         for chunk in 0..<layout.chunksPerRank {
-            let position = layout.position(stage: stage, chunk: chunk).position, blocks = layout.blocks[position]
-            for block in blocks {
-                buckets.append((context.gradientReady[block] ?? context.lastCompute, block,
-                                block == layout.embeddingCarrier, block == layout.headCarrier))
+            for unit in layout.parameterUnits(position: layout.position(stage: stage, chunk: chunk).position) {
+                buckets.append((context.gradientReady[unit] ?? context.lastCompute, unit))
             }
         }
-        buckets.sort { ($0.ready, -$0.block) < ($1.ready, -$1.block) }
+        buckets.sort { ($0.ready, -$0.unit) < ($1.ready, -$1.unit) }
         var lastSync = context.lastCompute
         for bucket in buckets {
-            let counts = blockParameters.rankCounts(blocks: [bucket.block], first: bucket.first, last: bucket.last, tp: setup.tp, ep: setup.ep)
+            let counts = blockParameters.unitCounts(bucket.unit, layout: layout, tp: setup.tp, ep: setup.ep)
             let sets = [(groups.data, ProcessGroup.data, counts.nonExpert, dataShape), (groups.expert, .expertData, counts.expert, expertShape)]
             for (group, name, count, shape) in sets where shape.members > 1 && count > 0 {
                 let item = WorkItem.collective(setup.zeroStage == 0 ? .allReduce : .reduceScatter, group: name, bytes: count * 4,
-                                               ranksPerNode: shape.perNode, nodes: shape.nodes, layer: bucket.block)
+                                               ranksPerNode: shape.perNode, nodes: shape.nodes, layer: max(bucket.unit, -1))
                 let segment = program.work.append(segment: [item])
                 let collective = dataParallelCollective(group: group, sequence: &sequence, shape: shape, stages: stages,
                                                         name: name, kind: .gradientSync, segment: segment)

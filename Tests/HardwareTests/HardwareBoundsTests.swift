@@ -82,7 +82,7 @@ import Testing
 
     @Test func theClusterSketchIsValid() throws {
         #expect(Self.clusterError(Self.cluster.text) == nil)
-        // memoryGB is the cluster's chip's capacity: an 80 GB H800 catalog entry at 40 GB here.
+        // memoryGB is the cluster's chip's capacity: the H800 catalog entry (85.52 GB) at 40 GB here.
         let catalog = try ChipCatalog(directory: RepositoryPaths.chips)
         let cluster = try ClusterSpec(document: ConfigDocument(text: Self.cluster.text, file: "cluster.toml"), catalog: catalog)
         #expect(cluster.chip.memoryBytes == 40e9 && catalog.chip(named: "H800")?.memoryBytes == 85.52e9)

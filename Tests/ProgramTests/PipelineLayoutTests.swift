@@ -35,9 +35,10 @@ import Workload
 
     /// Interleaved, pp = 2, v = 2, one count per virtual stage [0, 3, 3, 0] (Llama 3's layout,
     /// §3.3.2: the first chunk holds only the embedding, the last only the head) on 6 layers + 1
-    /// MTP module: positions hold [], 0–2, 3–5 and the MTP module (6). Rank stage 0 holds
-    /// positions 0 and 2, so its first block, 3, carries the embedding's gathers and reductions;
-    /// stage 1 holds positions 1 and 3, whose last block, 6, carries the head's.
+    /// MTP module: positions hold [], 0–2, 3–5 and the MTP module (6). The empty first position's
+    /// embedding is a parameter unit of its own (``PipelineLayout/embeddingUnit``); the last
+    /// position's block 6 carries the head. Without the MTP module the last position is empty and
+    /// the head is a unit of its own.
     @Test func stageLayersPerVirtualStageMayLeaveTheEndsEmpty() throws {
         var setup = TrainingSetup()
         setup.pp = 2; setup.schedule = .interleaved; setup.virtualStages = 2; setup.globalBatchSequences = 2
@@ -46,10 +47,11 @@ import Workload
         try setup.validate(model: model, gpuCount: 2)
         let layout = PipelineLayout(model: model, setup: setup)
         #expect(layout.blocks == [[], [0, 1, 2], [3, 4, 5], [6]])
-        #expect(layout.embeddingCarrier == 3 && layout.headCarrier == 6)
-        setup.stageLayers = [0, 3, 3, 0]
+        #expect(layout.embeddingCarrier == PipelineLayout.embeddingUnit && layout.headCarrier == 6)
+        #expect(layout.parameterUnits(position: 0) == [PipelineLayout.embeddingUnit] && layout.parameterUnits(position: 3) == [6])
         let dense = PipelineLayout(model: Self.model(layers: 6), setup: setup)
-        #expect(dense.blocks == [[], [0, 1, 2], [3, 4, 5], []] && dense.embeddingCarrier == 3 && dense.headCarrier == 2)
+        #expect(dense.blocks == [[], [0, 1, 2], [3, 4, 5], []] && dense.headCarrier == PipelineLayout.headUnit)
+        #expect(dense.parameterUnits(position: 3) == [PipelineLayout.headUnit] && dense.parameterUnits(position: 1) == [0, 1, 2])
         // The even split's carriers are the first and the last block.
         setup.stageLayers = []
         let even = PipelineLayout(model: Self.model(layers: 8), setup: setup)
@@ -69,6 +71,15 @@ import Workload
             setup.stageLayers = wrong
             #expect(throws: TrainingSetupError.self, "\(wrong)") { try setup.validate(model: model, gpuCount: 2) }
         }
+        // One rank (pp 1) with two virtual stages: either end may be the empty one.
+        setup.pp = 1; setup.globalBatchSequences = 1
+        for right in [[0, 6], [6, 0]] {
+            setup.stageLayers = right
+            #expect((try? setup.validate(model: model, gpuCount: 1)) != nil, "\(right)")
+            let layout = PipelineLayout(model: model, setup: setup)
+            #expect(layout.parameterUnits(position: right[0] == 0 ? 0 : 1) == [right[0] == 0 ? PipelineLayout.embeddingUnit : PipelineLayout.headUnit])
+        }
+        setup.pp = 2; setup.globalBatchSequences = 2
         // One-chunk schedules: every stage holds a layer ([0, 6] on 1F1B is refused).
         setup.schedule = .oneFOneB; setup.virtualStages = 1; setup.stageLayers = [0, 6]
         #expect(throws: TrainingSetupError.self) { try setup.validate(model: model, gpuCount: 2) }

@@ -98,6 +98,44 @@ import Workload
         #expect(layout.rank(stage: c.stage, column: c.column) == 13)
     }
 
+    /// The same layout with ZeRO-3 gathering before each forward and gradients bucketed: the
+    /// embedding is a parameter unit of its own, so on rank 0 each embedding-only forward (chunk 0)
+    /// waits, through an empty op, for an all-gather of exactly the embedding's 32,000 × 2048
+    /// parameters (2 B each), and the embedding's reduce-scatter (4 B each) waits for the op
+    /// holding its backward (chunk 0, the rank's last backward of the last micro-batch). Rank 2
+    /// likewise for the head and final norm, 32,000 × 2048 + 2048 (its last chunk holds no layer).
+    @Test func emptyEndChunksGatherAndReduceTheirOwnUnit() {
+        var model = Self.tinyDenseModel()
+        model.vocabulary = 32_000
+        var setup = Self.twoStageSetup(microBatches: 4)
+        setup.dp = 2; setup.schedule = PipelineScheduleKind.interleaved; setup.virtualStages = 2
+        setup.stageLayers = [0, 4, 4, 0]
+        setup.zeroStage = 3; setup.shardedGathers = ShardedGathers.forward; setup.overlapGradientReduce = true
+        var lowering = TrainingLowering(model: model, setup: setup, gpusPerNode: 8)
+        let program = lowering.lower()
+        func items(_ op: Int) -> [WorkItem] { program.segment[op] < 0 ? [] : Array(program.work.items(of: program.segment[op])) }
+        for (rank, work) in [(0, ElementwiseKind.embedding), (2, nil)] {
+            let unit = Double(model.vocabulary * model.hidden + (rank == 0 ? 0 : model.hidden))
+            let ops = Array(program.ops(of: rank))
+            // Head-only chunk: the head's GEMM has no layer; the embedding chunk: its lookup item.
+            let unitForwards = ops.filter { op in
+                program.kind[op] == OperationKind.forward.rawValue && items(op).contains { item in
+                    work.map { item.elementwise == $0 } ?? (item.kind == .gemm && item.layer < 0)
+                }
+            }
+            #expect(unitForwards.count == 2, "rank \(rank): one per micro-batch")
+            for op in unitForwards {
+                let wait = op - 1, gather = Int(program.dependency[wait])
+                #expect(program.segment[wait] < 0 && gather >= 0 && program.kind[gather] == OperationKind.parameterGather.rawValue)
+                #expect(gather >= 0 && items(gather).first?.bytes == unit * 2, "rank \(rank)")
+            }
+            let sync = ops.filter { program.kind[$0] == OperationKind.gradientSync.rawValue && items($0).first?.bytes == unit * 4 }
+            #expect(sync.count == 1, "rank \(rank)")
+            let ready = sync.first.map { Int(program.dependency[$0]) } ?? -1
+            #expect(ready >= 0 && program.kind[ready] == OperationKind.backward.rawValue && program.chunk[ready] == (rank == 0 ? 0 : 1))
+        }
+    }
+
     /// Interleaved(2) on pp = 2, dp = 2, stageLayers per virtual stage [0, 4, 4, 0] (Llama 3's
     /// layout: the first chunk holds only the embedding, the last only the head) on a model with
     /// a 32,000-token vocabulary. The embedding and head ride with their carrier blocks, so every

@@ -199,5 +199,21 @@ struct ParallelConfigAppliedTests {
         let other = config(pp: 4, zero: 1).applied(to: base)
         #expect(other.stageLayers.isEmpty && other.shardedGathers == .step)
     }
+
+    /// Counts per virtual stage (pp·v = 4 for pp 2 × interleaved(2)) describe that pipeline only:
+    /// kept by interleaved(2) at pp 2; dropped at interleaved(4) (8 positions), at 1F1B (2
+    /// positions, where a count of 4 means nothing) and at pp 4.
+    @Test func stageLayersPerVirtualStageFollowTheCandidate() {
+        var base = TrainingSetup()
+        base.pp = 2; base.schedule = .interleaved; base.virtualStages = 2; base.stageLayers = [0, 4, 4, 0]
+        func config(pp: Int, schedule: PipelineScheduleKind, v: Int) -> ParallelConfig {
+            ParallelConfig(tp: 1, pp: pp, ep: 1, dp: 4, zeroStage: 1, schedule: schedule, virtualStages: v,
+                           microBatchSequences: 1, recompute: .none, precision: .bf16, routingNodeLimit: 0)
+        }
+        #expect(config(pp: 2, schedule: .interleaved, v: 2).applied(to: base).stageLayers == [0, 4, 4, 0])
+        #expect(config(pp: 2, schedule: .interleaved, v: 4).applied(to: base).stageLayers.isEmpty)
+        #expect(config(pp: 2, schedule: .oneFOneB, v: 1).applied(to: base).stageLayers.isEmpty)
+        #expect(config(pp: 4, schedule: .interleaved, v: 2).applied(to: base).stageLayers.isEmpty)
+    }
 }
 
