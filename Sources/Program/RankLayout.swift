@@ -96,10 +96,10 @@ public struct RankLayout: Sendable, Equatable {
     public func device(of rank: Int) -> Int {
         guard !placedInRankOrder else { return rank }
         let stage = rank / columns, column = rank % columns
-        let indices = [column % tp, (column / tp) % cp, column / (tp * cp), stage]
-        var device = 0
-        for (index, stride) in zip(indices, deviceStride) { device += index * stride }
-        return device
+        // (tp, cp, dp, pp) indices times their strides, in ParallelDimension.allCases order; no
+        // array per call (group shapes of a non-default order ask once per member).
+        return column % tp * deviceStride[0] + column / tp % cp * deviceStride[1]
+            + column / (tp * cp) * deviceStride[2] + stage * deviceStride[3]
     }
 
     /// The node of `rank`'s GPU.
