@@ -453,7 +453,9 @@ public struct TrainingLowering {
     }
 
     /// The parameter all-gathers prefetched at the start of the step (``prefetchesParameters``):
-    /// one per parameter unit the rank holds and parameter set (``PipelineLayout/parameterUnits(position:)``), in the order the rank's first forwards use them (chunk by chunk), each
+    /// one per parameter unit the rank holds and parameter set
+    /// (``PipelineLayout/parameterUnits(position:)``), in the order the rank's first forwards use
+    /// them (chunk by chunk), each
     /// waited for by an empty op before the block's first forward. The all-gather after the
     /// optimizer is then left out: in the steady state it is this one, under the next forward.
     private mutating func emitParameterPrefetch(_ context: inout RankContext) {
@@ -496,7 +498,7 @@ public struct TrainingLowering {
     /// The gradient reduction bucketed per block (``TrainingSetup/overlapGradientReduce``): one
     /// collective of the data-parallel group (and one of the expert-data-parallel group) per block
     /// parameter unit the rank holds (``PipelineLayout/parameterUnits(position:)``), with its
-    /// parameters, each waiting for the op that completes the block's weight gradients in the
+    /// parameters, each waiting for the op that completes the unit's weight gradients in the
     /// last pass, issued in the order they become ready. They queue on the communication stream
     /// behind the rank's all-to-alls. Returns the last op (or the last compute op when none).
     private mutating func emitGradientBuckets(_ context: inout RankContext, groups: (data: Int, expert: Int),
